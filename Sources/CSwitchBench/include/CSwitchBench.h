@@ -1,0 +1,76 @@
+// CSwitchBench: the kernel-facing bits Swift cannot call directly.
+// Keep this small: every function is a thin wrapper around one system call or macro.
+#ifndef CSWITCHBENCH_H
+#define CSWITCHBENCH_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+// ---- system calls ----------------------------------------------------------
+/// getppid through syscall(2): a real kernel entry that glibc cannot cache.
+long sb_syscall_getppid(void);
+/// The calling thread's kernel id.
+int sb_gettid(void);
+/// The hypervisor's CPUID signature (leaf 0x40000000, e.g. "KVMKVMKVM") into out (13 bytes);
+/// returns 0, or -1 when there is none or the CPU is not x86.
+int sb_hypervisor_signature(char out[13]);
+/// The CPU this thread runs on now (sched_getcpu(3)).
+int sb_sched_getcpu(void);
+
+// ---- futex (a 32-bit word, private or shared mapping) ----------------------
+/// FUTEX_WAIT while *addr == expected. timeout_ns <= 0 waits forever.
+/// Returns 0 when woken, or -errno (-EAGAIN: value differed, -ETIMEDOUT, -EINTR).
+int sb_futex_wait(uint32_t *addr, uint32_t expected, long timeout_ns, int shared);
+/// FUTEX_WAKE up to n waiters. Returns how many were woken, or -errno.
+int sb_futex_wake(uint32_t *addr, int n, int shared);
+
+// ---- atomics on shared memory ----------------------------------------------
+uint32_t sb_load_acquire(const uint32_t *addr);
+void sb_store_release(uint32_t *addr, uint32_t value);
+uint32_t sb_fetch_add(uint32_t *addr, uint32_t delta);
+
+// ---- CPU affinity (CPU_SET macros) -----------------------------------------
+/// Pins the calling thread to the given CPUs. Returns 0 or -errno.
+int sb_set_affinity(const int *cpus, int count);
+/// Writes the calling thread's allowed CPUs into out (at most max). Returns the count or -errno.
+int sb_get_affinity(int *out, int max);
+
+// ---- perf_event_open --------------------------------------------------------
+/// Opens one counter on the calling thread (pid 0, any CPU), disabled.
+/// type/config as in perf_event_attr; inherit counts threads and children created later.
+/// read_format carries TOTAL_TIME_ENABLED and TOTAL_TIME_RUNNING for scaling.
+/// Returns the fd or -errno.
+int sb_perf_open(uint32_t type, uint64_t config, int inherit, int exclude_kernel, int exclude_hv);
+/// Reads value, time_enabled, time_running. Returns 0 or -errno.
+int sb_perf_read(int fd, uint64_t *value, uint64_t *enabled, uint64_t *running);
+int sb_perf_enable(int fd);
+int sb_perf_disable(int fd);
+int sb_perf_reset(int fd);
+/// Constants Swift cannot import as macros.
+extern const uint32_t SB_PERF_TYPE_HARDWARE, SB_PERF_TYPE_SOFTWARE, SB_PERF_TYPE_HW_CACHE, SB_PERF_TYPE_TRACEPOINT;
+extern const uint64_t SB_PERF_COUNT_SW_CONTEXT_SWITCHES, SB_PERF_COUNT_SW_CPU_MIGRATIONS, SB_PERF_COUNT_SW_PAGE_FAULTS;
+extern const uint64_t SB_PERF_COUNT_HW_CPU_CYCLES, SB_PERF_COUNT_HW_INSTRUCTIONS;
+/// PERF_TYPE_HW_CACHE config: cache id | (op << 8) | (result << 16).
+uint64_t sb_perf_cache_config(int dtlb_or_itlb /*0 = dTLB, 1 = iTLB*/, int misses /*0 = accesses, 1 = misses*/);
+
+// ---- process lifetime -------------------------------------------------------
+/// The child asks the kernel for SIGKILL when its parent dies, so no benchmark child outlives us.
+int sb_set_parent_death_signal(void);
+/// Installs SIGINT/SIGTERM handlers that SIGKILL and reap every tracked child, unlink every
+/// tracked temporary file, and _exit(128 + signal). Async-signal-safe; call once.
+void sb_install_interrupt_cleanup(void);
+void sb_track_child(pid_t pid);
+void sb_untrack_child(pid_t pid);
+/// path is copied; at most 16 paths of 1 KiB are tracked.
+void sb_track_tempfile(const char *path);
+void sb_untrack_tempfile(const char *path);
+/// The signal that interrupted the run (0 if none yet). Used by tests.
+int sb_interrupted_signal(void);
+
+// ---- memory ----------------------------------------------------------------
+/// Reads one byte in every 64-byte line of buf (a task's footprint) and returns their sum,
+/// so the compiler cannot drop the loads.
+uint64_t sb_touch_lines(const volatile uint8_t *buf, size_t bytes);
+
+#endif

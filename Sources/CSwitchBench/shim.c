@@ -1,0 +1,194 @@
+#include "CSwitchBench.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <linux/perf_event.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
+int sb_hypervisor_signature(char out[13]) {
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned a, b, c, d;
+    __cpuid(1, a, b, c, d);
+    if (!(c & (1u << 31))) return -1;  // no hypervisor bit
+    __cpuid(0x40000000, a, b, c, d);
+    memcpy(out, &b, 4); memcpy(out + 4, &c, 4); memcpy(out + 8, &d, 4);
+    out[12] = 0;
+    return 0;
+#else
+    (void)out;
+    return -1;
+#endif
+}
+
+long sb_syscall_getppid(void) { return syscall(SYS_getppid); }
+int sb_gettid(void) { return (int)syscall(SYS_gettid); }
+int sb_sched_getcpu(void) { return sched_getcpu(); }
+
+int sb_futex_wait(uint32_t *addr, uint32_t expected, long timeout_ns, int shared) {
+    struct timespec ts, *tsp = NULL;
+    if (timeout_ns > 0) {
+        ts.tv_sec = timeout_ns / 1000000000L;
+        ts.tv_nsec = timeout_ns % 1000000000L;
+        tsp = &ts;
+    }
+    int op = shared ? FUTEX_WAIT : FUTEX_WAIT_PRIVATE;
+    long r = syscall(SYS_futex, addr, op, expected, tsp, NULL, 0);
+    return r == 0 ? 0 : -errno;
+}
+
+int sb_futex_wake(uint32_t *addr, int n, int shared) {
+    int op = shared ? FUTEX_WAKE : FUTEX_WAKE_PRIVATE;
+    long r = syscall(SYS_futex, addr, op, n, NULL, NULL, 0);
+    return r >= 0 ? (int)r : -errno;
+}
+
+uint32_t sb_load_acquire(const uint32_t *addr) { return __atomic_load_n(addr, __ATOMIC_ACQUIRE); }
+void sb_store_release(uint32_t *addr, uint32_t value) { __atomic_store_n(addr, value, __ATOMIC_RELEASE); }
+uint32_t sb_fetch_add(uint32_t *addr, uint32_t delta) { return __atomic_fetch_add(addr, delta, __ATOMIC_ACQ_REL); }
+
+int sb_set_affinity(const int *cpus, int count) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int i = 0; i < count; i++) {
+        if (cpus[i] < 0 || cpus[i] >= CPU_SETSIZE) return -EINVAL;
+        CPU_SET(cpus[i], &set);
+    }
+    return sched_setaffinity(0, sizeof set, &set) == 0 ? 0 : -errno;
+}
+
+int sb_get_affinity(int *out, int max) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return -errno;
+    int n = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE && n < max; cpu++)
+        if (CPU_ISSET(cpu, &set)) out[n++] = cpu;
+    return n;
+}
+
+const uint32_t SB_PERF_TYPE_HARDWARE = PERF_TYPE_HARDWARE;
+const uint32_t SB_PERF_TYPE_SOFTWARE = PERF_TYPE_SOFTWARE;
+const uint32_t SB_PERF_TYPE_HW_CACHE = PERF_TYPE_HW_CACHE;
+const uint32_t SB_PERF_TYPE_TRACEPOINT = PERF_TYPE_TRACEPOINT;
+const uint64_t SB_PERF_COUNT_SW_CONTEXT_SWITCHES = PERF_COUNT_SW_CONTEXT_SWITCHES;
+const uint64_t SB_PERF_COUNT_SW_CPU_MIGRATIONS = PERF_COUNT_SW_CPU_MIGRATIONS;
+const uint64_t SB_PERF_COUNT_SW_PAGE_FAULTS = PERF_COUNT_SW_PAGE_FAULTS;
+const uint64_t SB_PERF_COUNT_HW_CPU_CYCLES = PERF_COUNT_HW_CPU_CYCLES;
+const uint64_t SB_PERF_COUNT_HW_INSTRUCTIONS = PERF_COUNT_HW_INSTRUCTIONS;
+
+uint64_t sb_perf_cache_config(int dtlb_or_itlb, int misses) {
+    uint64_t cache = dtlb_or_itlb ? PERF_COUNT_HW_CACHE_ITLB : PERF_COUNT_HW_CACHE_DTLB;
+    uint64_t result = misses ? PERF_COUNT_HW_CACHE_RESULT_MISS : PERF_COUNT_HW_CACHE_RESULT_ACCESS;
+    return cache | ((uint64_t)PERF_COUNT_HW_CACHE_OP_READ << 8) | (result << 16);
+}
+
+int sb_perf_open(uint32_t type, uint64_t config, int inherit, int exclude_kernel, int exclude_hv) {
+    struct perf_event_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.size = sizeof attr;
+    attr.type = type;
+    attr.config = config;
+    attr.disabled = 1;
+    attr.inherit = inherit ? 1 : 0;
+    attr.exclude_kernel = exclude_kernel ? 1 : 0;  // software context-switches read 0 unless 0
+    attr.exclude_hv = exclude_hv ? 1 : 0;
+    attr.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
+    long fd = syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+    return fd >= 0 ? (int)fd : -errno;
+}
+
+int sb_perf_read(int fd, uint64_t *value, uint64_t *enabled, uint64_t *running) {
+    uint64_t buf[3];
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n != (ssize_t)sizeof buf) return n < 0 ? -errno : -EIO;
+    *value = buf[0]; *enabled = buf[1]; *running = buf[2];
+    return 0;
+}
+
+int sb_perf_enable(int fd) { return ioctl(fd, PERF_EVENT_IOC_ENABLE, 0) == 0 ? 0 : -errno; }
+int sb_perf_disable(int fd) { return ioctl(fd, PERF_EVENT_IOC_DISABLE, 0) == 0 ? 0 : -errno; }
+int sb_perf_reset(int fd) { return ioctl(fd, PERF_EVENT_IOC_RESET, 0) == 0 ? 0 : -errno; }
+
+// ---- process lifetime ------------------------------------------------------
+
+int sb_set_parent_death_signal(void) {
+    return prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 ? 0 : -errno;
+}
+
+#define MAX_CHILDREN 256
+#define MAX_TEMPS 16
+static volatile pid_t children[MAX_CHILDREN];
+static char temps[MAX_TEMPS][1024];
+static volatile sig_atomic_t temp_used[MAX_TEMPS];
+static volatile sig_atomic_t interrupted;
+
+void sb_track_child(pid_t pid) {
+    for (int i = 0; i < MAX_CHILDREN; i++)
+        if (__sync_bool_compare_and_swap(&children[i], 0, pid)) return;
+}
+
+void sb_untrack_child(pid_t pid) {
+    for (int i = 0; i < MAX_CHILDREN; i++)
+        if (children[i] == pid) { children[i] = 0; return; }
+}
+
+void sb_track_tempfile(const char *path) {
+    for (int i = 0; i < MAX_TEMPS; i++) {
+        if (!temp_used[i]) {
+            strncpy(temps[i], path, sizeof temps[i] - 1);
+            temps[i][sizeof temps[i] - 1] = 0;
+            temp_used[i] = 1;
+            return;
+        }
+    }
+}
+
+void sb_untrack_tempfile(const char *path) {
+    for (int i = 0; i < MAX_TEMPS; i++)
+        if (temp_used[i] && strcmp(temps[i], path) == 0) { temp_used[i] = 0; return; }
+}
+
+int sb_interrupted_signal(void) { return interrupted; }
+
+static void on_interrupt(int sig) {
+    interrupted = sig;
+    // Only async-signal-safe calls: kill, waitpid, unlink, _exit.
+    for (int i = 0; i < MAX_CHILDREN; i++) {
+        pid_t pid = children[i];
+        if (pid > 0) kill(pid, SIGKILL);
+    }
+    for (int i = 0; i < MAX_CHILDREN; i++) {
+        pid_t pid = children[i];
+        if (pid > 0) { while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {} children[i] = 0; }
+    }
+    for (int i = 0; i < MAX_TEMPS; i++)
+        if (temp_used[i]) unlink(temps[i]);
+    _exit(128 + sig);
+}
+
+void sb_install_interrupt_cleanup(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;
+    sigfillset(&sa.sa_mask);  // one handler at a time
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+uint64_t sb_touch_lines(const volatile uint8_t *buf, size_t bytes) {
+    uint64_t sum = 0;
+    for (size_t i = 0; i < bytes; i += 64) sum += buf[i];
+    return sum;
+}

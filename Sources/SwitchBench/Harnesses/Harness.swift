@@ -1,0 +1,123 @@
+/// What the user asked for, already validated by the CLI. Harnesses read what applies to them.
+public struct RunOptions: Sendable {
+    /// nil: each harness's default mechanisms.
+    public var mechanisms: [String]?
+    /// nil: each harness's default placements.
+    public var placements: [Placement]?
+    /// CPUs to use (taskset list), nil: the allowed set.
+    public var cpus: [Int]?
+    public var tasks: [Int] = [2]
+    public var footprints: [Int] = [0]
+    public var sampler: SamplerConfig = .standard
+    public var quick = false
+    /// NUMA node for memory (tlb), nil: local.
+    public var node: Int?
+
+    public init() {}
+}
+
+/// One case a harness will run: the parameters that make its key, plus a label for progress.
+public struct CaseSpec: Sendable {
+    public var harness: String
+    public var mechanism: String
+    public var placement: Placement
+    public var tasks: Int
+    public var footprint: Int
+    /// Harness-specific extra parameter (e.g. a working-set size), free text.
+    public var variant: String
+
+    public init(harness: String, mechanism: String, placement: Placement = .sameCPU, tasks: Int = 1,
+                footprint: Int = 0, variant: String = "") {
+        self.harness = harness
+        self.mechanism = mechanism
+        self.placement = placement
+        self.tasks = tasks
+        self.footprint = footprint
+        self.variant = variant
+    }
+
+    public var label: String {
+        var s = "\(harness) \(mechanism) \(placement.rawValue)"
+        if tasks > 1 { s += " tasks=\(tasks)" }
+        if footprint > 0 { s += " footprint=\(footprint)" }
+        if !variant.isEmpty { s += " \(variant)" }
+        return s
+    }
+}
+
+/// What a harness needs while it runs a case: the CPUs it may use, the topology and the sampler.
+public struct RunContext: Sendable {
+    public var allowedCPUs: [Int]
+    public var topology: Topology
+    public var options: RunOptions
+    public var environment: Environment
+
+    public init(options: RunOptions, environment: Environment, allowedCPUs: [Int] = Affinity.current(),
+                topology: Topology = .read()) {
+        self.options = options
+        self.environment = environment
+        self.allowedCPUs = options.cpus ?? allowedCPUs
+        self.topology = topology
+    }
+
+    /// The CPU list a placement uses for `tasks` tasks (one entry per task; empty when unpinned).
+    public func cpus(for placement: Placement, tasks: Int) -> (cpus: [Int], note: String) {
+        switch placement {
+        case .sameCPU:
+            return (Array(repeating: allowedCPUs[0], count: tasks), "")
+        case .crossCPU:
+            let p = topology.crossPlacement(tasks: tasks, allowed: allowedCPUs)
+            return (p.cpus, "cross-cpu: \(p.relation)")
+        case .unpinned:
+            return ([], "")
+        }
+    }
+}
+
+/// A harness measures one kind of thing (process switches, TLB reach, …). It never formats:
+/// it turns cases into `Record`s; exporters print them.
+public protocol Harness: Sendable {
+    /// The id used on the command line and in the `harness` column.
+    var id: String { get }
+    /// One line for `switchbench list`.
+    var summary: String { get }
+    /// Which claim of DESIGN.md it measures (C1 … C7).
+    var claims: [String] { get }
+    /// Mechanism ids and one line each.
+    var mechanisms: [(id: String, summary: String)] { get }
+    /// Placements it understands.
+    var placements: [Placement] { get }
+    /// The cases the options select, in run order.
+    func plan(_ options: RunOptions) -> [CaseSpec]
+    /// Runs one case and returns its rows.
+    func run(_ spec: CaseSpec, context: RunContext) throws -> [Record]
+}
+
+extension Harness {
+    public var placements: [Placement] { [.sameCPU] }
+
+    /// Mechanisms selected by the options, in this harness's order (unknown ones were rejected by the CLI).
+    public func selectedMechanisms(_ options: RunOptions) -> [String] {
+        let all = mechanisms.map(\.id)
+        guard let wanted = options.mechanisms else { return all }
+        return all.filter(wanted.contains)
+    }
+
+    public func selectedPlacements(_ options: RunOptions) -> [Placement] {
+        guard let wanted = options.placements else { return placements }
+        return placements.filter(wanted.contains)
+    }
+}
+
+/// Every harness, in the order `--all` runs them. Adding a harness: one file plus one line here.
+public enum Registry {
+    public static let harnesses: [any Harness] = [
+        SyscallHarness(),
+        TokenRingHarness(kind: .thread),
+        TokenRingHarness(kind: .process),
+    ]
+
+    public static func harness(_ id: String) -> (any Harness)? {
+        harnesses.first { $0.id == id }
+    }
+}

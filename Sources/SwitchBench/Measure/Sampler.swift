@@ -1,0 +1,66 @@
+/// How many samples to take and how long each lasts.
+public struct SamplerConfig: Sendable, Equatable {
+    /// Timed samples kept for statistics.
+    public var samples: Int
+    /// Samples taken first and discarded (caches, TLB, frequency, lazy faults settle).
+    public var warmup: Int
+    /// A sample's batch is calibrated to last at least this long.
+    public var minSampleNs: UInt64
+
+    public init(samples: Int, warmup: Int, minSampleNs: UInt64) {
+        self.samples = samples
+        self.warmup = warmup
+        self.minSampleNs = minSampleNs
+    }
+
+    /// Default: 31 samples of ≥ 5 ms after 5 warm-up samples.
+    public static let standard = SamplerConfig(samples: 31, warmup: 5, minSampleNs: 5_000_000)
+    /// --quick: 11 samples of ≥ 2 ms after 2 warm-up samples.
+    public static let quick = SamplerConfig(samples: 11, warmup: 2, minSampleNs: 2_000_000)
+}
+
+/// What the sampler measured for one case.
+public struct Measured: Sendable {
+    /// Nanoseconds per op, one value per timed sample.
+    public var perOp: [Double]
+    public var opsPerSample: Int
+    /// Kernel context switches over all timed samples, when a counter was given and worked.
+    public var switches: UInt64?
+    public var totalOps: Int
+
+    public var switchesPerOp: Double? {
+        switches.map { totalOps > 0 ? Double($0) / Double(totalOps) : 0 }
+    }
+}
+
+/// Warm-up, batch calibration and timed samples: the one timing loop every harness goes through.
+/// The harness supplies `batch(n)`, which performs n ops; the sampler reads the monotonic clock
+/// around each call, so the timed region is exactly the n ops.
+public enum Sampler {
+    public static func run(_ config: SamplerConfig, counter: SwitchCounter? = nil,
+                           batch: (Int) throws -> Void) throws -> Measured {
+        // Calibrate: grow n until one batch lasts minSampleNs.
+        var n = 1
+        while true {
+            let t0 = monotonicNanoseconds()
+            try batch(n)
+            let dt = max(monotonicNanoseconds() - t0, 1)
+            if dt >= config.minSampleNs { break }
+            let factor = Double(config.minSampleNs) * 1.25 / Double(dt)
+            n = Int(Double(n) * min(max(factor, 2), 1000))
+        }
+        for _ in 0..<config.warmup { try batch(n) }
+
+        var perOp: [Double] = []
+        perOp.reserveCapacity(config.samples)
+        try counter?.start()
+        for _ in 0..<config.samples {
+            let t0 = monotonicNanoseconds()
+            try batch(n)
+            let t1 = monotonicNanoseconds()
+            perOp.append(Double(t1 - t0) / Double(n))
+        }
+        let switches = try counter?.stop()
+        return Measured(perOp: perOp, opsPerSample: n, switches: switches, totalOps: n * config.samples)
+    }
+}

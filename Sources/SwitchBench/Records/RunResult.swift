@@ -1,0 +1,43 @@
+import Foundation
+
+/// One run: who/where/when, and every record it produced.
+public struct RunResult: Sendable, Codable {
+    public var runID: String
+    /// ISO 8601, UTC, seconds.
+    public var timestampUTC: String
+    public var environment: Environment
+    public var records: [Record]
+    /// Cases that failed, "label: message".
+    public var failures: [String]
+
+    public init(runID: String, timestampUTC: String, environment: Environment, records: [Record] = [], failures: [String] = []) {
+        self.runID = runID
+        self.timestampUTC = timestampUTC
+        self.environment = environment
+        self.records = records
+        self.failures = failures
+    }
+
+    /// A new run stamped now: run id `<UTC yyyymmddThhmmssZ>-<host>`.
+    public static func start(environment: Environment, now: Date = Date()) -> RunResult {
+        let iso = ISO8601DateFormatter()
+        iso.formatOptions = [.withInternetDateTime]
+        let compact = DateFormatter()
+        compact.locale = Locale(identifier: "en_US_POSIX")
+        compact.timeZone = TimeZone(identifier: "UTC")
+        compact.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        return RunResult(runID: "\(compact.string(from: now))-\(environment.host)",
+                         timestampUTC: iso.string(from: now), environment: environment)
+    }
+
+    public func records(harness: String) -> [Record] { records.filter { $0.harness == harness } }
+
+    /// The record with exactly these key fields (tasks/footprint default to the common case).
+    public func find(_ harness: String, _ mechanism: String, _ placement: String, metric: String,
+                     tasks: Int? = nil, footprint: Int = 0) -> Record? {
+        records.first {
+            $0.harness == harness && $0.mechanism == mechanism && $0.placement == placement &&
+                $0.metric == metric && (tasks == nil || $0.tasks == tasks) && $0.footprintBytes == footprint
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+
+/// RFC 4180 CSV: fields with a comma, quote, CR or LF are quoted; quotes doubled; CRLF-free output
+/// (LF line ends, which RFC 4180 readers accept).
+public enum CSV {
+    public static func field(_ s: String) -> String {
+        if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+            return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return s
+    }
+
+    public static func line(_ fields: [String]) -> String { fields.map(field).joined(separator: ",") }
+
+    /// Parses CSV text into rows of fields. Throws `.usage` on an unterminated quote.
+    public static func parse(_ text: String) throws -> [[String]] {
+        var rows: [[String]] = []
+        var row: [String] = []
+        var field = ""
+        var inQuotes = false
+        var it = Array(text.unicodeScalars)[...]
+        var sawAny = false
+        while let c = it.popFirst() {
+            sawAny = true
+            if inQuotes {
+                if c == "\"" {
+                    if it.first == "\"" { field.unicodeScalars.append("\""); it.removeFirst() } else { inQuotes = false }
+                } else {
+                    field.unicodeScalars.append(c)
+                }
+                continue
+            }
+            switch c {
+            case "\"": inQuotes = true
+            case ",": row.append(field); field = ""
+            case "\r": if it.first == "\n" { it.removeFirst() }; fallthrough
+            case "\n": row.append(field); rows.append(row); row = []; field = ""; sawAny = false
+            default: field.unicodeScalars.append(c)
+            }
+        }
+        if inQuotes { throw SwitchBenchError.usage("malformed CSV: a quoted field is not closed") }
+        if sawAny || !row.isEmpty { row.append(field); rows.append(row) }
+        return rows
+    }
+}
+
+/// The CSV exporter: one row per case and metric, the column contract of DESIGN.md first.
+public enum CSVExporter {
+    /// The contract (DESIGN.md, Output): these names, in this order.
+    public static let contractColumns = [
+        "suite_version", "run_id", "timestamp_utc", "host", "kernel", "cpu_model", "virtualization", "build",
+        "harness", "mechanism", "placement", "cpus", "tasks", "footprint_bytes", "page_size_bytes",
+        "working_set_pages", "metric", "unit", "samples", "ops_per_sample", "median", "min", "mean", "max",
+        "stddev", "cv", "ci95_low", "ci95_high", "outliers", "switches_per_op", "valid", "note",
+    ]
+    /// Added after the contract.
+    public static let extraColumns = [
+        "expected_switches_per_op", "counter_source", "cpus_seen", "git_commit", "pcid", "thp",
+        "mitigations", "sample_values",
+    ]
+    public static var columns: [String] { contractColumns + extraColumns }
+
+    public static func render(_ run: RunResult) -> String {
+        var out = CSV.line(columns) + "\n"
+        for r in run.records { out += CSV.line(row(r, run: run)) + "\n" }
+        return out
+    }
+
+    static func num(_ v: Double?, _ places: Int = 3) -> String {
+        guard let v, v.isFinite else { return "" }
+        return String(format: "%.\(places)f", v)
+    }
+
+    public static func row(_ r: Record, run: RunResult) -> [String] {
+        let e = run.environment
+        let s = r.stats
+        return [
+            e.suiteVersion, run.runID, run.timestampUTC, e.host, e.kernel, e.cpuModel, e.virtualization, e.build,
+            r.harness, r.mechanism, r.placement, r.cpus, String(r.tasks), String(r.footprintBytes),
+            r.pageSizeBytes.map(String.init) ?? "", r.workingSetPages.map(String.init) ?? "",
+            r.metric, r.unit, String(r.samples), String(r.opsPerSample),
+            num(s?.median), num(s?.min), num(s?.mean), num(s?.max), num(s?.stddev), num(s?.cv, 4),
+            num(s?.ci95Low), num(s?.ci95High), s.map { String($0.outliers) } ?? "",
+            num(r.switchesPerOp, 4), r.valid ? "true" : "false", r.note,
+            num(r.expectedSwitchesPerOp, 2), r.counterSource, r.cpusSeen, e.gitCommit, e.pcid ? "yes" : "no",
+            e.thp, e.mitigationSummary, r.sampleValues.map { String(format: "%.3f", $0) }.joined(separator: " "),
+        ]
+    }
+
+    /// Reads a CSV written by `render` (or a concatenation of several, header lines repeated) back
+    /// into records with their run-level columns. Throws `.usage` naming what is wrong.
+    public static func read(_ text: String, source: String = "CSV") throws -> [(record: Record, fields: [String: String])] {
+        let rows = try CSV.parse(text).filter { !($0.count == 1 && $0[0].isEmpty) }
+        guard let header = rows.first else { throw SwitchBenchError.usage("\(source) is empty: expected a header line starting with \(contractColumns[0])") }
+        let missing = contractColumns.filter { !header.contains($0) }
+        guard missing.isEmpty else {
+            throw SwitchBenchError.usage("\(source) is not a switchbench CSV: missing column(s) \(missing.joined(separator: ", "))")
+        }
+        let unknown = header.filter { !columns.contains($0) }
+        guard unknown.isEmpty else {
+            throw SwitchBenchError.usage("\(source) has unknown column(s) \(unknown.joined(separator: ", ")); known: \(columns.joined(separator: ","))")
+        }
+        var result: [(Record, [String: String])] = []
+        for (lineNo, fields) in rows.dropFirst().enumerated() {
+            if fields == header { continue }
+            guard fields.count == header.count else {
+                throw SwitchBenchError.usage("\(source) line \(lineNo + 2): \(fields.count) fields, header has \(header.count)")
+            }
+            let f = Dictionary(uniqueKeysWithValues: zip(header, fields))
+            func int(_ k: String) throws -> Int {
+                guard let v = Int(f[k] ?? "") else { throw SwitchBenchError.usage("\(source) line \(lineNo + 2): \(k) '\(f[k] ?? "")' is not an integer") }
+                return v
+            }
+            func dbl(_ k: String) throws -> Double? {
+                let t = f[k] ?? ""
+                if t.isEmpty { return nil }
+                guard let v = Double(t) else { throw SwitchBenchError.usage("\(source) line \(lineNo + 2): \(k) '\(t)' is not a number") }
+                return v
+            }
+            let samples = (f["sample_values"] ?? "").split(separator: " ").compactMap { Double($0) }
+            var r = Record(harness: f["harness"]!, mechanism: f["mechanism"]!, placement: f["placement"]!,
+                           cpus: f["cpus"]!, tasks: try int("tasks"), footprintBytes: try int("footprint_bytes"),
+                           pageSizeBytes: Int(f["page_size_bytes"]!), workingSetPages: Int(f["working_set_pages"]!),
+                           metric: f["metric"]!, unit: f["unit"]!, samples: samples,
+                           opsPerSample: try int("ops_per_sample"),
+                           switchesPerOp: try dbl("switches_per_op"),
+                           expectedSwitchesPerOp: try dbl("expected_switches_per_op"),
+                           valid: f["valid"] == "true", note: f["note"]!,
+                           counterSource: f["counter_source"] ?? "", cpusSeen: f["cpus_seen"] ?? "")
+            r.note = f["note"]!   // as written (init may add "noisy" again)
+            r.samples = try int("samples")
+            if let median = try dbl("median") {
+                r.stats = Statistics(count: r.samples, median: median, min: try dbl("min") ?? median,
+                                     mean: try dbl("mean") ?? median, max: try dbl("max") ?? median,
+                                     stddev: try dbl("stddev") ?? 0, cv: try dbl("cv") ?? 0,
+                                     ci95Low: try dbl("ci95_low") ?? median, ci95High: try dbl("ci95_high") ?? median,
+                                     outliers: Int(f["outliers"] ?? "") ?? 0)
+            } else {
+                r.stats = nil
+            }
+            result.append((r, f))
+        }
+        return result
+    }
+}

@@ -1,0 +1,58 @@
+import CSwitchBench
+import Foundation
+
+/// Writes a run's files into its directory, each to a temporary name first and renamed into
+/// place, so an interrupted run never leaves a half-written file.
+public enum RunWriter {
+    /// The default directory: results/runs/<run id>/ under the current directory.
+    public static func defaultDirectory(for run: RunResult) -> String {
+        "results/runs/\(run.runID)"
+    }
+
+    /// Checks that dir exists or can be created and is writable; throws `.usage` naming it.
+    public static func prepare(_ dir: String) throws {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        if fm.fileExists(atPath: dir, isDirectory: &isDir) {
+            guard isDir.boolValue else { throw SwitchBenchError.usage("output '\(dir)' exists and is not a directory") }
+        } else {
+            do { try fm.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+                throw SwitchBenchError.usage("cannot create output directory '\(dir)': \(error.localizedDescription)")
+            }
+        }
+        guard access(dir, W_OK) == 0 else {
+            throw SwitchBenchError.usage("output directory '\(dir)' is not writable: \(errnoText(errno))")
+        }
+    }
+
+    /// Writes `contents` to dir/name atomically (temp file + rename).
+    public static func write(_ contents: String, name: String, in dir: String) throws {
+        let final = (dir as NSString).appendingPathComponent(name)
+        let temp = (dir as NSString).appendingPathComponent(".\(name).tmp-\(getpid())")
+        sb_track_tempfile(temp)
+        defer { sb_untrack_tempfile(temp) }
+        do {
+            try contents.write(toFile: temp, atomically: false, encoding: .utf8)
+            guard rename(temp, final) == 0 else {
+                throw SwitchBenchError.caseFailed("rename \(temp) → \(final): \(errnoText(errno))")
+            }
+        } catch let e as SwitchBenchError {
+            unlink(temp)
+            throw e
+        } catch {
+            unlink(temp)
+            throw SwitchBenchError.caseFailed("cannot write \(final): \(error.localizedDescription)")
+        }
+    }
+
+    /// The files of a run, by name. Every exporter that writes a file is listed here.
+    public static func files(for run: RunResult) -> [(name: String, contents: String)] {
+        [("results.csv", CSVExporter.render(run)),
+         ("results.md", MarkdownExporter.render(run))]
+    }
+
+    public static func writeAll(_ run: RunResult, to dir: String) throws {
+        try prepare(dir)
+        for f in files(for: run) { try write(f.contents, name: f.name, in: dir) }
+    }
+}

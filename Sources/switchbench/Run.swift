@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import SwitchBench
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the named harnesses (see 'switchbench list').",
+        discussion: "Example: switchbench run process thread --mechanism pipe --placement same-cpu --tasks 2,8 --footprint 0,64K")
+
+    @Argument(help: "Harness ids, space or comma separated (e.g. process thread syscall).")
+    var harnesses: [String] = []
+
+    @OptionGroup var options: RunFlags
+
+    func run() throws {
+        let ids = harnesses.flatMap { $0.split(separator: ",").map(String.init) }
+        guard !ids.isEmpty else {
+            throw SwitchBenchError.usage("no harness named; valid: \(Registry.harnesses.map(\.id).joined(separator: ", "))")
+        }
+        let selected = try ids.map { id -> any Harness in
+            guard let h = Registry.harness(id) else {
+                throw SwitchBenchError.usage("unknown harness '\(id)'; valid: \(Registry.harnesses.map(\.id).joined(separator: ", "))")
+            }
+            return h
+        }
+        try Run.execute(harnesses: selected, flags: options)
+    }
+
+    /// Validate, run, write files, print the chosen format; exit 1 if a case failed.
+    static func execute(harnesses: [any Harness], flags: RunFlags) throws {
+        let options = try flags.makeOptions(for: harnesses)
+        let environment = Environment.read()
+        var result = RunResult.start(environment: environment)
+        let dir = flags.output ?? RunWriter.defaultDirectory(for: result)
+        try RunWriter.prepare(dir)
+
+        let context = RunContext(options: options, environment: environment)
+        let stderr = FileHandle.standardError
+        stderr.write(Data("switchbench \(Environment.suiteVersion): \(environment.cpuModel), CPUs \(CPUList.format(context.allowedCPUs)), \(environment.build) build\n".utf8))
+        let t0 = Date()
+        Runner(context: context, progress: { stderr.write(Data(($0 + "\n").utf8)) })
+            .run(harnesses, into: &result)
+
+        try RunWriter.writeAll(result, to: dir)
+        switch flags.format {
+        case "csv": print(CSVExporter.render(result), terminator: "")
+        default: print(MarkdownExporter.render(result), terminator: "")
+        }
+        stderr.write(Data(String(format: "switchbench: %d rows in %.1f s; files in %@\n",
+                                 result.records.count, Date().timeIntervalSince(t0), dir).utf8))
+        if !result.failures.isEmpty {
+            stderr.write(Data("switchbench: \(result.failures.count) case(s) failed:\n".utf8))
+            for f in result.failures { stderr.write(Data("  \(f)\n".utf8)) }
+            throw ExitCode(1)
+        }
+    }
+}

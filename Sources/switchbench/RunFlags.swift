@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import SwitchBench
+
+/// Options shared by `switchbench --all` and `switchbench run`. Lists are comma-separated.
+struct RunFlags: ParsableArguments {
+    @Option(help: "Mechanisms to run (comma list, e.g. pipe,futex); default: each harness's all. See 'switchbench list'.")
+    var mechanism: String?
+
+    @Option(help: "Placements: same-cpu, cross-cpu, unpinned (comma list); default: all a harness supports.")
+    var placement: String?
+
+    @Option(help: "CPUs to use, taskset style (e.g. 0-3,8); the first is the same-cpu CPU. Default: this process's allowed CPUs.")
+    var cpus: String?
+
+    @Option(help: "Task counts for process/thread rings (comma list, each 2–64). One op is one lap = N switches.")
+    var tasks: String = "2"
+
+    @Option(help: "Bytes each task touches per hop, lmbench lat_ctx -s style (comma list; K/M suffix; 0–256M).")
+    var footprint: String = "0"
+
+    @Option(help: "Timed samples per case (3–1000). Default 31, or 11 with --quick.")
+    var samples: Int?
+
+    @Flag(help: "Fewer and shorter samples (11 × 2 ms): a quick look, or a CI smoke test.")
+    var quick = false
+
+    @Option(help: "What to print on stdout: markdown or csv. Files of both kinds are always written.")
+    var format: String = "markdown"
+
+    @Option(help: "Directory for the run's files (default: results/runs/<UTC time>-<host>/).")
+    var output: String?
+
+    @Option(help: "NUMA node for memory-heavy harnesses (needs libnuma and more than one node).")
+    var node: Int?
+
+    static let formats = ["markdown", "csv"]
+
+    func commaList(_ s: String) -> [String] {
+        s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// Validates everything before any case runs or any file is written; throws `.usage`.
+    func makeOptions(for harnesses: [any Harness]) throws -> RunOptions {
+        var o = RunOptions()
+        if let mechanism {
+            let known = Set(harnesses.flatMap { $0.mechanisms.map(\.id) })
+            let wanted = commaList(mechanism)
+            for m in wanted where !known.contains(m) {
+                throw SwitchBenchError.usage("unknown mechanism '\(m)' for \(harnesses.map(\.id).joined(separator: ", ")); valid: \(known.sorted().joined(separator: ", "))")
+            }
+            o.mechanisms = wanted
+        }
+        if let placement {
+            o.placements = try commaList(placement).map {
+                guard let p = Placement(rawValue: $0) else {
+                    throw SwitchBenchError.usage("unknown placement '\($0)'; valid: same-cpu, cross-cpu, unpinned")
+                }
+                return p
+            }
+        }
+        let allowed = Affinity.current()
+        if let cpus {
+            let list = try CPUList.parse(cpus)
+            let bad = list.filter { !allowed.contains($0) }
+            guard bad.isEmpty else {
+                throw SwitchBenchError.usage("CPU \(CPUList.format(bad)) is not allowed for this process; allowed: \(CPUList.format(allowed))")
+            }
+            o.cpus = list
+        }
+        o.tasks = try commaList(tasks).map {
+            guard let n = Int($0), (2...64).contains(n) else {
+                throw SwitchBenchError.usage("--tasks '\($0)' is not a task count from 2 to 64")
+            }
+            return n
+        }
+        o.footprints = try commaList(footprint).map { try Self.bytes($0, name: "--footprint", max: 256 << 20) }
+        if o.tasks.isEmpty { throw SwitchBenchError.usage("--tasks is empty; expected e.g. 2,4,8") }
+        if o.footprints.isEmpty { throw SwitchBenchError.usage("--footprint is empty; expected e.g. 0,16K") }
+        o.quick = quick
+        o.sampler = quick ? .quick : .standard
+        if let samples {
+            guard (3...1000).contains(samples) else { throw SwitchBenchError.usage("--samples \(samples) is out of range; expected 3 to 1000") }
+            o.sampler.samples = samples
+        }
+        guard Self.formats.contains(format) else {
+            throw SwitchBenchError.usage("unknown format '\(format)'; valid: \(Self.formats.joined(separator: ", "))")
+        }
+        if let node {
+            guard node >= 0 else { throw SwitchBenchError.usage("--node \(node) is negative") }
+            o.node = node
+        }
+        return o
+    }
+
+    /// "4096", "16K", "2M", "1G" → bytes; throws `.usage` for anything else or above max.
+    static func bytes(_ s: String, name: String, max: Int) throws -> Int {
+        var t = s.uppercased()
+        var mult = 1
+        if let last = t.last, let m = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30][String(last)] {
+            mult = m
+            t.removeLast()
+            if t.hasSuffix("I") { t.removeLast() }
+        } else if t.hasSuffix("B") { t.removeLast() }
+        guard let v = Int(t), v >= 0 else {
+            throw SwitchBenchError.usage("\(name) '\(s)' is not a byte count (e.g. 0, 4096, 16K, 1M)")
+        }
+        let (bytes, overflow) = v.multipliedReportingOverflow(by: mult)
+        guard !overflow, bytes <= max else {
+            throw SwitchBenchError.usage("\(name) '\(s)' is too large; at most \(max >> 20) MiB")
+        }
+        return bytes
+    }
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import SwitchBench
+
+struct Switchbench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "switchbench",
+        abstract: "Measure what context switches cost on this Linux machine, with the kernel's proof that they happened.",
+        discussion: """
+        Process, thread and system-call switch costs, each row carrying the kernel's own count of
+        context switches per op, written as CSV and Markdown.
+
+          switchbench --all                 every harness with its defaults (results/runs/<time>-<host>/)
+          switchbench --all --quick         the same, fewer and shorter samples
+          switchbench run process thread --mechanism pipe --placement same-cpu --tasks 2,4
+          switchbench list                  harnesses, mechanisms, placements
+          switchbench env                   the environment fingerprint
+          switchbench validate              side by side with `perf bench sched pipe`
+
+        Exit status: 0 ok, 1 a case failed, 2 bad input, 130/143 interrupted.
+        """,
+        version: Environment.suiteVersion,
+        subcommands: [Run.self, List.self, Env.self, Validate.self])
+
+    @Flag(name: .long, help: "Run every harness with its defaults.")
+    var all = false
+
+    @OptionGroup var options: RunFlags
+
+    func run() throws {
+        guard all else {
+            print(Switchbench.helpMessage())
+            return
+        }
+        try Run.execute(harnesses: Registry.harnesses, flags: options)
+    }
+}

@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import SwitchBench
+
+/// Side by side with the kernel's own benchmark: `perf bench sched pipe` (processes) and
+/// `perf bench sched pipe -T` (threads), pinned to the CPU of our same-cpu pipe rows, interleaved
+/// A B A B … so that drift on a shared machine hits both alike.
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare our same-cpu pipe round trips with `perf bench sched pipe` run interleaved on the same CPU.",
+        discussion: "Exit status: 0 when every ratio is within --tolerance of 1, 1 when one is not, 2 when perf is missing.")
+
+    @Option(help: "Interleaved rounds (each: ours, perf, for processes and for threads).")
+    var rounds: Int = 5
+
+    @Option(help: "Loops per `perf bench sched pipe` run.")
+    var loops: Int = 100_000
+
+    @Option(help: "Accepted |ratio − 1|.")
+    var tolerance: Double = 0.05
+
+    @Option(help: "CPU to pin both to (default: the first allowed).")
+    var cpu: Int?
+
+    @Option(help: "Path of the perf binary (default: found on PATH).")
+    var perf: String?
+
+    func run() throws {
+        guard (1...100).contains(rounds) else { throw SwitchBenchError.usage("--rounds \(rounds) is out of range; expected 1 to 100") }
+        guard loops >= 1000 else { throw SwitchBenchError.usage("--loops \(loops) is too small; expected at least 1000") }
+        guard let perfPath = perf ?? Validate.which("perf") else {
+            throw SwitchBenchError.usage("perf not found on PATH; install it (Debian: apt-get install linux-perf) or pass --perf PATH")
+        }
+        guard FileManager.default.isExecutableFile(atPath: perfPath) else {
+            throw SwitchBenchError.usage("--perf '\(perfPath)' is not an executable file")
+        }
+        let allowed = Affinity.current()
+        let pin = cpu ?? allowed[0]
+        guard allowed.contains(pin) else {
+            throw SwitchBenchError.usage("CPU \(pin) is not allowed for this process; allowed: \(CPUList.format(allowed))")
+        }
+        var options = RunOptions()
+        options.mechanisms = ["pipe"]
+        options.placements = [.sameCPU]
+        options.cpus = [pin]
+        let context = RunContext(options: options, environment: Environment.read())
+
+        var ours: [String: [Double]] = ["process": [], "thread": []]
+        var theirs: [String: [Double]] = ["process": [], "thread": []]
+        let err = FileHandle.standardError
+        for round in 1...rounds {
+            for kind in [TaskKind.process, .thread] {
+                let h = TokenRingHarness(kind: kind)
+                let spec = h.plan(options)[0]
+                let rows = try h.run(spec, context: context)
+                guard let rt = rows.first(where: { $0.metric == "round_trip" }), let m = rt.stats?.median else {
+                    throw SwitchBenchError.caseFailed("no round trip measured for \(kind.rawValue)")
+                }
+                ours[kind.rawValue]!.append(m)
+                let p = try Affinity.pinned([pin]) {
+                    try Validate.perfPipe(perfPath, loops: loops, threads: kind == .thread)
+                }
+                theirs[kind.rawValue]!.append(p)
+                err.write(Data(String(format: "round %d/%d %@: switchbench %.0f ns, perf %.0f ns\n",
+                                      round, rounds, kind.rawValue, m, p).utf8))
+            }
+        }
+        var t = MarkdownTable(["tasks", "switchbench round trip (median)", "perf bench sched pipe (median)", "ratio", "agree"])
+        var allAgree = true
+        for kind in ["process", "thread"] {
+            let a = Statistics(ours[kind]!).median, b = Statistics(theirs[kind]!).median
+            let r = a / b
+            let ok = abs(r - 1) <= tolerance
+            allAgree = allAgree && ok
+            t.add([kind, humanTime(a), humanTime(b) + (kind == "thread" ? " (-T)" : ""),
+                   String(format: "%.3f", r), ok ? "yes" : "**no**"])
+        }
+        print("## switchbench vs perf bench sched pipe, same CPU (\(pin)), \(rounds) interleaved rounds\n")
+        print(t.text)
+        print("\n_Environment: \(context.environment.oneLine)._")
+        if !allAgree { throw ExitCode(1) }
+    }
+
+    static func which(_ name: String) -> String? {
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let p = "\(dir)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        return nil
+    }
+
+    /// Runs `perf bench sched pipe [-T] -l loops` and returns its round trip in ns (its usecs/op).
+    static func perfPipe(_ perf: String, loops: Int, threads: Bool) throws -> Double {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: perf)
+        p.arguments = ["bench", "sched", "pipe", "-l", String(loops)] + (threads ? ["-T"] : [])
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard p.terminationStatus == 0,
+              let line = text.split(separator: "\n").first(where: { $0.contains("usecs/op") }),
+              let us = Double(line.split(separator: " ").first ?? "") else {
+            throw SwitchBenchError.caseFailed("perf bench sched pipe failed (status \(p.terminationStatus)): \(text.prefix(200))")
+        }
+        return us * 1000
+    }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import CSwitchBench
+import Foundation
+import SwitchBench
+
+// Exit codes (DESIGN.md): 0 ok · 1 a regression or a failed case · 2 bad input or usage ·
+// 130/143 interrupted (the handler kills and reaps children first).
+sb_install_interrupt_cleanup()
+signal(SIGPIPE, SIG_IGN)
+
+func fail(_ message: String, code: Int32) -> Never {
+    let line = message.split(separator: "\n").first.map(String.init) ?? message
+    FileHandle.standardError.write(Data("switchbench: error: \(line)\n".utf8))
+    exit(code)
+}
+
+do {
+    var command = try Switchbench.parseAsRoot()
+    try command.run()
+} catch let e as SwitchBenchError {
+    fail(e.description, code: e.exitCode)
+} catch let e as ExitCode {
+    exit(e.rawValue)
+} catch {
+    let code = Switchbench.exitCode(for: error)
+    if code == .success {
+        print(Switchbench.fullMessage(for: error))
+        exit(0)
+    }
+    var message = Switchbench.message(for: error)
+    if message.hasPrefix("Error: ") { message.removeFirst("Error: ".count) }
+    fail(message + " (see 'switchbench --help')", code: 2)
+}
