@@ -44,6 +44,7 @@ struct Run: ParsableCommand {
         try RunWriter.writeAll(result, to: dir)
         switch flags.format {
         case "csv": print(CSVExporter.render(result), terminator: "")
+        case "json": print(JSONExporter.render(result), terminator: "")
         default: print(MarkdownExporter.render(result), terminator: "")
         }
         stderr.write(Data(String(format: "switchbench: %d rows in %.1f s; files in %@\n",

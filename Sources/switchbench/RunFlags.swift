@@ -25,7 +25,7 @@ struct RunFlags: ParsableArguments {
     @Flag(help: "Fewer and shorter samples (11 × 2 ms): a quick look, or a CI smoke test.")
     var quick = false
 
-    @Option(help: "What to print on stdout: markdown or csv. Files of both kinds are always written.")
+    @Option(help: "What to print on stdout: markdown, csv or json. Every file kind is always written.")
     var format: String = "markdown"
 
     @Option(help: "Directory for the run's files (default: results/runs/<UTC time>-<host>/).")
@@ -34,7 +34,7 @@ struct RunFlags: ParsableArguments {
     @Option(help: "NUMA node for memory-heavy harnesses (needs libnuma and more than one node).")
     var node: Int?
 
-    static let formats = ["markdown", "csv"]
+    static let formats = ["markdown", "csv", "json"]
 
     func commaList(_ s: String) -> [String] {
         s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

@@ -16,11 +16,12 @@ struct Switchbench: ParsableCommand {
           switchbench list                  harnesses, mechanisms, placements
           switchbench env                   the environment fingerprint
           switchbench validate              side by side with `perf bench sched pipe`
+          switchbench compare BASE CUR      regressions between two runs (exit 1 on one)
 
         Exit status: 0 ok, 1 a case failed, 2 bad input, 130/143 interrupted.
         """,
         version: Environment.suiteVersion,
-        subcommands: [Run.self, List.self, Env.self, Validate.self])
+        subcommands: [Run.self, List.self, Env.self, Validate.self, Compare.self])
 
     @Flag(name: .long, help: "Run every harness with its defaults.")
     var all = false

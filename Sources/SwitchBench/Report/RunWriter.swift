@@ -48,7 +48,9 @@ public enum RunWriter {
     /// The files of a run, by name. Every exporter that writes a file is listed here.
     public static func files(for run: RunResult) -> [(name: String, contents: String)] {
         [("results.csv", CSVExporter.render(run)),
-         ("results.md", MarkdownExporter.render(run))]
+         ("results.md", MarkdownExporter.render(run)),
+         ("results.json", JSONExporter.render(run)),
+         ("benchmark-action.json", BenchmarkActionExporter.render(run))]
     }
 
     public static func writeAll(_ run: RunResult, to dir: String) throws {

@@ -1,0 +1,365 @@
+import Foundation
+
+/// Two-sided Mann–Whitney U (Wilcoxon rank-sum) test, normal approximation with tie correction and
+/// continuity correction. Distribution-free: it asks whether one sample tends to be larger.
+public enum MannWhitney {
+    public struct Result: Sendable, Equatable {
+        public var u: Double
+        public var z: Double
+        public var p: Double
+    }
+
+    /// nil when either sample has fewer than 3 values (too few for the approximation to mean anything).
+    public static func test(_ a: [Double], _ b: [Double]) -> Result? {
+        let n1 = a.count, n2 = b.count
+        guard n1 >= 3, n2 >= 3 else { return nil }
+        let all = (a.map { ($0, 0) } + b.map { ($0, 1) }).sorted { $0.0 < $1.0 }
+        let n = all.count
+        var ranks = [Double](repeating: 0, count: n)
+        var tieTerm = 0.0
+        var i = 0
+        while i < n {
+            var j = i
+            while j + 1 < n && all[j + 1].0 == all[i].0 { j += 1 }
+            let avg = Double(i + j + 2) / 2   // ranks are 1-based
+            for k in i...j { ranks[k] = avg }
+            let t = Double(j - i + 1)
+            tieTerm += t * t * t - t
+            i = j + 1
+        }
+        var r1 = 0.0
+        for k in 0..<n where all[k].1 == 0 { r1 += ranks[k] }
+        let u1 = r1 - Double(n1 * (n1 + 1)) / 2
+        let mu = Double(n1 * n2) / 2
+        let nn = Double(n)
+        let variance = Double(n1 * n2) / 12 * ((nn + 1) - tieTerm / (nn * (nn - 1)))
+        guard variance > 0 else { return Result(u: u1, z: 0, p: 1) }   // every value equal
+        let diff = u1 - mu
+        let corrected = diff == 0 ? 0 : (abs(diff) - 0.5) * (diff > 0 ? 1 : -1)
+        let z = corrected / variance.squareRoot()
+        let p = min(1, erfc(abs(z) / 2.0.squareRoot()))
+        return Result(u: u1, z: z, p: p)
+    }
+}
+
+/// `switchbench compare`: the cases of two runs matched by key, each classed by whether it changed
+/// beyond the threshold *and* beyond noise.
+public struct Comparison: Sendable {
+    public enum Class: String, Sendable, Codable, CaseIterable {
+        case regression, improvement, unchanged, new, missing
+        /// Moved beyond threshold and noise, but a side's samples spread with CV above
+        /// `Statistics.noisyCV`: the row cannot establish a change (cross-CPU and unpinned rows on a
+        /// small guest are bimodal run to run), or the row is `unpinned` (the scheduler's choice of
+        /// CPUs differs run to run). Shown, never gated.
+        case noisy
+    }
+
+    public struct Case: Sendable, Codable {
+        public var key: String
+        public var harness: String
+        public var mechanism: String
+        public var placement: String
+        public var tasks: Int
+        public var footprintBytes: Int
+        public var pageSizeBytes: Int?
+        public var workingSetPages: Int?
+        public var metric: String
+        public var unit: String
+        public var baselineMedian: Double?
+        public var currentMedian: Double?
+        /// current ÷ baseline.
+        public var ratio: Double?
+        /// Whether the 95 % CIs of the medians overlap (nil when a side is absent).
+        public var ciOverlap: Bool?
+        /// Mann–Whitney p on the stored samples (nil when a side has too few samples).
+        public var pValue: Double?
+        public var beyondThreshold: Bool
+        public var beyondNoise: Bool
+        public var classification: Class
+        /// Validity of each side (nil when absent).
+        public var baselineValid: Bool?
+        public var currentValid: Bool?
+        public var note: String
+
+        public var label: String {
+            var s = "\(harness) \(mechanism) \(placement)"
+            if tasks > 1 { s += " tasks=\(tasks)" }
+            if footprintBytes > 0 { s += " footprint=\(footprintBytes)" }
+            if let p = pageSizeBytes { s += " page=\(p)" }
+            if let w = workingSetPages { s += " pages=\(w)" }
+            return s + " \(metric)"
+        }
+    }
+
+    /// A fingerprint fact that differs between the two runs.
+    public struct EnvironmentChange: Sendable, Codable {
+        public var fact: String
+        public var baseline: String
+        public var current: String
+        /// kernel, CPU, virtualization, mitigations, build: changes that move numbers by themselves.
+        public var important: Bool
+    }
+
+    public var baselineSource: String
+    public var currentSource: String
+    public var threshold: Double
+    public var alpha: Double
+    public var cases: [Case]
+    public var environmentChanges: [EnvironmentChange]
+    /// Duplicate keys seen within one input (the first row of a key is used).
+    public var duplicates: [String]
+
+    public var regressions: [Case] { cases.filter { $0.classification == .regression } }
+    public func count(_ c: Class) -> Int { cases.filter { $0.classification == c }.count }
+    /// Regressions or improvements whose row is invalid on either side.
+    public var invalidChanges: [Case] {
+        cases.filter { ($0.classification == .regression || $0.classification == .improvement) &&
+            ($0.baselineValid == false || $0.currentValid == false) }
+    }
+    public var invalidRows: [Case] { cases.filter { $0.baselineValid == false || $0.currentValid == false } }
+
+    /// Exit status: 1 when a regression was found, else 0 (bad input never gets this far: it throws).
+    public var exitCode: Int32 { regressions.isEmpty ? 0 : 1 }
+
+    /// Time-like units: higher is worse. Rates (`/s`, `per second`, `ops`) are higher-is-better.
+    public static func higherIsWorse(unit: String, metric: String) -> Bool {
+        let u = unit.lowercased()
+        if u.contains("/s") || u.contains("per second") || u.contains("ops") || metric.lowercased().contains("throughput") {
+            return false
+        }
+        return true
+    }
+
+    /// Metrics computed by subtracting another row's median, and that row's metric.
+    public static let derivedFrom = ["net_switch": "ipc_overhead"]
+
+    public static let importantFacts: Set<String> = ["kernel", "cpu_model", "virtualization", "mitigations", "build"]
+    static let facts = ["kernel", "cpu_model", "virtualization", "mitigations", "build", "pcid", "thp", "host",
+                        "suite_version", "git_commit"]
+
+    /// Compares two loaded runs. Throws `.usage` when they have no case in common.
+    public static func make(baseline: (run: RunResult, fields: [[String: String]]), baselineSource: String,
+                            current: (run: RunResult, fields: [[String: String]]), currentSource: String,
+                            threshold: Double = 0.10, alpha: Double = 0.01) throws -> Comparison {
+        var duplicates: [String] = []
+        func index(_ records: [Record], _ source: String) -> [String: Record] {
+            var d: [String: Record] = [:]
+            for r in records {
+                if d[r.key] == nil { d[r.key] = r } else { duplicates.append("\(source): \(r.key)") }
+            }
+            return d
+        }
+        let base = index(baseline.run.records, baselineSource)
+        let cur = index(current.run.records, currentSource)
+        let common = Set(base.keys).intersection(cur.keys)
+        guard !common.isEmpty else {
+            throw SwitchBenchError.usage("\(baselineSource) and \(currentSource) have no case in common (matched on harness…metric); nothing to compare")
+        }
+        var order: [String] = []
+        var seen = Set<String>()
+        for r in baseline.run.records + current.run.records where !seen.contains(r.key) {
+            seen.insert(r.key)
+            order.append(r.key)
+        }
+        var cases = order.map { key in
+            classify(key: key, base: base[key], cur: cur[key], threshold: threshold, alpha: alpha)
+        }
+        // A derived row (net = raw − a separately measured overhead) carries the overhead's noise,
+        // which its own samples do not show: it counts only when that overhead row is steady too.
+        for i in cases.indices where cases[i].classification == .regression || cases[i].classification == .improvement {
+            guard let sibling = derivedFrom[cases[i].metric] else { continue }
+            let k = cases[i].key.split(separator: "|", omittingEmptySubsequences: false).dropLast().joined(separator: "|") + "|" + sibling
+            guard let b = base[k], let c = cur[k], let bs = b.stats, let cs = c.stats, bs.median > 0 else { continue }
+            let moved = abs(cs.median / bs.median - 1)
+            if moved > threshold || bs.isNoisy || cs.isNoisy {
+                cases[i].classification = .noisy
+                cases[i].note = (cases[i].note.isEmpty ? "" : cases[i].note + "; ") + String(
+                    format: "derived: subtracts %@, which moved %+.0f %% (CV %.0f %% → %.0f %%); not counted",
+                    sibling, (cs.median / bs.median - 1) * 100, bs.cv * 100, cs.cv * 100)
+            }
+        }
+        return Comparison(baselineSource: baselineSource, currentSource: currentSource, threshold: threshold,
+                          alpha: alpha, cases: cases,
+                          environmentChanges: environmentChanges(baseline.fields, current.fields),
+                          duplicates: duplicates)
+    }
+
+    static func classify(key: String, base: Record?, cur: Record?, threshold: Double, alpha: Double) -> Case {
+        let any = (cur ?? base)!
+        var c = Case(key: key, harness: any.harness, mechanism: any.mechanism, placement: any.placement,
+                     tasks: any.tasks, footprintBytes: any.footprintBytes, pageSizeBytes: any.pageSizeBytes,
+                     workingSetPages: any.workingSetPages, metric: any.metric, unit: any.unit,
+                     baselineMedian: base?.stats?.median, currentMedian: cur?.stats?.median, ratio: nil,
+                     ciOverlap: nil, pValue: nil, beyondThreshold: false, beyondNoise: false,
+                     classification: .unchanged, baselineValid: base?.valid, currentValid: cur?.valid, note: "")
+        var notes: [String] = []
+        guard let base else { c.classification = .new; return c }
+        guard let cur else { c.classification = .missing; return c }
+        if !base.valid { notes.append("baseline row invalid") }
+        if !cur.valid { notes.append("current row invalid") }
+        guard let bs = base.stats, let cs = cur.stats else {
+            notes.append("no timing on one side")
+            c.note = notes.joined(separator: "; ")
+            return c
+        }
+        if bs.median != 0 { c.ratio = cs.median / bs.median }
+        let overlap = !(cs.ci95Low > bs.ci95High || bs.ci95Low > cs.ci95High)
+        c.ciOverlap = overlap
+        c.pValue = MannWhitney.test(base.sampleValues, cur.sampleValues)?.p
+        if let r = c.ratio { c.beyondThreshold = abs(r - 1) > threshold }
+        c.beyondNoise = !overlap || (c.pValue.map { $0 < alpha } ?? false)
+        if c.beyondThreshold && c.beyondNoise, let r = c.ratio {
+            let worse = higherIsWorse(unit: cur.unit, metric: cur.metric) ? r > 1 : r < 1
+            if cur.placement == Placement.unpinned.rawValue {
+                c.classification = .noisy
+                notes.append(String(format: "%@ by %+.0f %% but unpinned: the scheduler picks the CPUs, so runs differ by placement; not counted",
+                                    worse ? "slower" : "faster", (r - 1) * 100))
+            } else if bs.isNoisy || cs.isNoisy {
+                c.classification = .noisy
+                notes.append(String(format: "%@ by %+.0f %% but CV %.0f %% → %.0f %% (> %.0f %%): not counted",
+                                    worse ? "slower" : "faster", (r - 1) * 100, bs.cv * 100, cs.cv * 100,
+                                    Statistics.noisyCV * 100))
+            } else {
+                c.classification = worse ? .regression : .improvement
+            }
+        } else if c.beyondThreshold {
+            notes.append("beyond threshold but within noise")
+        }
+        c.note = notes.joined(separator: "; ")
+        return c
+    }
+
+    static func environmentChanges(_ a: [[String: String]], _ b: [[String: String]]) -> [EnvironmentChange] {
+        func values(_ rows: [[String: String]], _ k: String) -> String {
+            var seen: [String] = []
+            for r in rows { if let v = r[k], !seen.contains(v) { seen.append(v) } }
+            return seen.joined(separator: " | ")
+        }
+        return facts.compactMap { k in
+            let x = values(a, k), y = values(b, k)
+            return x == y ? nil : EnvironmentChange(fact: k, baseline: x, current: y, important: importantFacts.contains(k))
+        }
+    }
+
+    // MARK: Rendering
+
+    static func fmt(_ v: Double?, unit: String) -> String {
+        guard let v else { return "–" }
+        return unit == "ns" ? humanTime(v) : String(format: "%.4g %@", v, unit)
+    }
+
+    static func pct(_ r: Double?) -> String {
+        guard let r else { return "–" }
+        return String(format: "%+.1f %%", (r - 1) * 100)
+    }
+
+    /// Warnings a reader must see before the table: environment changes, invalid rows, duplicates.
+    public var warnings: [String] {
+        var w: [String] = []
+        let important = environmentChanges.filter(\.important)
+        if !important.isEmpty {
+            w.append("ENVIRONMENT DIFFERS — these numbers may have moved for that reason, not because of the code: " +
+                     important.map { "\($0.fact) '\($0.baseline)' → '\($0.current)'" }.joined(separator: "; ") +
+                     (important.contains { $0.fact == "kernel" } ? ". A kernel change is news, not noise." : "."))
+        }
+        let inv = invalidChanges
+        if !inv.isEmpty {
+            w.append("\(inv.count) regression/improvement(s) involve a row marked valid=false (its switch count or setup was off): " +
+                     inv.map(\.label).joined(separator: "; ") + ". Check the row's note before trusting the change.")
+        }
+        let otherInvalid = invalidRows.count - inv.count
+        if otherInvalid > 0 {
+            w.append("\(otherInvalid) other case(s) have a row marked valid=false; see the note column.")
+        }
+        if !duplicates.isEmpty {
+            w.append("\(duplicates.count) duplicate case key(s) within one input; the first row of each was used.")
+        }
+        return w
+    }
+
+    public var summaryLine: String {
+        let parts = Class.allCases.map { "\(count($0)) \($0.rawValue)" }
+        return "\(parts.joined(separator: ", ")) (a change counts when beyond ±\(String(format: "%g", threshold * 100)) % and beyond noise — CIs disjoint or Mann–Whitney p < \(String(format: "%g", alpha)) — on pinned rows with CV ≤ \(String(format: "%g", Statistics.noisyCV * 100)) %)"
+    }
+
+    /// A Markdown diff table, pasteable into a pull request.
+    public func markdown() -> String {
+        var out = "## switchbench compare\n\n"
+        out += "Baseline `\(baselineSource)` → current `\(currentSource)`.\n\n"
+        for w in warnings { out += "> **⚠️ \(w)**\n>\n" }
+        if !warnings.isEmpty { out += "\n" }
+        let other = environmentChanges.filter { !$0.important }
+        var t = MarkdownTable(["class", "case", "baseline", "current", "change", "95 % CIs", "Mann–Whitney p", "note"])
+        let rank: [Class: Int] = [.regression: 0, .improvement: 1, .noisy: 2, .new: 3, .missing: 4, .unchanged: 5]
+        for c in cases.enumerated().sorted(by: { (rank[$0.element.classification]!, $0.offset) < (rank[$1.element.classification]!, $1.offset) }).map(\.element) {
+            let cls: String
+            switch c.classification {
+            case .regression: cls = "🔴 **regression**"
+            case .improvement: cls = "🟢 **improvement**"
+            default: cls = c.classification.rawValue
+            }
+            var note = c.note
+            if c.classification == .regression || c.classification == .improvement,
+               c.baselineValid == false || c.currentValid == false {
+                note = "⚠️ " + note
+            }
+            t.add([cls, c.label, Self.fmt(c.baselineMedian, unit: c.unit), Self.fmt(c.currentMedian, unit: c.unit),
+                   Self.pct(c.ratio), c.ciOverlap.map { $0 ? "overlap" : "disjoint" } ?? "–",
+                   c.pValue.map { String(format: "%.2g", $0) } ?? "–", note])
+        }
+        out += t.text + "\n\n**Summary:** " + summaryLine + "\n"
+        if !other.isEmpty {
+            out += "\n_Other differences: " + other.map { "\($0.fact) \($0.baseline) → \($0.current)" }.joined(separator: "; ") + "._\n"
+        }
+        return out
+    }
+
+    public static let csvColumns = [
+        "class", "harness", "mechanism", "placement", "tasks", "footprint_bytes", "page_size_bytes",
+        "working_set_pages", "metric", "unit", "baseline_median", "current_median", "ratio", "ci_overlap",
+        "mann_whitney_p", "beyond_threshold", "beyond_noise", "baseline_valid", "current_valid", "note",
+    ]
+
+    public func csv() -> String {
+        func n(_ v: Double?) -> String { v.map { String(format: "%.6g", $0) } ?? "" }
+        func b(_ v: Bool?) -> String { v.map { $0 ? "true" : "false" } ?? "" }
+        var out = CSV.line(Self.csvColumns) + "\n"
+        for c in cases {
+            out += CSV.line([c.classification.rawValue, c.harness, c.mechanism, c.placement, String(c.tasks),
+                             String(c.footprintBytes), c.pageSizeBytes.map(String.init) ?? "",
+                             c.workingSetPages.map(String.init) ?? "", c.metric, c.unit, n(c.baselineMedian),
+                             n(c.currentMedian), n(c.ratio), b(c.ciOverlap), n(c.pValue), b(c.beyondThreshold),
+                             b(c.beyondNoise), b(c.baselineValid), b(c.currentValid), c.note]) + "\n"
+        }
+        return out
+    }
+
+    struct JSONForm: Codable {
+        var baseline: String
+        var current: String
+        var threshold: Double
+        var alpha: Double
+        var summary: [String: Int]
+        var warnings: [String]
+        var environmentChanges: [EnvironmentChange]
+        var cases: [Case]
+    }
+
+    public func json() -> String {
+        let form = JSONForm(baseline: baselineSource, current: currentSource, threshold: threshold, alpha: alpha,
+                            summary: Dictionary(uniqueKeysWithValues: Class.allCases.map { ($0.rawValue, count($0)) }),
+                            warnings: warnings, environmentChanges: environmentChanges, cases: cases)
+        return JSONText.encode(form)
+    }
+}
+
+/// Pretty, key-sorted JSON; non-finite numbers as strings (JSON has none).
+enum JSONText {
+    static func encode<T: Encodable>(_ value: T) -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        guard let data = try? e.encode(value) else { return "{}\n" }
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+}

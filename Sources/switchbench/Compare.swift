@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import SwitchBench
+
+struct Compare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare two runs case by case: regressions, improvements, unchanged, new, missing.",
+        discussion: """
+        BASELINE and CURRENT are results.csv files or run directories holding one. Cases match on their key
+        (harness … metric). A case changed only when its median moved by more than --threshold AND beyond noise
+        (the 95 % CIs of the medians are disjoint, or a Mann–Whitney U test on the stored samples gives p < --alpha).
+        For time units higher is worse. Environment differences (kernel, CPU, virtualization, mitigations,
+        build) are warned about first.
+
+        Exit status: 0 no regression, 1 a regression, 2 bad input (missing/empty/malformed CSV, no common case).
+        """)
+
+    @Argument(help: "Baseline: a results.csv or a run directory.")
+    var baseline: String
+
+    @Argument(help: "Current: a results.csv or a run directory.")
+    var current: String
+
+    @Option(help: "Relative change a case must exceed to count (0.10 = 10 %).")
+    var threshold: Double = 0.10
+
+    @Option(help: "Significance level of the rank test.")
+    var alpha: Double = 0.01
+
+    @Option(help: "What to print: markdown, csv or json.")
+    var format: String = "markdown"
+
+    func run() throws {
+        guard threshold.isFinite, threshold >= 0, threshold < 10 else {
+            throw SwitchBenchError.usage("--threshold \(threshold) is out of range; expected a fraction such as 0.10 (0 to 10)")
+        }
+        guard alpha > 0, alpha < 1 else {
+            throw SwitchBenchError.usage("--alpha \(alpha) is out of range; expected 0 < alpha < 1, e.g. 0.01")
+        }
+        guard ["markdown", "csv", "json"].contains(format) else {
+            throw SwitchBenchError.usage("unknown format '\(format)'; valid: markdown, csv, json")
+        }
+        let b = try RunLoader.load(baseline)
+        let c = try RunLoader.load(current)
+        let comparison = try Comparison.make(baseline: b, baselineSource: baseline, current: c, currentSource: current,
+                                             threshold: threshold, alpha: alpha)
+        for w in comparison.warnings {
+            FileHandle.standardError.write(Data("switchbench: warning: \(w)\n".utf8))
+        }
+        switch format {
+        case "csv": print(comparison.csv(), terminator: "")
+        case "json": print(comparison.json(), terminator: "")
+        default: print(comparison.markdown(), terminator: "")
+        }
+        FileHandle.standardError.write(Data("switchbench: \(comparison.summaryLine)\n".utf8))
+        if comparison.exitCode != 0 { throw ExitCode(comparison.exitCode) }
+    }
+}

@@ -1,0 +1,218 @@
+import Foundation
+import Testing
+@testable import SwitchBench
+
+/// Synthetic runs for exporter tests: records made from fixed sample lists (no timing involved).
+enum Fixture {
+    static func environment(kernel: String = "6.1.0-test", pcid: Bool = true) -> Environment {
+        Environment(suiteVersion: "0.1.0", gitCommit: "abc", build: "debug", host: "testhost", kernel: kernel,
+                    cpuModel: "Test CPU", onlineCPUs: "0-1", allowedCPUs: "0-1", numaNodes: 1,
+                    virtualization: "KVM", mitigations: ["meltdown: Not affected", "retbleed: Mitigation: IBRS"],
+                    pcid: pcid, thp: "madvise", clocksource: "tsc", perfEventParanoid: "2",
+                    countersAvailable: [], countersUnavailable: [], swiftVersion: "6.3")
+    }
+
+    /// n samples spread deterministically around `center` (±spread, fixed pattern).
+    static func samples(_ center: Double, spread: Double = 0.02, n: Int = 31) -> [Double] {
+        (0..<n).map { (i: Int) -> Double in
+            let position: Double = Double((i * 7) % n) / Double(n - 1)   // 0 … 1, a fixed shuffle
+            return center * (1 + spread * (position * 2 - 1))
+        }
+    }
+
+    static func run(_ records: [Record], kernel: String = "6.1.0-test", pcid: Bool = true) -> RunResult {
+        RunResult(runID: "20260101T000000Z-testhost", timestampUTC: "2026-01-01T00:00:00Z",
+                  environment: environment(kernel: kernel, pcid: pcid), records: records)
+    }
+
+    static func record(_ h: String, _ m: String, _ p: String = "same-cpu", metric: String, _ center: Double,
+                       spread: Double = 0.02, tasks: Int = 2, pages: Int? = nil, pageSize: Int? = nil,
+                       valid: Bool = true) -> Record {
+        var r = Record(harness: h, mechanism: m, placement: p, cpus: p == "same-cpu" ? "0" : "0,1", tasks: tasks,
+                       pageSizeBytes: pageSize, workingSetPages: pages, metric: metric,
+                       samples: samples(center, spread: spread), opsPerSample: 1000)
+        if !valid { r.invalidate("switches/op off") }
+        return r
+    }
+
+    static var basic: RunResult {
+        run([record("process", "pipe", metric: "round_trip", 5000),
+             record("process", "pipe", metric: "per_switch", 2500),
+             record("thread", "pipe", metric: "round_trip", 4000),
+             record("thread", "pipe", metric: "per_switch", 2000),
+             record("syscall", "getppid", metric: "per_call", 90, tasks: 1),
+             record("syscall", "clock_gettime", metric: "per_call", 20, tasks: 1)])
+    }
+
+    static func loaded(_ run: RunResult) throws -> (run: RunResult, fields: [[String: String]]) {
+        try RunLoader.parse(CSVExporter.render(run), source: "test.csv")
+    }
+}
+
+@Suite struct CompareTests {
+    @Test func selfCompareIsAllUnchanged() throws {
+        let a = try Fixture.loaded(Fixture.basic)
+        let c = try Comparison.make(baseline: a, baselineSource: "a", current: a, currentSource: "a")
+        #expect(c.cases.count == 6)
+        #expect(c.cases.allSatisfy { $0.classification == .unchanged })
+        #expect(c.exitCode == 0)
+        #expect(c.environmentChanges.isEmpty)
+        #expect(c.warnings.isEmpty)
+    }
+
+    @Test func oneCaseThirtyPercentSlowerIsTheOnlyRegression() throws {
+        let base = Fixture.basic
+        var slower = base
+        let i = slower.records.firstIndex { $0.harness == "thread" && $0.metric == "per_switch" }!
+        let old = slower.records[i]
+        slower.records[i] = Record(harness: old.harness, mechanism: old.mechanism, placement: old.placement,
+                                   cpus: old.cpus, tasks: old.tasks, metric: old.metric,
+                                   samples: old.sampleValues.map { $0 * 1.3 }, opsPerSample: old.opsPerSample)
+        let c = try Comparison.make(baseline: Fixture.loaded(base), baselineSource: "a",
+                                    current: Fixture.loaded(slower), currentSource: "b")
+        #expect(c.regressions.map(\.key) == [old.key])
+        #expect(c.count(.unchanged) == 5)
+        #expect(c.exitCode == 1)
+        // and the other way round it is an improvement, not a regression
+        let back = try Comparison.make(baseline: Fixture.loaded(slower), baselineSource: "b",
+                                       current: Fixture.loaded(base), currentSource: "a")
+        #expect(back.regressions.isEmpty)
+        #expect(back.count(.improvement) == 1)
+    }
+
+    @Test func withinThresholdOrWithinNoiseIsUnchanged() throws {
+        // 5 % slower, tight samples: beyond noise but not beyond 10 %.
+        let a = Fixture.run([Fixture.record("thread", "futex", metric: "per_switch", 1000, spread: 0.01)])
+        let b = Fixture.run([Fixture.record("thread", "futex", metric: "per_switch", 1050, spread: 0.01)])
+        let c = try Comparison.make(baseline: Fixture.loaded(a), baselineSource: "a", current: Fixture.loaded(b), currentSource: "b")
+        #expect(c.cases[0].classification == .unchanged)
+        #expect(c.cases[0].beyondNoise)
+        // 15 % slower but samples spread ±60 %: beyond threshold, within noise.
+        let d = Fixture.run([Fixture.record("thread", "futex", metric: "per_switch", 1000, spread: 0.6)])
+        let e = Fixture.run([Fixture.record("thread", "futex", metric: "per_switch", 1150, spread: 0.6)])
+        let f = try Comparison.make(baseline: Fixture.loaded(d), baselineSource: "d", current: Fixture.loaded(e), currentSource: "e")
+        #expect(f.cases[0].beyondThreshold)
+        #expect(!f.cases[0].beyondNoise)
+        #expect(f.cases[0].classification == .unchanged)
+    }
+
+    @Test func noisyUnpinnedAndDerivedChangesAreNotGated() throws {
+        // CV ≈ 35 %: moved 40 % and beyond noise, still not a regression
+        let a = Fixture.run([Fixture.record("thread", "pipe", "cross-cpu", metric: "per_switch", 1000, spread: 0.6),
+                             Fixture.record("thread", "pipe", "unpinned", metric: "per_switch", 1000, spread: 0.01)])
+        let b = Fixture.run([Fixture.record("thread", "pipe", "cross-cpu", metric: "per_switch", 2000, spread: 0.6),
+                             Fixture.record("thread", "pipe", "unpinned", metric: "per_switch", 1400, spread: 0.01)])
+        let c = try Comparison.make(baseline: Fixture.loaded(a), baselineSource: "a", current: Fixture.loaded(b), currentSource: "b")
+        #expect(c.cases.map(\.classification) == [.noisy, .noisy])
+        #expect(c.exitCode == 0)
+        // net_switch moved because its subtracted ipc_overhead moved: not counted
+        let d = Fixture.run([Fixture.record("thread", "pipe", metric: "net_switch", 200, spread: 0.01),
+                             Fixture.record("thread", "pipe", metric: "ipc_overhead", 1300, spread: 0.01)])
+        let e = Fixture.run([Fixture.record("thread", "pipe", metric: "net_switch", 900, spread: 0.01),
+                             Fixture.record("thread", "pipe", metric: "ipc_overhead", 500, spread: 0.01)])
+        let f = try Comparison.make(baseline: Fixture.loaded(d), baselineSource: "d", current: Fixture.loaded(e), currentSource: "e")
+        #expect(f.cases[0].classification == .noisy)
+        #expect(f.cases[1].classification == .improvement)
+        #expect(f.exitCode == 0)
+    }
+
+    @Test func newAndMissingCases() throws {
+        var b = Fixture.basic
+        b.records.removeLast()
+        b.records.append(Fixture.record("coroutine", "asm", metric: "per_switch", 5, tasks: 2))
+        let c = try Comparison.make(baseline: Fixture.loaded(Fixture.basic), baselineSource: "a",
+                                    current: Fixture.loaded(b), currentSource: "b")
+        #expect(c.count(.new) == 1)
+        #expect(c.count(.missing) == 1)
+        #expect(c.exitCode == 0)
+    }
+
+    @Test func environmentChangeIsWarned() throws {
+        let a = Fixture.basic
+        var b = a
+        b.environment.kernel = "6.8.0-other"
+        let c = try Comparison.make(baseline: Fixture.loaded(a), baselineSource: "a", current: Fixture.loaded(b), currentSource: "b")
+        #expect(c.environmentChanges.map(\.fact) == ["kernel"])
+        #expect(c.warnings.first?.contains("kernel") == true)
+        #expect(c.markdown().contains("ENVIRONMENT DIFFERS"))
+    }
+
+    @Test func invalidRowRegressionIsFlagged() throws {
+        let a = Fixture.run([Fixture.record("process", "pipe", metric: "per_switch", 1000)])
+        let b = Fixture.run([Fixture.record("process", "pipe", metric: "per_switch", 1500, valid: false)])
+        let c = try Comparison.make(baseline: Fixture.loaded(a), baselineSource: "a", current: Fixture.loaded(b), currentSource: "b")
+        #expect(c.cases[0].classification == .regression)
+        #expect(c.invalidChanges.count == 1)
+        #expect(c.warnings.contains { $0.contains("valid=false") })
+    }
+
+    @Test func noCommonCaseIsUsageError() throws {
+        let a = Fixture.run([Fixture.record("process", "pipe", metric: "per_switch", 1000)])
+        let b = Fixture.run([Fixture.record("thread", "pipe", metric: "per_switch", 1000)])
+        #expect(throws: SwitchBenchError.self) {
+            try Comparison.make(baseline: Fixture.loaded(a), baselineSource: "a", current: Fixture.loaded(b), currentSource: "b")
+        }
+    }
+
+    @Test func malformedInputsAreUsageErrors() throws {
+        let good = CSVExporter.render(Fixture.basic)
+        let lines = good.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let bad: [String: String] = [
+            "empty": "",
+            "header only": lines[0] + "\n",
+            "not csv": "hello world\n",
+            "unknown column": lines[0] + ",extra_col\n" + lines[1] + ",x\n",
+            "short row": lines[0] + "\n" + lines[1].split(separator: ",").dropLast(3).joined(separator: ",") + "\n",
+            "unterminated quote": lines[0] + "\n\"abc\n",
+            "bad integer": lines[0] + "\n" + lines[1].replacingOccurrences(of: ",2,0,,,", with: ",two,0,,,") + "\n",
+        ]
+        for (name, text) in bad {
+            do {
+                _ = try RunLoader.parse(text, source: name)
+                Issue.record("\(name): parsed without error")
+            } catch let e as SwitchBenchError {
+                guard case .usage(let m) = e else { Issue.record("\(name): not a usage error"); continue }
+                #expect(!m.contains("\n"), "\(name): message is one line")
+            }
+        }
+        // a missing file and a directory without results.csv
+        #expect(throws: SwitchBenchError.self) { try RunLoader.load("/nonexistent/switchbench.csv") }
+        let dir = NSTemporaryDirectory() + "sb-empty-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(throws: SwitchBenchError.self) { try RunLoader.load(dir) }
+    }
+
+    @Test func mannWhitneyKnownValues() throws {
+        // Completely separated samples of 5 and 5: U = 0, exact two-sided p = 2/252 ≈ 0.0079;
+        // the normal approximation with continuity correction: μ = 12.5, σ = √(25·11/12) = 4.787,
+        // z = (0 − 12.5 + 0.5)/4.787 = −2.507, p = erfc(2.507/√2) ≈ 0.0122.
+        let r = try #require(MannWhitney.test([1, 2, 3, 4, 5], [6, 7, 8, 9, 10]))
+        #expect(r.u == 0)
+        #expect(abs(r.z + 2.507) < 0.001)
+        #expect(abs(r.p - 0.0122) < 0.0002)
+        // identical samples: no evidence at all
+        let same = try #require(MannWhitney.test([3, 3, 3, 3], [3, 3, 3, 3]))
+        #expect(same.p == 1)
+        // ties handled: mirrored samples give p = 1
+        let mirrored = try #require(MannWhitney.test([1, 2, 2, 3], [1, 2, 2, 3]))
+        #expect(mirrored.p > 0.99)
+        #expect(MannWhitney.test([1, 2], [3, 4]) == nil)
+    }
+
+    @Test func jsonRoundTripsAndBenchmarkActionForm() throws {
+        let run = Fixture.basic
+        let back = try JSONExporter.decode(JSONExporter.render(run))
+        #expect(back.records == run.records)
+        #expect(back.environment == run.environment)
+        let data = Data(BenchmarkActionExporter.render(run).utf8)
+        let array = try #require(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])
+        #expect(array.count == run.records.count)
+        for e in array {
+            #expect(e["name"] is String)
+            #expect(e["unit"] as? String == "ns")
+            #expect(e["value"] is NSNumber)
+        }
+        #expect(Set(array.compactMap { $0["name"] as? String }).count == array.count, "names are unique")
+    }
+}
