@@ -3,7 +3,7 @@ import Testing
 @testable import SwitchBench
 
 /// Synthetic runs for exporter tests: records made from fixed sample lists (no timing involved).
-enum Fixture {
+enum ReportFixture {
     static func environment(kernel: String = "6.1.0-test", pcid: Bool = true) -> Environment {
         Environment(suiteVersion: "0.1.0", gitCommit: "abc", build: "debug", host: "testhost", kernel: kernel,
                     cpuModel: "Test CPU", onlineCPUs: "0-1", allowedCPUs: "0-1", numaNodes: 1,
@@ -51,7 +51,7 @@ enum Fixture {
 
 @Suite struct CompareTests {
     @Test func selfCompareIsAllUnchanged() throws {
-        let a = try Fixture.loaded(Fixture.basic)
+        let a = try ReportFixture.loaded(ReportFixture.basic)
         let c = try Comparison.make(baseline: a, baselineSource: "a", current: a, currentSource: "a")
         #expect(c.cases.count == 6)
         #expect(c.cases.allSatisfy { $0.classification == .unchanged })
@@ -61,36 +61,36 @@ enum Fixture {
     }
 
     @Test func oneCaseThirtyPercentSlowerIsTheOnlyRegression() throws {
-        let base = Fixture.basic
+        let base = ReportFixture.basic
         var slower = base
         let i = slower.records.firstIndex { $0.harness == "thread" && $0.metric == "per_switch" }!
         let old = slower.records[i]
         slower.records[i] = Record(harness: old.harness, mechanism: old.mechanism, placement: old.placement,
                                    cpus: old.cpus, tasks: old.tasks, metric: old.metric,
                                    samples: old.sampleValues.map { $0 * 1.3 }, opsPerSample: old.opsPerSample)
-        let c = try Comparison.make(baseline: Fixture.loaded(base), baselineSource: "a",
-                                    current: Fixture.loaded(slower), currentSource: "b")
+        let c = try Comparison.make(baseline: ReportFixture.loaded(base), baselineSource: "a",
+                                    current: ReportFixture.loaded(slower), currentSource: "b")
         #expect(c.regressions.map(\.key) == [old.key])
         #expect(c.count(.unchanged) == 5)
         #expect(c.exitCode == 1)
         // and the other way round it is an improvement, not a regression
-        let back = try Comparison.make(baseline: Fixture.loaded(slower), baselineSource: "b",
-                                       current: Fixture.loaded(base), currentSource: "a")
+        let back = try Comparison.make(baseline: ReportFixture.loaded(slower), baselineSource: "b",
+                                       current: ReportFixture.loaded(base), currentSource: "a")
         #expect(back.regressions.isEmpty)
         #expect(back.count(.improvement) == 1)
     }
 
     @Test func withinThresholdOrWithinNoiseIsUnchanged() throws {
         // 5 % slower, tight samples: beyond noise but not beyond 10 %.
-        let a = Fixture.run([Fixture.record("thread", "futex", metric: "per_switch", 1000, spread: 0.01)])
-        let b = Fixture.run([Fixture.record("thread", "futex", metric: "per_switch", 1050, spread: 0.01)])
-        let c = try Comparison.make(baseline: Fixture.loaded(a), baselineSource: "a", current: Fixture.loaded(b), currentSource: "b")
+        let a = ReportFixture.run([ReportFixture.record("thread", "futex", metric: "per_switch", 1000, spread: 0.01)])
+        let b = ReportFixture.run([ReportFixture.record("thread", "futex", metric: "per_switch", 1050, spread: 0.01)])
+        let c = try Comparison.make(baseline: ReportFixture.loaded(a), baselineSource: "a", current: ReportFixture.loaded(b), currentSource: "b")
         #expect(c.cases[0].classification == .unchanged)
         #expect(c.cases[0].beyondNoise)
         // 15 % slower but samples spread ±60 %: beyond threshold, within noise.
-        let d = Fixture.run([Fixture.record("thread", "futex", metric: "per_switch", 1000, spread: 0.6)])
-        let e = Fixture.run([Fixture.record("thread", "futex", metric: "per_switch", 1150, spread: 0.6)])
-        let f = try Comparison.make(baseline: Fixture.loaded(d), baselineSource: "d", current: Fixture.loaded(e), currentSource: "e")
+        let d = ReportFixture.run([ReportFixture.record("thread", "futex", metric: "per_switch", 1000, spread: 0.6)])
+        let e = ReportFixture.run([ReportFixture.record("thread", "futex", metric: "per_switch", 1150, spread: 0.6)])
+        let f = try Comparison.make(baseline: ReportFixture.loaded(d), baselineSource: "d", current: ReportFixture.loaded(e), currentSource: "e")
         #expect(f.cases[0].beyondThreshold)
         #expect(!f.cases[0].beyondNoise)
         #expect(f.cases[0].classification == .unchanged)
@@ -98,64 +98,64 @@ enum Fixture {
 
     @Test func noisyUnpinnedAndDerivedChangesAreNotGated() throws {
         // CV ≈ 35 %: moved 40 % and beyond noise, still not a regression
-        let a = Fixture.run([Fixture.record("thread", "pipe", "cross-cpu", metric: "per_switch", 1000, spread: 0.6),
-                             Fixture.record("thread", "pipe", "unpinned", metric: "per_switch", 1000, spread: 0.01)])
-        let b = Fixture.run([Fixture.record("thread", "pipe", "cross-cpu", metric: "per_switch", 2000, spread: 0.6),
-                             Fixture.record("thread", "pipe", "unpinned", metric: "per_switch", 1400, spread: 0.01)])
-        let c = try Comparison.make(baseline: Fixture.loaded(a), baselineSource: "a", current: Fixture.loaded(b), currentSource: "b")
+        let a = ReportFixture.run([ReportFixture.record("thread", "pipe", "cross-cpu", metric: "per_switch", 1000, spread: 0.6),
+                             ReportFixture.record("thread", "pipe", "unpinned", metric: "per_switch", 1000, spread: 0.01)])
+        let b = ReportFixture.run([ReportFixture.record("thread", "pipe", "cross-cpu", metric: "per_switch", 2000, spread: 0.6),
+                             ReportFixture.record("thread", "pipe", "unpinned", metric: "per_switch", 1400, spread: 0.01)])
+        let c = try Comparison.make(baseline: ReportFixture.loaded(a), baselineSource: "a", current: ReportFixture.loaded(b), currentSource: "b")
         #expect(c.cases.map(\.classification) == [.noisy, .noisy])
         #expect(c.exitCode == 0)
         // net_switch moved because its subtracted ipc_overhead moved: not counted
-        let d = Fixture.run([Fixture.record("thread", "pipe", metric: "net_switch", 200, spread: 0.01),
-                             Fixture.record("thread", "pipe", metric: "ipc_overhead", 1300, spread: 0.01)])
-        let e = Fixture.run([Fixture.record("thread", "pipe", metric: "net_switch", 900, spread: 0.01),
-                             Fixture.record("thread", "pipe", metric: "ipc_overhead", 500, spread: 0.01)])
-        let f = try Comparison.make(baseline: Fixture.loaded(d), baselineSource: "d", current: Fixture.loaded(e), currentSource: "e")
+        let d = ReportFixture.run([ReportFixture.record("thread", "pipe", metric: "net_switch", 200, spread: 0.01),
+                             ReportFixture.record("thread", "pipe", metric: "ipc_overhead", 1300, spread: 0.01)])
+        let e = ReportFixture.run([ReportFixture.record("thread", "pipe", metric: "net_switch", 900, spread: 0.01),
+                             ReportFixture.record("thread", "pipe", metric: "ipc_overhead", 500, spread: 0.01)])
+        let f = try Comparison.make(baseline: ReportFixture.loaded(d), baselineSource: "d", current: ReportFixture.loaded(e), currentSource: "e")
         #expect(f.cases[0].classification == .noisy)
         #expect(f.cases[1].classification == .improvement)
         #expect(f.exitCode == 0)
     }
 
     @Test func newAndMissingCases() throws {
-        var b = Fixture.basic
+        var b = ReportFixture.basic
         b.records.removeLast()
-        b.records.append(Fixture.record("coroutine", "asm", metric: "per_switch", 5, tasks: 2))
-        let c = try Comparison.make(baseline: Fixture.loaded(Fixture.basic), baselineSource: "a",
-                                    current: Fixture.loaded(b), currentSource: "b")
+        b.records.append(ReportFixture.record("coroutine", "asm", metric: "per_switch", 5, tasks: 2))
+        let c = try Comparison.make(baseline: ReportFixture.loaded(ReportFixture.basic), baselineSource: "a",
+                                    current: ReportFixture.loaded(b), currentSource: "b")
         #expect(c.count(.new) == 1)
         #expect(c.count(.missing) == 1)
         #expect(c.exitCode == 0)
     }
 
     @Test func environmentChangeIsWarned() throws {
-        let a = Fixture.basic
+        let a = ReportFixture.basic
         var b = a
         b.environment.kernel = "6.8.0-other"
-        let c = try Comparison.make(baseline: Fixture.loaded(a), baselineSource: "a", current: Fixture.loaded(b), currentSource: "b")
+        let c = try Comparison.make(baseline: ReportFixture.loaded(a), baselineSource: "a", current: ReportFixture.loaded(b), currentSource: "b")
         #expect(c.environmentChanges.map(\.fact) == ["kernel"])
         #expect(c.warnings.first?.contains("kernel") == true)
         #expect(c.markdown().contains("ENVIRONMENT DIFFERS"))
     }
 
     @Test func invalidRowRegressionIsFlagged() throws {
-        let a = Fixture.run([Fixture.record("process", "pipe", metric: "per_switch", 1000)])
-        let b = Fixture.run([Fixture.record("process", "pipe", metric: "per_switch", 1500, valid: false)])
-        let c = try Comparison.make(baseline: Fixture.loaded(a), baselineSource: "a", current: Fixture.loaded(b), currentSource: "b")
+        let a = ReportFixture.run([ReportFixture.record("process", "pipe", metric: "per_switch", 1000)])
+        let b = ReportFixture.run([ReportFixture.record("process", "pipe", metric: "per_switch", 1500, valid: false)])
+        let c = try Comparison.make(baseline: ReportFixture.loaded(a), baselineSource: "a", current: ReportFixture.loaded(b), currentSource: "b")
         #expect(c.cases[0].classification == .regression)
         #expect(c.invalidChanges.count == 1)
         #expect(c.warnings.contains { $0.contains("valid=false") })
     }
 
     @Test func noCommonCaseIsUsageError() throws {
-        let a = Fixture.run([Fixture.record("process", "pipe", metric: "per_switch", 1000)])
-        let b = Fixture.run([Fixture.record("thread", "pipe", metric: "per_switch", 1000)])
+        let a = ReportFixture.run([ReportFixture.record("process", "pipe", metric: "per_switch", 1000)])
+        let b = ReportFixture.run([ReportFixture.record("thread", "pipe", metric: "per_switch", 1000)])
         #expect(throws: SwitchBenchError.self) {
-            try Comparison.make(baseline: Fixture.loaded(a), baselineSource: "a", current: Fixture.loaded(b), currentSource: "b")
+            try Comparison.make(baseline: ReportFixture.loaded(a), baselineSource: "a", current: ReportFixture.loaded(b), currentSource: "b")
         }
     }
 
     @Test func malformedInputsAreUsageErrors() throws {
-        let good = CSVExporter.render(Fixture.basic)
+        let good = CSVExporter.render(ReportFixture.basic)
         let lines = good.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let bad: [String: String] = [
             "empty": "",
@@ -201,7 +201,7 @@ enum Fixture {
     }
 
     @Test func jsonRoundTripsAndBenchmarkActionForm() throws {
-        let run = Fixture.basic
+        let run = ReportFixture.basic
         let back = try JSONExporter.decode(JSONExporter.render(run))
         #expect(back.records == run.records)
         #expect(back.environment == run.environment)

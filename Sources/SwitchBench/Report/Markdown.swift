@@ -36,6 +36,7 @@ public enum MarkdownExporter {
     public static let sections: [Section] = [
         processVsThread,
         syscalls,
+        plots,
         allRows,
     ]
 
@@ -125,6 +126,13 @@ public enum MarkdownExporter {
 
         \(environmentLine(run))
         """
+    }
+
+    /// The SVG plots written beside this file (RunWriter writes exactly these), by relative path.
+    static let plots: Section = { run in
+        let files = SVGPlots.files(for: run)
+        guard !files.isEmpty else { return nil }
+        return "## Plots\n\n" + files.map { "![\($0.title)](\($0.name))" }.joined(separator: "\n\n")
     }
 
     /// Every row, for the record.

@@ -51,6 +51,7 @@ public enum RunWriter {
          ("results.md", MarkdownExporter.render(run)),
          ("results.json", JSONExporter.render(run)),
          ("benchmark-action.json", BenchmarkActionExporter.render(run))]
+            + SVGPlots.files(for: run).map { ($0.name, $0.contents) }
     }
 
     public static func writeAll(_ run: RunResult, to dir: String) throws {

@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+@testable import SwitchBench
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// Parses an SVG as XML and counts its elements by name.
+final class SVGChecker: NSObject, XMLParserDelegate {
+    var counts: [String: Int] = [:]
+    var rootName: String?
+    var texts: [String] = []
+    var current = ""
+
+    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+                attributes: [String: String] = [:]) {
+        if rootName == nil { rootName = name }
+        counts[name, default: 0] += 1
+        current = ""
+    }
+    func parser(_ parser: XMLParser, foundCharacters string: String) { current += string }
+    func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+        if name == "text" { texts.append(current) }
+    }
+
+    static func parse(_ svg: String) -> (ok: Bool, checker: SVGChecker) {
+        let p = XMLParser(data: Data(svg.utf8))
+        let c = SVGChecker()
+        p.delegate = c
+        return (p.parse(), c)
+    }
+}
+
+enum TLBFixture {
+    /// A synthetic sweep: a 4 KiB curve with a knee at 64 pages, a flat 2 MiB curve and a control line.
+    static var run: RunResult {
+        var records: [Record] = []
+        for e in stride(from: 3, through: 14, by: 1) {
+            let pages = 1 << e
+            let four = pages <= 64 ? 1.5 : (pages <= 1536 ? 4.0 : 9.0)
+            records.append(ReportFixture.record("tlb", "4k", metric: "ns_per_access", four, tasks: 1, pages: pages, pageSize: 4096))
+            records.append(ReportFixture.record("tlb", "2m", metric: "ns_per_access", 1.6, tasks: 1, pages: pages, pageSize: 2 << 20))
+            records.append(ReportFixture.record("tlb", "control", metric: "ns_per_access", 1.2, tasks: 1, pages: pages, pageSize: 4096))
+        }
+        records.append(ReportFixture.record("tlb", "4k", metric: "reach_l1_pages", 64, tasks: 1, pages: 64, pageSize: 4096))
+        return ReportFixture.run(records)
+    }
+}
+
+@Suite struct SVGTests {
+    @Test func switchCostPlotIsValidXML() throws {
+        var run = ReportFixture.basic
+        run.records.append(ReportFixture.record("thread", "pipe", "cross-cpu", metric: "per_switch", 40_000))
+        run.records.append(ReportFixture.record("coroutine", "asm", metric: "per_switch", 4))
+        let svg = try #require(SVGPlots.switchCost(run))
+        let (ok, c) = SVGChecker.parse(svg)
+        #expect(ok)
+        #expect(c.rootName == "svg")
+        // bars: asm, getppid, thread pipe same+cross, process pipe → 5 data bars (+ 2 legend swatches + background)
+        #expect(c.counts["rect"] == 1 + 5 + 2)
+        #expect(c.texts.contains("same-cpu") && c.texts.contains("cross-cpu"))
+        #expect(c.texts.contains("coroutine (asm)"))
+    }
+
+    @Test func tlbPlotIsValidXMLWithThreeLinesAndAKnee() throws {
+        let svg = try #require(SVGPlots.tlbCurve(TLBFixture.run))
+        let (ok, c) = SVGChecker.parse(svg)
+        #expect(ok)
+        #expect(c.counts["polyline"] == 3)
+        #expect(c.counts["circle"] == 36)
+        #expect(c.texts.contains("4 KiB pages") && c.texts.contains("2 MiB pages") && c.texts.contains("cache-only control"))
+        #expect(c.texts.contains { $0.contains("reach") })
+    }
+
+    @Test func plotsOnlyWhenRowsExistAndEmbeddedByRelativePath() throws {
+        #expect(SVGPlots.tlbCurve(ReportFixture.basic) == nil)
+        let names = SVGPlots.files(for: ReportFixture.basic).map(\.name)
+        #expect(names == ["switch-cost.svg"])
+        let md = MarkdownExporter.render(ReportFixture.basic)
+        #expect(md.contains("](switch-cost.svg)"))
+        #expect(!md.contains("tlb.svg"))
+        #expect(RunWriter.files(for: ReportFixture.basic).map(\.name).contains("switch-cost.svg"))
+        // escaping: a hostile label stays well-formed
+        var run = ReportFixture.basic
+        run.environment.cpuModel = "CPU <&> \"quoted\""
+        #expect(SVGChecker.parse(SVGPlots.switchCost(run)!).ok)
+    }
+}
