@@ -12,6 +12,8 @@ struct Compare: ParsableCommand {
         For time units higher is worse. Environment differences (kernel, CPU, virtualization, mitigations,
         build) are warned about first.
 
+        --format markdown|csv|json picks what is printed (default markdown).
+
         Exit status: 0 no regression, 1 a regression, 2 bad input (missing/empty/malformed CSV, no common case).
         """)
 
@@ -27,8 +29,11 @@ struct Compare: ParsableCommand {
     @Option(help: "Significance level of the rank test.")
     var alpha: Double = 0.01
 
-    @Option(help: "What to print: markdown, csv or json.")
-    var format: String = "markdown"
+    /// `--format`: the root command's RunFlags consume it before a subcommand is parsed, and
+    /// ArgumentParser hands an already-decoded option group of the same type on to the subcommand,
+    /// so we read it from there (hidden: the other run flags mean nothing to compare).
+    @OptionGroup(visibility: .hidden) var runFlags: RunFlags
+    var format: String { runFlags.format }
 
     func run() throws {
         guard threshold.isFinite, threshold >= 0, threshold < 10 else {
@@ -56,3 +61,4 @@ struct Compare: ParsableCommand {
         if comparison.exitCode != 0 { throw ExitCode(comparison.exitCode) }
     }
 }
+

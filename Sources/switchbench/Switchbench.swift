@@ -17,11 +17,12 @@ struct Switchbench: ParsableCommand {
           switchbench env                   the environment fingerprint
           switchbench validate              side by side with `perf bench sched pipe`
           switchbench compare BASE CUR      regressions between two runs (exit 1 on one)
+          switchbench report RUN_DIR        claims report (C1–C7) and plots from a run's CSV
 
         Exit status: 0 ok, 1 a case failed, 2 bad input, 130/143 interrupted.
         """,
         version: Environment.suiteVersion,
-        subcommands: [Run.self, List.self, Env.self, Validate.self, Compare.self])
+        subcommands: [Run.self, List.self, Env.self, Validate.self, Compare.self, Report.self])
 
     @Flag(name: .long, help: "Run every harness with its defaults.")
     var all = false

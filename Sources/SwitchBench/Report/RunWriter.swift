@@ -52,6 +52,7 @@ public enum RunWriter {
          ("results.json", JSONExporter.render(run)),
          ("benchmark-action.json", BenchmarkActionExporter.render(run))]
             + SVGPlots.files(for: run).map { ($0.name, $0.contents) }
+            + [("report.md", Claims.render(run, plots: SVGPlots.files(for: run).map { ($0.name, $0.title) }))]
     }
 
     public static func writeAll(_ run: RunResult, to dir: String) throws {
