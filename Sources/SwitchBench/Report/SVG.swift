@@ -147,7 +147,12 @@ public enum SVGPlots {
             for (j, r) in row.1.enumerated() {
                 let y = y0 + Double(j) * barH
                 guard let r, let s = r.stats, s.median > 0 else {
-                    if j == 1 { svg.text("not measured", left + 4, y + barH - 3, size: 10, fill: "#888") }
+                    if j == 1 {
+                        // coroutines share one thread and a system call has no peer: no cross-cpu case exists
+                        let label = ["coroutine", "syscall"].contains(kinds.first { $0.0 == row.0 }?.1 ?? "")
+                            ? "n/a (one thread)" : "not measured"
+                        svg.text(label, left + 4, y + barH - 3, size: 10, fill: "#888")
+                    }
                     continue
                 }
                 let color = palette[j]

@@ -1,0 +1,94 @@
+import Testing
+@testable import SwitchBench
+
+@Suite struct ClaimsTests {
+    func verdicts(_ run: RunResult) -> [String: Claims.Verdict] {
+        Dictionary(uniqueKeysWithValues: Claims.evaluate(run).map { ($0.id, $0.verdict) })
+    }
+
+    @Test func absentRowsAreInconclusiveNotMeasured() {
+        let claims = Claims.evaluate(ReportFixture.run([]))
+        #expect(claims.map(\.id) == ["C1", "C2", "C3", "C4", "C5", "C6", "C7"])
+        for c in claims {
+            #expect(c.verdict == .inconclusive)
+            #expect(c.why.contains("not measured in this run"))
+        }
+    }
+
+    @Test func c1HoldsWhenProcessAboveThreadBeyondCIs() {
+        // basic: process per switch 2500 ns, thread 2000 ns, ±2 % samples: disjoint CIs
+        #expect(verdicts(ReportFixture.basic)["C1"] == .holds)
+        // reversed: thread above process
+        let rev = ReportFixture.run([ReportFixture.record("process", "pipe", metric: "per_switch", 2000),
+                                     ReportFixture.record("thread", "pipe", metric: "per_switch", 2500)])
+        #expect(verdicts(rev)["C1"] == .doesNotHold)
+        // equal: CIs overlap
+        let same = ReportFixture.run([ReportFixture.record("process", "pipe", metric: "per_switch", 2000),
+                                      ReportFixture.record("thread", "pipe", metric: "per_switch", 2000)])
+        #expect(verdicts(same)["C1"] == .inconclusive)
+        // an invalid row is never evidence
+        let bad = ReportFixture.run([ReportFixture.record("process", "pipe", metric: "per_switch", 2500, valid: false),
+                                     ReportFixture.record("thread", "pipe", metric: "per_switch", 2000)])
+        let c = Claims.evaluate(bad)[0]
+        #expect(c.verdict == .inconclusive)
+        #expect(c.why.contains("invalid"))
+    }
+
+    @Test func c3NeedsTenfold() {
+        let fast = ReportFixture.run([ReportFixture.record("coroutine", "asm", metric: "per_switch", 5),
+                                      ReportFixture.record("thread", "futex", metric: "per_switch", 1400)])
+        #expect(verdicts(fast)["C3"] == .holds)
+        let slow = ReportFixture.run([ReportFixture.record("coroutine", "asm", metric: "per_switch", 500),
+                                      ReportFixture.record("thread", "futex", metric: "per_switch", 1400)])
+        #expect(verdicts(slow)["C3"] == .doesNotHold)
+    }
+
+    @Test func c7SyscallAboveVDSO() {
+        #expect(verdicts(ReportFixture.basic)["C7"] == .holds)
+    }
+
+    @Test func c5FromTLBSweep() {
+        // 4 KiB at 16Ki pages is 9 ns vs 1.2 ns control: holds
+        #expect(verdicts(TLBFixture.run)["C5"] == .holds)
+    }
+
+    @Test func c2PollutionVerdicts() {
+        func run(_ p: Double, _ t: Double) -> RunResult {
+            ReportFixture.run([
+                ReportFixture.record("pollution", "process", metric: "rewalk_penalty_per_page", p, tasks: 2, pages: 512),
+                ReportFixture.record("pollution", "thread", metric: "rewalk_penalty_per_page", t, tasks: 2, pages: 512),
+            ])
+        }
+        #expect(verdicts(run(30, 10))["C2"] == .holds)
+        #expect(verdicts(run(10, 10))["C2"] == .doesNotHold)
+    }
+
+    @Test func c4BlockingVsNonBlocking() {
+        let r = ReportFixture.run([
+            ReportFixture.record("blocking", "asm-blocking", metric: "max_gap", 20_000_000, tasks: 4),
+            ReportFixture.record("blocking", "asm-nonblocking", metric: "max_gap", 2_000, tasks: 4),
+        ])
+        #expect(verdicts(r)["C4"] == .holds)
+    }
+
+    @Test func reportStatesEveryClaimWithRuleAndPhrase() {
+        let text = Claims.render(ReportFixture.basic, plots: [("switch-cost.svg", "Switch cost")])
+        for id in ["C1", "C2", "C3", "C4", "C5", "C6", "C7"] { #expect(text.contains("## \(id):")) }
+        #expect(text.contains("线程切换只需要第二步"))
+        #expect(text.contains("进程切换需要清空快表"))
+        #expect(text.contains("_Rule:_"))
+        #expect(text.contains("PCID is on"))
+        #expect(text.contains("](switch-cost.svg)"))
+    }
+
+    @Test func environmentRoundTripsThroughCSV() throws {
+        let run = ReportFixture.basic
+        let back = try ReportFixture.loaded(run).run.environment
+        #expect(back.kernel == run.environment.kernel)
+        #expect(back.cpuModel == run.environment.cpuModel)
+        #expect(back.virtualization == run.environment.virtualization)
+        #expect(back.pcid == run.environment.pcid)
+        #expect(back.thp == run.environment.thp)
+        #expect(back.mitigationSummary == run.environment.mitigationSummary)
+    }
+}
