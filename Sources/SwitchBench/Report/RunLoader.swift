@@ -31,7 +31,12 @@ public enum RunLoader {
     }
 
     public static func parse(_ text: String, source: String) throws -> (run: RunResult, fields: [[String: String]]) {
-        let rows = try CSVExporter.read(text, source: source)
+        let rows: [(record: Record, fields: [String: String])]
+        do {
+            rows = try CSVExporter.read(text, source: source)
+        } catch SwitchBenchError.usage(let m) where !m.contains(source) {
+            throw SwitchBenchError.usage("\(source): \(m)")   // name the file in every message
+        }
         guard let first = rows.first else {
             throw SwitchBenchError.usage("\(source) has a header but no rows: nothing was measured")
         }

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# CI recipe for switchbench regressions (README, "Comparing runs and CI").
+#
+#   scripts/ci-regression.sh [compare options]   quick run, compare with results/baseline.csv,
+#                                                exit with compare's status (0 clean, 1 regression, 2 bad input)
+#   scripts/ci-regression.sh --refresh            quick run, then make it the new results/baseline.csv
+#
+# Environment: BASELINE (default results/baseline.csv), OUT (run directory, default
+# results/runs/ci-<UTC time>), CONFIG (swift build configuration, default release).
+# The comparison (Markdown, pasteable into a pull request) is printed and kept as $OUT/compare.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BASELINE=${BASELINE:-results/baseline.csv}
+OUT=${OUT:-results/runs/ci-$(date -u +%Y%m%dT%H%M%SZ)}
+CONFIG=${CONFIG:-release}
+refresh=0
+if [ "${1:-}" = "--refresh" ]; then refresh=1; shift; fi
+
+if [ $refresh = 0 ] && [ ! -f "$BASELINE" ]; then
+    echo "ci-regression: error: no baseline at $BASELINE; make one with: scripts/ci-regression.sh --refresh" >&2
+    exit 2
+fi
+
+swift build -c "$CONFIG" --product switchbench >&2
+BIN="$(swift build -c "$CONFIG" --show-bin-path)/switchbench"
+
+# A failed case makes the run exit 1, which ends the script here with 1 as well.
+"$BIN" --all --quick --output "$OUT" --format csv > /dev/null
+
+if [ $refresh = 1 ]; then
+    mkdir -p "$(dirname "$BASELINE")"
+    cp "$OUT/results.csv" "$BASELINE"
+    echo "ci-regression: $BASELINE refreshed from $OUT" >&2
+    exit 0
+fi
+
+set +e
+"$BIN" compare "$BASELINE" "$OUT" "$@" > "$OUT/compare.md"
+rc=$?
+set -e
+cat "$OUT/compare.md"
+exit $rc
