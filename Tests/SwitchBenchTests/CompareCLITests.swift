@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+@testable import SwitchBench
+
+/// `switchbench compare` and `switchbench report` as a user runs them: exit codes and one-line errors.
+@Suite(.serialized) struct CompareCLITests {
+    static func tempDir() throws -> String {
+        let dir = NSTemporaryDirectory() + "sb-compare-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    func write(_ text: String, _ path: String) throws { try text.write(toFile: path, atomically: true, encoding: .utf8) }
+
+    @Test func exitCodesOfCompare() throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let base = ReportFixture.basic
+        var slower = base
+        let i = slower.records.firstIndex { $0.harness == "process" && $0.metric == "per_switch" }!
+        let old = slower.records[i]
+        slower.records[i] = Record(harness: old.harness, mechanism: old.mechanism, placement: old.placement, cpus: old.cpus,
+                                   tasks: old.tasks, metric: old.metric, samples: old.sampleValues.map { $0 * 1.3 },
+                                   opsPerSample: old.opsPerSample)
+        try write(CSVExporter.render(base), dir + "/a.csv")
+        try write(CSVExporter.render(slower), dir + "/b.csv")
+
+        let (same, _) = try CLITests.run(["compare", dir + "/a.csv", dir + "/a.csv", "--format", "csv"])
+        #expect(same.status == 0)
+        #expect(same.stdout.split(separator: "\n").dropFirst().allSatisfy { $0.hasPrefix("unchanged,") })
+
+        let (diff, _) = try CLITests.run(["compare", dir + "/a.csv", dir + "/b.csv", "--format", "csv"])
+        #expect(diff.status == 1)
+        let regressions = diff.stdout.split(separator: "\n").filter { $0.hasPrefix("regression,") }
+        #expect(regressions.count == 1)
+        #expect(regressions.first?.hasPrefix("regression,process,pipe,same-cpu,2,0,,,per_switch,") == true)
+
+        let (json, _) = try CLITests.run(["compare", dir + "/a.csv", dir + "/b.csv", "--format", "json"])
+        #expect(json.status == 1)
+        #expect((try? JSONSerialization.jsonObject(with: Data(json.stdout.utf8))) != nil)
+
+        // bad input: each exits 2 with one line
+        let header = CSVExporter.columns.joined(separator: ",")
+        try write("", dir + "/empty.csv")
+        try write(header + "\n", dir + "/header.csv")
+        try write(header + ",bogus\n", dir + "/unknown.csv")
+        try write("x,y\n1,2\n", dir + "/garbage.csv")
+        try FileManager.default.createDirectory(atPath: dir + "/nodata", withIntermediateDirectories: true)
+        let other = ReportFixture.run([ReportFixture.record("tlb", "4k", metric: "ns_per_access", 2, tasks: 1, pages: 8)])
+        try write(CSVExporter.render(other), dir + "/other.csv")
+        for bad in ["empty.csv", "header.csv", "unknown.csv", "garbage.csv", "nodata", "missing.csv", "other.csv"] {
+            let (r, _) = try CLITests.run(["compare", dir + "/a.csv", dir + "/" + bad])
+            #expect(r.status == 2, "\(bad)")
+            let lines = r.stderr.split(separator: "\n")
+            #expect(lines.count == 1, "\(bad): \(r.stderr)")
+            #expect(lines.first?.hasPrefix("switchbench: error: ") == true, "\(bad)")
+        }
+        let (fmt, _) = try CLITests.run(["compare", dir + "/a.csv", dir + "/a.csv", "--format", "xml"])
+        #expect(fmt.status == 2)
+    }
+
+    @Test func reportRegeneratesFromCSV() throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try write(CSVExporter.render(ReportFixture.basic), dir + "/results.csv")
+        let (r, _) = try CLITests.run(["report", dir, "--output", dir + "/out"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("## C1:"))
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/out").sorted()
+        #expect(files == ["report.md", "switch-cost.svg"])
+    }
+}
