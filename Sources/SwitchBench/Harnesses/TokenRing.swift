@@ -183,12 +183,19 @@ public struct TokenRingHarness: Harness {
     /// Parent-side futex wait: with a timeout, so a child that died is noticed instead of hanging.
     static let parentWaitNs = 500_000_000
 
+    /// Runs the case once per CPU assignment of its placement (cross-cpu: once per kind of CPU pair
+    /// the topology offers; the `cpus` column and the note tell them apart).
     public func run(_ spec: CaseSpec, context: RunContext) throws -> [Record] {
+        try context.assignments(for: spec.placement, tasks: spec.tasks).flatMap {
+            try run(spec, taskCPUs: $0.cpus, placementNote: $0.note, context: context)
+        }
+    }
+
+    func run(_ spec: CaseSpec, taskCPUs: [Int], placementNote: String, context: RunContext) throws -> [Record] {
         let n = spec.tasks
         signal(SIGPIPE, SIG_IGN)   // a dead reader must show as EPIPE, not kill us
         guard n >= 2 else { throw SwitchBenchError.usage("--tasks must be at least 2 for \(id) (got \(n))") }
         let mech: Mechanism = spec.mechanism == "futex" ? .futex : .pipe
-        let (taskCPUs, placementNote) = context.cpus(for: spec.placement, tasks: n)
         let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
         // Shared memory, one 64-byte line each: a futex word per task, the stop flag, a word for the
