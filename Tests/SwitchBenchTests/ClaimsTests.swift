@@ -61,6 +61,18 @@ import Testing
         }
         #expect(verdicts(run(30, 10))["C2"] == .holds)
         #expect(verdicts(run(10, 10))["C2"] == .doesNotHold)
+        // the harness's own verdict row decides when present
+        func withVerdict(_ note: String) -> RunResult {
+            var r = run(30, 10)
+            var v = Record(harness: "pollution", mechanism: "verdict", placement: "same-cpu", cpus: "0", tasks: 2,
+                           metric: "process_switch_flushed_tlb", unit: "", samples: [], opsPerSample: 0)
+            v.note = note
+            r.records.append(v)
+            return r
+        }
+        #expect(verdicts(withVerdict("no: process above thread at 0 of 3 W; PCID on"))["C2"] == .doesNotHold)
+        #expect(verdicts(withVerdict("yes: process above thread at 3 of 3 W; PCID off"))["C2"] == .holds)
+        #expect(verdicts(withVerdict("partly: 2 of 3 W"))["C2"] == .inconclusive)
     }
 
     @Test func c4BlockingVsNonBlocking() {

@@ -27,9 +27,9 @@ enum ReportFixture {
 
     static func record(_ h: String, _ m: String, _ p: String = "same-cpu", metric: String, _ center: Double,
                        spread: Double = 0.02, tasks: Int = 2, pages: Int? = nil, pageSize: Int? = nil,
-                       valid: Bool = true) -> Record {
+                       valid: Bool = true, unit: String = "ns") -> Record {
         var r = Record(harness: h, mechanism: m, placement: p, cpus: p == "same-cpu" ? "0" : "0,1", tasks: tasks,
-                       pageSizeBytes: pageSize, workingSetPages: pages, metric: metric,
+                       pageSizeBytes: pageSize, workingSetPages: pages, metric: metric, unit: unit,
                        samples: samples(center, spread: spread), opsPerSample: 1000)
         if !valid { r.invalidate("switches/op off") }
         return r

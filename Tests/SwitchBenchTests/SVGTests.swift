@@ -42,7 +42,10 @@ enum TLBFixture {
             records.append(ReportFixture.record("tlb", "2m", metric: "ns_per_access", 1.6, tasks: 1, pages: pages, pageSize: 2 << 20))
             records.append(ReportFixture.record("tlb", "control", metric: "ns_per_access", 1.2, tasks: 1, pages: pages, pageSize: 4096))
         }
-        records.append(ReportFixture.record("tlb", "4k", metric: "reach_l1_pages", 64, tasks: 1, pages: 64, pageSize: 4096))
+        // fact rows as the tlb harness writes them: only reach_l<i>_pages marks a knee
+        records.append(ReportFixture.record("tlb", "4k", metric: "reach_l1_pages", 64, spread: 0, tasks: 1, pages: 64, pageSize: 4096, unit: "pages"))
+        records.append(ReportFixture.record("tlb", "4k", metric: "reach_l1_bytes", 262_144, spread: 0, tasks: 1, pages: 64, pageSize: 4096, unit: "bytes"))
+        records.append(ReportFixture.record("tlb", "2m", metric: "huge_page_reach_ratio", 1, spread: 0, tasks: 1, pageSize: 2 << 20, unit: "×"))
         return ReportFixture.run(records)
     }
 }
@@ -69,7 +72,8 @@ enum TLBFixture {
         #expect(c.counts["polyline"] == 3)
         #expect(c.counts["circle"] == 36)
         #expect(c.texts.contains("4 KiB pages") && c.texts.contains("2 MiB pages") && c.texts.contains("cache-only control"))
-        #expect(c.texts.contains { $0.contains("reach") })
+        #expect(c.texts.filter { $0.contains("reach:") } == ["4k L1 reach: 64 pages"])
+        #expect(c.counts["line"]! > 0)
     }
 
     @Test func plotsOnlyWhenRowsExistAndEmbeddedByRelativePath() throws {

@@ -196,10 +196,13 @@ public enum SVGPlots {
         let all = points.flatMap { $0.1 }
         guard !all.isEmpty else { return nil }
         // Knees: rows whose metric names a reach (e.g. reach_pages), at their working set or median.
-        let knees = tlb.filter { $0.metric.contains("reach") || $0.metric.contains("knee") }
-            .compactMap { r -> (Double, String)? in
-                guard let pages = r.workingSetPages.map(Double.init) ?? r.stats?.median, pages > 0 else { return nil }
-                return (pages, "\(r.mechanism) \(r.metric.replacingOccurrences(of: "_", with: " ")) \(Int(pages))")
+        // Knees: the tlb harness's reach rows (metric reach_l<i>_pages, unit pages), at that many pages.
+        let knees = tlb.filter { $0.metric.hasPrefix("reach_") && $0.metric.hasSuffix("_pages") && $0.unit == "pages" }
+            .compactMap { r -> (Double, String, String)? in
+                guard let pages = r.stats?.median ?? r.workingSetPages.map(Double.init), pages > 0 else { return nil }
+                let level = r.metric.dropFirst("reach_".count).dropLast("_pages".count).uppercased()
+                let color = palette[tlbLines.firstIndex { $0.0 == r.mechanism } ?? 3]
+                return (pages, "\(r.mechanism) \(level) reach: \(Int(pages.rounded())) pages", color)
             }
         let xs = all.map(\.0) + knees.map(\.0)
         let lx = floor(log2(xs.min()!)), hx = max(ceil(log2(xs.max()!)), lx + 1)
@@ -241,8 +244,8 @@ public enum SVGPlots {
         svg.line(left, bottom, left + plotW, bottom, stroke: "#333")
         for (i, kneeInfo) in knees.enumerated() {
             let px = x(kneeInfo.0)
-            svg.line(px, top, px, bottom, stroke: "#d62728", width: 1, dash: "5,4")
-            svg.text(kneeInfo.1, px + 3, top + 12 + Double(i % 4) * 13, size: 10, fill: "#d62728")
+            svg.line(px, top, px, bottom, stroke: kneeInfo.2, width: 1, dash: "5,4")
+            svg.text(kneeInfo.1, px + 3, top + 12 + Double(i % 4) * 13, size: 10, fill: kneeInfo.2)
         }
         for (i, line) in points.enumerated() where !line.1.isEmpty {
             let color = palette[i]
@@ -262,7 +265,7 @@ public enum SVGPlots {
         }
         if !knees.isEmpty {
             let lxp = left + plotW + 14
-            svg.line(lxp, ly, lxp + 22, ly, stroke: "#d62728", width: 1, dash: "5,4")
+            svg.line(lxp, ly, lxp + 22, ly, stroke: "#555", width: 1, dash: "5,4")
             svg.text("TLB reach (knee)", lxp + 28, ly + 4, size: 11)
         }
         svg.text("Environment: \(run.environment.cpuModel), \(run.environment.virtualization), THP \(run.environment.thp), Linux \(run.environment.kernel)",
