@@ -73,6 +73,7 @@ enum TLBFixture {
         #expect(c.counts["circle"] == 36)
         #expect(c.texts.contains("4 KiB pages") && c.texts.contains("2 MiB pages") && c.texts.contains("cache-only control"))
         #expect(c.texts.filter { $0.contains("reach:") } == ["4k L1 reach: 64 pages"])
+        #expect(c.texts.contains("L1"))
         #expect(c.counts["line"]! > 0)
     }
 

@@ -198,16 +198,16 @@ public enum SVGPlots {
         // Knees: rows whose metric names a reach (e.g. reach_pages), at their working set or median.
         // Knees: the tlb harness's reach rows (metric reach_l<i>_pages, unit pages), at that many pages.
         let knees = tlb.filter { $0.metric.hasPrefix("reach_") && $0.metric.hasSuffix("_pages") && $0.unit == "pages" }
-            .compactMap { r -> (Double, String, String)? in
+            .compactMap { r -> (Double, String, String, String, String)? in
                 guard let pages = r.stats?.median ?? r.workingSetPages.map(Double.init), pages > 0 else { return nil }
                 let level = r.metric.dropFirst("reach_".count).dropLast("_pages".count).uppercased()
                 let color = palette[tlbLines.firstIndex { $0.0 == r.mechanism } ?? 3]
-                return (pages, "\(r.mechanism) \(level) reach: \(Int(pages.rounded())) pages", color)
+                return (pages, "\(r.mechanism) \(level) reach: \(Int(pages.rounded())) pages", color, level, r.mechanism)
             }
         let xs = all.map(\.0) + knees.map(\.0)
         let lx = floor(log2(xs.min()!)), hx = max(ceil(log2(xs.max()!)), lx + 1)
         let ymax = all.compactMap { $0.1.stats?.median }.max()! * 1.1
-        let left = 70.0, right = 170.0, top = 50.0, plotW = 560.0, plotH = 330.0
+        let left = 70.0, right = 185.0, top = 50.0, plotW = 560.0, plotH = 330.0
         var svg = SVGDocument(width: left + plotW + right, height: top + plotH + 80)
         svg.text("TLB: time per access vs working set (one access per page)", left + plotW / 2, 24, size: 15,
                  anchor: .middle, weight: "bold")
@@ -242,10 +242,13 @@ public enum SVGPlots {
         svg.text("ns per access", 18, top + plotH / 2, size: 12, anchor: .middle, rotate: -90)
         svg.line(left, top, left, bottom, stroke: "#333")
         svg.line(left, bottom, left + plotW, bottom, stroke: "#333")
-        for (i, kneeInfo) in knees.enumerated() {
-            let px = x(kneeInfo.0)
-            svg.line(px, top, px, bottom, stroke: kneeInfo.2, width: 1, dash: "5,4")
-            svg.text(kneeInfo.1, px + 3, top + 12 + Double(i % 4) * 13, size: 10, fill: kneeInfo.2)
+        // On the plot a dashed line and a short level tag per knee (one row of tags per page size, so
+        // coinciding knees do not overprint); the full "reach: N pages" list sits under the legend.
+        for k in knees {
+            let px = x(k.0)
+            let row = Double(tlbLines.firstIndex { $0.0 == k.4 } ?? 0)
+            svg.line(px, top, px, bottom, stroke: k.2, width: 1, dash: "5,4")
+            svg.text(k.3, px + 3, top + 11 + row * 12, size: 10, fill: k.2)
         }
         for (i, line) in points.enumerated() where !line.1.isEmpty {
             let color = palette[i]
@@ -267,6 +270,11 @@ public enum SVGPlots {
             let lxp = left + plotW + 14
             svg.line(lxp, ly, lxp + 22, ly, stroke: "#555", width: 1, dash: "5,4")
             svg.text("TLB reach (knee)", lxp + 28, ly + 4, size: 11)
+            ly += 22
+            for k in knees {
+                svg.text(k.1, lxp, ly, size: 10, fill: k.2)
+                ly += 14
+            }
         }
         svg.text("Environment: \(run.environment.cpuModel), \(run.environment.virtualization), THP \(run.environment.thp), Linux \(run.environment.kernel)",
                  8, top + plotH + 70, size: 10, fill: "#555")
