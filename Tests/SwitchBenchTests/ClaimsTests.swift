@@ -83,6 +83,19 @@ import Testing
         #expect(verdicts(r)["C4"] == .holds)
     }
 
+    @Test func c6NeedsTheZombieRow() {
+        var fork = ReportFixture.record("create", "fork-exit-wait", metric: "create_cleanup", 90_000, tasks: 1)
+        fork.note = "child _exit, parent waitpid reaps the zombie"   // a note naming zombies is not the check
+        #expect(verdicts(ReportFixture.run([fork]))["C6"] == .inconclusive)
+        var z = Record(harness: "create", mechanism: "zombie", placement: "unpinned", cpus: "", tasks: 1,
+                       metric: "state_before_waitpid", unit: "state", samples: [], opsPerSample: 0)
+        z.note = "child 42 called _exit(0): /proc/42/stat state Z (zombie) until the parent's waitpid"
+        #expect(verdicts(ReportFixture.run([fork, z]))["C6"] == .holds)
+        z.note = "child 42 called _exit(0): /proc/42/stat state R until the parent's waitpid"
+        z.invalidate("the exited child was not seen in state Z (saw R)")
+        #expect(verdicts(ReportFixture.run([fork, z]))["C6"] == .doesNotHold)
+    }
+
     @Test func reportStatesEveryClaimWithRuleAndPhrase() {
         let text = Claims.render(ReportFixture.basic, plots: [("switch-cost.svg", "Switch cost")])
         for id in ["C1", "C2", "C3", "C4", "C5", "C6", "C7"] { #expect(text.contains("## \(id):")) }
