@@ -105,6 +105,14 @@ enum ReportFixture {
         let c = try Comparison.make(baseline: ReportFixture.loaded(a), baselineSource: "a", current: ReportFixture.loaded(b), currentSource: "b")
         #expect(c.cases.map(\.classification) == [.noisy, .noisy])
         #expect(c.exitCode == 0)
+        // a one-value fact (e.g. a TLB reach) that moved: no noise estimate, not gated
+        func fact(_ v: Double) -> RunResult {
+            ReportFixture.run([Record(harness: "tlb", mechanism: "4k", placement: "same-cpu", cpus: "0", tasks: 1,
+                                      workingSetPages: 64, metric: "reach_l1_pages", unit: "pages", samples: [v], opsPerSample: 0)])
+        }
+        let g = try Comparison.make(baseline: ReportFixture.loaded(fact(64)), baselineSource: "a",
+                                    current: ReportFixture.loaded(fact(96)), currentSource: "b")
+        #expect(g.cases[0].classification == .noisy)
         // net_switch moved because its subtracted ipc_overhead moved: not counted
         let d = ReportFixture.run([ReportFixture.record("thread", "pipe", metric: "net_switch", 200, spread: 0.01),
                              ReportFixture.record("thread", "pipe", metric: "ipc_overhead", 1300, spread: 0.01)])

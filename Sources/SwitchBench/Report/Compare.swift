@@ -50,7 +50,8 @@ public struct Comparison: Sendable {
         /// Moved beyond threshold and noise, but a side's samples spread with CV above
         /// `Statistics.noisyCV`: the row cannot establish a change (cross-CPU and unpinned rows on a
         /// small guest are bimodal run to run), or the row is `unpinned` (the scheduler's choice of
-        /// CPUs differs run to run). Shown, never gated.
+        /// CPUs differs run to run), or a fact row with fewer than 3 samples (a knee position, a counter
+        /// total). Shown, never gated.
         case noisy
     }
 
@@ -210,7 +211,11 @@ public struct Comparison: Sendable {
         c.beyondNoise = !overlap || (c.pValue.map { $0 < alpha } ?? false)
         if c.beyondThreshold && c.beyondNoise, let r = c.ratio {
             let worse = higherIsWorse(unit: cur.unit, metric: cur.metric) ? r > 1 : r < 1
-            if cur.placement == Placement.unpinned.rawValue {
+            if base.sampleValues.count < 3 || cur.sampleValues.count < 3 || cur.opsPerSample == 0 {
+                c.classification = .noisy
+                notes.append(String(format: "%@ by %+.0f %% but a derived fact or single value (%d → %d samples): no noise estimate; not counted",
+                                    worse ? "worse" : "better", (r - 1) * 100, base.sampleValues.count, cur.sampleValues.count))
+            } else if cur.placement == Placement.unpinned.rawValue {
                 c.classification = .noisy
                 notes.append(String(format: "%@ by %+.0f %% but unpinned: the scheduler picks the CPUs, so runs differ by placement; not counted",
                                     worse ? "slower" : "faster", (r - 1) * 100))
