@@ -3,10 +3,11 @@
 #
 #   scripts/ci-regression.sh [compare options]   quick run, compare with results/baseline.csv,
 #                                                exit with compare's status (0 clean, 1 regression, 2 bad input)
-#   scripts/ci-regression.sh --refresh            quick run, then make it the new results/baseline.csv
+#   scripts/ci-regression.sh --refresh            RUNS quick runs (default 3), concatenated into the new
+#                                                results/baseline.csv (compare then uses their spread as noise)
 #
 # Environment: BASELINE (default results/baseline.csv), OUT (run directory, default
-# results/runs/ci-<UTC time>), CONFIG (swift build configuration, default release).
+# results/runs/ci-<UTC time>), CONFIG (swift build configuration, default release), RUNS (for --refresh).
 # The comparison (Markdown, pasteable into a pull request) is printed and kept as $OUT/compare.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,15 +26,21 @@ fi
 swift build -c "$CONFIG" --product switchbench >&2
 BIN="$(swift build -c "$CONFIG" --show-bin-path)/switchbench"
 
-# A failed case makes the run exit 1, which ends the script here with 1 as well.
-"$BIN" --all --quick --output "$OUT" --format csv > /dev/null
-
+# A failed case makes a run exit 1, which ends the script here with 1 as well.
 if [ $refresh = 1 ]; then
+    RUNS=${RUNS:-3}
+    tmp="$BASELINE.tmp-$$"
     mkdir -p "$(dirname "$BASELINE")"
-    cp "$OUT/results.csv" "$BASELINE"
-    echo "ci-regression: $BASELINE refreshed from $OUT" >&2
+    for i in $(seq 1 "$RUNS"); do
+        "$BIN" --all --quick --output "$OUT-$i" --format csv > /dev/null
+        if [ "$i" = 1 ]; then cat "$OUT-$i/results.csv"; else tail -n +2 "$OUT-$i/results.csv"; fi
+    done > "$tmp"
+    mv "$tmp" "$BASELINE"
+    echo "ci-regression: $BASELINE refreshed from $RUNS runs ($OUT-1 … $OUT-$RUNS)" >&2
     exit 0
 fi
+
+"$BIN" --all --quick --output "$OUT" --format csv > /dev/null
 
 set +e
 "$BIN" compare "$BASELINE" "$OUT" "$@" > "$OUT/compare.md"

@@ -124,6 +124,27 @@ enum ReportFixture {
         #expect(f.exitCode == 0)
     }
 
+    @Test func multiRunBaselineUsesTheEnvelopeOfItsRuns() throws {
+        func one(_ center: Double) -> RunResult {
+            ReportFixture.run([ReportFixture.record("tlb", "4k", metric: "ns_per_access", center, spread: 0.01, tasks: 1, pages: 4096)])
+        }
+        // three baseline runs that drift 1000 → 1200 between runs, concatenated as one CSV
+        let text = [1000.0, 1100, 1200].map { CSVExporter.render(one($0)) }.joined()
+        let base = try RunLoader.parse(text, source: "base.csv")
+        let inside = try Comparison.make(baseline: base, baselineSource: "base", current: ReportFixture.loaded(one(1190)), currentSource: "cur")
+        #expect(inside.baselineRuns == 3)
+        #expect(inside.cases[0].baselineMedian == 1100)
+        #expect(inside.cases[0].classification == .unchanged)
+        // the same current against the first run alone is a regression
+        let single = try Comparison.make(baseline: ReportFixture.loaded(one(1000)), baselineSource: "b",
+                                         current: ReportFixture.loaded(one(1190)), currentSource: "cur")
+        #expect(single.cases[0].classification == .regression)
+        // far outside every baseline run: a regression
+        let outside = try Comparison.make(baseline: base, baselineSource: "base", current: ReportFixture.loaded(one(1500)), currentSource: "cur")
+        #expect(outside.cases[0].classification == .regression)
+        #expect(outside.duplicates.isEmpty)
+    }
+
     @Test func newAndMissingCases() throws {
         var b = ReportFixture.basic
         b.records.removeLast()

@@ -103,6 +103,8 @@ public struct Comparison: Sendable {
 
     public var baselineSource: String
     public var currentSource: String
+    /// Runs of each case in the baseline (the most of any case): 1, or k when k CSVs were concatenated.
+    public var baselineRuns: Int = 1
     public var threshold: Double
     public var alpha: Double
     public var cases: [Case]
@@ -150,7 +152,11 @@ public struct Comparison: Sendable {
             }
             return d
         }
-        let base = index(baseline.run.records, baselineSource)
+        // A baseline may hold several runs (CSVs concatenated): every row of a key is one run of it,
+        // and their spread is the run-to-run noise that one run's CI cannot show.
+        var baseRuns: [String: [Record]] = [:]
+        for r in baseline.run.records { baseRuns[r.key, default: []].append(r) }
+        let base = baseRuns.mapValues { $0[0] }
         let cur = index(current.run.records, currentSource)
         let common = Set(base.keys).intersection(cur.keys)
         guard !common.isEmpty else {
@@ -163,7 +169,7 @@ public struct Comparison: Sendable {
             order.append(r.key)
         }
         var cases = order.map { key in
-            classify(key: key, base: base[key], cur: cur[key], threshold: threshold, alpha: alpha)
+            classify(key: key, baseRuns: baseRuns[key] ?? [], cur: cur[key], threshold: threshold, alpha: alpha)
         }
         // A derived row (net = raw − a separately measured overhead) carries the overhead's noise,
         // which its own samples do not show: it counts only when that overhead row is steady too.
@@ -179,13 +185,15 @@ public struct Comparison: Sendable {
                     sibling, (cs.median / bs.median - 1) * 100, bs.cv * 100, cs.cv * 100)
             }
         }
-        return Comparison(baselineSource: baselineSource, currentSource: currentSource, threshold: threshold,
+        let runsPerCase = baseRuns.values.map(\.count).max() ?? 1
+        return Comparison(baselineSource: baselineSource, currentSource: currentSource, baselineRuns: runsPerCase, threshold: threshold,
                           alpha: alpha, cases: cases,
                           environmentChanges: environmentChanges(baseline.fields, current.fields),
                           duplicates: duplicates)
     }
 
-    static func classify(key: String, base: Record?, cur: Record?, threshold: Double, alpha: Double) -> Case {
+    static func classify(key: String, baseRuns: [Record], cur: Record?, threshold: Double, alpha: Double) -> Case {
+        let base = baseRuns.first
         let any = (cur ?? base)!
         var c = Case(key: key, harness: any.harness, mechanism: any.mechanism, placement: any.placement,
                      tasks: any.tasks, footprintBytes: any.footprintBytes, pageSizeBytes: any.pageSizeBytes,
@@ -203,12 +211,29 @@ public struct Comparison: Sendable {
             c.note = notes.joined(separator: "; ")
             return c
         }
-        if bs.median != 0 { c.ratio = cs.median / bs.median }
-        let overlap = !(cs.ci95Low > bs.ci95High || bs.ci95Low > cs.ci95High)
+        let overlap: Bool
+        let runs = baseRuns.compactMap(\.stats)
+        if runs.count >= 2 {
+            // Several baseline runs: the median of their medians, and noise = the envelope of all
+            // their CIs (the current CI must lie outside every run's); no rank test on pooled samples,
+            // which would mistake run-to-run shifts for a change.
+            let medians = runs.map(\.median).sorted()
+            let center = Statistics.quantile(medians, 0.5)
+            c.baselineMedian = center
+            if center != 0 { c.ratio = cs.median / center }
+            let lo = runs.map(\.ci95Low).min()!, hi = runs.map(\.ci95High).max()!
+            overlap = !(cs.ci95Low > hi || cs.ci95High < lo)
+            c.beyondNoise = !overlap
+            c.baselineValid = baseRuns.allSatisfy(\.valid)
+            notes.append("baseline: \(runs.count) runs, medians \(Self.fmt(medians.first, unit: cur.unit)) – \(Self.fmt(medians.last, unit: cur.unit))")
+        } else {
+            if bs.median != 0 { c.ratio = cs.median / bs.median }
+            overlap = !(cs.ci95Low > bs.ci95High || bs.ci95Low > cs.ci95High)
+            c.pValue = MannWhitney.test(base.sampleValues, cur.sampleValues)?.p
+            c.beyondNoise = !overlap || (c.pValue.map { $0 < alpha } ?? false)
+        }
         c.ciOverlap = overlap
-        c.pValue = MannWhitney.test(base.sampleValues, cur.sampleValues)?.p
         if let r = c.ratio { c.beyondThreshold = abs(r - 1) > threshold }
-        c.beyondNoise = !overlap || (c.pValue.map { $0 < alpha } ?? false)
         if c.beyondThreshold && c.beyondNoise, let r = c.ratio {
             let worse = higherIsWorse(unit: cur.unit, metric: cur.metric) ? r > 1 : r < 1
             if base.sampleValues.count < 3 || cur.sampleValues.count < 3 || cur.opsPerSample == 0 {
@@ -290,7 +315,7 @@ public struct Comparison: Sendable {
     /// A Markdown diff table, pasteable into a pull request.
     public func markdown() -> String {
         var out = "## switchbench compare\n\n"
-        out += "Baseline `\(baselineSource)` → current `\(currentSource)`.\n\n"
+        out += "Baseline `\(baselineSource)`\(baselineRuns > 1 ? " (\(baselineRuns) runs per case: noise = the envelope of their CIs)" : "") → current `\(currentSource)`.\n\n"
         for w in warnings { out += "> **⚠️ \(w)**\n>\n" }
         if !warnings.isEmpty { out += "\n" }
         let other = environmentChanges.filter { !$0.important }
@@ -342,6 +367,7 @@ public struct Comparison: Sendable {
     struct JSONForm: Codable {
         var baseline: String
         var current: String
+        var baselineRuns: Int
         var threshold: Double
         var alpha: Double
         var summary: [String: Int]
@@ -351,7 +377,7 @@ public struct Comparison: Sendable {
     }
 
     public func json() -> String {
-        let form = JSONForm(baseline: baselineSource, current: currentSource, threshold: threshold, alpha: alpha,
+        let form = JSONForm(baseline: baselineSource, current: currentSource, baselineRuns: baselineRuns, threshold: threshold, alpha: alpha,
                             summary: Dictionary(uniqueKeysWithValues: Class.allCases.map { ($0.rawValue, count($0)) }),
                             warnings: warnings, environmentChanges: environmentChanges, cases: cases)
         return JSONText.encode(form)
