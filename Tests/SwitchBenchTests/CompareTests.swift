@@ -139,9 +139,17 @@ enum ReportFixture {
         let single = try Comparison.make(baseline: ReportFixture.loaded(one(1000)), baselineSource: "b",
                                          current: ReportFixture.loaded(one(1190)), currentSource: "cur")
         #expect(single.cases[0].classification == .regression)
-        // far outside every baseline run: a regression
-        let outside = try Comparison.make(baseline: base, baselineSource: "base", current: ReportFixture.loaded(one(1500)), currentSource: "cur")
+        // medians 1000, 1100, 1200: s = 100, 99 % prediction 1100 ± 9.925·100·√(4/3) = ±1146 → 2300 is outside
+        let pi = try #require(Comparison.predictionInterval([1000, 1100, 1200]))
+        #expect(abs(pi.1 - (1100 + 9.925 * 100 * (4.0 / 3).squareRoot())) < 1e-6)
+        let within = try Comparison.make(baseline: base, baselineSource: "base", current: ReportFixture.loaded(one(1500)), currentSource: "cur")
+        #expect(within.cases[0].classification == .unchanged)
+        let outside = try Comparison.make(baseline: base, baselineSource: "base", current: ReportFixture.loaded(one(2300)), currentSource: "cur")
         #expect(outside.cases[0].classification == .regression)
+        // two runs: the envelope of their CIs
+        let two = try RunLoader.parse([1000.0, 1010].map { CSVExporter.render(one($0)) }.joined(), source: "two.csv")
+        let t = try Comparison.make(baseline: two, baselineSource: "two", current: ReportFixture.loaded(one(1300)), currentSource: "cur")
+        #expect(t.cases[0].classification == .regression)
         #expect(outside.duplicates.isEmpty)
     }
 

@@ -223,9 +223,16 @@ public struct Comparison: Sendable {
             if center != 0 { c.ratio = cs.median / center }
             let lo = runs.map(\.ci95Low).min()!, hi = runs.map(\.ci95High).max()!
             overlap = !(cs.ci95Low > hi || cs.ci95High < lo)
-            c.beyondNoise = !overlap
             c.baselineValid = baseRuns.allSatisfy(\.valid)
-            notes.append("baseline: \(runs.count) runs, medians \(Self.fmt(medians.first, unit: cur.unit)) – \(Self.fmt(medians.last, unit: cur.unit))")
+            if let (pLo, pHi) = predictionInterval(medians) {
+                // ≥ 3 runs: where a new run's median falls with 99 % probability (normal model of
+                // run medians, Student t): outside it is beyond run-to-run noise.
+                c.beyondNoise = cs.median < pLo || cs.median > pHi
+                notes.append("baseline: \(runs.count) runs, medians \(Self.fmt(medians.first, unit: cur.unit)) – \(Self.fmt(medians.last, unit: cur.unit)), 99 % prediction \(Self.fmt(max(pLo, 0), unit: cur.unit)) – \(Self.fmt(pHi, unit: cur.unit))")
+            } else {
+                c.beyondNoise = !overlap
+                notes.append("baseline: \(runs.count) runs, medians \(Self.fmt(medians.first, unit: cur.unit)) – \(Self.fmt(medians.last, unit: cur.unit)), CI envelope")
+            }
         } else {
             if bs.median != 0 { c.ratio = cs.median / bs.median }
             overlap = !(cs.ci95Low > bs.ci95High || bs.ci95Low > cs.ci95High)
@@ -257,6 +264,23 @@ public struct Comparison: Sendable {
         }
         c.note = notes.joined(separator: "; ")
         return c
+    }
+
+    /// Two-sided 99 % Student t quantiles t(0.995, df), df = 1…30.
+    static let t995: [Double] = [63.657, 9.925, 5.841, 4.604, 4.032, 3.707, 3.499, 3.355, 3.250, 3.169, 3.106, 3.055,
+                                 3.012, 2.977, 2.947, 2.921, 2.898, 2.878, 2.861, 2.845, 2.831, 2.819, 2.807, 2.797,
+                                 2.787, 2.779, 2.771, 2.763, 2.756, 2.750]
+
+    /// 99 % prediction interval for one more value drawn like `values` (k ≥ 3):
+    /// mean ± t(0.995, k−1) · s · √(1 + 1/k). nil for fewer than 3 values.
+    public static func predictionInterval(_ values: [Double]) -> (Double, Double)? {
+        let k = values.count
+        guard k >= 3 else { return nil }
+        let mean = values.reduce(0, +) / Double(k)
+        let s = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(k - 1)).squareRoot()
+        let t = k - 1 <= t995.count ? t995[k - 2] : 2.576
+        let half = t * s * (1 + 1 / Double(k)).squareRoot()
+        return (mean - half, mean + half)
     }
 
     static func environmentChanges(_ a: [[String: String]], _ b: [[String: String]]) -> [EnvironmentChange] {
@@ -315,7 +339,7 @@ public struct Comparison: Sendable {
     /// A Markdown diff table, pasteable into a pull request.
     public func markdown() -> String {
         var out = "## switchbench compare\n\n"
-        out += "Baseline `\(baselineSource)`\(baselineRuns > 1 ? " (\(baselineRuns) runs per case: noise = the envelope of their CIs)" : "") → current `\(currentSource)`.\n\n"
+        out += "Baseline `\(baselineSource)`\(baselineRuns > 1 ? " (\(baselineRuns) runs per case: noise = \(baselineRuns >= 3 ? "the 99 % prediction interval of their medians" : "the envelope of their CIs"))" : "") → current `\(currentSource)`.\n\n"
         for w in warnings { out += "> **⚠️ \(w)**\n>\n" }
         if !warnings.isEmpty { out += "\n" }
         let other = environmentChanges.filter { !$0.important }
