@@ -168,8 +168,25 @@ public struct Comparison: Sendable {
             seen.insert(r.key)
             order.append(r.key)
         }
-        var cases = order.map { key in
-            classify(key: key, baseRuns: baseRuns[key] ?? [], cur: cur[key], threshold: threshold, alpha: alpha)
+        // Run-to-run noise, pooled per (harness, placement): the spread of log run medians around each
+        // case's mean, summed over every case of the group that has ≥ 2 runs (a pooled variance, as in
+        // a one-way ANOVA). Many cases give many degrees of freedom even from 3 runs.
+        var pooled: [String: (ss: Double, df: Int)] = [:]
+        for runs in baseRuns.values where runs.count >= 2 {
+            let logs = runs.compactMap { $0.stats?.median }.filter { $0 > 0 }.map { log($0) }
+            guard logs.count >= 2 else { continue }
+            let mean = logs.reduce(0, +) / Double(logs.count)
+            let g = runs[0].harness + "|" + runs[0].placement
+            pooled[g, default: (0, 0)].ss += logs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+            pooled[g, default: (0, 0)].df += logs.count - 1
+        }
+        let noise = pooled.compactMapValues { v -> RunNoise? in
+            v.df > 0 ? RunNoise(sdLog: (v.ss / Double(v.df)).squareRoot(), df: v.df) : nil
+        }
+        var cases = order.map { key -> Case in
+            let any = (cur[key] ?? base[key])!
+            return classify(key: key, baseRuns: baseRuns[key] ?? [], cur: cur[key], threshold: threshold, alpha: alpha,
+                            runNoise: noise[any.harness + "|" + any.placement])
         }
         // A derived row (net = raw − a separately measured overhead) carries the overhead's noise,
         // which its own samples do not show: it counts only when that overhead row is steady too.
@@ -192,7 +209,16 @@ public struct Comparison: Sendable {
                           duplicates: duplicates)
     }
 
-    static func classify(key: String, baseRuns: [Record], cur: Record?, threshold: Double, alpha: Double) -> Case {
+    /// Run-to-run noise of a group of cases: the pooled standard deviation of log run medians.
+    public struct RunNoise: Sendable {
+        public var sdLog: Double
+        public var df: Int
+    }
+
+    static func t995(df: Int) -> Double { df >= 1 && df <= t995.count ? t995[df - 1] : 2.576 }
+
+    static func classify(key: String, baseRuns: [Record], cur: Record?, threshold: Double, alpha: Double,
+                         runNoise: RunNoise? = nil) -> Case {
         let base = baseRuns.first
         let any = (cur ?? base)!
         var c = Case(key: key, harness: any.harness, mechanism: any.mechanism, placement: any.placement,
@@ -224,11 +250,17 @@ public struct Comparison: Sendable {
             let lo = runs.map(\.ci95Low).min()!, hi = runs.map(\.ci95High).max()!
             overlap = !(cs.ci95Low > hi || cs.ci95High < lo)
             c.baselineValid = baseRuns.allSatisfy(\.valid)
-            if let (pLo, pHi) = predictionInterval(medians) {
-                // ≥ 3 runs: where a new run's median falls with 99 % probability (normal model of
-                // run medians, Student t): outside it is beyond run-to-run noise.
-                c.beyondNoise = cs.median < pLo || cs.median > pHi
-                notes.append("baseline: \(runs.count) runs, medians \(Self.fmt(medians.first, unit: cur.unit)) – \(Self.fmt(medians.last, unit: cur.unit)), 99 % prediction \(Self.fmt(max(pLo, 0), unit: cur.unit)) – \(Self.fmt(pHi, unit: cur.unit))")
+            let logs = runs.map(\.median).filter { $0 > 0 }.map { log($0) }
+            if let rn = runNoise, logs.count == runs.count, cs.median > 0 {
+                // Where a new run's median falls with 99 % probability, on a log scale, from the
+                // group's pooled run-to-run spread (Student t with the pooled degrees of freedom).
+                let center = logs.reduce(0, +) / Double(logs.count)
+                let half = Self.t995(df: rn.df) * rn.sdLog * (1 + 1 / Double(logs.count)).squareRoot()
+                c.beyondNoise = abs(log(cs.median) - center) > half
+                notes.append(String(format: "baseline: %d runs, medians %@ – %@; run-to-run noise ±%.1f %% (pooled, %d df): 99 %% prediction %@ – %@",
+                                    runs.count, Self.fmt(medians.first, unit: cur.unit), Self.fmt(medians.last, unit: cur.unit),
+                                    (exp(rn.sdLog) - 1) * 100, rn.df, Self.fmt(exp(center - half), unit: cur.unit),
+                                    Self.fmt(exp(center + half), unit: cur.unit)))
             } else {
                 c.beyondNoise = !overlap
                 notes.append("baseline: \(runs.count) runs, medians \(Self.fmt(medians.first, unit: cur.unit)) – \(Self.fmt(medians.last, unit: cur.unit)), CI envelope")
@@ -270,18 +302,6 @@ public struct Comparison: Sendable {
     static let t995: [Double] = [63.657, 9.925, 5.841, 4.604, 4.032, 3.707, 3.499, 3.355, 3.250, 3.169, 3.106, 3.055,
                                  3.012, 2.977, 2.947, 2.921, 2.898, 2.878, 2.861, 2.845, 2.831, 2.819, 2.807, 2.797,
                                  2.787, 2.779, 2.771, 2.763, 2.756, 2.750]
-
-    /// 99 % prediction interval for one more value drawn like `values` (k ≥ 3):
-    /// mean ± t(0.995, k−1) · s · √(1 + 1/k). nil for fewer than 3 values.
-    public static func predictionInterval(_ values: [Double]) -> (Double, Double)? {
-        let k = values.count
-        guard k >= 3 else { return nil }
-        let mean = values.reduce(0, +) / Double(k)
-        let s = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(k - 1)).squareRoot()
-        let t = k - 1 <= t995.count ? t995[k - 2] : 2.576
-        let half = t * s * (1 + 1 / Double(k)).squareRoot()
-        return (mean - half, mean + half)
-    }
 
     static func environmentChanges(_ a: [[String: String]], _ b: [[String: String]]) -> [EnvironmentChange] {
         func values(_ rows: [[String: String]], _ k: String) -> String {
@@ -339,7 +359,7 @@ public struct Comparison: Sendable {
     /// A Markdown diff table, pasteable into a pull request.
     public func markdown() -> String {
         var out = "## switchbench compare\n\n"
-        out += "Baseline `\(baselineSource)`\(baselineRuns > 1 ? " (\(baselineRuns) runs per case: noise = \(baselineRuns >= 3 ? "the 99 % prediction interval of their medians" : "the envelope of their CIs"))" : "") → current `\(currentSource)`.\n\n"
+        out += "Baseline `\(baselineSource)`\(baselineRuns > 1 ? " (\(baselineRuns) runs per case: noise = the 99 % prediction interval from the run-to-run spread, pooled per harness and placement)" : "") → current `\(currentSource)`.\n\n"
         for w in warnings { out += "> **⚠️ \(w)**\n>\n" }
         if !warnings.isEmpty { out += "\n" }
         let other = environmentChanges.filter { !$0.important }
