@@ -215,6 +215,9 @@ public struct Comparison: Sendable {
         public var df: Int
     }
 
+    /// Weight, in runs, of the group's pooled run-to-run variance in each case's moderated variance.
+    public static let priorDF = 4
+
     static func t995(df: Int) -> Double { df >= 1 && df <= t995.count ? t995[df - 1] : 2.576 }
 
     static func classify(key: String, baseRuns: [Record], cur: Record?, threshold: Double, alpha: Double,
@@ -255,11 +258,18 @@ public struct Comparison: Sendable {
                 // Where a new run's median falls with 99 % probability, on a log scale, from the
                 // group's pooled run-to-run spread (Student t with the pooled degrees of freedom).
                 let center = logs.reduce(0, +) / Double(logs.count)
-                let half = Self.t995(df: rn.df) * rn.sdLog * (1 + 1 / Double(logs.count)).squareRoot()
+                // Moderated variance (empirical Bayes, as limma does): the case's own spread of run
+                // medians shrunk toward the group's pooled one, which counts as `priorDF` runs; a case
+                // that wanders more than its group (a large TLB working set) keeps its wider spread.
+                let ownDF = logs.count - 1
+                let ownVar = logs.reduce(0) { $0 + ($1 - center) * ($1 - center) } / Double(ownDF)
+                let priorDF = min(Self.priorDF, rn.df)
+                let sd = ((Double(ownDF) * ownVar + Double(priorDF) * rn.sdLog * rn.sdLog) / Double(ownDF + priorDF)).squareRoot()
+                let half = Self.t995(df: ownDF + priorDF) * sd * (1 + 1 / Double(logs.count)).squareRoot()
                 c.beyondNoise = abs(log(cs.median) - center) > half
-                notes.append(String(format: "baseline: %d runs, medians %@ – %@; run-to-run noise ±%.1f %% (pooled, %d df): 99 %% prediction %@ – %@",
+                notes.append(String(format: "baseline: %d runs, medians %@ – %@; run-to-run noise ±%.1f %% (group ±%.1f %%): 99 %% prediction %@ – %@",
                                     runs.count, Self.fmt(medians.first, unit: cur.unit), Self.fmt(medians.last, unit: cur.unit),
-                                    (exp(rn.sdLog) - 1) * 100, rn.df, Self.fmt(exp(center - half), unit: cur.unit),
+                                    (exp(sd) - 1) * 100, (exp(rn.sdLog) - 1) * 100, Self.fmt(exp(center - half), unit: cur.unit),
                                     Self.fmt(exp(center + half), unit: cur.unit)))
             } else {
                 c.beyondNoise = !overlap
