@@ -171,17 +171,25 @@ public struct Comparison: Sendable {
         // Run-to-run noise, pooled per (harness, placement): the spread of log run medians around each
         // case's mean, summed over every case of the group that has ≥ 2 runs (a pooled variance, as in
         // a one-way ANOVA). Many cases give many degrees of freedom even from 3 runs.
-        var pooled: [String: (ss: Double, df: Int)] = [:]
+        // Robust: the median of the cases' variances (a few wild cases — a Swift task on the global
+        // executor, a huge working set — must not widen everyone's interval), scaled to a variance
+        // estimate by the median of χ²(k−1)/(k−1).
+        var variances: [String: (vars: [Double], df: Int)] = [:]
         for runs in baseRuns.values where runs.count >= 2 {
             let logs = runs.compactMap { $0.stats?.median }.filter { $0 > 0 }.map { log($0) }
             guard logs.count >= 2 else { continue }
             let mean = logs.reduce(0, +) / Double(logs.count)
             let g = runs[0].harness + "|" + runs[0].placement
-            pooled[g, default: (0, 0)].ss += logs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
-            pooled[g, default: (0, 0)].df += logs.count - 1
+            variances[g, default: ([], 0)].vars.append(logs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(logs.count - 1))
+            variances[g, default: ([], 0)].df += logs.count - 1
         }
-        let noise = pooled.compactMapValues { v -> RunNoise? in
-            v.df > 0 ? RunNoise(sdLog: (v.ss / Double(v.df)).squareRoot(), df: v.df) : nil
+        let noise = variances.compactMapValues { v -> RunNoise? in
+            guard v.df > 0, !v.vars.isEmpty else { return nil }
+            let k = max(1, v.df / v.vars.count)   // runs − 1 of a typical case
+            let chiMedianOverDF = [0.455, 0.693, 0.789, 0.839, 0.870, 0.891, 0.907, 0.918, 0.927, 0.934][min(k, 10) - 1]
+            let sorted = v.vars.sorted()
+            let med = Statistics.quantile(sorted, 0.5)
+            return RunNoise(sdLog: (med / chiMedianOverDF).squareRoot(), df: v.df)
         }
         var cases = order.map { key -> Case in
             let any = (cur[key] ?? base[key])!
@@ -293,10 +301,10 @@ public struct Comparison: Sendable {
                 c.classification = .noisy
                 notes.append(String(format: "%@ by %+.0f %% but unpinned: the scheduler picks the CPUs, so runs differ by placement; not counted",
                                     worse ? "slower" : "faster", (r - 1) * 100))
-            } else if bs.isNoisy || cs.isNoisy {
+            } else if (runs.count >= 2 ? runs.filter(\.isNoisy).count * 2 > runs.count : bs.isNoisy) || cs.isNoisy {
                 c.classification = .noisy
                 notes.append(String(format: "%@ by %+.0f %% but CV %.0f %% → %.0f %% (> %.0f %%): not counted",
-                                    worse ? "slower" : "faster", (r - 1) * 100, bs.cv * 100, cs.cv * 100,
+                                    worse ? "slower" : "faster", (r - 1) * 100, Statistics.quantile(runs.map(\.cv).sorted(), 0.5) * 100, cs.cv * 100,
                                     Statistics.noisyCV * 100))
             } else {
                 c.classification = worse ? .regression : .improvement
