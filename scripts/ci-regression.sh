@@ -7,7 +7,9 @@
 #                                                results/baseline.csv (compare then uses their spread as noise)
 #
 # Environment: BASELINE (default results/baseline.csv), OUT (run directory, default
-# results/runs/ci-<UTC time>), CONFIG (swift build configuration, default release), RUNS (for --refresh).
+# results/runs/ci-<UTC time>), CONFIG (swift build configuration, default release), RUNS (for --refresh),
+# HARNESSES (space-separated ids to run instead of --all, e.g. "syscall thread process coroutine"; use the
+# same value for --refresh and for the check).
 # The comparison (Markdown, pasteable into a pull request) is printed and kept as $OUT/compare.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,13 +28,15 @@ fi
 swift build -c "$CONFIG" --product switchbench >&2
 BIN="$(swift build -c "$CONFIG" --show-bin-path)/switchbench"
 
+if [ -n "${HARNESSES:-}" ]; then select=(run $HARNESSES); else select=(--all); fi
+
 # A failed case makes a run exit 1, which ends the script here with 1 as well.
 if [ $refresh = 1 ]; then
     RUNS=${RUNS:-3}
     tmp="$BASELINE.tmp-$$"
     mkdir -p "$(dirname "$BASELINE")"
     for i in $(seq 1 "$RUNS"); do
-        "$BIN" --all --quick --output "$OUT-$i" --format csv > /dev/null
+        "$BIN" "${select[@]}" --quick --output "$OUT-$i" --format csv > /dev/null
         if [ "$i" = 1 ]; then cat "$OUT-$i/results.csv"; else tail -n +2 "$OUT-$i/results.csv"; fi
     done > "$tmp"
     mv "$tmp" "$BASELINE"
@@ -40,7 +44,7 @@ if [ $refresh = 1 ]; then
     exit 0
 fi
 
-"$BIN" --all --quick --output "$OUT" --format csv > /dev/null
+"$BIN" "${select[@]}" --quick --output "$OUT" --format csv > /dev/null
 
 set +e
 "$BIN" compare "$BASELINE" "$OUT" "$@" > "$OUT/compare.md"

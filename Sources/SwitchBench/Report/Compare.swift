@@ -371,7 +371,10 @@ public struct Comparison: Sendable {
 
     public var summaryLine: String {
         let parts = Class.allCases.map { "\(count($0)) \($0.rawValue)" }
-        return "\(parts.joined(separator: ", ")) (a change counts when beyond ±\(String(format: "%g", threshold * 100)) % and beyond noise — CIs disjoint or Mann–Whitney p < \(String(format: "%g", alpha)) — on pinned rows with CV ≤ \(String(format: "%g", Statistics.noisyCV * 100)) %)"
+        let noise = baselineRuns > 1
+            ? "outside the 99 % prediction interval from the baseline's \(baselineRuns) runs"
+            : "CIs disjoint or Mann–Whitney p < \(String(format: "%g", alpha))"
+        return "\(parts.joined(separator: ", ")) (a change counts when beyond ±\(String(format: "%g", threshold * 100)) % and beyond noise — \(noise) — on pinned rows with CV ≤ \(String(format: "%g", Statistics.noisyCV * 100)) %)"
     }
 
     /// A Markdown diff table, pasteable into a pull request.
