@@ -1,5 +1,6 @@
 #include "CSwitchBench.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <linux/futex.h>
 #include <linux/perf_event.h>
@@ -213,4 +214,25 @@ uint64_t sb_touch_lines(const volatile uint8_t *buf, size_t bytes) {
     uint64_t sum = 0;
     for (size_t i = 0; i < bytes; i += 64) sum += buf[i];
     return sum;
+}
+
+// ---- libnuma through dlopen ------------------------------------------------
+
+static void (*numa_tonode_memory_fn)(void *, size_t, int);
+
+int sb_numa_available(void) {
+    static int state = 0;  // 0 unknown, 1 ok, -1 not available
+    if (state == 0) {
+        void *h = dlopen("libnuma.so.1", RTLD_NOW | RTLD_LOCAL);
+        int (*avail)(void) = h ? (int (*)(void))dlsym(h, "numa_available") : NULL;
+        numa_tonode_memory_fn = h ? (void (*)(void *, size_t, int))dlsym(h, "numa_tonode_memory") : NULL;
+        state = (avail && numa_tonode_memory_fn && avail() >= 0) ? 1 : -1;
+    }
+    return state == 1 ? 0 : -1;
+}
+
+int sb_numa_tonode_memory(void *p, size_t bytes, int node) {
+    if (sb_numa_available() != 0) return -1;
+    numa_tonode_memory_fn(p, bytes, node);
+    return 0;
 }

@@ -81,4 +81,10 @@ int sb_interrupted_signal(void);
 /// so the compiler cannot drop the loads.
 uint64_t sb_touch_lines(const volatile uint8_t *buf, size_t bytes);
 
+// ---- libnuma through dlopen (no libnuma-dev needed to build) ---------------
+/// Loads libnuma.so.1 once; returns 0 when it loaded and numa_available() >= 0, else -1.
+int sb_numa_available(void);
+/// numa_tonode_memory(p, bytes, node); returns 0, or -1 when libnuma is not available.
+int sb_numa_tonode_memory(void *p, size_t bytes, int node);
+
 #endif

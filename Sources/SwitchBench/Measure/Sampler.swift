@@ -27,6 +27,8 @@ public struct Measured: Sendable {
     /// Kernel context switches over all timed samples, when a counter was given and worked.
     public var switches: UInt64?
     public var totalOps: Int
+    /// perf counts over all timed samples (every event of the CounterSet given, nil values where n/a).
+    public var counts: [CounterReading] = []
 
     public var switchesPerOp: Double? {
         switches.map { totalOps > 0 ? Double($0) / Double(totalOps) : 0 }
@@ -37,7 +39,7 @@ public struct Measured: Sendable {
 /// The harness supplies `batch(n)`, which performs n ops; the sampler reads the monotonic clock
 /// around each call, so the timed region is exactly the n ops.
 public enum Sampler {
-    public static func run(_ config: SamplerConfig, counter: SwitchCounter? = nil,
+    public static func run(_ config: SamplerConfig, counter: SwitchCounter? = nil, counters: CounterSet? = nil,
                            batch: (Int) throws -> Void) throws -> Measured {
         // Calibrate: grow n until one batch lasts minSampleNs.
         var n = 1
@@ -54,13 +56,17 @@ public enum Sampler {
         var perOp: [Double] = []
         perOp.reserveCapacity(config.samples)
         try counter?.start()
+        counters?.start()
         for _ in 0..<config.samples {
             let t0 = monotonicNanoseconds()
             try batch(n)
             let t1 = monotonicNanoseconds()
             perOp.append(Double(t1 - t0) / Double(n))
         }
+        counters?.stop()
         let switches = try counter?.stop()
-        return Measured(perOp: perOp, opsPerSample: n, switches: switches, totalOps: n * config.samples)
+        var m = Measured(perOp: perOp, opsPerSample: n, switches: switches, totalOps: n * config.samples)
+        m.counts = counters?.read() ?? []
+        return m
     }
 }

@@ -1,0 +1,175 @@
+import CSwitchBench
+import Glibc
+
+/// Address translation cost (claim C5): a dependent pointer chase with one pointer per 4 KiB page,
+/// pages in a random permutation, each pointer at a random cache line of its page (lmbench `tlb`),
+/// over working sets from 8 to 65 536 pages, 4 points per octave.
+///
+///   4k:      the pages are 4 KiB (MADV_NOHUGEPAGE): one translation per access.
+///   2m:      the same walk over a 2 MiB-aligned MADV_HUGEPAGE region; granted huge pages are read
+///            back from /proc/self/smaps. 512 walk pages share one 2 MiB translation.
+///   control: the same number of cache lines packed side by side (64 per 4 KiB, in a huge-page
+///            region when granted), visited in a random permutation: the same cache misses with
+///            (almost) no TLB misses. 4k − control is the translation part.
+///
+/// The x axis of every variant is the number of 4 KiB-strided slots visited (`working_set_pages`).
+/// 4k and control are measured interleaved point by point; 2m follows (one 256 MiB region at a time
+/// keeps the peak RSS under 300 MiB). From the curves: knees (TLB levels), their reach and the extra
+/// cost per access beyond each (`TLBAnalysis`).
+public struct TLBHarness: Harness {
+    public init() {}
+    public var id: String { "tlb" }
+    public var summary: String { "pointer chase over 8…65536 pages: TLB reach and miss cost, 4 KiB vs 2 MiB pages, cache-only control" }
+    public var claims: [String] { ["C5"] }
+    public var mechanisms: [(id: String, summary: String)] {
+        [("4k", "one pointer per 4 KiB page (MADV_NOHUGEPAGE), random page order, random line in the page"),
+         ("2m", "the same walk on MADV_HUGEPAGE memory (granted huge pages verified in /proc/self/smaps)"),
+         ("control", "as many cache lines packed into few pages, random order: cache misses without TLB misses")]
+    }
+
+    public static let minPages = 8
+    public static let maxPages = 65_536
+
+    /// 8 … 65 536 pages, `perOctave` points per octave (rounded, distinct).
+    public static func sweep(from lo: Int = minPages, to hi: Int = maxPages, perOctave: Int) -> [Int] {
+        var points: [Int] = []
+        var k = 0
+        while true {
+            let v = Int((Double(lo) * pow(2, Double(k) / Double(perOctave))).rounded())
+            if v > hi { break }
+            if points.last != v { points.append(v) }
+            k += 1
+        }
+        if points.last != hi { points.append(hi) }
+        return points
+    }
+
+    public func plan(_ options: RunOptions) -> [CaseSpec] {
+        let m = selectedMechanisms(options)
+        guard !m.isEmpty else { return [] }
+        return [CaseSpec(harness: id, mechanism: m.joined(separator: ","), placement: .sameCPU, tasks: 1,
+                         variant: "sweep \(Self.minPages)…\(Self.maxPages) pages")]
+    }
+
+    /// Per point: a third of the run's samples, each a fifth as long (many points, one chain each).
+    static func config(_ options: RunOptions) -> SamplerConfig {
+        SamplerConfig(samples: max(3, options.sampler.samples / 3), warmup: 1,
+                      minSampleNs: max(200_000, options.sampler.minSampleNs / 5))
+    }
+
+    public func run(_ spec: CaseSpec, context: RunContext) throws -> [Record] {
+        let variants = spec.mechanism.split(separator: ",").map(String.init)
+        let cpu = context.allowedCPUs[0]
+        let config = Self.config(context.options)
+        let points = Self.sweep(perOctave: context.options.quick ? 2 : 4)
+        var nodeNote = ""
+        var node: Int? = nil
+        if let n = context.options.node {
+            if let why = NUMA.unavailableReason(node: n) {
+                if NUMA.nodeCount() < 2 { nodeNote = "--node \(n): \(why)" } else { throw SwitchBenchError.usage("--node \(n): \(why)") }
+            } else {
+                node = n
+                nodeNote = "memory bound to NUMA node \(n) (libnuma)"
+            }
+        }
+
+        return try Affinity.pinned([cpu]) {
+            let counters = CounterSet(CounterSet.memoryEvents)
+            var rows: [Record] = []
+            var rng = SplitMix64(seed: 0x5EED_071B)
+
+            func record(_ variant: String, _ pages: Int, _ m: Measured, note: String) -> [Record] {
+                let pageSize = variant == "2m" ? PageRegion.hugePage : PageRegion.smallPage
+                let footprint = variant == "control" ? pages * PageChain.line : pages * PageRegion.smallPage
+                var r = Record(harness: id, mechanism: variant, placement: spec.placement.rawValue, cpus: String(cpu),
+                               tasks: 1, footprintBytes: footprint, pageSizeBytes: pageSize, workingSetPages: pages,
+                               metric: "ns_per_access", samples: m.perOp, opsPerSample: m.opsPerSample,
+                               cpusSeen: String(sb_sched_getcpu()))
+                if !note.isEmpty { r.addNote(note) }
+                if !nodeNote.isEmpty { r.addNote(nodeNote) }
+                var out = [r]
+                // Counters that opened: one row each, per access over every timed sample.
+                for c in m.counts where c.value != nil {
+                    var cr = Record(harness: id, mechanism: variant, placement: spec.placement.rawValue, cpus: String(cpu),
+                                    tasks: 1, footprintBytes: footprint, pageSizeBytes: pageSize, workingSetPages: pages,
+                                    metric: c.event, unit: "per access", samples: [c.per(m.totalOps)!],
+                                    opsPerSample: m.totalOps)
+                    cr.addNote("perf \(c.event) over all timed samples ÷ accesses")
+                    if !c.note.isEmpty { cr.addNote(c.note) }
+                    out.append(cr)
+                }
+                return out
+            }
+
+            func measure(_ start: UnsafeRawPointer) throws -> Measured {
+                var p = start
+                let m = try Sampler.run(config, counters: counters) { n in p = PageChain.chase(p, n) }
+                withExtendedLifetime(p) {}
+                return m
+            }
+
+            // Phase 1: 4k and control, interleaved point by point.
+            var controlNote = ""
+            if variants.contains("4k") || variants.contains("control") {
+                let small = variants.contains("4k")
+                    ? try PageRegion(bytes: Self.maxPages * PageRegion.smallPage, backing: .small, node: node) : nil
+                let packed = variants.contains("control")
+                    ? try PageRegion(bytes: Self.maxPages * PageChain.line, backing: .huge, node: node) : nil
+                if let packed {
+                    let huge = packed.hugeBytes() ?? 0
+                    controlNote = huge >= packed.bytes
+                        ? "lines packed 64 per 4 KiB in \(packed.bytes >> 21) granted 2 MiB page(s)"
+                        : "lines packed 64 per 4 KiB page (huge pages \(huge >> 10) of \(packed.bytes >> 10) KiB granted)"
+                }
+                for (i, pages) in points.enumerated() {
+                    var order: [(String, PageRegion)] = []
+                    if let small { order.append(("4k", small)) }
+                    if let packed { order.append(("control", packed)) }
+                    if i % 2 == 1 { order.reverse() }
+                    for (variant, region) in order {
+                        let start = variant == "control"
+                            ? PageChain.build(base: region.base, count: pages, slotBytes: PageChain.line, linesPerSlot: 1, rng: &rng)
+                            : PageChain.build(base: region.base, count: pages, slotBytes: PageRegion.smallPage, linesPerSlot: 64, rng: &rng)
+                        let m = try measure(start)
+                        rows += record(variant, pages, m, note: variant == "control" ? controlNote
+                                        : "4 KiB pages (MADV_NOHUGEPAGE)")
+                    }
+                }
+            }
+
+            // Phase 2: 2m.
+            var hugeNote = ""
+            if variants.contains("2m") {
+                let region = try PageRegion(bytes: Self.maxPages * PageRegion.smallPage, backing: .huge, node: node)
+                let granted = region.hugeBytes()
+                let thp = context.environment.thp
+                if let granted, granted >= region.bytes {
+                    hugeNote = "huge pages granted: AnonHugePages \(granted >> 20) MiB of \(region.bytes >> 20) MiB"
+                } else if let granted {
+                    hugeNote = "huge pages NOT fully granted: AnonHugePages \(granted >> 20) MiB of \(region.bytes >> 20) MiB (THP \(thp))"
+                } else {
+                    hugeNote = "huge pages not verified: /proc/self/smaps unreadable (THP \(thp))"
+                }
+                for pages in points {
+                    let start = PageChain.build(base: region.base, count: pages, slotBytes: PageRegion.smallPage,
+                                                linesPerSlot: 64, rng: &rng)
+                    rows += record("2m", pages, try measure(start), note: hugeNote)
+                }
+            }
+
+            // Events that did not open: one empty row per variant, with why.
+            for variant in variants {
+                for (event, reason) in counters.unavailable {
+                    var r = Record(harness: id, mechanism: variant, placement: spec.placement.rawValue, cpus: String(cpu),
+                                   tasks: 1, pageSizeBytes: variant == "2m" ? PageRegion.hugePage : PageRegion.smallPage,
+                                   metric: event.name, unit: "per access", samples: [], opsPerSample: 0)
+                    r.addNote("n/a: \(reason)")
+                    rows.append(r)
+                }
+            }
+
+            rows += TLBAnalysis.factRecords(rows, hugeNote: hugeNote, cpu: cpu)
+            return rows
+        }
+    }
+}
