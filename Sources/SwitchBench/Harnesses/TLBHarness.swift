@@ -44,6 +44,18 @@ public struct TLBHarness: Harness {
         return points
     }
 
+    /// Up to `count` integers strictly between lo and hi, evenly spaced in log scale.
+    public static func refine(lo: Int, hi: Int, count: Int) -> [Int] {
+        guard hi - lo > 1 else { return [] }
+        let r = Double(hi) / Double(lo)
+        var out: [Int] = []
+        for i in 1...count {
+            let v = Int((Double(lo) * pow(r, Double(i) / Double(count + 1))).rounded())
+            if v > lo && v < hi && out.last != v { out.append(v) }
+        }
+        return out
+    }
+
     public func plan(_ options: RunOptions) -> [CaseSpec] {
         let m = selectedMechanisms(options)
         guard !m.isEmpty else { return [] }
@@ -51,17 +63,18 @@ public struct TLBHarness: Harness {
                          variant: "sweep \(Self.minPages)…\(Self.maxPages) pages")]
     }
 
-    /// Per point: a third of the run's samples, each a fifth as long (many points, one chain each).
+    /// Per point: half the run's samples, each a twentieth as long (many points, one chain each;
+    /// short samples are rarely hit by another task's time slice, and those that are are retaken).
     static func config(_ options: RunOptions) -> SamplerConfig {
-        SamplerConfig(samples: max(3, options.sampler.samples / 3), warmup: 1,
-                      minSampleNs: max(200_000, options.sampler.minSampleNs / 5))
+        SamplerConfig(samples: max(3, options.sampler.samples / 2), warmup: 1,
+                      minSampleNs: max(100_000, options.sampler.minSampleNs / 20))
     }
 
     public func run(_ spec: CaseSpec, context: RunContext) throws -> [Record] {
         let variants = spec.mechanism.split(separator: ",").map(String.init)
         let cpu = context.allowedCPUs[0]
         let config = Self.config(context.options)
-        let points = Self.sweep(perOctave: context.options.quick ? 2 : 4)
+        var points = Self.sweep(perOctave: context.options.quick ? 2 : 4)
         var nodeNote = ""
         var node: Int? = nil
         if let n = context.options.node {
@@ -75,6 +88,8 @@ public struct TLBHarness: Harness {
 
         return try Affinity.pinned([cpu]) {
             let counters = CounterSet(CounterSet.memoryEvents)
+            let preempted = try? PerfCounter(.contextSwitches, inherit: false)
+            preempted?.enable()
             var rows: [Record] = []
             var rng = SplitMix64(seed: 0x5EED_071B)
 
@@ -87,6 +102,7 @@ public struct TLBHarness: Harness {
                                cpusSeen: String(sb_sched_getcpu()))
                 if !note.isEmpty { r.addNote(note) }
                 if !nodeNote.isEmpty { r.addNote(nodeNote) }
+                if m.discarded > 0 { r.addNote("\(m.discarded) sample(s) retaken: switched out") }
                 var out = [r]
                 // Counters that opened: one row each, per access over every timed sample.
                 for c in m.counts where c.value != nil {
@@ -101,9 +117,10 @@ public struct TLBHarness: Harness {
                 return out
             }
 
-            func measure(_ start: UnsafeRawPointer) throws -> Measured {
-                var p = start
-                let m = try Sampler.run(config, counters: counters) { n in p = PageChain.chase(p, n) }
+            func measure(_ start: UnsafeRawPointer, pages: Int) throws -> Measured {
+                // Two full passes first: every line and translation of this chain where it settles.
+                var p = PageChain.chase(start, 2 * pages)
+                let m = try Sampler.run(config, counters: counters, discardPreempted: preempted) { n in p = PageChain.chase(p, n) }
                 withExtendedLifetime(p) {}
                 return m
             }
@@ -121,28 +138,41 @@ public struct TLBHarness: Harness {
                         ? "lines packed 64 per 4 KiB in \(packed.bytes >> 21) granted 2 MiB page(s)"
                         : "lines packed 64 per 4 KiB page (huge pages \(huge >> 10) of \(packed.bytes >> 10) KiB granted)"
                 }
-                for (i, pages) in points.enumerated() {
-                    var order: [(String, PageRegion)] = []
-                    if let small { order.append(("4k", small)) }
-                    if let packed { order.append(("control", packed)) }
-                    if i % 2 == 1 { order.reverse() }
-                    for (variant, region) in order {
-                        let start = variant == "control"
-                            ? PageChain.build(base: region.base, count: pages, slotBytes: PageChain.line, linesPerSlot: 1, rng: &rng)
-                            : PageChain.build(base: region.base, count: pages, slotBytes: PageRegion.smallPage, linesPerSlot: 64, rng: &rng)
-                        let m = try measure(start)
-                        rows += record(variant, pages, m, note: variant == "control" ? controlNote
-                                        : "4 KiB pages (MADV_NOHUGEPAGE)")
+                func measurePoints(_ list: [Int]) throws {
+                    for (i, pages) in list.enumerated() {
+                        var order: [(String, PageRegion)] = []
+                        if let small { order.append(("4k", small)) }
+                        if let packed { order.append(("control", packed)) }
+                        if i % 2 == 1 { order.reverse() }
+                        for (variant, region) in order {
+                            let start = variant == "control"
+                                ? PageChain.build(base: region.base, count: pages, slotBytes: PageChain.line, linesPerSlot: 1, rng: &rng)
+                                : PageChain.build(base: region.base, count: pages, slotBytes: PageRegion.smallPage, linesPerSlot: 64, rng: &rng)
+                            let m = try measure(start, pages: pages)
+                            rows += record(variant, pages, m, note: variant == "control" ? controlNote
+                                            : "4 KiB pages (MADV_NOHUGEPAGE)")
+                        }
                     }
+                }
+                try measurePoints(points)
+                // Denser near the knees: up to 4 more points inside each of the first two knees' brackets.
+                if small != nil && packed != nil {
+                    let extra = TLBAnalysis.knees(rows, variant: "4k").prefix(2).flatMap {
+                        Self.refine(lo: Int($0.lastBelow), hi: Int($0.firstAbove), count: context.options.quick ? 2 : 4)
+                    }
+                    try measurePoints(extra)
+                    points = (points + extra).sorted()
                 }
             }
 
             // Phase 2: 2m.
             var hugeNote = ""
+            var hugeGranted: Bool? = nil
             if variants.contains("2m") {
                 let region = try PageRegion(bytes: Self.maxPages * PageRegion.smallPage, backing: .huge, node: node)
                 let granted = region.hugeBytes()
                 let thp = context.environment.thp
+                hugeGranted = granted.map { $0 >= region.bytes * 9 / 10 }
                 if let granted, granted >= region.bytes {
                     hugeNote = "huge pages granted: AnonHugePages \(granted >> 20) MiB of \(region.bytes >> 20) MiB"
                 } else if let granted {
@@ -153,7 +183,7 @@ public struct TLBHarness: Harness {
                 for pages in points {
                     let start = PageChain.build(base: region.base, count: pages, slotBytes: PageRegion.smallPage,
                                                 linesPerSlot: 64, rng: &rng)
-                    rows += record("2m", pages, try measure(start), note: hugeNote)
+                    rows += record("2m", pages, try measure(start, pages: pages), note: hugeNote)
                 }
             }
 
@@ -168,7 +198,7 @@ public struct TLBHarness: Harness {
                 }
             }
 
-            rows += TLBAnalysis.factRecords(rows, hugeNote: hugeNote, cpu: cpu)
+            rows += TLBAnalysis.factRecords(rows, hugeGranted: hugeGranted, cpu: cpu)
             return rows
         }
     }

@@ -29,6 +29,8 @@ public struct Measured: Sendable {
     public var totalOps: Int
     /// perf counts over all timed samples (every event of the CounterSet given, nil values where n/a).
     public var counts: [CounterReading] = []
+    /// Samples thrown away because the kernel switched the thread out during them (see `discardPreempted`).
+    public var discarded = 0
 
     public var switchesPerOp: Double? {
         switches.map { totalOps > 0 ? Double($0) / Double(totalOps) : 0 }
@@ -40,6 +42,7 @@ public struct Measured: Sendable {
 /// around each call, so the timed region is exactly the n ops.
 public enum Sampler {
     public static func run(_ config: SamplerConfig, counter: SwitchCounter? = nil, counters: CounterSet? = nil,
+                           discardPreempted: PerfCounter? = nil,
                            batch: (Int) throws -> Void) throws -> Measured {
         // Calibrate: grow n until one batch lasts minSampleNs.
         var n = 1
@@ -57,16 +60,28 @@ public enum Sampler {
         perOp.reserveCapacity(config.samples)
         try counter?.start()
         counters?.start()
-        for _ in 0..<config.samples {
+        // With discardPreempted (an enabled context-switches counter of this thread only), a sample
+        // during which the thread was switched out is taken again, up to 3 × samples times: another
+        // task's time slice inside a sample is not the cost being measured.
+        var discarded = 0
+        var batches = 0
+        while perOp.count < config.samples {
+            let before = discardPreempted?.read()?.value
             let t0 = monotonicNanoseconds()
             try batch(n)
             let t1 = monotonicNanoseconds()
+            batches += 1
+            if let c = discardPreempted, let b = before, let a = c.read()?.value, a > b, discarded < 3 * config.samples {
+                discarded += 1
+                continue
+            }
             perOp.append(Double(t1 - t0) / Double(n))
         }
         counters?.stop()
         let switches = try counter?.stop()
-        var m = Measured(perOp: perOp, opsPerSample: n, switches: switches, totalOps: n * config.samples)
+        var m = Measured(perOp: perOp, opsPerSample: n, switches: switches, totalOps: n * batches)
         m.counts = counters?.read() ?? []
+        m.discarded = discarded
         return m
     }
 }
