@@ -116,6 +116,7 @@ public enum Registry {
         TokenRingHarness(kind: .thread),
         TokenRingHarness(kind: .process),
         TLBHarness(),
+        PollutionHarness(),
     ]
 
     public static func harness(_ id: String) -> (any Harness)? {

@@ -3,7 +3,8 @@ import Glibc
 
 /// Address translation cost (claim C5): a dependent pointer chase with one pointer per 4 KiB page,
 /// pages in a random permutation, each pointer at a random cache line of its page (lmbench `tlb`),
-/// over working sets from 8 to 65 536 pages, 4 points per octave.
+/// over working sets from 8 to 65 536 pages, 6 points per octave (2 with --quick) and more inside
+/// each knee found.
 ///
 ///   4k:      the pages are 4 KiB (MADV_NOHUGEPAGE): one translation per access.
 ///   2m:      the same walk over a 2 MiB-aligned MADV_HUGEPAGE region; granted huge pages are read
@@ -74,7 +75,7 @@ public struct TLBHarness: Harness {
         let variants = spec.mechanism.split(separator: ",").map(String.init)
         let cpu = context.allowedCPUs[0]
         let config = Self.config(context.options)
-        var points = Self.sweep(perOctave: context.options.quick ? 2 : 4)
+        var points = Self.sweep(perOctave: context.options.quick ? 2 : 6)
         var nodeNote = ""
         var node: Int? = nil
         if let n = context.options.node {
@@ -155,10 +156,12 @@ public struct TLBHarness: Harness {
                     }
                 }
                 try measurePoints(points)
-                // Denser near the knees: up to 4 more points inside each of the first two knees' brackets.
+                // Denser near the knees: more points from the sweep point before each of the first two
+                // knees' reach to the first point past it.
                 if small != nil && packed != nil {
-                    let extra = TLBAnalysis.knees(rows, variant: "4k").prefix(2).flatMap {
-                        Self.refine(lo: Int($0.lastBelow), hi: Int($0.firstAbove), count: context.options.quick ? 2 : 4)
+                    let extra = TLBAnalysis.knees(rows, variant: "4k").prefix(2).flatMap { k in
+                        let lo = points.last { Double($0) < k.lastBelow } ?? Int(k.lastBelow)
+                        return Self.refine(lo: lo, hi: Int(k.firstAbove), count: context.options.quick ? 3 : 8)
                     }
                     try measurePoints(extra)
                     points = (points + extra).sorted()

@@ -6,7 +6,17 @@ public struct Knee: Sendable, Equatable {
     /// Median y of the two levels (ns per access) and the step between them.
     public var lower: Double
     public var upper: Double
+    /// The first x at or above three quarters of the step (a soft knee spreads from lastBelow to here).
+    public var fullAt: Double
     public var step: Double { upper - lower }
+
+    public init(lastBelow: Double, firstAbove: Double, lower: Double, upper: Double, fullAt: Double? = nil) {
+        self.lastBelow = lastBelow
+        self.firstAbove = firstAbove
+        self.lower = lower
+        self.upper = upper
+        self.fullAt = fullAt ?? firstAbove
+    }
 }
 
 /// Knee detection on a curve sampled at increasing x (working-set pages), by binary segmentation:
@@ -66,8 +76,9 @@ public enum KneeDetector {
             let limit = lower + 0.25 * (upper - lower)
             var reachIndex = x.firstIndex(of: z.start)!
             for j in reachIndex..<x.count where x[j] < z.end && s[j] <= limit { reachIndex = j }
+            let full = (reachIndex..<x.count).first { s[$0] >= lower + 0.75 * (upper - lower) } ?? x.count - 1
             result.append(Knee(lastBelow: x[reachIndex], firstAbove: x[min(reachIndex + 1, x.count - 1)],
-                               lower: lower, upper: upper))
+                               lower: lower, upper: upper, fullAt: x[full]))
         }
         return result
     }
@@ -177,7 +188,9 @@ public enum TLBAnalysis {
                 let level = "l\(i + 1)"
                 let name = levelName(i)
                 let pages = Int(k.lastBelow)
-                let bracket = "knee between \(Int(k.lastBelow)) and \(Int(k.firstAbove)) pages of \(variant) − control"
+                let bracket = k.fullAt > k.firstAbove
+                    ? "soft knee of \(variant) − control: under a quarter of the step up to \(Int(k.lastBelow)) pages, past it at \(Int(k.firstAbove)), three quarters by \(Int(k.fullAt))"
+                    : "knee of \(variant) − control between \(Int(k.lastBelow)) and \(Int(k.firstAbove)) pages"
                 out.append(fact("reach_\(level)_pages", "pages", k.lastBelow, pages, "\(name): \(bracket)"))
                 out.append(fact("reach_\(level)_bytes", "bytes", k.lastBelow * Double(PageRegion.smallPage), pages,
                                 "\(name): reach in 4 KiB-strided bytes"))
