@@ -22,12 +22,13 @@ public struct Knee: Sendable, Equatable {
 /// Knee detection on a curve sampled at increasing x (working-set pages), by binary segmentation:
 /// the curve is smoothed with a running median of three; the split into two constant levels
 /// (least absolute deviations about each side's median, so one bad point cannot pull a level)
-/// that fits best is a knee when the step up is at least `minStep` and four times the noise of
-/// that stretch; each side is then searched again. Big steps far right cannot hide a small one
+/// that fits best is a knee when the step up is at least `minStep` (ns), four times the noise of
+/// that stretch and `relativeStep` of the lower level; each side is then searched again. Big steps far right cannot hide a small one
 /// at the left, as they would in one global fit. At most `maxKnees`, the leftmost, in x order.
 /// A flat or falling curve has no knee.
 public enum KneeDetector {
-    public static func knees(x: [Double], y: [Double], maxKnees: Int = 4, minStep: Double = 0.5) -> [Knee] {
+    public static func knees(x: [Double], y: [Double], maxKnees: Int = 4, minStep: Double = 1.0,
+                             relativeStep: Double = 0.25) -> [Knee] {
         precondition(x.count == y.count)
         guard y.count >= 4 else { return [] }
         let s = smooth(y)
@@ -42,7 +43,7 @@ public enum KneeDetector {
             guard bestSplit > 0 else { return }
             let lower = median(Array(s[range.lowerBound..<bestSplit])), upper = median(Array(s[bestSplit..<range.upperBound]))
             let noise = 1.4826 * median(range.map { abs(y[$0] - s[$0]) })
-            guard upper - lower >= max(minStep, 4 * noise) else { return }
+            guard upper - lower >= max(minStep, 4 * noise, relativeStep * abs(lower)) else { return }
             found.append(Knee(lastBelow: x[bestSplit - 1], firstAbove: x[bestSplit], lower: lower, upper: upper))
             search(range.lowerBound..<bestSplit)
             search(bestSplit..<range.upperBound)
@@ -53,8 +54,8 @@ public enum KneeDetector {
 
     /// Knees whose level between them spans less than `narrow` (a factor in x) are one transition
     /// (a soft knee: set conflicts, pseudo-LRU); each transition's levels are the medians of the
-    /// stretches around it, and its reach is the last x in it still within 25 % of the step above
-    /// the lower level. The leftmost maxKnees are kept (TLB levels come first; far right the page
+    /// stretches around it, and its reach is the last x before the curve first rises a quarter of
+    /// the step above the lower level. The leftmost maxKnees are kept (TLB levels come first; far right the page
     /// walks just keep slowing).
     static func merge(_ knees: [Knee], x: [Double], s: [Double], maxKnees: Int, narrow: Double = 1.5) -> [Knee] {
         var zones: [(start: Double, end: Double)] = []
@@ -74,8 +75,11 @@ public enum KneeDetector {
             let lower = level(after: i == 0 ? nil : zones[i - 1].end, upTo: z.start)
             let upper = level(after: z.end, upTo: i + 1 < zones.count ? zones[i + 1].start : nil)
             let limit = lower + 0.25 * (upper - lower)
-            var reachIndex = x.firstIndex(of: z.start)!
-            for j in reachIndex..<x.count where x[j] < z.end && s[j] <= limit { reachIndex = j }
+            // The reach: the last point before the (smoothed) curve first crosses a quarter of the
+            // step, looking from the end of the previous transition.
+            let from = i == 0 ? 0 : (x.firstIndex(of: zones[i - 1].end) ?? 0)
+            let cross = (from..<x.count).first { s[$0] > limit && x[$0] <= z.end } ?? x.firstIndex(of: z.end)!
+            let reachIndex = max(from, cross - 1)
             let full = (reachIndex..<x.count).first { s[$0] >= lower + 0.75 * (upper - lower) } ?? x.count - 1
             result.append(Knee(lastBelow: x[reachIndex], firstAbove: x[min(reachIndex + 1, x.count - 1)],
                                lower: lower, upper: upper, fullAt: x[full]))

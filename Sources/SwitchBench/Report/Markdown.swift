@@ -36,6 +36,8 @@ public enum MarkdownExporter {
     public static let sections: [Section] = [
         processVsThread,
         syscalls,
+        tlbSweep,
+        pollution,
         allRows,
     ]
 
