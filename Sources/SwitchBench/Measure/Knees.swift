@@ -213,6 +213,10 @@ public enum TLBAnalysis {
                            pageSizeBytes: PageRegion.hugePage, metric: "huge_page_reach_ratio", unit: "×",
                            samples: ratio.map { [$0] } ?? [], opsPerSample: 0)
             r.addNote(outcome.text)
+            if outcome == .noReachGain, k4.count >= 2, k2.count >= 2 {
+                r.addNote(String(format: "but each miss past the second level costs %.1f ns with 2 MiB pages against %.1f ns with 4 KiB (a shorter page walk)",
+                                 k2[1].step, k4[1].step))
+            }
             if ratio != nil && k2.isEmpty { r.addNote("lower bound: no 2m knee in the sweep") }
             out.append(r)
         }
