@@ -348,6 +348,9 @@ public enum PollutionVerdict {
     /// beyond the CIs (and by ≥ 25 % of a flush); then the median share of a full flush says yes
     /// (≥ 60 %) or partly. Anything less is "no" (the default); no visible flush at all is "inconclusive".
     public static func decide(_ points: [Point]) -> (answer: Answer, evidence: String) {
+        guard !points.isEmpty else {
+            return (.inconclusive, "needs the process, thread, none and flush cases with an idle B (see --mechanism)")
+        }
         let usable = points.filter(\.flushVisible)
         guard !usable.isEmpty else {
             return (.inconclusive, "the mprotect flush reference did not rise above the no-switch case at any W")

@@ -210,7 +210,7 @@ public enum TLBAnalysis {
                 return b.lastBelow / a.lastBelow
             }()
             var r = Record(harness: "tlb", mechanism: "2m", placement: Placement.sameCPU.rawValue, cpus: String(cpu), tasks: 1,
-                           pageSizeBytes: PageRegion.hugePage, metric: "huge_page_reach_ratio", unit: "×",
+                           pageSizeBytes: PageRegion.hugePage, metric: "huge_page_reach_ratio", unit: "ratio",
                            samples: ratio.map { [$0] } ?? [], opsPerSample: 0)
             r.addNote(outcome.text)
             if outcome == .noReachGain, k4.count >= 2, k2.count >= 2 {
