@@ -215,13 +215,13 @@ public struct PollutionHarness: Harness {
                         withExtendedLifetime(p) {}
                         let after = tally.read()
                         let delta = (before != nil && after != nil) ? after! &- before! : nil
-                        if let d = delta {
-                            let s = switchTotals[c]![w]!
-                            switchTotals[c]![w] = (s.0 + d, s.1 + 1)
-                        }
                         if let d = delta, d != c.expectedSwitches, retaken[c]![w]! < 2 * reps {
                             retaken[c]![w]! += 1
                             continue
+                        }
+                        if let d = delta {
+                            let s = switchTotals[c]![w]!
+                            switchTotals[c]![w] = (s.0 + d, s.1 + 1)
                         }
                         let first = Double(t1 - t0), second = Double(t2 - t1)
                         penalties[c]![w]!.append((first - second) / Double(w))
