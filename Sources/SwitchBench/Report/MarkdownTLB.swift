@@ -43,6 +43,8 @@ extension MarkdownExporter {
             parts.append(reach.text)
         } else if rows.contains(where: { $0.metric == "reach_l1_pages" }) {
             parts.append("No knee found: " + factNote("4k", "reach_l1_pages") + ".")
+        } else if !rows.contains(where: { $0.mechanism == "control" }) {
+            parts.append("No reach: the knees are found on the difference to the `control` chain, which did not run (add it to --mechanism).")
         }
         if let verdict = rows.first(where: { $0.metric == "huge_page_reach_ratio" }) {
             let granted = rows.first { $0.mechanism == "2m" && $0.metric == "ns_per_access" }?.note
