@@ -44,6 +44,10 @@ import Testing
         #expect(topo.relation(0, 2) == "other NUMA node")
         let wrap = topo.crossPlacement(tasks: 4, allowed: [0, 1])
         #expect(wrap.cpus == [0, 1, 0, 1])
+        // One cross-cpu assignment per kind of pair, nearest first.
+        let kinds = topo.crossPlacements(tasks: 2, allowed: [0, 1, 2, 4])
+        #expect(kinds.map(\.relation) == ["SMT siblings", "same LLC", "other NUMA node"])
+        #expect(kinds.map(\.cpus) == [[0, 4], [0, 1], [0, 2]])
     }
 
     @Test func affinityIsRestored() throws {

@@ -111,10 +111,12 @@ enum ProcessTable {
 
     static func children(of pid: pid_t) -> [pid_t] { all().filter { $0.ppid == pid }.map(\.pid) }
 
-    /// Children of ours that are forks of this test process (the harness's tasks), not the
-    /// `switchbench` binaries other tests spawn.
+    /// Children of ours that are forks of this test process (the harness's tasks: same executable),
+    /// not the `switchbench` binaries or git that other tests start.
     static func forkedChildren() -> [pid_t] {
         let me = getpid()
-        return all().filter { $0.ppid == me && $0.comm != "switchbench" }.map(\.pid)
+        func exe(_ pid: String) -> String? { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe") }
+        let mine = exe("self")
+        return all().filter { $0.ppid == me && exe(String($0.pid)) == mine }.map(\.pid)
     }
 }

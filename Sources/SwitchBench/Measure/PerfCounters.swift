@@ -105,8 +105,10 @@ public enum PerfCounters {
 public final class SwitchCounter {
     private let perf: PerfCounter?
     private var startCount: UInt64 = 0
-    /// Child processes to include (threads of this process are always included).
+    /// Child processes to include.
     public var childPIDs: [pid_t] = []
+    /// Whether the threads of this process take part (false when every task is a child).
+    public var includeSelf = true
     public let source: String
 
     /// Create before the tasks exist, so that a perf counter is inherited by them.
@@ -144,7 +146,7 @@ public final class SwitchCounter {
     /// voluntary_ctxt_switches + nonvoluntary_ctxt_switches of every thread of this process and the children.
     func procCount() -> UInt64 {
         var total: UInt64 = 0
-        for pid in ["self"] + childPIDs.map(String.init) {
+        for pid in (includeSelf ? ["self"] : []) + childPIDs.map(String.init) {
             let dir = "/proc/\(pid)/task"
             for tid in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
                 guard let text = try? String(contentsOfFile: "\(dir)/\(tid)/status", encoding: .utf8) else { continue }

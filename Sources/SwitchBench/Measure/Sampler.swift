@@ -44,38 +44,55 @@ public enum Sampler {
     public static func run(_ config: SamplerConfig, counter: SwitchCounter? = nil, counters: CounterSet? = nil,
                            discardPreempted: PerfCounter? = nil,
                            batch: (Int) throws -> Void) throws -> Measured {
-        // Calibrate: grow n until one batch lasts minSampleNs.
-        var n = 1
-        while true {
+        try runTimed(config, counter: counter, counters: counters, discardPreempted: discardPreempted, timedBatch: { n in
             let t0 = monotonicNanoseconds()
             try batch(n)
-            let dt = max(monotonicNanoseconds() - t0, 1)
-            if dt >= config.minSampleNs { break }
+            return monotonicNanoseconds() - t0
+        })
+    }
+
+    /// The same, for a batch that times itself (it runs in another process and reports the
+    /// nanoseconds its n ops took, measured with the same monotonic clock around them).
+    ///
+    /// - counters: perf events counted over the timed samples (`Measured.counts`).
+    /// - discardPreempted: an enabled `context-switches` counter of this thread only; a sample during
+    ///   which it moved (the thread was switched out) is taken again, up to 3 × samples times:
+    ///   another task's time slice inside a sample is not the cost being measured.
+    public static func runTimed(_ config: SamplerConfig, counter: SwitchCounter? = nil, counters: CounterSet? = nil,
+                                discardPreempted: PerfCounter? = nil,
+                                timedBatch: (Int) throws -> UInt64) throws -> Measured {
+        // Calibrate: grow n until one batch lasts minSampleNs, twice in a row, so that a cold first
+        // batch (tasks still starting, caches cold) cannot leave n tiny.
+        _ = try timedBatch(1)
+        var n = 1
+        var longEnough = 0
+        while longEnough < 2 {
+            let dt = max(try timedBatch(n), 1)
+            if dt >= config.minSampleNs {
+                longEnough += 1
+                continue
+            }
+            longEnough = 0
             let factor = Double(config.minSampleNs) * 1.25 / Double(dt)
             n = Int(Double(n) * min(max(factor, 2), 1000))
         }
-        for _ in 0..<config.warmup { try batch(n) }
+        for _ in 0..<config.warmup { _ = try timedBatch(n) }
 
         var perOp: [Double] = []
         perOp.reserveCapacity(config.samples)
         try counter?.start()
         counters?.start()
-        // With discardPreempted (an enabled context-switches counter of this thread only), a sample
-        // during which the thread was switched out is taken again, up to 3 × samples times: another
-        // task's time slice inside a sample is not the cost being measured.
         var discarded = 0
         var batches = 0
         while perOp.count < config.samples {
             let before = discardPreempted?.read()?.value
-            let t0 = monotonicNanoseconds()
-            try batch(n)
-            let t1 = monotonicNanoseconds()
+            let dt = try timedBatch(n)
             batches += 1
             if let c = discardPreempted, let b = before, let a = c.read()?.value, a > b, discarded < 3 * config.samples {
                 discarded += 1
                 continue
             }
-            perOp.append(Double(t1 - t0) / Double(n))
+            perOp.append(Double(dt) / Double(n))
         }
         counters?.stop()
         let switches = try counter?.stop()
