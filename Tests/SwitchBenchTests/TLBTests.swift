@@ -267,3 +267,38 @@ import Testing
         #expect(m.counts[0].value == nil)
     }
 }
+
+@Suite(.serialized) struct TLBRunTests {
+    /// A short real sweep (4k and control): every point of both curves, the walks never fault,
+    /// counters either filled or empty with a reason, a reach row, and the one ordering that
+    /// cannot flip: 65 536 pages cost more per access than 8.
+    @Test func quickSweepRows() throws {
+        var o = RunOptions()
+        o.quick = true
+        o.sampler = .quick
+        o.mechanisms = ["4k", "control"]
+        let ctx = RunContext(options: o, environment: Environment.read())
+        let h = TLBHarness()
+        let spec = try #require(h.plan(o).first)
+        let rows = try h.run(spec, context: ctx)
+        let ns = rows.filter { $0.metric == "ns_per_access" }
+        for pages in TLBHarness.sweep(perOctave: 2) {
+            for v in ["4k", "control"] {
+                #expect(ns.contains { $0.mechanism == v && $0.workingSetPages == pages && $0.unit == "ns" }, "\(v) \(pages)")
+            }
+        }
+        let small = try #require(ns.first { $0.mechanism == "4k" && $0.workingSetPages == 8 }?.stats?.median)
+        let large = try #require(ns.first { $0.mechanism == "4k" && $0.workingSetPages == 65_536 }?.stats?.median)
+        #expect(large > 3 * small)
+        for r in rows where r.unit == "per access" {
+            if let s = r.stats {
+                if r.metric == "page-faults" { #expect(s.median < 0.001) }
+            } else {
+                #expect(r.note.hasPrefix("n/a: "))
+                #expect(r.workingSetPages == nil)
+            }
+        }
+        #expect(rows.contains { $0.metric == "reach_l1_pages" && $0.mechanism == "4k" })
+        #expect(!rows.contains { $0.mechanism == "2m" })
+    }
+}
