@@ -93,6 +93,7 @@ import Testing
         let flush = try #require(penalty.first { $0.mechanism == "flush" && $0.workingSetPages == w }?.stats)
         let none = try #require(penalty.first { $0.mechanism == "none" && $0.workingSetPages == w }?.stats)
         #expect(flush.median > none.median)
+        #expect(Set(rows.map(\.key)).count == rows.count)
         let verdict = try #require(rows.first { $0.mechanism == "verdict" })
         #expect(verdict.note.hasPrefix("inconclusive: needs the process"))
         #expect(verdict.note.contains("PCID"))

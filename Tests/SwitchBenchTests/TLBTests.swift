@@ -300,5 +300,6 @@ import Testing
         }
         #expect(rows.contains { $0.metric == "reach_l1_pages" && $0.mechanism == "4k" })
         #expect(!rows.contains { $0.mechanism == "2m" })
+        #expect(Set(rows.map(\.key)).count == rows.count)   // refined points never repeat a case key
     }
 }

@@ -159,9 +159,11 @@ public struct TLBHarness: Harness {
                 // Denser near the knees: more points from the sweep point before each of the first two
                 // knees' reach to the first point past it.
                 if small != nil && packed != nil {
-                    let extra = TLBAnalysis.knees(rows, variant: "4k").prefix(2).flatMap { k in
+                    var extra: [Int] = []
+                    for k in TLBAnalysis.knees(rows, variant: "4k").prefix(2) {
                         let lo = points.last { Double($0) < k.lastBelow } ?? Int(k.lastBelow)
-                        return Self.refine(lo: lo, hi: Int(k.firstAbove), count: context.options.quick ? 3 : 8)
+                        for p in Self.refine(lo: lo, hi: Int(k.firstAbove), count: context.options.quick ? 3 : 8)
+                        where !points.contains(p) && !extra.contains(p) { extra.append(p) }
                     }
                     try measurePoints(extra)
                     points = (points + extra).sorted()
