@@ -75,6 +75,8 @@ import Testing
         o.quick = true
         o.sampler = .quick
         o.mechanisms = ["thread", "none", "flush"]
+        // Off the first CPU, where the ring and CLI tests pin their same-cpu tasks.
+        o.cpus = Affinity.current().last.map { [$0] }
         let ctx = RunContext(options: o, environment: Environment.read())
         let h = PollutionHarness()
         let spec = try #require(h.plan(o).first)

@@ -277,6 +277,8 @@ import Testing
         o.quick = true
         o.sampler = .quick
         o.mechanisms = ["4k", "control"]
+        // Off the first CPU, where the ring and CLI tests pin their same-cpu tasks.
+        o.cpus = Affinity.current().last.map { [$0] }
         let ctx = RunContext(options: o, environment: Environment.read())
         let h = TLBHarness()
         let spec = try #require(h.plan(o).first)
