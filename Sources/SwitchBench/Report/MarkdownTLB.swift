@@ -100,6 +100,16 @@ extension MarkdownExporter {
             guard let s = r?.stats else { return "–" }
             return String(format: "%.2f [%.2f, %.2f]", s.median, s.ci95Low, s.ci95High)
         }
+        // Where each W sits against the reach the tlb sweep found in this run, when it ran.
+        let tlb = run.records(harness: "tlb")
+        let reach1 = tlb.first { $0.mechanism == "4k" && $0.metric == "reach_l1_pages" }?.stats?.median
+        let reach2 = tlb.first { $0.mechanism == "4k" && $0.metric == "reach_l2_pages" }?.stats?.median
+        func holder(_ w: Int) -> String {
+            guard let r1 = reach1 else { return "" }
+            if Double(w) <= r1 { return " (L1 dTLB)" }
+            guard let r2 = reach2 else { return "" }
+            return Double(w) <= r2 ? " (STLB)" : " (beyond)"
+        }
         var t = MarkdownTable(["W pages", "no switch", "thread, B idle", "process, B idle", "process − thread",
                                "real flush (mprotect)", "thread, B busy", "process, B busy", "warm walk"])
         let ws = Set(rows.compactMap(\.workingSetPages)).sorted()
@@ -108,7 +118,7 @@ extension MarkdownExporter {
             let diff = p?.stats.flatMap { a in th?.stats.map { String(format: "%+.2f", a.median - $0.median) } } ?? "–"
             let warm = get("none", w, busy: false)?.note.split(separator: ";").first { $0.contains("warm walk") }?
                 .replacingOccurrences(of: "warm walk", with: "").trimmingCharacters(in: .whitespaces) ?? "–"
-            t.add([String(w), cell(get("none", w, busy: false)), cell(th), cell(p), diff, cell(get("flush", w, busy: false)),
+            t.add([String(w) + holder(w), cell(get("none", w, busy: false)), cell(th), cell(p), diff, cell(get("flush", w, busy: false)),
                    cell(get("thread", w, busy: true)), cell(get("process", w, busy: true)), warm])
         }
         let note = verdictRow?.note ?? ""
@@ -139,7 +149,8 @@ extension MarkdownExporter {
 
         Task A walks W pages (warm), hands the CPU to task B on the same CPU, B walks its own W pages (*busy*)
         or none (*idle*) and hands back; A's first re-walk is timed against its next, warm one. The table gives
-        that re-walk penalty in ns per page (median [95 % CI]), all cases interleaved rep by rep in one run.
+        that re-walk penalty in ns per page (median [95 % CI]), all cases interleaved rep by rep in one run
+        (beside W: the TLB level that holds W pages, from the tlb sweep when it ran too).
         *No switch* is the same kernel entry with nothing else to run; *real flush* is mprotect() of A's
         pages, which must drop their translations. Reps whose kernel switch count was off were retaken.
 
