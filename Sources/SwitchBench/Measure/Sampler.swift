@@ -42,7 +42,7 @@ public struct Measured: Sendable {
 /// around each call, so the timed region is exactly the n ops.
 public enum Sampler {
     public static func run(_ config: SamplerConfig, counter: SwitchCounter? = nil, counters: CounterSet? = nil,
-                           discardPreempted: PerfCounter? = nil,
+                           discardPreempted: (() -> UInt64?)? = nil,
                            batch: (Int) throws -> Void) throws -> Measured {
         try runTimed(config, counter: counter, counters: counters, discardPreempted: discardPreempted, timedBatch: { n in
             let t0 = monotonicNanoseconds()
@@ -55,11 +55,12 @@ public enum Sampler {
     /// nanoseconds its n ops took, measured with the same monotonic clock around them).
     ///
     /// - counters: perf events counted over the timed samples (`Measured.counts`).
-    /// - discardPreempted: an enabled `context-switches` counter of this thread only; a sample during
-    ///   which it moved (the thread was switched out) is taken again, up to 3 × samples times:
-    ///   another task's time slice inside a sample is not the cost being measured.
+    /// - discardPreempted: reads this thread's context-switch count (an enabled perf `context-switches`
+    ///   counter, or /proc); a sample during which it moved (the thread was switched out) is taken
+    ///   again, up to 3 × samples times: another task's time slice inside a sample is not the cost
+    ///   being measured. Read outside the timed region.
     public static func runTimed(_ config: SamplerConfig, counter: SwitchCounter? = nil, counters: CounterSet? = nil,
-                                discardPreempted: PerfCounter? = nil,
+                                discardPreempted: (() -> UInt64?)? = nil,
                                 timedBatch: (Int) throws -> UInt64) throws -> Measured {
         // Calibrate: grow n until one batch lasts minSampleNs, twice in a row, so that a cold first
         // batch (tasks still starting, caches cold) cannot leave n tiny.
@@ -85,10 +86,10 @@ public enum Sampler {
         var discarded = 0
         var batches = 0
         while perOp.count < config.samples {
-            let before = discardPreempted?.read()?.value
+            let before = discardPreempted?()
             let dt = try timedBatch(n)
             batches += 1
-            if let c = discardPreempted, let b = before, let a = c.read()?.value, a > b, discarded < 3 * config.samples {
+            if let read = discardPreempted, let b = before, let a = read(), a > b, discarded < 3 * config.samples {
                 discarded += 1
                 continue
             }
