@@ -73,4 +73,7 @@ int sb_interrupted_signal(void);
 /// so the compiler cannot drop the loads.
 uint64_t sb_touch_lines(const volatile uint8_t *buf, size_t bytes);
 
+// ---- coroutines (switch_*.S, coro.c) -----------------------------------------
+#include "sb_coro.h"
+
 #endif

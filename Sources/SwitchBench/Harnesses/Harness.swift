@@ -115,6 +115,7 @@ public enum Registry {
         SyscallHarness(),
         TokenRingHarness(kind: .thread),
         TokenRingHarness(kind: .process),
+        CoroutineHarness(),
     ]
 
     public static func harness(_ id: String) -> (any Harness)? {
