@@ -116,6 +116,7 @@ public enum Registry {
         TokenRingHarness(kind: .thread),
         TokenRingHarness(kind: .process),
         CoroutineHarness(),
+        CreateHarness(),
     ]
 
     public static func harness(_ id: String) -> (any Harness)? {
