@@ -117,6 +117,7 @@ public enum Registry {
         TokenRingHarness(kind: .process),
         CoroutineHarness(),
         CreateHarness(),
+        BlockingHarness(),
     ]
 
     public static func harness(_ id: String) -> (any Harness)? {
