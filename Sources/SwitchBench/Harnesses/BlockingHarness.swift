@@ -35,14 +35,18 @@ public struct BlockingHarness: Harness {
         var blocking = true
         var readDone = false
         var readerWaitNs: UInt64 = 0
-        var finished = 0
+        /// Set while coroutine 0 waits for its byte; turns the others get meanwhile are counted.
+        var readerWaiting = false
+        var turnsDuringRead = 0
     }
 
     /// One repetition's result.
     struct Outcome {
         var maxGapNs: UInt64
         var voluntarySwitches: Int
+        var involuntarySwitches: Int
         var readerWaitNs: UInt64
+        var turnsDuringRead: Int
     }
 
     public func run(_ spec: CaseSpec, context: RunContext) throws -> [Record] {
@@ -69,6 +73,8 @@ public struct BlockingHarness: Harness {
                 r.addNote(blocking
                           ? String(format: "blocking read(): the thread slept %.1f ms (median) in the kernel and no coroutine ran", waitMs)
                           : String(format: "O_NONBLOCK read(): EAGAIN → yield, until the byte came after %.1f ms (median)", waitMs))
+                let preempted = Statistics(outcomes.map { Double($0.involuntarySwitches) }).median
+                r.addNote(String(format: "preempted by the kernel %.0f times per repetition (median, nonvoluntary switches)", preempted))
                 if writerCPUs.isEmpty { r.addNote("writer thread shares the CPU (only one CPU allowed)") }
                 if blocking && vol < 1 {
                     r.invalidate(String(format: "the thread made %.2f voluntary switches per repetition: the read did not block", vol))
@@ -77,6 +83,11 @@ public struct BlockingHarness: Harness {
                     r.invalidate(String(format: "the thread made %.2f voluntary switches per repetition: something blocked", vol))
                 }
                 rows.append(r)
+                var turns = Record(harness: id, mechanism: spec.mechanism, placement: spec.placement.rawValue, cpus: String(cpu),
+                                   tasks: coroutines, metric: blocking ? "turns_during_read_blocking" : "turns_during_read_nonblocking",
+                                   unit: "turns", samples: outcomes.map { Double($0.turnsDuringRead) }, opsPerSample: 1)
+                turns.addNote("turns the other \(coroutines - 1) coroutines got while coroutine 0 waited for its byte (per repetition)")
+                rows.append(turns)
             }
             return rows
         }
@@ -104,12 +115,14 @@ public struct BlockingHarness: Harness {
         }
 
         let writer = try DelayedWriter(fd: fds[1], delayNs: delayNs, cpus: writerCPUs)
-        let v0 = Self.voluntarySwitches()
+        let v0 = Self.threadSwitches()
         try run()
-        let v1 = Self.voluntarySwitches()
+        let v1 = Self.threadSwitches()
         try writer.join()
         let maxGap = (1..<coroutines).map { gaps[$0] }.max() ?? 0
-        return Outcome(maxGapNs: maxGap, voluntarySwitches: v1 - v0, readerWaitNs: shared.pointee.readerWaitNs)
+        return Outcome(maxGapNs: maxGap, voluntarySwitches: v1.voluntary - v0.voluntary,
+                       involuntarySwitches: v1.involuntary - v0.involuntary, readerWaitNs: shared.pointee.readerWaitNs,
+                       turnsDuringRead: shared.pointee.turnsDuringRead)
     }
 
     /// Coroutine 0: yield once (so every coroutine has had a turn), then read the byte.
@@ -127,6 +140,7 @@ public struct BlockingHarness: Harness {
         let now = monotonicNanoseconds()
         if last != 0 { gaps[i] = max(gaps[i], now - last) }
         last = now
+        if s.pointee.readerWaiting { s.pointee.turnsDuringRead += 1 }
         if s.pointee.readDone { after += 1 }
         return after < 2
     }
@@ -138,9 +152,11 @@ public struct BlockingHarness: Harness {
             let s = sp.pointer
             guard y.yield() != nil else { return 0 }
             let t0 = monotonicNanoseconds()
+            s.pointee.readerWaiting = true
             while !Self.readOnce(s) {
                 guard y.yield() != nil else { return 0 }
             }
+            s.pointee.readerWaiting = false
             s.pointee.readerWaitNs = monotonicNanoseconds() - t0
             s.pointee.readDone = true
             return 0
@@ -176,7 +192,9 @@ public struct BlockingHarness: Harness {
                 let s = sp.pointer
                 await Task.yield()
                 let t0 = monotonicNanoseconds()
+                s.pointee.readerWaiting = true
                 while !Self.readOnce(s) { await Task.yield() }
+                s.pointee.readerWaiting = false
                 s.pointee.readerWaitNs = monotonicNanoseconds() - t0
                 s.pointee.readDone = true
             }
@@ -192,13 +210,16 @@ public struct BlockingHarness: Harness {
         }
     }
 
-    /// voluntary_ctxt_switches of the calling thread.
-    static func voluntarySwitches() -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/thread-self/status", encoding: .utf8) else { return 0 }
-        for line in text.split(separator: "\n") where line.hasPrefix("voluntary_ctxt_switches:") {
-            return Int(line.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) ?? 0
+    /// voluntary and nonvoluntary (preempted) context switches of the calling thread, from /proc.
+    static func threadSwitches() -> (voluntary: Int, involuntary: Int) {
+        guard let text = try? String(contentsOfFile: "/proc/thread-self/status", encoding: .utf8) else { return (0, 0) }
+        var v = 0, n = 0
+        for line in text.split(separator: "\n") {
+            let value = Int(line.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "") ?? 0
+            if line.hasPrefix("voluntary_ctxt_switches:") { v = value }
+            if line.hasPrefix("nonvoluntary_ctxt_switches:") { n = value }
         }
-        return 0
+        return (v, n)
     }
 }
 
