@@ -212,7 +212,7 @@ public struct BlockingHarness: Harness {
 
     /// voluntary and nonvoluntary (preempted) context switches of the calling thread, from /proc.
     static func threadSwitches() -> (voluntary: Int, involuntary: Int) {
-        guard let text = try? String(contentsOfFile: "/proc/thread-self/status", encoding: .utf8) else { return (0, 0) }
+        guard let text = readProcFile("/proc/thread-self/status") else { return (0, 0) }
         var v = 0, n = 0
         for line in text.split(separator: "\n") {
             let value = Int(line.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "") ?? 0

@@ -254,7 +254,7 @@ func processContextSwitches() -> UInt64 {
     var total: UInt64 = 0
     let dir = "/proc/self/task"
     for tid in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
-        guard let text = try? String(contentsOfFile: "\(dir)/\(tid)/status", encoding: .utf8) else { continue }
+        guard let text = readProcFile("\(dir)/\(tid)/status") else { continue }
         for line in text.split(separator: "\n") where line.hasPrefix("voluntary_ctxt_switches:") || line.hasPrefix("nonvoluntary_ctxt_switches:") {
             total += UInt64(line.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) ?? 0
         }

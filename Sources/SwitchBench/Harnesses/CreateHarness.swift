@@ -153,7 +153,7 @@ public struct CreateHarness: Harness {
 
     /// The state letter in /proc/<pid>/stat ("Z" for a zombie), or nil when there is no such process.
     public static func procState(_ pid: pid_t) -> String? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        guard let text = readProcFile("/proc/\(pid)/stat"),
               let close = text.lastIndex(of: ")") else { return nil }
         return text[text.index(after: close)...].split(separator: " ").first.map(String.init)
     }
@@ -203,4 +203,21 @@ struct CStrings {
 struct SendablePointer<T>: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<T>
     init(_ p: UnsafeMutablePointer<T>) { pointer = p }
+}
+
+/// The whole text of a /proc file. (Foundation's String(contentsOfFile:) stops after the first
+/// 4 KiB of files that report size 0, such as /proc/self/maps.)
+func readProcFile(_ path: String) -> String? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var data: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { break }
+        data.append(contentsOf: chunk[0..<n])
+    }
+    return String(decoding: data, as: UTF8.self)
 }

@@ -74,7 +74,7 @@ public final class SingleThreadExecutor: SerialExecutor, TaskExecutor, @unchecke
                 s.pointee.head &+= 1
                 s.pointee.jobsRun &+= 1
                 ran += 1
-                job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
+                job.runSynchronously(on: asUnownedTaskExecutor())
                 continue
             }
             // The ring is empty: move whatever other threads enqueued, or stop.
