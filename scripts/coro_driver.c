@@ -1,6 +1,7 @@
 // A small C driver for the coroutine switch (Sources/CSwitchBench/switch_*.S + coro.c), built
 // natively or for aarch64 by scripts/aarch64-check.sh and run under qemu-aarch64.
-// Checks: values round-trip, callee-saved integer and FP registers survive a switch, the FP
+// Checks: values round-trip, callee-saved integer and FP registers survive a switch to a
+// coroutine that overwrites them, the FP
 // control state (x86_64: MXCSR, x87 CW) is per coroutine, the coroutine runs to completion.
 // Prints "PASS …" and exits 0, or "FAIL …" and exits 1.
 #include <stdint.h>
@@ -49,6 +50,46 @@ static void fp_body(void *arg) {
 }
 #endif
 
+// A coroutine that overwrites every callee-saved register, then switches back: whatever main
+// kept in those registers must come back intact (restored by sb_coro_switch, not by the compiler).
+static void *clobber_sp;
+static void clobber_body(void *arg) {
+    (void)arg;
+    for (;;) {
+#if defined(__x86_64__)
+        __asm__ volatile("xor %%ebx, %%ebx; xor %%r12d, %%r12d; xor %%r13d, %%r13d; xor %%r14d, %%r14d; xor %%r15d, %%r15d"
+                         ::: "rbx", "r12", "r13", "r14", "r15");
+#elif defined(__aarch64__)
+        __asm__ volatile("mov x19, xzr; mov x20, xzr; mov x21, xzr; mov x22, xzr; mov x23, xzr\n"
+                         "mov x24, xzr; mov x25, xzr; mov x26, xzr; mov x27, xzr; mov x28, xzr\n"
+                         "fmov d8, xzr; fmov d9, xzr; fmov d10, xzr; fmov d11, xzr\n"
+                         "fmov d12, xzr; fmov d13, xzr; fmov d14, xzr; fmov d15, xzr"
+                         ::: "x19", "x20", "x21", "x22", "x23", "x24", "x25", "x26", "x27", "x28",
+                             "d8", "d9", "d10", "d11", "d12", "d13", "d14", "d15");
+#endif
+        sb_coro_switch(&clobber_sp, main_sp);
+    }
+}
+
+static void check_callee_saved(void *top) {
+    clobber_sp = sb_coro_init_stack(top, clobber_body, NULL);
+#if defined(__x86_64__)
+    register long a __asm__("rbx") = 11, b __asm__("r12") = 12, c __asm__("r13") = 13, d __asm__("r14") = 14, e __asm__("r15") = 15;
+    __asm__ volatile("" : "+r"(a), "+r"(b), "+r"(c), "+r"(d), "+r"(e));
+    sb_coro_switch(&main_sp, clobber_sp);
+    __asm__ volatile("" : "+r"(a), "+r"(b), "+r"(c), "+r"(d), "+r"(e));
+    CHECK(a == 11 && b == 12 && c == 13 && d == 14 && e == 15, "callee-saved integer registers not restored");
+#elif defined(__aarch64__)
+    register long a __asm__("x19") = 19, b __asm__("x24") = 24, c __asm__("x28") = 28;
+    register double f8 __asm__("d8") = 8.5, f11 __asm__("d11") = 11.5, f15 __asm__("d15") = 15.5;
+    __asm__ volatile("" : "+r"(a), "+r"(b), "+r"(c), "+w"(f8), "+w"(f11), "+w"(f15));
+    sb_coro_switch(&main_sp, clobber_sp);
+    __asm__ volatile("" : "+r"(a), "+r"(b), "+r"(c), "+w"(f8), "+w"(f11), "+w"(f15));
+    CHECK(a == 19 && b == 24 && c == 28, "callee-saved x19-x28 not restored");
+    CHECK(f8 == 8.5 && f11 == 11.5 && f15 == 15.5, "callee-saved d8-d15 not restored");
+#endif
+}
+
 static double now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -86,7 +127,10 @@ int main(void) {
     CHECK((seen_in_coro & 0x6000u) == 0x6000u, "coroutine lost its MXCSR rounding mode (0x%x)", seen_in_coro);
 #endif
 
-    // 3. time: round trips (two switches each) on a coroutine that yields forever
+    // 3. callee-saved registers survive a coroutine that overwrites them
+    check_callee_saved(top);
+
+    // 4. time: round trips (two switches each) on a coroutine that yields forever
     long n = 2000000;
     finished = 0;
     coro_sp = sb_coro_init_stack(top, body, (void *)(intptr_t)(n + 10));
