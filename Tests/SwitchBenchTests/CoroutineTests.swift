@@ -70,6 +70,22 @@ let tinySampler = SamplerConfig(samples: 3, warmup: 1, minSampleNs: 300_000)
         #expect(c.roundTrips(1000, from: 1) == 1001)
     }
 
+    @Test func symmetricPartnerHandsOffAndIsDestroyedCleanly() throws {
+        for _ in 0..<100 {
+            let p = try Coroutine.symmetricPartner(stackSize: 64 * 1024)
+            p.handOffs(1)
+            p.handOffs(1000)
+            #expect(!p.isFinished)
+        }   // each deinit cancels the partner's loop, lets its body return, unmaps the stack
+        let before = memoryFootprint()
+        for _ in 0..<1000 {
+            let p = try Coroutine.symmetricPartner(stackSize: 64 * 1024)
+            p.handOffs(10)
+        }
+        let after = memoryFootprint()
+        #expect(after.mapLines - before.mapLines < 100, "maps lines \(before.mapLines) → \(after.mapLines)")
+    }
+
     @Test func stackHasAGuardPageBelowIt() throws {
         let c = try Coroutine(stackSize: 64 * 1024) { _, v in v }
         let low = UInt(bitPattern: c.stackLow)

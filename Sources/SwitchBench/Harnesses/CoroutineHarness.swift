@@ -17,7 +17,8 @@ public struct CoroutineHarness: Harness {
     public var summary: String { "user-mode switch between two coroutines on one thread (asm, ucontext, Swift tasks)" }
     public var claims: [String] { ["C3"] }
     public var mechanisms: [(id: String, summary: String)] {
-        [("asm", "stackful coroutine: callee-saved registers + SP + FP control words switched in assembly"),
+        [("asm", "stackful coroutines, switch in assembly (callee-saved registers + SP + FP control words); both sides run one hand-off loop"),
+         ("asm-generator", "the same switch as a resume/yield pair (Coroutine.resume, Yielder.yield): a mispredicted return per switch"),
          ("ucontext", "glibc swapcontext: the same switch plus an rt_sigprocmask system call for the signal mask"),
          ("swift-task", "two Swift tasks resuming each other's continuation on a single-threaded executor of ours"),
          ("swift-task-yield", "two Swift tasks alternating with Task.yield() on the same executor"),
@@ -45,8 +46,13 @@ public struct CoroutineHarness: Harness {
             let measured: Measured
             switch spec.mechanism {
             case "asm":
+                measured = try Self.measureAsmSymmetric(config, counter: counter)
+                extra.append("sb_coro_switch: rbx rbp r12–r15 + MXCSR + x87 CW (x86_64) / x19–x30 + d8–d15 (aarch64), no system call")
+                extra.append("symmetric: both coroutines run the same hand-off loop (like the token ring's tasks), so each switch returns where the return predictor expects")
+            case "asm-generator":
                 measured = try Self.measureAsm(config, counter: counter)
                 extra.append("sb_coro_switch: rbx rbp r12–r15 + MXCSR + x87 CW (x86_64) / x19–x30 + d8–d15 (aarch64), no system call")
+                extra.append("resume/yield pair: each switch returns into other code than the call came from (a mispredicted return per switch)")
             case "ucontext":
                 let (m, sigprocmask) = try Self.measureUcontext(config, counter: counter)
                 measured = m
@@ -102,6 +108,12 @@ public struct CoroutineHarness: Harness {
     }
 
     // MARK: asm
+
+    static func measureAsmSymmetric(_ config: SamplerConfig, counter: SwitchCounter) throws -> Measured {
+        let coro = try Coroutine.symmetricPartner()
+        coro.handOffs(1)
+        return try Sampler.run(config, counter: counter) { k in coro.handOffs(k) }
+    }
 
     static func measureAsm(_ config: SamplerConfig, counter: SwitchCounter) throws -> Measured {
         let coro = try Coroutine.echo()

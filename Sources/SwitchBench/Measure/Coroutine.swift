@@ -169,3 +169,45 @@ extension Coroutine {
         return sum
     }
 }
+
+// MARK: symmetric hand-off
+
+extension Coroutine {
+    /// The symmetric hand-off loop: both sides of a ping-pong run this same loop, so every
+    /// switch is called from this one instruction and returns to it: the CPU's return-address
+    /// predictor is right every time, as it is for tasks that all run the same loop (the token
+    /// ring's tasks do). In the resume/yield form each switch returns into other code than the
+    /// call came from, a mispredicted return per switch.
+    @inline(never)
+    static func handOffLoop(save: UnsafeMutablePointer<UnsafeMutableRawPointer?>,
+                            load: UnsafeMutablePointer<UnsafeMutableRawPointer?>,
+                            count: Int, stop: UnsafePointer<Bool>) {
+        var i = 0
+        while i < count && !stop.pointee {
+            sb_coro_switch(save, load.pointee)
+            i &+= 1
+        }
+    }
+
+    static let cancelledOffset = MemoryLayout<CoroutineControl>.offset(of: \.cancelled)!
+
+    /// A partner for `handOffs`: its body runs `handOffLoop` until the coroutine is destroyed.
+    public static func symmetricPartner(stackSize: Int = Coroutine.defaultStackSize) throws -> Coroutine {
+        try Coroutine(stackSize: stackSize) { y, _ in
+            let c = y.control
+            let stop = (UnsafeMutableRawPointer(c) + Coroutine.cancelledOffset).assumingMemoryBound(to: Bool.self)
+            handOffLoop(save: selfSlot(c), load: callerSlot(c), count: .max, stop: stop)
+            return 0
+        }
+    }
+
+    /// n round trips (2n switches) with a `symmetricPartner`, both sides in `handOffLoop`.
+    public func handOffs(_ n: Int) {
+        let c = control
+        precondition(c.pointee.state == .created || c.pointee.state == .suspended, "handOffs with a running or finished coroutine")
+        c.pointee.state = .running
+        let stop = (UnsafeMutableRawPointer(c) + Coroutine.cancelledOffset).assumingMemoryBound(to: Bool.self)
+        Coroutine.handOffLoop(save: Coroutine.callerSlot(c), load: Coroutine.selfSlot(c), count: n, stop: stop)
+        c.pointee.state = .suspended   // inside its own handOffLoop
+    }
+}

@@ -18,7 +18,9 @@ extension MarkdownExporter {
         }
         let syscall = run.find("syscall", "getppid", "same-cpu", metric: "per_call")
         add("system call (no switch)", syscall, "user → kernel → user, no other task runs (claim C7)")
-        add("asm coroutine", asm, "callee-saved registers + stack pointer + FP control words, in user mode")
+        add("asm coroutine", asm, "callee-saved registers + stack pointer + FP control words, in user mode; both sides in one hand-off loop")
+        add("asm coroutine (resume/yield)", run.find("coroutine", "asm-generator", "same-cpu", metric: "per_switch"),
+            "the same switch between a caller and a generator body: plus a mispredicted return")
         let uc = run.find("coroutine", "ucontext", "same-cpu", metric: "per_switch")
         add("ucontext", uc, "the same plus the signal mask: one rt_sigprocmask system call per swapcontext")
         add("Swift task", run.find("coroutine", "swift-task", "same-cpu", metric: "per_switch"),
