@@ -4,6 +4,7 @@
 #include <linux/futex.h>
 #include <linux/perf_event.h>
 #include <sched.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -78,6 +79,16 @@ int sb_get_affinity(int *out, int max) {
     return n;
 }
 
+int sb_set_sched_batch(int batch) {
+    struct sched_param p = { .sched_priority = 0 };
+    return sched_setscheduler(0, batch ? SCHED_BATCH : SCHED_OTHER, &p) == 0 ? 0 : -errno;
+}
+
+int sb_is_sched_batch(void) {
+    int policy = sched_getscheduler(0);
+    return policy < 0 ? -errno : policy == SCHED_BATCH;
+}
+
 const uint32_t SB_PERF_TYPE_HARDWARE = PERF_TYPE_HARDWARE;
 const uint32_t SB_PERF_TYPE_SOFTWARE = PERF_TYPE_SOFTWARE;
 const uint32_t SB_PERF_TYPE_HW_CACHE = PERF_TYPE_HW_CACHE;
@@ -125,6 +136,10 @@ int sb_perf_reset(int fd) { return ioctl(fd, PERF_EVENT_IOC_RESET, 0) == 0 ? 0 :
 
 int sb_set_parent_death_signal(void) {
     return prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 ? 0 : -errno;
+}
+
+int sb_set_child_subreaper(void) {
+    return prctl(PR_SET_CHILD_SUBREAPER, 1) == 0 ? 0 : -errno;
 }
 
 #define MAX_CHILDREN 256
@@ -185,6 +200,13 @@ void sb_install_interrupt_cleanup(void) {
     sigfillset(&sa.sa_mask);  // one handler at a time
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    // A parent may have started us with these blocked (the mask survives exec; Dispatch worker
+    // threads block everything): unblock them, or the handler would never run.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
 uint64_t sb_touch_lines(const volatile uint8_t *buf, size_t bytes) {

@@ -7,15 +7,15 @@ struct Switchbench: ParsableCommand {
         commandName: "switchbench",
         abstract: "Measure what context switches cost on this Linux machine, with the kernel's proof that they happened.",
         discussion: """
-        Process, thread and system-call switch costs, each row carrying the kernel's own count of
-        context switches per op, written as CSV and Markdown.
+        Each switch row carries the kernel's own count of context switches per op; a row that did not switch the way it claims is marked invalid. Results go to stdout; CSV and Markdown files to results/runs/<UTC time>-<host>/ (or --output).
 
-          switchbench --all                 every harness with its defaults (results/runs/<time>-<host>/)
-          switchbench --all --quick         the same, fewer and shorter samples
-          switchbench run process thread --mechanism pipe --placement same-cpu --tasks 2,4
-          switchbench list                  harnesses, mechanisms, placements
-          switchbench env                   the environment fingerprint
-          switchbench validate              side by side with `perf bench sched pipe`
+        Examples:
+          switchbench --all               every harness with its defaults
+          switchbench --all --quick       the same, fewer and shorter samples
+          switchbench run process thread --placement same-cpu --tasks 2,4
+          switchbench list                harnesses, mechanisms, placements
+          switchbench env                 the environment fingerprint
+          switchbench validate            beside `perf bench sched pipe`
 
         Exit status: 0 ok, 1 a case failed, 2 bad input, 130/143 interrupted.
         """,

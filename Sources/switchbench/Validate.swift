@@ -91,20 +91,14 @@ struct Validate: ParsableCommand {
 
     /// Runs `perf bench sched pipe [-T] -l loops` and returns its round trip in ns (its usecs/op).
     static func perfPipe(_ perf: String, loops: Int, threads: Bool) throws -> Double {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: perf)
-        p.arguments = ["bench", "sched", "pipe", "-l", String(loops)] + (threads ? ["-T"] : [])
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard p.terminationStatus == 0,
-              let line = text.split(separator: "\n").first(where: { $0.contains("usecs/op") }),
+        let args = [perf, "bench", "sched", "pipe", "-l", String(loops)] + (threads ? ["-T"] : [])
+        guard let r = Subprocess.run(args) else {
+            throw SwitchBenchError.caseFailed("could not start \(perf)")
+        }
+        guard r.status == 0,
+              let line = r.output.split(separator: "\n").first(where: { $0.contains("usecs/op") }),
               let us = Double(line.split(separator: " ").first ?? "") else {
-            throw SwitchBenchError.caseFailed("perf bench sched pipe failed (status \(p.terminationStatus)): \(text.prefix(200))")
+            throw SwitchBenchError.caseFailed("perf bench sched pipe failed (status \(r.status)): \(r.output.prefix(200))")
         }
         return us * 1000
     }

@@ -36,6 +36,12 @@ int sb_set_affinity(const int *cpus, int count);
 /// Writes the calling thread's allowed CPUs into out (at most max). Returns the count or -errno.
 int sb_get_affinity(int *out, int max);
 
+/// Sets the calling thread's policy: SCHED_BATCH (no wakeup preemption: it runs until it blocks)
+/// when batch != 0, else SCHED_OTHER. Returns 0 or -errno.
+int sb_set_sched_batch(int batch);
+/// 1 when the calling thread is SCHED_BATCH, 0 when not, -errno on error.
+int sb_is_sched_batch(void);
+
 // ---- perf_event_open --------------------------------------------------------
 /// Opens one counter on the calling thread (pid 0, any CPU), disabled.
 /// type/config as in perf_event_attr; inherit counts threads and children created later.
@@ -57,6 +63,8 @@ uint64_t sb_perf_cache_config(int dtlb_or_itlb /*0 = dTLB, 1 = iTLB*/, int misse
 // ---- process lifetime -------------------------------------------------------
 /// The child asks the kernel for SIGKILL when its parent dies, so no benchmark child outlives us.
 int sb_set_parent_death_signal(void);
+/// Makes this process adopt orphaned descendants (tests use it to see leftovers). Returns 0 or -errno.
+int sb_set_child_subreaper(void);
 /// Installs SIGINT/SIGTERM handlers that SIGKILL and reap every tracked child, unlink every
 /// tracked temporary file, and _exit(128 + signal). Async-signal-safe; call once.
 void sb_install_interrupt_cleanup(void);

@@ -60,6 +60,16 @@ public struct RunContext: Sendable {
         self.topology = topology
     }
 
+    /// Every CPU assignment a placement stands for: one for same-cpu and unpinned, one per kind of
+    /// CPU pair (SMT sibling, same LLC, …) for cross-cpu. Each: a CPU per task (empty when unpinned)
+    /// and a note.
+    public func assignments(for placement: Placement, tasks: Int) -> [(cpus: [Int], note: String)] {
+        guard placement == .crossCPU else { return [cpus(for: placement, tasks: tasks)] }
+        let all = topology.crossPlacements(tasks: tasks, allowed: allowedCPUs)
+        if all.isEmpty { return [cpus(for: placement, tasks: tasks)] }
+        return all.map { ($0.cpus, "cross-cpu: \($0.relation)") }
+    }
+
     /// The CPU list a placement uses for `tasks` tasks (one entry per task; empty when unpinned).
     public func cpus(for placement: Placement, tasks: Int) -> (cpus: [Int], note: String) {
         switch placement {

@@ -14,8 +14,14 @@ public enum TaskKind: String, Sendable {
 ///   pipe:  task i writes one byte into pipe i; task i+1 reads it (lmbench lat_ctx, perf bench sched pipe).
 ///   futex: task i sets word i+1 to 1 and FUTEX_WAKEs it; task i+1 sleeps in FUTEX_WAIT on its word.
 ///
-/// Task 0 is the measuring thread itself; tasks 1…N−1 are forked children (`process`) or pthreads
-/// (`thread`) running `serve`, which makes only system calls (no Swift allocation after fork).
+/// Every task runs the same loops, which make only system calls (no Swift allocation after fork).
+/// `thread`: task 0 is the measuring thread, tasks 1…N−1 are pthreads running `serve`.
+/// `process`: all N tasks are forked children. Task 0 is a driver that runs `drive`: it times the laps
+/// it is told to run with the same monotonic clock and hands the nanoseconds back through shared memory.
+/// Why not time from this process, as the thread harness does: this process has other threads (the
+/// Swift runtime's, Dispatch's), and switching to or from a multi-threaded address space measured 5–10 %
+/// slower here (2.65 → 2.90 µs a round trip once Dispatch threads existed). A forked child has one
+/// thread, so the process rows time two single-threaded processes, as `perf bench sched pipe` does.
 public struct TokenRingHarness: Harness {
     public let kind: TaskKind
     public init(kind: TaskKind) { self.kind = kind }
@@ -65,18 +71,29 @@ public struct TokenRingHarness: Harness {
         var footprint: UnsafeMutablePointer<UInt8>?
         var footprintBytes: Int
         var isThread: Bool
+        /// Run as SCHED_BATCH: no wakeup preemption, so a task switches only when it blocks.
+        /// Rings of more than two need it: under SCHED_OTHER a woken task preempts the writer, which
+        /// later switches back in only to block — measured here, 5.6 switches per lap of 4 instead of 4.
+        /// With two tasks the preempted writer is the one awaiting the reply, so the count is 2 either
+        /// way, and the policy stays the default one that `perf bench sched pipe` runs under.
+        var batch: Bool
         /// Every pipe fd of the ring: a forked child closes those that are not its own.
         var allFDs: UnsafeMutableBufferPointer<Int32>
     }
 
-    /// The loop of tasks 1…N−1: receive the token, touch the footprint, pass it on.
-    /// Only system calls and plain memory accesses: it runs in forked children.
-    static func serve(_ t: HopTask) {
+    /// Pins the task and notes where it runs.
+    static func begin(_ t: HopTask) {
         if t.cpu >= 0 {
             var c = t.cpu
             _ = sb_set_affinity(&c, 1)
         }
+        if t.batch { _ = sb_set_sched_batch(1) }
         t.cpuSeen[0] = Int32(sb_sched_getcpu())
+    }
+
+    /// The loop of tasks 1…N−1: receive the token, touch the footprint, pass it on, until the ring stops.
+    static func serve(_ t: HopTask) {
+        begin(t)
         var byte: UInt8 = 0
         switch t.mechanism {
         case .pipe:
@@ -85,12 +102,12 @@ public struct TokenRingHarness: Harness {
                 if write(t.writeFD, &byte, 1) != 1 { break }
             }
         case .futex:
-            outer: while true {
+            while true {
                 while sb_load_acquire(t.word) == 0 {
                     _ = sb_futex_wait(t.word, 0, 0, 1)
                 }
                 sb_store_release(t.word, 0)
-                if sb_load_acquire(t.stop) != 0 { break outer }
+                if sb_load_acquire(t.stop) != 0 { break }
                 if let f = t.footprint { _ = sb_touch_lines(f, t.footprintBytes) }
                 sb_store_release(t.nextWord, 1)
                 _ = sb_futex_wake(t.nextWord, 1, 1)
@@ -101,20 +118,89 @@ public struct TokenRingHarness: Harness {
         if t.isThread && t.mechanism == .pipe { close(t.writeFD) }
     }
 
+    /// Task 0's op, `laps` times: send the token, wait for it to come back around, touch the footprint.
+    /// This is the timed loop. Returns false when the ring broke (a task died or the ring was stopped).
+    @inline(__always)
+    static func runLaps(_ t: HopTask, _ laps: Int) -> Bool {
+        var byte: UInt8 = 7
+        switch t.mechanism {
+        case .pipe:
+            for _ in 0..<laps {
+                guard write(t.writeFD, &byte, 1) == 1, read(t.readFD, &byte, 1) == 1 else { return false }
+                if let f = t.footprint { _ = sb_touch_lines(f, t.footprintBytes) }
+            }
+        case .futex:
+            for _ in 0..<laps {
+                sb_store_release(t.nextWord, 1)
+                _ = sb_futex_wake(t.nextWord, 1, 1)
+                while sb_load_acquire(t.word) == 0 {
+                    // The timeout only matters when a task died: the parent then sets stop.
+                    if sb_futex_wait(t.word, 0, parentWaitNs, 1) == -ETIMEDOUT, sb_load_acquire(t.stop) != 0 {
+                        return false
+                    }
+                }
+                sb_store_release(t.word, 0)
+                if let f = t.footprint { _ = sb_touch_lines(f, t.footprintBytes) }
+            }
+        }
+        return true
+    }
+
+    /// Shared-memory mailbox between this process and the forked driver (task 0 of a process ring).
+    struct DriverControl {
+        /// Bumped by the parent for each command; the driver waits on it.
+        var commandSeq: UnsafeMutablePointer<UInt32>
+        /// Laps to run; negative: exit.
+        var laps: UnsafeMutablePointer<Int64>
+        /// Set to the command's seq when done; the parent waits on it.
+        var doneSeq: UnsafeMutablePointer<UInt32>
+        var elapsedNs: UnsafeMutablePointer<UInt64>
+        var failed: UnsafeMutablePointer<UInt32>
+    }
+
+    /// Task 0 of a process ring: run and time the laps the parent asks for, until told to stop.
+    static func drive(_ t: HopTask, _ c: DriverControl) {
+        begin(t)
+        var seen: UInt32 = 0
+        while true {
+            while sb_load_acquire(c.commandSeq) == seen { _ = sb_futex_wait(c.commandSeq, seen, 0, 1) }
+            seen = sb_load_acquire(c.commandSeq)
+            let laps = c.laps.pointee
+            if laps < 0 { break }
+            let t0 = monotonicNanoseconds()
+            let ok = runLaps(t, Int(laps))
+            let t1 = monotonicNanoseconds()
+            c.elapsedNs.pointee = t1 - t0
+            c.failed.pointee = ok ? 0 : 1
+            sb_store_release(c.doneSeq, seen)
+            _ = sb_futex_wake(c.doneSeq, 1, 1)
+            if !ok { break }
+        }
+        t.cpuSeen[1] = Int32(sb_sched_getcpu())
+        if t.mechanism == .pipe { close(t.writeFD) }   // end-of-file down the ring
+    }
+
     /// Parent-side futex wait: with a timeout, so a child that died is noticed instead of hanging.
     static let parentWaitNs = 500_000_000
 
+    /// Runs the case once per CPU assignment of its placement (cross-cpu: once per kind of CPU pair
+    /// the topology offers; the `cpus` column and the note tell them apart).
     public func run(_ spec: CaseSpec, context: RunContext) throws -> [Record] {
+        try context.assignments(for: spec.placement, tasks: spec.tasks).flatMap {
+            try run(spec, taskCPUs: $0.cpus, placementNote: $0.note, context: context)
+        }
+    }
+
+    func run(_ spec: CaseSpec, taskCPUs: [Int], placementNote: String, context: RunContext) throws -> [Record] {
         let n = spec.tasks
         signal(SIGPIPE, SIG_IGN)   // a dead reader must show as EPIPE, not kill us
         guard n >= 2 else { throw SwitchBenchError.usage("--tasks must be at least 2 for \(id) (got \(n))") }
         let mech: Mechanism = spec.mechanism == "futex" ? .futex : .pipe
-        let (taskCPUs, placementNote) = context.cpus(for: spec.placement, tasks: n)
         let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
-        // Shared memory: a futex word per task on its own cache line, the stop flag, a word for the
-        // no-switch IPC baseline, then the CPUs each task saw.
-        let sharedBytes = (64 * (n + 2) + 8 * n + pageSize - 1) / pageSize * pageSize
+        // Shared memory, one 64-byte line each: a futex word per task, the stop flag, a word for the
+        // no-switch IPC baseline, the driver's command and its answer; then the CPUs each task saw.
+        let sharedBytes = (64 * (n + 4) + 8 * n + pageSize - 1) / pageSize * pageSize
         guard let shared = mmap(nil, sharedBytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0),
               shared != MAP_FAILED else { throw SwitchBenchError.caseFailed("mmap of shared memory failed: \(errnoText(errno))") }
         defer { munmap(shared, sharedBytes) }
@@ -122,7 +208,11 @@ public struct TokenRingHarness: Harness {
             (shared + 64 * i).assumingMemoryBound(to: UInt32.self)
         }
         let stop = word(n)
-        let cpuSeen = (shared + 64 * (n + 2)).assumingMemoryBound(to: Int32.self)
+        let control = DriverControl(
+            commandSeq: word(n + 2), laps: (shared + 64 * (n + 2) + 8).assumingMemoryBound(to: Int64.self),
+            doneSeq: word(n + 3), elapsedNs: (shared + 64 * (n + 3) + 8).assumingMemoryBound(to: UInt64.self),
+            failed: (shared + 64 * (n + 3) + 16).assumingMemoryBound(to: UInt32.self))
+        let cpuSeen = (shared + 64 * (n + 4)).assumingMemoryBound(to: Int32.self)
         for i in 0..<(2 * n) { cpuSeen[i] = -1 }
 
         // Each task's own footprint, written once here so every page is real (not the zero page).
@@ -154,7 +244,7 @@ public struct TokenRingHarness: Harness {
                 openFDs.formUnion(p)
             }
         }
-        var tasks: [HopTask] = (0..<n).map { i in
+        let tasks: [HopTask] = (0..<n).map { i in
             HopTask(index: Int32(i), mechanism: mech,
                     readFD: mech == .pipe ? allFDs[2 * ((i + n - 1) % n)] : -1,
                     writeFD: mech == .pipe ? allFDs[2 * i + 1] : -1,
@@ -162,94 +252,104 @@ public struct TokenRingHarness: Harness {
                     cpuSeen: cpuSeen + 2 * i,
                     cpu: taskCPUs.isEmpty ? -1 : Int32(taskCPUs[i]),
                     footprint: footprint(i), footprintBytes: spec.footprint,
-                    isThread: kind == .thread, allFDs: allFDs)
+                    isThread: kind == .thread, batch: n > 2, allFDs: allFDs)
         }
+        let config = context.options.sampler
 
-        // Task 0 is this thread: pin it like the others, and restore its affinity afterwards.
-        return try Affinity.pinned(taskCPUs.isEmpty ? [] : [taskCPUs[0]]) {
-            // The cost of one hand-off without a switch, and of one footprint touch, in one task.
-            let ipc = try Self.measureIPC(mech, config: context.options.sampler, word: word(n + 1))
+        // The cost of one hand-off without a switch, and of one footprint touch, in one task on
+        // task 0's CPU. Measured here (single task: no address-space question arises).
+        let (ipc, touch) = try Affinity.pinned(taskCPUs.isEmpty ? [] : [taskCPUs[0]]) { () throws -> (Measured, Measured?) in
+            let ipc = try Self.measureIPC(mech, config: config, word: word(n + 1))
             var touch: Measured? = nil
             if let f = footprint(0) {
-                touch = try Sampler.run(context.options.sampler) { k in
+                touch = try Sampler.run(config) { k in
                     for _ in 0..<k { _ = sb_touch_lines(f, spec.footprint) }
                 }
             }
-
-            let counter = SwitchCounter()   // before the tasks exist, so they inherit it
-            var group = TaskGroup(kind: kind)
-            // Stop the ring (also on error, before reaping): end-of-file down the pipes, or the stop flag.
-            var stopped = false
-            func stopRing() {
-                guard !stopped else { return }
-                stopped = true
-                if mech == .pipe {
-                    close(tasks[0].writeFD)
-                    openFDs.remove(tasks[0].writeFD)
-                    if kind == .thread {
-                        // Each thread closes its own write end when it sees end-of-file.
-                        for i in 1..<n { openFDs.remove(tasks[i].writeFD) }
-                    }
-                } else {
-                    sb_store_release(stop, 1)
-                    for i in 1..<n {
-                        sb_store_release(word(i), 1)
-                        _ = sb_futex_wake(word(i), 1, 1)
-                    }
-                }
-            }
-            defer {
-                stopRing()
-                group.teardown()
-            }
-            for i in 1..<n {
-                try group.start(tasks[i], keeping: [tasks[i].readFD, tasks[i].writeFD])
-            }
-            counter.childPIDs = group.pids
-            if kind == .process && mech == .pipe {
-                // Keep only task 0's two ends, so a dead child shows as end-of-file.
-                for fd in openFDs where fd != tasks[0].readFD && fd != tasks[0].writeFD {
-                    close(fd)
-                    openFDs.remove(fd)
-                }
-            }
-            tasks[0].cpuSeen[0] = Int32(sb_sched_getcpu())
-            let t0 = tasks[0]
-            var byte: UInt8 = 7
-
-            // The timed op: one lap of the token around the ring.
-            let measured = try Sampler.run(context.options.sampler, counter: counter) { laps in
-                switch mech {
-                case .pipe:
-                    for _ in 0..<laps {
-                        guard write(t0.writeFD, &byte, 1) == 1, read(t0.readFD, &byte, 1) == 1 else {
-                            throw group.failure(during: "passing the token")
-                        }
-                        if let f = t0.footprint { _ = sb_touch_lines(f, t0.footprintBytes) }
-                    }
-                case .futex:
-                    for _ in 0..<laps {
-                        sb_store_release(t0.nextWord, 1)
-                        _ = sb_futex_wake(t0.nextWord, 1, 1)
-                        while sb_load_acquire(t0.word) == 0 {
-                            if sb_futex_wait(t0.word, 0, Self.parentWaitNs, 1) == -ETIMEDOUT, let e = group.deadChild() {
-                                throw e
-                            }
-                        }
-                        sb_store_release(t0.word, 0)
-                        if let f = t0.footprint { _ = sb_touch_lines(f, t0.footprintBytes) }
-                    }
-                }
-            }
-            tasks[0].cpuSeen[1] = Int32(sb_sched_getcpu())
-
-            stopRing()
-            try group.join()
-
-            return makeRecords(spec: spec, n: n, taskCPUs: taskCPUs, placementNote: placementNote,
-                               measured: measured, ipc: ipc, touch: touch, counter: counter,
-                               cpuSeen: (0..<n).map { (cpuSeen[2 * $0], cpuSeen[2 * $0 + 1]) })
+            return (ipc, touch)
         }
+
+        let counter = SwitchCounter()   // before the tasks exist, so that a perf counter is inherited
+        var group = TaskGroup(kind: kind)
+
+        // Stop the ring (also on error, before reaping): end-of-file down the pipes, or the stop flag.
+        var stopped = false
+        func stopRing() {
+            guard !stopped else { return }
+            stopped = true
+            if kind == .process {
+                control.laps.pointee = -1
+                sb_fetch_add(control.commandSeq, 1)
+                _ = sb_futex_wake(control.commandSeq, 1, 1)
+            } else if mech == .pipe {
+                close(tasks[0].writeFD)   // each thread closes its own write end when it sees end-of-file
+                for t in tasks { openFDs.remove(t.writeFD) }
+            }
+            if mech == .futex {
+                sb_store_release(stop, 1)
+                for i in 0..<n {
+                    sb_store_release(word(i), 1)
+                    _ = sb_futex_wake(word(i), 1, 1)
+                }
+            }
+        }
+        defer {
+            stopRing()
+            group.teardown()
+        }
+
+        let measured: Measured
+        switch kind {
+        case .process:
+            for i in 0..<n {
+                let t = tasks[i]
+                try group.start(keeping: [t.readFD, t.writeFD], allFDs: allFDs) {
+                    if i == 0 { Self.drive(t, control) } else { Self.serve(t) }
+                }
+            }
+            // Every task is a child: the ring's fds and switches are theirs alone.
+            for fd in openFDs { close(fd) }
+            openFDs = []
+            counter.childPIDs = group.pids
+            counter.includeSelf = false
+            var seq: UInt32 = 0
+            measured = try Sampler.runTimed(config, counter: counter) { laps in
+                // One command to the driver: run `laps` laps and say how long they took.
+                control.laps.pointee = Int64(laps)
+                seq &+= 1
+                sb_store_release(control.commandSeq, seq)
+                _ = sb_futex_wake(control.commandSeq, 1, 1)
+                while sb_load_acquire(control.doneSeq) != seq {
+                    if sb_futex_wait(control.doneSeq, seq &- 1, Self.parentWaitNs, 1) == -ETIMEDOUT, let e = group.deadChild() {
+                        throw e
+                    }
+                }
+                if control.failed.pointee != 0 { throw group.failure(during: "passing the token") }
+                return control.elapsedNs.pointee
+            }
+        case .thread:
+            for i in 1..<n {
+                let t = tasks[i]
+                try group.start(keeping: [], allFDs: allFDs) { Self.serve(t) }
+            }
+            // Task 0 is this thread, pinned and scheduled like the others, restored afterwards.
+            let t0 = tasks[0]
+            measured = try Affinity.pinned(taskCPUs.isEmpty ? [] : [taskCPUs[0]]) {
+                if t0.batch { _ = sb_set_sched_batch(1) }
+                defer { if t0.batch { _ = sb_set_sched_batch(0) } }
+                t0.cpuSeen[0] = Int32(sb_sched_getcpu())
+                defer { t0.cpuSeen[1] = Int32(sb_sched_getcpu()) }
+                return try Sampler.run(config, counter: counter) { laps in
+                    if !Self.runLaps(t0, laps) { throw group.failure(during: "passing the token") }
+                }
+            }
+        }
+        stopRing()
+        try group.join()
+
+        return makeRecords(spec: spec, n: n, taskCPUs: taskCPUs, placementNote: placementNote,
+                           measured: measured, ipc: ipc, touch: touch, counter: counter,
+                           cpuSeen: (0..<n).map { (cpuSeen[2 * $0], cpuSeen[2 * $0 + 1]) })
     }
 
     /// One hand-off without a switch, in one task: write+read on one pipe, or a futex wake with no
@@ -319,7 +419,7 @@ public struct TokenRingHarness: Harness {
         }
         let perOp = measured.perOp
         var rows = [
-            record("round_trip", perOp, note: n > 2 ? "one lap of a ring of \(n) tasks" : ""),
+            record("round_trip", perOp, note: n > 2 ? "one lap of a ring of \(n) tasks, SCHED_BATCH (no wakeup preemption)" : ""),
             record("per_switch", perOp.map { $0 / Double(n) }, note: "round trip / \(n)"),
             record("net_switch", perOp.map { $0 / Double(n) - ipcMedian - touchMedian },
                    note: String(format: "round trip / %d − IPC hop %.1f ns", n, ipcMedian)

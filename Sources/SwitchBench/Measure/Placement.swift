@@ -119,6 +119,21 @@ public struct Topology: Sendable {
         return "different LLC"
     }
 
+    /// Every kind of cross-CPU pair this machine offers, nearest first: for each relation to the first
+    /// allowed CPU (SMT sibling, same LLC, different LLC, other NUMA node) that some allowed CPU has,
+    /// the CPU per task (the first CPU, then CPUs of that relation, wrapping around).
+    public func crossPlacements(tasks count: Int, allowed: [Int]) -> [(cpus: [Int], relation: String)] {
+        guard let first = allowed.first else { return [] }
+        var result: [(cpus: [Int], relation: String)] = []
+        for rel in ["SMT siblings", "same LLC", "different LLC", "other NUMA node"] {
+            let partners = allowed.dropFirst().filter { relation(first, $0) == rel }.sorted()
+            guard !partners.isEmpty else { continue }
+            let order = [first] + partners
+            result.append(((0..<count).map { order[$0 % order.count] }, rel))
+        }
+        return result
+    }
+
     /// For cross-cpu cases: `count` distinct CPUs from `allowed`, starting at `first`, preferring an
     /// SMT sibling, then a CPU sharing the LLC, then another NUMA node (a task count above the CPUs
     /// available wraps around). Returns the CPU per task and how the first two relate.

@@ -39,26 +39,39 @@ public struct Measured: Sendable {
 public enum Sampler {
     public static func run(_ config: SamplerConfig, counter: SwitchCounter? = nil,
                            batch: (Int) throws -> Void) throws -> Measured {
-        // Calibrate: grow n until one batch lasts minSampleNs.
-        var n = 1
-        while true {
+        try runTimed(config, counter: counter, timedBatch: { n in
             let t0 = monotonicNanoseconds()
             try batch(n)
-            let dt = max(monotonicNanoseconds() - t0, 1)
-            if dt >= config.minSampleNs { break }
+            return monotonicNanoseconds() - t0
+        })
+    }
+
+    /// The same, for a batch that times itself (it runs in another process and reports the
+    /// nanoseconds its n ops took, measured with the same monotonic clock around them).
+    public static func runTimed(_ config: SamplerConfig, counter: SwitchCounter? = nil,
+                                timedBatch: (Int) throws -> UInt64) throws -> Measured {
+        // Calibrate: grow n until one batch lasts minSampleNs, twice in a row, so that a cold first
+        // batch (tasks still starting, caches cold) cannot leave n tiny.
+        _ = try timedBatch(1)
+        var n = 1
+        var longEnough = 0
+        while longEnough < 2 {
+            let dt = max(try timedBatch(n), 1)
+            if dt >= config.minSampleNs {
+                longEnough += 1
+                continue
+            }
+            longEnough = 0
             let factor = Double(config.minSampleNs) * 1.25 / Double(dt)
             n = Int(Double(n) * min(max(factor, 2), 1000))
         }
-        for _ in 0..<config.warmup { try batch(n) }
+        for _ in 0..<config.warmup { _ = try timedBatch(n) }
 
         var perOp: [Double] = []
         perOp.reserveCapacity(config.samples)
         try counter?.start()
         for _ in 0..<config.samples {
-            let t0 = monotonicNanoseconds()
-            try batch(n)
-            let t1 = monotonicNanoseconds()
-            perOp.append(Double(t1 - t0) / Double(n))
+            perOp.append(Double(try timedBatch(n)) / Double(n))
         }
         let switches = try counter?.stop()
         return Measured(perOp: perOp, opsPerSample: n, switches: switches, totalOps: n * config.samples)

@@ -8,56 +8,61 @@ struct TaskGroup {
     let kind: TaskKind
     private(set) var pids: [pid_t] = []
     private var threads: [pthread_t] = []
-    private var contexts: [UnsafeMutableRawPointer] = []
 
     init(kind: TaskKind) { self.kind = kind }
 
-    /// Starts one task running `TokenRingHarness.serve(task)`.
-    /// A forked child closes every ring fd except `keeping`, asks to die with its parent, and never returns.
-    mutating func start(_ task: TokenRingHarness.HopTask, keeping: [Int32]) throws {
-        let keep0 = keeping.count > 0 ? keeping[0] : -1
-        let keep1 = keeping.count > 1 ? keeping[1] : -1
+    /// Starts one task running `body`, which may only make system calls (it runs in forked children).
+    /// A forked child closes every ring fd in `allFDs` except `keeping`, asks to die with its parent,
+    /// and exits when body returns.
+    mutating func start(keeping: [Int32], allFDs: UnsafeMutableBufferPointer<Int32>,
+                        _ body: @escaping () -> Void) throws {
         switch kind {
         case .process:
+            let keep0 = keeping.count > 0 ? keeping[0] : -1
+            let keep1 = keeping.count > 1 ? keeping[1] : -1
             let pid = fork()
             if pid < 0 { throw SwitchBenchError.caseFailed("fork() failed: \(errnoText(errno))") }
             if pid == 0 {
                 // Child: system calls only from here to _exit.
                 _ = sb_set_parent_death_signal()
-                for fd in task.allFDs where fd >= 0 && fd != keep0 && fd != keep1 { close(fd) }
-                TokenRingHarness.serve(task)
+                for fd in allFDs where fd >= 0 && fd != keep0 && fd != keep1 { close(fd) }
+                body()
                 _exit(0)
             }
             sb_track_child(pid)
             pids.append(pid)
         case .thread:
-            let ctx = UnsafeMutablePointer<TokenRingHarness.HopTask>.allocate(capacity: 1)
-            ctx.initialize(to: task)
+            final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
+            let ctx = Unmanaged.passRetained(Box(body)).toOpaque()
             var tid = pthread_t()
             let r = pthread_create(&tid, nil, { raw in
-                TokenRingHarness.serve(raw!.assumingMemoryBound(to: TokenRingHarness.HopTask.self).pointee)
+                let box = Unmanaged<AnyObject>.fromOpaque(raw!).takeRetainedValue() as! Box
+                box.body()
                 return nil
             }, ctx)
             if r != 0 {
-                ctx.deallocate()
+                Unmanaged<AnyObject>.fromOpaque(ctx).release()
                 throw SwitchBenchError.caseFailed("pthread_create failed: \(errnoText(r))")
             }
             threads.append(tid)
-            contexts.append(UnsafeMutableRawPointer(ctx))
         }
     }
 
-    /// A child that has already exited, as the error to report (nil while all live).
+    /// A child that has already exited, as the error to report (nil while all live). When several
+    /// have, the one killed by a signal is named: the others only followed the broken ring.
     mutating func deadChild() -> SwitchBenchError? {
+        var exited: [(index: Int, pid: pid_t, status: Int32)] = []
         for (i, pid) in pids.enumerated() {
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid {
                 sb_untrack_child(pid)
-                pids.remove(at: i)
-                return .caseFailed("task \(i + 1) (pid \(pid)) \(Self.describe(status)) during the run")
+                exited.append((i, pid, status))
             }
         }
-        return nil
+        guard !exited.isEmpty else { return nil }
+        pids.removeAll { p in exited.contains { $0.pid == p } }
+        let worst = exited.first { !Self.exited($0.status) } ?? exited[0]
+        return .caseFailed("task \(worst.index) (pid \(worst.pid)) \(Self.describe(worst.status)) during the run")
     }
 
     /// The error for a failed hand-off: a dead child when there is one, else the errno.
@@ -85,8 +90,6 @@ struct TaskGroup {
         pids = []
         for t in threads { pthread_join(t, nil) }
         threads = []
-        for c in contexts { c.deallocate() }
-        contexts = []
         if let problem { throw problem }
     }
 

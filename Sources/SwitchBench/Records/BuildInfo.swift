@@ -30,17 +30,8 @@ public enum BuildInfo {
     /// Short commit of the source tree, "+dirty" when it has uncommitted changes; "unknown" outside git.
     public static let gitCommit: String = {
         func git(_ args: [String]) -> String? {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = ["git", "-C", packageRoot] + args
-            let out = Pipe()
-            p.standardOutput = out
-            p.standardError = FileHandle.nullDevice
-            do { try p.run() } catch { return nil }
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            guard p.terminationStatus == 0 else { return nil }
-            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard let r = Subprocess.run(["git", "-C", packageRoot] + args), r.status == 0 else { return nil }
+            return r.output.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         guard let head = git(["rev-parse", "--short=12", "HEAD"]), !head.isEmpty else { return "unknown" }
         let dirty = (git(["status", "--porcelain", "--untracked-files=no"]) ?? "").isEmpty ? "" : "+dirty"

@@ -82,18 +82,18 @@ public enum MarkdownExporter {
         var t = MarkdownTable(["mechanism", "placement", "tasks", "footprint", "process round trip", "thread round trip",
                                "process / switch", "thread / switch", "process ÷ thread", "process net", "thread net",
                                "switches / round trip (p, t)", "valid"])
-        var keys: [(String, String, Int, Int)] = []
-        for r in procs + threads where !keys.contains(where: { $0 == (r.mechanism, r.placement, r.tasks, r.footprintBytes) }) {
-            keys.append((r.mechanism, r.placement, r.tasks, r.footprintBytes))
+        var keys: [(String, String, String, Int, Int)] = []
+        for r in procs + threads where !keys.contains(where: { $0 == (r.mechanism, r.placement, r.cpus, r.tasks, r.footprintBytes) }) {
+            keys.append((r.mechanism, r.placement, r.cpus, r.tasks, r.footprintBytes))
         }
-        for (m, p, n, f) in keys {
+        for (m, p, cpus, n, f) in keys {
             func get(_ h: String, _ metric: String) -> Record? {
-                run.records.first { $0.harness == h && $0.mechanism == m && $0.placement == p && $0.tasks == n && $0.footprintBytes == f && $0.metric == metric }
+                run.records.first { $0.harness == h && $0.mechanism == m && $0.placement == p && $0.cpus == cpus && $0.tasks == n && $0.footprintBytes == f && $0.metric == metric }
             }
             let pr = get("process", "round_trip"), tr = get("thread", "round_trip")
             let ps = get("process", "per_switch"), ts = get("thread", "per_switch")
             let pn = get("process", "net_switch"), tn = get("thread", "net_switch")
-            t.add([m, p, String(n), f == 0 ? "0" : "\(f) B", humanTime(median(pr)), humanTime(median(tr)),
+            t.add([m, p == "cross-cpu" ? "cross-cpu (CPUs \(cpus))" : p, String(n), f == 0 ? "0" : "\(f) B", humanTime(median(pr)), humanTime(median(tr)),
                    humanTime(median(ps)), humanTime(median(ts)), ratio(median(ps), median(ts)),
                    humanTime(median(pn)), humanTime(median(tn)), "\(spo(pr)), \(spo(tr))", validity([pr, tr])])
         }
@@ -104,6 +104,8 @@ public enum MarkdownExporter {
         (`same-cpu`) each hand-off is a context switch, so per switch = round trip ÷ tasks; *net* also subtracts
         the cost of the same IPC in one task with no switch. The difference between the process and thread
         columns is what changing the address space adds. `switches / round trip` is the kernel's own count.
+        On `cross-cpu` rows no task waits for another's CPU: each hand-off wakes an idle CPU, so those
+        numbers are cross-CPU wake-up latency (in a VM: waking a halted virtual CPU), not switch cost.
 
         \(t.text)
 

@@ -1,0 +1,133 @@
+import CSwitchBench
+import Foundation
+import Testing
+
+/// The built `switchbench` binary, run as a user would: exit codes, one-line errors, signals, leftovers.
+@Suite(.serialized) struct CLITests {
+    /// The binary sits beside the test bundle in the build directory.
+    static let binary: String? = {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<3 {
+            let p = dir.appendingPathComponent("switchbench").path
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+            dir.deleteLastPathComponent()
+        }
+        return nil
+    }()
+
+    struct Result { var status: Int32; var stdout: String; var stderr: String }
+
+    nonisolated(unsafe) static var sawChildren = false
+
+    /// Whether pid has forked ring tasks (they keep the comm "switchbench"; git and others do not).
+    static func ringChildren(of pid: pid_t) -> Bool {
+        ProcessTable.all().contains { $0.ppid == pid && $0.comm == "switchbench" }
+    }
+
+    static func run(_ args: [String], interruptWith signal: Int32? = nil) throws -> (Result, pid_t) {
+        let bin = try #require(binary, "switchbench binary not built beside the tests (run swift build first)")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: bin)
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let pid = p.processIdentifier
+        if let signal {
+            // Wait until the run has children (mid-case), then interrupt it.
+            for _ in 0..<1500 {
+                if Self.ringChildren(of: pid) { break }
+                usleep(10_000)
+            }
+            usleep(200_000)
+            sawChildren = Self.ringChildren(of: pid)
+            kill(pid, signal)
+        }
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let status = p.terminationReason == .exit ? p.terminationStatus : 128 + p.terminationStatus
+        return (Result(status: status, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self)), pid)
+    }
+
+    static func tempDir() -> String {
+        NSTemporaryDirectory() + "switchbench-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    }
+
+    /// Orphans of the binary are re-parented to us (child subreaper), so leftovers are visible: its ring
+    /// tasks keep the comm "switchbench", running or zombie. (Forks of this test process made by other
+    /// suites running in parallel have other names and are reaped by their own tests.) The tests of
+    /// this suite run one at a time, so no binary of ours is running when this is called.
+    static func leftovers() -> [String] {
+        ProcessTable.all().filter { $0.ppid == getpid() && $0.comm == "switchbench" }
+            .map { "\($0.pid) \($0.comm) \($0.state)" }
+    }
+
+    init() { _ = sb_set_child_subreaper() }
+
+    @Test(arguments: [
+        ["run", "nosuchharness"],
+        ["run"],
+        ["run", "process", "--cpus", "0-"],
+        ["run", "process", "--cpus", "4095"],
+        ["run", "process", "--tasks", "1"],
+        ["run", "process", "--tasks", "two"],
+        ["run", "process", "--footprint", "-5"],
+        ["run", "process", "--footprint", "64G"],
+        ["run", "process", "--mechanism", "carrier-pigeon"],
+        ["run", "process", "--placement", "everywhere"],
+        ["run", "process", "--samples", "0"],
+        ["run", "process", "--format", "xml"],
+        ["--all", "--bogus-flag"],
+        ["run", "process", "--output", "/etc/hostname/sub"],
+    ])
+    func badInputExitsTwoWithOneLine(args: [String]) throws {
+        let dir = Self.tempDir()
+        let extra = args.contains("--output") ? [] : ["--output", dir]
+        let (r, _) = try Self.run(args + (args.first == "run" && args.count > 1 ? extra : []))
+        #expect(r.status == 2, "\(args): status \(r.status), stderr \(r.stderr)")
+        let lines = r.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(args): \(r.stderr)")
+        #expect(lines.first?.hasPrefix("switchbench: error: ") == true, "\(args): \(r.stderr)")
+        #expect(r.stdout.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: dir), "nothing may be written on bad input")
+    }
+
+    @Test func quickRunWritesFilesAndLeavesNothing() throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (r, _) = try Self.run(["run", "process", "thread", "--mechanism", "pipe", "--placement", "same-cpu",
+                                   "--samples", "5", "--quick", "--format", "csv", "--output", dir])
+        #expect(r.status == 0, "\(r.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+        #expect(files == ["results.csv", "results.md"] || files.contains("results.csv"))
+        #expect(!files.contains { $0.hasPrefix(".") }, "no temporary file left: \(files)")
+        #expect(r.stdout.hasPrefix("suite_version,run_id,"))
+        #expect(r.stderr.contains("[1/2]") && r.stderr.contains("[2/2]"), "progress on stderr")
+        #expect(Self.leftovers().isEmpty, "\(Self.leftovers())")
+    }
+
+    @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
+    func interruptKillsAndReapsChildren(sig: Int32, expected: Int32) throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (r, _) = try Self.run(["run", "process", "--mechanism", "pipe", "--placement", "same-cpu",
+                                   "--tasks", "4", "--samples", "1000", "--quick", "--output", dir], interruptWith: sig)
+        #expect(Self.sawChildren, "the signal should arrive while the ring's children run")
+        #expect(r.status == expected, "status \(r.status) stderr \(r.stderr)")
+        usleep(100_000)
+        #expect(Self.leftovers().isEmpty, "\(Self.leftovers())")
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        #expect(files.isEmpty, "nothing half-written: \(files)")
+    }
+
+    @Test func listAndEnvWork() throws {
+        let (l, _) = try Self.run(["list"])
+        #expect(l.status == 0 && l.stdout.contains("process") && l.stdout.contains("futex") && l.stdout.contains("same-cpu"))
+        let (e, _) = try Self.run(["env"])
+        #expect(e.status == 0 && e.stdout.contains("kernel") && e.stdout.contains("pcid"))
+        let (h, _) = try Self.run(["--help"])
+        #expect(h.status == 0 && h.stdout.contains("--all"))
+    }
+}

@@ -1,0 +1,122 @@
+import CSwitchBench
+import Foundation
+import Testing
+@testable import SwitchBench
+
+/// Short real runs: the kernel must confirm the switches each row claims.
+@Suite(.serialized) struct RingTests {
+    static func context(samples: Int = 5) -> RunContext {
+        var o = RunOptions()
+        o.sampler = SamplerConfig(samples: samples, warmup: 1, minSampleNs: 1_000_000)
+        return RunContext(options: o, environment: Environment.read())
+    }
+
+    static func run(_ kind: TaskKind, _ mech: String, _ placement: Placement = .sameCPU, tasks: Int = 2,
+                    footprint: Int = 0, context: RunContext = context()) throws -> [Record] {
+        let h = TokenRingHarness(kind: kind)
+        return try h.run(CaseSpec(harness: h.id, mechanism: mech, placement: placement, tasks: tasks, footprint: footprint),
+                         context: context)
+    }
+
+    @Test(arguments: [TaskKind.process, .thread], ["pipe", "futex"])
+    func sameCPUSwitchesTwicePerRoundTrip(kind: TaskKind, mech: String) throws {
+        let rows = try Self.run(kind, mech)
+        let rt = try #require(rows.first { $0.metric == "round_trip" })
+        let spo = try #require(rt.switchesPerOp)
+        #expect(spo >= 1.9 && spo <= 2.2, "switches per round trip \(spo)")
+        #expect(rt.valid, "\(rt.note)")
+        #expect(rt.cpusSeen == "0,0" || rt.cpusSeen.split(separator: ",").count == 2)
+        #expect(Set(["round_trip", "per_switch", "net_switch", "ipc_overhead"]).isSubset(of: Set(rows.map(\.metric))))
+        // per switch is the round trip halved, sample by sample
+        let ps = try #require(rows.first { $0.metric == "per_switch" })
+        #expect(zip(ps.sampleValues, rt.sampleValues).allSatisfy { abs($0 * 2 - $1) < 1e-9 })
+    }
+
+    @Test func ringOfFourSwitchesFourTimesPerLap() throws {
+        let rows = try Self.run(.process, "pipe", tasks: 4)
+        let rt = try #require(rows.first { $0.metric == "round_trip" })
+        let spo = try #require(rt.switchesPerOp)
+        #expect(abs(spo - 4) / 4 <= 0.10, "switches per lap \(spo)")
+        #expect(rt.valid && rt.tasks == 4 && rt.expectedSwitchesPerOp == 4)
+    }
+
+    @Test func footprintAddsATouchRow() throws {
+        let rows = try Self.run(.thread, "futex", footprint: 16 * 1024)
+        #expect(rows.contains { $0.metric == "touch_overhead" })
+        #expect(rows.allSatisfy { $0.footprintBytes == 16 * 1024 })
+    }
+
+    @Test func affinityRestoredAfterCase() throws {
+        let before = Affinity.current()
+        _ = try Self.run(.thread, "pipe")
+        #expect(Affinity.current() == before)
+    }
+
+    @Test func rowThatDoesNotSwitchIsInvalid() {
+        // The validity rule on made-up counts: a "ping-pong" where the kernel saw no switches.
+        let h = TokenRingHarness(kind: .thread)
+        let m = Measured(perOp: [100, 101, 102], opsPerSample: 10, switches: 0, totalOps: 30)
+        let rows = h.makeRecords(spec: CaseSpec(harness: "thread", mechanism: "pipe", placement: .unpinned, tasks: 2),
+                                 n: 2, taskCPUs: [], placementNote: "", measured: m, ipc: m, touch: nil,
+                                 counter: SwitchCounter(), cpuSeen: [(0, 0), (1, 1)])
+        let rt = rows.first { $0.metric == "round_trip" }!
+        #expect(!rt.valid)
+        #expect(rt.note.contains("expected 2"))
+        // A task seen on the wrong CPU invalidates a pinned row.
+        let m2 = Measured(perOp: [100], opsPerSample: 10, switches: 20, totalOps: 10)
+        let pinned = h.makeRecords(spec: CaseSpec(harness: "thread", mechanism: "pipe", placement: .sameCPU, tasks: 2),
+                                   n: 2, taskCPUs: [0, 0], placementNote: "", measured: m2, ipc: m2, touch: nil,
+                                   counter: SwitchCounter(), cpuSeen: [(0, 0), (0, 1)])
+        #expect(pinned.first { $0.metric == "round_trip" }!.valid == false)
+    }
+
+    /// A child killed mid-run ends the case with a clear error: no hang, no zombie.
+    @Test(arguments: ["pipe", "futex"])
+    func killedChildEndsTheCase(mech: String) throws {
+        let killer = Thread {
+            for _ in 0..<500 {
+                if let child = ProcessTable.forkedChildren().first {
+                    usleep(100_000)
+                    kill(child, SIGKILL)
+                    return
+                }
+                usleep(10_000)
+            }
+        }
+        killer.start()
+        #expect {
+            _ = try Self.run(.process, mech, context: Self.context(samples: 1000))
+        } throws: { error in
+            guard let e = error as? SwitchBenchError, case .caseFailed(let m) = e else { return false }
+            return m.contains("signal 9") || m.contains("closed its end")
+        }
+        #expect(ProcessTable.forkedChildren().isEmpty)
+    }
+}
+
+/// /proc helpers for tests.
+enum ProcessTable {
+    /// (pid, ppid, state, comm) of every process.
+    static func all() -> [(pid: pid_t, ppid: pid_t, state: String, comm: String)] {
+        let ids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return ids.compactMap { id -> (pid_t, pid_t, String, String)? in
+            guard let pid = pid_t(id), let stat = try? String(contentsOfFile: "/proc/\(id)/stat", encoding: .utf8),
+                  let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { return nil }
+            let comm = String(stat[stat.index(after: open)..<close])
+            let rest = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
+            guard rest.count > 1, let ppid = pid_t(rest[1]) else { return nil }
+            return (pid, ppid, String(rest[0]), comm)
+        }
+    }
+
+    static func children(of pid: pid_t) -> [pid_t] { all().filter { $0.ppid == pid }.map(\.pid) }
+
+    /// Children of ours that are forks of this test process (the harness's tasks: same executable),
+    /// not the `switchbench` binaries or git that other tests start.
+    static func forkedChildren() -> [pid_t] {
+        let me = getpid()
+        func exe(_ pid: String) -> String? { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe") }
+        let mine = exe("self")
+        return all().filter { $0.ppid == me && exe(String($0.pid)) == mine }.map(\.pid)
+    }
+}
