@@ -149,9 +149,12 @@ let tinySampler = SamplerConfig(samples: 3, warmup: 1, minSampleNs: 300_000)
             let rows = try h.run(spec, context: context)
             #expect(rows.contains { $0.metric == "per_switch" }, "\(spec.label)")
             for r in rows where r.metric == "per_switch" {
-                #expect(r.valid, "\(spec.label): \(r.note)")
                 #expect(r.switchesPerOp != nil)
-                if spec.mechanism != "swift-task-global" { #expect(r.switchesPerOp! <= 0.01, "\(spec.label)") }
+                // The global-executor row counts every thread of the process, and other suites run in
+                // this process at the same time: its count is not checked here.
+                guard spec.mechanism != "swift-task-global" else { continue }
+                #expect(r.valid, "\(spec.label): \(r.note)")
+                #expect(r.switchesPerOp! <= 0.01, "\(spec.label)")
             }
             if spec.mechanism == "ucontext" {
                 #expect(rows[0].note.contains("rt_sigprocmask"))

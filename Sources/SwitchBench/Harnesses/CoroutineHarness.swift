@@ -40,7 +40,9 @@ public struct CoroutineHarness: Harness {
         }
         let cpu = context.allowedCPUs[0]
         return try Affinity.pinned([cpu]) {
-            let counter = SwitchCounter()
+            // perf, inherited: counts this thread (and nothing else the process runs meanwhile, such as
+            // other test suites); there are no switches here for the event to slow down.
+            let counter = SwitchCounter(usePerf: true)
             var extra: [String] = []
             var extraRows: [Record] = []
             let measured: Measured

@@ -41,7 +41,10 @@ public struct CreateHarness: Harness {
         let cpu = context.allowedCPUs[0]
         if spec.mechanism == "zombie" { return [try zombieFact(cpu: cpu)] }
         return try Affinity.pinned([cpu]) {
-            let counter = SwitchCounter()
+            // User-mode rows must show no switch of this thread: perf counts only it (and what it
+            // creates). Kernel rows count /proc (an inherited perf event would add its copy to every fork).
+            let userMode = spec.mechanism == "coroutine" || spec.mechanism == "swift-task"
+            let counter = SwitchCounter(usePerf: userMode)
             let config = context.options.sampler
             var notes: [String] = []
             var expectNoSwitch = false
