@@ -52,7 +52,7 @@ public struct BlockingHarness: Harness {
     public func run(_ spec: CaseSpec, context: RunContext) throws -> [Record] {
         let cpu = context.allowedCPUs[0]
         let writerCPUs = context.allowedCPUs.filter { $0 != cpu }
-        let reps = max(3, context.options.sampler.samples)
+        let reps = max(1, context.options.sampler.samples)   // one repetition per sample
         return try Affinity.pinned([cpu]) {
             var rows: [Record] = []
             for blocking in [true, false] {
