@@ -25,9 +25,14 @@ public struct CoroutineHarness: Harness {
          ("swift-task-global", "the continuation ping-pong on Swift's default global executor (its thread pool)")]
     }
 
+    /// same-cpu for the coroutines of one thread; unpinned for the global executor's thread pool.
+    public var placements: [Placement] { [.sameCPU, .unpinned] }
+
     public func plan(_ options: RunOptions) -> [CaseSpec] {
-        selectedMechanisms(options).flatMap { m in
-            selectedPlacements(options).map { CaseSpec(harness: id, mechanism: m, placement: $0, tasks: 2) }
+        let placements = selectedPlacements(options)
+        return selectedMechanisms(options).compactMap { m in
+            let p: Placement = m == "swift-task-global" ? .unpinned : .sameCPU
+            return placements.contains(p) ? CaseSpec(harness: id, mechanism: m, placement: p, tasks: 2) : nil
         }
     }
 
@@ -250,7 +255,7 @@ public struct CoroutineHarness: Harness {
         pp.stop()
         ready.wait(); ready.wait()   // both tasks returned
         let spo = Double(after - before) / Double(trips)
-        var rows = Self.records(harness: id, spec: spec, placement: Placement.unpinned.rawValue, cpus: "",
+        var rows = Self.records(harness: id, spec: spec, placement: spec.placement.rawValue, cpus: "",
                                 measured: m, switchesPerOp: spo, source: "/proc/self/task/*/status ctxt_switches (every thread)",
                                 notes: ["default global executor: tasks resume on its worker threads, the sampling thread waits on a semaphore once per batch",
                                         "unpinned: pool threads inherit the affinity of the thread that creates them",

@@ -39,7 +39,7 @@ public struct CreateHarness: Harness {
 
     public func run(_ spec: CaseSpec, context: RunContext) throws -> [Record] {
         let cpu = context.allowedCPUs[0]
-        if spec.mechanism == "zombie" { return [try zombieFact(cpu: cpu)] }
+        if spec.mechanism == "zombie" { return [try Affinity.pinned([cpu]) { try zombieFact(cpu: cpu) }] }
         return try Affinity.pinned([cpu]) {
             // User-mode rows must show no switch of this thread: perf counts only it (and what it
             // creates). Kernel rows count /proc (an inherited perf event would add its copy to every fork).
@@ -177,7 +177,7 @@ public struct CreateHarness: Harness {
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         sb_untrack_child(pid)
         let after = Self.procState(pid) ?? "gone"
-        var r = Record(harness: id, mechanism: "zombie", placement: Placement.unpinned.rawValue, cpus: "", tasks: 1,
+        var r = Record(harness: id, mechanism: "zombie", placement: Placement.sameCPU.rawValue, cpus: String(cpu), tasks: 1,
                        metric: "state_before_waitpid", unit: "state", samples: [], opsPerSample: 0)
         r.addNote("child \(pid) called _exit(0): /proc/\(pid)/stat state \(before)\(before == "Z" ? " (zombie)" : "") until the parent's waitpid; after waitpid: \(after == "gone" ? "no /proc/\(pid) (reaped)" : "state \(after)")")
         if before != "Z" { r.invalidate("the exited child was not seen in state Z (saw \(before))") }
