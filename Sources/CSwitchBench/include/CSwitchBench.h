@@ -81,6 +81,9 @@ int sb_interrupted_signal(void);
 /// so the compiler cannot drop the loads.
 uint64_t sb_touch_lines(const volatile uint8_t *buf, size_t bytes);
 
+// ---- coroutines (switch_*.S, coro.c) -----------------------------------------
+#include "sb_coro.h"
+
 // ---- libnuma through dlopen (no libnuma-dev needed to build) ---------------
 /// Loads libnuma.so.1 once; returns 0 when it loaded and numa_available() >= 0, else -1.
 int sb_numa_available(void);

@@ -125,6 +125,9 @@ public enum Registry {
         SyscallHarness(),
         TokenRingHarness(kind: .thread),
         TokenRingHarness(kind: .process),
+        CoroutineHarness(),
+        CreateHarness(),
+        BlockingHarness(),
         TLBHarness(),
         PollutionHarness(),
     ]
