@@ -107,6 +107,10 @@ uint64_t sb_perf_cache_config(int dtlb_or_itlb, int misses) {
 }
 
 int sb_perf_open(uint32_t type, uint64_t config, int inherit, int exclude_kernel, int exclude_hv) {
+    return sb_perf_open_group(type, config, inherit, exclude_kernel, exclude_hv, -1);
+}
+
+int sb_perf_open_group(uint32_t type, uint64_t config, int inherit, int exclude_kernel, int exclude_hv, int group_fd) {
     struct perf_event_attr attr;
     memset(&attr, 0, sizeof attr);
     attr.size = sizeof attr;
@@ -117,7 +121,7 @@ int sb_perf_open(uint32_t type, uint64_t config, int inherit, int exclude_kernel
     attr.exclude_kernel = exclude_kernel ? 1 : 0;  // software context-switches read 0 unless 0
     attr.exclude_hv = exclude_hv ? 1 : 0;
     attr.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
-    long fd = syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+    long fd = syscall(SYS_perf_event_open, &attr, 0, -1, group_fd, PERF_FLAG_FD_CLOEXEC);
     return fd >= 0 ? (int)fd : -errno;
 }
 

@@ -228,6 +228,20 @@ import Testing
         }
     }
 
+    @Test func softwareGroupCounts() {
+        // Software events open as one group (page-faults leads); a sleep is at least one voluntary switch.
+        let set = CounterSet([.pageFaults, .contextSwitches, Self.bogus, .cpuMigrations])
+        #expect(set.unavailable.map(\.event.name) == ["bogus-event"])   // the bad one does not spoil the group
+        guard set.available.contains(.contextSwitches) else { return }  // perf not allowed here at all
+        #expect(set.ungrouped.isEmpty)
+        let (_, readings) = set.measure { usleep(2_000) }
+        let cs = readings.first { $0.event == "context-switches" }
+        #expect((cs?.value ?? 0) >= 1)
+        #expect(readings.first { $0.event == "bogus-event" }?.value == nil)
+        // Ungrouped gives the same events, each alone.
+        #expect(CounterSet([.pageFaults, .contextSwitches], grouped: false).available.count == 2)
+    }
+
     @Test func paranoidPolicyExcludesKernel() {
         #expect(PerfPolicy(paranoid: 2, privileged: false).mustExcludeKernel)
         #expect(PerfPolicy(paranoid: 3, privileged: false).mustExcludeKernel)

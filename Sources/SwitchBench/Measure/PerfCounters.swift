@@ -34,16 +34,21 @@ public final class PerfCounter {
     /// (≥ 2 and not privileged) events are opened user-only from the start, and a hardware or
     /// page-fault event denied with the kernel included is retried user-only. context-switches
     /// is never opened user-only: switches happen in the kernel, so it would read 0.
-    public init(_ event: PerfEvent, inherit: Bool, policy: PerfPolicy = .current) throws {
+    /// The group leader this counter was opened under (kept alive as long as the member).
+    public let leader: PerfCounter?
+
+    public init(_ event: PerfEvent, inherit: Bool, policy: PerfPolicy = .current, group: PerfCounter? = nil) throws {
         self.event = event
+        self.leader = group
+        let groupFD = group?.fd ?? -1
         let canExclude = event != .contextSwitches && event != .cpuMigrations
         var excl = policy.mustExcludeKernel && canExclude
         if policy.mustExcludeKernel && !canExclude {
             throw SwitchBenchError.caseFailed("denied (perf_event_paranoid=\(policy.paranoid.map(String.init) ?? "?") forbids counting in the kernel, where \(event.name) happens, without CAP_PERFMON)")
         }
-        var fd = sb_perf_open(event.type, event.config, inherit ? 1 : 0, excl ? 1 : 0, excl ? 1 : 0)
+        var fd = sb_perf_open_group(event.type, event.config, inherit ? 1 : 0, excl ? 1 : 0, excl ? 1 : 0, groupFD)
         if fd < 0 && !excl && canExclude && (fd == -EACCES || fd == -EPERM) {
-            fd = sb_perf_open(event.type, event.config, inherit ? 1 : 0, 1, 1)
+            fd = sb_perf_open_group(event.type, event.config, inherit ? 1 : 0, 1, 1, groupFD)
             excl = true
         }
         guard fd >= 0 else {
@@ -224,8 +229,8 @@ public struct CounterReading: Sendable, Equatable {
 /// A set of perf events opened together on the calling thread (and, with inherit, the threads and
 /// children it creates afterwards): the counters every harness can put around its timed region.
 /// Events that cannot be opened (no PMU in a VM, paranoid, unknown config) are kept with the reason
-/// and read as nil: nothing fails. Each event is its own counter (not a perf group), scaled by its
-/// own time_enabled / time_running when the PMU multiplexes.
+/// and read as nil: nothing fails. Hardware events form one perf group and software events another;
+/// each count is scaled by its time_enabled / time_running when the PMU multiplexes.
 public final class CounterSet {
     public let events: [PerfEvent]
     private var counters: [PerfEvent: PerfCounter] = [:]
@@ -236,12 +241,34 @@ public final class CounterSet {
     /// Hardware TLB and cycle events plus the software page-fault count: what a memory harness wants.
     public static let memoryEvents: [PerfEvent] = [.dTLBLoads, .dTLBLoadMisses, .iTLBLoadMisses, .cycles, .instructions, .pageFaults]
 
-    public init(_ events: [PerfEvent] = PerfEvent.all, inherit: Bool = false, policy: PerfPolicy = .current) {
+    /// Events not counted in their group (the group would not take them), with why.
+    public private(set) var ungrouped: [(event: PerfEvent, reason: String)] = []
+
+    /// - grouped: hardware events open as one perf group (the first that opens leads), software
+    ///   events as another, so the PMU schedules each group as a whole and ratios such as
+    ///   dTLB-load-misses per dTLB-loads cover the same time. An event the group refuses is opened
+    ///   on its own (listed in `ungrouped`).
+    public init(_ events: [PerfEvent] = PerfEvent.all, inherit: Bool = false, policy: PerfPolicy = .current,
+                grouped: Bool = true) {
         self.events = events
         self.policy = policy
+        var leaders: [Bool: PerfCounter] = [:]   // by isSoftware
         for e in events {
+            let leader = grouped ? leaders[e.isSoftware] : nil
             do {
-                counters[e] = try PerfCounter(e, inherit: inherit, policy: policy)
+                let c: PerfCounter
+                if let leader {
+                    do {
+                        c = try PerfCounter(e, inherit: inherit, policy: policy, group: leader)
+                    } catch {
+                        c = try PerfCounter(e, inherit: inherit, policy: policy)
+                        ungrouped.append((e, "\(error)"))
+                    }
+                } else {
+                    c = try PerfCounter(e, inherit: inherit, policy: policy)
+                    if grouped { leaders[e.isSoftware] = c }
+                }
+                counters[e] = c
             } catch {
                 unavailable.append((e, "\(error)"))
             }
@@ -275,6 +302,7 @@ public final class CounterSet {
             }
             var notes: [String] = []
             if v.multiplexed { notes.append("multiplexed, scaled by time_enabled/time_running") }
+            if let why = ungrouped.first(where: { $0.event == e })?.reason { notes.append("counted outside its group (\(why))") }
             if c.excludesKernel { notes.append(policy.mustExcludeKernel ? policy.note : "user-mode only (kernel counting was denied)") }
             return CounterReading(event: e.name, value: v.value, multiplexed: v.multiplexed, userOnly: c.excludesKernel,
                                   note: notes.joined(separator: "; "))
