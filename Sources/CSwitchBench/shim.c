@@ -1,5 +1,6 @@
 #include "CSwitchBench.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <linux/futex.h>
 #include <linux/perf_event.h>
@@ -106,6 +107,10 @@ uint64_t sb_perf_cache_config(int dtlb_or_itlb, int misses) {
 }
 
 int sb_perf_open(uint32_t type, uint64_t config, int inherit, int exclude_kernel, int exclude_hv) {
+    return sb_perf_open_group(type, config, inherit, exclude_kernel, exclude_hv, -1);
+}
+
+int sb_perf_open_group(uint32_t type, uint64_t config, int inherit, int exclude_kernel, int exclude_hv, int group_fd) {
     struct perf_event_attr attr;
     memset(&attr, 0, sizeof attr);
     attr.size = sizeof attr;
@@ -116,7 +121,7 @@ int sb_perf_open(uint32_t type, uint64_t config, int inherit, int exclude_kernel
     attr.exclude_kernel = exclude_kernel ? 1 : 0;  // software context-switches read 0 unless 0
     attr.exclude_hv = exclude_hv ? 1 : 0;
     attr.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
-    long fd = syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+    long fd = syscall(SYS_perf_event_open, &attr, 0, -1, group_fd, PERF_FLAG_FD_CLOEXEC);
     return fd >= 0 ? (int)fd : -errno;
 }
 
@@ -213,4 +218,25 @@ uint64_t sb_touch_lines(const volatile uint8_t *buf, size_t bytes) {
     uint64_t sum = 0;
     for (size_t i = 0; i < bytes; i += 64) sum += buf[i];
     return sum;
+}
+
+// ---- libnuma through dlopen ------------------------------------------------
+
+static void (*numa_tonode_memory_fn)(void *, size_t, int);
+
+int sb_numa_available(void) {
+    static int state = 0;  // 0 unknown, 1 ok, -1 not available
+    if (state == 0) {
+        void *h = dlopen("libnuma.so.1", RTLD_NOW | RTLD_LOCAL);
+        int (*avail)(void) = h ? (int (*)(void))dlsym(h, "numa_available") : NULL;
+        numa_tonode_memory_fn = h ? (void (*)(void *, size_t, int))dlsym(h, "numa_tonode_memory") : NULL;
+        state = (avail && numa_tonode_memory_fn && avail() >= 0) ? 1 : -1;
+    }
+    return state == 1 ? 0 : -1;
+}
+
+int sb_numa_tonode_memory(void *p, size_t bytes, int node) {
+    if (sb_numa_available() != 0) return -1;
+    numa_tonode_memory_fn(p, bytes, node);
+    return 0;
 }

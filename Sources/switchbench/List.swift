@@ -7,7 +7,7 @@ struct List: ParsableCommand {
     func run() throws {
         for h in Registry.harnesses {
             print("\(h.id) — \(h.summary) [\(h.claims.joined(separator: ", "))]")
-            for m in h.mechanisms { print("    \(m.id.padding(toLength: 16, withPad: " ", startingAt: 0)) \(m.summary)") }
+            for m in h.mechanisms { print("    \(m.id.padding(toLength: max(16, m.id.count), withPad: " ", startingAt: 0)) \(m.summary)") }
             print("    placements: \(h.placements.map(\.rawValue).joined(separator: ", "))")
         }
         print("""

@@ -36,7 +36,7 @@ import Testing
         let pid = p.processIdentifier
         if let signal {
             // Wait until the run has children (mid-case), then interrupt it.
-            for _ in 0..<1500 {
+            for _ in 0..<3000 {
                 if Self.ringChildren(of: pid) { break }
                 usleep(10_000)
             }
@@ -113,7 +113,7 @@ import Testing
         let dir = Self.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let (r, _) = try Self.run(["run", "process", "--mechanism", "pipe", "--placement", "same-cpu",
-                                   "--tasks", "4", "--samples", "1000", "--quick", "--output", dir], interruptWith: sig)
+                                   "--tasks", "4", "--samples", "1000", "--output", dir], interruptWith: sig)
         #expect(Self.sawChildren, "the signal should arrive while the ring's children run")
         #expect(r.status == expected, "status \(r.status) stderr \(r.stderr)")
         usleep(100_000)

@@ -48,6 +48,9 @@ int sb_is_sched_batch(void);
 /// read_format carries TOTAL_TIME_ENABLED and TOTAL_TIME_RUNNING for scaling.
 /// Returns the fd or -errno.
 int sb_perf_open(uint32_t type, uint64_t config, int inherit, int exclude_kernel, int exclude_hv);
+/// The same, as a member of the group led by group_fd (-1: a new group of its own). Members are
+/// scheduled on the PMU together with their leader, so their counts cover the same time.
+int sb_perf_open_group(uint32_t type, uint64_t config, int inherit, int exclude_kernel, int exclude_hv, int group_fd);
 /// Reads value, time_enabled, time_running. Returns 0 or -errno.
 int sb_perf_read(int fd, uint64_t *value, uint64_t *enabled, uint64_t *running);
 int sb_perf_enable(int fd);
@@ -80,5 +83,14 @@ int sb_interrupted_signal(void);
 /// Reads one byte in every 64-byte line of buf (a task's footprint) and returns their sum,
 /// so the compiler cannot drop the loads.
 uint64_t sb_touch_lines(const volatile uint8_t *buf, size_t bytes);
+
+// ---- coroutines (switch_*.S, coro.c) -----------------------------------------
+#include "sb_coro.h"
+
+// ---- libnuma through dlopen (no libnuma-dev needed to build) ---------------
+/// Loads libnuma.so.1 once; returns 0 when it loaded and numa_available() >= 0, else -1.
+int sb_numa_available(void);
+/// numa_tonode_memory(p, bytes, node); returns 0, or -1 when libnuma is not available.
+int sb_numa_tonode_memory(void *p, size_t bytes, int node);
 
 #endif

@@ -125,6 +125,11 @@ public enum Registry {
         SyscallHarness(),
         TokenRingHarness(kind: .thread),
         TokenRingHarness(kind: .process),
+        CoroutineHarness(),
+        CreateHarness(),
+        BlockingHarness(),
+        TLBHarness(),
+        PollutionHarness(),
     ]
 
     public static func harness(_ id: String) -> (any Harness)? {

@@ -30,14 +30,25 @@ public final class PerfCounter {
     public let excludesKernel: Bool
 
     /// Opens the event or throws `.caseFailed` with the reason (`errno` text).
-    public init(_ event: PerfEvent, inherit: Bool) throws {
+    /// perf_event_paranoid is honoured: where it forbids kernel-side counting for this process
+    /// (≥ 2 and not privileged) events are opened user-only from the start, and a hardware or
+    /// page-fault event denied with the kernel included is retried user-only. context-switches
+    /// is never opened user-only: switches happen in the kernel, so it would read 0.
+    /// The group leader this counter was opened under (kept alive as long as the member).
+    public let leader: PerfCounter?
+
+    public init(_ event: PerfEvent, inherit: Bool, policy: PerfPolicy = .current, group: PerfCounter? = nil) throws {
         self.event = event
-        // Software context switches happen in the kernel: counting them needs exclude_kernel = 0
-        // (it reads 0 otherwise). Hardware events first try with the kernel, then user-only.
-        var fd = sb_perf_open(event.type, event.config, inherit ? 1 : 0, 0, 0)
-        var excl = false
-        if fd < 0 && !event.isSoftware && (fd == -EACCES || fd == -EPERM) {
-            fd = sb_perf_open(event.type, event.config, inherit ? 1 : 0, 1, 1)
+        self.leader = group
+        let groupFD = group?.fd ?? -1
+        let canExclude = event != .contextSwitches && event != .cpuMigrations
+        var excl = policy.mustExcludeKernel && canExclude
+        if policy.mustExcludeKernel && !canExclude {
+            throw SwitchBenchError.caseFailed("denied (perf_event_paranoid=\(policy.paranoid.map(String.init) ?? "?") forbids counting in the kernel, where \(event.name) happens, without CAP_PERFMON)")
+        }
+        var fd = sb_perf_open_group(event.type, event.config, inherit ? 1 : 0, excl ? 1 : 0, excl ? 1 : 0, groupFD)
+        if fd < 0 && !excl && canExclude && (fd == -EACCES || fd == -EPERM) {
+            fd = sb_perf_open_group(event.type, event.config, inherit ? 1 : 0, 1, 1, groupFD)
             excl = true
         }
         guard fd >= 0 else {
@@ -66,6 +77,7 @@ public final class PerfCounter {
         case ENOENT, EOPNOTSUPP: return "not supported here (\(errnoText(code)); VMs and containers often hide the PMU)"
         case EACCES, EPERM: return "denied (\(errnoText(code)); perf_event_paranoid or a seccomp filter)"
         case ENODEV: return "no such PMU (\(errnoText(code)))"
+        case EINVAL: return "rejected by the kernel (\(errnoText(code)); unknown type/config for this PMU)"
         default: return errnoText(code)
         }
     }
@@ -156,5 +168,152 @@ public final class SwitchCounter {
             total += UInt64(line.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "") ?? 0
         }
         return total
+    }
+}
+
+/// What perf_event_paranoid allows this process (perf_event_open(2), "perf_event related configuration files").
+public struct PerfPolicy: Sendable, Equatable {
+    /// /proc/sys/kernel/perf_event_paranoid, nil when unreadable.
+    public var paranoid: Int?
+    /// root, or CAP_PERFMON / CAP_SYS_ADMIN in the effective set: paranoid does not apply.
+    public var privileged: Bool
+
+    public init(paranoid: Int?, privileged: Bool) {
+        self.paranoid = paranoid
+        self.privileged = privileged
+    }
+
+    /// paranoid ≥ 2 forbids kernel-side counting to unprivileged processes (≥ 3, a Debian patch,
+    /// forbids perf_event_open altogether; the open then fails with EACCES and says so).
+    public var mustExcludeKernel: Bool { !privileged && (paranoid ?? 2) >= 2 }
+
+    /// What the policy means, for notes: "" when nothing is excluded.
+    public var note: String {
+        mustExcludeKernel ? "user-mode only (perf_event_paranoid=\(paranoid.map(String.init) ?? "?"), unprivileged)" : ""
+    }
+
+    public static var current: PerfPolicy {
+        let text = (try? String(contentsOfFile: "/proc/sys/kernel/perf_event_paranoid", encoding: .utf8)) ?? ""
+        return PerfPolicy(paranoid: Int(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+                          privileged: geteuid() == 0 || capabilityEffective([38, 21]))
+    }
+
+    /// Whether any of the capability bits is in CapEff of /proc/self/status (CAP_PERFMON = 38, CAP_SYS_ADMIN = 21).
+    static func capabilityEffective(_ bits: [Int]) -> Bool {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }),
+              let mask = UInt64(line.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16) else { return false }
+        return bits.contains { mask & (1 << UInt64($0)) != 0 }
+    }
+}
+
+/// One event's count over a measured region.
+public struct CounterReading: Sendable, Equatable {
+    public var event: String
+    /// The count (scaled when multiplexed), nil when the event could not be opened or read.
+    public var value: Double?
+    /// The PMU shared the counter with others and the value was scaled by time_enabled / time_running.
+    public var multiplexed: Bool
+    /// Kernel mode excluded (perf_event_paranoid).
+    public var userOnly: Bool
+    /// Why value is nil, or what qualifies it; "" when nothing to say.
+    public var note: String
+
+    /// count ÷ ops, nil when not counted.
+    public func per(_ ops: Int) -> Double? {
+        guard let value, ops > 0 else { return nil }
+        return value / Double(ops)
+    }
+}
+
+/// A set of perf events opened together on the calling thread (and, with inherit, the threads and
+/// children it creates afterwards): the counters every harness can put around its timed region.
+/// Events that cannot be opened (no PMU in a VM, paranoid, unknown config) are kept with the reason
+/// and read as nil: nothing fails. Hardware events form one perf group and software events another;
+/// each count is scaled by its time_enabled / time_running when the PMU multiplexes.
+public final class CounterSet {
+    public let events: [PerfEvent]
+    private var counters: [PerfEvent: PerfCounter] = [:]
+    /// Events that did not open, with why.
+    public private(set) var unavailable: [(event: PerfEvent, reason: String)] = []
+    public let policy: PerfPolicy
+
+    /// Hardware TLB and cycle events plus the software page-fault count: what a memory harness wants.
+    public static let memoryEvents: [PerfEvent] = [.dTLBLoads, .dTLBLoadMisses, .iTLBLoadMisses, .cycles, .instructions, .pageFaults]
+
+    /// Events not counted in their group (the group would not take them), with why.
+    public private(set) var ungrouped: [(event: PerfEvent, reason: String)] = []
+
+    /// - grouped: hardware events open as one perf group (the first that opens leads), software
+    ///   events as another, so the PMU schedules each group as a whole and ratios such as
+    ///   dTLB-load-misses per dTLB-loads cover the same time. An event the group refuses is opened
+    ///   on its own (listed in `ungrouped`).
+    public init(_ events: [PerfEvent] = PerfEvent.all, inherit: Bool = false, policy: PerfPolicy = .current,
+                grouped: Bool = true) {
+        self.events = events
+        self.policy = policy
+        var leaders: [Bool: PerfCounter] = [:]   // by isSoftware
+        for e in events {
+            let leader = grouped ? leaders[e.isSoftware] : nil
+            do {
+                let c: PerfCounter
+                if let leader {
+                    do {
+                        c = try PerfCounter(e, inherit: inherit, policy: policy, group: leader)
+                    } catch {
+                        c = try PerfCounter(e, inherit: inherit, policy: policy)
+                        ungrouped.append((e, "\(error)"))
+                    }
+                } else {
+                    c = try PerfCounter(e, inherit: inherit, policy: policy)
+                    if grouped { leaders[e.isSoftware] = c }
+                }
+                counters[e] = c
+            } catch {
+                unavailable.append((e, "\(error)"))
+            }
+        }
+    }
+
+    /// Events that opened.
+    public var available: [PerfEvent] { events.filter { counters[$0] != nil } }
+
+    /// Resets and enables every open counter.
+    public func start() {
+        for e in events { counters[e]?.reset() }
+        for e in events { counters[e]?.enable() }
+    }
+
+    /// Disables every open counter.
+    public func stop() {
+        for e in events { counters[e]?.disable() }
+    }
+
+    /// One reading per event, in the order given; unopened events read nil with their reason.
+    public func read() -> [CounterReading] {
+        events.map { e in
+            guard let c = counters[e] else {
+                let why = unavailable.first { $0.event == e }?.reason ?? "not opened"
+                return CounterReading(event: e.name, value: nil, multiplexed: false, userOnly: false, note: "n/a: \(why)")
+            }
+            guard let v = c.read() else {
+                return CounterReading(event: e.name, value: nil, multiplexed: false, userOnly: c.excludesKernel,
+                                      note: "n/a: the PMU never scheduled the counter (time_running = 0) or read failed")
+            }
+            var notes: [String] = []
+            if v.multiplexed { notes.append("multiplexed, scaled by time_enabled/time_running") }
+            if let why = ungrouped.first(where: { $0.event == e })?.reason { notes.append("counted outside its group (\(why))") }
+            if c.excludesKernel { notes.append(policy.mustExcludeKernel ? policy.note : "user-mode only (kernel counting was denied)") }
+            return CounterReading(event: e.name, value: v.value, multiplexed: v.multiplexed, userOnly: c.excludesKernel,
+                                  note: notes.joined(separator: "; "))
+        }
+    }
+
+    /// Counts `body`: start, body, stop, read.
+    public func measure<T>(_ body: () throws -> T) rethrows -> (T, [CounterReading]) {
+        start()
+        let r = try body()
+        stop()
+        return (r, read())
     }
 }

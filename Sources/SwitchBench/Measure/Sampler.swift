@@ -27,6 +27,10 @@ public struct Measured: Sendable {
     /// Kernel context switches over all timed samples, when a counter was given and worked.
     public var switches: UInt64?
     public var totalOps: Int
+    /// perf counts over all timed samples (every event of the CounterSet given, nil values where n/a).
+    public var counts: [CounterReading] = []
+    /// Samples thrown away because the kernel switched the thread out during them (see `discardPreempted`).
+    public var discarded = 0
 
     public var switchesPerOp: Double? {
         switches.map { totalOps > 0 ? Double($0) / Double(totalOps) : 0 }
@@ -37,9 +41,10 @@ public struct Measured: Sendable {
 /// The harness supplies `batch(n)`, which performs n ops; the sampler reads the monotonic clock
 /// around each call, so the timed region is exactly the n ops.
 public enum Sampler {
-    public static func run(_ config: SamplerConfig, counter: SwitchCounter? = nil,
+    public static func run(_ config: SamplerConfig, counter: SwitchCounter? = nil, counters: CounterSet? = nil,
+                           discardPreempted: (() -> UInt64?)? = nil,
                            batch: (Int) throws -> Void) throws -> Measured {
-        try runTimed(config, counter: counter, timedBatch: { n in
+        try runTimed(config, counter: counter, counters: counters, discardPreempted: discardPreempted, timedBatch: { n in
             let t0 = monotonicNanoseconds()
             try batch(n)
             return monotonicNanoseconds() - t0
@@ -48,7 +53,14 @@ public enum Sampler {
 
     /// The same, for a batch that times itself (it runs in another process and reports the
     /// nanoseconds its n ops took, measured with the same monotonic clock around them).
-    public static func runTimed(_ config: SamplerConfig, counter: SwitchCounter? = nil,
+    ///
+    /// - counters: perf events counted over the timed samples (`Measured.counts`).
+    /// - discardPreempted: reads this thread's context-switch count (an enabled perf `context-switches`
+    ///   counter, or /proc); a sample during which it moved (the thread was switched out) is taken
+    ///   again, up to 3 × samples times: another task's time slice inside a sample is not the cost
+    ///   being measured. Read outside the timed region.
+    public static func runTimed(_ config: SamplerConfig, counter: SwitchCounter? = nil, counters: CounterSet? = nil,
+                                discardPreempted: (() -> UInt64?)? = nil,
                                 timedBatch: (Int) throws -> UInt64) throws -> Measured {
         // Calibrate: grow n until one batch lasts minSampleNs, twice in a row, so that a cold first
         // batch (tasks still starting, caches cold) cannot leave n tiny.
@@ -70,10 +82,24 @@ public enum Sampler {
         var perOp: [Double] = []
         perOp.reserveCapacity(config.samples)
         try counter?.start()
-        for _ in 0..<config.samples {
-            perOp.append(Double(try timedBatch(n)) / Double(n))
+        counters?.start()
+        var discarded = 0
+        var batches = 0
+        while perOp.count < config.samples {
+            let before = discardPreempted?()
+            let dt = try timedBatch(n)
+            batches += 1
+            if let read = discardPreempted, let b = before, let a = read(), a > b, discarded < 3 * config.samples {
+                discarded += 1
+                continue
+            }
+            perOp.append(Double(dt) / Double(n))
         }
+        counters?.stop()
         let switches = try counter?.stop()
-        return Measured(perOp: perOp, opsPerSample: n, switches: switches, totalOps: n * config.samples)
+        var m = Measured(perOp: perOp, opsPerSample: n, switches: switches, totalOps: n * batches)
+        m.counts = counters?.read() ?? []
+        m.discarded = discarded
+        return m
     }
 }

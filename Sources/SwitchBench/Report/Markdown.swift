@@ -36,6 +36,11 @@ public enum MarkdownExporter {
     public static let sections: [Section] = [
         processVsThread,
         syscalls,
+        switchCostByKind,
+        creationCosts,
+        blockingResult,
+        tlbSweep,
+        pollution,
         plots,
         allRows,
     ]

@@ -1,0 +1,271 @@
+import CSwitchBench
+import Foundation
+import Glibc
+
+/// Claim C4: a blocking call in one coroutine stalls every coroutine on its thread.
+/// M cooperative coroutines share one thread, round-robin. Coroutine 0 reads one byte from a pipe
+/// that another thread fills T ms after the start; the others record the longest time between two
+/// of their turns. Blocking read: the whole thread sleeps in read(), so the others wait ≈ T.
+/// Non-blocking read (O_NONBLOCK, EAGAIN → yield): the others keep their turns, gaps of a few switches.
+/// One op = one repetition of the experiment; the row's value is the longest gap any other
+/// coroutine saw in that repetition.
+public struct BlockingHarness: Harness {
+    public let coroutines: Int
+    public let delayNs: UInt64
+    public init(coroutines: Int = 4, delayMs: Int = 20) {
+        self.coroutines = max(2, coroutines)
+        self.delayNs = UInt64(delayMs) * 1_000_000
+    }
+
+    public var id: String { "blocking" }
+    public var summary: String { "one coroutine's blocking read stalls the others on its thread (vs a non-blocking read + yield)" }
+    public var claims: [String] { ["C4"] }
+    public var mechanisms: [(id: String, summary: String)] {
+        [("asm", "M asm coroutines (Coroutine) resumed round-robin by one scheduler loop"),
+         ("swift-task", "M Swift tasks on SingleThreadExecutor, each turn ending in Task.yield()")]
+    }
+
+    public func plan(_ options: RunOptions) -> [CaseSpec] {
+        selectedMechanisms(options).map { CaseSpec(harness: id, mechanism: $0, placement: .sameCPU, tasks: coroutines) }
+    }
+
+    /// What the coroutines share, in allocated memory.
+    struct Shared {
+        var readFD: Int32 = -1
+        var blocking = true
+        var readDone = false
+        var readerWaitNs: UInt64 = 0
+        /// Set while coroutine 0 waits for its byte; turns the others get meanwhile are counted.
+        var readerWaiting = false
+        var turnsDuringRead = 0
+    }
+
+    /// One repetition's result.
+    struct Outcome {
+        var maxGapNs: UInt64
+        var voluntarySwitches: Int
+        var involuntarySwitches: Int
+        var readerWaitNs: UInt64
+        var turnsDuringRead: Int
+    }
+
+    public func run(_ spec: CaseSpec, context: RunContext) throws -> [Record] {
+        let cpu = context.allowedCPUs[0]
+        let writerCPUs = context.allowedCPUs.filter { $0 != cpu }
+        let reps = max(1, context.options.sampler.samples)   // one repetition per sample
+        return try Affinity.pinned([cpu]) {
+            var rows: [Record] = []
+            for blocking in [true, false] {
+                var outcomes: [Outcome] = []
+                for _ in 0..<reps {
+                    outcomes.append(try repetition(mechanism: spec.mechanism, blocking: blocking, writerCPUs: writerCPUs))
+                }
+                let gaps = outcomes.map { Double($0.maxGapNs) }
+                let vol = Double(outcomes.map(\.voluntarySwitches).reduce(0, +)) / Double(reps)
+                var r = Record(harness: id, mechanism: spec.mechanism, placement: spec.placement.rawValue, cpus: String(cpu),
+                               tasks: coroutines, metric: blocking ? "max_gap_blocking" : "max_gap_nonblocking",
+                               samples: gaps, opsPerSample: 1, switchesPerOp: vol,
+                               expectedSwitchesPerOp: blocking ? 1 : 0,
+                               counterSource: "/proc/thread-self/status voluntary_ctxt_switches of the coroutines' thread",
+                               cpusSeen: String(sb_sched_getcpu()))
+                let waitMs = Statistics(outcomes.map { Double($0.readerWaitNs) }).median / 1e6
+                r.addNote(String(format: "%d coroutines on one thread; coroutine 0 reads a pipe another thread writes after T = %.0f ms; value = longest wait of any other coroutine between two turns, per repetition", coroutines, Double(delayNs) / 1e6))
+                r.addNote(blocking
+                          ? String(format: "blocking read(): the thread slept %.1f ms (median) in the kernel and no coroutine ran", waitMs)
+                          : String(format: "O_NONBLOCK read(): EAGAIN → yield, until the byte came after %.1f ms (median)", waitMs))
+                let preempted = Statistics(outcomes.map { Double($0.involuntarySwitches) }).median
+                r.addNote(String(format: "preempted by the kernel %.0f times per repetition (median, nonvoluntary switches)", preempted))
+                if writerCPUs.isEmpty { r.addNote("writer thread shares the CPU (only one CPU allowed)") }
+                if blocking && vol < 1 {
+                    r.invalidate(String(format: "the thread made %.2f voluntary switches per repetition: the read did not block", vol))
+                }
+                if !blocking && vol > 0.5 {
+                    r.invalidate(String(format: "the thread made %.2f voluntary switches per repetition: something blocked", vol))
+                }
+                rows.append(r)
+                var turns = Record(harness: id, mechanism: spec.mechanism, placement: spec.placement.rawValue, cpus: String(cpu),
+                                   tasks: coroutines, metric: blocking ? "turns_during_read_blocking" : "turns_during_read_nonblocking",
+                                   unit: "turns", samples: outcomes.map { Double($0.turnsDuringRead) }, opsPerSample: 1)
+                turns.addNote("turns the other \(coroutines - 1) coroutines got while coroutine 0 waited for its byte (per repetition)")
+                rows.append(turns)
+            }
+            return rows
+        }
+    }
+
+    /// One run of the experiment: make the pipe and the writer, run the coroutines to the end.
+    func repetition(mechanism: String, blocking: Bool, writerCPUs: [Int]) throws -> Outcome {
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { throw SwitchBenchError.caseFailed("pipe() failed: \(errnoText(errno))") }
+        defer { close(fds[0]); close(fds[1]) }
+        if !blocking { _ = fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK) }
+
+        let shared = UnsafeMutablePointer<Shared>.allocate(capacity: 1)
+        shared.initialize(to: Shared(readFD: fds[0], blocking: blocking))
+        let gaps = UnsafeMutablePointer<UInt64>.allocate(capacity: coroutines)
+        gaps.initialize(repeating: 0, count: coroutines)
+        defer { shared.deallocate(); gaps.deallocate() }
+
+        // Prepare the coroutines before the writer starts its clock.
+        var run: () throws -> Void
+        switch mechanism {
+        case "asm": run = try asmRound(shared: shared, gaps: gaps)
+        case "swift-task": run = swiftTaskRound(shared: shared, gaps: gaps)
+        default: throw SwitchBenchError.usage("unknown blocking mechanism '\(mechanism)'")
+        }
+
+        let writer = try DelayedWriter(fd: fds[1], delayNs: delayNs, cpus: writerCPUs)
+        let v0 = Self.threadSwitches()
+        try run()
+        let v1 = Self.threadSwitches()
+        try writer.join()
+        let maxGap = (1..<coroutines).map { gaps[$0] }.max() ?? 0
+        return Outcome(maxGapNs: maxGap, voluntarySwitches: v1.voluntary - v0.voluntary,
+                       involuntarySwitches: v1.involuntary - v0.involuntary, readerWaitNs: shared.pointee.readerWaitNs,
+                       turnsDuringRead: shared.pointee.turnsDuringRead)
+    }
+
+    /// Coroutine 0: yield once (so every coroutine has had a turn), then read the byte.
+    @inline(__always)
+    static func readOnce(_ s: UnsafeMutablePointer<Shared>) -> Bool {
+        var byte: UInt8 = 0
+        let r = read(s.pointee.readFD, &byte, 1)
+        return r == 1
+    }
+
+    /// The others: record the gap since the previous turn; stop two turns after the read is done.
+    @inline(__always)
+    static func turn(_ i: Int, last: inout UInt64, after: inout Int, s: UnsafeMutablePointer<Shared>,
+                     gaps: UnsafeMutablePointer<UInt64>) -> Bool {
+        let now = monotonicNanoseconds()
+        if last != 0 { gaps[i] = max(gaps[i], now - last) }
+        last = now
+        if s.pointee.readerWaiting { s.pointee.turnsDuringRead += 1 }
+        if s.pointee.readDone { after += 1 }
+        return after < 2
+    }
+
+    func asmRound(shared: UnsafeMutablePointer<Shared>, gaps: UnsafeMutablePointer<UInt64>) throws -> () throws -> Void {
+        let sp = SendablePointer(shared), gp = SendablePointer(gaps)
+        var coros: [Coroutine] = []
+        coros.append(try Coroutine { y, _ in
+            let s = sp.pointer
+            guard y.yield() != nil else { return 0 }
+            let t0 = monotonicNanoseconds()
+            s.pointee.readerWaiting = true
+            while !Self.readOnce(s) {
+                guard y.yield() != nil else { return 0 }
+            }
+            s.pointee.readerWaiting = false
+            s.pointee.readerWaitNs = monotonicNanoseconds() - t0
+            s.pointee.readDone = true
+            return 0
+        })
+        for i in 1..<coroutines {
+            coros.append(try Coroutine { y, _ in
+                var last: UInt64 = 0, after = 0
+                while Self.turn(i, last: &last, after: &after, s: sp.pointer, gaps: gp.pointer) {
+                    guard y.yield() != nil else { return 0 }
+                }
+                return 0
+            })
+        }
+        return {
+            // Round-robin until every coroutine has finished.
+            var live = coros.count
+            while live > 0 {
+                live = 0
+                for c in coros where !c.isFinished {
+                    c.resume()
+                    if !c.isFinished { live += 1 }
+                }
+            }
+        }
+    }
+
+    func swiftTaskRound(shared: UnsafeMutablePointer<Shared>, gaps: UnsafeMutablePointer<UInt64>) -> () throws -> Void {
+        let sp = SendablePointer(shared), gp = SendablePointer(gaps)
+        let executor = SingleThreadExecutor()
+        let m = coroutines
+        return {
+            Task(executorPreference: executor) {
+                let s = sp.pointer
+                await Task.yield()
+                let t0 = monotonicNanoseconds()
+                s.pointee.readerWaiting = true
+                while !Self.readOnce(s) { await Task.yield() }
+                s.pointee.readerWaiting = false
+                s.pointee.readerWaitNs = monotonicNanoseconds() - t0
+                s.pointee.readDone = true
+            }
+            for i in 1..<m {
+                Task(executorPreference: executor) {
+                    var last: UInt64 = 0, after = 0
+                    while Self.turn(i, last: &last, after: &after, s: sp.pointer, gaps: gp.pointer) {
+                        await Task.yield()
+                    }
+                }
+            }
+            executor.runUntilIdle()
+        }
+    }
+
+    /// voluntary and nonvoluntary (preempted) context switches of the calling thread, from /proc.
+    static func threadSwitches() -> (voluntary: Int, involuntary: Int) {
+        guard let text = readProcFile("/proc/thread-self/status") else { return (0, 0) }
+        var v = 0, n = 0
+        for line in text.split(separator: "\n") {
+            let value = Int(line.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "") ?? 0
+            if line.hasPrefix("voluntary_ctxt_switches:") { v = value }
+            if line.hasPrefix("nonvoluntary_ctxt_switches:") { n = value }
+        }
+        return (v, n)
+    }
+}
+
+/// A thread that sleeps delayNs, then writes one byte to fd.
+final class DelayedWriter {
+    struct Job {
+        var fd: Int32
+        var delayNs: UInt64
+        var cpus: UnsafeMutablePointer<Int32>
+        var cpuCount: Int32
+        var written: Int
+    }
+    let job: UnsafeMutablePointer<Job>
+    var thread = pthread_t()
+    var joined = false
+
+    init(fd: Int32, delayNs: UInt64, cpus: [Int]) throws {
+        job = .allocate(capacity: 1)
+        let c = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, cpus.count))
+        for (i, cpu) in cpus.enumerated() { c[i] = Int32(cpu) }
+        job.initialize(to: Job(fd: fd, delayNs: delayNs, cpus: c, cpuCount: Int32(cpus.count), written: 0))
+        let r = pthread_create(&thread, nil, { raw in
+            let j = raw!.assumingMemoryBound(to: Job.self)
+            if j.pointee.cpuCount > 0 { _ = sb_set_affinity(j.pointee.cpus, j.pointee.cpuCount) }
+            var ts = timespec(tv_sec: Int(j.pointee.delayNs / 1_000_000_000), tv_nsec: Int(j.pointee.delayNs % 1_000_000_000))
+            var rem = timespec()
+            while nanosleep(&ts, &rem) != 0 && errno == EINTR { ts = rem }
+            var byte: UInt8 = 1
+            j.pointee.written = write(j.pointee.fd, &byte, 1)
+            return nil
+        }, job)
+        if r != 0 {
+            c.deallocate(); job.deallocate()
+            throw SwitchBenchError.caseFailed("pthread_create failed: \(errnoText(r))")
+        }
+    }
+
+    func join() throws {
+        pthread_join(thread, nil)
+        joined = true
+        if job.pointee.written != 1 { throw SwitchBenchError.caseFailed("the writer thread could not write to the pipe") }
+    }
+
+    deinit {
+        if !joined { pthread_join(thread, nil) }
+        job.pointee.cpus.deallocate()
+        job.deallocate()
+    }
+}

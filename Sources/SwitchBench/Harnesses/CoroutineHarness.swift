@@ -1,0 +1,388 @@
+import CSwitchBench
+import Dispatch
+import Foundation
+import Glibc
+
+/// User-mode switches (claim C3): two coroutines on one thread hand control back and forth.
+/// One sampler op = one round trip = two switches; `per_switch` = round trip / 2.
+///
+///   asm               stackful coroutine, sb_coro_switch in assembly (Coroutine)
+///   ucontext          glibc swapcontext (also saves the signal mask with a system call)
+///   swift-task        two Swift tasks resuming each other's continuation on SingleThreadExecutor
+///   swift-task-yield  two Swift tasks alternating with Task.yield() on the same executor
+///   swift-task-global the continuation ping-pong on Swift's default global executor (thread pool)
+public struct CoroutineHarness: Harness {
+    public init() {}
+    public var id: String { "coroutine" }
+    public var summary: String { "user-mode switch between two coroutines on one thread (asm, ucontext, Swift tasks)" }
+    public var claims: [String] { ["C3"] }
+    public var mechanisms: [(id: String, summary: String)] {
+        [("asm", "stackful coroutines, switch in assembly (callee-saved registers + SP + FP control words); both sides run one hand-off loop"),
+         ("asm-generator", "the same switch as a resume/yield pair (Coroutine.resume, Yielder.yield): a mispredicted return per switch"),
+         ("ucontext", "glibc swapcontext: the same switch plus an rt_sigprocmask system call for the signal mask"),
+         ("swift-task", "two Swift tasks resuming each other's continuation on a single-threaded executor of ours"),
+         ("swift-task-yield", "two Swift tasks alternating with Task.yield() on the same executor"),
+         ("swift-task-global", "the continuation ping-pong on Swift's default global executor (its thread pool)")]
+    }
+
+    /// same-cpu for the coroutines of one thread; unpinned for the global executor's thread pool.
+    public var placements: [Placement] { [.sameCPU, .unpinned] }
+
+    public func plan(_ options: RunOptions) -> [CaseSpec] {
+        let placements = selectedPlacements(options)
+        return selectedMechanisms(options).compactMap { m in
+            let p: Placement = m == "swift-task-global" ? .unpinned : .sameCPU
+            return placements.contains(p) ? CaseSpec(harness: id, mechanism: m, placement: p, tasks: 2) : nil
+        }
+    }
+
+    public func run(_ spec: CaseSpec, context: RunContext) throws -> [Record] {
+        let config = context.options.sampler
+        if spec.mechanism == "swift-task-global" {
+            // Not pinned: the global pool's threads inherit the affinity of the thread that makes them,
+            // and they outlive the case.
+            return try runGlobal(spec, config: config)
+        }
+        let cpu = context.allowedCPUs[0]
+        return try Affinity.pinned([cpu]) {
+            // perf, inherited: counts this thread (and nothing else the process runs meanwhile, such as
+            // other test suites); there are no switches here for the event to slow down.
+            let counter = SwitchCounter(usePerf: true)
+            var extra: [String] = []
+            var extraRows: [Record] = []
+            let measured: Measured
+            switch spec.mechanism {
+            case "asm":
+                measured = try Self.measureAsmSymmetric(config, counter: counter)
+                extra.append("sb_coro_switch: rbx rbp r12–r15 + MXCSR + x87 CW (x86_64) / x19–x30 + d8–d15 (aarch64), no system call")
+                extra.append("symmetric: both coroutines run the same hand-off loop (like the token ring's tasks), so each switch returns where the return predictor expects")
+            case "asm-generator":
+                measured = try Self.measureAsm(config, counter: counter)
+                extra.append("sb_coro_switch: rbx rbp r12–r15 + MXCSR + x87 CW (x86_64) / x19–x30 + d8–d15 (aarch64), no system call")
+                extra.append("resume/yield pair: each switch returns into other code than the call came from (a mispredicted return per switch)")
+            case "ucontext":
+                let (m, sigprocmask) = try Self.measureUcontext(config, counter: counter)
+                measured = m
+                extra.append("glibc swapcontext saves and restores the signal mask with an rt_sigprocmask system call on every switch")
+                switch sigprocmask {
+                case .success(let perSwitch):
+                    extra.append(String(format: "rt_sigprocmask calls per switch: %.2f (tracepoint syscalls:sys_enter_rt_sigprocmask)", perSwitch))
+                    var r = Record(harness: id, mechanism: spec.mechanism, placement: spec.placement.rawValue,
+                                   cpus: String(cpu), tasks: 2, metric: "rt_sigprocmask_per_switch", unit: "calls",
+                                   samples: [perSwitch], opsPerSample: 1,
+                                   note: "counted by the tracepoint syscalls:sys_enter_rt_sigprocmask over the switches")
+                    if perSwitch < 0.9 { r.invalidate(String(format: "expected about 1 call per switch, counted %.2f", perSwitch)) }
+                    extraRows.append(r)
+                case .failure(let reason):
+                    extra.append("rt_sigprocmask calls per switch: n/a (\(reason))")
+                }
+            case "swift-task", "swift-task-yield":
+                let (m, jobsPerSwitch) = try Self.measureOwnExecutor(config, counter: counter, yield: spec.mechanism == "swift-task-yield")
+                measured = m
+                extra.append(spec.mechanism == "swift-task"
+                             ? "each switch: resume the other task's continuation, suspend in our own (withUnsafeContinuation)"
+                             : "each switch: Task.yield() re-enqueues the running task behind the other")
+                extra.append(String(format: "SingleThreadExecutor ran %.3f jobs per switch", jobsPerSwitch))
+            default:
+                throw SwitchBenchError.usage("unknown coroutine mechanism '\(spec.mechanism)'")
+            }
+            var rows = Self.records(harness: id, spec: spec, placement: spec.placement.rawValue, cpus: String(cpu),
+                                    measured: measured, switchesPerOp: measured.switchesPerOp, source: counter.source,
+                                    notes: extra, cpusSeen: String(sb_sched_getcpu()))
+            for i in rows.indices {
+                // User mode only: the kernel should count (almost) no switch; timer ticks may preempt rarely.
+                guard let spo = measured.switchesPerOp else { rows[i].invalidate("switches not counted"); continue }
+                rows[i].expectedSwitchesPerOp = 0
+                if spo > 0.01 { rows[i].invalidate(String(format: "kernel counted %.3f switches per round trip, expected none", spo)) }
+            }
+            return rows + extraRows
+        }
+    }
+
+    /// round_trip and per_switch rows from one measurement.
+    static func records(harness: String, spec: CaseSpec, placement: String, cpus: String, measured: Measured,
+                        switchesPerOp: Double?, source: String, notes: [String], cpusSeen: String) -> [Record] {
+        func make(_ metric: String, _ values: [Double], _ note: String) -> Record {
+            var r = Record(harness: harness, mechanism: spec.mechanism, placement: placement, cpus: cpus, tasks: 2,
+                           metric: metric, samples: values, opsPerSample: measured.opsPerSample,
+                           switchesPerOp: switchesPerOp, counterSource: source, cpusSeen: cpusSeen)
+            r.addNote(note)
+            for n in notes { r.addNote(n) }
+            return r
+        }
+        return [make("round_trip", measured.perOp, "there and back: two switches"),
+                make("per_switch", measured.perOp.map { $0 / 2 }, "round trip / 2")]
+    }
+
+    // MARK: asm
+
+    static func measureAsmSymmetric(_ config: SamplerConfig, counter: SwitchCounter) throws -> Measured {
+        let coro = try Coroutine.symmetricPartner()
+        coro.handOffs(1)
+        return try Sampler.run(config, counter: counter) { k in coro.handOffs(k) }
+    }
+
+    static func measureAsm(_ config: SamplerConfig, counter: SwitchCounter) throws -> Measured {
+        let coro = try Coroutine.echo()
+        var sink = coro.resume(0)
+        let m = try Sampler.run(config, counter: counter) { k in
+            sink = coro.roundTrips(k, from: sink)
+        }
+        withExtendedLifetime(sink) {}
+        return m
+    }
+
+    // MARK: ucontext
+
+    /// The two contexts and a stop flag, in allocated memory the coroutine reads.
+    struct UcontextPair {
+        var main: UnsafeMutableRawPointer
+        var coro: UnsafeMutableRawPointer
+        var stop: Bool
+    }
+
+    /// A ucontext coroutine that switches back to main until told to stop, then returns the
+    /// stack to main for good. Owns its stack and contexts.
+    final class UcontextPingPong {
+        let pair: UnsafeMutablePointer<UcontextPair>
+        let stackBase: UnsafeMutableRawPointer
+        let stackSize = 64 * 1024
+
+        init() throws {
+            var top: UnsafeMutableRawPointer? = nil
+            guard let base = sb_coro_stack_alloc(stackSize, &top) else {
+                throw SwitchBenchError.caseFailed("mmap of a ucontext stack failed: \(errnoText(errno))")
+            }
+            stackBase = base
+            let size = sb_uctx_size()
+            pair = .allocate(capacity: 1)
+            pair.initialize(to: UcontextPair(main: .allocate(byteCount: size, alignment: 64),
+                                             coro: .allocate(byteCount: size, alignment: 64), stop: false))
+            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+            let r = sb_uctx_make(pair.pointee.coro, base + page, stackSize, { raw in
+                let p = raw!.assumingMemoryBound(to: UcontextPair.self)
+                while !p.pointee.stop { _ = sb_uctx_swap(p.pointee.coro, p.pointee.main) }
+                _ = sb_uctx_swap(p.pointee.coro, p.pointee.main)
+                abort()   // never resumed after stopping
+            }, UnsafeMutableRawPointer(pair))
+            if r != 0 { throw SwitchBenchError.caseFailed("makecontext failed: \(errnoText(-r))") }
+        }
+
+        @inline(__always) func roundTrip() { _ = sb_uctx_swap(pair.pointee.main, pair.pointee.coro) }
+
+        deinit {
+            pair.pointee.stop = true
+            roundTrip()   // the coroutine leaves its loop and switches back for the last time
+            _ = sb_coro_stack_free(stackBase, stackSize)
+            pair.pointee.main.deallocate()
+            pair.pointee.coro.deallocate()
+            pair.deallocate()
+        }
+    }
+
+    static func measureUcontext(_ config: SamplerConfig, counter: SwitchCounter) throws -> (Measured, Result<Double, ReasonError>) {
+        let pp = try UcontextPingPong()
+        pp.roundTrip()
+        let m = try Sampler.run(config, counter: counter) { k in
+            for _ in 0..<k { pp.roundTrip() }
+        }
+        // Show the hidden system call: count rt_sigprocmask entries over a fixed number of switches.
+        let count: Result<Double, ReasonError>
+        let id = sb_tracepoint_id("syscalls/sys_enter_rt_sigprocmask")
+        if id < 0 {
+            count = .failure(ReasonError("tracefs event syscalls/sys_enter_rt_sigprocmask not readable (\(errnoText(Int32(-id)))): tracefs is not mounted or the kernel has no syscall tracepoints"))
+        } else {
+            do {
+                let c = try PerfCounter(PerfEvent(name: "syscalls:sys_enter_rt_sigprocmask", type: SB_PERF_TYPE_TRACEPOINT, config: UInt64(id)), inherit: false)
+                if c.excludesKernel { throw ReasonError("the tracepoint opened for user mode only (perf_event_paranoid), where it never fires") }
+                let trips = 100_000
+                c.reset(); c.enable()
+                for _ in 0..<trips { pp.roundTrip() }
+                c.disable()
+                if let v = c.read() { count = .success(v.value / Double(2 * trips)) }
+                else { count = .failure(ReasonError("reading the tracepoint counter failed")) }
+            } catch {
+                count = .failure(ReasonError("the tracepoint counter did not open: \(error)"))
+            }
+        }
+        return (m, count)
+    }
+
+    struct ReasonError: Error, CustomStringConvertible {
+        var description: String
+        init(_ d: String) { description = d }
+    }
+
+    // MARK: Swift tasks
+
+    static func measureOwnExecutor(_ config: SamplerConfig, counter: SwitchCounter, yield: Bool) throws -> (Measured, Double) {
+        let executor = SingleThreadExecutor()
+        let pp = TaskPingPong()
+        defer { pp.deallocate() }
+        for me in 0..<2 {
+            Task(executorPreference: executor) { yield ? await pp.yieldPlayer(me) : await pp.player(me) }
+        }
+        executor.runUntilIdle()   // both tasks park
+        let jobs0 = executor.jobsRun
+        var trips = 0
+        let m = try Sampler.run(config, counter: counter) { k in
+            pp.start(handOffs: 2 * k, both: yield)
+            executor.runUntilIdle()
+            trips &+= k
+        }
+        let jobsPerSwitch = Double(executor.jobsRun - jobs0) / Double(2 * trips)
+        pp.stop()
+        executor.runUntilIdle()   // both tasks return
+        return (m, jobsPerSwitch)
+    }
+
+    func runGlobal(_ spec: CaseSpec, config: SamplerConfig) throws -> [Record] {
+        var pp = TaskPingPong()
+        let ready = DispatchSemaphore(value: 0)
+        pp.ready = ready
+        defer { pp.deallocate() }
+        let players = pp
+        for me in 0..<2 { Task.detached { await players.player(me) } }
+        ready.wait(); ready.wait()   // both tasks parked
+        var trips = 0
+        let before = processContextSwitches()
+        let m = try Sampler.run(config) { k in
+            pp.start(handOffs: 2 * k, both: false)
+            ready.wait()
+            trips &+= k
+        }
+        let after = processContextSwitches()
+        pp.stop()
+        ready.wait(); ready.wait()   // both tasks returned
+        let spo = Double(after - before) / Double(trips)
+        var rows = Self.records(harness: id, spec: spec, placement: spec.placement.rawValue, cpus: "",
+                                measured: m, switchesPerOp: spo, source: "/proc/self/task/*/status ctxt_switches (every thread)",
+                                notes: ["default global executor: tasks resume on its worker threads, the sampling thread waits on a semaphore once per batch",
+                                        "unpinned: pool threads inherit the affinity of the thread that creates them",
+                                        "kernel switches allowed (a worker that runs out of jobs parks and is woken by the next enqueue); expected ≤ 2 per round trip"],
+                                cpusSeen: "")
+        for i in rows.indices {
+            rows[i].expectedSwitchesPerOp = 2
+            if spo > 2.2 { rows[i].invalidate(String(format: "kernel counted %.2f switches per round trip, more than one park/wake per hand-off (2)", spo)) }
+        }
+        return rows
+    }
+}
+
+/// Voluntary + involuntary context switches of every thread of this process, from /proc.
+func processContextSwitches() -> UInt64 {
+    var total: UInt64 = 0
+    let dir = "/proc/self/task"
+    for tid in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
+        guard let text = readProcFile("\(dir)/\(tid)/status") else { continue }
+        for line in text.split(separator: "\n") where line.hasPrefix("voluntary_ctxt_switches:") || line.hasPrefix("nonvoluntary_ctxt_switches:") {
+            total += UInt64(line.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) ?? 0
+        }
+    }
+    return total
+}
+
+/// Two Swift tasks that hand control to each other through continuations. State in allocated
+/// memory (no class properties, no locks); every access happens on whichever thread runs the
+/// task that holds the turn, and each hand-off (continuation resume → enqueue) orders them.
+struct TaskPingPong: @unchecked Sendable {
+    struct State {
+        var left = 0
+        var stop = false
+        var both = false
+    }
+    let slots: UnsafeMutablePointer<UnsafeContinuation<Void, Never>?>
+    /// Per task, for the global executor only (tasks on several threads): 0 running, 1 parked,
+    /// 2 woken before it parked. On one thread a task always parks before the other wakes it.
+    let parkState: UnsafeMutablePointer<UInt32>
+    let state: UnsafeMutablePointer<State>
+    /// Global-executor variant: signalled when a task first parks, when a batch ends and when a task returns.
+    var ready: DispatchSemaphore? = nil
+
+    init() {
+        slots = .allocate(capacity: 2)
+        slots.initialize(repeating: nil, count: 2)
+        parkState = .allocate(capacity: 2)
+        parkState.initialize(repeating: 0, count: 2)
+        state = .allocate(capacity: 1)
+        state.initialize(to: State())
+    }
+
+    func deallocate() {
+        slots.deallocate()
+        parkState.deallocate()
+        state.deallocate()
+    }
+
+    /// From outside the tasks: arm `handOffs` hand-offs and wake task 0 (and task 1 when `both`).
+    func start(handOffs: Int, both: Bool) {
+        state.pointee.left = handOffs
+        wake(0)
+        if both { wake(1) }
+    }
+
+    func stop() {
+        state.pointee.stop = true
+        wake(0)
+        wake(1)
+    }
+
+    @inline(__always) func wake(_ who: Int) {
+        if ready != nil {
+            // Another thread may still be on its way to park: leave a pending wake-up then.
+            while true {
+                if sb_cas_u32(parkState + who, 1, 0) != 0 { break }
+                if sb_cas_u32(parkState + who, 0, 2) != 0 { return }
+            }
+        }
+        let c = slots[who]!
+        slots[who] = nil
+        c.resume()
+    }
+
+    @inline(__always) func park(_ me: Int, signal: Bool) async {
+        await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
+            if ready != nil {
+                slots[me] = c
+                if sb_cas_u32(parkState + me, 0, 1) == 0 {   // woken already
+                    slots[me] = nil
+                    sb_store_release(parkState + me, 0)
+                    c.resume()
+                    return
+                }
+                if signal { ready?.signal() }
+            } else {
+                slots[me] = c
+            }
+        }
+    }
+
+    /// Continuation ping-pong: while hand-offs are left, wake the other task and park.
+    func player(_ me: Int) async {
+        await park(me, signal: true)
+        while !state.pointee.stop {
+            if state.pointee.left > 0 {
+                state.pointee.left -= 1
+                wake(1 - me)
+                await park(me, signal: false)
+            } else {
+                await park(me, signal: true)   // the batch is over (the other task is parked already)
+            }
+        }
+        ready?.signal()
+    }
+
+    /// Task.yield alternation: both tasks runnable, each yield puts the running one behind the other.
+    func yieldPlayer(_ me: Int) async {
+        await park(me, signal: true)
+        while !state.pointee.stop {
+            if state.pointee.left > 0 {
+                state.pointee.left -= 1
+                await Task.yield()
+            } else {
+                await park(me, signal: true)
+            }
+        }
+        ready?.signal()
+    }
+}

@@ -1,0 +1,400 @@
+import CSwitchBench
+import Glibc
+
+/// The indirect cost of a switch (claim C2, Li–Ding–Shen style, measured inside one program):
+/// task A walks its W pages (a page chain, warm), hands the CPU to task B, B walks its own W′ pages
+/// (or none) and hands back, and A's first re-walk is timed against its next, warm one. The
+/// difference per page is the re-walk penalty: the translations (and lines) A lost while away.
+///
+///   process: B is a forked child (another address space: the kernel switches CR3; with PCID it
+///            need not flush A's translations).
+///   thread:  B is a thread of A's process (same address space: nothing to flush).
+///   none:    no switch: A calls sched_yield() with nothing else runnable (the same kernel entry).
+///   flush:   reference: mprotect() on A's pages, which must flush their translations.
+///
+/// All cases run interleaved, rep by rep, in one program; a rep whose kernel switch count is not
+/// what the case expects (A preempted, B not run) is retaken. The verdict compares process and
+/// thread with an idle B (W′ = 0), at the W where the flush reference is visible at all.
+public struct PollutionHarness: Harness {
+    public init() {}
+    public var id: String { "pollution" }
+    public var summary: String { "re-walk penalty after a process switch vs a thread switch vs none: does a process switch flush the TLB?" }
+    public var claims: [String] { ["C2"] }
+    public var mechanisms: [(id: String, summary: String)] {
+        [("process", "B is a forked child on the same CPU (other address space), idle or walking W pages of its own"),
+         ("thread", "B is a thread on the same CPU (same address space), idle or walking W pages of its own"),
+         ("none", "no switch: sched_yield() with nothing else runnable"),
+         ("flush", "reference: mprotect() of A's pages flushes their translations")]
+    }
+
+    public static let standardW = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
+    public static let quickW = [32, 256, 2048]
+
+    public func plan(_ options: RunOptions) -> [CaseSpec] {
+        let m = selectedMechanisms(options)
+        guard !m.isEmpty else { return [] }
+        let ws = options.quick ? Self.quickW : Self.standardW
+        return [CaseSpec(harness: id, mechanism: m.joined(separator: ","), placement: .sameCPU, tasks: 2,
+                         variant: "W \(ws.first!)…\(ws.last!) pages")]
+    }
+
+    /// One case of a rep: who B is and how many pages B walks.
+    enum Kind: String { case process, thread, none, flush }
+    struct Case: Hashable {
+        var kind: Kind
+        var busy: Bool
+        var label: String { kind == .process || kind == .thread ? "\(kind.rawValue) (B \(busy ? "busy" : "idle"))" : kind.rawValue }
+        var expectedSwitches: UInt64 { kind == .process || kind == .thread ? 2 : 0 }
+    }
+
+    /// The control block in MAP_SHARED memory: futex words on their own lines, the command, B's tids.
+    struct Control {
+        var wordA: UnsafeMutablePointer<UInt32>
+        var wordProcess: UnsafeMutablePointer<UInt32>
+        var wordThread: UnsafeMutablePointer<UInt32>
+        var stop: UnsafeMutablePointer<UInt32>
+        /// B's chain start and how many steps to walk (0: idle).
+        var chainStart: UnsafeMutablePointer<UInt>
+        var chainSteps: UnsafeMutablePointer<Int>
+        /// tid of the thread B, pid of the process B, written by each at start.
+        var tids: UnsafeMutablePointer<Int32>
+    }
+
+    /// B's loop: wait for its word, walk, tell A, wait again. System calls and loads only: it runs
+    /// in a forked child too.
+    static func serveB(_ c: Control, word: UnsafeMutablePointer<UInt32>, cpu: Int32, slot: Int) {
+        var cpuVar = cpu
+        _ = sb_set_affinity(&cpuVar, 1)
+        c.tids[slot] = sb_gettid()
+        while true {
+            while sb_load_acquire(word) == 0 { _ = sb_futex_wait(word, 0, 0, 1) }
+            sb_store_release(word, 0)
+            if sb_load_acquire(c.stop) != 0 { break }
+            let steps = c.chainSteps.pointee
+            if steps > 0, let p = UnsafeRawPointer(bitPattern: c.chainStart.pointee) {
+                _ = PageChain.chase(p, steps)
+            }
+            sb_store_release(c.wordA, 1)
+            // Back to the futex: B blocks, and A (spinning in sched_yield) gets the CPU.
+        }
+    }
+
+    public func run(_ spec: CaseSpec, context: RunContext) throws -> [Record] {
+        let kinds = spec.mechanism.split(separator: ",").compactMap { Kind(rawValue: String($0)) }
+        let cpu = context.allowedCPUs[0]
+        let ws = context.options.quick ? Self.quickW : Self.standardW
+        let reps = context.options.quick ? 41 : max(41, context.options.sampler.samples * 10)
+        let maxW = ws.max()!
+        let page = PageRegion.smallPage
+        signal(SIGPIPE, SIG_IGN)
+
+        var cases: [Case] = []
+        for k in kinds {
+            if k == .process || k == .thread { cases += [Case(kind: k, busy: false), Case(kind: k, busy: true)] } else { cases.append(Case(kind: k, busy: false)) }
+        }
+
+        // A's pages: 4 KiB, not inherited by the child (a fork would write-protect them).
+        let regionA = try PageRegion(bytes: maxW * page, backing: .small, dontFork: true)
+        // B's pages: shared, so chains the parent builds later are seen by the child.
+        let regionB = try PageRegion(bytes: maxW * page, backing: .shared)
+        let shared = try PageRegion(bytes: page, backing: .shared)
+        func at<T>(_ line: Int, _: T.Type) -> UnsafeMutablePointer<T> {
+            (shared.base + 64 * line).assumingMemoryBound(to: T.self)
+        }
+        memset(shared.base, 0, page)
+        let control = Control(wordA: at(0, UInt32.self), wordProcess: at(1, UInt32.self), wordThread: at(2, UInt32.self),
+                              stop: at(3, UInt32.self), chainStart: at(4, UInt.self), chainSteps: at(5, Int.self),
+                              tids: at(6, Int32.self))
+        let idleWord = at(7, UInt32.self)
+
+        return try Affinity.pinned([cpu]) {
+            // Start B as a process and as a thread, both pinned to this CPU, both idle in FUTEX_WAIT.
+            var childPID: pid_t = -1
+            var thread: pthread_t? = nil
+            let threadArg = UnsafeMutablePointer<(Control, Int32)>.allocate(capacity: 1)
+            threadArg.initialize(to: (control, Int32(cpu)))
+            defer {
+                sb_store_release(control.stop, 1)
+                for w in [control.wordProcess, control.wordThread] { sb_store_release(w, 1); _ = sb_futex_wake(w, 1, 1) }
+                if childPID > 0 {
+                    var status: Int32 = 0
+                    if waitpid(childPID, &status, 0) < 0 { kill(childPID, SIGKILL); waitpid(childPID, &status, 0) }
+                    sb_untrack_child(childPID)
+                }
+                if let thread { pthread_join(thread, nil) }
+                threadArg.deallocate()
+            }
+            if kinds.contains(.process) {
+                let pid = fork()
+                if pid < 0 { throw SwitchBenchError.caseFailed("fork() failed: \(errnoText(errno))") }
+                if pid == 0 {
+                    _ = sb_set_parent_death_signal()
+                    Self.serveB(control, word: control.wordProcess, cpu: Int32(cpu), slot: 0)
+                    _exit(0)
+                }
+                sb_track_child(pid)
+                childPID = pid
+            }
+            if kinds.contains(.thread) {
+                var t = pthread_t()
+                let r = pthread_create(&t, nil, { raw in
+                    let a = raw!.assumingMemoryBound(to: (Control, Int32).self).pointee
+                    PollutionHarness.serveB(a.0, word: a.0.wordThread, cpu: a.1, slot: 1)
+                    return nil
+                }, threadArg)
+                if r != 0 { throw SwitchBenchError.caseFailed("pthread_create failed: \(errnoText(r))") }
+                thread = t
+            }
+            // Wait until each B has started (wrote its tid), so its status file exists.
+            let deadline = monotonicNanoseconds() + 2_000_000_000
+            while (kinds.contains(.process) && control.tids[0] == 0) || (kinds.contains(.thread) && control.tids[1] == 0) {
+                if monotonicNanoseconds() > deadline { throw SwitchBenchError.caseFailed("task B did not start within 2 s") }
+                usleep(1000)
+            }
+            var tally = SwitchTally()
+            tally.add("/proc/self/task/\(sb_gettid())/status")
+            if childPID > 0 { tally.add("/proc/\(childPID)/status") }
+            if kinds.contains(.thread) { tally.add("/proc/self/task/\(control.tids[1])/status") }
+            defer { tally.close() }
+
+            var rng = SplitMix64(seed: 0xB011_0710)
+            var penalties: [Case: [Int: [Double]]] = [:]
+            var warm: [Case: [Int: [Double]]] = [:]
+            var retaken: [Case: [Int: Int]] = [:]
+            var switchTotals: [Case: [Int: (UInt64, Int)]] = [:]
+
+            for w in ws {
+                let startA = PageChain.build(base: regionA.base, count: w, slotBytes: page, linesPerSlot: 64, rng: &rng)
+                let startB = PageChain.build(base: regionB.base, count: w, slotBytes: page, linesPerSlot: 64, rng: &rng)
+                control.chainStart.pointee = UInt(bitPattern: startB)
+                for c in cases {
+                    penalties[c, default: [:]][w] = []
+                    warm[c, default: [:]][w] = []
+                    retaken[c, default: [:]][w] = 0
+                    switchTotals[c, default: [:]][w] = (0, 0)
+                }
+                var attempts = 0
+                var r = 0
+                while r < reps {
+                    for i in 0..<cases.count {
+                        let c = cases[(i + r) % cases.count]
+                        if penalties[c]![w]!.count > r { continue }   // already has this rep
+                        attempts += 1
+                        let before = tally.read()
+                        var p = PageChain.chase(startA, 2 * w)        // warm
+                        switch c.kind {
+                        case .process, .thread:
+                            control.chainSteps.pointee = c.busy ? w : 0
+                            let word = c.kind == .process ? control.wordProcess : control.wordThread
+                            sb_store_release(word, 1)
+                            _ = sb_futex_wake(word, 1, 1)
+                            var spins = 0
+                            while sb_load_acquire(control.wordA) == 0 {
+                                sched_yield()
+                                spins += 1
+                                if spins % 100_000 == 0, childPID > 0, waitpid(childPID, nil, WNOHANG) == childPID {
+                                    sb_untrack_child(childPID)
+                                    childPID = -1
+                                    throw SwitchBenchError.caseFailed("task B (process) died during the run")
+                                }
+                            }
+                            sb_store_release(control.wordA, 0)
+                        case .none:
+                            _ = sb_futex_wake(idleWord, 1, 1)   // the same wake call, no waiter
+                            sched_yield()                       // nothing else runnable: no switch
+                        case .flush:
+                            _ = mprotect(regionA.base, w * page, PROT_READ)
+                            _ = mprotect(regionA.base, w * page, PROT_READ | PROT_WRITE)
+                            sched_yield()
+                        }
+                        let t0 = monotonicNanoseconds()
+                        p = PageChain.chase(p, w)                     // first re-walk
+                        let t1 = monotonicNanoseconds()
+                        p = PageChain.chase(p, w)                     // warm again
+                        let t2 = monotonicNanoseconds()
+                        withExtendedLifetime(p) {}
+                        let after = tally.read()
+                        let delta = (before != nil && after != nil) ? after! &- before! : nil
+                        if let d = delta, d != c.expectedSwitches, retaken[c]![w]! < 2 * reps {
+                            retaken[c]![w]! += 1
+                            continue
+                        }
+                        if let d = delta {
+                            let s = switchTotals[c]![w]!
+                            switchTotals[c]![w] = (s.0 + d, s.1 + 1)
+                        }
+                        let first = Double(t1 - t0), second = Double(t2 - t1)
+                        penalties[c]![w]!.append((first - second) / Double(w))
+                        warm[c]![w]!.append(second / Double(w))
+                    }
+                    if cases.allSatisfy({ penalties[$0]![w]!.count > r }) { r += 1 }
+                    if attempts > 6 * reps * cases.count { break }
+                }
+            }
+
+            // Records.
+            var rows: [Record] = []
+            for c in cases {
+                for w in ws {
+                    let values = penalties[c]![w]!
+                    let switched = c.kind == .process || c.kind == .thread
+                    let st = switchTotals[c]![w]!
+                    var rec = Record(harness: id, mechanism: c.kind.rawValue, placement: spec.placement.rawValue,
+                                     cpus: switched ? "\(cpu),\(cpu)" : String(cpu), tasks: switched ? 2 : 1,
+                                     footprintBytes: c.busy ? w * page : 0, pageSizeBytes: page, workingSetPages: w,
+                                     metric: "rewalk_penalty_per_page", samples: values, opsPerSample: w,
+                                     switchesPerOp: st.1 > 0 ? Double(st.0) / Double(st.1) : nil,
+                                     expectedSwitchesPerOp: Double(c.expectedSwitches),
+                                     counterSource: tally.count > 0 ? "/proc ctxt_switches of A and B, per rep" : "",
+                                     cpusSeen: "")
+                    // The CV of a difference near zero says nothing (the mean is ~0); the CI is the spread to read.
+                    if rec.note.hasPrefix("noisy (CV") {
+                        rec.note = rec.note.split(separator: ";").dropFirst().map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: "; ")
+                    }
+                    switch (c.kind, c.busy) {
+                    case (.process, false): rec.addNote("B is a process, idle: wakes and hands back")
+                    case (.process, true): rec.addNote("B is a process walking its own \(w) pages")
+                    case (.thread, false): rec.addNote("B is a thread, idle: wakes and hands back")
+                    case (.thread, true): rec.addNote("B is a thread walking its own \(w) pages")
+                    case (.none, _): rec.addNote("no switch: sched_yield() with nothing else runnable")
+                    case (.flush, _): rec.addNote("reference: mprotect() flushed A's \(w) translations")
+                    }
+                    let warmMedian = KneeDetector.median(warm[c]![w]!)
+                    rec.addNote(String(format: "warm walk %.2f ns/page", warmMedian))
+                    if retaken[c]![w]! > 0 { rec.addNote("\(retaken[c]![w]!) rep(s) retaken: switch count off (preempted)") }
+                    if values.count < reps / 2 { rec.invalidate("only \(values.count) of \(reps) reps had the expected switch count") }
+                    rows.append(rec)
+                }
+            }
+            rows.append(PollutionVerdict.record(rows, environment: context.environment, cpu: cpu))
+            return rows
+        }
+    }
+}
+
+/// Context-switch counts (voluntary + nonvoluntary) of a few tasks from their /proc status files,
+/// read with pread into one buffer: cheap enough to read around every rep.
+struct SwitchTally {
+    private var fds: [Int32] = []
+    private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 8192, alignment: 8)
+    var count: Int { fds.count }
+
+    mutating func add(_ path: String) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd >= 0 { fds.append(fd) }
+    }
+
+    func close() {
+        for fd in fds { Glibc.close(fd) }
+        buffer.deallocate()
+    }
+
+    /// The sum over every task, nil when a file could not be read.
+    func read() -> UInt64? {
+        guard !fds.isEmpty else { return nil }
+        var total: UInt64 = 0
+        for fd in fds {
+            let n = pread(fd, buffer.baseAddress, buffer.count, 0)
+            guard n > 0 else { return nil }
+            total += Self.parse(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        }
+        return total
+    }
+
+    /// Sums the numbers on lines ending a "ctxt_switches:" key.
+    static func parse(_ text: UnsafeRawBufferPointer) -> UInt64 {
+        let key = Array("ctxt_switches:".utf8)
+        var total: UInt64 = 0
+        var i = 0
+        let n = text.count
+        while i + key.count <= n {
+            var match = true
+            for k in 0..<key.count where text[i + k] != key[k] { match = false; break }
+            if match {
+                var j = i + key.count
+                while j < n && (text[j] == 32 || text[j] == 9) { j += 1 }
+                var v: UInt64 = 0
+                while j < n && text[j] >= 48 && text[j] <= 57 { v = v * 10 + UInt64(text[j] - 48); j += 1 }
+                total += v
+                i = j
+            } else {
+                i += 1
+            }
+        }
+        return total
+    }
+}
+
+/// "A process switch flushed the TLB: yes / no / partly", from the idle-B rows.
+public enum PollutionVerdict {
+    public enum Answer: String, Sendable { case yes, no, partly, inconclusive }
+
+    public struct Point: Sendable, Equatable {
+        public var w: Int
+        public var process: Statistics
+        public var thread: Statistics
+        public var none: Statistics
+        public var flush: Statistics
+        public init(w: Int, process: Statistics, thread: Statistics, none: Statistics, flush: Statistics) {
+            self.w = w; self.process = process; self.thread = thread; self.none = none; self.flush = flush
+        }
+        /// The flush reference is visible: its penalty is above none's by more than both CIs and ≥ 1 ns/page.
+        public var flushVisible: Bool { flush.ci95Low > none.ci95High && flush.median - none.median >= 1 }
+        public var reference: Double { flush.median - none.median }
+        public var excess: Double { process.median - thread.median }
+        /// The process penalty exceeds the thread penalty by more than its CI, and by at least a quarter
+        /// of what a real flush of these pages costs: the few L1 dTLB entries a switch's own kernel and
+        /// B accesses evict (measured here: about a tenth of a flush at W ≤ 64) are not a flush.
+        public var significant: Bool { process.ci95Low > thread.ci95High && excess >= 0.25 * reference }
+    }
+
+    /// The decision: over the W where a flush is visible, a majority must show process > thread
+    /// beyond the CIs (and by ≥ 25 % of a flush); then the median share of a full flush says yes
+    /// (≥ 60 %) or partly. Anything less is "no" (the default); no visible flush at all is "inconclusive".
+    public static func decide(_ points: [Point]) -> (answer: Answer, evidence: String) {
+        guard !points.isEmpty else {
+            return (.inconclusive, "needs the process, thread, none and flush cases with an idle B (see --mechanism)")
+        }
+        let usable = points.filter(\.flushVisible)
+        guard !usable.isEmpty else {
+            return (.inconclusive, "the mprotect flush reference did not rise above the no-switch case at any W")
+        }
+        let sig = usable.filter(\.significant)
+        let shares = usable.map { $0.reference > 0 ? $0.excess / $0.reference : 0 }
+        let medianShare = KneeDetector.median(shares)
+        let detail = usable.map { p in
+            String(format: "W=%d: process %.2f [%.2f, %.2f], thread %.2f [%.2f, %.2f], flush %.2f ns/page",
+                   p.w, p.process.median, p.process.ci95Low, p.process.ci95High,
+                   p.thread.median, p.thread.ci95Low, p.thread.ci95High, p.flush.median)
+        }.joined(separator: "; ")
+        let summary = String(format: "process above thread beyond the 95 %% CIs at %d of %d W where a flush is visible; median share of a full flush %.0f %%",
+                             sig.count, usable.count, medianShare * 100)
+        let answer: Answer
+        if sig.count * 2 > usable.count {
+            answer = KneeDetector.median(sig.map { $0.excess / $0.reference }) >= 0.6 ? .yes : .partly
+        } else {
+            answer = .no
+        }
+        return (answer, summary + " (" + detail + ")")
+    }
+
+    public static func points(_ rows: [Record]) -> [Point] {
+        func get(_ m: String, _ w: Int) -> Statistics? {
+            rows.first { $0.harness == "pollution" && $0.mechanism == m && $0.footprintBytes == 0 && $0.workingSetPages == w
+                && $0.metric == "rewalk_penalty_per_page" }?.stats
+        }
+        let ws = Set(rows.compactMap(\.workingSetPages)).sorted()
+        return ws.compactMap { w in
+            guard let p = get("process", w), let t = get("thread", w), let n = get("none", w), let f = get("flush", w) else { return nil }
+            return Point(w: w, process: p, thread: t, none: n, flush: f)
+        }
+    }
+
+    static func record(_ rows: [Record], environment: Environment, cpu: Int) -> Record {
+        let (answer, evidence) = decide(points(rows))
+        var r = Record(harness: "pollution", mechanism: "verdict", placement: Placement.sameCPU.rawValue, cpus: String(cpu),
+                       tasks: 2, metric: "process_switch_flushed_tlb", unit: "", samples: [], opsPerSample: 0)
+        r.note = "\(answer.rawValue): \(evidence); PCID \(environment.pcid ? "on" : "off")"
+        return r
+    }
+}

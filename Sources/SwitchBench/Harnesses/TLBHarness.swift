@@ -1,0 +1,222 @@
+import CSwitchBench
+import Glibc
+
+/// Address translation cost (claim C5): a dependent pointer chase with one pointer per 4 KiB page,
+/// pages in a random permutation, each pointer at a random cache line of its page (lmbench `tlb`),
+/// over working sets from 8 to 65 536 pages, 6 points per octave (2 with --quick) and more inside
+/// each knee found.
+///
+///   4k:      the pages are 4 KiB (MADV_NOHUGEPAGE): one translation per access.
+///   2m:      the same walk over a 2 MiB-aligned MADV_HUGEPAGE region; granted huge pages are read
+///            back from /proc/self/smaps. 512 walk pages share one 2 MiB translation.
+///   control: the same number of cache lines packed side by side (64 per 4 KiB, in a huge-page
+///            region when granted), visited in a random permutation: the same cache misses with
+///            (almost) no TLB misses. 4k − control is the translation part.
+///
+/// The x axis of every variant is the number of 4 KiB-strided slots visited (`working_set_pages`).
+/// 4k and control are measured interleaved point by point; 2m follows (one 256 MiB region at a time
+/// keeps the peak RSS under 300 MiB). From the curves: knees (TLB levels), their reach and the extra
+/// cost per access beyond each (`TLBAnalysis`).
+public struct TLBHarness: Harness {
+    public init() {}
+    public var id: String { "tlb" }
+    public var summary: String { "pointer chase over 8…65536 pages: TLB reach and miss cost, 4 KiB vs 2 MiB pages, cache-only control" }
+    public var claims: [String] { ["C5"] }
+    public var mechanisms: [(id: String, summary: String)] {
+        [("4k", "one pointer per 4 KiB page (MADV_NOHUGEPAGE), random page order, random line in the page"),
+         ("2m", "the same walk on MADV_HUGEPAGE memory (granted huge pages verified in /proc/self/smaps)"),
+         ("control", "as many cache lines packed into few pages, random order: cache misses without TLB misses")]
+    }
+
+    public static let minPages = 8
+    public static let maxPages = 65_536
+
+    /// 8 … 65 536 pages, `perOctave` points per octave (rounded, distinct).
+    public static func sweep(from lo: Int = minPages, to hi: Int = maxPages, perOctave: Int) -> [Int] {
+        var points: [Int] = []
+        var k = 0
+        while true {
+            let v = Int((Double(lo) * pow(2, Double(k) / Double(perOctave))).rounded())
+            if v > hi { break }
+            if points.last != v { points.append(v) }
+            k += 1
+        }
+        if points.last != hi { points.append(hi) }
+        return points
+    }
+
+    /// Up to `count` integers strictly between lo and hi, evenly spaced in log scale.
+    public static func refine(lo: Int, hi: Int, count: Int) -> [Int] {
+        guard hi - lo > 1 else { return [] }
+        let r = Double(hi) / Double(lo)
+        var out: [Int] = []
+        for i in 1...count {
+            let v = Int((Double(lo) * pow(r, Double(i) / Double(count + 1))).rounded())
+            if v > lo && v < hi && out.last != v { out.append(v) }
+        }
+        return out
+    }
+
+    public func plan(_ options: RunOptions) -> [CaseSpec] {
+        let m = selectedMechanisms(options)
+        guard !m.isEmpty else { return [] }
+        return [CaseSpec(harness: id, mechanism: m.joined(separator: ","), placement: .sameCPU, tasks: 1,
+                         variant: "sweep \(Self.minPages)…\(Self.maxPages) pages")]
+    }
+
+    /// Per point: half the run's samples, each a twentieth as long (many points, one chain each;
+    /// short samples are rarely hit by another task's time slice, and those that are are retaken).
+    static func config(_ options: RunOptions) -> SamplerConfig {
+        SamplerConfig(samples: max(3, options.sampler.samples / 2), warmup: 1,
+                      minSampleNs: max(100_000, options.sampler.minSampleNs / 20))
+    }
+
+    public func run(_ spec: CaseSpec, context: RunContext) throws -> [Record] {
+        let variants = spec.mechanism.split(separator: ",").map(String.init)
+        let cpu = context.allowedCPUs[0]
+        let config = Self.config(context.options)
+        var points = Self.sweep(perOctave: context.options.quick ? 2 : 6)
+        var nodeNote = ""
+        var node: Int? = nil
+        if let n = context.options.node {
+            if let why = NUMA.unavailableReason(node: n) {
+                if NUMA.nodeCount() < 2 { nodeNote = "--node \(n): \(why)" } else { throw SwitchBenchError.usage("--node \(n): \(why)") }
+            } else {
+                node = n
+                nodeNote = "memory bound to NUMA node \(n) (libnuma)"
+            }
+        }
+
+        return try Affinity.pinned([cpu]) {
+            let counters = CounterSet(CounterSet.memoryEvents)
+            // This thread's switch count, to retake samples it was switched out of: the perf counter
+            // where it opens, else this thread's /proc status.
+            let perfSwitches = try? PerfCounter(.contextSwitches, inherit: false)
+            perfSwitches?.enable()
+            var procSwitches = SwitchTally()
+            if perfSwitches == nil { procSwitches.add("/proc/self/task/\(sb_gettid())/status") }
+            defer { procSwitches.close() }
+            let tally = procSwitches
+            let switchCount: () -> UInt64? = {
+                if let c = perfSwitches { return c.read().map { UInt64($0.value) } }
+                return tally.read()
+            }
+            let screenNote = perfSwitches != nil ? "" : (tally.count > 0 ? "" : "samples not screened for preemption (no switch count)")
+            var rows: [Record] = []
+            var rng = SplitMix64(seed: 0x5EED_071B)
+
+            func record(_ variant: String, _ pages: Int, _ m: Measured, note: String) -> [Record] {
+                let pageSize = variant == "2m" ? PageRegion.hugePage : PageRegion.smallPage
+                let footprint = variant == "control" ? pages * PageChain.line : pages * PageRegion.smallPage
+                var r = Record(harness: id, mechanism: variant, placement: spec.placement.rawValue, cpus: String(cpu),
+                               tasks: 1, footprintBytes: footprint, pageSizeBytes: pageSize, workingSetPages: pages,
+                               metric: "ns_per_access", samples: m.perOp, opsPerSample: m.opsPerSample,
+                               cpusSeen: String(sb_sched_getcpu()))
+                if !note.isEmpty { r.addNote(note) }
+                if !nodeNote.isEmpty { r.addNote(nodeNote) }
+                if m.discarded > 0 { r.addNote("\(m.discarded) sample(s) retaken: switched out") }
+                if !screenNote.isEmpty { r.addNote(screenNote) }
+                var out = [r]
+                // Counters that opened: one row each, per access over every timed sample.
+                for c in m.counts where c.value != nil {
+                    var cr = Record(harness: id, mechanism: variant, placement: spec.placement.rawValue, cpus: String(cpu),
+                                    tasks: 1, footprintBytes: footprint, pageSizeBytes: pageSize, workingSetPages: pages,
+                                    metric: c.event, unit: "per access", samples: [c.per(m.totalOps)!],
+                                    opsPerSample: m.totalOps)
+                    cr.addNote("perf \(c.event) over all timed samples ÷ accesses")
+                    if !c.note.isEmpty { cr.addNote(c.note) }
+                    out.append(cr)
+                }
+                return out
+            }
+
+            func measure(_ start: UnsafeRawPointer, pages: Int) throws -> Measured {
+                // Two full passes first: every line and translation of this chain where it settles.
+                var p = PageChain.chase(start, 2 * pages)
+                let m = try Sampler.run(config, counters: counters, discardPreempted: switchCount) { n in p = PageChain.chase(p, n) }
+                withExtendedLifetime(p) {}
+                return m
+            }
+
+            // Phase 1: 4k and control, interleaved point by point.
+            var controlNote = ""
+            if variants.contains("4k") || variants.contains("control") {
+                let small = variants.contains("4k")
+                    ? try PageRegion(bytes: Self.maxPages * PageRegion.smallPage, backing: .small, node: node) : nil
+                let packed = variants.contains("control")
+                    ? try PageRegion(bytes: Self.maxPages * PageChain.line, backing: .huge, node: node) : nil
+                if let packed {
+                    let huge = packed.hugeBytes() ?? 0
+                    controlNote = huge >= packed.bytes
+                        ? "lines packed 64 per 4 KiB in \(packed.bytes >> 21) granted 2 MiB page(s)"
+                        : "lines packed 64 per 4 KiB page (huge pages \(huge >> 10) of \(packed.bytes >> 10) KiB granted)"
+                }
+                func measurePoints(_ list: [Int]) throws {
+                    for (i, pages) in list.enumerated() {
+                        var order: [(String, PageRegion)] = []
+                        if let small { order.append(("4k", small)) }
+                        if let packed { order.append(("control", packed)) }
+                        if i % 2 == 1 { order.reverse() }
+                        for (variant, region) in order {
+                            let start = variant == "control"
+                                ? PageChain.build(base: region.base, count: pages, slotBytes: PageChain.line, linesPerSlot: 1, rng: &rng)
+                                : PageChain.build(base: region.base, count: pages, slotBytes: PageRegion.smallPage, linesPerSlot: 64, rng: &rng)
+                            let m = try measure(start, pages: pages)
+                            rows += record(variant, pages, m, note: variant == "control" ? controlNote
+                                            : "4 KiB pages (MADV_NOHUGEPAGE)")
+                        }
+                    }
+                }
+                try measurePoints(points)
+                // Denser near the knees: more points from the sweep point before each of the first two
+                // knees' reach to the first point past it.
+                if small != nil && packed != nil {
+                    var extra: [Int] = []
+                    for k in TLBAnalysis.knees(rows, variant: "4k").prefix(2) {
+                        let lo = points.last { Double($0) < k.lastBelow } ?? Int(k.lastBelow)
+                        for p in Self.refine(lo: lo, hi: Int(k.firstAbove), count: context.options.quick ? 3 : 8)
+                        where !points.contains(p) && !extra.contains(p) { extra.append(p) }
+                    }
+                    try measurePoints(extra)
+                    points = (points + extra).sorted()
+                }
+            }
+
+            // Phase 2: 2m.
+            var hugeNote = ""
+            var hugeGranted: Bool? = nil
+            if variants.contains("2m") {
+                let region = try PageRegion(bytes: Self.maxPages * PageRegion.smallPage, backing: .huge, node: node)
+                let granted = region.hugeBytes()
+                let thp = context.environment.thp
+                hugeGranted = granted.map { $0 >= region.bytes * 9 / 10 }
+                if let granted, granted >= region.bytes {
+                    hugeNote = "huge pages granted: AnonHugePages \(granted >> 20) MiB of \(region.bytes >> 20) MiB"
+                } else if let granted {
+                    hugeNote = "huge pages NOT fully granted: AnonHugePages \(granted >> 20) MiB of \(region.bytes >> 20) MiB (THP \(thp))"
+                } else {
+                    hugeNote = "huge pages not verified: /proc/self/smaps unreadable (THP \(thp))"
+                }
+                for pages in points {
+                    let start = PageChain.build(base: region.base, count: pages, slotBytes: PageRegion.smallPage,
+                                                linesPerSlot: 64, rng: &rng)
+                    rows += record("2m", pages, try measure(start, pages: pages), note: hugeNote)
+                }
+            }
+
+            // Events that did not open: one empty row per variant, with why.
+            for variant in variants {
+                for (event, reason) in counters.unavailable {
+                    var r = Record(harness: id, mechanism: variant, placement: spec.placement.rawValue, cpus: String(cpu),
+                                   tasks: 1, pageSizeBytes: variant == "2m" ? PageRegion.hugePage : PageRegion.smallPage,
+                                   metric: event.name, unit: "per access", samples: [], opsPerSample: 0)
+                    r.addNote("n/a: \(reason)")
+                    rows.append(r)
+                }
+            }
+
+            rows += TLBAnalysis.factRecords(rows, hugeGranted: hugeGranted, cpu: cpu)
+            return rows
+        }
+    }
+}

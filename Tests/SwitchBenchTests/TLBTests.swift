@@ -1,0 +1,339 @@
+import CSwitchBench
+import Foundation
+import Testing
+@testable import SwitchBench
+
+@Suite struct PageChainTests {
+    /// Follows the chain `steps` times and returns the slot index of every address seen.
+    func walk(_ start: UnsafeRawPointer, base: UnsafeRawPointer, slotBytes: Int, steps: Int) -> (slots: [Int], offsets: [Int], end: UnsafeRawPointer) {
+        var p = start
+        var slots: [Int] = [], offsets: [Int] = []
+        for _ in 0..<steps {
+            let off = p - base
+            slots.append(off / slotBytes)
+            offsets.append(off % slotBytes)
+            p = p.load(as: UnsafeRawPointer.self)
+        }
+        return (slots, offsets, p)
+    }
+
+    @Test(arguments: [1, 2, 8, 97, 1000])
+    func pageChainVisitsEveryPageOnce(count: Int) throws {
+        let region = try PageRegion(bytes: count * PageRegion.smallPage, backing: .small)
+        var rng = SplitMix64(seed: UInt64(count))
+        let start = PageChain.build(base: region.base, count: count, slotBytes: PageRegion.smallPage, linesPerSlot: 64, rng: &rng)
+        let w = walk(start, base: region.base, slotBytes: PageRegion.smallPage, steps: count)
+        #expect(w.slots.sorted() == Array(0..<count))          // a permutation: each page exactly once
+        #expect(w.end == start)                                // and the cycle closes after count steps
+        #expect(w.offsets.allSatisfy { $0 % 64 == 0 && $0 < 4096 })  // a cache line inside its own page
+        #expect(PageChain.chase(start, count) == start)
+    }
+
+    @Test func pointersSpreadOverLines() throws {
+        let count = 512
+        let region = try PageRegion(bytes: count * PageRegion.smallPage, backing: .small)
+        var rng = SplitMix64(seed: 7)
+        let start = PageChain.build(base: region.base, count: count, slotBytes: PageRegion.smallPage, linesPerSlot: 64, rng: &rng)
+        let w = walk(start, base: region.base, slotBytes: PageRegion.smallPage, steps: count)
+        // 512 pointers over 64 lines: far more than one line is used (not all at offset 0).
+        #expect(Set(w.offsets).count > 32)
+        // Not the identity order: a random permutation of 512 keeps very few pages in place.
+        #expect(zip(w.slots, w.slots.dropFirst()).filter { $1 == $0 + 1 }.count < 32)
+    }
+
+    @Test func controlChainPacksLines() throws {
+        let count = 300
+        let region = try PageRegion(bytes: count * PageChain.line, backing: .small)
+        var rng = SplitMix64(seed: 3)
+        let start = PageChain.build(base: region.base, count: count, slotBytes: PageChain.line, linesPerSlot: 1, rng: &rng)
+        let w = walk(start, base: region.base, slotBytes: PageChain.line, steps: count)
+        #expect(w.slots.sorted() == Array(0..<count))
+        #expect(w.offsets.allSatisfy { $0 == 0 })
+        #expect(w.end == start)
+    }
+
+    @Test func sweepHasTwoPointsPerOctaveFrom8To65536() {
+        for perOctave in [2, 4, 6] {
+            let s = TLBHarness.sweep(perOctave: perOctave)
+            #expect(s.first == 8)
+            #expect(s.last! >= 65_536)
+            #expect(zip(s, s.dropFirst()).allSatisfy { $0 < $1 })
+            // At least two points in every octave [2^k, 2^(k+1)) from 8 to 65536.
+            for k in 3..<16 {
+                #expect(s.filter { $0 >= 1 << k && $0 < 1 << (k + 1) }.count >= 2)
+            }
+        }
+        #expect(TLBHarness.refine(lo: 91, hi: 108, count: 4).allSatisfy { $0 > 91 && $0 < 108 })
+        #expect(TLBHarness.refine(lo: 91, hi: 92, count: 4).isEmpty)
+    }
+}
+
+@Suite struct SmapsTests {
+    /// Captured from /proc/self/smaps on the 2 vCPU KVM guest (Linux 6.18): a 4 MiB MADV_HUGEPAGE
+    /// mapping (the kernel split the VMA at the madvise boundary) followed by a 4 MiB one without.
+    static let captured = """
+    55d4c8a00000-55d4c8a21000 rw-p 00000000 00:00 0                          [heap]
+    Size:                132 kB
+    AnonHugePages:         0 kB
+    VmFlags: rd wr mr mw me ac
+    7fb2ba600000-7fb2baa00000 rw-p 00000000 00:00 0 
+    Size:               4096 kB
+    KernelPageSize:        4 kB
+    MMUPageSize:           4 kB
+    Rss:                4096 kB
+    Pss:                4096 kB
+    Pss_Dirty:          4096 kB
+    Shared_Clean:          0 kB
+    Shared_Dirty:          0 kB
+    Private_Clean:         0 kB
+    Private_Dirty:      4096 kB
+    Referenced:         4096 kB
+    Anonymous:          4096 kB
+    KSM:                   0 kB
+    LazyFree:              0 kB
+    AnonHugePages:      4096 kB
+    ShmemPmdMapped:        0 kB
+    FilePmdMapped:         0 kB
+    Shared_Hugetlb:        0 kB
+    Private_Hugetlb:       0 kB
+    Swap:                  0 kB
+    SwapPss:               0 kB
+    Locked:                0 kB
+    THPeligible:           1
+    VmFlags: rd wr mr mw me ac hg 
+    7fb2baa00000-7fb2bae00000 rw-p 00000000 00:00 0 
+    Size:               4096 kB
+    KernelPageSize:        4 kB
+    MMUPageSize:           4 kB
+    Rss:                4096 kB
+    Anonymous:          4096 kB
+    AnonHugePages:         0 kB
+    ShmemPmdMapped:        0 kB
+    FilePmdMapped:         0 kB
+    THPeligible:           0
+    VmFlags: rd wr mr mw me ac 
+    7ffd1c9e5000-7ffd1ca06000 rw-p 00000000 00:00 0                          [stack]
+    AnonHugePages:         0 kB
+    """
+
+    @Test func hugePagesOfOneMapping() {
+        #expect(Smaps.hugeBytes(in: Self.captured, start: 0x7fb2_ba60_0000, end: 0x7fb2_baa0_0000) == 4 << 20)
+        // A range inside the mapping counts the whole mapping's huge pages.
+        #expect(Smaps.hugeBytes(in: Self.captured, start: 0x7fb2_ba80_0000, end: 0x7fb2_ba90_0000) == 4 << 20)
+    }
+
+    @Test func notGrantedIsZeroNotNil() {
+        #expect(Smaps.hugeBytes(in: Self.captured, start: 0x7fb2_baa0_0000, end: 0x7fb2_bae0_0000) == 0)
+    }
+
+    @Test func spanningTwoMappingsSums() {
+        #expect(Smaps.hugeBytes(in: Self.captured, start: 0x7fb2_ba60_0000, end: 0x7fb2_bae0_0000) == 4 << 20)
+    }
+
+    @Test func noOverlapIsNil() {
+        #expect(Smaps.hugeBytes(in: Self.captured, start: 0x1000, end: 0x2000) == nil)
+        #expect(Smaps.hugeBytes(in: "", start: 0x1000, end: 0x2000) == nil)
+        // The end is exclusive: a range that ends where a mapping starts does not overlap it.
+        #expect(Smaps.hugeBytes(in: Self.captured, start: 0x7fb2_ba50_0000, end: 0x7fb2_ba60_0000) == nil)
+    }
+
+    @Test func liveRegionIsFound() throws {
+        let r = try PageRegion(bytes: 1 << 20, backing: .small)
+        #expect(r.hugeBytes() == 0)   // MADV_NOHUGEPAGE: present in smaps, no huge pages
+    }
+}
+
+@Suite struct KneeTests {
+    /// A staircase: 1.7 ns up to `k1` pages, +2.3 ns to `k2`, +15 ns beyond, with deterministic jitter.
+    func staircase(_ xs: [Int], k1: Int, k2: Int, jitter: Double = 0.05) -> [Double] {
+        var rng = SplitMix64(seed: 42)
+        return xs.map { x in
+            let base = x <= k1 ? 0.0 : (x <= k2 ? 2.3 : 17.3)
+            return base + jitter * (Double(rng.next() % 1000) / 500 - 1)
+        }
+    }
+
+    @Test func twoStepsAreFound() {
+        let xs = TLBHarness.sweep(perOctave: 4)
+        let ys = staircase(xs, k1: 96, k2: 2048)
+        let k = KneeDetector.knees(x: xs.map(Double.init), y: ys)
+        #expect(k.count == 2)
+        guard k.count == 2 else { return }
+        // The reach is the last sweep point at or below the true edge.
+        #expect(k[0].lastBelow == Double(xs.last { $0 <= 96 }!))
+        #expect(k[1].lastBelow == Double(xs.last { $0 <= 2048 }!))
+        #expect(abs(k[0].step - 2.3) < 0.2)
+        #expect(abs(k[1].step - 15) < 0.5)
+    }
+
+    @Test func flatCurveHasNoKnee() {
+        let xs = TLBHarness.sweep(perOctave: 4)
+        let ys = staircase(xs, k1: 1 << 30, k2: 1 << 30, jitter: 0.2)
+        #expect(KneeDetector.knees(x: xs.map(Double.init), y: ys).isEmpty)
+    }
+
+    @Test func fallingCurveHasNoKnee() {
+        let xs = TLBHarness.sweep(perOctave: 4)
+        let ys = xs.map { $0 < 1000 ? 10.0 : 2.0 }
+        #expect(KneeDetector.knees(x: xs.map(Double.init), y: ys).isEmpty)
+    }
+
+    @Test func oneOutlierIsNotAKnee() {
+        let xs = TLBHarness.sweep(perOctave: 4)
+        var ys = staircase(xs, k1: 1 << 30, k2: 1 << 30)
+        ys[20] = 80   // one sample hit by another task's time slice
+        #expect(KneeDetector.knees(x: xs.map(Double.init), y: ys).isEmpty)
+    }
+
+    @Test func softKneeIsOneKnee() {
+        // A ramp over a few close points (refined around the edge) is one transition, not several knees;
+        // its reach is the last point within a quarter of the step.
+        let xs: [Double] = [8, 16, 32, 64, 76, 91, 94, 97, 101, 104, 108, 128, 152, 181, 215, 256, 512]
+        let ys: [Double] = [0, 0, 0, 0, 0, 0, 0, 0.17, 0.7, 1.0, 1.8, 2.3, 2.3, 2.3, 2.3, 2.3, 2.3]
+        let k = KneeDetector.knees(x: xs, y: ys)
+        #expect(k.count == 1)
+        #expect(k.first?.lastBelow == 97)
+    }
+
+    @Test func hugePageOutcome() {
+        let k4 = [Knee(lastBelow: 96, firstAbove: 101, lower: 0, upper: 2.3)]
+        #expect(TLBAnalysis.hugeOutcome(granted: false, knees4k: k4, knees2m: k4) == .notGranted)
+        #expect(TLBAnalysis.hugeOutcome(granted: true, knees4k: k4, knees2m: k4) == .noReachGain)
+        #expect(TLBAnalysis.hugeOutcome(granted: true, knees4k: k4, knees2m: []) == .reachGain(.infinity))
+        let far = [Knee(lastBelow: 16384, firstAbove: 19484, lower: 0, upper: 2)]
+        #expect(TLBAnalysis.hugeOutcome(granted: true, knees4k: k4, knees2m: far) == .reachGain(16384 / 96))
+        #expect(TLBAnalysis.hugeOutcome(granted: true, knees4k: [], knees2m: far) == .unknown)
+    }
+}
+
+@Suite struct CounterTests {
+    static let bogus = PerfEvent(name: "bogus-event", type: SB_PERF_TYPE_HARDWARE, config: 0xDEAD_BEEF)
+    static let bogusType = PerfEvent(name: "bogus-type", type: 0x7FFF_FFF0, config: 0)
+
+    @Test func unsupportedEventFallsBackToEmptyWithReason() {
+        let set = CounterSet([Self.bogus, Self.bogusType, .pageFaults], policy: PerfPolicy(paranoid: -1, privileged: true))
+        #expect(set.unavailable.map(\.event.name).contains("bogus-event"))
+        #expect(set.unavailable.map(\.event.name).contains("bogus-type"))
+        let (_, readings) = set.measure { _ = sb_touch_lines(UnsafePointer<UInt8>(bitPattern: 0x1)!, 0) }
+        #expect(readings.map(\.event) == ["bogus-event", "bogus-type", "page-faults"])
+        for r in readings.prefix(2) {
+            #expect(r.value == nil)
+            #expect(r.note.hasPrefix("n/a: "))
+            #expect(r.note.count > 6)   // says why
+            #expect(r.per(100) == nil)
+        }
+        // Software page-faults opens wherever perf_event_open is allowed at all.
+        if !set.unavailable.contains(where: { $0.event == .pageFaults }) {
+            #expect(readings[2].value != nil)
+        }
+    }
+
+    @Test func softwareGroupCounts() {
+        // Software events open as one group (page-faults leads); a sleep is at least one voluntary switch.
+        let set = CounterSet([.pageFaults, .contextSwitches, Self.bogus, .cpuMigrations])
+        #expect(set.unavailable.map(\.event.name) == ["bogus-event"])   // the bad one does not spoil the group
+        guard set.available.contains(.contextSwitches) else { return }  // perf not allowed here at all
+        #expect(set.ungrouped.isEmpty)
+        let (_, readings) = set.measure { usleep(2_000) }
+        let cs = readings.first { $0.event == "context-switches" }
+        #expect((cs?.value ?? 0) >= 1)
+        #expect(readings.first { $0.event == "bogus-event" }?.value == nil)
+        // Ungrouped gives the same events, each alone.
+        #expect(CounterSet([.pageFaults, .contextSwitches], grouped: false).available.count == 2)
+    }
+
+    @Test func paranoidPolicyExcludesKernel() {
+        #expect(PerfPolicy(paranoid: 2, privileged: false).mustExcludeKernel)
+        #expect(PerfPolicy(paranoid: 3, privileged: false).mustExcludeKernel)
+        #expect(!PerfPolicy(paranoid: 1, privileged: false).mustExcludeKernel)
+        #expect(!PerfPolicy(paranoid: 2, privileged: true).mustExcludeKernel)
+        #expect(PerfPolicy(paranoid: 2, privileged: false).note.contains("perf_event_paranoid=2"))
+        #expect(PerfPolicy(paranoid: 1, privileged: false).note.isEmpty)
+    }
+
+    @Test func contextSwitchesUnderParanoidIsDeniedWithReason() {
+        // Counting user mode only would read 0 switches: the counter must refuse, not lie.
+        let strict = PerfPolicy(paranoid: 2, privileged: false)
+        #expect(throws: SwitchBenchError.self) { try PerfCounter(.contextSwitches, inherit: false, policy: strict) }
+        let set = CounterSet([.contextSwitches], policy: strict)
+        #expect(set.available.isEmpty)
+        #expect(set.unavailable.first?.reason.contains("perf_event_paranoid=2") == true)
+        #expect(set.read().first?.value == nil)
+    }
+
+    @Test func userOnlyEventSaysSo() {
+        // page-faults under a strict policy opens user-only (where perf is allowed at all) and says why.
+        let set = CounterSet([.pageFaults], policy: PerfPolicy(paranoid: 2, privileged: false))
+        if let r = set.read().first, r.value != nil {
+            #expect(r.userOnly)
+            #expect(r.note.contains("perf_event_paranoid=2"))
+        }
+    }
+
+    @Test func samplerRetakesSwitchedOutSamples() throws {
+        let config = SamplerConfig(samples: 4, warmup: 0, minSampleNs: 10_000)
+        func work(_ n: Int) { var s = 0; for i in 0..<n { s &+= i }; withExtendedLifetime(s) {} }
+        // A count that never moves: nothing is retaken.
+        let still = try Sampler.run(config, discardPreempted: { 7 }) { work($0) }
+        #expect(still.discarded == 0 && still.perOp.count == 4)
+        // A count that moves across every sample: each is retaken, up to 3 × samples, then kept.
+        var c: UInt64 = 0
+        let moving = try Sampler.run(config, discardPreempted: { c += 1; return c }) { work($0) }
+        #expect(moving.discarded == 12 && moving.perOp.count == 4)
+        #expect(moving.totalOps == moving.opsPerSample * 16)
+        // This thread's real /proc count reads.
+        var tally = SwitchTally()
+        tally.add("/proc/self/task/\(sb_gettid())/status")
+        defer { tally.close() }
+        #expect(tally.read() != nil)
+    }
+
+    @Test func samplerFillsCounts() throws {
+        let set = CounterSet([Self.bogus, .pageFaults])
+        let m = try Sampler.run(SamplerConfig(samples: 3, warmup: 0, minSampleNs: 10_000), counters: set) { n in
+            var s = 0
+            for i in 0..<n { s &+= i }
+            withExtendedLifetime(s) {}
+        }
+        #expect(m.counts.count == 2)
+        #expect(m.counts[0].value == nil)
+    }
+}
+
+@Suite(.serialized) struct TLBRunTests {
+    /// A short real sweep (4k and control): every point of both curves, the walks never fault,
+    /// counters either filled or empty with a reason, a reach row, and the one ordering that
+    /// cannot flip: 65 536 pages cost more per access than 8.
+    @Test func quickSweepRows() throws {
+        var o = RunOptions()
+        o.quick = true
+        o.sampler = .quick
+        o.mechanisms = ["4k", "control"]
+        // Off the first CPU, where the ring and CLI tests pin their same-cpu tasks.
+        o.cpus = Affinity.current().last.map { [$0] }
+        let ctx = RunContext(options: o, environment: Environment.read())
+        let h = TLBHarness()
+        let spec = try #require(h.plan(o).first)
+        let rows = try h.run(spec, context: ctx)
+        let ns = rows.filter { $0.metric == "ns_per_access" }
+        for pages in TLBHarness.sweep(perOctave: 2) {
+            for v in ["4k", "control"] {
+                #expect(ns.contains { $0.mechanism == v && $0.workingSetPages == pages && $0.unit == "ns" }, "\(v) \(pages)")
+            }
+        }
+        let small = try #require(ns.first { $0.mechanism == "4k" && $0.workingSetPages == 8 }?.stats?.median)
+        let large = try #require(ns.first { $0.mechanism == "4k" && $0.workingSetPages == 65_536 }?.stats?.median)
+        #expect(large > 3 * small)
+        for r in rows where r.unit == "per access" {
+            if let s = r.stats {
+                if r.metric == "page-faults" { #expect(s.median < 0.001) }
+            } else {
+                #expect(r.note.hasPrefix("n/a: "))
+                #expect(r.workingSetPages == nil)
+            }
+        }
+        #expect(rows.contains { $0.metric == "reach_l1_pages" && $0.mechanism == "4k" })
+        #expect(!rows.contains { $0.mechanism == "2m" })
+        #expect(Set(rows.map(\.key)).count == rows.count)   // refined points never repeat a case key
+    }
+}
