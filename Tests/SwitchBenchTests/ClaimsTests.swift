@@ -32,6 +32,12 @@ import Testing
         let c = Claims.evaluate(bad)[0]
         #expect(c.verdict == .inconclusive)
         #expect(c.why.contains("invalid"))
+        // a noisy row (CV > 10 %) does not decide either
+        let noisy = ReportFixture.run([ReportFixture.record("process", "pipe", metric: "per_switch", 2000),
+                                       ReportFixture.record("thread", "pipe", metric: "per_switch", 2500, spread: 0.6)])
+        let n = Claims.evaluate(noisy)[0]
+        #expect(n.verdict == .inconclusive)
+        #expect(n.why.contains("noisy"))
     }
 
     @Test func c3NeedsTenfold() {

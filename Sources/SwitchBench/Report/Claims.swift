@@ -55,6 +55,14 @@ public enum Claims {
         return "row(s) marked invalid: " + bad.map { "\(name($0)) (\($0.note))" }.joined(separator: "; ")
     }
 
+    /// Rows whose samples spread with CV above 10 % (`noisy`): shown, but they do not decide a verdict
+    /// whose margin is small (C1: a 10–20 % difference; C3 and C7 need ≥ 10× and ~5× beyond the CIs).
+    static func noisyWhy(_ rs: [Record]) -> String? {
+        let bad = rs.filter { $0.stats?.isNoisy ?? false }
+        guard !bad.isEmpty else { return nil }
+        return "noisy row(s), CV > 10 %: " + bad.map { "\(name($0)) (CV \(String(format: "%.0f", $0.stats!.cv * 100)) %)" }.joined(separator: ", ") + " — rerun on a quieter machine"
+    }
+
     static func pcidFact(_ e: Environment) -> String {
         e.pcid
             ? "PCID is on: Linux tags TLB entries with an address-space id and does not flush the TLB on every process switch (the note's premise is the pre-PCID picture)."
@@ -83,7 +91,7 @@ public enum Claims {
     static func c1(_ run: RunResult) -> Claim {
         var c = Claim(id: "C1", english: "A thread switch is cheaper than a process switch.",
                       chinese: "线程切换只需要第二步",
-                      rule: "Per mechanism (futex, pipe), same-cpu, 2 tasks: holds when process per_switch is above thread per_switch with disjoint 95 % CIs (process CI low > thread CI high); does not hold when thread is above process with disjoint CIs; inconclusive when the CIs overlap, rows are invalid or missing, or mechanisms disagree.",
+                      rule: "Per mechanism (futex, pipe), same-cpu, 2 tasks: holds when process per_switch is above thread per_switch with disjoint 95 % CIs (process CI low > thread CI high); does not hold when thread is above process with disjoint CIs; inconclusive when the CIs overlap, rows are invalid, noisy (CV > 10 %) or missing, or mechanisms disagree.",
                       evidence: [], measured: [], verdict: .inconclusive, why: notMeasured,
                       facts: [pcidFact(run.environment), virtFact(run.environment)])
         var outcomes: [(String, Verdict)] = []
@@ -93,6 +101,7 @@ public enum Claims {
             c.evidence += [p, t]
             if let w = invalidWhy([p, t]) { invalid.append(w); continue }
             c.measured.append("\(m): process ÷ thread per switch = \(x(med(p) / med(t))); the address-space change adds \(humanTime(med(p) - med(t))) per switch")
+            if let n = noisyWhy([p, t]) { invalid.append("\(m): \(n)"); continue }
             outcomes.append((m, verdictFromDisjoint(holdsIf: p, above: t)))
         }
         if outcomes.isEmpty {
@@ -195,16 +204,18 @@ public enum Claims {
                       rule: "same-cpu per_switch: holds when the asm coroutine's CI high × 10 is below the cheapest valid thread row's CI low (at least 10× cheaper beyond noise); does not hold when the coroutine's CI low × 10 is above that thread row's CI high; otherwise inconclusive. ucontext and Swift-task rows are shown for contrast, not judged.",
                       evidence: [], measured: [], verdict: .inconclusive, why: notMeasured,
                       facts: [mitigationFact(run.environment)])
-        let threads = ["futex", "pipe"].compactMap { row(run, "thread", $0, "per_switch") }.filter(\.valid)
+        let allThreads = ["futex", "pipe"].compactMap { row(run, "thread", $0, "per_switch") }
+        let threads = allThreads.filter(\.valid)
         let asm = row(run, "coroutine", "asm", "per_switch")
         let others = ["ucontext", "swift-task"].compactMap { row(run, "coroutine", $0, "per_switch") }
-        c.evidence = (asm.map { [$0] } ?? []) + others + threads
+        c.evidence = (asm.map { [$0] } ?? []) + others + allThreads
         guard let asm else {
             if !threads.isEmpty { c.why = "coroutine rows " + notMeasured + " (only thread rows present)" }
             return c
         }
         guard let t = threads.min(by: { med($0) < med($1) }) else {
-            c.why = "no valid same-cpu thread per_switch row to compare with"
+            c.why = allThreads.isEmpty ? "no same-cpu thread per_switch row to compare with"
+                : (invalidWhy(allThreads) ?? "no usable thread row")
             return c
         }
         if let w = invalidWhy([asm]) { c.why = w; return c }
