@@ -143,6 +143,10 @@ int sb_set_parent_death_signal(void) {
     return prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 ? 0 : -errno;
 }
 
+int sb_set_name(const char *name) {
+    return prctl(PR_SET_NAME, name) == 0 ? 0 : -errno;
+}
+
 int sb_set_child_subreaper(void) {
     return prctl(PR_SET_CHILD_SUBREAPER, 1) == 0 ? 0 : -errno;
 }

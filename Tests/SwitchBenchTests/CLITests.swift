@@ -3,7 +3,8 @@ import Foundation
 import Testing
 
 /// The built `switchbench` binary, run as a user would: exit codes, one-line errors, signals, leftovers.
-@Suite(.serialized) struct CLITests {
+extension ProcessSpawningTests {
+@Suite struct CLITests {
     /// The binary sits beside the test bundle in the build directory.
     static let binary: String? = {
         var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
@@ -19,9 +20,9 @@ import Testing
 
     nonisolated(unsafe) static var sawChildren = false
 
-    /// Whether pid has forked ring tasks (they keep the comm "switchbench"; git and others do not).
+    /// Whether pid has forked ring tasks (they name themselves "sb-ring-task").
     static func ringChildren(of pid: pid_t) -> Bool {
-        ProcessTable.all().contains { $0.ppid == pid && $0.comm == "switchbench" }
+        ProcessTable.all().contains { $0.ppid == pid && $0.comm == "sb-ring-task" }
     }
 
     static func run(_ args: [String], interruptWith signal: Int32? = nil) throws -> (Result, pid_t) {
@@ -29,6 +30,8 @@ import Testing
         let p = Process()
         p.executableURL = URL(fileURLWithPath: bin)
         p.arguments = args
+        let kv = marker.split(separator: "=", maxSplits: 1).map(String.init)
+        p.environment = ProcessInfo.processInfo.environment.merging([kv[0]: kv[1]]) { $1 }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
@@ -55,13 +58,19 @@ import Testing
         NSTemporaryDirectory() + "switchbench-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     }
 
-    /// Orphans of the binary are re-parented to us (child subreaper), so leftovers are visible: its ring
-    /// tasks keep the comm "switchbench", running or zombie. (Forks of this test process made by other
-    /// suites running in parallel have other names and are reaped by their own tests.) The tests of
-    /// this suite run one at a time, so no binary of ours is running when this is called.
+    /// Every binary these tests start carries this marker in its environment, and so does every
+    /// process it forks.
+    static let marker = "SWITCHBENCH_TEST_RUN=\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+
+    /// Orphans of the binary are re-parented to us (child subreaper), so leftovers are visible:
+    /// anything of ours still carrying the marker once the binary has exited, running or zombie.
     static func leftovers() -> [String] {
-        ProcessTable.all().filter { $0.ppid == getpid() && $0.comm == "switchbench" }
-            .map { "\($0.pid) \($0.comm) \($0.state)" }
+        ProcessTable.all().filter { p in
+            guard p.ppid == getpid() else { return false }
+            if p.state == "Z" && p.comm == "sb-ring-task" { return true }   // a zombie's environ is gone
+            guard let env = FileManager.default.contents(atPath: "/proc/\(p.pid)/environ") else { return false }
+            return env.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == marker }
+        }.map { "\($0.pid) \($0.comm) \($0.state)" }
     }
 
     init() { _ = sb_set_child_subreaper() }
@@ -130,4 +139,5 @@ import Testing
         let (h, _) = try Self.run(["--help"])
         #expect(h.status == 0 && h.stdout.contains("--all"))
     }
+}
 }

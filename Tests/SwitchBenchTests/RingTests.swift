@@ -4,7 +4,12 @@ import Testing
 @testable import SwitchBench
 
 /// Short real runs: the kernel must confirm the switches each row claims.
-@Suite(.serialized) struct RingTests {
+/// Tests that fork or start processes and look at the process table run one at a time, so that one
+/// test's children are never mistaken for another's.
+@Suite(.serialized) struct ProcessSpawningTests {}
+
+extension ProcessSpawningTests {
+@Suite struct RingTests {
     static func context(samples: Int = 5) -> RunContext {
         var o = RunOptions()
         o.sampler = SamplerConfig(samples: samples, warmup: 1, minSampleNs: 1_000_000)
@@ -94,6 +99,8 @@ import Testing
     }
 }
 
+}
+
 /// /proc helpers for tests.
 enum ProcessTable {
     /// (pid, ppid, state, comm) of every process.
@@ -111,12 +118,10 @@ enum ProcessTable {
 
     static func children(of pid: pid_t) -> [pid_t] { all().filter { $0.ppid == pid }.map(\.pid) }
 
-    /// Children of ours that are forks of this test process (the harness's tasks: same executable),
-    /// not the `switchbench` binaries or git that other tests start.
+    /// Ring tasks forked by this test process: they name themselves `sb-ring-task` (other tests fork
+    /// children too, and start git and the switchbench binary).
     static func forkedChildren() -> [pid_t] {
         let me = getpid()
-        func exe(_ pid: String) -> String? { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe") }
-        let mine = exe("self")
-        return all().filter { $0.ppid == me && exe(String($0.pid)) == mine }.map(\.pid)
+        return all().filter { $0.ppid == me && $0.comm == "sb-ring-task" }.map(\.pid)
     }
 }

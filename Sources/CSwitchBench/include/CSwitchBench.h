@@ -66,6 +66,8 @@ uint64_t sb_perf_cache_config(int dtlb_or_itlb /*0 = dTLB, 1 = iTLB*/, int misse
 // ---- process lifetime -------------------------------------------------------
 /// The child asks the kernel for SIGKILL when its parent dies, so no benchmark child outlives us.
 int sb_set_parent_death_signal(void);
+/// Names the calling thread (PR_SET_NAME, 15 bytes), as ps and /proc/<pid>/comm show it.
+int sb_set_name(const char *name);
 /// Makes this process adopt orphaned descendants (tests use it to see leftovers). Returns 0 or -errno.
 int sb_set_child_subreaper(void);
 /// Installs SIGINT/SIGTERM handlers that SIGKILL and reap every tracked child, unlink every

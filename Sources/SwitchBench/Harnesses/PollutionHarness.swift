@@ -367,8 +367,9 @@ public enum PollutionVerdict {
                    p.w, p.process.median, p.process.ci95Low, p.process.ci95High,
                    p.thread.median, p.thread.ci95Low, p.thread.ci95High, p.flush.median)
         }.joined(separator: "; ")
-        let summary = String(format: "process above thread beyond the 95 %% CIs at %d of %d W where a flush is visible; median share of a full flush %.0f %%",
-                             sig.count, usable.count, medianShare * 100)
+        let aboveCI = usable.filter { $0.process.ci95Low > $0.thread.ci95High }.count
+        let summary = String(format: "of %d W where a flush is visible, process above thread beyond the 95 %% CIs at %d, and also by ≥ 25 %% of a full flush at %d; median excess %.0f %% of a full flush",
+                             usable.count, aboveCI, sig.count, medianShare * 100)
         let answer: Answer
         if sig.count * 2 > usable.count {
             answer = KneeDetector.median(sig.map { $0.excess / $0.reference }) >= 0.6 ? .yes : .partly

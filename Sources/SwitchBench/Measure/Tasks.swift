@@ -11,6 +11,9 @@ struct TaskGroup {
 
     init(kind: TaskKind) { self.kind = kind }
 
+    /// The name (comm) of every forked ring task: static, so naming it allocates nothing.
+    static let childName: StaticString = "sb-ring-task"
+
     /// Starts one task running `body`, which may only make system calls (it runs in forked children).
     /// A forked child closes every ring fd in `allFDs` except `keeping`, asks to die with its parent,
     /// and exits when body returns.
@@ -25,6 +28,7 @@ struct TaskGroup {
             if pid == 0 {
                 // Child: system calls only from here to _exit.
                 _ = sb_set_parent_death_signal()
+                _ = sb_set_name(Self.childName.utf8Start)   // ps shows "sb-ring-task"
                 for fd in allFDs where fd >= 0 && fd != keep0 && fd != keep1 { close(fd) }
                 body()
                 _exit(0)

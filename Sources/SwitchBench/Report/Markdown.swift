@@ -142,12 +142,15 @@ public enum MarkdownExporter {
         return "## Plots\n\n" + files.map { "![\($0.title)](\($0.name))" }.joined(separator: "\n\n")
     }
 
-    /// Every row, for the record.
+    /// Every row, for the record — but the points of a sweep (rows with a working set), which have
+    /// their own section and are all in results.csv.
     static let allRows: Section = { run in
-        guard !run.records.isEmpty else { return nil }
+        let sweepPoints = run.records.filter { $0.workingSetPages != nil }.count
+        let rows = run.records.filter { $0.workingSetPages == nil }
+        guard !rows.isEmpty else { return nil }
         var t = MarkdownTable(["harness", "mechanism", "placement", "cpus", "tasks", "footprint", "metric", "median",
                                "95 % CI", "CV", "switches/op", "valid", "note"])
-        for r in run.records {
+        for r in rows {
             let value: String
             let ci: String
             if r.unit == "ns" {
@@ -162,10 +165,11 @@ public enum MarkdownExporter {
                    r.stats.map { String(format: "%.1f %%", $0.cv * 100) } ?? "",
                    r.switchesPerOp.map { String(format: "%.2f", $0) } ?? "", r.valid ? "yes" : "**no**", r.note])
         }
+        let omitted = sweepPoints > 0 ? "\n\n\(sweepPoints) sweep points (rows with a working set) are left out here; results.csv has every row." : ""
         return """
         ## All rows
 
-        \(t.text)
+        \(t.text)\(omitted)
 
         \(environmentLine(run))
         """
