@@ -3,7 +3,9 @@ import Testing
 @testable import SwitchBench
 
 /// `switchbench compare` and `switchbench report` as a user runs them: exit codes and one-line errors.
-@Suite(.serialized) struct CompareCLITests {
+/// They start the binary, so they run with the other process-spawning tests, one at a time.
+extension ProcessSpawningTests {
+@Suite struct CompareCLITests {
     static func tempDir() throws -> String {
         let dir = NSTemporaryDirectory() + "sb-compare-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -49,9 +51,10 @@ import Testing
         let other = ReportFixture.run([ReportFixture.record("tlb", "4k", metric: "ns_per_access", 2, tasks: 1, pages: 8)])
         try write(CSVExporter.render(other), dir + "/other.csv")
         for bad in ["empty.csv", "header.csv", "unknown.csv", "garbage.csv", "nodata", "missing.csv", "other.csv"] {
-            let (r, _) = try CLITests.run(["compare", dir + "/a.csv", dir + "/" + bad])
+            let args: [String] = ["compare", dir + "/a.csv", dir + "/" + bad]
+            let (r, _) = try CLITests.run(args)
             #expect(r.status == 2, "\(bad)")
-            let lines = r.stderr.split(separator: "\n")
+            let lines: [Substring] = r.stderr.split(separator: "\n")
             #expect(lines.count == 1, "\(bad): \(r.stderr)")
             #expect(lines.first?.hasPrefix("switchbench: error: ") == true, "\(bad)")
         }
@@ -69,4 +72,5 @@ import Testing
         let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/out").sorted()
         #expect(files == ["report.md", "switch-cost.svg"])
     }
+}
 }
