@@ -35,6 +35,16 @@ int sb_hypervisor_signature(char out[13]) {
 }
 
 long sb_syscall_getppid(void) { return syscall(SYS_getppid); }
+long sb_sys_read(int fd, void *buf, size_t count) {
+    long r = syscall(SYS_read, fd, buf, count);
+    return r >= 0 ? r : -errno;
+}
+
+long sb_sys_write(int fd, const void *buf, size_t count) {
+    long r = syscall(SYS_write, fd, buf, count);
+    return r >= 0 ? r : -errno;
+}
+
 int sb_gettid(void) { return (int)syscall(SYS_gettid); }
 int sb_sched_getcpu(void) { return sched_getcpu(); }
 

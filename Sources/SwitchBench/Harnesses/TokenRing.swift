@@ -11,7 +11,8 @@ public enum TaskKind: String, Sendable {
 /// Process and thread switches: N tasks pass a token around a ring (N = 2 is a ping-pong).
 /// One op = one lap of the token = N hand-offs; on one CPU each hand-off is a context switch.
 ///
-///   pipe:  task i writes one byte into pipe i; task i+1 reads it (lmbench lat_ctx, perf bench sched pipe).
+///   pipe:  task i writes one byte into pipe i; task i+1 reads it (lmbench lat_ctx, perf bench sched pipe),
+///          with read/write as plain system calls (sb_sys_read/sb_sys_write: see CSwitchBench.h).
 ///   futex: task i sets word i+1 to 1 and FUTEX_WAKEs it; task i+1 sleeps in FUTEX_WAIT on its word.
 ///
 /// Every task runs the same loops, which make only system calls (no Swift allocation after fork).
@@ -97,9 +98,9 @@ public struct TokenRingHarness: Harness {
         var byte: UInt8 = 0
         switch t.mechanism {
         case .pipe:
-            while read(t.readFD, &byte, 1) == 1 {
+            while sb_sys_read(t.readFD, &byte, 1) == 1 {
                 if let f = t.footprint { _ = sb_touch_lines(f, t.footprintBytes) }
-                if write(t.writeFD, &byte, 1) != 1 { break }
+                if sb_sys_write(t.writeFD, &byte, 1) != 1 { break }
             }
         case .futex:
             while true {
@@ -126,7 +127,7 @@ public struct TokenRingHarness: Harness {
         switch t.mechanism {
         case .pipe:
             for _ in 0..<laps {
-                guard write(t.writeFD, &byte, 1) == 1, read(t.readFD, &byte, 1) == 1 else { return false }
+                guard sb_sys_write(t.writeFD, &byte, 1) == 1, sb_sys_read(t.readFD, &byte, 1) == 1 else { return false }
                 if let f = t.footprint { _ = sb_touch_lines(f, t.footprintBytes) }
             }
         case .futex:
@@ -364,7 +365,7 @@ public struct TokenRingHarness: Harness {
             var byte: UInt8 = 0
             return try Sampler.run(config) { k in
                 for _ in 0..<k {
-                    guard write(w, &byte, 1) == 1, read(r, &byte, 1) == 1 else {
+                    guard sb_sys_write(w, &byte, 1) == 1, sb_sys_read(r, &byte, 1) == 1 else {
                         throw SwitchBenchError.caseFailed("pipe write/read failed: \(errnoText(errno))")
                     }
                 }
