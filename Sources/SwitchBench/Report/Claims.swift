@@ -147,11 +147,19 @@ public enum Claims {
         let procs = rows.filter { $0.metric == metric && $0.mechanism == "process" }
         let threads = rows.filter { $0.metric == metric && $0.mechanism == "thread" }
         let pair = procs.compactMap { p in threads.first { $0.workingSetPages == p.workingSetPages }.map { (p, $0) } }
-            .max { ($0.0.workingSetPages ?? 0) < ($1.0.workingSetPages ?? 0) }
+            .min { ($0.0.workingSetPages ?? 0) < ($1.0.workingSetPages ?? 0) }   // the smallest W: L1 dTLB
         var ratio: Double?
+        var flushShare = ""
         if let (p, t) = pair, med(t) > 0 {
             ratio = med(p) / med(t)
             c.measured.append("\(metric) at \(p.workingSetPages.map(String.init) ?? "?") pages: process \(fmt(p)) vs thread \(fmt(t)), ratio \(x(ratio!))")
+            if let f = rows.first(where: { $0.metric == metric && $0.mechanism == "flush" && $0.workingSetPages == p.workingSetPages }),
+               med(f) > 0 {
+                let share = (med(p) - med(t)) / med(f) * 100
+                flushShare = String(format: "at %d pages the process switch adds %@ per page over the thread switch, %.0f %% of what a real flush of those pages costs (%@)",
+                                    p.workingSetPages ?? 0, humanTime(med(p) - med(t)), share, fmt(f))
+                c.measured.append(flushShare)
+            }
         }
         if let v = verdictRow {
             c.evidence.append(v)
@@ -163,9 +171,9 @@ public enum Claims {
                 c.why = "the pollution harness's verdict is yes: after a process switch A's re-walk costs about as much as after a full flush, beyond the thread switch's CIs."
             case "no":
                 c.verdict = .doesNotHold
-                c.why = "the pollution harness's verdict is no: A's re-walk after a process switch costs no more than after a thread switch (beyond noise, by a quarter of a real flush), so its translations survived."
+                c.why = "the pollution harness's verdict is no: " + (flushShare.isEmpty ? "A's re-walk after a process switch is not above the thread switch's by a quarter of a real flush" : flushShare) + ", so most of A's translations survived the switch: a few entries were evicted, the TLB was not flushed."
             default:
-                c.why = "the pollution harness's verdict is '\(answer)'" + (answer == "partly" ? ": a process switch cost part of a flush, not a full one." : ".")
+                c.why = "the pollution harness's verdict is '\(answer)'" + (answer == "partly" ? ": a process switch cost part of a flush, not a full one" + (flushShare.isEmpty ? "." : " (" + flushShare + ").") : ".")
             }
             return c
         }
