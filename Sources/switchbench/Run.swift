@@ -23,12 +23,21 @@ struct Run: ParsableCommand {
             }
             return h
         }
-        try Run.execute(harnesses: selected, flags: options)
+        var flags = options
+        flags.harnessesNamed = true
+        try Run.execute(harnesses: selected, flags: flags)
     }
 
     /// Validate, run, write files, print the chosen format; exit 1 if a case failed.
     static func execute(harnesses: [any Harness], flags: RunFlags) throws {
         let options = try flags.makeOptions(for: harnesses)
+        // Every named harness must have something to run under these options, or the user asked for
+        // something it does not measure: say so instead of printing an empty table.
+        let empty = harnesses.filter { $0.cases(options).isEmpty }
+        if !empty.isEmpty && (empty.count == harnesses.count || flags.harnessesNamed) {
+            let h = empty[0]
+            throw SwitchBenchError.usage("no case of \(h.id) matches the options; it has mechanisms \(h.mechanisms.map(\.id).joined(separator: ", ")) and placements \(h.placements.map(\.rawValue).joined(separator: ", "))")
+        }
         let environment = Environment.read()
         var result = RunResult.start(environment: environment)
         let dir = flags.output ?? RunWriter.defaultDirectory(for: result)

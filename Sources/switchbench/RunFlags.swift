@@ -34,6 +34,10 @@ struct RunFlags: ParsableArguments {
     @Option(help: "NUMA node for memory-heavy harnesses (needs libnuma and more than one node).")
     var node: Int?
 
+    /// Set by `run` (the user named the harnesses), not an option: with --all a harness that has no
+    /// case under, say, --placement cross-cpu is simply skipped.
+    var harnessesNamed = false
+
     static let formats = ["markdown", "csv", "json"]
 
     func commaList(_ s: String) -> [String] {

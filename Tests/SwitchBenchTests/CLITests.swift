@@ -90,6 +90,8 @@ extension ProcessSpawningTests {
         ["run", "process", "--format", "xml"],
         ["--all", "--bogus-flag"],
         ["run", "process", "--output", "/etc/hostname/sub"],
+        ["run", "tlb", "--placement", "cross-cpu"],
+        ["run", "syscall", "--mechanism", "pipe"],
     ])
     func badInputExitsTwoWithOneLine(args: [String]) throws {
         let dir = Self.tempDir()

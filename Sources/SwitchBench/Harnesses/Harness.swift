@@ -113,6 +113,12 @@ extension Harness {
         return all.filter(wanted.contains)
     }
 
+    /// The cases to run: the harness's plan, less any case whose placement --placement excludes
+    /// (so a harness that runs on one CPU only is skipped, not run anyway, under --placement cross-cpu).
+    public func cases(_ options: RunOptions) -> [CaseSpec] {
+        plan(options).filter { options.placements?.contains($0.placement) ?? true }
+    }
+
     public func selectedPlacements(_ options: RunOptions) -> [Placement] {
         guard let wanted = options.placements else { return placements }
         return placements.filter(wanted.contains)

@@ -13,7 +13,7 @@ public struct Runner {
     }
 
     public func run(_ harnesses: [any Harness], into result: inout RunResult) {
-        let plan = harnesses.flatMap { h in h.plan(context.options).map { (h, $0) } }
+        let plan = harnesses.flatMap { h in h.cases(context.options).map { (h, $0) } }
         let width = String(plan.count).count
         for (i, (harness, spec)) in plan.enumerated() {
             let idx = String(i + 1).leftPad(width)
