@@ -42,8 +42,8 @@ struct Compare: ParsableCommand {
         guard alpha > 0, alpha < 1 else {
             throw SwitchBenchError.usage("--alpha \(alpha) is out of range; expected 0 < alpha < 1, e.g. 0.01")
         }
-        guard ["markdown", "csv", "json"].contains(format) else {
-            throw SwitchBenchError.usage("unknown format '\(format)'; valid: markdown, csv, json")
+        guard RunFlags.formats.contains(format) else {
+            throw SwitchBenchError.usage("unknown format '\(format)'; valid: \(RunFlags.formats.joined(separator: ", "))")
         }
         let b = try RunLoader.load(baseline)
         let c = try RunLoader.load(current)

@@ -25,12 +25,10 @@ struct Report: ParsableCommand {
         let dir = output ?? (csv as NSString).deletingLastPathComponent
         let outDir = dir.isEmpty ? "." : dir
         try RunWriter.prepare(outDir)
-        let plots = SVGPlots.files(for: result)
-        for p in plots { try RunWriter.write(p.contents, name: p.name, in: outDir) }
-        let text = Claims.render(result, plots: plots.map { ($0.name, $0.title) })
-        try RunWriter.write(text, name: "report.md", in: outDir)
-        print(text, terminator: "")
-        FileHandle.standardError.write(Data("switchbench: report.md and \(plots.count) plot(s) written to \(outDir)\n".utf8))
+        let files = RunWriter.reportFiles(for: result)
+        for f in files { try RunWriter.write(f.contents, name: f.name, in: outDir) }
+        print(files.last?.contents ?? "", terminator: "")   // report.md
+        FileHandle.standardError.write(Data("switchbench: report.md and \(files.count - 1) plot(s) written to \(outDir)\n".utf8))
     }
 }
 

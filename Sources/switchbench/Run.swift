@@ -50,12 +50,9 @@ struct Run: ParsableCommand {
         Runner(context: context, progress: { stderr.write(Data(($0 + "\n").utf8)) })
             .run(harnesses, into: &result)
 
-        try RunWriter.writeAll(result, to: dir)
-        switch flags.format {
-        case "csv": print(CSVExporter.render(result), terminator: "")
-        case "json": print(JSONExporter.render(result), terminator: "")
-        default: print(MarkdownExporter.render(result), terminator: "")
-        }
+        let files = try RunWriter.writeAll(result, to: dir)
+        let shown = ["csv": "results.csv", "json": "results.json"][flags.format] ?? "results.md"
+        print(files.first { $0.name == shown }?.contents ?? "", terminator: "")
         stderr.write(Data(String(format: "switchbench: %d rows in %.1f s; files in %@\n",
                                  result.records.count, Date().timeIntervalSince(t0), dir).utf8))
         if !result.failures.isEmpty {

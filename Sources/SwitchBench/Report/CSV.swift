@@ -121,13 +121,13 @@ public enum CSVExporter {
             var r = Record(harness: f["harness"]!, mechanism: f["mechanism"]!, placement: f["placement"]!,
                            cpus: f["cpus"]!, tasks: try int("tasks"), footprintBytes: try int("footprint_bytes"),
                            pageSizeBytes: Int(f["page_size_bytes"]!), workingSetPages: Int(f["working_set_pages"]!),
-                           metric: f["metric"]!, unit: f["unit"]!, samples: samples,
+                           metric: f["metric"]!, unit: f["unit"]!, samples: [],
                            opsPerSample: try int("ops_per_sample"),
                            switchesPerOp: try dbl("switches_per_op"),
                            expectedSwitchesPerOp: try dbl("expected_switches_per_op"),
                            valid: f["valid"] == "true", note: f["note"]!,
                            counterSource: f["counter_source"] ?? "", cpusSeen: f["cpus_seen"] ?? "")
-            r.note = f["note"]!   // as written (init may add "noisy" again)
+            r.sampleValues = samples   // the stored statistics below are authoritative: not recomputed
             r.samples = try int("samples")
             if let median = try dbl("median") {
                 r.stats = Statistics(count: r.samples, median: median, min: try dbl("min") ?? median,

@@ -51,12 +51,22 @@ public enum RunWriter {
          ("results.md", MarkdownExporter.render(run)),
          ("results.json", JSONExporter.render(run)),
          ("benchmark-action.json", BenchmarkActionExporter.render(run))]
-            + SVGPlots.files(for: run).map { ($0.name, $0.contents) }
-            + [("report.md", Claims.render(run, plots: SVGPlots.files(for: run).map { ($0.name, $0.title) }))]
+            + reportFiles(for: run)
     }
 
-    public static func writeAll(_ run: RunResult, to dir: String) throws {
+    /// The plots and the claims report that embeds them (also what `switchbench report` writes).
+    public static func reportFiles(for run: RunResult) -> [(name: String, contents: String)] {
+        let plots = SVGPlots.files(for: run)
+        return plots.map { ($0.name, $0.contents) }
+            + [("report.md", Claims.render(run, plots: plots.map { ($0.name, $0.title) }))]
+    }
+
+    /// Writes every file of the run and returns them (the caller prints one without rendering it again).
+    @discardableResult
+    public static func writeAll(_ run: RunResult, to dir: String) throws -> [(name: String, contents: String)] {
         try prepare(dir)
-        for f in files(for: run) { try write(f.contents, name: f.name, in: dir) }
+        let all = files(for: run)
+        for f in all { try write(f.contents, name: f.name, in: dir) }
+        return all
     }
 }

@@ -103,17 +103,10 @@ public enum SVGPlots {
         ("process (pipe)", "process", "pipe", "per_switch"),
     ]
 
-    static func costRecord(_ run: RunResult, _ h: String, _ m: String, _ metric: String, _ p: Placement) -> Record? {
-        run.records.first {
-            $0.harness == h && $0.mechanism == m && $0.metric == metric && $0.placement == p.rawValue &&
-                ($0.tasks <= 2) && $0.footprintBytes == 0 && $0.stats != nil
-        }
-    }
-
     public static func switchCost(_ run: RunResult) -> String? {
         let placements: [Placement] = [.sameCPU, .crossCPU]
         let rows = kinds.compactMap { k -> (String, [Record?])? in
-            let rs = placements.map { costRecord(run, k.1, k.2, k.3, $0) }
+            let rs = placements.map { Claims.row(run, k.1, k.2, k.3, placement: $0) }
             return rs.contains { $0 != nil } ? (k.0, rs) : nil
         }
         guard !rows.isEmpty else { return nil }
