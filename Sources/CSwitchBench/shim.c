@@ -95,11 +95,6 @@ int sb_set_sched_batch(int batch) {
     return sched_setscheduler(0, batch ? SCHED_BATCH : SCHED_OTHER, &p) == 0 ? 0 : -errno;
 }
 
-int sb_is_sched_batch(void) {
-    int policy = sched_getscheduler(0);
-    return policy < 0 ? -errno : policy == SCHED_BATCH;
-}
-
 const uint32_t SB_PERF_TYPE_HARDWARE = PERF_TYPE_HARDWARE;
 const uint32_t SB_PERF_TYPE_SOFTWARE = PERF_TYPE_SOFTWARE;
 const uint32_t SB_PERF_TYPE_HW_CACHE = PERF_TYPE_HW_CACHE;
@@ -114,10 +109,6 @@ uint64_t sb_perf_cache_config(int dtlb_or_itlb, int misses) {
     uint64_t cache = dtlb_or_itlb ? PERF_COUNT_HW_CACHE_ITLB : PERF_COUNT_HW_CACHE_DTLB;
     uint64_t result = misses ? PERF_COUNT_HW_CACHE_RESULT_MISS : PERF_COUNT_HW_CACHE_RESULT_ACCESS;
     return cache | ((uint64_t)PERF_COUNT_HW_CACHE_OP_READ << 8) | (result << 16);
-}
-
-int sb_perf_open(uint32_t type, uint64_t config, int inherit, int exclude_kernel, int exclude_hv) {
-    return sb_perf_open_group(type, config, inherit, exclude_kernel, exclude_hv, -1);
 }
 
 int sb_perf_open_group(uint32_t type, uint64_t config, int inherit, int exclude_kernel, int exclude_hv, int group_fd) {
@@ -166,7 +157,6 @@ int sb_set_child_subreaper(void) {
 static volatile pid_t children[MAX_CHILDREN];
 static char temps[MAX_TEMPS][1024];
 static volatile sig_atomic_t temp_used[MAX_TEMPS];
-static volatile sig_atomic_t interrupted;
 
 void sb_track_child(pid_t pid) {
     for (int i = 0; i < MAX_CHILDREN; i++)
@@ -194,10 +184,8 @@ void sb_untrack_tempfile(const char *path) {
         if (temp_used[i] && strcmp(temps[i], path) == 0) { temp_used[i] = 0; return; }
 }
 
-int sb_interrupted_signal(void) { return interrupted; }
 
 static void on_interrupt(int sig) {
-    interrupted = sig;
     // Only async-signal-safe calls: kill, waitpid, unlink, _exit.
     for (int i = 0; i < MAX_CHILDREN; i++) {
         pid_t pid = children[i];

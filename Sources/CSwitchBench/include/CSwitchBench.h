@@ -47,17 +47,13 @@ int sb_get_affinity(int *out, int max);
 /// Sets the calling thread's policy: SCHED_BATCH (no wakeup preemption: it runs until it blocks)
 /// when batch != 0, else SCHED_OTHER. Returns 0 or -errno.
 int sb_set_sched_batch(int batch);
-/// 1 when the calling thread is SCHED_BATCH, 0 when not, -errno on error.
-int sb_is_sched_batch(void);
 
 // ---- perf_event_open --------------------------------------------------------
-/// Opens one counter on the calling thread (pid 0, any CPU), disabled.
-/// type/config as in perf_event_attr; inherit counts threads and children created later.
-/// read_format carries TOTAL_TIME_ENABLED and TOTAL_TIME_RUNNING for scaling.
-/// Returns the fd or -errno.
-int sb_perf_open(uint32_t type, uint64_t config, int inherit, int exclude_kernel, int exclude_hv);
-/// The same, as a member of the group led by group_fd (-1: a new group of its own). Members are
-/// scheduled on the PMU together with their leader, so their counts cover the same time.
+/// Opens one counter on the calling thread (pid 0, any CPU), disabled, as a member of the group led
+/// by group_fd (-1: a new group of its own; members are scheduled on the PMU together with their
+/// leader, so their counts cover the same time). type/config as in perf_event_attr; inherit counts
+/// threads and children created later. read_format carries TOTAL_TIME_ENABLED and
+/// TOTAL_TIME_RUNNING for scaling. Returns the fd or -errno.
 int sb_perf_open_group(uint32_t type, uint64_t config, int inherit, int exclude_kernel, int exclude_hv, int group_fd);
 /// Reads value, time_enabled, time_running. Returns 0 or -errno.
 int sb_perf_read(int fd, uint64_t *value, uint64_t *enabled, uint64_t *running);
@@ -86,8 +82,6 @@ void sb_untrack_child(pid_t pid);
 /// path is copied; at most 16 paths of 1 KiB are tracked.
 void sb_track_tempfile(const char *path);
 void sb_untrack_tempfile(const char *path);
-/// The signal that interrupted the run (0 if none yet). Used by tests.
-int sb_interrupted_signal(void);
 
 // ---- memory ----------------------------------------------------------------
 /// Reads one byte in every 64-byte line of buf (a task's footprint) and returns their sum,

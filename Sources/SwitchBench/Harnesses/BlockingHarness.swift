@@ -237,10 +237,13 @@ final class DelayedWriter {
     var joined = false
 
     init(fd: Int32, delayNs: UInt64, cpus: [Int]) throws {
-        job = .allocate(capacity: 1)
+        // Everything that can fail happens on locals first: a class init that throws after its last
+        // stored property is set runs deinit, which would join a thread that never started.
+        let job = UnsafeMutablePointer<Job>.allocate(capacity: 1)
         let c = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, cpus.count))
         for (i, cpu) in cpus.enumerated() { c[i] = Int32(cpu) }
         job.initialize(to: Job(fd: fd, delayNs: delayNs, cpus: c, cpuCount: Int32(cpus.count), written: 0))
+        var thread = pthread_t()
         let r = pthread_create(&thread, nil, { raw in
             let j = raw!.assumingMemoryBound(to: Job.self)
             if j.pointee.cpuCount > 0 { _ = sb_set_affinity(j.pointee.cpus, j.pointee.cpuCount) }
@@ -255,6 +258,8 @@ final class DelayedWriter {
             c.deallocate(); job.deallocate()
             throw SwitchBenchError.caseFailed("pthread_create failed: \(errnoText(r))")
         }
+        self.thread = thread
+        self.job = job
     }
 
     func join() throws {

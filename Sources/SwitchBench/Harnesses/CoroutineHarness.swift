@@ -153,9 +153,10 @@ public struct CoroutineHarness: Harness {
             guard let base = sb_coro_stack_alloc(stackSize, &top) else {
                 throw SwitchBenchError.caseFailed("mmap of a ucontext stack failed: \(errnoText(errno))")
             }
-            stackBase = base
+            // Locals until nothing can fail: a class init that throws after its stored properties
+            // are set runs deinit, which would switch into a context that was never made.
             let size = sb_uctx_size()
-            pair = .allocate(capacity: 1)
+            let pair = UnsafeMutablePointer<UcontextPair>.allocate(capacity: 1)
             pair.initialize(to: UcontextPair(main: .allocate(byteCount: size, alignment: 64),
                                              coro: .allocate(byteCount: size, alignment: 64), stop: false))
             let page = Int(sysconf(Int32(_SC_PAGESIZE)))
@@ -165,7 +166,15 @@ public struct CoroutineHarness: Harness {
                 _ = sb_uctx_swap(p.pointee.coro, p.pointee.main)
                 abort()   // never resumed after stopping
             }, UnsafeMutableRawPointer(pair))
-            if r != 0 { throw SwitchBenchError.caseFailed("makecontext failed: \(errnoText(-r))") }
+            if r != 0 {
+                _ = sb_coro_stack_free(base, stackSize)
+                pair.pointee.main.deallocate()
+                pair.pointee.coro.deallocate()
+                pair.deallocate()
+                throw SwitchBenchError.caseFailed("makecontext failed: \(errnoText(-r))")
+            }
+            self.stackBase = base
+            self.pair = pair
         }
 
         @inline(__always) func roundTrip() { _ = sb_uctx_swap(pair.pointee.main, pair.pointee.coro) }
@@ -271,15 +280,7 @@ public struct CoroutineHarness: Harness {
 
 /// Voluntary + involuntary context switches of every thread of this process, from /proc.
 func processContextSwitches() -> UInt64 {
-    var total: UInt64 = 0
-    let dir = "/proc/self/task"
-    for tid in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
-        guard let text = readProcFile("\(dir)/\(tid)/status") else { continue }
-        for line in text.split(separator: "\n") where line.hasPrefix("voluntary_ctxt_switches:") || line.hasPrefix("nonvoluntary_ctxt_switches:") {
-            total += UInt64(line.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) ?? 0
-        }
-    }
-    return total
+    SwitchCounter.procCount(["self"])
 }
 
 /// Two Swift tasks that hand control to each other through continuations. State in allocated

@@ -143,15 +143,15 @@ public struct CreateHarness: Harness {
         }
     }
 
-    /// waitpid for a child that must exit 0.
+    /// waitpid for a child that must exit 0. `what` is only built on failure: reap runs inside timed loops.
     @inline(__always)
-    static func reap(_ pid: pid_t, what: String) throws {
+    static func reap(_ pid: pid_t, what: @autoclosure () -> String) throws {
         guard pid > 0 else { throw SwitchBenchError.caseFailed("fork() failed: \(errnoText(errno))") }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
             guard errno == EINTR else { throw SwitchBenchError.caseFailed("waitpid(\(pid)) failed: \(errnoText(errno))") }
         }
-        guard status == 0 else { throw SwitchBenchError.caseFailed("\(what): child \(TaskGroup.describe(status))") }
+        guard status == 0 else { throw SwitchBenchError.caseFailed("\(what()): child \(TaskGroup.describe(status))") }
     }
 
     /// The state letter in /proc/<pid>/stat ("Z" for a zombie), or nil when there is no such process.
@@ -206,21 +206,4 @@ struct CStrings {
 struct SendablePointer<T>: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<T>
     init(_ p: UnsafeMutablePointer<T>) { pointer = p }
-}
-
-/// The whole text of a /proc file. (Foundation's String(contentsOfFile:) stops after the first
-/// 4 KiB of files that report size 0, such as /proc/self/maps.)
-func readProcFile(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var data: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { break }
-        data.append(contentsOf: chunk[0..<n])
-    }
-    return String(decoding: data, as: UTF8.self)
 }

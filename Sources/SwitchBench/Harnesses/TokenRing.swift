@@ -284,7 +284,10 @@ public struct TokenRingHarness: Harness {
                 _ = sb_futex_wake(control.commandSeq, 1, 1)
             } else if mech == .pipe {
                 close(tasks[0].writeFD)   // each thread closes its own write end when it sees end-of-file
-                for t in tasks { openFDs.remove(t.writeFD) }
+                openFDs.remove(tasks[0].writeFD)
+                // Only the threads that started; a task whose thread failed to start keeps its fd in
+                // openFDs, closed on the way out.
+                for t in tasks[1..<(1 + group.threadCount)] { openFDs.remove(t.writeFD) }
             }
             if mech == .futex {
                 sb_store_release(stop, 1)

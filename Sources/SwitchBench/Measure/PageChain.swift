@@ -56,7 +56,7 @@ public final class PageRegion {
     /// ShmemPmdMapped for a shared mapping, summed over /proc/self/smaps entries that overlap it);
     /// nil when smaps is unreadable.
     public func hugeBytes() -> Int? {
-        guard let text = Smaps.readProcFile("/proc/self/smaps") else { return nil }
+        guard let text = readProcFile("/proc/self/smaps") else { return nil }
         let start = UInt(bitPattern: base)
         return Smaps.hugeBytes(in: text, start: start, end: start + UInt(bytes))
     }
@@ -64,22 +64,6 @@ public final class PageRegion {
 
 /// Reading /proc/<pid>/smaps.
 public enum Smaps {
-    /// A /proc file read to its end with read(2) (its stat size is 0, so whole-file readers can come back empty).
-    public static func readProcFile(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var data = [UInt8]()
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, 65536) }
-            if n < 0 { if errno == EINTR { continue }; return nil }
-            if n == 0 { break }
-            data += chunk[0..<n]
-        }
-        return String(decoding: data, as: UTF8.self)
-    }
-
     /// Sum of AnonHugePages (+ ShmemPmdMapped) in bytes over the mappings that overlap [start, end);
     /// nil when no mapping overlaps.
     public static func hugeBytes(in text: String, start: UInt, end: UInt) -> Int? {

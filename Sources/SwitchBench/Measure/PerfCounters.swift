@@ -150,12 +150,17 @@ public final class SwitchCounter {
 
     /// voluntary_ctxt_switches + nonvoluntary_ctxt_switches of every thread of this process and the children.
     func procCount() -> UInt64 {
+        Self.procCount((includeSelf ? ["self"] : []) + childPIDs.map(String.init))
+    }
+
+    /// The same over the given processes ("self" or pids), every thread of each.
+    static func procCount(_ pids: [String]) -> UInt64 {
         var total: UInt64 = 0
-        for pid in (includeSelf ? ["self"] : []) + childPIDs.map(String.init) {
+        for pid in pids {
             let dir = "/proc/\(pid)/task"
             for tid in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
-                guard let text = try? String(contentsOfFile: "\(dir)/\(tid)/status", encoding: .utf8) else { continue }
-                total += SwitchCounter.parseStatus(text)
+                guard let text = readProcFile("\(dir)/\(tid)/status") else { continue }
+                total += parseStatus(text)
             }
         }
         return total

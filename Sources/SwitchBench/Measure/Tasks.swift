@@ -8,6 +8,8 @@ struct TaskGroup {
     let kind: TaskKind
     private(set) var pids: [pid_t] = []
     private var threads: [pthread_t] = []
+    /// Threads started so far (a thread ring's write ends are theirs to close).
+    var threadCount: Int { threads.count }
 
     init(kind: TaskKind) { self.kind = kind }
 
@@ -72,8 +74,8 @@ struct TaskGroup {
     /// The error for a failed hand-off: a dead child when there is one, else the errno.
     mutating func failure(during what: String) -> SwitchBenchError {
         let code = errno
-        // Give a dying child a moment to become reapable, so the message names it.
-        for _ in 0..<50 {
+        // Give a dying child a moment to become reapable, so the message names it (threads: none).
+        for _ in 0..<(pids.isEmpty ? 0 : 50) {
             if let e = deadChild() { return e }
             usleep(2_000)
         }
