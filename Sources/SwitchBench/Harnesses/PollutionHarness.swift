@@ -246,11 +246,9 @@ public struct PollutionHarness: Harness {
                                      switchesPerOp: st.1 > 0 ? Double(st.0) / Double(st.1) : nil,
                                      expectedSwitchesPerOp: Double(c.expectedSwitches),
                                      counterSource: tally.count > 0 ? "/proc ctxt_switches of A and B, per rep" : "",
-                                     cpusSeen: "")
-                    // The CV of a difference near zero says nothing (the mean is ~0); the CI is the spread to read.
-                    if rec.note.hasPrefix("noisy (CV") {
-                        rec.note = rec.note.split(separator: ";").dropFirst().map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: "; ")
-                    }
+                                     cpusSeen: "",
+                                     // The CV of a difference near zero says nothing (the mean is ~0); the CI is the spread to read.
+                                     flagNoisy: false)
                     switch (c.kind, c.busy) {
                     case (.process, false): rec.addNote("B is a process, idle: wakes and hands back")
                     case (.process, true): rec.addNote("B is a process walking its own \(w) pages")

@@ -45,7 +45,8 @@ public struct Record: Sendable, Equatable, Codable {
                 footprintBytes: Int = 0, pageSizeBytes: Int? = nil, workingSetPages: Int? = nil,
                 metric: String, unit: String = "ns", samples: [Double], opsPerSample: Int,
                 switchesPerOp: Double? = nil, expectedSwitchesPerOp: Double? = nil,
-                valid: Bool = true, note: String = "", counterSource: String = "", cpusSeen: String = "") {
+                valid: Bool = true, note: String = "", counterSource: String = "", cpusSeen: String = "",
+                flagNoisy: Bool = true) {
         self.harness = harness
         self.mechanism = mechanism
         self.placement = placement
@@ -66,7 +67,8 @@ public struct Record: Sendable, Equatable, Codable {
         self.sampleValues = samples
         self.counterSource = counterSource
         self.cpusSeen = cpusSeen
-        if let s = stats, s.isNoisy { addNote("noisy (CV \(String(format: "%.1f", s.cv * 100)) %)") }
+        // flagNoisy: false for values whose mean is near zero (a difference), where the CV says nothing.
+        if flagNoisy, let s = stats, s.isNoisy { addNote("noisy (CV \(String(format: "%.1f", s.cv * 100)) %)") }
     }
 
     public mutating func addNote(_ text: String) {
