@@ -80,6 +80,23 @@ public struct Record: Sendable, Equatable, Codable {
         addNote("invalid: " + reason)
     }
 
+    /// A readable name of the case and metric (compare's tables, github-action-benchmark names).
+    public var label: String {
+        Record.label(harness: harness, mechanism: mechanism, placement: placement, tasks: tasks,
+                     footprintBytes: footprintBytes, pageSizeBytes: pageSizeBytes,
+                     workingSetPages: workingSetPages, metric: metric)
+    }
+
+    public static func label(harness: String, mechanism: String, placement: String, tasks: Int, footprintBytes: Int,
+                             pageSizeBytes: Int?, workingSetPages: Int?, metric: String) -> String {
+        var s = "\(harness) \(mechanism) \(placement)"
+        if tasks > 1 { s += " tasks=\(tasks)" }
+        if footprintBytes > 0 { s += " footprint=\(footprintBytes)" }
+        if let p = pageSizeBytes { s += " page=\(p)" }
+        if let w = workingSetPages { s += " pages=\(w)" }
+        return s + " \(metric)"
+    }
+
     /// The identity `compare` matches on: every column from harness to metric.
     public var key: String {
         [harness, mechanism, placement, cpus, String(tasks), String(footprintBytes),

@@ -83,12 +83,18 @@ public struct Comparison: Sendable {
         public var note: String
 
         public var label: String {
-            var s = "\(harness) \(mechanism) \(placement)"
-            if tasks > 1 { s += " tasks=\(tasks)" }
-            if footprintBytes > 0 { s += " footprint=\(footprintBytes)" }
-            if let p = pageSizeBytes { s += " page=\(p)" }
-            if let w = workingSetPages { s += " pages=\(w)" }
-            return s + " \(metric)"
+            Record.label(harness: harness, mechanism: mechanism, placement: placement, tasks: tasks,
+                         footprintBytes: footprintBytes, pageSizeBytes: pageSizeBytes,
+                         workingSetPages: workingSetPages, metric: metric)
+        }
+
+        /// A regression or an improvement: what the rules after classification may demote.
+        public var isChange: Bool { classification == .regression || classification == .improvement }
+
+        /// Shown but never gated, with the reason added to the note.
+        mutating func demote(_ why: String) {
+            classification = .noisy
+            note = note.isEmpty ? why : note + "; " + why
         }
     }
 
@@ -116,7 +122,7 @@ public struct Comparison: Sendable {
     public func count(_ c: Class) -> Int { cases.filter { $0.classification == c }.count }
     /// Regressions or improvements whose row is invalid on either side.
     public var invalidChanges: [Case] {
-        cases.filter { ($0.classification == .regression || $0.classification == .improvement) &&
+        cases.filter { $0.isChange &&
             ($0.baselineValid == false || $0.currentValid == false) }
     }
     public var invalidRows: [Case] { cases.filter { $0.baselineValid == false || $0.currentValid == false } }
@@ -200,16 +206,14 @@ public struct Comparison: Sendable {
         // medians: a few % of drift in either moves it by more (measured: +10.9 % on a net_switch
         // whose round trip and IPC rows each moved less than the threshold). It never counts by
         // itself; the rows it is computed from are compared and carry the evidence.
-        for i in cases.indices where cases[i].classification == .regression || cases[i].classification == .improvement {
+        for i in cases.indices where cases[i].isChange {
             guard let sibling = derivedFrom[cases[i].metric] else { continue }
             let k = cases[i].key.split(separator: "|", omittingEmptySubsequences: false).dropLast().joined(separator: "|") + "|" + sibling
             var moved = ""
             if let b = base[k], let c = cur[k], let bs = b.stats, let cs = c.stats, bs.median > 0 {
                 moved = String(format: ", which moved %+.0f %% (CV %.0f %% → %.0f %%)", (cs.median / bs.median - 1) * 100, bs.cv * 100, cs.cv * 100)
             }
-            cases[i].classification = .noisy
-            cases[i].note = (cases[i].note.isEmpty ? "" : cases[i].note + "; ") +
-                "derived: round trip ÷ tasks − \(sibling)\(moved); judged through those rows, not counted"
+            cases[i].demote("derived: round trip ÷ tasks − \(sibling)\(moved); judged through those rows, not counted")
         }
         // TLB sweep points past the second-level reach: each access is a page walk (or, for the
         // control chain, a last-level-cache miss) whose cost in a guest follows where the host put the
@@ -218,12 +222,11 @@ public struct Comparison: Sendable {
         let reachL2 = base.values.first { $0.harness == "tlb" && $0.mechanism == "4k" && $0.metric == "reach_l2_pages" }?
             .stats?.median
         if let reachL2 {
-            for i in cases.indices where cases[i].harness == "tlb" && (cases[i].classification == .regression || cases[i].classification == .improvement) {
+            for i in cases.indices where cases[i].harness == "tlb" && cases[i].isChange {
                 guard let w = cases[i].workingSetPages, Double(w) > reachL2 else { continue }
-                cases[i].classification = .noisy
-                cases[i].note = (cases[i].note.isEmpty ? "" : cases[i].note + "; ") + String(
+                cases[i].demote(String(
                     format: "%d pages is past the second-level TLB reach (%.0f pages): page-walk bound, follows the host's memory placement; not counted",
-                    w, reachL2)
+                    w, reachL2))
             }
         }
         let runsPerCase = baseRuns.values.map(\.count).max() ?? 1
@@ -240,17 +243,16 @@ public struct Comparison: Sendable {
                 guard let r = c.ratio, r > 0, c.baselineMedian != nil, c.currentMedian != nil else { continue }
                 groups[c.harness + "|" + c.placement, default: []].append(log(r))
             }
-            for i in cases.indices where cases[i].classification == .regression || cases[i].classification == .improvement {
+            for i in cases.indices where cases[i].isChange {
                 guard let r = cases[i].ratio, let logs = groups[cases[i].harness + "|" + cases[i].placement],
                       logs.count >= Self.driftMinCases else { continue }
                 let center = Statistics.quantile(logs.sorted(), 0.5)
                 let mad = Statistics.quantile(logs.map { abs($0 - center) }.sorted(), 0.5)
                 let bound = Self.driftZ * 1.4826 * mad
                 if abs(log(r)) <= bound {
-                    cases[i].classification = .noisy
-                    cases[i].note = (cases[i].note.isEmpty ? "" : cases[i].note + "; ") + String(
+                    cases[i].demote(String(
                         format: "%+.0f %% is within the run-to-run drift of the %d %@ %@ cases (±%.0f %%: %g × their MAD); not counted",
-                        (r - 1) * 100, logs.count, cases[i].harness, cases[i].placement, (exp(bound) - 1) * 100, Self.driftZ)
+                        (r - 1) * 100, logs.count, cases[i].harness, cases[i].placement, (exp(bound) - 1) * 100, Self.driftZ))
                 }
             }
         }
@@ -442,7 +444,7 @@ public struct Comparison: Sendable {
             default: cls = c.classification.rawValue
             }
             var note = c.note
-            if c.classification == .regression || c.classification == .improvement,
+            if c.isChange,
                c.baselineValid == false || c.currentValid == false {
                 note = "⚠️ " + note
             }

@@ -31,12 +31,7 @@ public enum BenchmarkActionExporter {
     public static func entries(_ run: RunResult) -> [Entry] {
         run.records.compactMap { r in
             guard let s = r.stats, Comparison.higherIsWorse(unit: r.unit, metric: r.metric) else { return nil }
-            var name = "\(r.harness) \(r.mechanism) \(r.placement)"
-            if r.tasks > 1 { name += " tasks=\(r.tasks)" }
-            if r.footprintBytes > 0 { name += " footprint=\(r.footprintBytes)" }
-            if let p = r.pageSizeBytes { name += " page=\(p)" }
-            if let w = r.workingSetPages { name += " pages=\(w)" }
-            name += " \(r.metric)"
+            let name = r.label
             let half = max(s.median - s.ci95Low, s.ci95High - s.median)
             var extra = "95% CI \(fmt(s.ci95Low))–\(fmt(s.ci95High)) \(r.unit); \(r.samples) samples; valid=\(r.valid)"
             if let spo = r.switchesPerOp { extra += String(format: "; switches/op=%.2f", spo) }
