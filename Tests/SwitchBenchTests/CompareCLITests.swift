@@ -35,7 +35,7 @@ extension ProcessSpawningTests {
         #expect(diff.status == 1)
         let regressions = diff.stdout.split(separator: "\n").filter { $0.hasPrefix("regression,") }
         #expect(regressions.count == 1)
-        #expect(regressions.first?.hasPrefix("regression,process,pipe,same-cpu,2,0,,,per_switch,") == true)
+        #expect(regressions.first?.hasPrefix("regression,process,pipe,same-cpu,0,2,0,,,per_switch,") == true)
 
         let (json, _) = try CLITests.run(["compare", dir + "/a.csv", dir + "/b.csv", "--format", "json"])
         #expect(json.status == 1)

@@ -9,18 +9,20 @@ public enum Placement: String, Sendable, CaseIterable, Codable {
 }
 
 /// One measured case and metric: one CSV row. Plain values; harnesses make them, exporters print them.
-/// The key of a case is every field from `harness` to `metric`.
+/// The key of a case (`CaseKey`) is every field from `harness` to `metric`.
 public struct Record: Sendable, Equatable, Codable {
-    public var harness: String
-    public var mechanism: String
-    public var placement: String
+    /// What was measured: harness, mechanism, placement, CPUs, tasks, footprint, page size, working set, metric.
+    public var key: CaseKey
+    public var harness: String { get { key.harness } set { key.harness = newValue } }
+    public var mechanism: String { get { key.mechanism } set { key.mechanism = newValue } }
+    public var placement: String { get { key.placement } set { key.placement = newValue } }
     /// CPUs the tasks were pinned to, taskset style ("0" or "0,1"); empty when unpinned.
-    public var cpus: String
-    public var tasks: Int
-    public var footprintBytes: Int
-    public var pageSizeBytes: Int?
-    public var workingSetPages: Int?
-    public var metric: String
+    public var cpus: String { get { key.cpus } set { key.cpus = newValue } }
+    public var tasks: Int { get { key.tasks } set { key.tasks = newValue } }
+    public var footprintBytes: Int { get { key.footprintBytes } set { key.footprintBytes = newValue } }
+    public var pageSizeBytes: Int? { get { key.pageSizeBytes } set { key.pageSizeBytes = newValue } }
+    public var workingSetPages: Int? { get { key.workingSetPages } set { key.workingSetPages = newValue } }
+    public var metric: String { get { key.metric } set { key.metric = newValue } }
     public var unit: String
     public var samples: Int
     public var opsPerSample: Int
@@ -47,15 +49,9 @@ public struct Record: Sendable, Equatable, Codable {
                 switchesPerOp: Double? = nil, expectedSwitchesPerOp: Double? = nil,
                 valid: Bool = true, note: String = "", counterSource: String = "", cpusSeen: String = "",
                 flagNoisy: Bool = true) {
-        self.harness = harness
-        self.mechanism = mechanism
-        self.placement = placement
-        self.cpus = cpus
-        self.tasks = tasks
-        self.footprintBytes = footprintBytes
-        self.pageSizeBytes = pageSizeBytes
-        self.workingSetPages = workingSetPages
-        self.metric = metric
+        self.key = CaseKey(harness: harness, mechanism: mechanism, placement: placement, cpus: cpus, tasks: tasks,
+                           footprintBytes: footprintBytes, pageSizeBytes: pageSizeBytes,
+                           workingSetPages: workingSetPages, metric: metric)
         self.unit = unit
         self.samples = samples.count
         self.opsPerSample = opsPerSample
@@ -81,28 +77,5 @@ public struct Record: Sendable, Equatable, Codable {
     }
 
     /// A readable name of the case and metric (compare's tables, github-action-benchmark names).
-    public var label: String {
-        Record.label(harness: harness, mechanism: mechanism, placement: placement, tasks: tasks,
-                     footprintBytes: footprintBytes, pageSizeBytes: pageSizeBytes,
-                     workingSetPages: workingSetPages, metric: metric)
-    }
-
-    public static func label(harness: String, mechanism: String, placement: String, tasks: Int, footprintBytes: Int,
-                             pageSizeBytes: Int?, workingSetPages: Int?, metric: String) -> String {
-        var s = "\(harness) \(mechanism) \(placement)"
-        if tasks > 1 { s += " tasks=\(tasks)" }
-        if footprintBytes > 0 { s += " footprint=\(footprintBytes)" }
-        if let p = pageSizeBytes { s += " page=\(p)" }
-        if let w = workingSetPages { s += " pages=\(w)" }
-        return s + " \(metric)"
-    }
-
-    /// The identity `compare` matches on: every column from harness to metric.
-    public var key: String {
-        [harness, mechanism, placement, cpus, String(tasks), String(footprintBytes),
-         pageSizeBytes.map(String.init) ?? "", workingSetPages.map(String.init) ?? "", metric]
-            .joined(separator: "|")
-    }
+    public var label: String { key.label }
 }
-
-import Foundation

@@ -56,15 +56,11 @@ public struct Comparison: Sendable {
     }
 
     public struct Case: Sendable, Codable {
-        public var key: String
-        public var harness: String
-        public var mechanism: String
-        public var placement: String
-        public var tasks: Int
-        public var footprintBytes: Int
-        public var pageSizeBytes: Int?
-        public var workingSetPages: Int?
-        public var metric: String
+        public var key: CaseKey
+        public var harness: String { key.harness }
+        public var placement: String { key.placement }
+        public var workingSetPages: Int? { key.workingSetPages }
+        public var metric: String { key.metric }
         public var unit: String
         public var baselineMedian: Double?
         public var currentMedian: Double?
@@ -82,11 +78,7 @@ public struct Comparison: Sendable {
         public var currentValid: Bool?
         public var note: String
 
-        public var label: String {
-            Record.label(harness: harness, mechanism: mechanism, placement: placement, tasks: tasks,
-                         footprintBytes: footprintBytes, pageSizeBytes: pageSizeBytes,
-                         workingSetPages: workingSetPages, metric: metric)
-        }
+        public var label: String { key.label }
 
         /// A regression or an improvement: what the rules after classification may demote.
         public var isChange: Bool { classification == .regression || classification == .improvement }
@@ -151,16 +143,16 @@ public struct Comparison: Sendable {
                             current: (run: RunResult, fields: [[String: String]]), currentSource: String,
                             threshold: Double = 0.10, alpha: Double = 0.01) throws -> Comparison {
         var duplicates: [String] = []
-        func index(_ records: [Record], _ source: String) -> [String: Record] {
-            var d: [String: Record] = [:]
+        func index(_ records: [Record], _ source: String) -> [CaseKey: Record] {
+            var d: [CaseKey: Record] = [:]
             for r in records {
-                if d[r.key] == nil { d[r.key] = r } else { duplicates.append("\(source): \(r.key)") }
+                if d[r.key] == nil { d[r.key] = r } else { duplicates.append("\(source): \(r.label)") }
             }
             return d
         }
         // A baseline may hold several runs (CSVs concatenated): every row of a key is one run of it,
         // and their spread is the run-to-run noise that one run's CI cannot show.
-        var baseRuns: [String: [Record]] = [:]
+        var baseRuns: [CaseKey: [Record]] = [:]
         for r in baseline.run.records { baseRuns[r.key, default: []].append(r) }
         let base = baseRuns.mapValues { $0[0] }
         let cur = index(current.run.records, currentSource)
@@ -168,8 +160,8 @@ public struct Comparison: Sendable {
         guard !common.isEmpty else {
             throw SwitchBenchError.usage("\(baselineSource) and \(currentSource) have no case in common (matched on harness…metric); nothing to compare")
         }
-        var order: [String] = []
-        var seen = Set<String>()
+        var order: [CaseKey] = []
+        var seen = Set<CaseKey>()
         for r in baseline.run.records + current.run.records where !seen.contains(r.key) {
             seen.insert(r.key)
             order.append(r.key)
@@ -208,7 +200,7 @@ public struct Comparison: Sendable {
         // itself; the rows it is computed from are compared and carry the evidence.
         for i in cases.indices where cases[i].isChange {
             guard let sibling = derivedFrom[cases[i].metric] else { continue }
-            let k = cases[i].key.split(separator: "|", omittingEmptySubsequences: false).dropLast().joined(separator: "|") + "|" + sibling
+            let k = cases[i].key.with(metric: sibling)
             var moved = ""
             if let b = base[k], let c = cur[k], let bs = b.stats, let cs = c.stats, bs.median > 0 {
                 moved = String(format: ", which moved %+.0f %% (CV %.0f %% → %.0f %%)", (cs.median / bs.median - 1) * 100, bs.cv * 100, cs.cv * 100)
@@ -278,13 +270,11 @@ public struct Comparison: Sendable {
 
     static func t995(df: Int) -> Double { df >= 1 && df <= t995.count ? t995[df - 1] : 2.576 }
 
-    static func classify(key: String, baseRuns: [Record], cur: Record?, threshold: Double, alpha: Double,
+    static func classify(key: CaseKey, baseRuns: [Record], cur: Record?, threshold: Double, alpha: Double,
                          runNoise: RunNoise? = nil) -> Case {
         let base = baseRuns.first
         let any = (cur ?? base)!
-        var c = Case(key: key, harness: any.harness, mechanism: any.mechanism, placement: any.placement,
-                     tasks: any.tasks, footprintBytes: any.footprintBytes, pageSizeBytes: any.pageSizeBytes,
-                     workingSetPages: any.workingSetPages, metric: any.metric, unit: any.unit,
+        var c = Case(key: key, unit: any.unit,
                      baselineMedian: base?.stats?.median, currentMedian: cur?.stats?.median, ratio: nil,
                      ciOverlap: nil, pValue: nil, beyondThreshold: false, beyondNoise: false,
                      classification: .unchanged, baselineValid: base?.valid, currentValid: cur?.valid, note: "")
@@ -460,7 +450,7 @@ public struct Comparison: Sendable {
     }
 
     public static let csvColumns = [
-        "class", "harness", "mechanism", "placement", "tasks", "footprint_bytes", "page_size_bytes",
+        "class", "harness", "mechanism", "placement", "cpus", "tasks", "footprint_bytes", "page_size_bytes",
         "working_set_pages", "metric", "unit", "baseline_median", "current_median", "ratio", "ci_overlap",
         "mann_whitney_p", "beyond_threshold", "beyond_noise", "baseline_valid", "current_valid", "note",
     ]
@@ -470,11 +460,12 @@ public struct Comparison: Sendable {
         func b(_ v: Bool?) -> String { v.map { $0 ? "true" : "false" } ?? "" }
         var out = CSV.line(Self.csvColumns) + "\n"
         for c in cases {
-            out += CSV.line([c.classification.rawValue, c.harness, c.mechanism, c.placement, String(c.tasks),
-                             String(c.footprintBytes), c.pageSizeBytes.map(String.init) ?? "",
-                             c.workingSetPages.map(String.init) ?? "", c.metric, c.unit, n(c.baselineMedian),
-                             n(c.currentMedian), n(c.ratio), b(c.ciOverlap), n(c.pValue), b(c.beyondThreshold),
-                             b(c.beyondNoise), b(c.baselineValid), b(c.currentValid), c.note]) + "\n"
+            let k = c.key
+            let keyCells = [k.harness, k.mechanism, k.placement, k.cpus, String(k.tasks), String(k.footprintBytes),
+                            k.pageSizeBytes.map(String.init) ?? "", k.workingSetPages.map(String.init) ?? "", k.metric]
+            let cells = [n(c.baselineMedian), n(c.currentMedian), n(c.ratio), b(c.ciOverlap), n(c.pValue),
+                         b(c.beyondThreshold), b(c.beyondNoise), b(c.baselineValid), b(c.currentValid), c.note]
+            out += CSV.line([c.classification.rawValue] + keyCells + [c.unit] + cells) + "\n"
         }
         return out
     }
