@@ -14,7 +14,12 @@ struct Compare: ParsableCommand {
 
         --format markdown|csv|json picks what is printed (default markdown).
 
-        Exit status: 0 no regression, 1 a regression, 2 bad input (missing/empty/malformed CSV, no common case).
+        Runs from different machines (another CPU model, online CPU count or virtualization) are not comparable:
+        the table and the difference are printed, nothing is gated, and the exit status is 3, unless
+        --across-machines asks to gate anyway. A kernel, mitigation or build difference still gates, with a warning.
+
+        Exit status: 0 no regression, 1 a regression, 2 bad input (missing/empty/malformed CSV, no common case),
+        3 not comparable (different machines; see --across-machines).
         """)
 
     @Argument(help: "Baseline: a results.csv or a run directory.")
@@ -28,6 +33,9 @@ struct Compare: ParsableCommand {
 
     @Option(help: "Significance level of the rank test.")
     var alpha: Double = 0.01
+
+    @Flag(help: "Gate (exit 1 on a regression) even when the runs come from different machines; default: exit 3, nothing gated.")
+    var acrossMachines = false
 
     /// `--format`: the root command's RunFlags consume it before a subcommand is parsed, and
     /// ArgumentParser hands an already-decoded option group of the same type on to the subcommand,
@@ -48,7 +56,7 @@ struct Compare: ParsableCommand {
         let b = try RunLoader.load(baseline)
         let c = try RunLoader.load(current)
         let comparison = try Comparison.make(baseline: b, baselineSource: baseline, current: c, currentSource: current,
-                                             threshold: threshold, alpha: alpha)
+                                             threshold: threshold, alpha: alpha, acrossMachines: acrossMachines)
         for w in comparison.warnings {
             FileHandle.standardError.write(Data("switchbench: warning: \(w)\n".utf8))
         }

@@ -39,11 +39,18 @@ struct Run: ParsableCommand {
             throw SwitchBenchError.usage("no case of \(h.id) matches the options; it has mechanisms \(h.mechanisms.map(\.id).joined(separator: ", ")) and placements \(h.placements.map(\.rawValue).joined(separator: ", "))")
         }
         let environment = Environment.read()
+        let context = RunContext(options: options, environment: environment)
+        // A placement asked for by name that these CPUs cannot honour is refused before anything runs
+        // (without --placement, such cases are skipped by the Runner with one line saying why).
+        for p in options.placements ?? [] {
+            if let reason = context.unhonourable(p) {
+                throw SwitchBenchError.usage("--placement \(p.rawValue) cannot be honoured: \(reason)")
+            }
+        }
         var result = RunResult.start(environment: environment)
         let dir = flags.output ?? RunWriter.defaultDirectory(for: result)
-        try RunWriter.prepare(dir)
+        try RunWriter.prepare(dir)   // an unwritable output fails here, before the first case
 
-        let context = RunContext(options: options, environment: environment)
         let stderr = FileHandle.standardError
         stderr.write(Data("switchbench \(Environment.suiteVersion): \(environment.cpuModel), CPUs \(CPUList.format(context.allowedCPUs)), \(environment.build) build\n".utf8))
         let t0 = Date()

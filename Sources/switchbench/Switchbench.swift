@@ -14,12 +14,13 @@ struct Switchbench: ParsableCommand {
           switchbench --all --quick       the same, fewer and shorter samples
           switchbench run process thread --placement same-cpu --tasks 2,4
           switchbench list                harnesses, mechanisms, placements
-          switchbench env                 the environment fingerprint
+          switchbench env                 the environment fingerprint (--machine-id: this machine's baseline name)
           switchbench validate            beside `perf bench sched pipe`
           switchbench compare BASE CUR    regressions between two runs (exit 1 on one)
           switchbench report RUN_DIR      claims report (C1–C7) and plots from a run's CSV
 
-        Exit status: 0 ok, 1 a case failed (compare: a regression), 2 bad input, 130/143 interrupted.
+        Exit status: 0 ok, 1 a case failed (compare: a regression), 2 bad input, 3 compare: runs of different
+        machines, not gated (see compare --across-machines), 130/143 interrupted.
         """,
         version: Environment.suiteVersion,
         subcommands: [Run.self, List.self, Env.self, Validate.self, Compare.self, Report.self])

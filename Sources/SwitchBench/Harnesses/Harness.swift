@@ -60,6 +60,16 @@ public struct RunContext: Sendable {
         self.topology = topology
     }
 
+    /// Why `placement` cannot be honoured with the allowed CPUs, or nil when it can: cross-cpu needs
+    /// two distinct CPUs. Such cases are skipped (`Runner`), or refused when asked for by name (CLI).
+    public func unhonourable(_ placement: Placement) -> String? {
+        let distinct = Set(allowedCPUs).count
+        guard distinct < placement.minimumCPUs else { return nil }
+        return "\(placement.rawValue) needs at least \(placement.minimumCPUs) distinct CPUs; " +
+            (distinct == 0 ? "no CPU is allowed" : "only CPU \(CPUList.format(allowedCPUs)) is allowed") +
+            " (taskset/--cpus)"
+    }
+
     /// Every CPU assignment a placement stands for: one for same-cpu and unpinned, one per kind of
     /// CPU pair (SMT sibling, same LLC, …) for cross-cpu. Each: a CPU per task (empty when unpinned)
     /// and a note.

@@ -194,6 +194,11 @@ public struct TokenRingHarness: Harness {
 
     func run(_ spec: CaseSpec, taskCPUs: [Int], placementNote: String, context: RunContext) throws -> [Record] {
         let n = spec.tasks
+        // Last line of defence (the Runner skips such cases, the CLI refuses them): a cross-cpu row
+        // never has all its tasks on one CPU.
+        if spec.placement == .crossCPU && Set(taskCPUs).count < 2 {
+            throw SwitchBenchError.caseFailed("cross-cpu needs at least 2 distinct CPUs; the assignment was CPU \(CPUList.format(taskCPUs))")
+        }
         signal(SIGPIPE, SIG_IGN)   // a dead reader must show as EPIPE, not kill us
         guard n >= 2 else { throw SwitchBenchError.usage("--tasks must be at least 2 for \(id) (got \(n))") }
         let mech: Mechanism = spec.mechanism == "futex" ? .futex : .pipe
@@ -403,6 +408,12 @@ public struct TokenRingHarness: Harness {
             for (i, seen) in cpuSeen.enumerated() where Int(seen.0) != taskCPUs[i] || Int(seen.1) != taskCPUs[i] {
                 problems.append("task \(i) ran on CPU \(seen.0)/\(seen.1), pinned to \(taskCPUs[i])")
             }
+        }
+        // And what the tasks reported: a cross-cpu row whose tasks all ran on one CPU measured nothing
+        // of what its name says.
+        let seenCPUs = Set(cpuSeen.flatMap { [$0.0, $0.1] }.filter { $0 >= 0 })
+        if spec.placement == .crossCPU && seenCPUs.count < 2 {
+            problems.append("cross-cpu, but every task ran on CPU \(seenCPUs.map { String($0) }.sorted().joined(separator: ","))")
         }
         let seenText = cpuSeen.map { $0.0 == $0.1 ? "\($0.0)" : "\($0.0)/\($0.1)" }.joined(separator: ",")
         let ipcMedian = Statistics(ipc.perOp).median

@@ -13,7 +13,23 @@ public struct Runner {
     }
 
     public func run(_ harnesses: [any Harness], into result: inout RunResult) {
-        let plan = harnesses.flatMap { h in h.cases(context.options).map { (h, $0) } }
+        var plan = harnesses.flatMap { h in h.cases(context.options).map { (h, $0) } }
+        // Cases whose placement these CPUs cannot honour are not measured: one line per reason.
+        var skippedByReason: [(reason: String, labels: [String])] = []
+        plan.removeAll { (_, spec) in
+            guard let reason = context.unhonourable(spec.placement) else { return false }
+            if let i = skippedByReason.firstIndex(where: { $0.reason == reason }) {
+                skippedByReason[i].labels.append(spec.label)
+            } else {
+                skippedByReason.append((reason, [spec.label]))
+            }
+            return true
+        }
+        for s in skippedByReason {
+            let line = "skipped \(s.labels.count) case(s) (\(s.labels.joined(separator: ", "))): \(s.reason)"
+            result.skipped.append(line)
+            progress("switchbench: " + line)
+        }
         let width = String(plan.count).count
         for (i, (harness, spec)) in plan.enumerated() {
             let idx = String(i + 1).leftPad(width)

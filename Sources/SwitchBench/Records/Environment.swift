@@ -27,6 +27,9 @@ public struct Environment: Sendable, Codable, Equatable {
     public var countersAvailable: [String]
     public var countersUnavailable: [String]
     public var swiftVersion: String
+    /// How many CPUs were online (the count of `onlineCPUs`); the CSV's `online_cpus` column. nil when
+    /// a run did not record it (CSVs written before the column existed).
+    public var onlineCPUCount: Int? = nil
 
     public static func read(root: String = "/") -> Environment {
         func file(_ path: String) -> String {
@@ -79,7 +82,44 @@ public struct Environment: Sendable, Codable, Equatable {
             perfEventParanoid: file("proc/sys/kernel/perf_event_paranoid"),
             countersAvailable: counters.available,
             countersUnavailable: counters.unavailable,
-            swiftVersion: BuildInfo.swiftVersion)
+            swiftVersion: BuildInfo.swiftVersion,
+            onlineCPUCount: (try? CPUList.parse(file("sys/devices/system/cpu/online")))?.count ?? Affinity.current().count)
+    }
+
+    /// This machine's name for per-machine files (CI baselines: results/baselines/<machine id>.csv):
+    /// the CPU model, the online CPU count and the virtualization, as a lowercase slug, e.g.
+    /// "intel-xeon-2cpu-kvm", "amd-epyc-7b13-64-core-16cpu-metal". Never the host name (two
+    /// different machines are both called `vm`). Made only of facts every CSV row carries, so a run's
+    /// machine can be named from its results.csv as well.
+    public var machineID: String {
+        Self.machineID(cpuModel: cpuModel, onlineCPUCount: onlineCPUCount, virtualization: virtualization)
+    }
+
+    /// The derivation of `machineID`: the CPU model without "(R)", "(TM)", the words "CPU" and
+    /// "Processor" and anything from "@" (the nominal clock) on; then "<n>cpu" (online CPUs; left out
+    /// when unknown); then the virtualization ("none" → "metal"). Each part lowercased, every run of
+    /// characters other than a–z and 0–9 turned into one "-"; at most 80 characters.
+    public static func machineID(cpuModel: String, onlineCPUCount: Int?, virtualization: String) -> String {
+        func slug(_ s: String) -> String {
+            var out = ""
+            for ch in s.lowercased() {
+                if ch.isASCII && (ch.isLetter || ch.isNumber) { out.append(ch) } else if !out.isEmpty && out.last != "-" { out.append("-") }
+            }
+            while out.hasSuffix("-") { out.removeLast() }
+            return out
+        }
+        var model = cpuModel
+        if let at = model.firstIndex(of: "@") { model = String(model[..<at]) }
+        for mark in ["(R)", "(r)", "(TM)", "(tm)", "(C)", "(c)"] { model = model.replacingOccurrences(of: mark, with: " ") }
+        let words = model.split(separator: " ").filter { !["cpu", "processor"].contains($0.lowercased()) }
+        var modelSlug = slug(words.joined(separator: " "))
+        if modelSlug.isEmpty || modelSlug == "unknown" { modelSlug = "unknown-cpu" }
+        var parts = [String(modelSlug.prefix(56))]
+        while parts[0].hasSuffix("-") { parts[0].removeLast() }
+        if let n = onlineCPUCount { parts.append("\(n)cpu") }
+        let v = slug(virtualization)
+        parts.append(v.isEmpty ? "unknown-virt" : v == "none" ? "metal" : String(v.prefix(16)))
+        return String(parts.joined(separator: "-").prefix(80))
     }
 
     /// The vendor from /sys/hypervisor/type, DMI, or "KVM" when the kernel logged it.
@@ -119,6 +159,7 @@ public struct Environment: Sendable, Codable, Equatable {
     /// Key facts as "key: value" lines (switchbench env).
     public var lines: [(String, String)] {
         [("suite_version", suiteVersion), ("git_commit", gitCommit), ("build", build), ("host", host),
+         ("machine_id", machineID),
          ("kernel", kernel), ("cpu_model", cpuModel), ("online_cpus", onlineCPUs),
          ("allowed_cpus", allowedCPUs), ("numa_nodes", String(numaNodes)),
          ("virtualization", virtualization), ("pcid", pcid ? "yes" : "no"), ("thp", thp),

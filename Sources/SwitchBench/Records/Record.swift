@@ -6,6 +6,9 @@ public enum Placement: String, Sendable, CaseIterable, Codable {
     case crossCPU = "cross-cpu"
     /// Affinity left to the scheduler.
     case unpinned
+
+    /// Distinct CPUs the placement needs to mean what its name says: cross-cpu needs two.
+    public var minimumCPUs: Int { self == .crossCPU ? 2 : 1 }
 }
 
 /// One measured case and metric: one CSV row. Plain values; harnesses make them, exporters print them.

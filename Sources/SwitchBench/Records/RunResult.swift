@@ -9,13 +9,29 @@ public struct RunResult: Sendable, Codable {
     public var records: [Record]
     /// Cases that failed, "label: message".
     public var failures: [String]
+    /// Cases not run because this machine (or --cpus/taskset) cannot honour their placement: one line
+    /// per reason, naming the cases (e.g. cross-cpu with one allowed CPU).
+    public var skipped: [String]
 
-    public init(runID: String, timestampUTC: String, environment: Environment, records: [Record] = [], failures: [String] = []) {
+    public init(runID: String, timestampUTC: String, environment: Environment, records: [Record] = [], failures: [String] = [],
+                skipped: [String] = []) {
         self.runID = runID
         self.timestampUTC = timestampUTC
         self.environment = environment
         self.records = records
         self.failures = failures
+        self.skipped = skipped
+    }
+
+    enum CodingKeys: String, CodingKey { case runID, timestampUTC, environment, records, failures, skipped }
+
+    /// `skipped` is absent from results.json files written before it existed.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(runID: try c.decode(String.self, forKey: .runID), timestampUTC: try c.decode(String.self, forKey: .timestampUTC),
+                  environment: try c.decode(Environment.self, forKey: .environment),
+                  records: try c.decode([Record].self, forKey: .records), failures: try c.decode([String].self, forKey: .failures),
+                  skipped: try c.decodeIfPresent([String].self, forKey: .skipped) ?? [])
     }
 
     /// A new run stamped now: run id `<UTC yyyymmddThhmmssZ>-<host>`.

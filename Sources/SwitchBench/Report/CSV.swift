@@ -57,6 +57,8 @@ public enum CSVExporter {
     public static let extraColumns = [
         "expected_switches_per_op", "counter_source", "cpus_seen", "git_commit", "pcid", "thp",
         "mitigations", "sample_values",
+        // Appended after sample_values (README: new columns go at the end); absent from older runs.
+        "online_cpus",
     ]
     public static var columns: [String] { contractColumns + extraColumns }
 
@@ -84,6 +86,7 @@ public enum CSVExporter {
             num(r.switchesPerOp, 4), r.valid ? "true" : "false", r.note,
             num(r.expectedSwitchesPerOp, 2), r.counterSource, r.cpusSeen, e.gitCommit, e.pcid ? "yes" : "no",
             e.thp, e.mitigationSummary, r.sampleValues.map { String(format: "%.3f", $0) }.joined(separator: " "),
+            e.onlineCPUCount.map(String.init) ?? "",
         ]
     }
 

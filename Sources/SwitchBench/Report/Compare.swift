@@ -109,6 +109,18 @@ public struct Comparison: Sendable {
     public var environmentChanges: [EnvironmentChange]
     /// Duplicate keys seen within one input (the first row of a key is used).
     public var duplicates: [String]
+    /// Gate even when the runs come from different machines (`compare --across-machines`).
+    public var acrossMachines = false
+
+    /// Facts that make two runs different machines (the parts of `Environment.machineID`): a
+    /// difference in any of them means the numbers measure the hardware, not the code.
+    public static let machineFacts: Set<String> = ["cpu_model", "online_cpus", "virtualization"]
+
+    /// The environment changes that make the runs not comparable: another CPU model, another number
+    /// of online CPUs, another virtualization. A kernel, mitigation or build change is not one (tracking
+    /// a kernel upgrade is a main use of compare): it gates, with the warning.
+    public var machineChanges: [EnvironmentChange] { environmentChanges.filter { Self.machineFacts.contains($0.fact) } }
+    public var comparable: Bool { machineChanges.isEmpty }
 
     public var regressions: [Case] { cases.filter { $0.classification == .regression } }
     public func count(_ c: Class) -> Int { cases.filter { $0.classification == c }.count }
@@ -119,8 +131,13 @@ public struct Comparison: Sendable {
     }
     public var invalidRows: [Case] { cases.filter { $0.baselineValid == false || $0.currentValid == false } }
 
-    /// Exit status: 1 when a regression was found, else 0 (bad input never gets this far: it throws).
-    public var exitCode: Int32 { regressions.isEmpty ? 0 : 1 }
+    /// Exit status: 3 when the runs come from different machines (nothing gated) unless
+    /// `acrossMachines`; else 1 when a regression was found, else 0 (bad input never gets this far: it throws).
+    public var exitCode: Int32 {
+        if !comparable && !acrossMachines { return Self.notComparableExit }
+        return regressions.isEmpty ? 0 : 1
+    }
+    public static let notComparableExit: Int32 = 3
 
     /// Time-like units: higher is worse. Rates (`/s`, `per second`, `ops`) are higher-is-better.
     public static func higherIsWorse(unit: String, metric: String) -> Bool {
@@ -134,14 +151,14 @@ public struct Comparison: Sendable {
     /// Metrics computed by subtracting another row's median, and that row's metric.
     public static let derivedFrom = ["net_switch": "ipc_overhead"]
 
-    public static let importantFacts: Set<String> = ["kernel", "cpu_model", "virtualization", "mitigations", "build"]
-    static let facts = ["kernel", "cpu_model", "virtualization", "mitigations", "build", "pcid", "thp", "host",
+    public static let importantFacts: Set<String> = ["kernel", "cpu_model", "online_cpus", "virtualization", "mitigations", "build"]
+    static let facts = ["kernel", "cpu_model", "online_cpus", "virtualization", "mitigations", "build", "pcid", "thp", "host",
                         "suite_version", "git_commit"]
 
     /// Compares two loaded runs. Throws `.usage` when they have no case in common.
     public static func make(baseline: (run: RunResult, fields: [[String: String]]), baselineSource: String,
                             current: (run: RunResult, fields: [[String: String]]), currentSource: String,
-                            threshold: Double = 0.10, alpha: Double = 0.01) throws -> Comparison {
+                            threshold: Double = 0.10, alpha: Double = 0.01, acrossMachines: Bool = false) throws -> Comparison {
         var duplicates: [String] = []
         func index(_ records: [Record], _ source: String) -> [CaseKey: Record] {
             var d: [CaseKey: Record] = [:]
@@ -251,7 +268,7 @@ public struct Comparison: Sendable {
         return Comparison(baselineSource: baselineSource, currentSource: currentSource, baselineRuns: runsPerCase, threshold: threshold,
                           alpha: alpha, cases: cases,
                           environmentChanges: environmentChanges(baseline.fields, current.fields),
-                          duplicates: duplicates)
+                          duplicates: duplicates, acrossMachines: acrossMachines)
     }
 
     /// Run-to-run noise of a group of cases: the pooled standard deviation of log run medians.
@@ -369,6 +386,8 @@ public struct Comparison: Sendable {
         }
         return facts.compactMap { k in
             let x = values(a, k), y = values(b, k)
+            // online_cpus is empty or absent in runs written before the column: unknown, not a difference.
+            if k == "online_cpus" && (x.isEmpty || y.isEmpty) { return nil }
             return x == y ? nil : EnvironmentChange(fact: k, baseline: x, current: y, important: importantFacts.contains(k))
         }
     }
@@ -388,6 +407,13 @@ public struct Comparison: Sendable {
     /// Warnings a reader must see before the table: environment changes, invalid rows, duplicates.
     public var warnings: [String] {
         var w: [String] = []
+        if !comparable {
+            let diff = machineChanges.map { "\($0.fact) '\($0.baseline)' → '\($0.current)'" }.joined(separator: "; ")
+            w.append(acrossMachines
+                ? "DIFFERENT MACHINES (\(diff)); gated anyway (--across-machines): a change may be the hardware's, not the code's."
+                : "NOT COMPARABLE — the runs come from different machines (\(diff)): nothing is gated (exit 3). " +
+                  "Compare against a baseline made on this machine (results/baselines/<machine id>.csv; `switchbench env --machine-id`), or pass --across-machines to gate anyway.")
+        }
         let important = environmentChanges.filter(\.important)
         if !important.isEmpty {
             w.append("ENVIRONMENT DIFFERS — these numbers may have moved for that reason, not because of the code: " +
@@ -414,7 +440,8 @@ public struct Comparison: Sendable {
         let noise = baselineRuns > 1
             ? "outside the 99 % prediction interval from the baseline's \(baselineRuns) runs"
             : "CIs disjoint or Mann–Whitney p < \(String(format: "%g", alpha))"
-        return "\(parts.joined(separator: ", ")) (a change counts when beyond ±\(String(format: "%g", threshold * 100)) % and beyond noise — \(noise) — on pinned rows with CV ≤ \(String(format: "%g", Statistics.noisyCV * 100)) %)"
+        let gate = comparable || acrossMachines ? "" : "not comparable (different machines), nothing gated: "
+        return gate + "\(parts.joined(separator: ", ")) (a change counts when beyond ±\(String(format: "%g", threshold * 100)) % and beyond noise — \(noise) — on pinned rows with CV ≤ \(String(format: "%g", Statistics.noisyCV * 100)) %)"
     }
 
     /// A Markdown diff table, pasteable into a pull request.
@@ -479,13 +506,15 @@ public struct Comparison: Sendable {
         var summary: [String: Int]
         var warnings: [String]
         var environmentChanges: [EnvironmentChange]
+        /// false: the runs come from different machines (exit 3 unless --across-machines).
+        var comparable: Bool
         var cases: [Case]
     }
 
     public func json() -> String {
         let form = JSONForm(baseline: baselineSource, current: currentSource, baselineRuns: baselineRuns, threshold: threshold, alpha: alpha,
                             summary: Dictionary(uniqueKeysWithValues: Class.allCases.map { ($0.rawValue, count($0)) }),
-                            warnings: warnings, environmentChanges: environmentChanges, cases: cases)
+                            warnings: warnings, environmentChanges: environmentChanges, comparable: comparable, cases: cases)
         return JSONText.encode(form)
     }
 }

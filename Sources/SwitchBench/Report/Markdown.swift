@@ -50,6 +50,7 @@ public enum MarkdownExporter {
         if !run.failures.isEmpty {
             parts.append("**Failed cases:**\n" + run.failures.map { "- \($0)" }.joined(separator: "\n"))
         }
+        if !run.skipped.isEmpty { parts.append(run.skipped.map { "_Not measured: \($0)._" }.joined(separator: "\n")) }
         parts += sections.compactMap { $0(run) }
         return parts.joined(separator: "\n\n") + "\n"
     }

@@ -45,8 +45,8 @@ public enum RunLoader {
         return (run, rows.map(\.fields))
     }
 
-    /// The fingerprint as far as the CSV columns carry it (kernel, CPU, virtualization, build, host,
-    /// git commit, PCID, THP, mitigations). Facts the CSV does not carry are left empty.
+    /// The fingerprint as far as the CSV columns carry it (kernel, CPU, online CPU count,
+    /// virtualization, build, host, git commit, PCID, THP, mitigations). Facts the CSV does not carry are left empty.
     public static func environment(from f: [String: String]) -> Environment {
         let mitigations = (f["mitigations"] ?? "").split(separator: ";")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -59,6 +59,7 @@ public enum RunLoader {
             host: f["host"] ?? "", kernel: f["kernel"] ?? "", cpuModel: f["cpu_model"] ?? "",
             onlineCPUs: "", allowedCPUs: "", numaNodes: 1, virtualization: f["virtualization"] ?? "",
             mitigations: mitigations, pcid: f["pcid"] == "yes", thp: f["thp"] ?? "", clocksource: "",
-            perfEventParanoid: "", countersAvailable: [], countersUnavailable: [], swiftVersion: "")
+            perfEventParanoid: "", countersAvailable: [], countersUnavailable: [], swiftVersion: "",
+            onlineCPUCount: Int(f["online_cpus"] ?? ""))   // absent (nil) in CSVs written before the column
     }
 }

@@ -17,12 +17,23 @@ public enum RunWriter {
             guard isDir.boolValue else { throw SwitchBenchError.usage("output '\(dir)' exists and is not a directory") }
         } else {
             do { try fm.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-                throw SwitchBenchError.usage("cannot create output directory '\(dir)': \(error.localizedDescription)")
+                // Foundation's message is vague ("error 512"); the kernel's reason names the cause.
+                let why = mkdir(dir, 0o755) == 0 ? error.localizedDescription : errnoText(errno)
+                throw SwitchBenchError.usage("cannot create output directory '\(dir)': \(why)")
             }
         }
         guard access(dir, W_OK) == 0 else {
             throw SwitchBenchError.usage("output directory '\(dir)' is not writable: \(errnoText(errno))")
         }
+        // access() says yes to root on a directory it still cannot write (some /proc, /sys and
+        // overlay paths): create and remove a file, as the run will.
+        let probe = (dir as NSString).appendingPathComponent(".switchbench-probe-\(getpid())")
+        let fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard fd >= 0 else {
+            throw SwitchBenchError.usage("output directory '\(dir)' is not writable: \(errnoText(errno))")
+        }
+        close(fd)
+        unlink(probe)
     }
 
     /// Writes `contents` to dir/name atomically (temp file + rename).
