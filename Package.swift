@@ -25,6 +25,7 @@ let package = Package(
             name: "switchbench",
             dependencies: ["SwitchBench", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimizeSwift),
-        .testTarget(name: "SwitchBenchTests", dependencies: ["SwitchBench", "CSwitchBench"]),
+        // Fixtures/: real runs of other machines, read by path (#filePath), not bundled as resources.
+        .testTarget(name: "SwitchBenchTests", dependencies: ["SwitchBench", "CSwitchBench"], exclude: ["Fixtures"]),
     ]
 )

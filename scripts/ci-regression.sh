@@ -1,33 +1,42 @@
 #!/usr/bin/env bash
-# CI recipe for switchbench regressions (README, "Comparing runs and CI").
+# CI recipe for switchbench regressions (docs/ci-baselines.md).
 #
-#   scripts/ci-regression.sh [compare options]   quick run of $HARNESSES, compare with results/baseline.csv,
-#                                                exit with compare's status (0 clean, 1 regression, 2 bad input)
-#   scripts/ci-regression.sh --refresh            RUNS quick runs (default 3), concatenated into the new
-#                                                results/baseline.csv (compare then uses their spread as noise)
+#   scripts/ci-regression.sh [compare options]   quick run of $HARNESSES, compare with this machine's baseline
+#                                                results/baselines/<machine id>.csv; exit with compare's status
+#                                                (0 clean, 1 regression, 2 bad input or no baseline here,
+#                                                3 baseline from another machine: not comparable, nothing gated)
+#   scripts/ci-regression.sh --refresh            RUNS quick runs (default 3), concatenated into this machine's
+#                                                baseline (compare then uses their spread as noise)
 #
-# Environment: BASELINE (default results/baseline.csv), OUT (run directory, default
+# The machine id is `switchbench env --machine-id`: CPU model, online CPU count and virtualization as a
+# slug (e.g. intel-xeon-2cpu-kvm), never the host name. A baseline belongs to one kind of machine.
+#
+# Environment: BASELINE (default results/baselines/<machine id>.csv), OUT (run directory, default
 # results/runs/ci-<UTC time>), CONFIG (swift build configuration, default release), RUNS (for --refresh),
 # HARNESSES (space-separated harness ids, default "syscall thread process coroutine": the switch costs,
 # whose rows are stable enough to gate on here; "all" runs --all, whose tlb/pollution rows move by
 # 20-40 % between runs on a shared guest; use the same value for --refresh and for the check).
-# The comparison (Markdown, pasteable into a pull request) is printed and kept as $OUT/compare.md.
+# Files written (the example workflow .github/workflows/switchbench-regression.yml reads them):
+#   $OUT/compare.md                the comparison (Markdown, pasteable into a pull request; also printed)
+#   $OUT/benchmark-action.json     written by switchbench with every run (github-action-benchmark input)
+#   $OUT/results.csv, results.md … every file of the run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BASELINE=${BASELINE:-results/baseline.csv}
 OUT=${OUT:-results/runs/ci-$(date -u +%Y%m%dT%H%M%SZ)}
 CONFIG=${CONFIG:-release}
 refresh=0
 if [ "${1:-}" = "--refresh" ]; then refresh=1; shift; fi
 
-if [ $refresh = 0 ] && [ ! -f "$BASELINE" ]; then
-    echo "ci-regression: error: no baseline at $BASELINE; make one with: scripts/ci-regression.sh --refresh" >&2
-    exit 2
-fi
-
 swift build -c "$CONFIG" --product switchbench >&2
 BIN="$(swift build -c "$CONFIG" --show-bin-path)/switchbench"
+MACHINE=$("$BIN" env --machine-id)
+BASELINE=${BASELINE:-results/baselines/$MACHINE.csv}
+
+if [ $refresh = 0 ] && [ ! -f "$BASELINE" ]; then
+    echo "ci-regression: error: no baseline for this machine ($MACHINE) at $BASELINE; make one here with: scripts/ci-regression.sh --refresh   (then commit $BASELINE)" >&2
+    exit 2
+fi
 
 HARNESSES=${HARNESSES:-syscall thread process coroutine}
 if [ "$HARNESSES" = all ]; then select=(--all); else select=(run $HARNESSES); fi
@@ -42,7 +51,7 @@ if [ $refresh = 1 ]; then
         if [ "$i" = 1 ]; then cat "$OUT-$i/results.csv"; else tail -n +2 "$OUT-$i/results.csv"; fi
     done > "$tmp"
     mv "$tmp" "$BASELINE"
-    echo "ci-regression: $BASELINE refreshed from $RUNS runs ($OUT-1 … $OUT-$RUNS)" >&2
+    echo "ci-regression: $BASELINE (machine $MACHINE) refreshed from $RUNS runs ($OUT-1 … $OUT-$RUNS)" >&2
     exit 0
 fi
 
@@ -53,4 +62,5 @@ set +e
 rc=$?
 set -e
 cat "$OUT/compare.md"
+echo "ci-regression: machine $MACHINE, baseline $BASELINE, run $OUT, compare exit $rc" >&2
 exit $rc

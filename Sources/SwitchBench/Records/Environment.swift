@@ -118,7 +118,9 @@ public struct Environment: Sendable, Codable, Equatable {
         while parts[0].hasSuffix("-") { parts[0].removeLast() }
         if let n = onlineCPUCount { parts.append("\(n)cpu") }
         let v = slug(virtualization)
-        parts.append(v.isEmpty ? "unknown-virt" : v == "none" ? "metal" : String(v.prefix(16)))
+        var virt = v.isEmpty ? "unknown-virt" : v == "none" ? "metal" : String(v.prefix(24))
+        while virt.hasSuffix("-") { virt.removeLast() }
+        parts.append(virt)
         return String(parts.joined(separator: "-").prefix(80))
     }
 
