@@ -25,6 +25,7 @@ let package = Package(
             name: "switchbench",
             dependencies: ["SwitchBench", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimizeSwift),
-        .testTarget(name: "SwitchBenchTests", dependencies: ["SwitchBench", "CSwitchBench"]),
+        // Fixtures/ (real runs' CSVs) is read through #filePath, not bundled.
+        .testTarget(name: "SwitchBenchTests", dependencies: ["SwitchBench", "CSwitchBench"], exclude: ["Fixtures"]),
     ]
 )
