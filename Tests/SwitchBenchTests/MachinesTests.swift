@@ -152,7 +152,7 @@ import Testing
         }
         #expect(!zh.contains("## Fingerprint") && !zh.contains("not measured"))
         let huge = try #require(Self.row(Self.table(zh, "快表（TLB）各级覆盖范围"), startingWith: "**大页"))
-        #expect(huge[1].contains("234×") && huge[2].hasPrefix("覆盖范围没有扩大") && huge[3] == "未测量")
+        #expect(huge[1].contains("234 倍") && huge[2].hasPrefix("覆盖范围没有扩大（1.00 倍）") && huge[3] == "未测量")
         // no English sentence outside code spans: no run of three or more English words
         let prose = zh.replacingOccurrences(of: "`[^`]*`", with: "", options: .regularExpression)
         let leak = prose.range(of: "[A-Za-z]{2,}([ ,()]+[A-Za-z]{2,}){2,}", options: .regularExpression)

@@ -109,7 +109,7 @@ public enum MachinesReport {
             bytes), then the extra time per access past it. Knees past the second level are page walks slowing as the page \
             tables leave the caches, not TLB levels.
             """, """
-            指针追逐的地址转换代价在何处跳升（tlb 测试）：覆盖的页数（按 4 KiB 步长折算的字节数），以及超出后每次访问多花的时间。\
+            指针追逐的地址转换代价在何处跳升（`tlb` 测试）：覆盖的页数（按 4 KiB 步长折算的字节数），以及超出后每次访问多花的时间。\
             第二级之后的拐点是页表离开缓存、查页表变慢，不是又一级快表。
             """) + "\n\n"
         let reaches = columns.map(\.tlbReach)
@@ -119,7 +119,7 @@ public enum MachinesReport {
             for level in stride(from: 1, through: max(levels, 1), by: 1) {
                 let present = reaches.contains { r in r.value.map { (huge ? $0.huge : $0.small)[level] != nil } ?? false }
                 guard present || (level == 1 && levels == 0) else { continue }
-                tlbRows.append(("\(pageName): \(levelName(level, lang))", reaches.map { r in
+                tlbRows.append(("\(pageName)\(L(": ", "："))\(levelName(level, lang))", reaches.map { r in
                     cell(r) { reach in
                         guard let l = (huge ? reach.huge : reach.small)[level] else { return missing }
                         var s = L("\(Int(l.pages)) pages (\(MarkdownExporter.bytesText(l.bytes)))",
@@ -138,7 +138,7 @@ public enum MachinesReport {
         // Creation costs
         out += "## " + L("Creation costs", "创建代价") + "\n\n"
         out += L("One op = one task created, run to its end and cleaned up (reaped, joined or destroyed), on one CPU.",
-                 "一次操作 = 在同一处理器上创建一个任务、运行到结束并清理（回收僵尸进程、join 或销毁）。") + "\n\n"
+                 "一次操作 = 在同一处理器上创建一个任务、运行到结束并清理（回收僵尸进程、`join` 或销毁）。") + "\n\n"
         let creations = columns.map(\.creationCosts)
         var mechanisms: [String] = []
         for c in creations { for m in c.value?.map(\.mechanism) ?? [] where !mechanisms.contains(m) { mechanisms.append(m) } }
@@ -210,19 +210,21 @@ public enum MachinesReport {
 
     static func hugeText(_ h: MachineHugePages, _ lang: Language) -> String {
         let zh = lang == .zh
-        func x(_ v: Double) -> String { String(format: v >= 100 ? "%.0f×" : (v >= 10 ? "%.1f×" : "%.2f×"), v) }
+        func x(_ v: Double) -> String {
+            String(format: v >= 100 ? "%.0f" : (v >= 10 ? "%.1f" : "%.2f"), v) + (zh ? " 倍" : "×")
+        }
         switch h.outcome {
         case .reachGain(let f):
             if h.lowerBound || f.isInfinite {
-                let bound = h.ratio.map { " (≥ \(x($0)))" } ?? ""
+                let bound = h.ratio.map { zh ? "（至少 \(x($0))）" : " (≥ \(x($0)))" } ?? ""
                 return zh ? "大页让一级快表的覆盖范围超出了扫描范围\(bound)" : "extend the first-level reach beyond the sweep\(bound)"
             }
-            return zh ? "大页让一级快表的覆盖范围扩大到 \(x(f))" : "extend the first-level reach \(x(f))"
+            return zh ? "大页让一级快表的覆盖范围扩大了 \(x(f))" : "extend the first-level reach \(x(f))"
         case .noReachGain:
-            let r = h.ratio.map { " (\(x($0)))" } ?? ""
+            let r = h.ratio.map { zh ? "（\(x($0))）" : " (\(x($0)))" } ?? ""
             return zh ? "覆盖范围没有扩大\(r)：宿主机可能仍以 4 KiB 页映射" : "no reach gain\(r): likely 4 KiB backing on the host"
         case .partialGain(let f):
-            return zh ? "一级覆盖范围只扩大到 \(x(f))（可能部分仍是小页）" : "first-level reach only \(x(f)) (partly small pages?)"
+            return zh ? "一级覆盖范围只扩大了 \(x(f))（可能部分仍是小页）" : "first-level reach only \(x(f)) (partly small pages?)"
         case .notGranted:
             return zh ? "没有得到大页" : "huge pages not granted"
         case .unknown:
