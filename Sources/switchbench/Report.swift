@@ -6,15 +6,15 @@ struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Regenerate the claims report (report.md) and SVG plots from a run's CSV, or put several runs side by side (machines.md).",
         discussion: """
-        One run: reads a results.csv (or a run directory holding one), judges claims C1–C7 from its rows and writes
-        report.md plus the SVG plots its rows allow into --output (default: the run directory, or the CSV's
-        directory; --output DIR to choose). The report is also printed on stdout. The environment is rebuilt from the CSV's
+        One run: reads a results.csv (or a run directory holding one), judges claims C1–C7 from its rows and writes \
+        report.md plus the SVG plots its rows allow into --output (default: the run directory, or the CSV's \
+        directory). The report is also printed on stdout. The environment is rebuilt from the CSV's \
         fingerprint columns (kernel, cpu_model, virtualization, build, pcid, thp, mitigations, git_commit).
 
-        Several runs (several paths, or one CSV holding several runs, e.g. files concatenated): writes machines.md,
-        a column per run headed by its machine's fingerprint (CPU model, online CPUs, virtualization, kernel, PCID, THP;
-        never the host name): claim verdicts, switch cost by kind, TLB reach per level with the huge-page verdict,
-        creation costs. Printed on stdout and written to --output DIR (default: the current directory).
+        Several runs (several paths, or one CSV holding several runs, e.g. files concatenated): writes machines.md, \
+        a column per run headed by its machine's fingerprint (CPU model, online CPUs, virtualization, kernel, PCID, \
+        THP; never the host name): claim verdicts, switch cost by kind, TLB reach per level with the huge-page \
+        verdict, creation costs. Printed on stdout and written to --output DIR (default: the current directory). \
         --lang en|zh picks its language.
         """)
 
