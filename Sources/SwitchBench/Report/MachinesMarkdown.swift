@@ -64,7 +64,7 @@ public enum MachinesReport {
         out += table(L("machine", "机器"), [
             (L("CPU model", "处理器型号"), columns.map { code($0.fingerprint.cpuModel) }),
             (L("online CPUs", "在线处理器"), columns.map { c in
-                c.fingerprint.onlineCount.map { "\($0) (\(code(c.fingerprint.onlineCPUs)))" } ?? "?" }),
+                c.fingerprint.onlineCount.map { "\($0) (\(code(c.fingerprint.onlineCPUs)))" } ?? code(c.fingerprint.onlineCPUs) }),
             (L("virtualization", "虚拟化"), columns.map { c in
                 let v = c.fingerprint.virtualization
                 return v.isEmpty ? "?" : (v == "none" ? L("none (bare metal)", "无（物理机）") : code(v)) }),
