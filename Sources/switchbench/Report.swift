@@ -4,22 +4,40 @@ import SwitchBench
 
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Regenerate the claims report (report.md) and SVG plots from a run's CSV.",
+        abstract: "Regenerate the claims report (report.md) and SVG plots from a run's CSV, or put several runs side by side (machines.md).",
         discussion: """
-        Reads a results.csv (or a run directory holding one), judges claims C1–C7 from its rows and writes
-        report.md plus the SVG plots its rows allow into --output (default: the run directory, or the CSV's
-        directory; --output DIR to choose). The report is also printed on stdout. The environment is rebuilt from the CSV's
+        One run: reads a results.csv (or a run directory holding one), judges claims C1–C7 from its rows and writes \
+        report.md plus the SVG plots its rows allow into --output (default: the run directory, or the CSV's \
+        directory). The report is also printed on stdout. The environment is rebuilt from the CSV's \
         fingerprint columns (kernel, cpu_model, virtualization, build, pcid, thp, mitigations, git_commit).
+
+        Several runs (several paths, or one CSV holding several runs, e.g. files concatenated): writes machines.md, \
+        a column per run headed by its machine's fingerprint (CPU model, online CPUs, virtualization, kernel, PCID, \
+        THP; never the host name): claim verdicts, switch cost by kind, TLB reach per level with the huge-page \
+        verdict, creation costs. Printed on stdout and written to --output DIR (default: the current directory). \
+        --lang en|zh picks its language.
         """)
 
-    @Argument(help: "A results.csv or a run directory.")
-    var input: String
+    @Argument(help: "Results.csv files or run directories (one run: report.md; several: machines.md).")
+    var inputs: [String]
+
+    @Option(help: "Language of machines.md: en or zh.")
+    var lang: Language = .en
 
     /// `--output DIR` (default: beside the CSV) comes through the root command's RunFlags (see Compare).
     @OptionGroup(visibility: .hidden) var runFlags: RunFlags
     var output: String? { runFlags.output }
 
     func run() throws {
+        guard let input = inputs.first else {
+            throw SwitchBenchError.usage("report needs a results.csv or a run directory (several for machines side by side)")
+        }
+        var columns: [MachineColumn] = []
+        for path in inputs {
+            let source = (try? RunLoader.csvPath(path)) ?? path
+            columns += try MachineRuns.load(path).map { MachineColumn(run: $0, source: source) }
+        }
+        if columns.count > 1 { return try sideBySide(columns) }
         let csv = try RunLoader.csvPath(input)
         let (result, _) = try RunLoader.load(input)
         let dir = output ?? (csv as NSString).deletingLastPathComponent
@@ -30,5 +48,15 @@ struct Report: ParsableCommand {
         print(files.last?.contents ?? "", terminator: "")   // report.md
         FileHandle.standardError.write(Data("switchbench: report.md and \(files.count - 1) plot(s) written to \(outDir)\n".utf8))
     }
-}
 
+    /// machines.md: one column per run, into --output or the current directory, and on stdout.
+    func sideBySide(_ columns: [MachineColumn]) throws {
+        let outDir = output ?? "."
+        try RunWriter.prepare(outDir)
+        let text = MachinesReport.render(columns, lang: lang)
+        try RunWriter.write(text, name: MachinesReport.fileName, in: outDir)
+        print(text, terminator: "")
+        let machines = Set(columns.map(\.fingerprint)).count
+        FileHandle.standardError.write(Data("switchbench: \(MachinesReport.fileName) (\(columns.count) runs, \(machines) machine(s)) written to \(outDir)\n".utf8))
+    }
+}

@@ -1,0 +1,5 @@
+import ArgumentParser
+import SwitchBench
+
+/// `--lang en|zh` (the report layer's `Language`).
+extension Language: ExpressibleByArgument {}
