@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Regenerate results/reference/ at HEAD: refuses a modified tree (commit first), builds, runs
+# `switchbench --all --output results/reference`, checks that `switchbench report` regenerates the
+# claims report from the CSV alone, and checks that every row's git_commit is HEAD's commit
+# without +dirty. Then commit results/reference/.
+#
+#   scripts/make-reference.sh
+# Environment: CONFIG=debug|release (default debug: what `swift run` builds; the measuring code has -O
+# in both), QUICK=1 (a --all --quick run: to test this script, not to commit), OUT (default
+# results/reference).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+config=${CONFIG:-debug}
+out=${OUT:-results/reference}
+quick=()
+[ "${QUICK:-0}" = 1 ] && quick=(--quick)
+
+if [ -n "$(git status --porcelain)" ]; then
+  echo "make-reference: the tree has changes (git status --porcelain); commit or stash them first:" >&2
+  git status --porcelain | head -20 >&2
+  exit 2
+fi
+head=$(git rev-parse --short=12 HEAD)
+echo "== HEAD $head ($(git log -1 --format=%s))"
+
+echo "== swift build -c $config"
+swift build -c "$config" --product switchbench
+bin="$(swift build -c "$config" --show-bin-path)/switchbench"
+
+echo "== switchbench --all ${quick[*]} --output $out"
+rm -rf "$out"
+start=$(date +%s)
+"$bin" --all "${quick[@]}" --output "$out" > /dev/null
+echo "took $(( $(date +%s) - start )) s"
+
+echo "== switchbench report $out (from the CSV alone, into a scratch directory)"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$bin" report "$out" --output "$tmp" > /dev/null
+test -s "$tmp/report.md"
+if cmp -s "$tmp/report.md" "$out/report.md"; then
+  echo "report.md from the CSV is identical to the run's"
+else
+  echo "note: report.md from the CSV differs from the run's in $(diff "$tmp/report.md" "$out/report.md" | grep -c '^[<>]') lines"
+fi
+
+echo "== git_commit of every row"
+commits=$(python3 - "$out/results.csv" <<'EOF'
+import csv, sys
+print("\n".join(sorted({r["git_commit"] for r in csv.DictReader(open(sys.argv[1], newline=""))})))
+EOF
+)
+rows=$(($(wc -l < "$out/results.csv") - 1))
+if [ "$commits" != "$head" ]; then
+  echo "make-reference: git_commit column is '$(echo "$commits" | tr '\n' ' ')', expected $head (HEAD, clean)" >&2
+  exit 1
+fi
+echo "make-reference: $out: $rows rows at $head (clean). Commit it: git add -A $out && git commit -m 'results/reference at $head'"
