@@ -63,6 +63,14 @@ if [ ! -s "$csv" ]; then
 fi
 if command -v python3 >/dev/null 2>&1; then
   python3 "$repo/scripts/check-csv.py" "$csv"
+  python3 - "$csv" <<'EOF'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+print("   build", sorted({r["build"] for r in rows}), "git_commit", sorted({r["git_commit"] for r in rows}))
+for r in rows:
+    if r["valid"] == "false":
+        print("   invalid (informative):", r["harness"], r["mechanism"], r["placement"], r["metric"], "-", r["note"][:120])
+EOF
 else
   head -1 "$csv" | grep -q '^suite_version,run_id,' || { echo "check-static: FAIL: results.csv has no header" >&2; exit 1; }
 fi
