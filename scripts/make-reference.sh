@@ -28,15 +28,19 @@ echo "== swift build -c $config"
 swift build -c "$config" --product switchbench
 bin="$(swift build -c "$config" --show-bin-path)/switchbench"
 
-echo "== switchbench --all ${quick[*]} --output $out"
-rm -rf "$out"
-start=$(date +%s)
-"$bin" --all "${quick[@]}" --output "$out" > /dev/null
-echo "took $(( $(date +%s) - start )) s"
-
-echo "== switchbench report $out (from the CSV alone, into a scratch directory)"
+# The run goes to a scratch directory first: the tree must still be clean while switchbench records its
+# commit (it asks git at start), and a file the new run no longer writes must not survive in $out.
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+echo "== switchbench --all ${quick[*]} --output $out (written to $tmp/run, then moved)"
+start=$(date +%s)
+"$bin" --all "${quick[@]}" --output "$tmp/run" > /dev/null
+echo "took $(( $(date +%s) - start )) s"
+rm -rf "$out"
+mkdir -p "$(dirname "$out")"
+mv "$tmp/run" "$out"
+
+echo "== switchbench report $out (from the CSV alone, into a scratch directory)"
 "$bin" report "$out" --output "$tmp" > /dev/null
 test -s "$tmp/report.md"
 if cmp -s "$tmp/report.md" "$out/report.md"; then
