@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Regenerate results/reference/ at HEAD: refuses a modified tree (commit first), builds, runs
 # `switchbench --all --output results/reference`, checks that `switchbench report` regenerates the
-# claims report from the CSV alone, and checks that every row's git_commit is HEAD's commit
-# without +dirty. Then commit results/reference/.
+# claims report from the CSV alone, checks that every row's git_commit is HEAD's commit without
+# +dirty, and rewrites README.md's table from the new run (scripts/reference-table.py). Then commit
+# results/reference/ and README.md.
 #
 #   scripts/make-reference.sh
 # Environment: CONFIG=debug|release (default debug: what `swift run` builds; the measuring code has -O
@@ -60,4 +61,8 @@ if [ "$commits" != "$head" ]; then
   echo "make-reference: git_commit column is '$(echo "$commits" | tr '\n' ' ')', expected $head (HEAD, clean)" >&2
   exit 1
 fi
-echo "make-reference: $out: $rows rows at $head (clean). Commit it: git add -A $out && git commit -m 'results/reference at $head'"
+if [ "$out" = results/reference ]; then
+  echo "== README.md's table from the new run"
+  python3 scripts/reference-table.py "$out" README.md
+fi
+echo "make-reference: $out: $rows rows at $head (clean). Commit it: git add -A $out README.md && git commit -m 'results/reference at $head'"
