@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Timed loops must be optimized even in the debug build that `swift run` makes,
-// so the measuring targets get -O / -O2 in debug too (DESIGN.md, Methodology).
+// so the measuring targets get -O / -O2 in debug too (docs/methodology.md).
 let optimizeSwift: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
 let optimizeC: [CSetting] = [.unsafeFlags(["-O2"], .when(configuration: .debug))]
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Checks a switchbench CSV the way a downstream tool would read it: the column contract of
-DESIGN.md, numbers where numbers belong, and same-cpu switch rows proven by the kernel's count.
+docs/csv.md, numbers where numbers belong, and same-cpu switch rows proven by the kernel's count.
 Usage: check-csv.py FILE [FILE...]; exits 1 with a message on the first problem."""
 import csv, sys
 

@@ -101,7 +101,7 @@ public protocol Harness: Sendable {
     var id: String { get }
     /// One line for `switchbench list`.
     var summary: String { get }
-    /// Which claim of DESIGN.md it measures (C1 … C7).
+    /// Which claims it measures (C1 …; docs/claims.md).
     var claims: [String] { get }
     /// Mechanism ids and one line each.
     var mechanisms: [(id: String, summary: String)] { get }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Errors the CLI maps to exit codes (DESIGN.md, Conventions): usage → 2, caseFailed → 1.
+/// Errors the CLI maps to exit codes (README.md, Usage): usage → 2, caseFailed → 1.
 public enum SwitchBenchError: Error, Equatable, CustomStringConvertible {
     /// Bad input or usage: the message names the bad value and what would be valid.
     case usage(String)

@@ -2,7 +2,7 @@ import CSwitchBench
 import Foundation
 
 /// The environment fingerprint stored with every run: what a reader needs to know to
-/// trust or compare the numbers (DESIGN.md, Methodology).
+/// trust or compare the numbers (docs/methodology.md).
 public struct Environment: Sendable, Codable, Equatable {
     public static let suiteVersion = "0.1.0"
 

@@ -44,9 +44,9 @@ public enum CSV {
     }
 }
 
-/// The CSV exporter: one row per case and metric, the column contract of DESIGN.md first.
+/// The CSV exporter: one row per case and metric, the column contract (docs/csv.md) first.
 public enum CSVExporter {
-    /// The contract (DESIGN.md, Output): these names, in this order.
+    /// The contract (docs/csv.md): these names, in this order.
     public static let contractColumns = [
         "suite_version", "run_id", "timestamp_utc", "host", "kernel", "cpu_model", "virtualization", "build",
         "harness", "mechanism", "placement", "cpus", "tasks", "footprint_bytes", "page_size_bytes",

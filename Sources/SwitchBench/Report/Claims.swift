@@ -1,6 +1,6 @@
 import Foundation
 
-/// The claims of the course note (DESIGN.md table), each judged from this run's rows by a rule
+/// The claims of the course note (docs/claims.md), each judged from this run's rows by a rule
 /// written out beside the verdict, so a reader can check the verdict against the numbers shown.
 public enum Claims {
     public enum Verdict: String, Sendable, Codable {
