@@ -291,3 +291,10 @@ int sb_epoll_create(void) {
     int fd = epoll_create1(EPOLL_CLOEXEC);
     return fd >= 0 ? fd : -errno;
 }
+
+#include <sys/eventfd.h>
+
+int sb_eventfd(int nonblocking) {
+    int fd = eventfd(0, EFD_CLOEXEC | (nonblocking ? EFD_NONBLOCK : 0));
+    return fd >= 0 ? fd : -errno;
+}

@@ -86,6 +86,8 @@ uint64_t sb_heap_in_use(void);
 /// epoll_ctl(ADD, EPOLLIN) with data.u64 = data; 0 or -errno.
 /// epoll_create1(EPOLL_CLOEXEC): the descriptor or -errno.
 int sb_epoll_create(void);
+/// eventfd(0, EFD_CLOEXEC [| EFD_NONBLOCK]): the descriptor or -errno.
+int sb_eventfd(int nonblocking);
 int sb_epoll_add(int epfd, int fd, uint64_t data);
 /// epoll_wait into an array of data.u64 values (at most 64); the count or -errno.
 int sb_epoll_wait(int epfd, uint64_t *datas, int max, int timeout_ms);

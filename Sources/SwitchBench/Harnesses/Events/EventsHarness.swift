@@ -2,14 +2,16 @@ import CSwitchBench
 import Glibc
 
 /// Cost per event with N waiting tasks (claim C9, the note's 二是减少了系统切换开销).
-/// N tasks each wait on their own pipe. A driver (the sampling thread) makes K random tasks ready at
-/// once (one byte into each one's pipe); each ready task reads it, does a small fixed amount of work
+/// N tasks each wait on their own eventfd. A driver (the sampling thread) makes K random tasks ready at
+/// once (writes 1 to each one's eventfd); each ready task reads it, does a small fixed amount of work
 /// (`workRounds` multiply-xorshift rounds on its own word), decrements a shared counter, and the last
-/// of the K writes one byte back on a reply pipe; the driver waits for that byte. One op = one burst.
+/// of the K writes 1 to a reply eventfd; the driver waits for that. One op = one burst.
+/// eventfd, not a pipe: one descriptor per task, so 10 000 tasks fit in RLIMIT_NOFILE = 20 000
+/// (a pipe per task would need two in one process, and the hard limit cannot be raised here).
 ///
 ///   thread      a thread per task, blocking read
 ///   process     a forked process per task, blocking read
-///   asm         one event-loop thread: epoll over the N pipes, resume the asm coroutine whose fd is ready
+///   asm         one event-loop thread: epoll over the N eventfds, resume the asm coroutine whose fd is ready
 ///   swift-task  the same event loop resuming the Swift task (continuation) whose fd is ready, on SingleThreadExecutor
 ///
 /// Every task and the driver run SCHED_BATCH (no wakeup preemption), so on one CPU a task runs only
@@ -22,12 +24,12 @@ import Glibc
 public struct EventsHarness: Harness {
     public init() {}
     public var id: String { "events" }
-    public var summary: String { "cost per event with N tasks each waiting on its own pipe: thread/process per task vs coroutines on an epoll loop" }
+    public var summary: String { "cost per event with N tasks each waiting on its own eventfd: thread/process per task vs coroutines on an epoll loop" }
     public var claims: [String] { ["C9"] }
     public var mechanisms: [(id: String, summary: String)] {
-        [("thread", "a thread per task, each blocked in read on its own pipe"),
-         ("process", "a forked process per task, each blocked in read on its own pipe"),
-         ("asm", "asm coroutines on one thread: epoll_wait, resume the coroutine whose pipe is ready"),
+        [("thread", "a thread per task, each blocked in read on its own eventfd"),
+         ("process", "a forked process per task, each blocked in read on its own eventfd"),
+         ("asm", "asm coroutines on one thread: epoll_wait, resume the coroutine whose eventfd is ready"),
          ("swift-task", "Swift tasks on one thread: the same epoll loop resumes the task's continuation")]
     }
     public var placements: [Placement] { [.sameCPU, .unpinned] }
@@ -69,10 +71,10 @@ public struct EventsHarness: Harness {
     static func needs(_ mechanism: String, n: Int) -> ManyTasks.Needs {
         var needs = ManyTasks.Needs()
         switch mechanism {
-        case "thread": needs.tasks = n; needs.mappings = 2 * n; needs.residentBytes = n * (64 << 10); needs.fds = 2 * n + 4
-        case "process": needs.tasks = n; needs.residentBytes = n * (1 << 20); needs.fds = n + 6
-        case "asm": needs.tasks = 1; needs.mappings = 2 * n; needs.residentBytes = n * (32 << 10); needs.fds = 2 * n + 6
-        default: needs.tasks = 1; needs.residentBytes = n * (16 << 10); needs.fds = 2 * n + 6
+        case "thread": needs.tasks = n; needs.mappings = 2 * n; needs.residentBytes = n * (64 << 10); needs.fds = n + 4
+        case "process": needs.tasks = n; needs.residentBytes = n * (1 << 20); needs.fds = n + 4
+        case "asm": needs.tasks = 1; needs.mappings = 2 * n; needs.residentBytes = n * (32 << 10); needs.fds = n + 6
+        default: needs.tasks = 1; needs.residentBytes = n * (16 << 10); needs.fds = n + 6
         }
         return needs
     }
@@ -145,7 +147,7 @@ public struct EventsHarness: Harness {
                 r.opsPerSample = ring.opsPerSample
                 r.note = ""
                 let ev = Statistics(event.sampleValues).median
-                r.addNote(String(format: "ring harness %@ pipe %@ tasks=2 round_trip (median %.0f ns), run right after; per_event_k1 here %.0f ns, %+.1f %% (the difference: %d rounds of work, the reply counter, SCHED_BATCH)",
+                r.addNote(String(format: "ring harness %@ pipe %@ tasks=2 round_trip (median %.0f ns), run right after; per_event_k1 here %.0f ns, %+.1f %% (the difference: eventfd instead of a pipe, %d rounds of work, the reply counter, SCHED_BATCH)",
                                  kind.rawValue, spec.placement.rawValue, rs.median, ev, (ev - rs.median) / rs.median * 100, Self.workRounds))
                 r.addNote("switches per op shown per switch (round trip ÷ 2)")
                 rows.append(r)
@@ -173,6 +175,9 @@ struct EventBench {
         var cpu: Int32
     }
 
+    /// Written to a task's eventfd to end it (a request adds 1; this is far above any pending count).
+    static let stopValue: UInt64 = 1 << 40
+
     /// The work of one event, then the reply when this task is the burst's last.
     @inline(__always)
     static func serve(_ w: UnsafeMutablePointer<Worker>) {
@@ -183,8 +188,8 @@ struct EventBench {
         }
         w.pointee.word.pointee = x
         if sb_fetch_add(w.pointee.remaining, UInt32.max) == 1 {
-            var b: UInt8 = 1
-            _ = sb_sys_write(w.pointee.replyFD, &b, 1)
+            var one: UInt64 = 1
+            _ = sb_sys_write(w.pointee.replyFD, &one, 8)
         }
     }
 
@@ -206,10 +211,10 @@ struct EventBench {
     static func blockingLoop(_ w: UnsafeMutablePointer<Worker>) {
         begin(w.pointee.cpu)
         _ = sb_fetch_add(w.pointee.started, 1)
-        var b: UInt8 = 0
+        var v: UInt64 = 0
         while true {
-            let r = sb_sys_read(w.pointee.requestFD, &b, 1)
-            if r == 1 { serve(w); continue }
+            let r = sb_sys_read(w.pointee.requestFD, &v, 8)
+            if r == 8 && v < stopValue { serve(w); continue }
             if r < 0 && errno == EINTR { continue }
             break
         }
@@ -226,33 +231,27 @@ struct EventBench {
         let started = (shared + 64).assumingMemoryBound(to: UInt32.self)
         let words = (shared + 128).assumingMemoryBound(to: UInt64.self)
 
-        var reply: [Int32] = [0, 0]
-        guard pipe(&reply) == 0 else { throw SwitchBenchError.caseFailed("pipe() failed: \(errnoText(errno))") }
-        var replyWriteOpen = true
-        defer { close(reply[0]); if replyWriteOpen { close(reply[1]) } }
+        let replyFD = sb_eventfd(0)
+        guard replyFD >= 0 else { throw SwitchBenchError.caseFailed("eventfd() failed: \(errnoText(-replyFD))") }
+        defer { close(replyFD) }
 
-        // Request pipes: read ends (the tasks'), write ends (the driver's).
-        let readFDs = UnsafeMutableBufferPointer<Int32>.allocate(capacity: n)
-        let writeFDs = UnsafeMutableBufferPointer<Int32>.allocate(capacity: n)
-        readFDs.initialize(repeating: -1)
-        writeFDs.initialize(repeating: -1)
+        // A request eventfd per task: the driver writes it, the task reads it.
+        let fds = UnsafeMutableBufferPointer<Int32>.allocate(capacity: n)
+        fds.initialize(repeating: -1)
         defer {
-            for fd in readFDs where fd >= 0 { close(fd) }
-            for fd in writeFDs where fd >= 0 { close(fd) }
-            readFDs.deallocate()
-            writeFDs.deallocate()
+            for fd in fds where fd >= 0 { close(fd) }
+            fds.deallocate()
         }
         let workers = UnsafeMutablePointer<Worker>.allocate(capacity: n)
         defer { workers.deallocate() }
         let eventLoop = mechanism == "asm" || mechanism == "swift-task"
         for i in 0..<n {
-            var p: [Int32] = [0, 0]
-            guard pipe(&p) == 0 else { throw SwitchBenchError.caseFailed("pipe() failed after \(i) pipes: \(errnoText(errno))") }
-            if eventLoop { _ = fcntl(p[0], F_SETFL, O_NONBLOCK) }   // the loop's read ends never block
-            readFDs[i] = p[0]
-            writeFDs[i] = p[1]
+            // The loop's reads never block (it reads only what epoll said is ready); the others' do.
+            let fd = sb_eventfd(eventLoop ? 1 : 0)
+            guard fd >= 0 else { throw SwitchBenchError.caseFailed("eventfd() failed after \(i): \(errnoText(-fd))") }
+            fds[i] = fd
             words[i] = UInt64(i) &* 0x9e3779b97f4a7c15
-            (workers + i).initialize(to: Worker(requestFD: p[0], replyFD: reply[1], remaining: remaining,
+            (workers + i).initialize(to: Worker(requestFD: fd, replyFD: replyFD, remaining: remaining,
                                                 word: words + i, started: started, cpu: Int32(cpu)))
         }
 
@@ -278,8 +277,11 @@ struct EventBench {
         func stop() {
             guard !stopped else { return }
             stopped = true
-            // End-of-file on every request pipe: blocking tasks return; the loop is told separately.
-            for i in 0..<n where writeFDs[i] >= 0 { close(writeFDs[i]); writeFDs[i] = -1 }
+            // The stop value on every request eventfd: blocking tasks return; the loop is told separately.
+            if loop == nil {
+                var v = Self.stopValue
+                for i in 0..<n where fds[i] >= 0 { _ = sb_sys_write(fds[i], &v, 8) }
+            }
             loop?.stop()
             for pid in pids {
                 var status: Int32 = 0
@@ -306,11 +308,11 @@ struct EventBench {
             pids.reserveCapacity(n)
             for i in 0..<n {
                 let w = workers + i
-                let keepA = min(readFDs[i], reply[1]), keepB = max(readFDs[i], reply[1])
+                let keepA = min(fds[i], replyFD), keepB = max(fds[i], replyFD)
                 let pid = fork()
                 if pid < 0 { throw SwitchBenchError.caseFailed("fork() failed after \(i) children: \(errnoText(errno))") }
                 if pid == 0 {
-                    // Child: system calls only; keep stdio, its request pipe and the reply pipe.
+                    // Child: system calls only; keep stdio, its request eventfd and the reply eventfd.
                     _ = sb_set_parent_death_signal()
                     _ = sb_set_name(ManyTasks.childName.utf8Start)
                     _ = sb_close_range(3, UInt32(keepA - 1))
@@ -321,11 +323,7 @@ struct EventBench {
                 }
                 sb_track_child(pid)
                 pids.append(pid)
-                close(readFDs[i])   // the child's now
-                readFDs[i] = -1
             }
-            close(reply[1])
-            replyWriteOpen = false
             counter.childPIDs = pids
         default:
             let l = EventLoop(swiftTasks: mechanism == "swift-task", workers: workers, n: n, cpu: Int32(cpu))
@@ -337,23 +335,23 @@ struct EventBench {
         }
 
         // The driver: this thread, placed and scheduled like the tasks, restored afterwards.
-        let replyFD = reply[0]
         var position = 0
         let measured = try Affinity.pinned(cpu >= 0 ? [cpu] : []) { () throws -> Measured in
             _ = sb_set_sched_batch(1)
             defer { _ = sb_set_sched_batch(0) }
             return try Sampler.run(config, counter: counter) { bursts in
-                var b: UInt8 = 0
+                var one: UInt64 = 1
+                var reply: UInt64 = 0
                 for _ in 0..<bursts {
                     let base = position * k
                     position = position + 1 == tableBursts ? 0 : position + 1
                     sb_store_release(remaining, UInt32(k))
                     for j in 0..<k {
-                        guard sb_sys_write(writeFDs[Int(table[base + j])], &b, 1) == 1 else {
+                        guard sb_sys_write(fds[Int(table[base + j])], &one, 8) == 8 else {
                             throw SwitchBenchError.caseFailed("writing a request failed: \(errnoText(errno))")
                         }
                     }
-                    guard sb_sys_read(replyFD, &b, 1) == 1 else {
+                    guard sb_sys_read(replyFD, &reply, 8) == 8 else {
                         throw SwitchBenchError.caseFailed("reading the reply failed: \(errno == 0 ? "every task is gone" : errnoText(errno))")
                     }
                 }
@@ -364,7 +362,7 @@ struct EventBench {
     }
 }
 
-/// One thread running an epoll loop over the N request pipes, resuming the asm coroutine or the
+/// One thread running an epoll loop over the N request eventfds, resuming the asm coroutine or the
 /// Swift task of each ready pipe. A stop pipe (data = UInt64.max) ends it.
 final class EventLoop: @unchecked Sendable {
     let swiftTasks: Bool
@@ -427,7 +425,7 @@ final class EventLoop: @unchecked Sendable {
         if swiftTasks { runSwiftTasks(epfd) } else { runCoroutines(epfd) }
     }
 
-    /// Waits for ready pipes and hands each index to `dispatch`; after each wake-up, `afterBatch`.
+    /// Waits for ready eventfds and hands each index to `dispatch`; after each wake-up, `afterBatch`.
     func poll(_ epfd: Int32, dispatch: (Int) -> Void, afterBatch: () -> Void) {
         let ready = UnsafeMutablePointer<UInt64>.allocate(capacity: 64)
         defer { ready.deallocate() }
@@ -449,9 +447,9 @@ final class EventLoop: @unchecked Sendable {
         for i in 0..<n {
             let w = workers + i
             guard let c = try? Coroutine({ y, _ in
-                var b: UInt8 = 0
+                var v: UInt64 = 0
                 while y.yield(0) != nil {
-                    if sb_sys_read(w.pointee.requestFD, &b, 1) == 1 { EventBench.serve(w) }
+                    if sb_sys_read(w.pointee.requestFD, &v, 8) == 8 { EventBench.serve(w) }
                 }
                 return 0
             }) else { failure = "coroutine \(i) could not be made"; return }
@@ -475,9 +473,9 @@ final class EventLoop: @unchecked Sendable {
             for i in made..<(made + chunk) {
                 Task(executorPreference: executor) {
                     let w = shared.workers + i
-                    var b: UInt8 = 0
+                    var v: UInt64 = 0
                     while await waiters.wait(i) {
-                        if sb_sys_read(w.pointee.requestFD, &b, 1) == 1 { EventBench.serve(w) }
+                        if sb_sys_read(w.pointee.requestFD, &v, 8) == 8 { EventBench.serve(w) }
                     }
                 }
             }
@@ -501,7 +499,7 @@ struct WorkerTable: @unchecked Sendable {
     init(_ w: UnsafeMutablePointer<EventBench.Worker>) { workers = w }
 }
 
-/// A continuation slot per task: wait(i) parks task i until its pipe is ready (true) or the loop ends (false).
+/// A continuation slot per task: wait(i) parks task i until its eventfd is ready (true) or the loop ends (false).
 final class ReadyWaiters: @unchecked Sendable {
     let slots: UnsafeMutablePointer<UnsafeContinuation<Bool, Never>?>
     let count: Int
