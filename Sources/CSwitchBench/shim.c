@@ -298,3 +298,11 @@ int sb_eventfd(int nonblocking) {
     int fd = eventfd(0, EFD_CLOEXEC | (nonblocking ? EFD_NONBLOCK : 0));
     return fd >= 0 ? fd : -errno;
 }
+
+void sb_block_interrupts(int block) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
+}

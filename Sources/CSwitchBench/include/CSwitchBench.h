@@ -79,6 +79,9 @@ int sb_set_child_subreaper(void);
 void sb_install_interrupt_cleanup(void);
 void sb_track_child(pid_t pid);
 void sb_untrack_child(pid_t pid);
+/// Blocks (1) or unblocks (0) SIGINT and SIGTERM in the calling thread: held across fork() and
+/// sb_track_child so that the interrupt handler never misses a child that exists.
+void sb_block_interrupts(int block);
 /// close_range(2) of [first, last] (a forked child keeps only its own descriptors); 0 or -errno.
 int sb_close_range(unsigned int first, unsigned int last);
 /// Bytes malloc has handed out and not taken back (mallinfo2: uordblks + hblkhd).

@@ -172,6 +172,8 @@ struct EventBench {
         var remaining: UnsafeMutablePointer<UInt32>
         var word: UnsafeMutablePointer<UInt64>
         var started: UnsafeMutablePointer<UInt32>
+        /// Where the task writes its kernel thread id (its switches are counted there).
+        var tid: UnsafeMutablePointer<Int32>
         var cpu: Int32
     }
 
@@ -210,6 +212,7 @@ struct EventBench {
 
     static func blockingLoop(_ w: UnsafeMutablePointer<Worker>) {
         begin(w.pointee.cpu)
+        w.pointee.tid.pointee = sb_gettid()
         _ = sb_fetch_add(w.pointee.started, 1)
         var v: UInt64 = 0
         while true {
@@ -221,15 +224,17 @@ struct EventBench {
     }
 
     func run(_ config: SamplerConfig) throws -> (Measured, String) {
-        // Shared memory: the burst counter, the started counter, a word per task.
-        let bytes = (128 + 8 * n + ManyTasks.pageSize - 1) / ManyTasks.pageSize * ManyTasks.pageSize
+        // Shared memory: the burst counter, the started counter, the loop's thread id, a word and a thread id per task.
+        let bytes = (128 + 12 * n + ManyTasks.pageSize - 1) / ManyTasks.pageSize * ManyTasks.pageSize
         guard let shared = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0), shared != MAP_FAILED else {
             throw SwitchBenchError.caseFailed("mmap of shared memory failed: \(errnoText(errno))")
         }
         defer { munmap(shared, bytes) }
         let remaining = shared.assumingMemoryBound(to: UInt32.self)
         let started = (shared + 64).assumingMemoryBound(to: UInt32.self)
+        let loopTid = (shared + 96).assumingMemoryBound(to: Int32.self)
         let words = (shared + 128).assumingMemoryBound(to: UInt64.self)
+        let tids = (shared + 128 + 8 * n).assumingMemoryBound(to: Int32.self)
 
         let replyFD = sb_eventfd(0)
         guard replyFD >= 0 else { throw SwitchBenchError.caseFailed("eventfd() failed: \(errnoText(-replyFD))") }
@@ -252,7 +257,8 @@ struct EventBench {
             fds[i] = fd
             words[i] = UInt64(i) &* 0x9e3779b97f4a7c15
             (workers + i).initialize(to: Worker(requestFD: fd, replyFD: replyFD, remaining: remaining,
-                                                word: words + i, started: started, cpu: Int32(cpu)))
+                                                word: words + i, started: started, tid: eventLoop ? loopTid : tids + i,
+                                                cpu: Int32(cpu)))
         }
 
         // The bursts: K distinct random tasks each, fixed seed, cycled.
@@ -269,7 +275,6 @@ struct EventBench {
             for (j, v) in picked.enumerated() { table[b * k + j] = v }
         }
 
-        let counter = SwitchCounter()
         var pids: [pid_t] = []
         var threads: [pthread_t] = []
         var loop: EventLoop? = nil
@@ -309,11 +314,16 @@ struct EventBench {
             for i in 0..<n {
                 let w = workers + i
                 let keepA = min(fds[i], replyFD), keepB = max(fds[i], replyFD)
+                sb_block_interrupts(1)   // until the child is tracked
                 let pid = fork()
-                if pid < 0 { throw SwitchBenchError.caseFailed("fork() failed after \(i) children: \(errnoText(errno))") }
+                if pid < 0 {
+                    sb_block_interrupts(0)
+                    throw SwitchBenchError.caseFailed("fork() failed after \(i) children: \(errnoText(errno))")
+                }
                 if pid == 0 {
                     // Child: system calls only; keep stdio, its request eventfd and the reply eventfd.
                     _ = sb_set_parent_death_signal()
+                    sb_block_interrupts(0)
                     _ = sb_set_name(ManyTasks.childName.utf8Start)
                     _ = sb_close_range(3, UInt32(keepA - 1))
                     _ = sb_close_range(UInt32(keepA + 1), UInt32(keepB - 1))
@@ -322,9 +332,9 @@ struct EventBench {
                     _exit(0)
                 }
                 sb_track_child(pid)
+                sb_block_interrupts(0)
                 pids.append(pid)
             }
-            counter.childPIDs = pids
         default:
             let l = EventLoop(swiftTasks: mechanism == "swift-task", workers: workers, n: n, cpu: Int32(cpu))
             loop = l
@@ -334,12 +344,29 @@ struct EventBench {
             throw SwitchBenchError.caseFailed("only \(sb_load_acquire(started)) of \(eventLoop ? 1 : n) tasks started within 60 s")
         }
 
+        // Kernel switches of exactly the tasks taking part: the driver, and the N tasks or the loop thread
+        // (other threads of this process, such as a test runner's, are not counted).
+        let driverTid = sb_gettid()
+        var statusPaths = ["/proc/self/task/\(driverTid)/status"]
+        switch mechanism {
+        case "thread": statusPaths += (0..<n).map { "/proc/self/task/\(tids[$0])/status" }
+        case "process": statusPaths += pids.map { "/proc/\($0)/status" }
+        default: statusPaths.append("/proc/self/task/\(loopTid.pointee)/status")
+        }
+        func switchCount() -> UInt64 {
+            statusPaths.reduce(0) { $0 + (readProcFile($1).map(SwitchCounter.parseStatus) ?? 0) }
+        }
+
         // The driver: this thread, placed and scheduled like the tasks, restored afterwards.
         var position = 0
+        var driven = 0
+        var switchesBefore: UInt64 = 0
         let measured = try Affinity.pinned(cpu >= 0 ? [cpu] : []) { () throws -> Measured in
             _ = sb_set_sched_batch(1)
             defer { _ = sb_set_sched_batch(0) }
-            return try Sampler.run(config, counter: counter) { bursts in
+            switchesBefore = switchCount()
+            return try Sampler.run(config) { bursts in
+                driven += bursts
                 var one: UInt64 = 1
                 var reply: UInt64 = 0
                 for _ in 0..<bursts {
@@ -357,8 +384,13 @@ struct EventBench {
                 }
             }
         }
+        let switches = switchCount() - switchesBefore
         stop()
-        return (measured, counter.source + (mechanism == "process" ? " (this process's threads + the children)" : " (every thread of this process)"))
+        var m = measured
+        // Over every burst driven (calibration and warm-up included: the count per burst is the same).
+        m.switches = switches
+        m.totalOps = driven
+        return (m, "/proc ctxt_switches of the driver and the " + (eventLoop ? "event-loop thread" : "\(n) tasks") + ", over every burst driven")
     }
 }
 
@@ -414,6 +446,7 @@ final class EventLoop: @unchecked Sendable {
 
     func body() {
         EventBench.begin(cpu)
+        workers[0].tid.pointee = sb_gettid()
         let epfd = sb_epoll_create()
         guard epfd >= 0 else { failure = "epoll_create1: \(errnoText(errno))"; return }
         defer { close(epfd) }

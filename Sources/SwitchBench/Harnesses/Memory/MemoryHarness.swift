@@ -332,11 +332,16 @@ struct ParkedKernelTasks {
         case .process:
             pids.reserveCapacity(n)
             for _ in 0..<n {
+                sb_block_interrupts(1)   // until the child is tracked
                 let pid = fork()
-                if pid < 0 { throw SwitchBenchError.caseFailed("fork() failed after \(pids.count) children: \(errnoText(errno))") }
+                if pid < 0 {
+                    sb_block_interrupts(0)
+                    throw SwitchBenchError.caseFailed("fork() failed after \(pids.count) children: \(errnoText(errno))")
+                }
                 if pid == 0 {
                     // Child: system calls only from here to _exit.
                     _ = sb_set_parent_death_signal()
+                    sb_block_interrupts(0)
                     _ = sb_set_name(ManyTasks.childName.utf8Start)
                     close(writeFD)
                     _ = sb_fetch_add(counter, 1)
@@ -345,6 +350,7 @@ struct ParkedKernelTasks {
                     _exit(0)
                 }
                 sb_track_child(pid)
+                sb_block_interrupts(0)
                 pids.append(pid)
             }
         case .thread:
