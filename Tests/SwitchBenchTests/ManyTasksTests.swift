@@ -164,3 +164,69 @@ extension ProcessSpawningTests {
     }
 }
 }
+
+/// The presentation functions over records (no processes): tables in both languages, verdicts with numbers.
+@Suite struct ManyPresentationTests {
+    static func row(_ harness: String, _ m: String, _ placement: String = "unpinned", n: Int, metric: String,
+                    _ v: Double, switches: Double? = nil, expected: Double? = nil, footprint: Int = 0) -> Record {
+        Record(harness: harness, mechanism: m, placement: placement, cpus: "", tasks: n, footprintBytes: footprint,
+               metric: metric, unit: harness == "memory" ? "bytes" : "ns", samples: [v, v, v], opsPerSample: 1,
+               switchesPerOp: switches, expectedSwitchesPerOp: expected)
+    }
+
+    static func memory(user: [String: Double], kernel: [String: Double]) -> [Record] {
+        user.keys.flatMap { m in
+            [row("memory", m, n: 1000, metric: "user_bytes_per_task", user[m]!),
+             row("memory", m, n: 1000, metric: "kernel_bytes_per_task", kernel[m]!),
+             row("memory", m, n: 1000, metric: "address_space_bytes_per_task", Double(8 << 20))]
+        }
+    }
+
+    @Test func memoryClaimOrdersTheKinds() {
+        let good = Self.memory(user: ["process": 45_000, "thread": 8_000, "asm": 4_096, "swift-task": 1_400],
+                               kernel: ["process": 160_000, "thread": 17_000, "asm": 600, "swift-task": 0])
+        let c = MemoryPresentation.claim(good, language: .en)
+        #expect(c.verdict == .holds && c.text.contains("N = 1 000") && c.text.contains("thread 24 KiB"), "\(c.text)")
+        let zh = MemoryPresentation.claim(good, language: .zh)
+        #expect(zh.markdown(.zh).contains("C8 成立") && zh.text.contains("线程") && zh.text.contains("协程"))
+        let bad = Self.memory(user: ["process": 45_000, "thread": 1_000, "asm": 40_000], kernel: ["process": 0, "thread": 0, "asm": 0])
+        #expect(MemoryPresentation.claim(bad, language: .en).verdict == .doesNotHold)
+        #expect(MemoryPresentation.claim([], language: .en).verdict == .inconclusive)
+        let table = MemoryPresentation.table(good, language: .en)
+        #expect(table.contains("| asm coroutine | 1 000 | 4.0 KiB |"), "\(table)")
+        #expect(MemoryPresentation.table(good, language: .zh).contains("内核内存"))
+    }
+
+    @Test func eventsClaimNeedsABurst() {
+        func ev(_ m: String, n: Int, k: Int, _ ns: Double, _ s: Double) -> Record {
+            Self.row("events", m, "same-cpu", n: n, metric: EventsHarness.eventMetric(k), ns, switches: s,
+                expected: EventsHarness.expectedSwitchesPerEvent(m, k: k))
+        }
+        let k1 = [ev("thread", n: 1000, k: 1, 15_000, 2), ev("asm", n: 1000, k: 1, 8_000, 2)]
+        #expect(EventsPresentation.claim(k1, language: .en).verdict == .inconclusive)
+        let k16 = k1 + [ev("thread", n: 1000, k: 16, 10_000, 1.06), ev("asm", n: 1000, k: 16, 2_000, 0.125)]
+        let c = EventsPresentation.claim(k16, language: .en)
+        #expect(c.verdict == .holds && c.text.contains("K = 16") && c.text.contains("5.0×"), "\(c.text)")
+        #expect(EventsPresentation.claim(k16, language: .zh).markdown(.zh).contains("C9 成立"))
+        let table = EventsPresentation.table(k16, language: .en)
+        #expect(table.contains("| thread | 1 000 | 16 | 10.00 µs | 1.060 | 1.062 | yes |"), "\(table)")
+        #expect(EventsPresentation.table(k16, language: .zh).contains("每事件内核切换"))
+        var na = ev("process", n: 10000, k: 1, 0, 0)
+        na = Record(harness: "events", mechanism: "process", placement: "same-cpu", cpus: "0", tasks: 10000,
+                    metric: "per_event_k1", samples: [], opsPerSample: 0, note: "n/a: processes stop at 1000 by default")
+        #expect(EventsPresentation.table(k16 + [na], language: .en).contains("not run: processes stop at 1000"))
+    }
+
+    /// Renders a real run's CSV when SB_MANY_RENDER names one (a look at the tables, not a check).
+    @Test func renderARun() throws {
+        guard let path = ProcessInfo.processInfo.environment["SB_MANY_RENDER"] else { return }
+        let records = try path.split(separator: ",").flatMap { try RunLoader.load(String($0)).run.records }
+        for lang in Language.allCases {
+            print(MemoryPresentation.table(records, language: lang))
+            print(MemoryPresentation.claim(records, language: lang).markdown(lang))
+            print(EventsPresentation.table(records, language: lang))
+            print(EventsPresentation.table(records, language: lang, placement: "unpinned"))
+            print(EventsPresentation.claim(records, language: lang).markdown(lang))
+        }
+    }
+}
