@@ -109,7 +109,7 @@ public struct EventsHarness: Harness {
         var event = record(Self.eventMetric(k), measured.perOp.map { $0 / Double(k) }, switches: spe, expect: expected)
         event.addNote("burst time ÷ \(k)")
         var burstRow = record(Self.burstMetric(k), measured.perOp, switches: measured.switchesPerOp, expect: expected * Double(k))
-        burstRow.addNote("driver: write \(k) byte\(k == 1 ? "" : "s"), wait for the one reply")
+        burstRow.addNote("driver: write 1 to \(k) eventfd\(k == 1 ? "" : "s"), wait for the one reply")
         let implied = spec.mechanism == "thread" || spec.mechanism == "process"
             ? "driver → each of the \(k) tasks → driver: \(k + 1) switches per burst"
             : "driver → event-loop thread → driver: 2 switches per burst"
