@@ -231,13 +231,6 @@ public struct MemoryHarness: Harness {
             }
             r.system(mem0, mem1)
             r.resident = r.user
-            if getenv("SB_MANY_DEBUG") != nil {
-                var line = "memory \(mechanism) n=\(n):"
-                for key in ["MemFree", "MemAvailable", "Cached", "AnonPages", "KernelStack", "PageTables", "Slab", "SUnreclaim", "Percpu"] {
-                    line += " \(key) \(((mem1[key] ?? 0) - (mem0[key] ?? 0)) >> 10) KiB"
-                }
-                let text = line + " user \(Int(r.user) >> 10) KiB\n"; _ = text.withCString { write(2, $0, strlen($0)) }
-            }
         case "asm":
             var coros: [Coroutine] = []
             coros.reserveCapacity(n)
