@@ -111,6 +111,11 @@ extension ProcessSpawningTests {
         ["run", "process", "--output", "/etc/hostname/sub"],
         ["run", "tlb", "--placement", "cross-cpu"],
         ["run", "syscall", "--mechanism", "pipe"],
+        ["run", "memory", "--population", "0"],
+        ["run", "memory", "--population", "ten"],
+        ["run", "events", "--burst", "0"],
+        ["run", "memory", "--stack-size", "-1"],
+        ["run", "memory", "--stack-size", "2G"],
     ])
     func badInputExitsTwoWithOneLine(args: [String]) throws {
         let dir = Self.tempDir()
