@@ -137,10 +137,8 @@ public struct EventsHarness: Harness {
         }
         var rows = [event, burstRow]
         // The same IPC in the ring harness: one pipe round trip between two tasks of the same kind.
-        if n == 1 && k == 1 && implied.hasPrefix("driver → each"),
-           let kind = TaskKind(rawValue: spec.mechanism) {
-            var ringSpec = CaseSpec(harness: kind.rawValue, mechanism: "pipe", placement: spec.placement, tasks: 2)
-            ringSpec.footprint = 0
+        if n == 1 && k == 1, let kind = TaskKind(rawValue: spec.mechanism) {
+            let ringSpec = CaseSpec(harness: kind.rawValue, mechanism: "pipe", placement: spec.placement, tasks: 2)
             if let ring = try TokenRingHarness(kind: kind).run(ringSpec, context: context).first(where: { $0.metric == "round_trip" }),
                let rs = ring.stats {
                 var r = record("ring_round_trip", ring.sampleValues, switches: ring.switchesPerOp.map { $0 / 2 }, expect: 1)
@@ -343,6 +341,7 @@ struct EventBench {
         guard ManyTasks.waitForCount(started, eventLoop ? 1 : n) else {
             throw SwitchBenchError.caseFailed("only \(sb_load_acquire(started)) of \(eventLoop ? 1 : n) tasks started within 60 s")
         }
+        if let failure = loop?.failure { throw SwitchBenchError.caseFailed("the event loop could not start: \(failure)") }
 
         // Kernel switches of exactly the tasks taking part: the driver, and the N tasks or the loop thread
         // (other threads of this process, such as a test runner's, are not counted).
@@ -404,7 +403,7 @@ final class EventLoop: @unchecked Sendable {
     var stopFDs: [Int32] = [-1, -1]
     var thread = pthread_t()
     var running = false
-    /// Set by the loop thread when setting up failed.
+    /// Set by the loop thread when setting up failed (before it signals `started`).
     var failure: String? = nil
 
     init(swiftTasks: Bool, workers: UnsafeMutablePointer<EventBench.Worker>, n: Int, cpu: Int32) {
@@ -448,14 +447,20 @@ final class EventLoop: @unchecked Sendable {
         EventBench.begin(cpu)
         workers[0].tid.pointee = sb_gettid()
         let epfd = sb_epoll_create()
-        guard epfd >= 0 else { failure = "epoll_create1: \(errnoText(errno))"; return }
+        guard epfd >= 0 else { fail("epoll_create1: \(errnoText(-epfd))"); return }
         defer { close(epfd) }
         for i in 0..<n {
             let r = sb_epoll_add(epfd, workers[i].requestFD, UInt64(i))
-            if r != 0 { failure = "epoll_ctl: \(errnoText(-r))"; return }
+            if r != 0 { fail("epoll_ctl: \(errnoText(-r))"); return }
         }
         _ = sb_epoll_add(epfd, stopFDs[0], Self.stopData)
         if swiftTasks { runSwiftTasks(epfd) } else { runCoroutines(epfd) }
+    }
+
+    /// Records why the loop cannot run and lets the driver's wait end at once.
+    func fail(_ why: String) {
+        failure = why
+        _ = sb_fetch_add(workers[0].started, 1)
     }
 
     /// Waits for ready eventfds and hands each index to `dispatch`; after each wake-up, `afterBatch`.
@@ -485,7 +490,7 @@ final class EventLoop: @unchecked Sendable {
                     if sb_sys_read(w.pointee.requestFD, &v, 8) == 8 { EventBench.serve(w) }
                 }
                 return 0
-            }) else { failure = "coroutine \(i) could not be made"; return }
+            }) else { fail("coroutine \(i) could not be made (mmap of its stack failed)"); return }
             c.resume(0)   // parked at its first yield
             coros.append(c)
         }

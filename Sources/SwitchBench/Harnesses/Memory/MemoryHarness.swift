@@ -108,7 +108,7 @@ public struct MemoryHarness: Harness {
 
     public func run(_ spec: CaseSpec, context: RunContext) throws -> [Record] {
         let n = spec.tasks
-        let requested = (context.options.stackSizes ?? [0]).contains { $0 > 0 } && (spec.mechanism == "thread" || spec.mechanism == "asm")
+        let requested = spec.footprint != Self.stackBytes(spec.mechanism, requested: 0)
         let stackNote = Self.stackNote(spec.mechanism, spec.footprint, requested: requested)
         if spec.mechanism == "process", let reason = ManyTasks.processCap(n, options: context.options) {
             return naRows(spec, reason: reason, stackNote: stackNote)
@@ -206,7 +206,7 @@ public struct MemoryHarness: Harness {
             defer { close(fds[0]); if writeOpen { close(fds[1]) } }
             var parked = ParkedKernelTasks(kind: mechanism == "process" ? .process : .thread, readFD: fds[0],
                                            writeFD: fds[1], counter: counter)
-            defer { parked.release(); if writeOpen { close(fds[1]); writeOpen = false }; parked.reap() }
+            defer { if writeOpen { close(fds[1]); writeOpen = false }; parked.reap() }
             try parked.start(n, stack: stack)
             guard ManyTasks.waitForCount(counter, n) else {
                 throw SwitchBenchError.caseFailed("only \(sb_load_acquire(counter)) of \(n) tasks parked within 60 s")
@@ -377,9 +377,6 @@ struct ParkedKernelTasks {
         args?.deallocate()
         args = nil
     }
-
-    /// Nothing to do before the write end closes (kept for symmetry with reap).
-    func release() {}
 }
 
 /// N Swift tasks parked in withUnsafeContinuation, their continuations in slots allocated here.
