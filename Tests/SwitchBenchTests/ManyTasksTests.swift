@@ -74,10 +74,16 @@ extension ProcessSpawningTests {
         let ctx = Self.context(population: [n], bursts: [k], mechanisms: [mechanism])
         let specs = h.cases(ctx.options)
         #expect(specs.count == 1 && specs[0].placement == .sameCPU)
-        let rows = try h.run(specs[0], context: ctx)
+        let expected = EventsHarness.expectedSwitchesPerEvent(mechanism, k: k)
+        // Other tests run threads at the same time and may preempt the case's tasks on its CPU (extra,
+        // involuntary switches): up to three tries, the property must hold in one.
+        var rows: [Record] = []
+        for _ in 0..<3 {
+            rows = try h.run(specs[0], context: ctx)
+            if let r = rows.first(where: { $0.metric == EventsHarness.eventMetric(k) }), r.valid { break }
+        }
         let event = try #require(rows.first { $0.metric == EventsHarness.eventMetric(k) })
         let spe = try #require(event.switchesPerOp)
-        let expected = EventsHarness.expectedSwitchesPerEvent(mechanism, k: k)
         #expect(event.expectedSwitchesPerOp == expected)
         #expect(abs(spe - expected) / expected <= 0.10, "\(mechanism) N=\(n) K=\(k): \(spe) switches per event, expected \(expected)")
         #expect(event.valid, "\(event.note)")
