@@ -152,20 +152,34 @@ int sb_set_child_subreaper(void) {
     return prctl(PR_SET_CHILD_SUBREAPER, 1) == 0 ? 0 : -errno;
 }
 
-#define MAX_CHILDREN 256
+// Enough for the many-tasks harnesses (up to pid_max children); a hint makes tracking N children O(N).
+#define MAX_CHILDREN 32768
 #define MAX_TEMPS 16
 static volatile pid_t children[MAX_CHILDREN];
+static volatile int child_hint;
 static char temps[MAX_TEMPS][1024];
 static volatile sig_atomic_t temp_used[MAX_TEMPS];
 
 void sb_track_child(pid_t pid) {
-    for (int i = 0; i < MAX_CHILDREN; i++)
-        if (__sync_bool_compare_and_swap(&children[i], 0, pid)) return;
+    int start = child_hint;
+    for (int k = 0; k < MAX_CHILDREN; k++) {
+        int i = (start + k) % MAX_CHILDREN;
+        if (__sync_bool_compare_and_swap(&children[i], 0, pid)) { child_hint = (i + 1) % MAX_CHILDREN; return; }
+    }
 }
 
 void sb_untrack_child(pid_t pid) {
-    for (int i = 0; i < MAX_CHILDREN; i++)
+    // Children are usually untracked in the order they were tracked: look just before the hint first.
+    int start = child_hint;
+    for (int k = 1; k <= MAX_CHILDREN; k++) {
+        int i = ((start - k) % MAX_CHILDREN + MAX_CHILDREN) % MAX_CHILDREN;
         if (children[i] == pid) { children[i] = 0; return; }
+    }
+}
+
+int sb_close_range(unsigned int first, unsigned int last) {
+    if (first > last) return 0;
+    return syscall(SYS_close_range, first, last, 0) == 0 ? 0 : -errno;
 }
 
 void sb_track_tempfile(const char *path) {
@@ -241,4 +255,54 @@ int sb_numa_tonode_memory(void *p, size_t bytes, int node) {
     if (sb_numa_available() != 0) return -1;
     numa_tonode_memory_fn(p, bytes, node);
     return 0;
+}
+
+// ---- heap accounting (many-tasks memory harness) ---------------------------
+
+#include <malloc.h>
+
+uint64_t sb_heap_in_use(void) {
+    struct mallinfo2 m = mallinfo2();
+    return (uint64_t)m.uordblks + (uint64_t)m.hblkhd;
+}
+
+// ---- epoll (events harness): struct epoll_event is packed on x86_64, kept out of Swift ----
+
+#include <sys/epoll.h>
+
+int sb_epoll_add(int epfd, int fd, uint64_t data) {
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = EPOLLIN;
+    ev.data.u64 = data;
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : -errno;
+}
+
+int sb_epoll_wait(int epfd, uint64_t *datas, int max, int timeout_ms) {
+    struct epoll_event ev[64];
+    if (max > 64) max = 64;
+    int n = epoll_wait(epfd, ev, max, timeout_ms);
+    if (n < 0) return -errno;
+    for (int i = 0; i < n; i++) datas[i] = ev[i].data.u64;
+    return n;
+}
+
+int sb_epoll_create(void) {
+    int fd = epoll_create1(EPOLL_CLOEXEC);
+    return fd >= 0 ? fd : -errno;
+}
+
+#include <sys/eventfd.h>
+
+int sb_eventfd(int nonblocking) {
+    int fd = eventfd(0, EFD_CLOEXEC | (nonblocking ? EFD_NONBLOCK : 0));
+    return fd >= 0 ? fd : -errno;
+}
+
+void sb_block_interrupts(int block) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
 }

@@ -34,6 +34,15 @@ struct RunFlags: ParsableArguments {
     @Option(help: "NUMA node for memory-heavy harnesses (needs libnuma and more than one node).")
     var node: Int?
 
+    @Option(help: "memory/events: tasks alive at once (comma list, 1–100000). Default 10,1000; full range: 1,10,100,1000,10000.")
+    var population: String?
+
+    @Option(help: "events: tasks made ready at once per burst (comma list, 1–1024). Default 1.")
+    var burst: String?
+
+    @Option(help: "memory: stack bytes per thread / asm coroutine (comma list; K/M suffix; 0 = the mechanism's default: pthread 8 MiB, coroutine 256 KiB).")
+    var stackSize: String?
+
     /// Set by `run` (the user named the harnesses), not an option: with --all a harness that has no
     /// case under, say, --placement cross-cpu is simply skipped.
     var harnessesNamed = false
@@ -89,6 +98,28 @@ struct RunFlags: ParsableArguments {
         }
         guard Self.formats.contains(format) else {
             throw SwitchBenchError.usage("unknown format '\(format)'; valid: \(Self.formats.joined(separator: ", "))")
+        }
+        if let population {
+            o.population = try commaList(population).map {
+                guard let n = Int($0), (1...100_000).contains(n) else {
+                    throw SwitchBenchError.usage("--population '\($0)' is not a task count from 1 to 100000")
+                }
+                return n
+            }
+            if o.population!.isEmpty { throw SwitchBenchError.usage("--population is empty; expected e.g. 10,1000") }
+        }
+        if let burst {
+            o.bursts = try commaList(burst).map {
+                guard let k = Int($0), (1...1024).contains(k) else {
+                    throw SwitchBenchError.usage("--burst '\($0)' is not a burst size from 1 to 1024")
+                }
+                return k
+            }
+            if o.bursts!.isEmpty { throw SwitchBenchError.usage("--burst is empty; expected e.g. 1,16") }
+        }
+        if let stackSize {
+            o.stackSizes = try commaList(stackSize).map { try Self.bytes($0, name: "--stack-size", max: 1 << 30) }
+            if o.stackSizes!.isEmpty { throw SwitchBenchError.usage("--stack-size is empty; expected e.g. 0,64K") }
         }
         if let node {
             guard node >= 0 else { throw SwitchBenchError.usage("--node \(node) is negative") }

@@ -25,7 +25,17 @@ extension ProcessSpawningTests {
         ProcessTable.all().contains { $0.ppid == pid && $0.comm == "sb-ring-task" }
     }
 
-    static func run(_ args: [String], interruptWith signal: Int32? = nil) throws -> (Result, pid_t) {
+    /// Whether pid is creating many tasks: more than `over` forked "sb-many-task" children or threads.
+    static func manyTasks(of pid: pid_t, over: Int) -> Bool {
+        let threads = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8))?
+            .split(separator: "\n").first { $0.hasPrefix("Threads:") }
+            .flatMap { Int($0.dropFirst(8).trimmingCharacters(in: .whitespaces)) } ?? 0
+        if threads > over { return true }
+        return ProcessTable.all().filter { $0.ppid == pid && $0.comm == "sb-many-task" }.count > over
+    }
+
+    static func run(_ args: [String], interruptWith signal: Int32? = nil,
+                    when ready: ((pid_t) -> Bool)? = nil) throws -> (Result, pid_t) {
         let bin = try #require(binary, "switchbench binary not built beside the tests (run swift build first)")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: bin)
@@ -39,12 +49,21 @@ extension ProcessSpawningTests {
         let pid = p.processIdentifier
         if let signal {
             // Wait until the run has children (mid-case), then interrupt it.
-            for _ in 0..<3000 {
-                if Self.ringChildren(of: pid) { break }
-                usleep(10_000)
+            if let ready {
+                // Interrupt as soon as the condition holds (in the middle of creating tasks).
+                for _ in 0..<30_000 {
+                    if ready(pid) { break }
+                    usleep(1_000)
+                }
+                sawChildren = ready(pid)
+            } else {
+                for _ in 0..<3000 {
+                    if Self.ringChildren(of: pid) { break }
+                    usleep(10_000)
+                }
+                usleep(200_000)
+                sawChildren = Self.ringChildren(of: pid)
             }
-            usleep(200_000)
-            sawChildren = Self.ringChildren(of: pid)
             kill(pid, signal)
         }
         let o = out.fileHandleForReading.readDataToEndOfFile()
@@ -67,7 +86,7 @@ extension ProcessSpawningTests {
     static func leftovers() -> [String] {
         ProcessTable.all().filter { p in
             guard p.ppid == getpid() else { return false }
-            if p.state == "Z" && p.comm == "sb-ring-task" { return true }   // a zombie's environ is gone
+            if p.state == "Z" && (p.comm == "sb-ring-task" || p.comm == "sb-many-task") { return true }   // a zombie's environ is gone
             guard let env = FileManager.default.contents(atPath: "/proc/\(p.pid)/environ") else { return false }
             return env.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == marker }
         }.map { "\($0.pid) \($0.comm) \($0.state)" }
@@ -92,6 +111,11 @@ extension ProcessSpawningTests {
         ["run", "process", "--output", "/etc/hostname/sub"],
         ["run", "tlb", "--placement", "cross-cpu"],
         ["run", "syscall", "--mechanism", "pipe"],
+        ["run", "memory", "--population", "0"],
+        ["run", "memory", "--population", "ten"],
+        ["run", "events", "--burst", "0"],
+        ["run", "memory", "--stack-size", "-1"],
+        ["run", "memory", "--stack-size", "2G"],
     ])
     func badInputExitsTwoWithOneLine(args: [String]) throws {
         let dir = Self.tempDir()
@@ -131,6 +155,22 @@ extension ProcessSpawningTests {
         #expect(Self.leftovers().isEmpty, "\(Self.leftovers())")
         let files = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
         #expect(files.isEmpty, "nothing half-written: \(files)")
+    }
+
+    /// SIGINT while 10 000 tasks are being made: exit 130, no child left, no file written.
+    @Test(arguments: [["memory", "--mechanism", "process"], ["memory", "--mechanism", "thread"],
+                      ["events", "--mechanism", "thread"], ["events", "--mechanism", "process"]])
+    func interruptWhileCreatingTenThousandTasksLeavesNothing(args: [String]) throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (r, pid) = try Self.run(["run"] + args + ["--population", "10000", "--output", dir], interruptWith: SIGINT,
+                                    when: { Self.manyTasks(of: $0, over: 300) })
+        #expect(Self.sawChildren, "the signal should arrive while tasks are being made")
+        #expect(r.status == 130, "status \(r.status) stderr \(r.stderr)")
+        usleep(200_000)
+        #expect(Self.leftovers().isEmpty, "\(Self.leftovers())")
+        #expect(!FileManager.default.fileExists(atPath: "/proc/\(pid)/status"), "the run itself is gone")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).isEmpty, "nothing half-written")
     }
 
     @Test func listAndEnvWork() throws {

@@ -79,6 +79,21 @@ int sb_set_child_subreaper(void);
 void sb_install_interrupt_cleanup(void);
 void sb_track_child(pid_t pid);
 void sb_untrack_child(pid_t pid);
+/// Blocks (1) or unblocks (0) SIGINT and SIGTERM in the calling thread: held across fork() and
+/// sb_track_child so that the interrupt handler never misses a child that exists.
+void sb_block_interrupts(int block);
+/// close_range(2) of [first, last] (a forked child keeps only its own descriptors); 0 or -errno.
+int sb_close_range(unsigned int first, unsigned int last);
+/// Bytes malloc has handed out and not taken back (mallinfo2: uordblks + hblkhd).
+uint64_t sb_heap_in_use(void);
+/// epoll_ctl(ADD, EPOLLIN) with data.u64 = data; 0 or -errno.
+/// epoll_create1(EPOLL_CLOEXEC): the descriptor or -errno.
+int sb_epoll_create(void);
+/// eventfd(0, EFD_CLOEXEC [| EFD_NONBLOCK]): the descriptor or -errno.
+int sb_eventfd(int nonblocking);
+int sb_epoll_add(int epfd, int fd, uint64_t data);
+/// epoll_wait into an array of data.u64 values (at most 64); the count or -errno.
+int sb_epoll_wait(int epfd, uint64_t *datas, int max, int timeout_ms);
 /// path is copied; at most 16 paths of 1 KiB are tracked.
 void sb_track_tempfile(const char *path);
 void sb_untrack_tempfile(const char *path);

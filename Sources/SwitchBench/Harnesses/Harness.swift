@@ -12,6 +12,12 @@ public struct RunOptions: Sendable {
     public var quick = false
     /// NUMA node for memory (tlb), nil: local.
     public var node: Int?
+    /// How many tasks live at once in the many-tasks harnesses (memory, events); nil: their small default set.
+    public var population: [Int]?
+    /// Tasks made ready at once per burst (events); nil: [1].
+    public var bursts: [Int]?
+    /// Stack bytes per task (memory: threads and asm coroutines); nil: each mechanism's usual default.
+    public var stackSizes: [Int]?
 
     public init() {}
 }
@@ -146,6 +152,8 @@ public enum Registry {
         BlockingHarness(),
         TLBHarness(),
         PollutionHarness(),
+        MemoryHarness(),
+        EventsHarness(),
     ]
 
     public static func harness(_ id: String) -> (any Harness)? {
