@@ -34,6 +34,17 @@ struct RunFlags: ParsableArguments {
     @Option(help: "NUMA node for memory-heavy harnesses (needs libnuma and more than one node).")
     var node: Int?
 
+    @Option(help: "Language of the files written for people (results.md, report.md, SVG text, compare's Markdown): en or zh. CSV and JSON stay English.")
+    var lang: String = "en"
+
+    /// --lang as the report layer's type; throws `.usage` for anything else.
+    func language() throws -> Language {
+        guard let l = Language(rawValue: lang) else {
+            throw SwitchBenchError.usage("unknown language '\(lang)'; valid: \(Language.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return l
+    }
+
     /// Set by `run` (the user named the harnesses), not an option: with --all a harness that has no
     /// case under, say, --placement cross-cpu is simply skipped.
     var harnessesNamed = false
@@ -90,6 +101,7 @@ struct RunFlags: ParsableArguments {
         guard Self.formats.contains(format) else {
             throw SwitchBenchError.usage("unknown format '\(format)'; valid: \(Self.formats.joined(separator: ", "))")
         }
+        _ = try language()
         if let node {
             guard node >= 0 else { throw SwitchBenchError.usage("--node \(node) is negative") }
             o.node = node

@@ -82,6 +82,12 @@ public struct Environment: Sendable, Codable, Equatable {
             swiftVersion: BuildInfo.swiftVersion)
     }
 
+    /// Every fact empty (a run rebuilt from a CSV fills what its columns carry).
+    public static let blank = Environment(
+        suiteVersion: "", gitCommit: "", build: "", host: "", kernel: "", cpuModel: "", onlineCPUs: "",
+        allowedCPUs: "", numaNodes: 1, virtualization: "", mitigations: [], pcid: false, thp: "", clocksource: "",
+        perfEventParanoid: "", countersAvailable: [], countersUnavailable: [], swiftVersion: "")
+
     /// The vendor from /sys/hypervisor/type, DMI, or "KVM" when the kernel logged it.
     static func hypervisorVendor(root: String) -> String? {
         for path in ["sys/hypervisor/type", "sys/class/dmi/id/sys_vendor", "sys/class/dmi/id/product_name"] {

@@ -45,7 +45,12 @@ public enum CSV {
 }
 
 /// The CSV exporter: one row per case and metric, the column contract of DESIGN.md first.
-public enum CSVExporter {
+public struct CSVExporter: Exporter {
+    public init() {}
+    public func files(_ run: RunResult, lang: Language) -> [OutputFile] {
+        [OutputFile(name: "results.csv", contents: Self.render(run))]
+    }
+
     /// The contract (DESIGN.md, Output): these names, in this order.
     public static let contractColumns = [
         "suite_version", "run_id", "timestamp_utc", "host", "kernel", "cpu_model", "virtualization", "build",
@@ -57,6 +62,8 @@ public enum CSVExporter {
     public static let extraColumns = [
         "expected_switches_per_op", "counter_source", "cpus_seen", "git_commit", "pcid", "thp",
         "mitigations", "sample_values",
+        // report branch: typed facts of a row (Record.facts), "key=value;…".
+        "facts",
     ]
     public static var columns: [String] { contractColumns + extraColumns }
 
@@ -84,6 +91,7 @@ public enum CSVExporter {
             num(r.switchesPerOp, 4), r.valid ? "true" : "false", r.note,
             num(r.expectedSwitchesPerOp, 2), r.counterSource, r.cpusSeen, e.gitCommit, e.pcid ? "yes" : "no",
             e.thp, e.mitigationSummary, r.sampleValues.map { String(format: "%.3f", $0) }.joined(separator: " "),
+            r.factsText,
         ]
     }
 
@@ -127,6 +135,7 @@ public enum CSVExporter {
                            expectedSwitchesPerOp: try dbl("expected_switches_per_op"),
                            valid: f["valid"] == "true", note: f["note"]!,
                            counterSource: f["counter_source"] ?? "", cpusSeen: f["cpus_seen"] ?? "")
+            r.facts = Record.parseFacts(f["facts"] ?? "")
             r.sampleValues = samples   // the stored statistics below are authoritative: not recomputed
             r.samples = try int("samples")
             if let median = try dbl("median") {

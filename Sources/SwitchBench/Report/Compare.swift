@@ -131,9 +131,6 @@ public struct Comparison: Sendable {
         return true
     }
 
-    /// Metrics computed by subtracting another row's median, and that row's metric.
-    public static let derivedFrom = ["net_switch": "ipc_overhead"]
-
     public static let importantFacts: Set<String> = ["kernel", "cpu_model", "virtualization", "mitigations", "build"]
     static let facts = ["kernel", "cpu_model", "virtualization", "mitigations", "build", "pcid", "thp", "host",
                         "suite_version", "git_commit"]
@@ -194,31 +191,12 @@ public struct Comparison: Sendable {
             return classify(key: key, baseRuns: baseRuns[key] ?? [], cur: cur[key], threshold: threshold, alpha: alpha,
                             runNoise: noise[any.harness + "|" + any.placement])
         }
-        // A derived row (net = raw − a separately measured overhead) is the difference of two noisy
-        // medians: a few % of drift in either moves it by more (measured: +10.9 % on a net_switch
-        // whose round trip and IPC rows each moved less than the threshold). It never counts by
-        // itself; the rows it is computed from are compared and carry the evidence.
+        // Rules of the harness that owns a case (a derived row, a page-walk-bound TLB point): such
+        // changes are shown, never counted; the harness says why.
         for i in cases.indices where cases[i].isChange {
-            guard let sibling = derivedFrom[cases[i].metric] else { continue }
-            let k = cases[i].key.with(metric: sibling)
-            var moved = ""
-            if let b = base[k], let c = cur[k], let bs = b.stats, let cs = c.stats, bs.median > 0 {
-                moved = String(format: ", which moved %+.0f %% (CV %.0f %% → %.0f %%)", (cs.median / bs.median - 1) * 100, bs.cv * 100, cs.cv * 100)
-            }
-            cases[i].demote("derived: round trip ÷ tasks − \(sibling)\(moved); judged through those rows, not counted")
-        }
-        // TLB sweep points past the second-level reach: each access is a page walk (or, for the
-        // control chain, a last-level-cache miss) whose cost in a guest follows where the host put the
-        // memory; measured here, such points moved 12–40 % between back-to-back runs of unchanged code.
-        // The reach itself (a fact row) and the points below it are what a regression shows in.
-        let reachL2 = base.values.first { $0.harness == "tlb" && $0.mechanism == "4k" && $0.metric == "reach_l2_pages" }?
-            .stats?.median
-        if let reachL2 {
-            for i in cases.indices where cases[i].harness == "tlb" && cases[i].isChange {
-                guard let w = cases[i].workingSetPages, Double(w) > reachL2 else { continue }
-                cases[i].demote(String(
-                    format: "%d pages is past the second-level TLB reach (%.0f pages): page-walk bound, follows the host's memory placement; not counted",
-                    w, reachL2))
+            let owners = Registry.harnesses.filter { $0.id == cases[i].harness }
+            if let why = owners.lazy.compactMap({ $0.compareExemption(cases[i], baseline: base, current: cur) }).first {
+                cases[i].demote(why)
             }
         }
         let runsPerCase = baseRuns.values.map(\.count).max() ?? 1
@@ -375,10 +353,7 @@ public struct Comparison: Sendable {
 
     // MARK: Rendering
 
-    static func fmt(_ v: Double?, unit: String) -> String {
-        guard let v else { return "–" }
-        return unit == "ns" ? humanTime(v) : String(format: "%.4g %@", v, unit)
-    }
+    static func fmt(_ v: Double?, unit: String) -> String { Format.value(v, unit: unit) }
 
     static func pct(_ r: Double?) -> String {
         guard let r else { return "–" }
@@ -417,34 +392,41 @@ public struct Comparison: Sendable {
         return "\(parts.joined(separator: ", ")) (a change counts when beyond ±\(String(format: "%g", threshold * 100)) % and beyond noise — \(noise) — on pinned rows with CV ≤ \(String(format: "%g", Statistics.noisyCV * 100)) %)"
     }
 
-    /// A Markdown diff table, pasteable into a pull request.
-    public func markdown() -> String {
-        var out = "## switchbench compare\n\n"
-        out += "Baseline `\(baselineSource)`\(baselineRuns > 1 ? " (\(baselineRuns) runs per case: noise = the 99 % prediction interval from the run-to-run spread, pooled per harness and placement)" : "") → current `\(currentSource)`.\n\n"
+    /// A Markdown diff table, pasteable into a pull request. Case notes, warnings and the summary
+    /// rule stay English (they name the rule's terms); headings, columns and classes follow `lang`.
+    public func markdown(lang: Language = .en) -> String {
+        var out = lang.t("## switchbench compare\n\n", "## switchbench 对比\n\n")
+        let runs = baselineRuns > 1
+            ? lang.t(" (\(baselineRuns) runs per case: noise = the 99 % prediction interval from the run-to-run spread, pooled per harness and placement)",
+                     "（每个用例 \(baselineRuns) 次运行：噪声取各次运行之间离散程度给出的 99 % 预测区间，按 harness 和 placement 合并估计）")
+            : ""
+        out += lang.t("Baseline `\(baselineSource)`\(runs) → current `\(currentSource)`.\n\n", "基线 `\(baselineSource)`\(runs) → 本次 `\(currentSource)`。\n\n")
         for w in warnings { out += "> **⚠️ \(w)**\n>\n" }
         if !warnings.isEmpty { out += "\n" }
         let other = environmentChanges.filter { !$0.important }
-        var t = MarkdownTable(["class", "case", "baseline", "current", "change", "95 % CIs", "Mann–Whitney p", "note"])
+        var t = MarkdownTable(lang == .en
+            ? ["class", "case", "baseline", "current", "change", "95 % CIs", "Mann–Whitney p", "note"]
+            : ["类别", "用例", "基线", "本次", "变化", "95 % 置信区间", "Mann–Whitney p", "说明"])
         let rank: [Class: Int] = [.regression: 0, .improvement: 1, .noisy: 2, .new: 3, .missing: 4, .unchanged: 5]
         for c in cases.enumerated().sorted(by: { (rank[$0.element.classification]!, $0.offset) < (rank[$1.element.classification]!, $1.offset) }).map(\.element) {
             let cls: String
             switch c.classification {
-            case .regression: cls = "🔴 **regression**"
-            case .improvement: cls = "🟢 **improvement**"
-            default: cls = c.classification.rawValue
+            case .regression: cls = lang.t("🔴 **regression**", "🔴 **变慢**")
+            case .improvement: cls = lang.t("🟢 **improvement**", "🟢 **变快**")
+            case .noisy: cls = lang.t("noisy", "噪声")
+            case .new: cls = lang.t("new", "新增")
+            case .missing: cls = lang.t("missing", "缺失")
+            case .unchanged: cls = lang.t("unchanged", "不变")
             }
             var note = c.note
-            if c.isChange,
-               c.baselineValid == false || c.currentValid == false {
-                note = "⚠️ " + note
-            }
-            t.add([cls, c.label, Self.fmt(c.baselineMedian, unit: c.unit), Self.fmt(c.currentMedian, unit: c.unit),
-                   Self.pct(c.ratio), c.ciOverlap.map { $0 ? "overlap" : "disjoint" } ?? "–",
+            if c.isChange, c.baselineValid == false || c.currentValid == false { note = "⚠️ " + note }
+            t.add([cls, "`\(c.label)`", Self.fmt(c.baselineMedian, unit: c.unit), Self.fmt(c.currentMedian, unit: c.unit),
+                   Self.pct(c.ratio), c.ciOverlap.map { $0 ? lang.t("overlap", "重叠") : lang.t("disjoint", "不重叠") } ?? "–",
                    c.pValue.map { String(format: "%.2g", $0) } ?? "–", note])
         }
-        out += t.text + "\n\n**Summary:** " + summaryLine + "\n"
+        out += t.text + lang.t("\n\n**Summary:** ", "\n\n**小结：**") + summaryLine + "\n"
         if !other.isEmpty {
-            out += "\n_Other differences: " + other.map { "\($0.fact) \($0.baseline) → \($0.current)" }.joined(separator: "; ") + "._\n"
+            out += lang.t("\n_Other differences: ", "\n_其他不同：") + other.map { "\($0.fact) \($0.baseline) → \($0.current)" }.joined(separator: "; ") + lang.t("._\n", "。_\n")
         }
         return out
     }
