@@ -34,7 +34,7 @@ struct RunFlags: ParsableArguments {
     @Option(help: "NUMA node for memory-heavy harnesses (needs libnuma and more than one node).")
     var node: Int?
 
-    @Option(help: "Language of the files written for people (results.md, report.md, SVG text, compare's Markdown): en or zh. CSV and JSON stay English.")
+    @Option(name: .long, help: "Language of the files written for people (results.md, report.md, SVG text, compare's Markdown): en or zh. CSV and JSON stay English.")
     var lang: String = "en"
 
     /// --lang as the report layer's type; throws `.usage` for anything else.

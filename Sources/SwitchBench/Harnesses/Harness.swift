@@ -134,11 +134,7 @@ public struct Plot: Sendable {
     public var name: String
     public var title: String
     public var contents: String
-    public init(name: String, title: String, contents: String) {
-        self.name = name
-        self.title = title
-        self.contents = contents
-    }
+    public init(name: String, title: String, contents: String) { (self.name, self.title, self.contents) = (name, title, contents) }
 }
 
 extension Harness {

@@ -64,11 +64,43 @@ public enum Claims {
             self.facts = facts
         }
 
+        /// Sets the verdict and the sentence that goes with it (inconclusive takes `otherwise`).
+        public mutating func decide(_ v: Verdict, holds: String, doesNotHold: String, otherwise: String) {
+            verdict = v
+            why = v == .holds ? holds : (v == .doesNotHold ? doesNotHold : otherwise)
+        }
+
         /// Rows are present but the rule cannot decide: inconclusive, with why.
         public mutating func undecided(_ why: String) {
             verdict = .inconclusive
             self.why = why
         }
+    }
+
+    /// A claim's fixed words in both languages: what a harness declares for each claim it judges.
+    public struct Text: Sendable {
+        public var id: String
+        public var title: (en: String, zh: String)
+        /// The note's own words.
+        public var quote: String
+        public var rule: (en: String, zh: String)
+
+        public init(_ id: String, title: (en: String, zh: String), quote: String, rule: (en: String, zh: String)) {
+            self.id = id
+            self.title = title
+            self.quote = quote
+            self.rule = rule
+        }
+
+        /// A claim not measured yet, in a language, with the machine facts that bear on it.
+        public func claim(_ lang: Language, facts: [String] = []) -> Claim {
+            Claim(id: id, title: lang.t(title.en, title.zh), quote: quote, rule: lang.t(rule.en, rule.zh), lang: lang, facts: facts)
+        }
+    }
+
+    /// A section of results.md: its heading, its paragraphs and tables, the environment line under it.
+    public static func section(_ heading: String, _ blocks: [String], _ run: RunResult, _ lang: Language) -> String {
+        ([heading] + blocks.filter { !$0.isEmpty } + [EnvironmentText.line(run.environment, lang: lang)]).joined(separator: "\n\n")
     }
 
     /// A claim's verdict and the numbers it rests on: what a report of several machines shows.

@@ -4,10 +4,7 @@ import Foundation
 public struct OutputFile: Sendable, Equatable {
     public var name: String
     public var contents: String
-    public init(name: String, contents: String) {
-        self.name = name
-        self.contents = contents
-    }
+    public init(name: String, contents: String) { (self.name, self.contents) = (name, contents) }
 }
 
 /// Turns an input (a run, a comparison) into files. Every output of the suite is one exporter:

@@ -38,17 +38,16 @@ extension BlockingHarness {
         改成 `O_NONBLOCK` 再让出，其他协程照常运行，只需等几次切换。非阻塞的线程从不睡眠，
         所以机器忙的时候内核会不时抢占它，最长间隔里也包含了这些等待。
         """)
-        return lang.t("## A blocking call stalls every coroutine on its thread (claim C4)", "## 一个阻塞调用会卡住同一线程上的所有协程（说法 C4）")
-            + "\n\n" + intro + "\n\n" + t.text + "\n\n" + EnvironmentText.line(run.environment, lang: lang)
+        let heading = lang.t("## A blocking call stalls every coroutine on its thread (claim C4)", "## 一个阻塞调用会卡住同一线程上的所有协程（说法 C4）")
+        return Claims.section(heading, [intro, t.text], run, lang)
     }
 
+    static let claimText = Claims.Text("C4", title: ("A blocking call in one coroutine blocks every coroutine on that thread.", "一个协程里的阻塞调用会让同一线程上的所有协程都停下来。"), quote: "在协程调用阻塞IO操作的时候，当前的协程和其它绑定在该线程之上的协程都会陷入阻塞而得不到调度",
+                                         rule: ("blocking harness, max_gap rows: holds when the smallest stall the other coroutines see with a blocking read is ≥ 10× the largest stall with the non-blocking read and its CI low is above that row's CI high; does not hold when it is under 2×; otherwise inconclusive.",
+                         "`blocking` 测试的 max_gap 行：阻塞读时其他协程最短的停顿，是非阻塞读时最长停顿的 10 倍以上，且前者的区间下限高于后者的区间上限，则成立；不到 2 倍则不成立；其余无法判定。"))
+
     public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] {
-        var c = Claims.Claim(
-            id: "C4", title: lang.t("A blocking call in one coroutine blocks every coroutine on that thread.", "一个协程里的阻塞调用会让同一线程上的所有协程都停下来。"),
-            quote: "在协程调用阻塞IO操作的时候，当前的协程和其它绑定在该线程之上的协程都会陷入阻塞而得不到调度",
-            rule: lang.t("blocking harness, max_gap rows: holds when the smallest stall the other coroutines see with a blocking read is ≥ 10× the largest stall with the non-blocking read and its CI low is above that row's CI high; does not hold when it is under 2×; otherwise inconclusive.",
-                         "`blocking` 测试的 max_gap 行：阻塞读时其他协程最短的停顿，是非阻塞读时最长停顿的 10 倍以上，且前者的区间下限高于后者的区间上限，则成立；不到 2 倍则不成立；其余无法判定。"),
-            lang: lang)
+        var c = Self.claimText.claim(lang)
         let rows = run.records(harness: id).filter { $0.stats != nil }
         let block = rows.filter { $0.metric == "max_gap_blocking" }
         let nonb = rows.filter { $0.metric == "max_gap_nonblocking" }
@@ -64,16 +63,11 @@ extension BlockingHarness {
         c.values.append(.init("blocking_over_nonblocking_stall", ratio, unit: "ratio"))
         c.measured.append(lang.t("stall with blocking read ÷ with non-blocking read = \(Format.times(ratio)) (\(humanTime(mb)) vs \(humanTime(mn)))",
                                  "阻塞读时的停顿 ÷ 非阻塞读时的停顿 = \(Format.times(ratio))（\(humanTime(mb)) 对 \(humanTime(mn))）"))
-        c.verdict = Claims.ratioVerdict(b, over: n, atLeast: 10, failsBelow: 2)
-        switch c.verdict {
-        case .holds:
-            c.why = lang.t("while one coroutine sat in a blocking read, the others got no turn for \(humanTime(mb)); with the read made non-blocking their longest wait was \(humanTime(mn)).",
-                           "一个协程卡在阻塞读里时，其他协程 \(humanTime(mb)) 都轮不到；把读改成非阻塞后，它们最长只等了 \(humanTime(mn))。")
-        case .doesNotHold:
-            c.why = lang.t("the other coroutines' stall is about the same with a blocking read.", "用阻塞读时，其他协程的停顿并没有明显变长。")
-        default:
-            c.why = lang.t("the stall ratio \(Format.times(ratio)) is between 2× and 10× or the CIs overlap.", "停顿之比 \(Format.times(ratio)) 介于 2 倍和 10 倍之间，或者置信区间重叠。")
-        }
+        c.decide(Claims.ratioVerdict(b, over: n, atLeast: 10, failsBelow: 2),
+                 holds: lang.t("while one coroutine sat in a blocking read, the others got no turn for \(humanTime(mb)); with the read made non-blocking their longest wait was \(humanTime(mn)).",
+                               "一个协程卡在阻塞读里时，其他协程 \(humanTime(mb)) 都轮不到；把读改成非阻塞后，它们最长只等了 \(humanTime(mn))。"),
+                 doesNotHold: lang.t("the other coroutines' stall is about the same with a blocking read.", "用阻塞读时，其他协程的停顿并没有明显变长。"),
+                 otherwise: lang.t("the stall ratio \(Format.times(ratio)) is between 2× and 10× or the CIs overlap.", "停顿之比 \(Format.times(ratio)) 介于 2 倍和 10 倍之间，或者置信区间重叠。"))
         return [c]
     }
 }

@@ -55,17 +55,16 @@ extension CoroutineHarness {
         （“内核切换次数”是内核自己按每次往返数的，应为 0，不超过 0.01 都算有效）。
         线程和进程两行是两个任务的 futex 令牌环的 `per_switch`。系统调用那一行只进出一次内核，不换任务。
         """)
-        return lang.t("## Switch cost by kind (claim C3)", "## 各种切换的代价（说法 C3）") + "\n\n" + intro + "\n\n" + t.text + "\n\n"
-            + facts.map { "- " + $0 }.joined(separator: "\n") + "\n\n" + EnvironmentText.line(run.environment, lang: lang)
+        let heading = lang.t("## Switch cost by kind (claim C3)", "## 各种切换的代价（说法 C3）")
+        return Claims.section(heading, [intro, t.text, facts.map { "- " + $0 }.joined(separator: "\n")], run, lang)
     }
 
+    static let claimText = Claims.Text("C3", title: ("A coroutine switch happens in user mode and costs far less than a thread switch.", "协程切换在用户态完成，比线程切换便宜得多。"), quote: "切换在用户态完成，切换的代价比线程从用户态到内核态的代价小很多",
+                                         rule: ("same-cpu per_switch: holds when the asm coroutine's CI high × 10 is below the cheapest valid thread row's CI low (at least 10× cheaper beyond noise); does not hold when the coroutine's CI low × 10 is above that thread row's CI high; otherwise inconclusive. ucontext and Swift-task rows are shown for contrast, not judged.",
+                         "同一个 CPU 上的 per_switch：asm 协程置信区间上限的 10 倍仍低于最便宜的有效线程行的区间下限（超出噪声仍便宜 10 倍以上），则成立；协程区间下限的 10 倍高于那一行线程的区间上限，则不成立；其余无法判定。ucontext 和 Swift 任务的行只作对照，不参与判定。"))
+
     public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] {
-        var c = Claims.Claim(
-            id: "C3", title: lang.t("A coroutine switch happens in user mode and costs far less than a thread switch.", "协程切换在用户态完成，比线程切换便宜得多。"),
-            quote: "切换在用户态完成，切换的代价比线程从用户态到内核态的代价小很多",
-            rule: lang.t("same-cpu per_switch: holds when the asm coroutine's CI high × 10 is below the cheapest valid thread row's CI low (at least 10× cheaper beyond noise); does not hold when the coroutine's CI low × 10 is above that thread row's CI high; otherwise inconclusive. ucontext and Swift-task rows are shown for contrast, not judged.",
-                         "同一个 CPU 上的 per_switch：asm 协程置信区间上限的 10 倍仍低于最便宜的有效线程行的区间下限（超出噪声仍便宜 10 倍以上），则成立；协程区间下限的 10 倍高于那一行线程的区间上限，则不成立；其余无法判定。ucontext 和 Swift 任务的行只作对照，不参与判定。"),
-            lang: lang, facts: [Claims.mitigationFact(run.environment, lang)])
+        var c = Self.claimText.claim(lang, facts: [Claims.mitigationFact(run.environment, lang)])
         let allThreads = ["futex", "pipe"].compactMap { Claims.row(run, "thread", $0, "per_switch") }
         let threads = allThreads.filter(\.valid)
         let asm = Claims.row(run, id, "asm", "per_switch")
@@ -87,16 +86,11 @@ extension CoroutineHarness {
             c.measured.append(lang.t("thread (\(t.mechanism)) ÷ \(o.mechanism) per switch = \(Format.times(mt / Claims.med(o)))",
                                      "每次切换线程（\(t.mechanism)）÷ \(o.mechanism) = \(Format.times(mt / Claims.med(o)))"))
         }
-        c.verdict = Claims.ratioVerdict(t, over: asm, atLeast: 10)
-        switch c.verdict {
-        case .holds:
-            c.why = lang.t("the asm coroutine switch (\(humanTime(ma))) is \(Format.times(mt / ma)) cheaper than the thread switch (\(humanTime(mt))), beyond 10× even at the CI edges: no kernel entry, no scheduler.",
-                           "asm 协程切换（\(humanTime(ma))）比线程切换（\(humanTime(mt))）便宜 \(Format.times(mt / ma))，取置信区间的边缘也超过 10 倍：不进内核，也不经过调度器。")
-        case .doesNotHold:
-            c.why = lang.t("the asm coroutine switch is less than 10× cheaper than the thread switch, beyond the CIs.", "超出置信区间看，asm 协程切换比线程切换便宜不到 10 倍。")
-        default:
-            c.why = lang.t("the 10× margin is within the CIs.", "10 倍的界线落在置信区间之内。")
-        }
+        c.decide(Claims.ratioVerdict(t, over: asm, atLeast: 10),
+                 holds: lang.t("the asm coroutine switch (\(humanTime(ma))) is \(Format.times(mt / ma)) cheaper than the thread switch (\(humanTime(mt))), beyond 10× even at the CI edges: no kernel entry, no scheduler.",
+                           "asm 协程切换（\(humanTime(ma))）比线程切换（\(humanTime(mt))）便宜 \(Format.times(mt / ma))，取置信区间的边缘也超过 10 倍：不进内核，也不经过调度器。"),
+                 doesNotHold: lang.t("the asm coroutine switch is less than 10× cheaper than the thread switch, beyond the CIs.", "超出置信区间看，asm 协程切换比线程切换便宜不到 10 倍。"),
+                 otherwise: lang.t("the 10× margin is within the CIs.", "10 倍的界线落在置信区间之内。"))
         return [c]
     }
 

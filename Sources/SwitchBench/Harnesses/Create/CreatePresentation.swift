@@ -33,13 +33,10 @@ extension CreateHarness {
             t.add([r.mechanism, Format.median(r), Format.ratio(r.stats?.median, thread), Format.number(r.switchesPerOp),
                    Format.valid(r.valid, lang: lang), Self.what(r.mechanism, lang)])
         }
-        var text = lang.t("## Creation costs (claim C6)", "## 创建的代价（说法 C6）") + "\n\n"
-            + lang.t("One op = one task created, run to its end and cleaned up (reaped, joined or destroyed), on one CPU.",
-                     "一次操作 = 在一个 CPU 上创建一个任务，让它跑完，再清理掉（回收、join 或销毁）。") + "\n\n" + t.text
-        if let zombie {
-            text += "\n\n" + lang.t("**Zombie (a fact, not a timing):** ", "**僵尸进程（这是事实，不是计时）：**") + Self.zombieSentence(zombie, lang)
-        }
-        return text + "\n\n" + EnvironmentText.line(run.environment, lang: lang)
+        let intro = lang.t("One op = one task created, run to its end and cleaned up (reaped, joined or destroyed), on one CPU.",
+                           "一次操作 = 在一个 CPU 上创建一个任务，让它跑完，再清理掉（回收、join 或销毁）。")
+        let z = zombie.map { lang.t("**Zombie (a fact, not a timing):** ", "**僵尸进程（这是事实，不是计时）：**") + Self.zombieSentence($0, lang) } ?? ""
+        return Claims.section(lang.t("## Creation costs (claim C6)", "## 创建的代价（说法 C6）"), [intro, t.text, z], run, lang)
     }
 
     /// The zombie fact in words, from its typed value.
@@ -54,14 +51,13 @@ extension CreateHarness {
         return s + (r.valid ? lang.t(".", "。") : lang.t(" — **not shown**.", "——**没能演示出来**。"))
     }
 
+    static let claimText = Claims.Text("C6", title: ("A process lives from fork to exit and stays a zombie until its parent waits for it.",
+                                    "进程从 fork 活到 exit，退出后一直是僵尸进程，直到父进程等待它。"), quote: "僵尸进程：进程通过 exit 系统调用退出之后……内核立即回收一部分资源并将该进程标记为僵尸进程",
+                                         rule: ("create harness: holds when a valid fork-exit-wait row is present (each op created, ended and reaped a process) and the zombie check is valid and saw state Z in /proc before waitpid; does not hold when the check saw no Z; otherwise inconclusive. Creation costs are shown for scale.",
+                         "`create` 测试：有一行有效的 fork-exit-wait（每次操作都创建、结束并回收了一个进程），而且僵尸检查有效、在 waitpid 之前从 /proc 看到了状态 Z，则成立；检查没看到 Z 则不成立；其余无法判定。各种创建的代价列出来作参照。"))
+
     public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] {
-        var c = Claims.Claim(
-            id: "C6", title: lang.t("A process lives from fork to exit and stays a zombie until its parent waits for it.",
-                                    "进程从 fork 活到 exit，退出后一直是僵尸进程，直到父进程等待它。"),
-            quote: "僵尸进程：进程通过 exit 系统调用退出之后……内核立即回收一部分资源并将该进程标记为僵尸进程",
-            rule: lang.t("create harness: holds when a valid fork-exit-wait row is present (each op created, ended and reaped a process) and the zombie check is valid and saw state Z in /proc before waitpid; does not hold when the check saw no Z; otherwise inconclusive. Creation costs are shown for scale.",
-                         "`create` 测试：有一行有效的 fork-exit-wait（每次操作都创建、结束并回收了一个进程），而且僵尸检查有效、在 waitpid 之前从 /proc 看到了状态 Z，则成立；检查没看到 Z 则不成立；其余无法判定。各种创建的代价列出来作参照。"),
-            lang: lang)
+        var c = Self.claimText.claim(lang)
         let rows = run.records(harness: id)
         guard !rows.isEmpty else { return [c] }
         c.evidence = rows.filter { $0.stats != nil && $0.unit == "ns" }

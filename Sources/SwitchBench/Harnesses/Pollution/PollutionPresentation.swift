@@ -67,18 +67,10 @@ extension PollutionHarness {
                                  String(format: "切到另一个进程再切回来之后，重新遍历 %d 页每页比热遍历多花 %.1f ns；线程切换之后是 %.1f ns，真正清空这些页的转换之后是 %.1f ns（相当于一次清空的 %.0f %%）",
                                         b.w, b.process.median, b.thread.median, b.flush.median, share))
             switch answer {
-            case .yes:
-                student = lang.t("On this machine (\(machine)) a process switch flushed the TLB: \(numbers). Without PCID/ASID tags the kernel must drop the old address space's translations at every CR3 change, as the note says (进程切换需要清空快表).",
-                                 "在这台机器上（\(machine)），进程切换清空了快表：\(numbers)。没有 PCID/ASID 标签时，每次换 CR3 内核都必须丢掉旧地址空间的转换，正如笔记所说（进程切换需要清空快表）。")
-            case .partly:
-                student = lang.t("On this machine (\(machine)) a process switch cost part of a TLB flush: \(numbers). Some of the old translations were lost on the way through the other address space, but not all.",
-                                 "在这台机器上（\(machine)），进程切换相当于清空了一部分快表：\(numbers)。经过另一个地址空间走一趟，旧的转换丢了一些，但没有全丢。")
-            case .no:
-                student = lang.t("On this machine (\(machine)) a process switch did not flush the TLB: \(numbers). Linux tags TLB entries with a PCID per address space, so switching CR3 to another process keeps the old translations, and the note's 进程切换需要清空快表 holds only without PCID (x86) or ASID (arm64).",
-                                 "在这台机器上（\(machine)），进程切换并没有清空快表：\(numbers)。Linux 给每个地址空间的 TLB 表项打上 PCID 标签，CR3 换成另一个进程的页表时旧的转换仍然留着；笔记里“进程切换需要清空快表”只在没有 PCID（x86）或 ASID（arm64）时才成立。")
-            case .inconclusive:
-                student = lang.t("On this machine (\(machine)) the measurement could not decide whether a process switch flushes the TLB: \(numbers).",
-                                 "在这台机器上（\(machine)），测量无法判定进程切换是否清空了快表：\(numbers)。")
+            case .yes: student = lang.t("On this machine (\(machine)) a process switch flushed the TLB: \(numbers). Without PCID/ASID tags the kernel must drop the old address space's translations at every CR3 change, as the note says (进程切换需要清空快表).", "在这台机器上（\(machine)），进程切换清空了快表：\(numbers)。没有 PCID/ASID 标签时，每次换 CR3 内核都必须丢掉旧地址空间的转换，正如笔记所说（进程切换需要清空快表）。")
+            case .partly: student = lang.t("On this machine (\(machine)) a process switch cost part of a TLB flush: \(numbers). Some of the old translations were lost on the way through the other address space, but not all.", "在这台机器上（\(machine)），进程切换相当于清空了一部分快表：\(numbers)。经过另一个地址空间走一趟，旧的转换丢了一些，但没有全丢。")
+            case .no: student = lang.t("On this machine (\(machine)) a process switch did not flush the TLB: \(numbers). Linux tags TLB entries with a PCID per address space, so switching CR3 to another process keeps the old translations, and the note's 进程切换需要清空快表 holds only without PCID (x86) or ASID (arm64).", "在这台机器上（\(machine)），进程切换并没有清空快表：\(numbers)。Linux 给每个地址空间的 TLB 表项打上 PCID 标签，CR3 换成另一个进程的页表时旧的转换仍然留着；笔记里“进程切换需要清空快表”只在没有 PCID（x86）或 ASID（arm64）时才成立。")
+            case .inconclusive: student = lang.t("On this machine (\(machine)) the measurement could not decide whether a process switch flushes the TLB: \(numbers).", "在这台机器上（\(machine)），测量无法判定进程切换是否清空了快表：\(numbers)。")
             }
         } else {
             student = lang.t("On this machine (\(machine)) the measurement could not decide: even a real flush of the walked pages did not cost measurably more than no switch.",
@@ -101,17 +93,16 @@ extension PollutionHarness {
         let head = lang.t("**A process switch flushed the TLB: \(Self.answerText(answer, lang))** (PCID \(pcid)). ",
                           "**进程切换清空了快表吗：\(Self.answerText(answer, lang))**（PCID \(pcid)）。")
             + Self.decisionText(points, lang) + lang.t(".", "。")
-        return lang.t("## Does a process switch flush the TLB? (claim C2)", "## 进程切换会清空快表吗？（说法 C2）")
-            + "\n\n" + intro + "\n\n" + t.text + "\n\n" + head + "\n\n> " + student + "\n\n" + EnvironmentText.line(run.environment, lang: lang)
+        let heading = lang.t("## Does a process switch flush the TLB? (claim C2)", "## 进程切换会清空快表吗？（说法 C2）")
+        return Claims.section(heading, [intro, t.text, head, "> " + student], run, lang)
     }
 
+    static let claimText = Claims.Text("C2", title: ("A process switch must flush the TLB.", "进程切换必须清空快表（TLB）。"), quote: "进程切换需要清空快表",
+                                         rule: ("pollution harness, idle B (footprint 0): the re-walk penalty per page of task A after a switch to another process, to a thread, no switch (none) and an mprotect() flush reference. The harness's answer decides (over the working sets where the flush reference is visible, a majority must show process above thread beyond the 95 % CIs by ≥ 25 % of a flush; then yes if the median share of a full flush is ≥ 60 %, else partly; otherwise no): yes → holds, no → does not hold here, partly or inconclusive → inconclusive. Without the flush and none rows, at the smallest working set with both (inside the L1 dTLB): holds when process is above thread with disjoint CIs; does not hold when the CIs overlap and the ratio is below 1.10 or thread is above process beyond the CIs; otherwise inconclusive.",
+                         "`pollution` 测试，B 空闲（footprint 0）：比较任务 A 在切到另一个进程、切到一个线程、不切换（none）之后重新遍历每页的代价，并以 mprotect() 清空作参照。由测试给出的答案决定（在看得出清空效果的工作集里，多数要满足进程高于线程、超出 95 % 置信区间、且多出的部分达到一次清空的 25 %；再看多出部分的中位数是否达到完整清空的 60 %：达到为“是”，否则为“部分”；不满足多数则为“否”）：是 → 成立，否 → 在这台机器上不成立，部分或无法判定 → 无法判定。如果没有清空和不切换的行，就取两者都有的最小工作集（在 L1 dTLB 之内）：进程高于线程且区间不重叠则成立；区间重叠且比值低于 1.10，或线程超出区间高于进程，则不成立；其余无法判定。"))
+
     public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] {
-        var c = Claims.Claim(
-            id: "C2", title: lang.t("A process switch must flush the TLB.", "进程切换必须清空快表（TLB）。"),
-            quote: "进程切换需要清空快表",
-            rule: lang.t("pollution harness, idle B (footprint 0): the re-walk penalty per page of task A after a switch to another process, to a thread, no switch (none) and an mprotect() flush reference. The harness's answer decides (over the working sets where the flush reference is visible, a majority must show process above thread beyond the 95 % CIs by ≥ 25 % of a flush; then yes if the median share of a full flush is ≥ 60 %, else partly; otherwise no): yes → holds, no → does not hold here, partly or inconclusive → inconclusive. Without the flush and none rows, at the smallest working set with both (inside the L1 dTLB): holds when process is above thread with disjoint CIs; does not hold when the CIs overlap and the ratio is below 1.10 or thread is above process beyond the CIs; otherwise inconclusive.",
-                         "`pollution` 测试，B 空闲（footprint 0）：比较任务 A 在切到另一个进程、切到一个线程、不切换（none）之后重新遍历每页的代价，并以 mprotect() 清空作参照。由测试给出的答案决定（在看得出清空效果的工作集里，多数要满足进程高于线程、超出 95 % 置信区间、且多出的部分达到一次清空的 25 %；再看多出部分的中位数是否达到完整清空的 60 %：达到为“是”，否则为“部分”；不满足多数则为“否”）：是 → 成立，否 → 在这台机器上不成立，部分或无法判定 → 无法判定。如果没有清空和不切换的行，就取两者都有的最小工作集（在 L1 dTLB 之内）：进程高于线程且区间不重叠则成立；区间重叠且比值低于 1.10，或线程超出区间高于进程，则不成立；其余无法判定。"),
-            lang: lang, facts: [Claims.pcidFact(run.environment, lang), Claims.virtFact(run.environment, lang)])
+        var c = Self.claimText.claim(lang, facts: [Claims.pcidFact(run.environment, lang), Claims.virtFact(run.environment, lang)])
         let all = run.records(harness: id)
         guard !all.isEmpty else { return [c] }
         let rows = all.filter { $0.stats != nil && $0.footprintBytes == 0 && $0.metric == "rewalk_penalty_per_page" }
@@ -164,23 +155,16 @@ extension PollutionHarness {
         }
         if let w = Claims.invalidWhy([p, t], lang) { c.undecided(w); return [c] }
         let ratio = Claims.med(p) / Claims.med(t)
-        switch Claims.ratioVerdict(p, over: t, atLeast: 1) {
-        case .holds:
-            c.verdict = .holds
-            c.why = lang.t("the re-walk after a process switch costs more than after a thread switch beyond both CIs: translations were lost.",
-                           "进程切换之后重新遍历比线程切换之后更贵，而且超出了两边的置信区间：转换丢了。")
-        case .doesNotHold:
-            c.verdict = .doesNotHold
-            c.why = lang.t("the re-walk after a thread switch costs more than after a process switch: no sign of a flush.", "线程切换之后重新遍历反而比进程切换之后更贵：看不出清空的迹象。")
-        default:
-            if ratio < 1.10 {
-                c.verdict = .doesNotHold
-                c.why = lang.t("the re-walk after a process switch costs the same as after a thread switch (CIs overlap, ratio \(Format.times(ratio))): the TLB was not flushed.",
-                               "进程切换之后重新遍历的代价和线程切换之后一样（置信区间重叠，比值 \(Format.times(ratio))）：快表没有被清空。")
-            } else {
-                c.undecided(lang.t("process penalty is \(Format.times(ratio)) the thread one but the CIs overlap.", "进程的代价是线程的 \(Format.times(ratio))，但置信区间重叠。"))
-            }
-        }
+        // Overlapping CIs with a ratio under 1.10: the same cost, so no flush.
+        let beyond = Claims.ratioVerdict(p, over: t, atLeast: 1)
+        let same = beyond == .inconclusive && ratio < 1.10
+        let noFlush = same
+            ? lang.t("the re-walk after a process switch costs the same as after a thread switch (CIs overlap, ratio \(Format.times(ratio))): the TLB was not flushed.", "进程切换之后重新遍历的代价和线程切换之后一样（置信区间重叠，比值 \(Format.times(ratio))）：快表没有被清空。")
+            : lang.t("the re-walk after a thread switch costs more than after a process switch: no sign of a flush.", "线程切换之后重新遍历反而比进程切换之后更贵：看不出清空的迹象。")
+        c.decide(same ? .doesNotHold : beyond,
+                 holds: lang.t("the re-walk after a process switch costs more than after a thread switch beyond both CIs: translations were lost.", "进程切换之后重新遍历比线程切换之后更贵，而且超出了两边的置信区间：转换丢了。"),
+                 doesNotHold: noFlush,
+                 otherwise: lang.t("process penalty is \(Format.times(ratio)) the thread one but the CIs overlap.", "进程的代价是线程的 \(Format.times(ratio))，但置信区间重叠。"))
         return [c]
     }
 }

@@ -21,17 +21,15 @@ extension SyscallHarness {
             t.add([r.mechanism, Format.median(r), Format.ci(r),
                    r.switchesPerOp.map { String(format: "%.4f", $0) } ?? "n/a", Self.what(r.mechanism, lang)])
         }
-        return lang.t("## System call: the privilege switch alone (claim C7)", "## 系统调用：单独的特权级切换（说法 C7）")
-            + "\n\n" + t.text + "\n\n" + EnvironmentText.line(run.environment, lang: lang)
+        return Claims.section(lang.t("## System call: the privilege switch alone (claim C7)", "## 系统调用：单独的特权级切换（说法 C7）"), [t.text], run, lang)
     }
 
+    static let claimText = Claims.Text("C7", title: ("A privilege switch (user ↔ kernel) has a cost of its own.", "特权级切换（用户态 ↔ 内核态）本身就有代价。"), quote: "特权级切换",
+                                         rule: ("syscall harness, same CPU: holds when getppid through syscall(2) (one kernel entry and exit per call) is above the vDSO clock_gettime (no kernel entry) with disjoint 95 % CIs; does not hold when it is not above; inconclusive when rows are invalid; not measured when missing.",
+                         "`syscall` 测试，同一个 CPU：用 `syscall(2)` 调 getppid（每次进出内核一次）与经 vDSO 的 clock_gettime（不进内核）比较，前者高于后者且两者的 95 % 置信区间不重叠，则成立；不高于则不成立；数据行无效则无法判定；缺数据则为未测量。"))
+
     public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] {
-        var c = Claims.Claim(
-            id: "C7", title: lang.t("A privilege switch (user ↔ kernel) has a cost of its own.", "特权级切换（用户态 ↔ 内核态）本身就有代价。"),
-            quote: "特权级切换",
-            rule: lang.t("syscall harness, same CPU: holds when getppid through syscall(2) (one kernel entry and exit per call) is above the vDSO clock_gettime (no kernel entry) with disjoint 95 % CIs; does not hold when it is not above; inconclusive when rows are invalid; not measured when missing.",
-                         "`syscall` 测试，同一个 CPU：用 `syscall(2)` 调 getppid（每次进出内核一次）与经 vDSO 的 clock_gettime（不进内核）比较，前者高于后者且两者的 95 % 置信区间不重叠，则成立；不高于则不成立；数据行无效则无法判定；缺数据则为未测量。"),
-            lang: lang, facts: [Claims.mitigationFact(run.environment, lang), Claims.virtFact(run.environment, lang)])
+        var c = Self.claimText.claim(lang, facts: [Claims.mitigationFact(run.environment, lang), Claims.virtFact(run.environment, lang)])
         let s = Claims.row(run, id, "getppid", "per_call") ?? run.records.first { $0.harness == id && $0.mechanism == "getppid" && $0.stats != nil }
         let v = Claims.row(run, id, "clock_gettime", "per_call") ?? run.records.first { $0.harness == id && $0.mechanism == "clock_gettime" && $0.stats != nil }
         c.evidence = [s, v].compactMap { $0 }

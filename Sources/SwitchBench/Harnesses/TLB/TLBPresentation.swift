@@ -136,17 +136,15 @@ extension TLBHarness {
                                                       "NUMA：要求了 `--node \(n)`，但这台机器无法把内存绑定到节点上，用的是本地内存。"))
         case nil: break
         }
-        parts.append(EnvironmentText.line(run.environment, lang: lang))
-        return parts.joined(separator: "\n\n")
+        return Claims.section(parts[0], Array(parts.dropFirst()), run, lang)
     }
 
+    static let claimText = Claims.Text("C5", title: ("Address-translation (TLB) misses make memory access slow.", "地址转换（快表 TLB）缺失会让访存变慢。"), quote: "把虚拟地址转换为物理地址需要查找页表，页表查找是一个很慢的过程",
+                                         rule: ("tlb harness, ns_per_access: at the largest working set measured with both, holds when the 4 KiB row is above the cache-only control row with disjoint CIs and by ≥ 1.2× (the extra is translation); does not hold when 4 KiB is within 1.2× of the control or below it; otherwise inconclusive. 2 MiB pages are reported beside it.",
+                         "`tlb` 测试的 ns_per_access：在两者都测了的最大工作集上，4 KiB 页这一行比只有缓存缺失的对照行高出 1.2 倍以上且置信区间不重叠（多出来的就是地址转换），则成立；4 KiB 页不超过对照的 1.2 倍或更低，则不成立；其余无法判定。2 MiB 页的结果列在旁边。"))
+
     public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] {
-        var c = Claims.Claim(
-            id: "C5", title: lang.t("Address-translation (TLB) misses make memory access slow.", "地址转换（快表 TLB）缺失会让访存变慢。"),
-            quote: "把虚拟地址转换为物理地址需要查找页表，页表查找是一个很慢的过程",
-            rule: lang.t("tlb harness, ns_per_access: at the largest working set measured with both, holds when the 4 KiB row is above the cache-only control row with disjoint CIs and by ≥ 1.2× (the extra is translation); does not hold when 4 KiB is within 1.2× of the control or below it; otherwise inconclusive. 2 MiB pages are reported beside it.",
-                         "`tlb` 测试的 ns_per_access：在两者都测了的最大工作集上，4 KiB 页这一行比只有缓存缺失的对照行高出 1.2 倍以上且置信区间不重叠（多出来的就是地址转换），则成立；4 KiB 页不超过对照的 1.2 倍或更低，则不成立；其余无法判定。2 MiB 页的结果列在旁边。"),
-            lang: lang, facts: [lang.t("THP mode: \(run.environment.thp).", "THP 模式：\(run.environment.thp)。"), Claims.virtFact(run.environment, lang)])
+        var c = Self.claimText.claim(lang, facts: [lang.t("THP mode: \(run.environment.thp).", "THP 模式：\(run.environment.thp)。"), Claims.virtFact(run.environment, lang)])
         let all = run.records(harness: id)
         let rows = all.filter { $0.metric == "ns_per_access" && $0.stats != nil }
         guard !rows.isEmpty else { return [c] }
@@ -185,16 +183,10 @@ extension TLBHarness {
             c.measured.append("`\(r.mechanism) \(r.metric)`: " + Format.value(r.stats?.median, unit: r.unit, lang: lang))
         }
         if let huge = Self.hugeSentence(run, lang) { c.measured.append(huge) }
-        c.verdict = Claims.ratioVerdict(f, over: k, atLeast: 1.2, failsBelow: 1.2)
-        switch c.verdict {
-        case .holds:
-            c.why = lang.t("beyond the TLB's reach each access costs \(Format.times(ratio)) the cache-only control: the page walk is the difference.",
-                           "超出快表的覆盖范围后，每次访问的代价是只有缓存缺失时的 \(Format.times(ratio))：多出来的就是页表遍历。")
-        case .doesNotHold:
-            c.why = lang.t("4 KiB pages cost within 1.2× of the cache-only control at the largest working set.", "在最大的工作集上，4 KiB 页的代价不到对照的 1.2 倍。")
-        default:
-            c.why = lang.t("ratio \(Format.times(ratio)) but the CIs overlap.", "比值 \(Format.times(ratio))，但置信区间重叠。")
-        }
+        c.decide(Claims.ratioVerdict(f, over: k, atLeast: 1.2, failsBelow: 1.2),
+                 holds: lang.t("beyond the TLB's reach each access costs \(Format.times(ratio)) the cache-only control: the page walk is the difference.", "超出快表的覆盖范围后，每次访问的代价是只有缓存缺失时的 \(Format.times(ratio))：多出来的就是页表遍历。"),
+                 doesNotHold: lang.t("4 KiB pages cost within 1.2× of the cache-only control at the largest working set.", "在最大的工作集上，4 KiB 页的代价不到对照的 1.2 倍。"),
+                 otherwise: lang.t("ratio \(Format.times(ratio)) but the CIs overlap.", "比值 \(Format.times(ratio))，但置信区间重叠。"))
         return [c]
     }
 
