@@ -134,11 +134,4 @@ public struct Environment: Sendable, Codable, Equatable {
          ("swift_version", swiftVersion)]
             + mitigations.map { ("mitigation", $0) }
     }
-
-    /// One line for under a Markdown table.
-    public var oneLine: String {
-        "\(cpuModel), \(onlineCPUs.isEmpty ? "?" : onlineCPUs) online, virtualization \(virtualization), " +
-        "Linux \(kernel), PCID \(pcid ? "on" : "off"), THP \(thp), clocksource \(clocksource), " +
-        "\(build) build, switchbench \(suiteVersion) (\(gitCommit))"
-    }
 }
