@@ -191,3 +191,30 @@ enum LeakCheck {
         #expect(svg.contains("log scale"))
     }
 }
+
+/// A harness that returns one fact row, as the zombie check does.
+struct FactRowHarness: Harness {
+    var id: String { "fact-row" }
+    var summary: String { "test" }
+    var claims: [String] { [] }
+    var mechanisms: [(id: String, summary: String)] { [("zombie", "test")] }
+    func plan(_ options: RunOptions) -> [CaseSpec] { [CaseSpec(harness: id, mechanism: "zombie")] }
+    func run(_ spec: CaseSpec, context: RunContext) throws -> [Record] {
+        var r = Record(harness: id, mechanism: "zombie", placement: "same-cpu", cpus: "0", tasks: 1,
+                       metric: "state_before_waitpid", unit: "state", samples: [], opsPerSample: 0)
+        r.setFact("state_before_waitpid", "Z")
+        return [r]
+    }
+}
+
+@Suite struct ProgressLineTests {
+    @Test func aFactRowShowsItsFact() {
+        var lines: [String] = []
+        var result = RunResult(runID: "t", timestampUTC: "", environment: .blank)
+        Runner(context: RunContext(options: RunOptions(), environment: .blank, allowedCPUs: [0]), progress: { lines.append($0) })
+            .run([FactRowHarness()], into: &result)
+        #expect(lines.count == 1)
+        #expect(lines[0].contains("state_before_waitpid Z"), "\(lines)")
+        #expect(!lines[0].contains("n/a"))
+    }
+}

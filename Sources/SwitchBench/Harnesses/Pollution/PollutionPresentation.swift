@@ -50,7 +50,7 @@ extension PollutionHarness {
         for w in Set(rows.compactMap(\.workingSetPages)).sorted() {
             let p = get("process", w, busy: false), th = get("thread", w, busy: false)
             let diff = p?.stats.flatMap { a in th?.stats.map { String(format: "%+.2f", a.median - $0.median) } } ?? "–"
-            let warm = get("none", w, busy: false).flatMap(PollutionVerdict.warmWalk).map { String(format: "%.2f ns/page", $0) } ?? "–"
+            let warm = get("none", w, busy: false).flatMap(PollutionVerdict.warmWalk).map { String(format: "%.2f ", $0) + lang.t("ns/page", "ns/页") } ?? "–"
             t.add([String(w) + holder(w), Format.bracket(get("none", w, busy: false)?.stats), Format.bracket(th?.stats), Format.bracket(p?.stats), diff,
                    Format.bracket(get("flush", w, busy: false)?.stats), Format.bracket(get("thread", w, busy: true)?.stats),
                    Format.bracket(get("process", w, busy: true)?.stats), warm])

@@ -88,7 +88,7 @@ extension TokenRingHarness {
             return [c]
         }
         let kinds = Set(outcomes.map(\.1))
-        let list = outcomes.map { "\($0.0): \($0.1.text(lang))" }.joined(separator: lang.t(", ", "，"))
+        let list = outcomes.map { $0.0 + lang.t(": ", "：") + $0.1.text(lang) }.joined(separator: lang.t(", ", "，"))
         if kinds == [.holds] {
             c.verdict = .holds
             c.why = lang.t("process per switch is above thread per switch beyond both CIs for every mechanism measured (\(list)).",
