@@ -218,3 +218,28 @@ struct FactRowHarness: Harness {
         #expect(!lines[0].contains("n/a"))
     }
 }
+
+@Suite struct CompareLanguageTests {
+    @Test func chineseCompareHasNoEnglishSentences() throws {
+        var slower = ReportFixture.basic.records
+        slower[1] = ReportFixture.record("process", "pipe", metric: "per_switch", 3300)           // a regression
+        slower[3] = ReportFixture.record("thread", "pipe", metric: "per_switch", 2000, valid: false)
+        slower.append(ReportFixture.record("process", "pipe", "unpinned", metric: "per_switch", 9000))   // new
+        let base = ReportFixture.basic
+        var cur = ReportFixture.run(slower, kernel: "6.2.0-other")
+        cur.records.append(ReportFixture.record("thread", "futex", metric: "per_switch", 100, spread: 0.6))
+        let a = try ReportFixture.loaded(base), b = try ReportFixture.loaded(cur)
+        let c = try Comparison.make(baseline: a, baselineSource: "a.csv", current: b, currentSource: "b.csv")
+        #expect(c.count(.regression) == 1)
+        let zh = c.markdown(lang: .zh)
+        #expect(zh.contains("环境不同"))
+        #expect(LeakCheck.leaks(zh).isEmpty, "\(LeakCheck.leaks(zh).prefix(8))")
+        // several baseline runs: the prediction-interval notes
+        let multi = try RunLoader.parse(CSVExporter.render(base) + CSVExporter.render(base), source: "m.csv")
+        let m = try Comparison.make(baseline: multi, baselineSource: "m.csv", current: b, currentSource: "b.csv")
+        #expect(LeakCheck.leaks(m.markdown(lang: .zh)).isEmpty, "\(LeakCheck.leaks(m.markdown(lang: .zh)).prefix(8))")
+        // English stays as it was for machines and CI logs
+        #expect(c.warnings.first?.hasPrefix("ENVIRONMENT DIFFERS") == true)
+        #expect(c.markdown().contains("**Summary:**"))
+    }
+}

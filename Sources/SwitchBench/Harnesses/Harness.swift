@@ -126,7 +126,7 @@ public protocol Harness: Sendable {
     /// Its plots, only those the run has rows for.
     func plots(_ run: RunResult, lang: Language) -> [Plot]
     /// Why `compare` shows but does not count a change of this case (nil: it counts).
-    func compareExemption(_ c: Comparison.Case, baseline: [CaseKey: Record], current: [CaseKey: Record]) -> String?
+    func compareExemption(_ c: Comparison.Case, baseline: [CaseKey: Record], current: [CaseKey: Record]) -> (en: String, zh: String)?
 }
 
 /// One SVG plot: its file name, its alt text and its contents.
@@ -143,7 +143,7 @@ extension Harness {
     public func markdownSection(_ run: RunResult, lang: Language) -> String? { nil }
     public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] { [] }
     public func plots(_ run: RunResult, lang: Language) -> [Plot] { [] }
-    public func compareExemption(_ c: Comparison.Case, baseline: [CaseKey: Record], current: [CaseKey: Record]) -> String? { nil }
+    public func compareExemption(_ c: Comparison.Case, baseline: [CaseKey: Record], current: [CaseKey: Record]) -> (en: String, zh: String)? { nil }
 
     /// Mechanisms selected by the options, in this harness's order (unknown ones were rejected by the CLI).
     public func selectedMechanisms(_ options: RunOptions) -> [String] {

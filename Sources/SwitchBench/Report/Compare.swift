@@ -83,10 +83,22 @@ public struct Comparison: Sendable {
         /// A regression or an improvement: what the rules after classification may demote.
         public var isChange: Bool { classification == .regression || classification == .improvement }
 
+        /// The note in Chinese, for `markdown(lang: .zh)` (never in CSV or JSON).
+        public var noteZh: String = ""
+
+        enum CodingKeys: String, CodingKey {
+            case key, unit, baselineMedian, currentMedian, ratio, ciOverlap, pValue, beyondThreshold, beyondNoise,
+                 classification, baselineValid, currentValid, note
+        }
+
+        /// The note in a language.
+        public func note(_ lang: Language) -> String { lang == .en ? note : noteZh }
+
         /// Shown but never gated, with the reason added to the note.
-        mutating func demote(_ why: String) {
+        mutating func demote(_ why: (en: String, zh: String)) {
             classification = .noisy
-            note = note.isEmpty ? why : note + "; " + why
+            note = note.isEmpty ? why.en : note + "; " + why.en
+            noteZh = noteZh.isEmpty ? why.zh : noteZh + "；" + why.zh
         }
     }
 
@@ -220,9 +232,11 @@ public struct Comparison: Sendable {
                 let mad = Statistics.quantile(logs.map { abs($0 - center) }.sorted(), 0.5)
                 let bound = Self.driftZ * 1.4826 * mad
                 if abs(log(r)) <= bound {
-                    cases[i].demote(String(
-                        format: "%+.0f %% is within the run-to-run drift of the %d %@ %@ cases (±%.0f %%: %g × their MAD); not counted",
-                        (r - 1) * 100, logs.count, cases[i].harness, cases[i].placement, (exp(bound) - 1) * 100, Self.driftZ))
+                    let (pct, width) = ((r - 1) * 100, (exp(bound) - 1) * 100)
+                    cases[i].demote((String(format: "%+.0f %% is within the run-to-run drift of the %d %@ %@ cases (±%.0f %%: %g × their MAD); not counted",
+                                            pct, logs.count, cases[i].harness, cases[i].placement, width, Self.driftZ),
+                                     String(format: "%+.0f %% 落在同组 %d 个用例（%@ %@）的运行间漂移之内（±%.0f %%，即 %g 倍 MAD），不计入",
+                                            pct, logs.count, cases[i].harness, cases[i].placement, width, Self.driftZ)))
                 }
             }
         }
@@ -256,14 +270,18 @@ public struct Comparison: Sendable {
                      baselineMedian: base?.stats?.median, currentMedian: cur?.stats?.median, ratio: nil,
                      ciOverlap: nil, pValue: nil, beyondThreshold: false, beyondNoise: false,
                      classification: .unchanged, baselineValid: base?.valid, currentValid: cur?.valid, note: "")
-        var notes: [String] = []
+        var notes: [(String, String)] = []
+        func finish() {
+            c.note = notes.map(\.0).joined(separator: "; ")
+            c.noteZh = notes.map(\.1).joined(separator: "；")
+        }
         guard let base else { c.classification = .new; return c }
         guard let cur else { c.classification = .missing; return c }
-        if !base.valid { notes.append("baseline row invalid") }
-        if !cur.valid { notes.append("current row invalid") }
+        if !base.valid { notes.append(("baseline row invalid", "基线这一行无效")) }
+        if !cur.valid { notes.append(("current row invalid", "本次这一行无效")) }
         guard let bs = base.stats, let cs = cur.stats else {
-            notes.append("no timing on one side")
-            c.note = notes.joined(separator: "; ")
+            notes.append(("no timing on one side", "有一边没有计时"))
+            finish()
             return c
         }
         let overlap: Bool
@@ -293,13 +311,16 @@ public struct Comparison: Sendable {
                 let sd = ((Double(ownDF) * ownVar + Double(priorDF) * rn.sdLog * rn.sdLog) / Double(ownDF + priorDF)).squareRoot()
                 let half = Self.t995(df: ownDF + priorDF) * sd * (1 + 1 / Double(logs.count)).squareRoot()
                 c.beyondNoise = abs(log(cs.median) - center) > half
-                notes.append(String(format: "baseline: %d runs, medians %@ – %@; run-to-run noise ±%.1f %% (group ±%.1f %%): 99 %% prediction %@ – %@",
-                                    runs.count, Self.fmt(medians.first, unit: cur.unit), Self.fmt(medians.last, unit: cur.unit),
-                                    (exp(sd) - 1) * 100, (exp(rn.sdLog) - 1) * 100, Self.fmt(exp(center - half), unit: cur.unit),
-                                    Self.fmt(exp(center + half), unit: cur.unit)))
+                let (lo, hi) = (Self.fmt(medians.first, unit: cur.unit), Self.fmt(medians.last, unit: cur.unit))
+                let (plo, phi) = (Self.fmt(exp(center - half), unit: cur.unit), Self.fmt(exp(center + half), unit: cur.unit))
+                notes.append((String(format: "baseline: %d runs, medians %@ – %@; run-to-run noise ±%.1f %% (group ±%.1f %%): 99 %% prediction %@ – %@",
+                                     runs.count, lo, hi, (exp(sd) - 1) * 100, (exp(rn.sdLog) - 1) * 100, plo, phi),
+                              String(format: "基线 %d 次运行，中位数 %@ – %@；运行间噪声 ±%.1f %%（同组 ±%.1f %%）：99 %% 预测区间 %@ – %@",
+                                     runs.count, lo, hi, (exp(sd) - 1) * 100, (exp(rn.sdLog) - 1) * 100, plo, phi)))
             } else {
                 c.beyondNoise = !overlap
-                notes.append("baseline: \(runs.count) runs, medians \(Self.fmt(medians.first, unit: cur.unit)) – \(Self.fmt(medians.last, unit: cur.unit)), CI envelope")
+                let (lo, hi) = (Self.fmt(medians.first, unit: cur.unit), Self.fmt(medians.last, unit: cur.unit))
+                notes.append(("baseline: \(runs.count) runs, medians \(lo) – \(hi), CI envelope", "基线 \(runs.count) 次运行，中位数 \(lo) – \(hi)，取各次置信区间的包络"))
             }
         } else {
             if bs.median != 0 { c.ratio = cs.median / bs.median }
@@ -311,26 +332,31 @@ public struct Comparison: Sendable {
         if let r = c.ratio { c.beyondThreshold = abs(r - 1) > threshold }
         if c.beyondThreshold && c.beyondNoise, let r = c.ratio {
             let worse = higherIsWorse(unit: cur.unit, metric: cur.metric) ? r > 1 : r < 1
+            let pct = (r - 1) * 100
+            let zhDir = worse ? "变差" : "变好"
             if base.sampleValues.count < 3 || cur.sampleValues.count < 3 || cur.opsPerSample == 0 {
                 c.classification = .noisy
-                notes.append(String(format: "%@ by %+.0f %% but a derived fact or single value (%d → %d samples): no noise estimate; not counted",
-                                    worse ? "worse" : "better", (r - 1) * 100, base.sampleValues.count, cur.sampleValues.count))
+                notes.append((String(format: "%@ by %+.0f %% but a derived fact or single value (%d → %d samples): no noise estimate; not counted",
+                                     worse ? "worse" : "better", pct, base.sampleValues.count, cur.sampleValues.count),
+                              String(format: "%@ %+.0f %%，但这是推导出的事实或单个值（%d → %d 个样本），无法估计噪声，不计入",
+                                     zhDir, pct, base.sampleValues.count, cur.sampleValues.count)))
             } else if cur.placement == Placement.unpinned.rawValue {
                 c.classification = .noisy
-                notes.append(String(format: "%@ by %+.0f %% but unpinned: the scheduler picks the CPUs, so runs differ by placement; not counted",
-                                    worse ? "slower" : "faster", (r - 1) * 100))
+                notes.append((String(format: "%@ by %+.0f %% but unpinned: the scheduler picks the CPUs, so runs differ by placement; not counted",
+                                     worse ? "slower" : "faster", pct),
+                              String(format: "%@ %+.0f %%，但没有绑核：CPU 由调度器挑选，每次运行的位置都不同，不计入", zhDir, pct)))
             } else if (runs.count >= 2 ? runs.filter(\.isNoisy).count * 2 > runs.count : bs.isNoisy) || cs.isNoisy {
                 c.classification = .noisy
-                notes.append(String(format: "%@ by %+.0f %% but CV %.0f %% → %.0f %% (> %.0f %%): not counted",
-                                    worse ? "slower" : "faster", (r - 1) * 100, Statistics.quantile(runs.map(\.cv).sorted(), 0.5) * 100, cs.cv * 100,
-                                    Statistics.noisyCV * 100))
+                let (cv0, cv1, limit) = (Statistics.quantile(runs.map(\.cv).sorted(), 0.5) * 100, cs.cv * 100, Statistics.noisyCV * 100)
+                notes.append((String(format: "%@ by %+.0f %% but CV %.0f %% → %.0f %% (> %.0f %%): not counted", worse ? "slower" : "faster", pct, cv0, cv1, limit),
+                              String(format: "%@ %+.0f %%，但 CV %.0f %% → %.0f %%（超过 %.0f %%），不计入", zhDir, pct, cv0, cv1, limit)))
             } else {
                 c.classification = worse ? .regression : .improvement
             }
         } else if c.beyondThreshold {
-            notes.append("beyond threshold but within noise")
+            notes.append(("beyond threshold but within noise", "超过阈值，但在噪声之内"))
         }
-        c.note = notes.joined(separator: "; ")
+        finish()
         return c
     }
 
@@ -361,39 +387,52 @@ public struct Comparison: Sendable {
     }
 
     /// Warnings a reader must see before the table: environment changes, invalid rows, duplicates.
-    public var warnings: [String] {
+    /// Warnings a reader must see before the table, in English (stderr, JSON).
+    public var warnings: [String] { warnings(.en) }
+
+    public func warnings(_ lang: Language) -> [String] {
         var w: [String] = []
         let important = environmentChanges.filter(\.important)
         if !important.isEmpty {
-            w.append("ENVIRONMENT DIFFERS — these numbers may have moved for that reason, not because of the code: " +
-                     important.map { "\($0.fact) '\($0.baseline)' → '\($0.current)'" }.joined(separator: "; ") +
-                     (important.contains { $0.fact == "kernel" } ? ". A kernel change is news, not noise." : "."))
+            let tick = lang == .en ? "" : "`"   // identifiers as code in Chinese prose
+            let q = lang == .en ? "'" : "`"
+            let list = important.map { "\(tick)\($0.fact)\(tick) \(q)\($0.baseline)\(q) → \(q)\($0.current)\(q)" }.joined(separator: "; ")
+            let kernel = important.contains { $0.fact == "kernel" }
+            w.append(lang.t("ENVIRONMENT DIFFERS — these numbers may have moved for that reason, not because of the code: " + list
+                                + (kernel ? ". A kernel change is news, not noise." : "."),
+                            "环境不同——这些数字的变化可能来自环境，而不是代码：" + list + (kernel ? "。换了内核本身就是新闻，不是噪声。" : "。")))
         }
         let inv = invalidChanges
         if !inv.isEmpty {
-            w.append("\(inv.count) regression/improvement(s) involve a row marked valid=false (its switch count or setup was off): " +
-                     inv.map(\.label).joined(separator: "; ") + ". Check the row's note before trusting the change.")
+            let list = inv.map { lang == .en ? $0.label : "`\($0.label)`" }.joined(separator: "; ")
+            w.append(lang.t("\(inv.count) regression/improvement(s) involve a row marked valid=false (its switch count or setup was off): " + list + ". Check the row's note before trusting the change.",
+                            "有 \(inv.count) 个变慢/变快涉及标为 valid=false 的行（切换次数或设置不对）：" + list + "。相信这个变化之前，先看看那一行的说明。"))
         }
         let otherInvalid = invalidRows.count - inv.count
         if otherInvalid > 0 {
-            w.append("\(otherInvalid) other case(s) have a row marked valid=false; see the note column.")
+            w.append(lang.t("\(otherInvalid) other case(s) have a row marked valid=false; see the note column.", "另有 \(otherInvalid) 个用例有标为 valid=false 的行，见说明列。"))
         }
         if !duplicates.isEmpty {
-            w.append("\(duplicates.count) duplicate case key(s) within one input; the first row of each was used.")
+            w.append(lang.t("\(duplicates.count) duplicate case key(s) within one input; the first row of each was used.", "同一个输入里有 \(duplicates.count) 个重复的用例键，各取了第一行。"))
         }
         return w
     }
 
-    public var summaryLine: String {
-        let parts = Class.allCases.map { "\(count($0)) \($0.rawValue)" }
+    /// The counts and the rule, in English (stderr).
+    public var summaryLine: String { summaryLine(.en) }
+
+    public func summaryLine(_ lang: Language) -> String {
+        let names: [Class: String] = [.regression: "变慢", .improvement: "变快", .unchanged: "不变", .new: "新增", .missing: "缺失", .noisy: "噪声"]
+        let parts = Class.allCases.map { "\(count($0)) " + lang.t($0.rawValue, names[$0]!) }
+        let (th, cv, a) = (String(format: "%g", threshold * 100), String(format: "%g", Statistics.noisyCV * 100), String(format: "%g", alpha))
         let noise = baselineRuns > 1
-            ? "outside the 99 % prediction interval from the baseline's \(baselineRuns) runs"
-            : "CIs disjoint or Mann–Whitney p < \(String(format: "%g", alpha))"
-        return "\(parts.joined(separator: ", ")) (a change counts when beyond ±\(String(format: "%g", threshold * 100)) % and beyond noise — \(noise) — on pinned rows with CV ≤ \(String(format: "%g", Statistics.noisyCV * 100)) %)"
+            ? lang.t("outside the 99 % prediction interval from the baseline's \(baselineRuns) runs", "落在基线 \(baselineRuns) 次运行给出的 99 % 预测区间之外")
+            : lang.t("CIs disjoint or Mann–Whitney p < \(a)", "置信区间不重叠，或 Mann–Whitney p < \(a)")
+        return lang.t("\(parts.joined(separator: ", ")) (a change counts when beyond ±\(th) % and beyond noise — \(noise) — on pinned rows with CV ≤ \(cv) %)",
+                      "\(parts.joined(separator: "，"))（只有绑核、CV ≤ \(cv) % 的行，变化超过 ±\(th) % 且超出噪声——\(noise)——才算数）")
     }
 
-    /// A Markdown diff table, pasteable into a pull request. Case notes, warnings and the summary
-    /// rule stay English (they name the rule's terms); headings, columns and classes follow `lang`.
+    /// A Markdown diff table, pasteable into a pull request, in a language (notes, warnings, summary too).
     public func markdown(lang: Language = .en) -> String {
         var out = lang.t("## switchbench compare\n\n", "## switchbench 对比\n\n")
         let runs = baselineRuns > 1
@@ -401,6 +440,7 @@ public struct Comparison: Sendable {
                      "（每个用例 \(baselineRuns) 次运行：噪声取各次运行之间离散程度给出的 99 % 预测区间，按 harness 和 placement 合并估计）")
             : ""
         out += lang.t("Baseline `\(baselineSource)`\(runs) → current `\(currentSource)`.\n\n", "基线 `\(baselineSource)`\(runs) → 本次 `\(currentSource)`。\n\n")
+        let warnings = warnings(lang)
         for w in warnings { out += "> **⚠️ \(w)**\n>\n" }
         if !warnings.isEmpty { out += "\n" }
         let other = environmentChanges.filter { !$0.important }
@@ -418,13 +458,13 @@ public struct Comparison: Sendable {
             case .missing: cls = lang.t("missing", "缺失")
             case .unchanged: cls = lang.t("unchanged", "不变")
             }
-            var note = c.note
+            var note = c.note(lang)
             if c.isChange, c.baselineValid == false || c.currentValid == false { note = "⚠️ " + note }
             t.add([cls, "`\(c.label)`", Self.fmt(c.baselineMedian, unit: c.unit), Self.fmt(c.currentMedian, unit: c.unit),
                    Self.pct(c.ratio), c.ciOverlap.map { $0 ? lang.t("overlap", "重叠") : lang.t("disjoint", "不重叠") } ?? "–",
                    c.pValue.map { String(format: "%.2g", $0) } ?? "–", note])
         }
-        out += t.text + lang.t("\n\n**Summary:** ", "\n\n**小结：**") + summaryLine + "\n"
+        out += t.text + lang.t("\n\n**Summary:** ", "\n\n**小结：**") + summaryLine(lang) + "\n"
         if !other.isEmpty {
             out += lang.t("\n_Other differences: ", "\n_其他不同：") + other.map { "\($0.fact) \($0.baseline) → \($0.current)" }.joined(separator: "; ") + lang.t("._\n", "。_\n")
         }

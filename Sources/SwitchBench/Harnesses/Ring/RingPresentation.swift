@@ -114,13 +114,16 @@ extension TokenRingHarness {
     /// medians: a few % of drift in either moves it by more (measured: +10.9 % on a net_switch
     /// whose round trip and IPC rows each moved less than the threshold). It never counts by
     /// itself; the rows it is computed from are compared and carry the evidence.
-    public func compareExemption(_ c: Comparison.Case, baseline: [CaseKey: Record], current: [CaseKey: Record]) -> String? {
+    public func compareExemption(_ c: Comparison.Case, baseline: [CaseKey: Record], current: [CaseKey: Record]) -> (en: String, zh: String)? {
         guard let sibling = Self.derivedFrom[c.metric] else { return nil }
         let k = c.key.with(metric: sibling)
-        var moved = ""
+        var moved = ("", "")
         if let bs = baseline[k]?.stats, let cs = current[k]?.stats, bs.median > 0 {
-            moved = String(format: ", which moved %+.0f %% (CV %.0f %% → %.0f %%)", (cs.median / bs.median - 1) * 100, bs.cv * 100, cs.cv * 100)
+            let (pct, cv0, cv1) = ((cs.median / bs.median - 1) * 100, bs.cv * 100, cs.cv * 100)
+            moved = (String(format: ", which moved %+.0f %% (CV %.0f %% → %.0f %%)", pct, cv0, cv1),
+                     String(format: "（它变了 %+.0f %%，CV %.0f %% → %.0f %%）", pct, cv0, cv1))
         }
-        return "derived: round trip ÷ tasks − \(sibling)\(moved); judged through those rows, not counted"
+        return ("derived: round trip ÷ tasks − \(sibling)\(moved.0); judged through those rows, not counted",
+                "推导值：往返时间 ÷ 任务数 − \(sibling)\(moved.1)；通过那几行来判断，本行不计入")
     }
 }

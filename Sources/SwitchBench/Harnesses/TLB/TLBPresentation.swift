@@ -199,11 +199,11 @@ extension TLBHarness {
     /// control chain, a last-level-cache miss) whose cost in a guest follows where the host put the
     /// memory; measured here, such points moved 12–40 % between back-to-back runs of unchanged code.
     /// The reach itself (a fact row) and the points below it are what a regression shows in.
-    public func compareExemption(_ c: Comparison.Case, baseline: [CaseKey: Record], current: [CaseKey: Record]) -> String? {
+    public func compareExemption(_ c: Comparison.Case, baseline: [CaseKey: Record], current: [CaseKey: Record]) -> (en: String, zh: String)? {
         guard let w = c.workingSetPages,
               let reachL2 = baseline.values.first(where: { $0.harness == id && $0.mechanism == "4k" && $0.metric == "reach_l2_pages" })?.stats?.median,
               Double(w) > reachL2 else { return nil }
-        return String(format: "%d pages is past the second-level TLB reach (%.0f pages): page-walk bound, follows the host's memory placement; not counted",
-                      w, reachL2)
+        return (String(format: "%d pages is past the second-level TLB reach (%.0f pages): page-walk bound, follows the host's memory placement; not counted", w, reachL2),
+                String(format: "%d 页已超出二级快表的覆盖范围（%.0f 页）：受页表遍历限制，随宿主机的内存摆放而变，不计入", w, reachL2))
     }
 }
