@@ -98,7 +98,12 @@ public struct RunContext: Sendable {
 /// - `plots(_:lang:)`: its SVG files (written beside results.md and embedded by name);
 /// - `compareExemption(_:baseline:current:)`: why `compare` must not gate one of its changed cases.
 /// Harnesses that share one presentation (the process and thread rings) share a `presentationID`;
-/// only the first is asked. Every text takes a `Language`: write both, `lang.t("…", "…")`.
+/// only the first is asked. Every text takes a `Language`: write both, `lang.t("…", "…")` (the
+/// Chinese must pass `LanguageTests`' leak check: identifiers in `code spans`).
+/// Helpers: `Claims.Text` (a claim's words, declared once), `Claims.section` (heading, blocks,
+/// environment line), `Claims.ratioVerdict` (a ratio with CIs against a threshold),
+/// `Claims.Claim.decide`, `Format` (values in their units), `EnvironmentText`. See
+/// Harnesses/Syscall/SyscallPresentation.swift for the smallest complete example.
 ///
 /// Adding a harness: its own files (a folder under Harnesses/) plus one line in `Registry.harnesses`.
 public protocol Harness: Sendable {

@@ -26,7 +26,7 @@ extension TLBHarness {
             s = f.isInfinite
                 ? lang.t("huge pages granted and they extend the TLB reach beyond the sweep (no first-level knee up to \(maxPages) pages)",
                          "拿到了大页，快表覆盖范围超出了整个扫描区间（直到 \(maxPages) 页都没有一级拐点）")
-                : lang.t("huge pages granted and they extend the first-level TLB reach \(Format.times(f))", "拿到了大页，一级快表的覆盖范围扩大到 \(Format.times(f))")
+                : lang.t("huge pages granted and they extend the first-level TLB reach \(Format.times(f))", "拿到了大页，一级快表的覆盖范围扩大到原来的 \(Format.times(f))")
         case .partialGain(let f):
             s = lang.t("huge pages granted; first-level reach only \(Format.times(f)) the 4 KiB one (partly small-page backed?)",
                        "拿到了大页，但一级覆盖范围只有 4 KiB 页时的 \(Format.times(f))（也许部分仍由小页支撑）")
