@@ -178,6 +178,14 @@ enum LeakCheck {
         #expect(PollutionVerdict.warmWalk(back) == 1.25)
     }
 
+    @Test func differenceSentencesFollowTheSign() {
+        let run = ReportFixture.run([ReportFixture.record("process", "pipe", metric: "per_switch", 2000),
+                                     ReportFixture.record("thread", "pipe", metric: "per_switch", 2500)])
+        let c1 = Claims.evaluate(run)[0]
+        #expect(c1.measured.contains { $0.contains("the process switch measured 500.0 ns cheaper") })
+        #expect(!c1.measured.contains { $0.contains("adds -") })
+    }
+
     @Test func tlbSentencesFollowTheNumbers() throws {
         // On the EPYC guest 2 MiB misses past the second level cost MORE (18.5 vs 14.1 ns).
         let epyc = try RealRuns.load("epyc-2vcpu-kvm")

@@ -123,8 +123,11 @@ extension PollutionHarness {
             if let f = rows.first(where: { $0.mechanism == "flush" && $0.workingSetPages == p.workingSetPages }), Claims.med(f) > 0 {
                 let share = (mp - mt) / Claims.med(f) * 100
                 c.values.append(.init("share_of_flush", share, unit: "percent"))
-                flushShare = lang.t(String(format: "at %d pages the process switch adds %@ per page over the thread switch, %.0f %% of what a real flush of those pages costs (%@)", w, humanTime(mp - mt), share, Format.median(f)),
-                                    String(format: "在 %d 页时，进程切换比线程切换每页多花 %@，是真正清空这些页所花（%@）的 %.0f %%", w, humanTime(mp - mt), Format.median(f), share))
+                flushShare = mp >= mt
+                    ? lang.t(String(format: "at %d pages the process switch adds %@ per page over the thread switch, %.0f %% of what a real flush of those pages costs (%@)", w, humanTime(mp - mt), share, Format.median(f)),
+                             String(format: "在 %d 页时，进程切换比线程切换每页多花 %@，是真正清空这些页所花（%@）的 %.0f %%", w, humanTime(mp - mt), Format.median(f), share))
+                    : lang.t(String(format: "at %d pages the re-walk after a process switch cost %@ per page less than after a thread switch (a real flush of those pages costs %@)", w, humanTime(mt - mp), Format.median(f)),
+                             String(format: "在 %d 页时，进程切换之后重新遍历每页反而比线程切换之后少花 %@（真正清空这些页要花 %@）", w, humanTime(mt - mp), Format.median(f)))
                 c.measured.append(flushShare)
             }
         }

@@ -78,8 +78,11 @@ extension TokenRingHarness {
             if let w = Claims.invalidWhy([p, t], lang) { skipped.append(w); continue }
             let (mp, mt) = (Claims.med(p), Claims.med(t))
             c.values += [.init("\(m).process_over_thread", mp / mt, unit: "ratio"), .init("\(m).address_space_cost", mp - mt, unit: "ns")]
-            c.measured.append(lang.t("\(m): process ÷ thread per switch = \(Format.times(mp / mt)); the address-space change adds \(humanTime(mp - mt)) per switch",
-                                     "\(m)：每次切换进程 ÷ 线程 = \(Format.times(mp / mt))；切换地址空间每次多花 \(humanTime(mp - mt))"))
+            // The sentence follows the sign: a process switch that measured cheaper is said to be cheaper.
+            let diff = mp >= mt
+                ? lang.t("the address-space change adds \(humanTime(mp - mt)) per switch", "切换地址空间每次多花 \(humanTime(mp - mt))")
+                : lang.t("the process switch measured \(humanTime(mt - mp)) cheaper per switch", "进程切换反而每次便宜 \(humanTime(mt - mp))")
+            c.measured.append(lang.t("\(m): process ÷ thread per switch = \(Format.times(mp / mt)); ", "\(m)：每次切换进程 ÷ 线程 = \(Format.times(mp / mt))；") + diff)
             if let n = Claims.noisyWhy([p, t], lang) { skipped.append("\(m): \(n)"); continue }
             outcomes.append((m, Claims.ratioVerdict(p, over: t, atLeast: 1)))
         }

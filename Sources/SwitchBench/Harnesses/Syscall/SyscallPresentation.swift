@@ -37,8 +37,10 @@ extension SyscallHarness {
         if let w = Claims.invalidWhy([s, v], lang) { c.undecided(w); return [c] }
         let (ms, mv) = (Claims.med(s), Claims.med(v))
         c.values = [.init("getppid_over_clock_gettime", ms / mv, unit: "ratio"), .init("kernel_round_trip", ms - mv, unit: "ns")]
-        c.measured.append(lang.t("getppid ÷ clock_gettime (vDSO) = \(Format.times(ms / mv)); the kernel round trip adds \(humanTime(ms - mv)) per call",
-                                 "getppid ÷ clock_gettime（vDSO）= \(Format.times(ms / mv))；进出一次内核每次多花 \(humanTime(ms - mv))"))
+        let diff = ms >= mv
+            ? lang.t("the kernel round trip adds \(humanTime(ms - mv)) per call", "进出一次内核每次多花 \(humanTime(ms - mv))")
+            : lang.t("the system call measured \(humanTime(mv - ms)) cheaper per call", "系统调用反而每次便宜 \(humanTime(mv - ms))")
+        c.measured.append(lang.t("getppid ÷ clock_gettime (vDSO) = \(Format.times(ms / mv)); ", "getppid ÷ clock_gettime（vDSO）= \(Format.times(ms / mv))；") + diff)
         c.verdict = Claims.ratioVerdict(s, over: v, atLeast: 1, otherwise: .doesNotHold)
         c.why = c.verdict == .holds
             ? lang.t("a system call that does almost nothing costs \(humanTime(ms)), \(Format.times(ms / mv)) a call that stays in user mode.",
