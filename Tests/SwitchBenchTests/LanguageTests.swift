@@ -10,6 +10,8 @@ enum RealRuns {
         try RunLoader.load("\(dir)/\(name)/results.csv").run
     }
     static let names = ["xeon-16vcpu-kvm", "epyc-2vcpu-kvm"]
+    /// `switchbench --all --quick --lang zh` on the development guest (2 vCPUs, KVM, busy), with the facts column.
+    static let withFacts = "dev-2vcpu-kvm-quick"
 }
 
 /// Finds English prose in text meant to be Chinese: runs of ≥ 3 English words, outside code spans,
@@ -72,7 +74,7 @@ enum LeakCheck {
 
 @Suite struct LanguageTests {
     static func runs() throws -> [RunResult] {
-        try [ReportFixture.basic, TLBFixture.run] + RealRuns.names.map(RealRuns.load)
+        try [ReportFixture.basic, TLBFixture.run] + (RealRuns.names + [RealRuns.withFacts]).map(RealRuns.load)
     }
 
     @Test func englishOutputIsCaughtByTheLeakCheck() throws {
@@ -150,6 +152,22 @@ enum LeakCheck {
         // Not recorded in the old CSV: the NUMA binding and the grant.
         #expect(NUMABinding.of(epyc) == nil)
         #expect(HugeGrant.of(epyc) == nil)
+    }
+
+    @Test func aNewCSVCarriesItsFactsAndNoNoteIsNeeded() throws {
+        var run = try RealRuns.load(RealRuns.withFacts)
+        let before = Claims.verdicts(run).map(\.verdict)
+        for i in run.records.indices { run.records[i].note = "" }
+        #expect(Claims.verdicts(run).map(\.verdict) == before)
+        #expect(ZombieFact.row(run).flatMap(ZombieFact.from) == ZombieFact(before: "Z", after: "gone"))
+        #expect(PollutionVerdict.answer(run) == .no)
+        #expect(HugeGrant.of(run) == .granted)
+        #expect(TLBAnalysis.HugeOutcome.of(run) == .noReachGain)
+        let blocking = try #require(run.records.first { $0.metric == "max_gap_blocking" })
+        #expect(BlockingSetup.from(blocking).delayNs == 20_000_000)
+        let none = try #require(run.records.first { $0.harness == "pollution" && $0.mechanism == "none" })
+        #expect(PollutionVerdict.warmWalk(none) != nil)
+        #expect(NUMABinding.of(run) == nil)   // --node was not given
     }
 
     @Test func verdictsNeverReadNotes() throws {
