@@ -409,7 +409,9 @@ public enum PollutionVerdict {
         guard !rows.isEmpty else { return nil }
         if let v = rows.first(where: { $0.mechanism == "verdict" })?.fact(answerKey), let a = Answer(rawValue: v) { return a }
         let p = points(rows)
-        return p.isEmpty ? nil : decide(p).answer
+        if !p.isEmpty { return decide(p).answer }
+        // The harness wrote a verdict row without the rows to decide on: it said inconclusive.
+        return rows.contains { $0.mechanism == "verdict" } ? .inconclusive : nil
     }
 
     /// The warm walk (ns per page) of a rewalk row; for an old CSV, read from this harness's own note.
