@@ -86,9 +86,9 @@ extension CoroutineHarness {
             c.measured.append(lang.t("thread (\(t.mechanism)) ÷ \(o.mechanism) per switch = \(Format.times(mt / Claims.med(o)))",
                                      "每次切换线程（\(t.mechanism)）÷ \(o.mechanism) = \(Format.times(mt / Claims.med(o)))"))
         }
-        c.decide(Claims.ratioVerdict(t, over: asm, atLeast: 10),
-                 holds: lang.t("the asm coroutine switch (\(humanTime(ma))) is \(Format.times(mt / ma)) cheaper than the thread switch (\(humanTime(mt))), beyond 10× even at the CI edges: no kernel entry, no scheduler.",
-                           "asm 协程切换（\(humanTime(ma))）比线程切换（\(humanTime(mt))）便宜 \(Format.times(mt / ma))，取置信区间的边缘也超过 10 倍：不进内核，也不经过调度器。"),
+        let cheaper = lang.t("the asm coroutine switch (\(humanTime(ma))) is \(Format.times(mt / ma)) cheaper than the thread switch (\(humanTime(mt))), beyond 10× even at the CI edges: no kernel entry, no scheduler.",
+                             "asm 协程切换（\(humanTime(ma))）比线程切换（\(humanTime(mt))）便宜 \(Format.times(mt / ma))，取置信区间的边缘也超过 10 倍：不进内核，也不经过调度器。")
+        c.decide(Claims.ratioVerdict(t, over: asm, atLeast: 10), holds: cheaper,
                  doesNotHold: lang.t("the asm coroutine switch is less than 10× cheaper than the thread switch, beyond the CIs.", "超出置信区间看，asm 协程切换比线程切换便宜不到 10 倍。"),
                  otherwise: lang.t("the 10× margin is within the CIs.", "10 倍的界线落在置信区间之内。"))
         return [c]

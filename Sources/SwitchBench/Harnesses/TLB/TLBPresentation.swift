@@ -191,8 +191,8 @@ extension TLBHarness {
     }
 
     public func plots(_ run: RunResult, lang: Language) -> [Plot] {
-        guard let s = TLBPlot.render(run, lang: lang) else { return [] }
-        return [Plot(name: "tlb.svg", title: lang.t("TLB curve: ns per access vs working set", "TLB 曲线：每次访问的 ns 随工作集的变化"), contents: s)]
+        let title = lang.t("TLB curve: ns per access vs working set", "TLB 曲线：每次访问的 ns 随工作集的变化")
+        return TLBPlot.render(run, lang: lang).map { [Plot(name: "tlb.svg", title: title, contents: $0)] } ?? []
     }
 
     /// TLB sweep points past the second-level reach: each access is a page walk (or, for the
