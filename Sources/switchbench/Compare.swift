@@ -12,7 +12,7 @@ struct Compare: ParsableCommand {
         For time units higher is worse. Environment differences (kernel, CPU, virtualization, mitigations,
         build) are warned about first.
 
-        --format markdown|csv|json picks what is printed (default markdown).
+        --format markdown|csv|json picks what is printed (default markdown); --lang en|zh the Markdown's language.
 
         Runs from different machines (another CPU model, online CPU count or virtualization) are not comparable:
         the table and the difference are printed, nothing is gated, and the exit status is 3, unless
@@ -60,11 +60,8 @@ struct Compare: ParsableCommand {
         for w in comparison.warnings {
             FileHandle.standardError.write(Data("switchbench: warning: \(w)\n".utf8))
         }
-        switch format {
-        case "csv": print(comparison.csv(), terminator: "")
-        case "json": print(comparison.json(), terminator: "")
-        default: print(comparison.markdown(), terminator: "")
-        }
+        let exporter = Exporters.comparison[format] ?? ComparisonMarkdown()
+        for f in exporter.files(comparison, lang: try runFlags.language()) { print(f.contents, terminator: "") }
         FileHandle.standardError.write(Data("switchbench: \(comparison.summaryLine)\n".utf8))
         if comparison.exitCode != 0 { throw ExitCode(comparison.exitCode) }
     }

@@ -8,7 +8,8 @@ struct Report: ParsableCommand {
         discussion: """
         One run: reads a results.csv (or a run directory holding one), judges claims C1–C7 from its rows and writes \
         report.md plus the SVG plots its rows allow into --output (default: the run directory, or the CSV's \
-        directory). The report is also printed on stdout. The environment is rebuilt from the CSV's \
+        directory), in --lang en|zh (default en: an English run can be rendered in Chinese later). The report is \
+        also printed on stdout. The environment is rebuilt from the CSV's \
         fingerprint columns (kernel, cpu_model, virtualization, build, pcid, thp, mitigations, git_commit).
 
         Several runs (several paths, or one CSV holding several runs, e.g. files concatenated): writes machines.md, \
@@ -20,9 +21,6 @@ struct Report: ParsableCommand {
 
     @Argument(help: "Results.csv files or run directories (one run: report.md; several: machines.md).")
     var inputs: [String]
-
-    @Option(help: "Language of machines.md: en or zh.")
-    var lang: Language = .en
 
     /// `--output DIR` (default: beside the CSV) comes through the root command's RunFlags (see Compare).
     @OptionGroup(visibility: .hidden) var runFlags: RunFlags
@@ -43,7 +41,7 @@ struct Report: ParsableCommand {
         let dir = output ?? (csv as NSString).deletingLastPathComponent
         let outDir = dir.isEmpty ? "." : dir
         try RunWriter.prepare(outDir)
-        let files = RunWriter.reportFiles(for: result)
+        let files = RunWriter.reportFiles(for: result, lang: try runFlags.language())
         for f in files { try RunWriter.write(f.contents, name: f.name, in: outDir) }
         print(files.last?.contents ?? "", terminator: "")   // report.md
         FileHandle.standardError.write(Data("switchbench: report.md and \(files.count - 1) plot(s) written to \(outDir)\n".utf8))
@@ -53,7 +51,7 @@ struct Report: ParsableCommand {
     func sideBySide(_ columns: [MachineColumn]) throws {
         let outDir = output ?? "."
         try RunWriter.prepare(outDir)
-        let text = MachinesReport.render(columns, lang: lang)
+        let text = MachinesReport.render(columns, lang: try runFlags.language())
         try RunWriter.write(text, name: MachinesReport.fileName, in: outDir)
         print(text, terminator: "")
         let machines = Set(columns.map(\.fingerprint)).count

@@ -57,7 +57,7 @@ struct Run: ParsableCommand {
         Runner(context: context, progress: { stderr.write(Data(($0 + "\n").utf8)) })
             .run(harnesses, into: &result)
 
-        let files = try RunWriter.writeAll(result, to: dir)
+        let files = try RunWriter.writeAll(result, to: dir, lang: try flags.language())
         let shown = ["csv": "results.csv", "json": "results.json"][flags.format] ?? "results.md"
         print(files.first { $0.name == shown }?.contents ?? "", terminator: "")
         stderr.write(Data(String(format: "switchbench: %d rows in %.1f s; files in %@\n",

@@ -43,6 +43,17 @@ struct RunFlags: ParsableArguments {
     @Option(help: "memory: stack bytes per thread / asm coroutine (comma list; K/M suffix; 0 = the mechanism's default: pthread 8 MiB, coroutine 256 KiB).")
     var stackSize: String?
 
+    @Option(name: .long, help: "Language of the files written for people (results.md, report.md, SVG text, compare's Markdown): en or zh. CSV and JSON stay English.")
+    var lang: String = "en"
+
+    /// --lang as the report layer's type; throws `.usage` for anything else.
+    func language() throws -> Language {
+        guard let l = Language(rawValue: lang) else {
+            throw SwitchBenchError.usage("unknown language '\(lang)'; valid: \(Language.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return l
+    }
+
     /// Set by `run` (the user named the harnesses), not an option: with --all a harness that has no
     /// case under, say, --placement cross-cpu is simply skipped.
     var harnessesNamed = false
@@ -121,6 +132,8 @@ struct RunFlags: ParsableArguments {
             o.stackSizes = try commaList(stackSize).map { try Self.bytes($0, name: "--stack-size", max: 1 << 30) }
             if o.stackSizes!.isEmpty { throw SwitchBenchError.usage("--stack-size is empty; expected e.g. 0,64K") }
         }
+
+        _ = try language()
         if let node {
             guard node >= 0 else { throw SwitchBenchError.usage("--node \(node) is negative") }
             o.node = node

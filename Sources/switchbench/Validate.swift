@@ -101,7 +101,7 @@ struct Validate: ParsableCommand {
         task, same CPU) and added back for the thread comparison, which is the one judged. \
         `perf bench sched pipe` without -T runs in single-threaded processes, whose wrappers skip that path.
         """)
-        print("_Environment: \(context.environment.oneLine)._")
+        print(EnvironmentText.line(context.environment, lang: .en))
         if !allAgree { throw ExitCode(1) }
     }
 

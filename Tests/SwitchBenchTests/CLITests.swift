@@ -107,6 +107,7 @@ extension ProcessSpawningTests {
         ["run", "process", "--placement", "everywhere"],
         ["run", "process", "--samples", "0"],
         ["run", "process", "--format", "xml"],
+        ["run", "process", "--lang", "fr"],
         ["--all", "--bogus-flag"],
         ["run", "process", "--output", "/etc/hostname/sub"],
         ["run", "tlb", "--placement", "cross-cpu"],

@@ -72,5 +72,22 @@ extension ProcessSpawningTests {
         let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/out").sorted()
         #expect(files == ["report.md", "switch-cost.svg"])
     }
+
+    @Test func reportAndCompareRenderAnEnglishCSVInChinese() throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try write(CSVExporter.render(ReportFixture.basic), dir + "/results.csv")
+        let (r, _) = try CLITests.run(["report", dir, "--output", dir + "/zh", "--lang", "zh"])
+        #expect(r.status == 0)
+        let md = try String(contentsOfFile: dir + "/zh/report.md", encoding: .utf8)
+        #expect(md.hasPrefix("# switchbench 结论报告"))
+        #expect(LeakCheck.leaks(md).isEmpty, "\(LeakCheck.leaks(md).prefix(5))")
+        #expect(try String(contentsOfFile: dir + "/zh/switch-cost.svg", encoding: .utf8).contains("各种切换的代价"))
+        let (c, _) = try CLITests.run(["compare", dir + "/results.csv", dir + "/results.csv", "--lang", "zh"])
+        #expect(c.status == 0)
+        #expect(c.stdout.contains("## switchbench 对比"))
+        let (bad, _) = try CLITests.run(["report", dir, "--output", dir + "/x", "--lang", "fr"])
+        #expect(bad.status == 2)
+    }
 }
 }

@@ -55,7 +55,7 @@ enum TLBFixture {
         var run = ReportFixture.basic
         run.records.append(ReportFixture.record("thread", "pipe", "cross-cpu", metric: "per_switch", 40_000))
         run.records.append(ReportFixture.record("coroutine", "asm", metric: "per_switch", 4))
-        let svg = try #require(SVGPlots.switchCost(run))
+        let svg = try #require(SwitchCostPlot.render(run))
         let (ok, c) = SVGChecker.parse(svg)
         #expect(ok)
         #expect(c.rootName == "svg")
@@ -66,19 +66,19 @@ enum TLBFixture {
     }
 
     @Test func tlbPlotIsValidXMLWithThreeLinesAndAKnee() throws {
-        let svg = try #require(SVGPlots.tlbCurve(TLBFixture.run))
+        let svg = try #require(TLBPlot.render(TLBFixture.run))
         let (ok, c) = SVGChecker.parse(svg)
         #expect(ok)
         #expect(c.counts["polyline"] == 3)
         #expect(c.counts["circle"] == 36)
         #expect(c.texts.contains("4 KiB pages") && c.texts.contains("2 MiB pages") && c.texts.contains("cache-only control"))
-        #expect(c.texts.filter { $0.contains("reach:") } == ["4k L1 reach: 64 pages"])
+        #expect(c.texts.filter { $0.contains("reach:") } == ["4k L1 TLB reach: 64 pages"])
         #expect(c.texts.contains("L1"))
         #expect(c.counts["line"]! > 0)
     }
 
     @Test func plotsOnlyWhenRowsExistAndEmbeddedByRelativePath() throws {
-        #expect(SVGPlots.tlbCurve(ReportFixture.basic) == nil)
+        #expect(TLBPlot.render(ReportFixture.basic) == nil)
         let names = SVGPlots.files(for: ReportFixture.basic).map(\.name)
         #expect(names == ["switch-cost.svg"])
         let md = MarkdownExporter.render(ReportFixture.basic)
@@ -88,6 +88,6 @@ enum TLBFixture {
         // escaping: a hostile label stays well-formed
         var run = ReportFixture.basic
         run.environment.cpuModel = "CPU <&> \"quoted\""
-        #expect(SVGChecker.parse(SVGPlots.switchCost(run)!).ok)
+        #expect(SVGChecker.parse(SwitchCostPlot.render(run)!).ok)
     }
 }

@@ -100,8 +100,28 @@ public struct RunContext: Sendable {
     }
 }
 
-/// A harness measures one kind of thing (process switches, TLB reach, …). It never formats:
-/// it turns cases into `Record`s; exporters print them.
+/// A harness measures one kind of thing (process switches, TLB reach, …) and owns how it is shown.
+///
+/// Measuring: `plan` and `run` turn cases into `Record`s. Facts that are not a row's number go in
+/// `Record.facts` (typed accessors beside the harness read them back); `note` is commentary for
+/// people, never parsed outside the harness that wrote it.
+///
+/// Showing (each optional, default none): the report asks every registered harness, in registry
+/// order, with the whole run, and uses what it returns — a harness returns nil / [] when its rows
+/// are absent:
+/// - `markdownSection(_:lang:)`: its section of results.md;
+/// - `judgeClaims(_:lang:)`: the course-note claims it judges (report.md, in id order; rule shapes in `Claims`);
+/// - `plots(_:lang:)`: its SVG files (written beside results.md and embedded by name);
+/// - `compareExemption(_:baseline:current:)`: why `compare` must not gate one of its changed cases.
+/// Harnesses that share one presentation (the process and thread rings) share a `presentationID`;
+/// only the first is asked. Every text takes a `Language`: write both, `lang.t("…", "…")` (the
+/// Chinese must pass `LanguageTests`' leak check: identifiers in `code spans`).
+/// Helpers: `Claims.Text` (a claim's words, declared once), `Claims.section` (heading, blocks,
+/// environment line), `Claims.ratioVerdict` (a ratio with CIs against a threshold),
+/// `Claims.Claim.decide`, `Format` (values in their units), `EnvironmentText`. See
+/// Harnesses/Syscall/SyscallPresentation.swift for the smallest complete example.
+///
+/// Adding a harness: its own files (a folder under Harnesses/) plus one line in `Registry.harnesses`.
 public protocol Harness: Sendable {
     /// The id used on the command line and in the `harness` column.
     var id: String { get }
@@ -117,10 +137,34 @@ public protocol Harness: Sendable {
     func plan(_ options: RunOptions) -> [CaseSpec]
     /// Runs one case and returns its rows.
     func run(_ spec: CaseSpec, context: RunContext) throws -> [Record]
+
+    /// Harnesses with the same id share one presentation (asked once). Default: `id`.
+    var presentationID: String { get }
+    /// Its section of results.md, nil when the run has none of its rows.
+    func markdownSection(_ run: RunResult, lang: Language) -> String?
+    /// The claims it judges, each with a verdict (not measured when its rows are absent).
+    func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim]
+    /// Its plots, only those the run has rows for.
+    func plots(_ run: RunResult, lang: Language) -> [Plot]
+    /// Why `compare` shows but does not count a change of this case (nil: it counts).
+    func compareExemption(_ c: Comparison.Case, baseline: [CaseKey: Record], current: [CaseKey: Record]) -> (en: String, zh: String)?
+}
+
+/// One SVG plot: its file name, its alt text and its contents.
+public struct Plot: Sendable {
+    public var name: String
+    public var title: String
+    public var contents: String
+    public init(name: String, title: String, contents: String) { (self.name, self.title, self.contents) = (name, title, contents) }
 }
 
 extension Harness {
     public var placements: [Placement] { [.sameCPU] }
+    public var presentationID: String { id }
+    public func markdownSection(_ run: RunResult, lang: Language) -> String? { nil }
+    public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] { [] }
+    public func plots(_ run: RunResult, lang: Language) -> [Plot] { [] }
+    public func compareExemption(_ c: Comparison.Case, baseline: [CaseKey: Record], current: [CaseKey: Record]) -> (en: String, zh: String)? { nil }
 
     /// Mechanisms selected by the options, in this harness's order (unknown ones were rejected by the CLI).
     public func selectedMechanisms(_ options: RunOptions) -> [String] {
@@ -141,7 +185,8 @@ extension Harness {
     }
 }
 
-/// Every harness, in the order `--all` runs them. Adding a harness: one file plus one line here.
+/// Every harness, in the order `--all` runs them and the report shows them. Adding a harness: its
+/// files plus one line here.
 public enum Registry {
     public static let harnesses: [any Harness] = [
         SyscallHarness(),
@@ -155,6 +200,12 @@ public enum Registry {
         MemoryHarness(),
         EventsHarness(),
     ]
+
+    /// One harness per presentation, in registry order: what the report asks for sections, claims and plots.
+    public static var presenters: [any Harness] {
+        var seen = Set<String>()
+        return harnesses.filter { seen.insert($0.presentationID).inserted }
+    }
 
     public static func harness(_ id: String) -> (any Harness)? {
         harnesses.first { $0.id == id }

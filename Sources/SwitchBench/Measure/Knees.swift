@@ -143,6 +143,37 @@ public enum TLBAnalysis {
         case partialGain(Double)
         case unknown
 
+        static let key = "outcome"
+
+        /// The `outcome` fact; the factor is the row's value.
+        public var token: String {
+            switch self {
+            case .notGranted: return "not-granted"
+            case .noReachGain: return "no-reach-gain"
+            case .reachGain: return "reach-gain"
+            case .partialGain: return "partial-gain"
+            case .unknown: return "unknown"
+            }
+        }
+
+        /// The outcome of a run: its huge_page_reach_ratio row's fact, or for a CSV from before the
+        /// facts column, decided again from the ratio it holds (the thresholds of `hugeOutcome`).
+        /// nil: not measured.
+        public static func of(_ run: RunResult) -> HugeOutcome? {
+            guard let r = run.records(harness: "tlb").first(where: { $0.metric == "huge_page_reach_ratio" }) else { return nil }
+            let f = r.stats?.median
+            switch r.fact(key) {
+            case "not-granted": return .notGranted
+            case "no-reach-gain": return .noReachGain
+            case "reach-gain": return .reachGain(f ?? .infinity)
+            case "partial-gain": return .partialGain(f ?? .nan)
+            case "unknown": return .unknown
+            default:
+                guard let f else { return .unknown }
+                return f <= 2 ? .noReachGain : (f >= 8 ? .reachGain(f) : .partialGain(f))
+            }
+        }
+
         public var text: String {
             switch self {
             case .notGranted: return "huge pages not granted: the 2m curve is a 4 KiB curve"
@@ -212,10 +243,12 @@ public enum TLBAnalysis {
             var r = Record(harness: "tlb", mechanism: "2m", placement: Placement.sameCPU.rawValue, cpus: String(cpu), tasks: 1,
                            pageSizeBytes: PageRegion.hugePage, metric: "huge_page_reach_ratio", unit: "ratio",
                            samples: ratio.map { [$0] } ?? [], opsPerSample: 0)
+            r.setFact(HugeOutcome.key, outcome.token)
             r.addNote(outcome.text)
             if outcome == .noReachGain, k4.count >= 2, k2.count >= 2 {
-                r.addNote(String(format: "but each miss past the second level costs %.1f ns with 2 MiB pages against %.1f ns with 4 KiB (a shorter page walk)",
-                                 k2[1].step, k4[1].step))
+                let (a, b) = (k2[1].step, k4[1].step)
+                r.addNote(String(format: "each miss past the second level costs %.1f ns with 2 MiB pages against %.1f ns with 4 KiB",
+                                 a, b) + (a < b * 0.9 ? " (a shorter page walk)" : a > b * 1.1 ? " (a longer walk with 2 MiB pages)" : " (about the same)"))
             }
             if ratio != nil && k2.isEmpty { r.addNote("lower bound: no 2m knee in the sweep") }
             out.append(r)

@@ -41,7 +41,9 @@ public struct Runner {
                 let secs = Double(monotonicNanoseconds() - t0) / 1e9
                 var line = "[\(idx)/\(plan.count)] \(spec.label): "
                 if let head {
-                    line += "\(head.metric) \(humanTime(head.stats?.median))"
+                    // A fact row (no timing) shows its fact, e.g. "state_before_waitpid Z".
+                    let value = head.stats == nil ? head.fact(head.metric) ?? head.factsText : humanTime(head.stats?.median)
+                    line += "\(head.metric) \(value.isEmpty ? "n/a" : value)"
                     if let s = head.switchesPerOp { line += String(format: ", %.2f switches/op", s) }
                     if records.contains(where: { !$0.valid }) { line += " — INVALID" }
                 }

@@ -124,6 +124,12 @@ public struct Environment: Sendable, Codable, Equatable {
         return String(parts.joined(separator: "-").prefix(80))
     }
 
+    /// Every fact empty (a run rebuilt from a CSV fills what its columns carry).
+    public static let blank = Environment(
+        suiteVersion: "", gitCommit: "", build: "", host: "", kernel: "", cpuModel: "", onlineCPUs: "",
+        allowedCPUs: "", numaNodes: 1, virtualization: "", mitigations: [], pcid: false, thp: "", clocksource: "",
+        perfEventParanoid: "", countersAvailable: [], countersUnavailable: [], swiftVersion: "")
+
     /// The vendor from /sys/hypervisor/type, DMI, or "KVM" when the kernel logged it.
     static func hypervisorVendor(root: String) -> String? {
         for path in ["sys/hypervisor/type", "sys/class/dmi/id/sys_vendor", "sys/class/dmi/id/product_name"] {
@@ -170,12 +176,5 @@ public struct Environment: Sendable, Codable, Equatable {
          ("counters_unavailable", countersUnavailable.joined(separator: "; ")),
          ("swift_version", swiftVersion)]
             + mitigations.map { ("mitigation", $0) }
-    }
-
-    /// One line for under a Markdown table.
-    public var oneLine: String {
-        "\(cpuModel), \(onlineCPUs.isEmpty ? "?" : onlineCPUs) online, virtualization \(virtualization), " +
-        "Linux \(kernel), PCID \(pcid ? "on" : "off"), THP \(thp), clocksource \(clocksource), " +
-        "\(build) build, switchbench \(suiteVersion) (\(gitCommit))"
     }
 }

@@ -45,6 +45,11 @@ public struct Record: Sendable, Equatable, Codable {
     public var counterSource: String
     /// CPUs each task was seen on by sched_getcpu() (task order, "/" between first and last look when they differ).
     public var cpusSeen: String
+    /// Facts that are not this row's number, as typed values a harness writes and reads back
+    /// (the zombie's state, the pollution answer, the NUMA binding, …): the `facts` CSV column,
+    /// `key=value` pairs joined by ";" in key order. nil: none (and every row of an old CSV).
+    /// Reports read them only through the owning harness's typed accessors, never through `note`.
+    public var facts: [String: String]?
 
     public init(harness: String, mechanism: String, placement: String, cpus: String, tasks: Int,
                 footprintBytes: Int = 0, pageSizeBytes: Int? = nil, workingSetPages: Int? = nil,
@@ -77,6 +82,35 @@ public struct Record: Sendable, Equatable, Codable {
     public mutating func invalidate(_ reason: String) {
         valid = false
         addNote("invalid: " + reason)
+    }
+
+    /// One fact of this row, nil when not recorded.
+    public func fact(_ key: String) -> String? { facts?[key] }
+
+    /// A numeric fact, nil when not recorded or not a number.
+    public func factNumber(_ key: String) -> Double? { fact(key).flatMap(Double.init) }
+
+    public mutating func setFact(_ key: String, _ value: String) {
+        var f = facts ?? [:]
+        f[key] = value
+        facts = f
+    }
+
+    public mutating func setFact(_ key: String, _ value: Double) { setFact(key, String(format: "%.6g", value)) }
+
+    /// The `facts` column's text: "k=v;k=v" in key order (keys and values hold no ";" or "=").
+    public var factsText: String {
+        (facts ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";")
+    }
+
+    /// Parses the `facts` column; nil for an empty cell.
+    public static func parseFacts(_ text: String) -> [String: String]? {
+        var d: [String: String] = [:]
+        for pair in text.split(separator: ";") {
+            let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            if kv.count == 2 { d[kv[0]] = kv[1] }
+        }
+        return d.isEmpty ? nil : d
     }
 
     /// A readable name of the case and metric (compare's tables, github-action-benchmark names).

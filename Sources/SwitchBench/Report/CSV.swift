@@ -45,7 +45,12 @@ public enum CSV {
 }
 
 /// The CSV exporter: one row per case and metric, the column contract (docs/csv.md) first.
-public enum CSVExporter {
+public struct CSVExporter: Exporter {
+    public init() {}
+    public func files(_ run: RunResult, lang: Language) -> [OutputFile] {
+        [OutputFile(name: "results.csv", contents: Self.render(run))]
+    }
+
     /// The contract (docs/csv.md): these names, in this order.
     public static let contractColumns = [
         "suite_version", "run_id", "timestamp_utc", "host", "kernel", "cpu_model", "virtualization", "build",
@@ -59,6 +64,8 @@ public enum CSVExporter {
         "mitigations", "sample_values",
         // Appended after sample_values (README: new columns go at the end); absent from older runs.
         "online_cpus",
+        // report branch: typed facts of a row (Record.facts), "key=value;…".
+        "facts",
     ]
     public static var columns: [String] { contractColumns + extraColumns }
 
@@ -87,6 +94,7 @@ public enum CSVExporter {
             num(r.expectedSwitchesPerOp, 2), r.counterSource, r.cpusSeen, e.gitCommit, e.pcid ? "yes" : "no",
             e.thp, e.mitigationSummary, r.sampleValues.map { String(format: "%.3f", $0) }.joined(separator: " "),
             e.onlineCPUCount.map(String.init) ?? "",
+            r.factsText,
         ]
     }
 
@@ -130,6 +138,7 @@ public enum CSVExporter {
                            expectedSwitchesPerOp: try dbl("expected_switches_per_op"),
                            valid: f["valid"] == "true", note: f["note"]!,
                            counterSource: f["counter_source"] ?? "", cpusSeen: f["cpus_seen"] ?? "")
+            r.facts = Record.parseFacts(f["facts"] ?? "")
             r.sampleValues = samples   // the stored statistics below are authoritative: not recomputed
             r.samples = try int("samples")
             if let median = try dbl("median") {

@@ -83,10 +83,22 @@ public struct Comparison: Sendable {
         /// A regression or an improvement: what the rules after classification may demote.
         public var isChange: Bool { classification == .regression || classification == .improvement }
 
+        /// The note in Chinese, for `markdown(lang: .zh)` (never in CSV or JSON).
+        public var noteZh: String = ""
+
+        enum CodingKeys: String, CodingKey {
+            case key, unit, baselineMedian, currentMedian, ratio, ciOverlap, pValue, beyondThreshold, beyondNoise,
+                 classification, baselineValid, currentValid, note
+        }
+
+        /// The note in a language.
+        public func note(_ lang: Language) -> String { lang == .en ? note : noteZh }
+
         /// Shown but never gated, with the reason added to the note.
-        mutating func demote(_ why: String) {
+        mutating func demote(_ why: (en: String, zh: String)) {
             classification = .noisy
-            note = note.isEmpty ? why : note + "; " + why
+            note = note.isEmpty ? why.en : note + "; " + why.en
+            noteZh = noteZh.isEmpty ? why.zh : noteZh + "；" + why.zh
         }
     }
 
@@ -148,9 +160,6 @@ public struct Comparison: Sendable {
         return true
     }
 
-    /// Metrics computed by subtracting another row's median, and that row's metric.
-    public static let derivedFrom = ["net_switch": "ipc_overhead"]
-
     public static let importantFacts: Set<String> = ["kernel", "cpu_model", "online_cpus", "virtualization", "mitigations", "build"]
     static let facts = ["kernel", "cpu_model", "online_cpus", "virtualization", "mitigations", "build", "pcid", "thp", "host",
                         "suite_version", "git_commit"]
@@ -211,31 +220,12 @@ public struct Comparison: Sendable {
             return classify(key: key, baseRuns: baseRuns[key] ?? [], cur: cur[key], threshold: threshold, alpha: alpha,
                             runNoise: noise[any.harness + "|" + any.placement])
         }
-        // A derived row (net = raw − a separately measured overhead) is the difference of two noisy
-        // medians: a few % of drift in either moves it by more (measured: +10.9 % on a net_switch
-        // whose round trip and IPC rows each moved less than the threshold). It never counts by
-        // itself; the rows it is computed from are compared and carry the evidence.
+        // Rules of the harness that owns a case (a derived row, a page-walk-bound TLB point): such
+        // changes are shown, never counted; the harness says why.
         for i in cases.indices where cases[i].isChange {
-            guard let sibling = derivedFrom[cases[i].metric] else { continue }
-            let k = cases[i].key.with(metric: sibling)
-            var moved = ""
-            if let b = base[k], let c = cur[k], let bs = b.stats, let cs = c.stats, bs.median > 0 {
-                moved = String(format: ", which moved %+.0f %% (CV %.0f %% → %.0f %%)", (cs.median / bs.median - 1) * 100, bs.cv * 100, cs.cv * 100)
-            }
-            cases[i].demote("derived: round trip ÷ tasks − \(sibling)\(moved); judged through those rows, not counted")
-        }
-        // TLB sweep points past the second-level reach: each access is a page walk (or, for the
-        // control chain, a last-level-cache miss) whose cost in a guest follows where the host put the
-        // memory; measured here, such points moved 12–40 % between back-to-back runs of unchanged code.
-        // The reach itself (a fact row) and the points below it are what a regression shows in.
-        let reachL2 = base.values.first { $0.harness == "tlb" && $0.mechanism == "4k" && $0.metric == "reach_l2_pages" }?
-            .stats?.median
-        if let reachL2 {
-            for i in cases.indices where cases[i].harness == "tlb" && cases[i].isChange {
-                guard let w = cases[i].workingSetPages, Double(w) > reachL2 else { continue }
-                cases[i].demote(String(
-                    format: "%d pages is past the second-level TLB reach (%.0f pages): page-walk bound, follows the host's memory placement; not counted",
-                    w, reachL2))
+            let owners = Registry.harnesses.filter { $0.id == cases[i].harness }
+            if let why = owners.lazy.compactMap({ $0.compareExemption(cases[i], baseline: base, current: cur) }).first {
+                cases[i].demote(why)
             }
         }
         let runsPerCase = baseRuns.values.map(\.count).max() ?? 1
@@ -259,9 +249,11 @@ public struct Comparison: Sendable {
                 let mad = Statistics.quantile(logs.map { abs($0 - center) }.sorted(), 0.5)
                 let bound = Self.driftZ * 1.4826 * mad
                 if abs(log(r)) <= bound {
-                    cases[i].demote(String(
-                        format: "%+.0f %% is within the run-to-run drift of the %d %@ %@ cases (±%.0f %%: %g × their MAD); not counted",
-                        (r - 1) * 100, logs.count, cases[i].harness, cases[i].placement, (exp(bound) - 1) * 100, Self.driftZ))
+                    let (pct, width) = ((r - 1) * 100, (exp(bound) - 1) * 100)
+                    cases[i].demote((String(format: "%+.0f %% is within the run-to-run drift of the %d %@ %@ cases (±%.0f %%: %g × their MAD); not counted",
+                                            pct, logs.count, cases[i].harness, cases[i].placement, width, Self.driftZ),
+                                     String(format: "%+.0f %% 落在同组 %d 个用例（%@ %@）的运行间漂移之内（±%.0f %%，即 %g 倍 MAD），不计入",
+                                            pct, logs.count, cases[i].harness, cases[i].placement, width, Self.driftZ)))
                 }
             }
         }
@@ -295,14 +287,18 @@ public struct Comparison: Sendable {
                      baselineMedian: base?.stats?.median, currentMedian: cur?.stats?.median, ratio: nil,
                      ciOverlap: nil, pValue: nil, beyondThreshold: false, beyondNoise: false,
                      classification: .unchanged, baselineValid: base?.valid, currentValid: cur?.valid, note: "")
-        var notes: [String] = []
+        var notes: [(String, String)] = []
+        func finish() {
+            c.note = notes.map(\.0).joined(separator: "; ")
+            c.noteZh = notes.map(\.1).joined(separator: "；")
+        }
         guard let base else { c.classification = .new; return c }
         guard let cur else { c.classification = .missing; return c }
-        if !base.valid { notes.append("baseline row invalid") }
-        if !cur.valid { notes.append("current row invalid") }
+        if !base.valid { notes.append(("baseline row invalid", "基线这一行无效")) }
+        if !cur.valid { notes.append(("current row invalid", "本次这一行无效")) }
         guard let bs = base.stats, let cs = cur.stats else {
-            notes.append("no timing on one side")
-            c.note = notes.joined(separator: "; ")
+            notes.append(("no timing on one side", "有一边没有计时"))
+            finish()
             return c
         }
         let overlap: Bool
@@ -332,13 +328,16 @@ public struct Comparison: Sendable {
                 let sd = ((Double(ownDF) * ownVar + Double(priorDF) * rn.sdLog * rn.sdLog) / Double(ownDF + priorDF)).squareRoot()
                 let half = Self.t995(df: ownDF + priorDF) * sd * (1 + 1 / Double(logs.count)).squareRoot()
                 c.beyondNoise = abs(log(cs.median) - center) > half
-                notes.append(String(format: "baseline: %d runs, medians %@ – %@; run-to-run noise ±%.1f %% (group ±%.1f %%): 99 %% prediction %@ – %@",
-                                    runs.count, Self.fmt(medians.first, unit: cur.unit), Self.fmt(medians.last, unit: cur.unit),
-                                    (exp(sd) - 1) * 100, (exp(rn.sdLog) - 1) * 100, Self.fmt(exp(center - half), unit: cur.unit),
-                                    Self.fmt(exp(center + half), unit: cur.unit)))
+                let (lo, hi) = (Self.fmt(medians.first, unit: cur.unit), Self.fmt(medians.last, unit: cur.unit))
+                let (plo, phi) = (Self.fmt(exp(center - half), unit: cur.unit), Self.fmt(exp(center + half), unit: cur.unit))
+                notes.append((String(format: "baseline: %d runs, medians %@ – %@; run-to-run noise ±%.1f %% (group ±%.1f %%): 99 %% prediction %@ – %@",
+                                     runs.count, lo, hi, (exp(sd) - 1) * 100, (exp(rn.sdLog) - 1) * 100, plo, phi),
+                              String(format: "基线 %d 次运行，中位数 %@ – %@；运行间噪声 ±%.1f %%（同组 ±%.1f %%）：99 %% 预测区间 %@ – %@",
+                                     runs.count, lo, hi, (exp(sd) - 1) * 100, (exp(rn.sdLog) - 1) * 100, plo, phi)))
             } else {
                 c.beyondNoise = !overlap
-                notes.append("baseline: \(runs.count) runs, medians \(Self.fmt(medians.first, unit: cur.unit)) – \(Self.fmt(medians.last, unit: cur.unit)), CI envelope")
+                let (lo, hi) = (Self.fmt(medians.first, unit: cur.unit), Self.fmt(medians.last, unit: cur.unit))
+                notes.append(("baseline: \(runs.count) runs, medians \(lo) – \(hi), CI envelope", "基线 \(runs.count) 次运行，中位数 \(lo) – \(hi)，取各次置信区间的包络"))
             }
         } else {
             if bs.median != 0 { c.ratio = cs.median / bs.median }
@@ -350,26 +349,31 @@ public struct Comparison: Sendable {
         if let r = c.ratio { c.beyondThreshold = abs(r - 1) > threshold }
         if c.beyondThreshold && c.beyondNoise, let r = c.ratio {
             let worse = higherIsWorse(unit: cur.unit, metric: cur.metric) ? r > 1 : r < 1
+            let pct = (r - 1) * 100
+            let zhDir = worse ? "变差" : "变好"
             if base.sampleValues.count < 3 || cur.sampleValues.count < 3 || cur.opsPerSample == 0 {
                 c.classification = .noisy
-                notes.append(String(format: "%@ by %+.0f %% but a derived fact or single value (%d → %d samples): no noise estimate; not counted",
-                                    worse ? "worse" : "better", (r - 1) * 100, base.sampleValues.count, cur.sampleValues.count))
+                notes.append((String(format: "%@ by %+.0f %% but a derived fact or single value (%d → %d samples): no noise estimate; not counted",
+                                     worse ? "worse" : "better", pct, base.sampleValues.count, cur.sampleValues.count),
+                              String(format: "%@ %+.0f %%，但这是推导出的事实或单个值（%d → %d 个样本），无法估计噪声，不计入",
+                                     zhDir, pct, base.sampleValues.count, cur.sampleValues.count)))
             } else if cur.placement == Placement.unpinned.rawValue {
                 c.classification = .noisy
-                notes.append(String(format: "%@ by %+.0f %% but unpinned: the scheduler picks the CPUs, so runs differ by placement; not counted",
-                                    worse ? "slower" : "faster", (r - 1) * 100))
+                notes.append((String(format: "%@ by %+.0f %% but unpinned: the scheduler picks the CPUs, so runs differ by placement; not counted",
+                                     worse ? "slower" : "faster", pct),
+                              String(format: "%@ %+.0f %%，但没有绑核：CPU 由调度器挑选，每次运行的位置都不同，不计入", zhDir, pct)))
             } else if (runs.count >= 2 ? runs.filter(\.isNoisy).count * 2 > runs.count : bs.isNoisy) || cs.isNoisy {
                 c.classification = .noisy
-                notes.append(String(format: "%@ by %+.0f %% but CV %.0f %% → %.0f %% (> %.0f %%): not counted",
-                                    worse ? "slower" : "faster", (r - 1) * 100, Statistics.quantile(runs.map(\.cv).sorted(), 0.5) * 100, cs.cv * 100,
-                                    Statistics.noisyCV * 100))
+                let (cv0, cv1, limit) = (Statistics.quantile(runs.map(\.cv).sorted(), 0.5) * 100, cs.cv * 100, Statistics.noisyCV * 100)
+                notes.append((String(format: "%@ by %+.0f %% but CV %.0f %% → %.0f %% (> %.0f %%): not counted", worse ? "slower" : "faster", pct, cv0, cv1, limit),
+                              String(format: "%@ %+.0f %%，但 CV %.0f %% → %.0f %%（超过 %.0f %%），不计入", zhDir, pct, cv0, cv1, limit)))
             } else {
                 c.classification = worse ? .regression : .improvement
             }
         } else if c.beyondThreshold {
-            notes.append("beyond threshold but within noise")
+            notes.append(("beyond threshold but within noise", "超过阈值，但在噪声之内"))
         }
-        c.note = notes.joined(separator: "; ")
+        finish()
         return c
     }
 
@@ -394,10 +398,7 @@ public struct Comparison: Sendable {
 
     // MARK: Rendering
 
-    static func fmt(_ v: Double?, unit: String) -> String {
-        guard let v else { return "–" }
-        return unit == "ns" ? humanTime(v) : String(format: "%.4g %@", v, unit)
-    }
+    static func fmt(_ v: Double?, unit: String) -> String { Format.value(v, unit: unit) }
 
     static func pct(_ r: Double?) -> String {
         guard let r else { return "–" }
@@ -405,73 +406,98 @@ public struct Comparison: Sendable {
     }
 
     /// Warnings a reader must see before the table: environment changes, invalid rows, duplicates.
-    public var warnings: [String] {
+    /// Warnings a reader must see before the table, in English (stderr, JSON).
+    public var warnings: [String] { warnings(.en) }
+
+    public func warnings(_ lang: Language) -> [String] {
         var w: [String] = []
         if !comparable {
-            let diff = machineChanges.map { "\($0.fact) '\($0.baseline)' → '\($0.current)'" }.joined(separator: "; ")
+            let (tick, q) = lang == .en ? ("", "'") : ("`", "`")   // identifiers as code in Chinese prose
+            let diff = machineChanges.map { "\(tick)\($0.fact)\(tick) \(q)\($0.baseline)\(q) → \(q)\($0.current)\(q)" }.joined(separator: "; ")
             w.append(acrossMachines
-                ? "DIFFERENT MACHINES (\(diff)); gated anyway (--across-machines): a change may be the hardware's, not the code's."
-                : "NOT COMPARABLE — the runs come from different machines (\(diff)): nothing is gated (exit 3). " +
-                  "Compare against a baseline made on this machine (results/baselines/<machine id>.csv; `switchbench env --machine-id`), or pass --across-machines to gate anyway.")
+                ? lang.t("DIFFERENT MACHINES (\(diff)); gated anyway (--across-machines): a change may be the hardware's, not the code's.",
+                         "不同机器（\(diff)）；按 `--across-machines` 照样判定：变化可能来自硬件，而不是代码。")
+                : lang.t("NOT COMPARABLE — the runs come from different machines (\(diff)): nothing is gated (exit 3). " +
+                         "Compare against a baseline made on this machine (results/baselines/<machine id>.csv; `switchbench env --machine-id`), or pass --across-machines to gate anyway.",
+                         "不可比——两次运行来自不同机器（\(diff)）：不作任何判定（退出码 3）。" +
+                         "请与本机做的基线比较（`results/baselines/<machine id>.csv`，见 `switchbench env --machine-id`），或加 `--across-machines` 照样判定。"))
         }
         let important = environmentChanges.filter(\.important)
         if !important.isEmpty {
-            w.append("ENVIRONMENT DIFFERS — these numbers may have moved for that reason, not because of the code: " +
-                     important.map { "\($0.fact) '\($0.baseline)' → '\($0.current)'" }.joined(separator: "; ") +
-                     (important.contains { $0.fact == "kernel" } ? ". A kernel change is news, not noise." : "."))
+            let tick = lang == .en ? "" : "`"   // identifiers as code in Chinese prose
+            let q = lang == .en ? "'" : "`"
+            let list = important.map { "\(tick)\($0.fact)\(tick) \(q)\($0.baseline)\(q) → \(q)\($0.current)\(q)" }.joined(separator: "; ")
+            let kernel = important.contains { $0.fact == "kernel" }
+            w.append(lang.t("ENVIRONMENT DIFFERS — these numbers may have moved for that reason, not because of the code: " + list
+                                + (kernel ? ". A kernel change is news, not noise." : "."),
+                            "环境不同——这些数字的变化可能来自环境，而不是代码：" + list + (kernel ? "。换了内核本身就是新闻，不是噪声。" : "。")))
         }
         let inv = invalidChanges
         if !inv.isEmpty {
-            w.append("\(inv.count) regression/improvement(s) involve a row marked valid=false (its switch count or setup was off): " +
-                     inv.map(\.label).joined(separator: "; ") + ". Check the row's note before trusting the change.")
+            let list = inv.map { lang == .en ? $0.label : "`\($0.label)`" }.joined(separator: "; ")
+            w.append(lang.t("\(inv.count) regression/improvement(s) involve a row marked valid=false (its switch count or setup was off): " + list + ". Check the row's note before trusting the change.",
+                            "有 \(inv.count) 个变慢/变快涉及标为 valid=false 的行（切换次数或设置不对）：" + list + "。相信这个变化之前，先看看那一行的说明。"))
         }
         let otherInvalid = invalidRows.count - inv.count
         if otherInvalid > 0 {
-            w.append("\(otherInvalid) other case(s) have a row marked valid=false; see the note column.")
+            w.append(lang.t("\(otherInvalid) other case(s) have a row marked valid=false; see the note column.", "另有 \(otherInvalid) 个用例有标为 valid=false 的行，见说明列。"))
         }
         if !duplicates.isEmpty {
-            w.append("\(duplicates.count) duplicate case key(s) within one input; the first row of each was used.")
+            w.append(lang.t("\(duplicates.count) duplicate case key(s) within one input; the first row of each was used.", "同一个输入里有 \(duplicates.count) 个重复的用例键，各取了第一行。"))
         }
         return w
     }
 
-    public var summaryLine: String {
-        let parts = Class.allCases.map { "\(count($0)) \($0.rawValue)" }
+    /// The counts and the rule, in English (stderr).
+    public var summaryLine: String { summaryLine(.en) }
+
+    public func summaryLine(_ lang: Language) -> String {
+        let names: [Class: String] = [.regression: "变慢", .improvement: "变快", .unchanged: "不变", .new: "新增", .missing: "缺失", .noisy: "噪声"]
+        let parts = Class.allCases.map { "\(count($0)) " + lang.t($0.rawValue, names[$0]!) }
+        let (th, cv, a) = (String(format: "%g", threshold * 100), String(format: "%g", Statistics.noisyCV * 100), String(format: "%g", alpha))
         let noise = baselineRuns > 1
-            ? "outside the 99 % prediction interval from the baseline's \(baselineRuns) runs"
-            : "CIs disjoint or Mann–Whitney p < \(String(format: "%g", alpha))"
-        let gate = comparable || acrossMachines ? "" : "not comparable (different machines), nothing gated: "
-        return gate + "\(parts.joined(separator: ", ")) (a change counts when beyond ±\(String(format: "%g", threshold * 100)) % and beyond noise — \(noise) — on pinned rows with CV ≤ \(String(format: "%g", Statistics.noisyCV * 100)) %)"
+            ? lang.t("outside the 99 % prediction interval from the baseline's \(baselineRuns) runs", "落在基线 \(baselineRuns) 次运行给出的 99 % 预测区间之外")
+            : lang.t("CIs disjoint or Mann–Whitney p < \(a)", "置信区间不重叠，或 Mann–Whitney p < \(a)")
+        let gate = comparable || acrossMachines ? "" : lang.t("not comparable (different machines), nothing gated: ", "不可比（不同机器），不作判定：")
+        return gate + lang.t("\(parts.joined(separator: ", ")) (a change counts when beyond ±\(th) % and beyond noise — \(noise) — on pinned rows with CV ≤ \(cv) %)",
+                      "\(parts.joined(separator: "，"))（只有绑核、CV ≤ \(cv) % 的行，变化超过 ±\(th) % 且超出噪声——\(noise)——才算数）")
     }
 
-    /// A Markdown diff table, pasteable into a pull request.
-    public func markdown() -> String {
-        var out = "## switchbench compare\n\n"
-        out += "Baseline `\(baselineSource)`\(baselineRuns > 1 ? " (\(baselineRuns) runs per case: noise = the 99 % prediction interval from the run-to-run spread, pooled per harness and placement)" : "") → current `\(currentSource)`.\n\n"
+    /// A Markdown diff table, pasteable into a pull request, in a language (notes, warnings, summary too).
+    public func markdown(lang: Language = .en) -> String {
+        var out = lang.t("## switchbench compare\n\n", "## switchbench 对比\n\n")
+        let runs = baselineRuns > 1
+            ? lang.t(" (\(baselineRuns) runs per case: noise = the 99 % prediction interval from the run-to-run spread, pooled per harness and placement)",
+                     "（每个用例 \(baselineRuns) 次运行：噪声取各次运行之间离散程度给出的 99 % 预测区间，按 harness 和 placement 合并估计）")
+            : ""
+        out += lang.t("Baseline `\(baselineSource)`\(runs) → current `\(currentSource)`.\n\n", "基线 `\(baselineSource)`\(runs) → 本次 `\(currentSource)`。\n\n")
+        let warnings = warnings(lang)
         for w in warnings { out += "> **⚠️ \(w)**\n>\n" }
         if !warnings.isEmpty { out += "\n" }
         let other = environmentChanges.filter { !$0.important }
-        var t = MarkdownTable(["class", "case", "baseline", "current", "change", "95 % CIs", "Mann–Whitney p", "note"])
+        var t = MarkdownTable(lang == .en
+            ? ["class", "case", "baseline", "current", "change", "95 % CIs", "Mann–Whitney p", "note"]
+            : ["类别", "用例", "基线", "本次", "变化", "95 % 置信区间", "Mann–Whitney p", "说明"])
         let rank: [Class: Int] = [.regression: 0, .improvement: 1, .noisy: 2, .new: 3, .missing: 4, .unchanged: 5]
         for c in cases.enumerated().sorted(by: { (rank[$0.element.classification]!, $0.offset) < (rank[$1.element.classification]!, $1.offset) }).map(\.element) {
             let cls: String
             switch c.classification {
-            case .regression: cls = "🔴 **regression**"
-            case .improvement: cls = "🟢 **improvement**"
-            default: cls = c.classification.rawValue
+            case .regression: cls = lang.t("🔴 **regression**", "🔴 **变慢**")
+            case .improvement: cls = lang.t("🟢 **improvement**", "🟢 **变快**")
+            case .noisy: cls = lang.t("noisy", "噪声")
+            case .new: cls = lang.t("new", "新增")
+            case .missing: cls = lang.t("missing", "缺失")
+            case .unchanged: cls = lang.t("unchanged", "不变")
             }
-            var note = c.note
-            if c.isChange,
-               c.baselineValid == false || c.currentValid == false {
-                note = "⚠️ " + note
-            }
-            t.add([cls, c.label, Self.fmt(c.baselineMedian, unit: c.unit), Self.fmt(c.currentMedian, unit: c.unit),
-                   Self.pct(c.ratio), c.ciOverlap.map { $0 ? "overlap" : "disjoint" } ?? "–",
+            var note = c.note(lang)
+            if c.isChange, c.baselineValid == false || c.currentValid == false { note = "⚠️ " + note }
+            t.add([cls, "`\(c.label)`", Self.fmt(c.baselineMedian, unit: c.unit), Self.fmt(c.currentMedian, unit: c.unit),
+                   Self.pct(c.ratio), c.ciOverlap.map { $0 ? lang.t("overlap", "重叠") : lang.t("disjoint", "不重叠") } ?? "–",
                    c.pValue.map { String(format: "%.2g", $0) } ?? "–", note])
         }
-        out += t.text + "\n\n**Summary:** " + summaryLine + "\n"
+        out += t.text + lang.t("\n\n**Summary:** ", "\n\n**小结：**") + summaryLine(lang) + "\n"
         if !other.isEmpty {
-            out += "\n_Other differences: " + other.map { "\($0.fact) \($0.baseline) → \($0.current)" }.joined(separator: "; ") + "._\n"
+            out += lang.t("\n_Other differences: ", "\n_其他不同：") + other.map { "\($0.fact) \($0.baseline) → \($0.current)" }.joined(separator: "; ") + lang.t("._\n", "。_\n")
         }
         return out
     }

@@ -2,7 +2,12 @@ import Foundation
 
 /// results.json: the whole run (environment fingerprint, every record with its samples, failures),
 /// the Codable `RunResult` as pretty, key-sorted JSON.
-public enum JSONExporter {
+public struct JSONExporter: Exporter {
+    public init() {}
+    public func files(_ run: RunResult, lang: Language) -> [OutputFile] {
+        [OutputFile(name: "results.json", contents: Self.render(run))]
+    }
+
     public static func render(_ run: RunResult) -> String { JSONText.encode(run) }
 
     public static func decode(_ text: String) throws -> RunResult {
@@ -19,7 +24,12 @@ public enum JSONExporter {
 /// benchmark-action.json: the `customSmallerIsBetter` input of github-action-benchmark
 /// (https://github.com/benchmark-action/github-action-benchmark): a JSON array of
 /// `{name, unit, value, range?, extra?}`, one entry per timed row whose smaller value is better.
-public enum BenchmarkActionExporter {
+public struct BenchmarkActionExporter: Exporter {
+    public init() {}
+    public func files(_ run: RunResult, lang: Language) -> [OutputFile] {
+        [OutputFile(name: "benchmark-action.json", contents: Self.render(run))]
+    }
+
     public struct Entry: Codable, Sendable, Equatable {
         public var name: String
         public var unit: String

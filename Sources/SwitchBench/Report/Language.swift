@@ -3,4 +3,10 @@
 public enum Language: String, Sendable, CaseIterable, Codable {
     case en
     case zh
+
+    /// The text in this language: `lang.t("English", "中文")`. Each text is written for its reader,
+    /// not translated word by word; identifiers, units and mechanism ids stay as they are in both.
+    public func t(_ en: String, _ zh: String) -> String {
+        self == .en ? en : zh
+    }
 }

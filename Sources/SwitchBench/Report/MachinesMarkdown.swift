@@ -87,6 +87,7 @@ public enum MachinesReport {
             case .holds: return L("**holds**", "**成立**")
             case .doesNotHold: return L("**does not hold here**", "**在此不成立**")
             case .inconclusive: return L("inconclusive", "无法判定")
+            case .notMeasured: return L("not measured", "未测量")
             }
         }
         let claimIDs = verdicts.first?.map(\.id) ?? []
@@ -122,8 +123,8 @@ public enum MachinesReport {
                 tlbRows.append(("\(pageName)\(L(": ", "："))\(levelName(level, lang))", reaches.map { r in
                     cell(r) { reach in
                         guard let l = (huge ? reach.huge : reach.small)[level] else { return missing }
-                        var s = L("\(Int(l.pages)) pages (\(MarkdownExporter.bytesText(l.bytes)))",
-                                  "\(Int(l.pages)) 页（\(MarkdownExporter.bytesText(l.bytes))）")
+                        var s = L("\(Int(l.pages)) pages (\(Format.bytes(l.bytes)))",
+                                  "\(Int(l.pages)) 页（\(Format.bytes(l.bytes))）")
                         if let e = l.extraNs { s += L(", then +\(humanTime(e))", "，超出后 +\(humanTime(e))") }
                         return s
                     }

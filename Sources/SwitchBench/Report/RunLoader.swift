@@ -54,12 +54,18 @@ public enum RunLoader {
                 let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
                 return parts.count == 2 ? "\(parts[0]): \(parts[1])" : entry
             }
-        return Environment(
-            suiteVersion: f["suite_version"] ?? "", gitCommit: f["git_commit"] ?? "", build: f["build"] ?? "",
-            host: f["host"] ?? "", kernel: f["kernel"] ?? "", cpuModel: f["cpu_model"] ?? "",
-            onlineCPUs: "", allowedCPUs: "", numaNodes: 1, virtualization: f["virtualization"] ?? "",
-            mitigations: mitigations, pcid: f["pcid"] == "yes", thp: f["thp"] ?? "", clocksource: "",
-            perfEventParanoid: "", countersAvailable: [], countersUnavailable: [], swiftVersion: "",
-            onlineCPUCount: Int(f["online_cpus"] ?? ""))   // absent (nil) in CSVs written before the column
+        var e = Environment.blank
+        e.suiteVersion = f["suite_version"] ?? ""
+        e.gitCommit = f["git_commit"] ?? ""
+        e.build = f["build"] ?? ""
+        e.host = f["host"] ?? ""
+        e.kernel = f["kernel"] ?? ""
+        e.cpuModel = f["cpu_model"] ?? ""
+        e.virtualization = f["virtualization"] ?? ""
+        e.mitigations = mitigations
+        e.pcid = f["pcid"] == "yes"
+        e.thp = f["thp"] ?? ""
+        e.onlineCPUCount = Int(f["online_cpus"] ?? "")   // absent (nil) in CSVs written before the column
+        return e
     }
 }

@@ -56,27 +56,21 @@ public enum RunWriter {
         }
     }
 
-    /// The files of a run, by name. Every exporter that writes a file is listed here.
-    public static func files(for run: RunResult) -> [(name: String, contents: String)] {
-        [("results.csv", CSVExporter.render(run)),
-         ("results.md", MarkdownExporter.render(run)),
-         ("results.json", JSONExporter.render(run)),
-         ("benchmark-action.json", BenchmarkActionExporter.render(run))]
-            + reportFiles(for: run)
+    /// The files of a run: every exporter of `Exporters.run`, in order.
+    public static func files(for run: RunResult, lang: Language = .en) -> [OutputFile] {
+        Exporters.run.flatMap { $0.files(run, lang: lang) }
     }
 
-    /// The plots and the claims report that embeds them (also what `switchbench report` writes).
-    public static func reportFiles(for run: RunResult) -> [(name: String, contents: String)] {
-        let plots = SVGPlots.files(for: run)
-        return plots.map { ($0.name, $0.contents) }
-            + [("report.md", Claims.render(run, plots: plots.map { ($0.name, $0.title) }))]
+    /// The plots and the claims report that embeds them (what `switchbench report` writes).
+    public static func reportFiles(for run: RunResult, lang: Language = .en) -> [OutputFile] {
+        Exporters.report.flatMap { $0.files(run, lang: lang) }
     }
 
     /// Writes every file of the run and returns them (the caller prints one without rendering it again).
     @discardableResult
-    public static func writeAll(_ run: RunResult, to dir: String) throws -> [(name: String, contents: String)] {
+    public static func writeAll(_ run: RunResult, to dir: String, lang: Language = .en) throws -> [OutputFile] {
         try prepare(dir)
-        let all = files(for: run)
+        let all = files(for: run, lang: lang)
         for f in all { try write(f.contents, name: f.name, in: dir) }
         return all
     }

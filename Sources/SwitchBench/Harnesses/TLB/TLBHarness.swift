@@ -78,12 +78,15 @@ public struct TLBHarness: Harness {
         var points = Self.sweep(perOctave: context.options.quick ? 2 : 6)
         var nodeNote = ""
         var node: Int? = nil
+        var binding: NUMABinding? = nil
         if let n = context.options.node {
             if let why = NUMA.unavailableReason(node: n) {
                 if NUMA.nodeCount() < 2 { nodeNote = "--node \(n): \(why)" } else { throw SwitchBenchError.usage("--node \(n): \(why)") }
+                binding = .unavailable(n)
             } else {
                 node = n
                 nodeNote = "memory bound to NUMA node \(n) (libnuma)"
+                binding = .bound(n)
             }
         }
 
@@ -104,6 +107,7 @@ public struct TLBHarness: Harness {
             let screenNote = perfSwitches != nil ? "" : (tally.count > 0 ? "" : "samples not screened for preemption (no switch count)")
             var rows: [Record] = []
             var rng = SplitMix64(seed: 0x5EED_071B)
+            var hugeGrant: HugeGrant? = nil   // set before the 2m points are recorded
 
             func record(_ variant: String, _ pages: Int, _ m: Measured, note: String) -> [Record] {
                 let pageSize = variant == "2m" ? PageRegion.hugePage : PageRegion.smallPage
@@ -114,6 +118,8 @@ public struct TLBHarness: Harness {
                                cpusSeen: String(sb_sched_getcpu()))
                 if !note.isEmpty { r.addNote(note) }
                 if !nodeNote.isEmpty { r.addNote(nodeNote) }
+                if let binding { r.setFact(NUMABinding.key, binding.token) }
+                if variant == "2m", let hugeGrant { r.setFact(HugeGrant.key, hugeGrant.rawValue) }
                 if m.discarded > 0 { r.addNote("\(m.discarded) sample(s) retaken: switched out") }
                 if !screenNote.isEmpty { r.addNote(screenNote) }
                 var out = [r]
@@ -192,10 +198,13 @@ public struct TLBHarness: Harness {
                 hugeGranted = granted.map { $0 >= region.bytes * 9 / 10 }
                 if let granted, granted >= region.bytes {
                     hugeNote = "huge pages granted: AnonHugePages \(granted >> 20) MiB of \(region.bytes >> 20) MiB"
+                    hugeGrant = .granted
                 } else if let granted {
                     hugeNote = "huge pages NOT fully granted: AnonHugePages \(granted >> 20) MiB of \(region.bytes >> 20) MiB (THP \(thp))"
+                    hugeGrant = .partial
                 } else {
                     hugeNote = "huge pages not verified: /proc/self/smaps unreadable (THP \(thp))"
+                    hugeGrant = .unverified
                 }
                 for pages in points {
                     let start = PageChain.build(base: region.base, count: pages, slotBytes: PageRegion.smallPage,
@@ -218,5 +227,40 @@ public struct TLBHarness: Harness {
             rows += TLBAnalysis.factRecords(rows, hugeGranted: hugeGranted, cpu: cpu)
             return rows
         }
+    }
+}
+
+/// Where the sweep's memory was placed when --node was given (a fact of every sweep row).
+public enum NUMABinding: Sendable, Equatable {
+    /// Bound to this node with libnuma.
+    case bound(Int)
+    /// The node was asked for but this machine cannot bind (one node, or no libnuma): local memory.
+    case unavailable(Int)
+
+    static let key = "numa_node"
+    var token: String {
+        switch self {
+        case .bound(let n): return "bound:\(n)"
+        case .unavailable(let n): return "unavailable:\(n)"
+        }
+    }
+
+    /// The binding of a run's tlb rows; nil when --node was not given or not recorded (old CSV).
+    public static func of(_ run: RunResult) -> NUMABinding? {
+        guard let t = run.records(harness: "tlb").lazy.compactMap({ $0.fact(key) }).first else { return nil }
+        let parts = t.split(separator: ":")
+        guard parts.count == 2, let n = Int(parts[1]) else { return nil }
+        return parts[0] == "bound" ? .bound(n) : .unavailable(n)
+    }
+}
+
+/// Whether the kernel backed the 2 MiB region with huge pages (AnonHugePages in /proc/self/smaps).
+public enum HugeGrant: String, Sendable {
+    case granted, partial, unverified
+    static let key = "huge_pages"
+
+    /// From a run's 2m rows; nil when not recorded (old CSV) or 2m did not run.
+    public static func of(_ run: RunResult) -> HugeGrant? {
+        run.records(harness: "tlb").lazy.filter { $0.mechanism == "2m" }.compactMap { $0.fact(key).flatMap(HugeGrant.init) }.first
     }
 }

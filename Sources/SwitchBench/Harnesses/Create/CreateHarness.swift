@@ -179,10 +179,48 @@ public struct CreateHarness: Harness {
         let after = Self.procState(pid) ?? "gone"
         var r = Record(harness: id, mechanism: "zombie", placement: Placement.sameCPU.rawValue, cpus: String(cpu), tasks: 1,
                        metric: "state_before_waitpid", unit: "state", samples: [], opsPerSample: 0)
+        r.setFact(ZombieFact.beforeKey, before)
+        r.setFact(ZombieFact.afterKey, after)
         r.addNote("child \(pid) called _exit(0): /proc/\(pid)/stat state \(before)\(before == "Z" ? " (zombie)" : "") until the parent's waitpid; after waitpid: \(after == "gone" ? "no /proc/\(pid) (reaped)" : "state \(after)")")
         if before != "Z" { r.invalidate("the exited child was not seen in state Z (saw \(before))") }
         if after != "gone" { r.invalidate("the child was still in /proc after waitpid (state \(after))") }
         return r
+    }
+}
+
+/// The zombie check's outcome: the /proc state letter of an exited child before its parent's
+/// waitpid ("Z") and after it ("gone" when reaped). Stored as facts of the `zombie` row.
+public struct ZombieFact: Sendable, Equatable {
+    static let beforeKey = "state_before_waitpid"
+    static let afterKey = "state_after_waitpid"
+    /// "Z", another state letter, or "gone".
+    public var before: String
+    public var after: String
+    public var sawZombie: Bool { before == "Z" }
+    public var reaped: Bool { after == "gone" }
+
+    public init(before: String, after: String) {
+        self.before = before
+        self.after = after
+    }
+
+    /// The zombie row of a run, nil when it did not run.
+    public static func row(_ run: RunResult) -> Record? {
+        run.records.first { $0.harness == "create" && $0.mechanism == "zombie" }
+    }
+
+    /// The fact of a zombie row; for a CSV written before the facts column, read from this
+    /// harness's own old note ("…/stat state Z (zombie) until…; after waitpid: no /proc/… (reaped)").
+    /// nil: not recorded.
+    public static func from(_ r: Record) -> ZombieFact? {
+        if let b = r.fact(beforeKey) { return ZombieFact(before: b, after: r.fact(afterKey) ?? "") }
+        let legacy = r.note
+        guard let range = legacy.range(of: "/stat state ") else { return nil }
+        let state = legacy[range.upperBound...].prefix { !$0.isWhitespace && $0 != ";" }
+        let after = legacy.contains("(reaped)") ? "gone" : (legacy.range(of: "after waitpid: state ").map {
+            String(legacy[$0.upperBound...].prefix { !$0.isWhitespace && $0 != ";" })
+        } ?? "")
+        return ZombieFact(before: String(state), after: after)
     }
 }
 

@@ -69,6 +69,8 @@ public struct BlockingHarness: Harness {
                                counterSource: "/proc/thread-self/status voluntary_ctxt_switches of the coroutines' thread",
                                cpusSeen: String(sb_sched_getcpu()))
                 let waitMs = Statistics(outcomes.map { Double($0.readerWaitNs) }).median / 1e6
+                r.setFact(BlockingSetup.delayKey, Double(delayNs))
+                r.setFact(BlockingSetup.readerWaitKey, waitMs * 1e6)
                 r.addNote(String(format: "%d coroutines on one thread; coroutine 0 reads a pipe another thread writes after T = %.0f ms; value = longest wait of any other coroutine between two turns, per repetition", coroutines, Double(delayNs) / 1e6))
                 r.addNote(blocking
                           ? String(format: "blocking read(): the thread slept %.1f ms (median) in the kernel and no coroutine ran", waitMs)
@@ -272,5 +274,26 @@ final class DelayedWriter {
         if !joined { pthread_join(thread, nil) }
         job.pointee.cpus.deallocate()
         job.deallocate()
+    }
+}
+
+/// The blocking experiment's setup and what the reader saw, as facts of its max_gap rows.
+public struct BlockingSetup: Sendable, Equatable {
+    static let delayKey = "write_delay_ns"
+    static let readerWaitKey = "reader_wait_ns"
+    /// Coroutines on the one thread (the rows' tasks).
+    public var coroutines: Int
+    /// T: how long after the read the other thread writes the byte, nil when not recorded.
+    public var delayNs: Double?
+    /// How long coroutine 0 waited for its byte (median), nil when not recorded.
+    public var readerWaitNs: Double?
+
+    /// From a max_gap row; an old CSV's delay is read from this harness's own note ("after T = 20 ms").
+    public static func from(_ r: Record) -> BlockingSetup {
+        var delay = r.factNumber(delayKey)
+        if delay == nil, let range = r.note.range(of: "after T = ") {
+            delay = Double(r.note[range.upperBound...].prefix { $0.isNumber || $0 == "." }).map { $0 * 1e6 }
+        }
+        return BlockingSetup(coroutines: r.tasks, delayNs: delay, readerWaitNs: r.factNumber(readerWaitKey))
     }
 }

@@ -258,6 +258,7 @@ public struct PollutionHarness: Harness {
                     case (.flush, _): rec.addNote("reference: mprotect() flushed A's \(w) translations")
                     }
                     let warmMedian = KneeDetector.median(warm[c]![w]!)
+                    rec.setFact(PollutionVerdict.warmWalkKey, warmMedian)
                     rec.addNote(String(format: "warm walk %.2f ns/page", warmMedian))
                     if retaken[c]![w]! > 0 { rec.addNote("\(retaken[c]![w]!) rep(s) retaken: switch count off (preempted)") }
                     if values.count < reps / 2 { rec.invalidate("only \(values.count) of \(reps) reps had the expected switch count") }
@@ -393,7 +394,30 @@ public enum PollutionVerdict {
         let (answer, evidence) = decide(points(rows))
         var r = Record(harness: "pollution", mechanism: "verdict", placement: Placement.sameCPU.rawValue, cpus: String(cpu),
                        tasks: 2, metric: "process_switch_flushed_tlb", unit: "", samples: [], opsPerSample: 0)
+        r.setFact(answerKey, answer.rawValue)
         r.note = "\(answer.rawValue): \(evidence); PCID \(environment.pcid ? "on" : "off")"
         return r
+    }
+
+    static let answerKey = "answer"
+    static let warmWalkKey = "warm_walk_ns_per_page"
+
+    /// The answer of a run: its verdict row's fact, or (a CSV from before the facts column, or no
+    /// verdict row) decided again from the rows it is made of. nil: the pollution harness did not run.
+    public static func answer(_ run: RunResult) -> Answer? {
+        let rows = run.records(harness: "pollution")
+        guard !rows.isEmpty else { return nil }
+        if let v = rows.first(where: { $0.mechanism == "verdict" })?.fact(answerKey), let a = Answer(rawValue: v) { return a }
+        let p = points(rows)
+        if !p.isEmpty { return decide(p).answer }
+        // The harness wrote a verdict row without the rows to decide on: it said inconclusive.
+        return rows.contains { $0.mechanism == "verdict" } ? .inconclusive : nil
+    }
+
+    /// The warm walk (ns per page) of a rewalk row; for an old CSV, read from this harness's own note.
+    public static func warmWalk(_ r: Record) -> Double? {
+        if let v = r.factNumber(warmWalkKey) { return v }
+        guard let range = r.note.range(of: "warm walk ") else { return nil }
+        return Double(r.note[range.upperBound...].prefix { $0.isNumber || $0 == "." })
     }
 }

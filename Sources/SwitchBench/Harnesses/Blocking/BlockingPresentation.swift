@@ -1,0 +1,73 @@
+import Foundation
+
+/// The blocking harness's section and claim C4.
+extension BlockingHarness {
+    public func markdownSection(_ run: RunResult, lang: Language) -> String? {
+        let rows = run.records(harness: id)
+        guard !rows.isEmpty else { return nil }
+        var t = MarkdownTable(lang == .en
+            ? ["coroutines", "M", "longest gap, blocking read", "longest gap, non-blocking read", "ratio",
+               "others' turns during the read (blocking, non-blocking)", "voluntary switches / repetition (blocking, non-blocking)", "valid"]
+            : ["协程", "M", "最长间隔（阻塞读）", "最长间隔（非阻塞读）", "比值",
+               "读的期间其他协程得到的轮次（阻塞，非阻塞）", "每次重复的自愿切换次数（阻塞，非阻塞）", "有效"])
+        var mechanisms: [String] = []
+        for r in rows where !mechanisms.contains(r.mechanism) { mechanisms.append(r.mechanism) }
+        for m in mechanisms {
+            func get(_ metric: String) -> Record? { rows.first { $0.mechanism == m && $0.metric == metric } }
+            let b = get("max_gap_blocking"), n = get("max_gap_nonblocking")
+            func turns(_ metric: String) -> String { get(metric)?.stats.map { String(format: "%.0f", $0.median) } ?? "n/a" }
+            t.add([m, String(b?.tasks ?? n?.tasks ?? 0), Format.median(b), Format.median(n), Format.ratio(b?.stats?.median, n?.stats?.median),
+                   "\(turns("turns_during_read_blocking")), \(turns("turns_during_read_nonblocking"))",
+                   "\(Format.number(b?.switchesPerOp)), \(Format.number(n?.switchesPerOp))",
+                   TokenRingHarness.validity([b, n], lang)])
+        }
+        let setup = rows.first { $0.metric == "max_gap_blocking" }.map(BlockingSetup.from)
+        let delay = setup?.delayNs.map { humanTime($0) } ?? lang.t("T (not recorded)", "T（未记录）")
+        let m = setup?.coroutines ?? 0
+        let intro = lang.t("""
+        \(m) coroutines share one thread; coroutine 0 reads a pipe that another thread writes after T = \(delay).
+        Value: the longest wait of any other coroutine between two of its turns, median over the repetitions.
+        With a blocking `read` the thread sleeps in the kernel (one voluntary switch) and no other coroutine gets
+        a turn for ≈ T; with `O_NONBLOCK` + yield the others keep running and wait only a few switches. The
+        non-blocking thread never sleeps, so on a busy machine the kernel preempts it now and then and the
+        longest gap includes those waits.
+        """, """
+        \(m) 个协程共用一个线程；0 号协程读一个管道，另一个线程在 T = \(delay) 之后才往里写。
+        表里的值是：其他协程两次轮到之间等得最久的一次，取各次重复的中位数。
+        用阻塞的 `read` 时，整个线程睡在内核里（一次自愿切换），大约 T 这么久没有任何别的协程能运行；
+        改成 `O_NONBLOCK` 再让出，其他协程照常运行，只需等几次切换。非阻塞的线程从不睡眠，
+        所以机器忙的时候内核会不时抢占它，最长间隔里也包含了这些等待。
+        """)
+        let heading = lang.t("## A blocking call stalls every coroutine on its thread (claim C4)", "## 一个阻塞调用会卡住同一线程上的所有协程（说法 C4）")
+        return Claims.section(heading, [intro, t.text], run, lang)
+    }
+
+    static let claimText = Claims.Text("C4", title: ("A blocking call in one coroutine blocks every coroutine on that thread.", "一个协程里的阻塞调用会让同一线程上的所有协程都停下来。"), quote: "在协程调用阻塞IO操作的时候，当前的协程和其它绑定在该线程之上的协程都会陷入阻塞而得不到调度",
+                                         rule: ("blocking harness, max_gap rows: holds when the smallest stall the other coroutines see with a blocking read is ≥ 10× the largest stall with the non-blocking read and its CI low is above that row's CI high; does not hold when it is under 2×; otherwise inconclusive.",
+                         "`blocking` 测试的 max_gap 行：阻塞读时其他协程最短的停顿，是非阻塞读时最长停顿的 10 倍以上，且前者的区间下限高于后者的区间上限，则成立；不到 2 倍则不成立；其余无法判定。"))
+
+    public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] {
+        var c = Self.claimText.claim(lang)
+        let rows = run.records(harness: id).filter { $0.stats != nil }
+        let block = rows.filter { $0.metric == "max_gap_blocking" }
+        let nonb = rows.filter { $0.metric == "max_gap_nonblocking" }
+        c.evidence = block + nonb
+        guard !rows.isEmpty else { return [c] }
+        guard let b = block.min(by: { Claims.med($0) < Claims.med($1) }), let n = nonb.max(by: { Claims.med($0) < Claims.med($1) }) else {
+            c.undecided(lang.t("blocking rows present but not both a blocking and a non-blocking case", "有 `blocking` 的数据，但阻塞和非阻塞两种情况不全"))
+            return [c]
+        }
+        if let w = Claims.invalidWhy([b, n], lang) { c.undecided(w); return [c] }
+        let (mb, mn) = (Claims.med(b), Claims.med(n))
+        let ratio = mb / max(mn, 1e-9)
+        c.values.append(.init("blocking_over_nonblocking_stall", ratio, unit: "ratio"))
+        c.measured.append(lang.t("stall with blocking read ÷ with non-blocking read = \(Format.times(ratio)) (\(humanTime(mb)) vs \(humanTime(mn)))",
+                                 "阻塞读时的停顿 ÷ 非阻塞读时的停顿 = \(Format.times(ratio))（\(humanTime(mb)) 对 \(humanTime(mn))）"))
+        c.decide(Claims.ratioVerdict(b, over: n, atLeast: 10, failsBelow: 2),
+                 holds: lang.t("while one coroutine sat in a blocking read, the others got no turn for \(humanTime(mb)); with the read made non-blocking their longest wait was \(humanTime(mn)).",
+                               "一个协程卡在阻塞读里时，其他协程 \(humanTime(mb)) 都轮不到；把读改成非阻塞后，它们最长只等了 \(humanTime(mn))。"),
+                 doesNotHold: lang.t("the other coroutines' stall is about the same with a blocking read.", "用阻塞读时，其他协程的停顿并没有明显变长。"),
+                 otherwise: lang.t("the stall ratio \(Format.times(ratio)) is between 2× and 10× or the CIs overlap.", "停顿之比 \(Format.times(ratio)) 介于 2 倍和 10 倍之间，或者置信区间重叠。"))
+        return [c]
+    }
+}

@@ -1,0 +1,209 @@
+import Foundation
+
+/// The tlb harness's section (reach and miss cost of each TLB level, 4 KiB vs 2 MiB), claim C5,
+/// the TLB curve plot and its compare rule.
+extension TLBHarness {
+    /// A knee's name: the first two are TLB levels; past them the page walks themselves slow down.
+    static func levelName(_ i: Int, _ lang: Language) -> String {
+        switch i {
+        case 0: return lang.t("L1 dTLB", "L1 dTLB（一级快表）")
+        case 1: return lang.t("L2 TLB (STLB)", "L2 TLB（STLB，二级快表）")
+        default: return lang.t("page walks slow further (page tables leave the caches)", "页表遍历进一步变慢（页表被挤出缓存）")
+        }
+    }
+
+    /// The 2 MiB outcome in words, with the comparison of miss costs past the second level following the numbers.
+    static func hugeSentence(_ run: RunResult, _ lang: Language) -> String? {
+        guard let outcome = TLBAnalysis.HugeOutcome.of(run) else { return nil }
+        var s: String
+        switch outcome {
+        case .notGranted:
+            s = lang.t("huge pages were not granted: the 2m curve is a 4 KiB curve", "没有拿到大页：2m 曲线其实还是 4 KiB 页的曲线")
+        case .noReachGain:
+            s = lang.t("huge pages granted, but no reach gain: the first-level knee stays where the 4 KiB one is (likely host-side 4 KiB backing: the TLB holds 4 KiB translations whatever the guest maps)",
+                       "拿到了大页，但快表覆盖范围没有变大：一级拐点和 4 KiB 页时在同一处（很可能宿主机用 4 KiB 页支撑这块内存，客户机映射成什么，TLB 里存的都是 4 KiB 的转换）")
+        case .reachGain(let f):
+            s = f.isInfinite
+                ? lang.t("huge pages granted and they extend the TLB reach beyond the sweep (no first-level knee up to \(maxPages) pages)",
+                         "拿到了大页，快表覆盖范围超出了整个扫描区间（直到 \(maxPages) 页都没有一级拐点）")
+                : lang.t("huge pages granted and they extend the first-level TLB reach \(Format.times(f))", "拿到了大页，一级快表的覆盖范围扩大到原来的 \(Format.times(f))")
+        case .partialGain(let f):
+            s = lang.t("huge pages granted; first-level reach only \(Format.times(f)) the 4 KiB one (partly small-page backed?)",
+                       "拿到了大页，但一级覆盖范围只有 4 KiB 页时的 \(Format.times(f))（也许部分仍由小页支撑）")
+        case .unknown:
+            s = lang.t("no verdict: the 4 KiB curve shows no first-level knee to compare with", "无法判断：4 KiB 曲线上没有可比的一级拐点")
+        }
+        let rows = run.records(harness: "tlb")
+        func miss(_ v: String) -> Double? { rows.first { $0.mechanism == v && $0.metric == "miss_l2_extra_ns" }?.stats?.median }
+        if outcome == .noReachGain, let a = miss("2m"), let b = miss("4k"), b > 0 {
+            let cmp: String
+            if a < b * 0.9 {
+                cmp = lang.t("less: a shorter page walk", "更少：页表遍历更短")
+            } else if a > b * 1.1 {
+                cmp = lang.t("more: the 2 MiB mapping did not shorten the walk here", "反而更多：在这里 2 MiB 映射没有让遍历变短")
+            } else {
+                cmp = lang.t("about the same", "差不多")
+            }
+            s += lang.t(String(format: "; each miss past the second level costs %.1f ns with 2 MiB pages against %.1f ns with 4 KiB (", a, b) + cmp + ")",
+                        String(format: "；越过二级之后，每次缺失用 2 MiB 页要多花 %.1f ns，用 4 KiB 页是 %.1f ns（", a, b) + cmp + "）")
+        }
+        return s
+    }
+
+    public func markdownSection(_ run: RunResult, lang: Language) -> String? {
+        let rows = run.records(harness: id)
+        guard !rows.isEmpty else { return nil }
+        func fact(_ variant: String, _ metric: String) -> Double? {
+            rows.first { $0.mechanism == variant && $0.metric == metric }?.stats?.median
+        }
+        var parts: [String] = [lang.t("## TLB reach and miss cost (claim C5)", "## 快表（TLB）的覆盖范围与缺失代价（说法 C5）"), lang.t("""
+        A dependent pointer chase touches one cache line in each of N pages (a random line in each page,
+        pages in a random order, so no prefetcher helps). The control chain touches the same number of
+        cache lines packed 64 to a page, so `4k − control` is the translation cost without the cache-miss
+        cost. A knee in that difference is where a TLB level runs out: the *reach* is the largest working
+        set still under a quarter of the step, and the *extra* is the step itself (ns per access).
+        Knees past the second are not TLB levels: there the page walks themselves slow down.
+        """, """
+        一条相互依赖的指针链在 N 个页里各访问一个缓存行（每页随机取一行，页的顺序也是随机的，预取器帮不上忙）。
+        对照链访问同样多的缓存行，但 64 个挤在一页里，所以 `4k − control` 就是去掉缓存缺失之后、单纯地址转换的代价。
+        这个差值出现拐点的地方，就是某一级快表装不下了：“覆盖范围”是增幅还不到四分之一时最大的工作集，
+        “额外代价”是这一级台阶的高度（每次访问多出的 ns）。第二个拐点之后的就不是快表的级了，而是页表遍历本身变慢。
+        """)]
+        var reach = MarkdownTable(lang == .en
+            ? ["TLB level", "4 KiB pages: reach", "extra per access beyond", "2 MiB pages: reach", "extra per access beyond"]
+            : ["级别", "4 KiB 页：覆盖范围", "超出后每次访问多花", "2 MiB 页：覆盖范围", "超出后每次访问多花"])
+        var level = 1
+        while fact("4k", "reach_l\(level)_pages") != nil || fact("2m", "reach_l\(level)_pages") != nil {
+            func cell(_ v: String) -> (String, String) {
+                guard let p = fact(v, "reach_l\(level)_pages") else { return ("–", "–") }
+                return ("\(Format.value(p, unit: "pages", lang: lang)) (\(Format.bytes(p * 4096)))", humanTime(fact(v, "miss_l\(level)_extra_ns")))
+            }
+            let a = cell("4k"), b = cell("2m")
+            reach.add([Self.levelName(level - 1, lang), a.0, a.1, b.0, b.1])
+            level += 1
+        }
+        if !reach.rows.isEmpty {
+            parts.append(reach.text)
+        } else if rows.contains(where: { $0.metric == "reach_l1_pages" }) {
+            parts.append(lang.t("No knee found in `4k − control` over the sweep.", "在整个扫描区间里，`4k − control` 没有拐点。"))
+        } else if !rows.contains(where: { $0.mechanism == "control" }) {
+            parts.append(lang.t("No reach: the knees are found on the difference to the `control` chain, which did not run (add it to --mechanism).",
+                                "没有覆盖范围：拐点要在与 `control` 链的差值上找，而这次没有跑 `control`（用 `--mechanism` 加上它）。"))
+        }
+        if let huge = Self.hugeSentence(run, lang) {
+            var line = lang.t("**4 KiB vs 2 MiB:** ", "**4 KiB 页与 2 MiB 页：**") + huge + lang.t(".", "。")
+            switch HugeGrant.of(run) {
+            case .granted?: line += lang.t(" (AnonHugePages covered the whole region.)", "（AnonHugePages 覆盖了整块内存。）")
+            case .partial?: line += lang.t(" (Huge pages NOT fully granted.)", "（大页没有全部拿到。）")
+            case .unverified?: line += lang.t(" (Huge pages not verified: smaps unreadable.)", "（无法确认大页：读不到 smaps。）")
+            case nil: break
+            }
+            parts.append(line)
+        }
+        // The sweep at powers of two (every point is in the CSV).
+        func ns(_ v: String, _ n: Int) -> Double? {
+            rows.first { $0.mechanism == v && $0.workingSetPages == n && $0.metric == "ns_per_access" }?.stats?.median
+        }
+        var sweep = MarkdownTable(lang == .en
+            ? ["pages", "4 KiB span", "4k", "control", "4k − control", "2m", "2m − control"]
+            : ["页数", "4 KiB 页跨度", "4k", "control", "4k − control", "2m", "2m − control"])
+        var n = Self.minPages
+        while n <= Self.maxPages {
+            let a = ns("4k", n), c = ns("control", n), h = ns("2m", n)
+            if a != nil || c != nil || h != nil {
+                sweep.add([String(n), Format.bytes(Double(n * 4096)), humanTime(a), humanTime(c),
+                           humanTime(a.flatMap { x in c.map { x - $0 } }), humanTime(h), humanTime(h.flatMap { x in c.map { x - $0 } })])
+            }
+            n *= 2
+        }
+        parts.append(lang.t("ns per access (median), at powers of two:", "每次访问的 ns（中位数），取 2 的幂：") + "\n\n" + sweep.text)
+        // Counters: filled ones, and which are empty (the CSV's note says why).
+        let empty = Set(rows.filter { $0.stats == nil && $0.unit == "per access" }.map(\.metric)).sorted()
+        let filled = Set(rows.filter { $0.unit == "per access" && $0.stats != nil }.map(\.metric)).sorted()
+        var counterLine = lang.t("Counters per access: ", "每次访问的计数器：")
+            + (filled.isEmpty ? lang.t("none filled", "都没有数据") : filled.map { "`\($0)`" }.joined(separator: ", ") + lang.t(" filled (CSV)", " 有数据（见 CSV）"))
+        if !empty.isEmpty {
+            counterLine += lang.t("; empty: ", "；没有数据：") + empty.map { "`\($0)`" }.joined(separator: ", ") + lang.t(" (why: the note column of the CSV)", "（原因见 CSV 的 note 列）")
+        }
+        if let pf = rows.filter({ $0.metric == "page-faults" }).compactMap({ $0.stats?.median }).max() {
+            counterLine += lang.t(String(format: ". Page faults per access, worst point: %.2g (the walks never fault)", pf),
+                                  String(format: "。每次访问的缺页次数，最坏的一点：%.2g（遍历从不缺页）", pf))
+        }
+        parts.append(counterLine + lang.t(".", "。"))
+        switch NUMABinding.of(run) {
+        case .bound(let n)?: parts.append(lang.t("NUMA: memory bound to node \(n) (libnuma).", "NUMA：内存绑定在节点 \(n)（libnuma）。"))
+        case .unavailable(let n)?: parts.append(lang.t("NUMA: --node \(n) asked for, but this machine cannot bind memory to a node; memory is local.",
+                                                      "NUMA：要求了 `--node \(n)`，但这台机器无法把内存绑定到节点上，用的是本地内存。"))
+        case nil: break
+        }
+        return Claims.section(parts[0], Array(parts.dropFirst()), run, lang)
+    }
+
+    static let claimText = Claims.Text("C5", title: ("Address-translation (TLB) misses make memory access slow.", "地址转换（快表 TLB）缺失会让访存变慢。"), quote: "把虚拟地址转换为物理地址需要查找页表，页表查找是一个很慢的过程",
+                                         rule: ("tlb harness, ns_per_access: at the largest working set measured with both, holds when the 4 KiB row is above the cache-only control row with disjoint CIs and by ≥ 1.2× (the extra is translation); does not hold when 4 KiB is within 1.2× of the control or below it; otherwise inconclusive. 2 MiB pages are reported beside it.",
+                         "`tlb` 测试的 ns_per_access：在两者都测了的最大工作集上，4 KiB 页这一行比只有缓存缺失的对照行高出 1.2 倍以上且置信区间不重叠（多出来的就是地址转换），则成立；4 KiB 页不超过对照的 1.2 倍或更低，则不成立；其余无法判定。2 MiB 页的结果列在旁边。"))
+
+    public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] {
+        var c = Self.claimText.claim(lang, facts: [lang.t("THP mode: \(run.environment.thp).", "THP 模式：\(run.environment.thp)。"), Claims.virtFact(run.environment, lang)])
+        let all = run.records(harness: id)
+        let rows = all.filter { $0.metric == "ns_per_access" && $0.stats != nil }
+        guard !rows.isEmpty else { return [c] }
+        func line(_ m: String) -> [Int: Record] {
+            var d: [Int: Record] = [:]
+            for r in rows where r.mechanism == m { if let w = r.workingSetPages { d[w] = r } }
+            return d
+        }
+        let four = line("4k"), control = line("control"), huge = line("2m")
+        let reach = all.filter {
+            ($0.metric.hasPrefix("reach_") && $0.metric.hasSuffix("_pages")) || $0.metric.hasPrefix("miss_") || $0.metric == "huge_page_reach_ratio"
+        }
+        guard let w = Set(four.keys).intersection(control.keys).max(), let f = four[w], let k = control[w] else {
+            c.evidence = rows.sorted { ($0.workingSetPages ?? 0) < ($1.workingSetPages ?? 0) }.suffix(3).map { $0 }
+            c.undecided(lang.t("no working set measured with both 4k and control rows", "没有哪个工作集同时测了 4k 和 control"))
+            return [c]
+        }
+        let smallest = four.keys.min().flatMap { four[$0] }
+        c.evidence = [f, k] + (huge[w].map { [$0] } ?? []) + (smallest.map { $0.workingSetPages != w ? [$0] : [] } ?? []) + reach
+        if let bad = Claims.invalidWhy([f, k], lang) { c.undecided(bad); return [c] }
+        let (mf, mk) = (Claims.med(f), Claims.med(k))
+        let ratio = mf / mk
+        c.values += [.init("4k_over_control", ratio, unit: "ratio"), .init("translation_per_access", mf - mk, unit: "ns")]
+        c.measured.append(lang.t(String(format: "at %d pages: 4 KiB %.2f ns vs control %.2f ns per access, ratio %@; translation adds %.2f ns per access", w, mf, mk, Format.times(ratio), mf - mk),
+                                 String(format: "在 %d 页时：每次访问 4 KiB 页 %.2f ns，对照 %.2f ns，比值 %@；地址转换每次多花 %.2f ns", w, mf, mk, Format.times(ratio), mf - mk)))
+        if let h = huge[w] {
+            let mh = Claims.med(h)
+            c.measured.append(lang.t(String(format: "2 MiB pages at %d pages: %.2f ns per access (", w, mh) + (mh <= mf ? "\(Format.times(mf / mh)) faster than 4 KiB)" : "\(Format.times(mh / mf)) slower than 4 KiB)"),
+                                     String(format: "2 MiB 页在 %d 页时：每次访问 %.2f ns（", w, mh) + (mh <= mf ? "比 4 KiB 页快 \(Format.times(mf / mh))）" : "比 4 KiB 页慢 \(Format.times(mh / mf))）")))
+        }
+        if let s = smallest, s.workingSetPages != w {
+            c.measured.append(lang.t(String(format: "4 KiB at %d pages (inside the TLB): %.2f ns per access", s.workingSetPages ?? 0, Claims.med(s)),
+                                     String(format: "4 KiB 页在 %d 页时（快表装得下）：每次访问 %.2f ns", s.workingSetPages ?? 0, Claims.med(s))))
+        }
+        for r in reach {
+            c.measured.append("`\(r.mechanism) \(r.metric)`: " + Format.value(r.stats?.median, unit: r.unit, lang: lang))
+        }
+        if let huge = Self.hugeSentence(run, lang) { c.measured.append(huge) }
+        c.decide(Claims.ratioVerdict(f, over: k, atLeast: 1.2, failsBelow: 1.2),
+                 holds: lang.t("beyond the TLB's reach each access costs \(Format.times(ratio)) the cache-only control: the page walk is the difference.", "超出快表的覆盖范围后，每次访问的代价是只有缓存缺失时的 \(Format.times(ratio))：多出来的就是页表遍历。"),
+                 doesNotHold: lang.t("4 KiB pages cost within 1.2× of the cache-only control at the largest working set.", "在最大的工作集上，4 KiB 页的代价不到对照的 1.2 倍。"),
+                 otherwise: lang.t("ratio \(Format.times(ratio)) but the CIs overlap.", "比值 \(Format.times(ratio))，但置信区间重叠。"))
+        return [c]
+    }
+
+    public func plots(_ run: RunResult, lang: Language) -> [Plot] {
+        let title = lang.t("TLB curve: ns per access vs working set", "TLB 曲线：每次访问的 ns 随工作集的变化")
+        return TLBPlot.render(run, lang: lang).map { [Plot(name: "tlb.svg", title: title, contents: $0)] } ?? []
+    }
+
+    /// TLB sweep points past the second-level reach: each access is a page walk (or, for the
+    /// control chain, a last-level-cache miss) whose cost in a guest follows where the host put the
+    /// memory; measured here, such points moved 12–40 % between back-to-back runs of unchanged code.
+    /// The reach itself (a fact row) and the points below it are what a regression shows in.
+    public func compareExemption(_ c: Comparison.Case, baseline: [CaseKey: Record], current: [CaseKey: Record]) -> (en: String, zh: String)? {
+        guard let w = c.workingSetPages,
+              let reachL2 = baseline.values.first(where: { $0.harness == id && $0.mechanism == "4k" && $0.metric == "reach_l2_pages" })?.stats?.median,
+              Double(w) > reachL2 else { return nil }
+        return (String(format: "%d pages is past the second-level TLB reach (%.0f pages): page-walk bound, follows the host's memory placement; not counted", w, reachL2),
+                String(format: "%d 页已超出二级快表的覆盖范围（%.0f 页）：受页表遍历限制，随宿主机的内存摆放而变，不计入", w, reachL2))
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+
+/// Human units for a duration in nanoseconds: "3.2 ns", "412 ns", "2.91 µs", "20.1 ms".
+public func humanTime(_ ns: Double?) -> String {
+    guard let ns, ns.isFinite else { return "n/a" }
+    let a = abs(ns)
+    switch a {
+    case ..<10: return String(format: "%.2f ns", ns)
+    case ..<1000: return String(format: "%.1f ns", ns)
+    case ..<1_000_000: return String(format: "%.2f µs", ns / 1e3)
+    case ..<1_000_000_000: return String(format: "%.2f ms", ns / 1e6)
+    default: return String(format: "%.2f s", ns / 1e9)
+    }
+}
+
+/// The one unit-aware value formatter of everything written for people: times in human units,
+/// pages, bytes, ratios, counts; CIs and ratios in one style.
+public enum Format {
+    /// A value in its unit: ns → "412 ns"/"2.91 µs", pages → "72 pages", bytes → "288 KiB",
+    /// ratio → "234×", anything else "%.4g unit". "–" for nil.
+    public static func value(_ v: Double?, unit: String, lang: Language = .en) -> String {
+        guard let v, v.isFinite else { return "–" }
+        switch unit {
+        case "ns": return humanTime(v)
+        case "pages": return String(format: "%.0f ", v) + lang.t("pages", "页")
+        case "bytes": return bytes(v)
+        case "ratio": return times(v)
+        case "", "state": return String(format: "%g", v)
+        default: return String(format: "%.4g %@", v, unit)
+        }
+    }
+
+    /// A row's median in its unit.
+    public static func median(_ r: Record?, lang: Language = .en) -> String {
+        guard let r else { return "–" }
+        return value(r.stats?.median, unit: r.unit, lang: lang)
+    }
+
+    /// "low – high" of a row's 95 % CI, in its unit; "–" without statistics.
+    public static func ci(_ r: Record?, lang: Language = .en) -> String {
+        guard let r, let s = r.stats else { return "–" }
+        return "\(value(s.ci95Low, unit: r.unit, lang: lang)) – \(value(s.ci95High, unit: r.unit, lang: lang))"
+    }
+
+    /// A factor: "1.23×", "12.3×", "234×".
+    public static func times(_ v: Double) -> String {
+        guard v.isFinite else { return "∞" }
+        return String(format: v >= 100 ? "%.0f×" : (v >= 10 ? "%.1f×" : "%.2f×"), v)
+    }
+
+    /// a ÷ b as "1.23×", "n/a" when either is missing or b is not positive.
+    public static func ratio(_ a: Double?, _ b: Double?) -> String {
+        guard let a, let b, b > 0 else { return "n/a" }
+        return String(format: "%.2f×", a / b)
+    }
+
+    /// Bytes in KiB / MiB / GiB.
+    public static func bytes(_ b: Double) -> String {
+        switch b {
+        case ..<1_048_576.0: return String(format: "%.0f KiB", b / 1024)
+        case ..<1_073_741_824.0: return String(format: "%.1f MiB", b / 1048576)
+        default: return String(format: "%.1f GiB", b / 1073741824)
+        }
+    }
+
+    /// A number with `places` decimals, "n/a" for nil.
+    public static func number(_ v: Double?, _ places: Int = 2) -> String {
+        guard let v, v.isFinite else { return "n/a" }
+        return String(format: "%.\(places)f", v)
+    }
+
+    /// "median [low, high]" with two decimals (ns per page tables).
+    public static func bracket(_ s: Statistics?) -> String {
+        guard let s else { return "–" }
+        return String(format: "%.2f [%.2f, %.2f]", s.median, s.ci95Low, s.ci95High)
+    }
+
+    /// yes / **no** for a row's validity.
+    public static func valid(_ v: Bool, lang: Language) -> String {
+        v ? lang.t("yes", "是") : lang.t("**no**", "**否**")
+    }
+}
+
+/// The one renderer of the environment fingerprint for people: the line under every table, the
+/// machine line of a report, the short line at the foot of a plot. Identifiers (the CPU model,
+/// mitigation names) are code spans in Markdown, so they never read as prose in either language.
+public enum EnvironmentText {
+    /// "_Environment: …_" under a Markdown table.
+    public static func line(_ e: Environment, lang: Language) -> String {
+        let online = e.onlineCPUs.isEmpty ? "?" : e.onlineCPUs
+        let parts = lang == .en
+            ? ["`\(e.cpuModel)`", "\(online) online", "virtualization \(virt(e, lang))", "Linux \(e.kernel)",
+               "PCID \(e.pcid ? "on" : "off")", "THP \(e.thp)", "clocksource \(e.clocksource.isEmpty ? "?" : e.clocksource)",
+               "\(e.build) build", "switchbench \(e.suiteVersion) (\(e.gitCommit))"]
+            : ["`\(e.cpuModel)`", "在线 CPU \(online)", "虚拟化 \(virt(e, lang))", "Linux \(e.kernel)",
+               "PCID \(e.pcid ? "开" : "关")", "THP \(e.thp)", "时钟源 \(e.clocksource.isEmpty ? "?" : e.clocksource)",
+               "\(e.build) 构建", "switchbench \(e.suiteVersion) (\(e.gitCommit))"]
+        return lang.t("_Environment: ", "_测试环境：") + parts.joined(separator: lang.t(", ", "，")) + lang.t("._", "。_")
+    }
+
+    /// The machine in one sentence part: CPU, virtualization, kernel, PCID (and THP).
+    public static func machine(_ e: Environment, lang: Language) -> String {
+        let v = virt(e, lang)
+        return lang == .en
+            ? "`\(e.cpuModel)`, \(e.virtualization == "none" ? "bare metal" : v + " guest"), Linux \(e.kernel), PCID \(e.pcid ? "on" : "off"), THP \(e.thp)"
+            : "`\(e.cpuModel)`，\(e.virtualization == "none" ? "物理机" : v + " 虚拟机")，Linux \(e.kernel)，PCID \(e.pcid ? "开" : "关")，THP \(e.thp)"
+    }
+
+    /// Mitigations, or that none were reported.
+    public static func mitigations(_ e: Environment, lang: Language) -> String {
+        e.mitigationSummary.isEmpty ? lang.t("none reported", "未报告") : "`\(e.mitigationSummary)`"
+    }
+
+    /// The plot footer: plain text, no Markdown.
+    public static func short(_ e: Environment, lang: Language) -> String {
+        lang.t("Environment: ", "测试环境：") + "\(e.cpuModel), \(e.virtualization), THP \(e.thp), Linux \(e.kernel)"
+    }
+
+    static func virt(_ e: Environment, _ lang: Language) -> String {
+        e.virtualization.isEmpty ? lang.t("unknown", "未知") : e.virtualization
+    }
+}
+
+/// A Markdown table builder: header, rows, pipes escaped.
+public struct MarkdownTable {
+    public var header: [String]
+    public var rows: [[String]] = []
+    public init(_ header: [String]) { self.header = header }
+    public mutating func add(_ row: [String]) { rows.append(row) }
+    public var text: String {
+        func line(_ cells: [String]) -> String {
+            "| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |"
+        }
+        return ([line(header), line(header.map { _ in "---" })] + rows.map(line)).joined(separator: "\n")
+    }
+}
