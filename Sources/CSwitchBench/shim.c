@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -241,4 +242,10 @@ int sb_numa_tonode_memory(void *p, size_t bytes, int node) {
     if (sb_numa_available() != 0) return -1;
     numa_tonode_memory_fn(p, bytes, node);
     return 0;
+}
+
+uint64_t sb_thread_involuntary_switches(void) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_THREAD, &ru) != 0) return 0;
+    return (uint64_t)ru.ru_nivcsw;
 }

@@ -17,6 +17,9 @@ int sb_gettid(void);
 int sb_hypervisor_signature(char out[13]);
 /// The CPU this thread runs on now (sched_getcpu(3)).
 int sb_sched_getcpu(void);
+/// Involuntary context switches of the calling thread so far (getrusage(RUSAGE_THREAD).ru_nivcsw):
+/// the kernel took the CPU from it while it could still run. Returns the count, or 0 on error.
+uint64_t sb_thread_involuntary_switches(void);
 
 /// read(2) and write(2) as plain system calls. glibc's wrappers are cancellation points: in a process
 /// that ever had a second thread — and the forked children of one — they take the asynchronous

@@ -42,6 +42,13 @@ public struct Record: Sendable, Equatable, Codable {
     public var counterSource: String
     /// CPUs each task was seen on by sched_getcpu() (task order, "/" between first and last look when they differ).
     public var cpusSeen: String
+    /// Timed samples taken again because they were preempted (docs/busy-machines.md); nil when the
+    /// row's samples were not checked (facts, counts, rows whose tasks wait on purpose, old CSVs).
+    public var samplesRetaken: Int?
+    /// Median, over every timed sample taken for the row (kept and retaken), of the share of the
+    /// sample's window in which none of the row's tasks ran (wall − their CPU time) / wall; nil where
+    /// that difference is not stolen time (tasks that wait on purpose) or not measured.
+    public var stolenFraction: Double?
 
     public init(harness: String, mechanism: String, placement: String, cpus: String, tasks: Int,
                 footprintBytes: Int = 0, pageSizeBytes: Int? = nil, workingSetPages: Int? = nil,
@@ -74,6 +81,17 @@ public struct Record: Sendable, Equatable, Codable {
     public mutating func invalidate(_ reason: String) {
         valid = false
         addNote("invalid: " + reason)
+    }
+
+    /// Records how the samples of `m` were checked for preemption: samplesRetaken, stolenFraction,
+    /// and `valid=false` when the retakes ran out (kept samples then contain stolen time).
+    public mutating func applySampling(_ m: Measured) {
+        guard m.checked else { return }
+        samplesRetaken = m.retaken
+        stolenFraction = m.stolenFraction
+        if m.retakesExhausted {
+            invalidate("preempted samples: \(m.retaken) retakes (\(Sampler.retakeFactor) × samples) ran out, so kept samples include time other tasks ran")
+        }
     }
 
     /// A readable name of the case and metric (compare's tables, github-action-benchmark names).

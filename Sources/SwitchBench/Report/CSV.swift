@@ -57,6 +57,7 @@ public enum CSVExporter {
     public static let extraColumns = [
         "expected_switches_per_op", "counter_source", "cpus_seen", "git_commit", "pcid", "thp",
         "mitigations", "sample_values",
+        "samples_retaken", "stolen_fraction",
     ]
     public static var columns: [String] { contractColumns + extraColumns }
 
@@ -84,6 +85,7 @@ public enum CSVExporter {
             num(r.switchesPerOp, 4), r.valid ? "true" : "false", r.note,
             num(r.expectedSwitchesPerOp, 2), r.counterSource, r.cpusSeen, e.gitCommit, e.pcid ? "yes" : "no",
             e.thp, e.mitigationSummary, r.sampleValues.map { String(format: "%.3f", $0) }.joined(separator: " "),
+            r.samplesRetaken.map(String.init) ?? "", num(r.stolenFraction, 4),
         ]
     }
 
@@ -128,6 +130,9 @@ public enum CSVExporter {
                            valid: f["valid"] == "true", note: f["note"]!,
                            counterSource: f["counter_source"] ?? "", cpusSeen: f["cpus_seen"] ?? "")
             r.sampleValues = samples   // the stored statistics below are authoritative: not recomputed
+            // Columns a file written before they existed lacks: nil.
+            r.samplesRetaken = (f["samples_retaken"] ?? "").isEmpty ? nil : try int("samples_retaken")
+            r.stolenFraction = try dbl("stolen_fraction")
             r.samples = try int("samples")
             if let median = try dbl("median") {
                 r.stats = Statistics(count: r.samples, median: median, min: try dbl("min") ?? median,
