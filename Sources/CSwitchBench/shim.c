@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -248,4 +249,25 @@ uint64_t sb_thread_involuntary_switches(void) {
     struct rusage ru;
     if (getrusage(RUSAGE_THREAD, &ru) != 0) return 0;
     return (uint64_t)ru.ru_nivcsw;
+}
+
+int sb_schedstat_open(void) {
+    int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+uint64_t sb_schedstat_run_delay(int fd) {
+    char buf[128];
+    if (fd < 0) return UINT64_MAX;
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    if (n <= 0) return UINT64_MAX;
+    buf[n] = 0;
+    const char *p = buf;
+    while (*p >= '0' && *p <= '9') p++;   // field 1: time on the CPU
+    if (*p != ' ') return UINT64_MAX;
+    p++;
+    uint64_t v = 0;
+    if (*p < '0' || *p > '9') return UINT64_MAX;
+    while (*p >= '0' && *p <= '9') v = v * 10 + (uint64_t)(*p++ - '0');
+    return v;
 }

@@ -20,6 +20,11 @@ int sb_sched_getcpu(void);
 /// Involuntary context switches of the calling thread so far (getrusage(RUSAGE_THREAD).ru_nivcsw):
 /// the kernel took the CPU from it while it could still run. Returns the count, or 0 on error.
 uint64_t sb_thread_involuntary_switches(void);
+/// Opens the calling thread's /proc/thread-self/schedstat (its run_delay: time spent runnable on a
+/// runqueue while the CPU ran something else). Returns the fd or -errno.
+int sb_schedstat_open(void);
+/// The run_delay (ns, second field) read from such an fd with pread, no allocation; UINT64_MAX on failure.
+uint64_t sb_schedstat_run_delay(int fd);
 
 /// read(2) and write(2) as plain system calls. glibc's wrappers are cancellation points: in a process
 /// that ever had a second thread — and the forked children of one — they take the asynchronous

@@ -81,7 +81,8 @@ public struct TokenRingHarness: Harness {
         /// Every pipe fd of the ring: a forked child closes those that are not its own.
         var allFDs: UnsafeMutableBufferPointer<Int32>
         /// This task's clocks at the edges of the current sample, in shared memory:
-        /// [CPU ns at start, involuntary switches at start, CPU ns at end, involuntary switches at end].
+        /// [CPU ns at start, run_delay ns at start, CPU ns at end, run_delay ns at end]
+        /// (run_delay UInt64.max when /proc/thread-self/schedstat could not be read).
         var edges: UnsafeMutablePointer<UInt64>
     }
 
@@ -90,13 +91,13 @@ public struct TokenRingHarness: Harness {
     static let tokenByte: UInt8 = 7, startByte: UInt8 = 0x53, endByte: UInt8 = 0x45
     static let tokenWord: UInt32 = 1, startWord: UInt32 = 2, endWord: UInt32 = 3
 
-    /// Notes this task's CPU time and involuntary switches at a sample edge (two system calls, once per
-    /// edge, outside the timed laps).
+    /// Notes this task's CPU time and run_delay at a sample edge (two system calls, once per edge,
+    /// outside the timed laps). `schedstat`: the task's own /proc/thread-self/schedstat fd.
     @inline(__always)
-    static func mark(_ t: HopTask, end: Bool) {
+    static func mark(_ t: HopTask, end: Bool, schedstat: Int32) {
         let o = end ? 2 : 0
         t.edges[o] = Sampler.threadCPUNanoseconds()
-        t.edges[o + 1] = sb_thread_involuntary_switches()
+        t.edges[o + 1] = sb_schedstat_run_delay(schedstat)
     }
 
     /// Pins the task and notes where it runs.
@@ -112,11 +113,13 @@ public struct TokenRingHarness: Harness {
     /// The loop of tasks 1…N−1: receive the token, touch the footprint, pass it on, until the ring stops.
     static func serve(_ t: HopTask) {
         begin(t)
+        let schedstat = sb_schedstat_open()
+        defer { if schedstat >= 0 { close(schedstat) } }
         var byte: UInt8 = 0
         switch t.mechanism {
         case .pipe:
             while sb_sys_read(t.readFD, &byte, 1) == 1 {
-                if byte != tokenByte { mark(t, end: byte == endByte) }
+                if byte != tokenByte { mark(t, end: byte == endByte, schedstat: schedstat) }
                 if let f = t.footprint { _ = sb_touch_lines(f, t.footprintBytes) }
                 if sb_sys_write(t.writeFD, &byte, 1) != 1 { break }
             }
@@ -129,7 +132,7 @@ public struct TokenRingHarness: Harness {
                 }
                 sb_store_release(t.word, 0)
                 if sb_load_acquire(t.stop) != 0 { break }
-                if v != tokenWord { mark(t, end: v == endWord) }
+                if v != tokenWord { mark(t, end: v == endWord, schedstat: schedstat) }
                 if let f = t.footprint { _ = sb_touch_lines(f, t.footprintBytes) }
                 sb_store_release(t.nextWord, v)
                 _ = sb_futex_wake(t.nextWord, 1, 1)
@@ -171,43 +174,52 @@ public struct TokenRingHarness: Harness {
 
     /// One sample as task 0 sees it: the wall time of the timed laps, and over a window around them
     /// (from before a start mark goes around to after an end mark came back) the wall time, the CPU
-    /// time all n tasks consumed in it, and their involuntary switches. nil when the ring broke.
+    /// time all n tasks consumed in it, and the time they spent runnable but not running (run_delay,
+    /// UInt64.max when a task could not read it).
     struct RingSample {
         var ns: UInt64 = 0
         var spanNs: UInt64 = 0
         var cpuNs: UInt64 = 0
-        var involuntary: UInt64 = 0
+        var runDelayNs: UInt64 = 0
 
-        /// Same CPU: the CPU never idles in a sample (every hand-off wakes the next task at once), so
-        /// wall − Σ CPU is time another task ran: the stolen-time rule. Elsewhere tasks idle while they
-        /// wait for the token on another CPU, so that difference is the wait being measured: a sample
-        /// counts when no task was switched out involuntarily (pinned alone to its CPU, a ring task
-        /// loses its CPU only to another task).
+        /// Stolen time = min(wall − Σ CPU, Σ run_delay), over the window (docs/busy-machines.md).
+        /// Both terms count every moment a ring task was ready while its CPU ran another task.
+        /// Same CPU: the CPU never idles (each hand-off wakes the next task at once), so wall − Σ CPU
+        /// is exactly that; Σ run_delay there also counts a woken task waiting for its waker to block.
+        /// Tasks on CPUs of their own: they idle while the token is elsewhere, so wall − Σ CPU is the
+        /// wait being measured, but a task alone on its CPU is only ever delayed by another task:
+        /// Σ run_delay is exact. Unpinned, the scheduler picks either case; the smaller term is exact
+        /// in each and never below the stolen time. Without run_delay: same CPU only.
         func timed(sameCPU: Bool) -> TimedSample {
-            sameCPU
-                ? TimedSample(ns: ns, spanNs: spanNs, stolenNs: spanNs > cpuNs ? spanNs - cpuNs : 0, extraOps: 2)
-                : TimedSample(ns: ns, spanNs: spanNs, involuntarySwitches: involuntary, extraOps: 2)
+            let idleOrStolen = spanNs > cpuNs ? spanNs - cpuNs : 0
+            let stolen: UInt64? = runDelayNs == UInt64.max
+                ? (sameCPU ? idleOrStolen : nil)
+                : min(idleOrStolen, runDelayNs)
+            return TimedSample(ns: ns, spanNs: spanNs, stolenNs: stolen, extraOps: 2)
         }
     }
 
     /// Task 0's sample of `laps` timed laps, with an edge lap on each side (see RingSample).
-    static func sample(_ t: HopTask, laps: Int, n: Int, edges: UnsafeMutablePointer<UInt64>) -> RingSample? {
+    static func sample(_ t: HopTask, laps: Int, n: Int, edges: UnsafeMutablePointer<UInt64>, schedstat: Int32) -> RingSample? {
         let w0 = monotonicNanoseconds()
         let c0 = Sampler.threadCPUNanoseconds()
-        let v0 = sb_thread_involuntary_switches()
+        let d0 = sb_schedstat_run_delay(schedstat)
         guard runLaps(t, 1, byte: startByte, value: startWord) else { return nil }
         let t0 = monotonicNanoseconds()
         guard runLaps(t, laps) else { return nil }
         let t1 = monotonicNanoseconds()
         guard runLaps(t, 1, byte: endByte, value: endWord) else { return nil }
+        let d1 = sb_schedstat_run_delay(schedstat)
         let c1 = Sampler.threadCPUNanoseconds()
-        let v1 = sb_thread_involuntary_switches()
         let w1 = monotonicNanoseconds()
-        var s = RingSample(ns: t1 - t0, spanNs: w1 - w0, cpuNs: c1 &- c0, involuntary: v1 &- v0)
+        var s = RingSample(ns: t1 - t0, spanNs: w1 - w0, cpuNs: c1 &- c0,
+                           runDelayNs: d0 == UInt64.max || d1 == UInt64.max ? UInt64.max : d1 &- d0)
         for i in 1..<n {
             let e = edges + 4 * i
             s.cpuNs &+= e[2] &- e[0]
-            s.involuntary &+= e[3] &- e[1]
+            if s.runDelayNs != UInt64.max {
+                s.runDelayNs = e[1] == UInt64.max || e[3] == UInt64.max ? UInt64.max : s.runDelayNs &+ (e[3] &- e[1])
+            }
         }
         return s
     }
@@ -222,28 +234,30 @@ public struct TokenRingHarness: Harness {
         var doneSeq: UnsafeMutablePointer<UInt32>
         var elapsedNs: UnsafeMutablePointer<UInt64>
         var failed: UnsafeMutablePointer<UInt32>
-        /// The rest of the driver's RingSample: window, CPU time of all tasks, involuntary switches.
+        /// The rest of the driver's RingSample: window, CPU time and run_delay of all tasks.
         var spanNs: UnsafeMutablePointer<UInt64>
         var cpuNs: UnsafeMutablePointer<UInt64>
-        var involuntary: UnsafeMutablePointer<UInt64>
+        var runDelayNs: UnsafeMutablePointer<UInt64>
     }
 
     /// Task 0 of a process ring: run and time the laps the parent asks for, until told to stop.
     static func drive(_ t: HopTask, _ c: DriverControl, n: Int, edges: UnsafeMutablePointer<UInt64>) {
         begin(t)
+        let schedstat = sb_schedstat_open()
+        defer { if schedstat >= 0 { close(schedstat) } }
         var seen: UInt32 = 0
         while true {
             while sb_load_acquire(c.commandSeq) == seen { _ = sb_futex_wait(c.commandSeq, seen, 0, 1) }
             seen = sb_load_acquire(c.commandSeq)
             let laps = c.laps.pointee
             if laps < 0 { break }
-            let s = sample(t, laps: Int(laps), n: n, edges: edges)
+            let s = sample(t, laps: Int(laps), n: n, edges: edges, schedstat: schedstat)
             let ok = s != nil
             if let s {
                 c.elapsedNs.pointee = s.ns
                 c.spanNs.pointee = s.spanNs
                 c.cpuNs.pointee = s.cpuNs
-                c.involuntary.pointee = s.involuntary
+                c.runDelayNs.pointee = s.runDelayNs
             }
             c.failed.pointee = ok ? 0 : 1
             sb_store_release(c.doneSeq, seen)
@@ -290,9 +304,9 @@ public struct TokenRingHarness: Harness {
             failed: (shared + 64 * (n + 3) + 16).assumingMemoryBound(to: UInt32.self),
             spanNs: (shared + 64 * (n + 3) + 24).assumingMemoryBound(to: UInt64.self),
             cpuNs: (shared + 64 * (n + 3) + 32).assumingMemoryBound(to: UInt64.self),
-            involuntary: (shared + 64 * (n + 3) + 40).assumingMemoryBound(to: UInt64.self))
+            runDelayNs: (shared + 64 * (n + 3) + 40).assumingMemoryBound(to: UInt64.self))
         let edges = (shared + edgesOffset).assumingMemoryBound(to: UInt64.self)
-        // Same CPU: every task pinned to one CPU (the stolen-time rule applies; see RingSample).
+        // Same CPU: every task pinned to one CPU (wall − Σ CPU alone is exact there; see RingSample).
         let sameCPU = !taskCPUs.isEmpty && Set(taskCPUs).count == 1
         let cpuSeen = (shared + 64 * (n + 4)).assumingMemoryBound(to: Int32.self)
         for i in 0..<(2 * n) { cpuSeen[i] = -1 }
@@ -411,7 +425,7 @@ public struct TokenRingHarness: Harness {
                 }
                 if control.failed.pointee != 0 { throw group.failure(during: "passing the token") }
                 return RingSample(ns: control.elapsedNs.pointee, spanNs: control.spanNs.pointee,
-                                  cpuNs: control.cpuNs.pointee, involuntary: control.involuntary.pointee)
+                                  cpuNs: control.cpuNs.pointee, runDelayNs: control.runDelayNs.pointee)
                     .timed(sameCPU: sameCPU)
             }
         case .thread:
@@ -426,8 +440,10 @@ public struct TokenRingHarness: Harness {
                 defer { if t0.batch { _ = sb_set_sched_batch(0) } }
                 t0.cpuSeen[0] = Int32(sb_sched_getcpu())
                 defer { t0.cpuSeen[1] = Int32(sb_sched_getcpu()) }
+                let schedstat = sb_schedstat_open()
+                defer { if schedstat >= 0 { close(schedstat) } }
                 return try Sampler.runTimed(config, counter: counter) { laps in
-                    guard let s = Self.sample(t0, laps: laps, n: n, edges: edges) else { throw group.failure(during: "passing the token") }
+                    guard let s = Self.sample(t0, laps: laps, n: n, edges: edges, schedstat: schedstat) else { throw group.failure(during: "passing the token") }
                     return s.timed(sameCPU: sameCPU)
                 }
             }
