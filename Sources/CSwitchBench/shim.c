@@ -271,3 +271,10 @@ uint64_t sb_schedstat_run_delay(int fd) {
     while (*p >= '0' && *p <= '9') v = v * 10 + (uint64_t)(*p++ - '0');
     return v;
 }
+
+uint64_t sb_reaped_children_cpu_ns(void) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_CHILDREN, &ru) != 0) return 0;
+    return ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000ull
+         + ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000ull;
+}

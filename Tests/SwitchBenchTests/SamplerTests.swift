@@ -91,6 +91,20 @@ import Testing
         #expect(r.samplesRetaken == nil && r.stolenFraction == nil && r.valid)
     }
 
+    @Test func processAndChildrenRuleMeasuresStolenTime() throws {
+        // A batch that forks and reaps children: checked, with a stolen share per sample.
+        let m = try Sampler.run(SamplerConfig(samples: 3, warmup: 0, minSampleNs: 200_000), check: .processAndChildrenCPU) { n in
+            for _ in 0..<n {
+                let pid = fork()
+                if pid == 0 { _exit(0) }
+                var status: Int32 = 0
+                _ = waitpid(pid, &status, 0)
+            }
+        }
+        #expect(m.checked && m.stolenFractions.count == m.perOp.count + m.retaken)
+        #expect(m.stolenFractions.allSatisfy { $0 >= 0 && $0 <= 1 })
+    }
+
     @Test func switchCounterSeesEveryTimedBatch() throws {
         // totalOps covers kept and retaken samples and the edge ops a batch reports.
         var call = 0

@@ -48,9 +48,12 @@ public struct CreateHarness: Harness {
             let config = context.options.sampler
             var notes: [String] = []
             var expectNoSwitch = false
-            // Kernel kinds wait (waitpid, join) while the new task runs: their wall time is not the
-            // thread's CPU time, so they are not checked for preemption. In-process kinds are.
-            let waitCheck: PreemptionCheck = userMode ? .threadCPU : .none
+            // In-process kinds: this thread's CPU time. fork-exit-wait and pthread wait (waitpid, join)
+            // while the new task runs on this same CPU (it inherits the pinning): this process's and its
+            // reaped children's CPU time. An exec'd program may sleep while it loads (measured: half
+            // the wall time of a fork-exec is not CPU time on a quiet machine): not checked.
+            let waitCheck: PreemptionCheck = userMode ? .threadCPU
+                : (spec.mechanism == "fork-exec" || spec.mechanism == "posix-spawn" ? .none : .processAndChildrenCPU)
             let measured: Measured
             switch spec.mechanism {
             case "fork-exit-wait":

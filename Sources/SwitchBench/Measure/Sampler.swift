@@ -67,8 +67,14 @@ public enum PreemptionCheck: Sendable, Equatable {
     /// The thread runs for the whole batch and never waits (syscalls, coroutines, memory walks):
     /// stolen = wall − the thread's CPU time (CLOCK_THREAD_CPUTIME_ID before and after).
     case threadCPU
-    /// The batch waits for other tasks (a child, a pool thread) on purpose, so neither its CPU time
-    /// nor its switches tell preemption from waiting: not checked, never retaken.
+    /// The batch creates tasks and waits for them (fork + waitpid, pthread_create + join), everything
+    /// pinned to one CPU: that CPU never idles in the batch, so stolen = wall − the CPU time of this
+    /// process (every thread, exited ones too: CLOCK_PROCESS_CPUTIME_ID) and of the children it reaped
+    /// (getrusage(RUSAGE_CHILDREN)). Other threads of the process that run elsewhere meanwhile hide
+    /// stolen time (never add it): retakes can only be missed, not made up.
+    case processAndChildrenCPU
+    /// The batch waits for other tasks (a pool thread) on purpose, so neither its CPU time nor its
+    /// switches tell preemption from waiting: not checked, never retaken.
     case none
 }
 
@@ -136,20 +142,27 @@ public enum Sampler {
         return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
     }
 
+    /// CPU time of this process (all threads) plus its reaped children.
+    public static func processAndChildrenCPUNanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec) &+ sb_reaped_children_cpu_ns()
+    }
+
     public static func run(_ config: SamplerConfig, counter: SwitchCounter? = nil, counters: CounterSet? = nil,
                            check: PreemptionCheck = .threadCPU,
                            batch: (Int) throws -> Void) throws -> Measured {
         var m = try runTimed(config, counter: counter, counters: counters, timedBatch: { n in
-            guard check == .threadCPU else {
+            guard check != .none else {
                 let t0 = monotonicNanoseconds()
                 try batch(n)
                 return TimedSample(ns: monotonicNanoseconds() - t0)
             }
-            let c0 = threadCPUNanoseconds()
+            let c0 = check == .threadCPU ? threadCPUNanoseconds() : processAndChildrenCPUNanoseconds()
             let t0 = monotonicNanoseconds()
             try batch(n)
             let t1 = monotonicNanoseconds()
-            let c1 = threadCPUNanoseconds()
+            let c1 = check == .threadCPU ? threadCPUNanoseconds() : processAndChildrenCPUNanoseconds()
             let wall = t1 - t0, cpu = c1 &- c0
             return TimedSample(ns: wall, stolenNs: wall > cpu ? wall - cpu : 0)
         })
