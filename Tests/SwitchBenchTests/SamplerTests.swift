@@ -190,10 +190,17 @@ extension ProcessSpawningTests {
 @Suite struct PreemptedSampleTests {
     /// A same-cpu ring with a busy loop pinned to its CPU: the loop's time slices land inside samples,
     /// which the stolen-time rule must see (retakes, or a row invalid because they ran out).
+    /// The last allowed CPU: harnesses and other suites pin to the first, which a busy loop would slow.
+    static var spareCPU: Int { Affinity.current().last! }
+
     @Test(arguments: [TaskKind.thread, .process])
     func busyLoopOnTheRingsCPUIsSeen(kind: TaskKind) throws {
-        let context = RingTests.context(samples: 5)
+        var o = RunOptions()
+        o.sampler = SamplerConfig(samples: 5, warmup: 1, minSampleNs: 1_000_000)
+        o.cpus = [Self.spareCPU]
+        let context = RunContext(options: o, environment: Environment.read())
         let cpu = context.assignments(for: .sameCPU, tasks: 2)[0].cpus[0]
+        #expect(cpu == Self.spareCPU)
         let hog = try BusyLoop(cpu: cpu)
         defer { hog.finish() }
         let rows = try RingTests.run(kind, "futex", .sameCPU, context: context)
@@ -205,7 +212,7 @@ extension ProcessSpawningTests {
 
     /// The same for a single-thread row (wall vs this thread's CPU time).
     @Test func busyLoopOnTheSamplersCPUIsSeen() throws {
-        let cpu = Affinity.current()[0]
+        let cpu = Self.spareCPU
         let hog = try BusyLoop(cpu: cpu)
         defer { hog.finish() }
         // Up to three tries: the busy loop's slices land in some samples of at least one.
