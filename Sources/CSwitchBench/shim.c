@@ -8,12 +8,14 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -305,4 +307,38 @@ void sb_block_interrupts(int block) {
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
+}
+
+uint64_t sb_thread_involuntary_switches(void) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_THREAD, &ru) != 0) return 0;
+    return (uint64_t)ru.ru_nivcsw;
+}
+
+int sb_schedstat_open(void) {
+    int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+uint64_t sb_schedstat_run_delay(int fd) {
+    char buf[128];
+    if (fd < 0) return UINT64_MAX;
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    if (n <= 0) return UINT64_MAX;
+    buf[n] = 0;
+    const char *p = buf;
+    while (*p >= '0' && *p <= '9') p++;   // field 1: time on the CPU
+    if (*p != ' ') return UINT64_MAX;
+    p++;
+    uint64_t v = 0;
+    if (*p < '0' || *p > '9') return UINT64_MAX;
+    while (*p >= '0' && *p <= '9') v = v * 10 + (uint64_t)(*p++ - '0');
+    return v;
+}
+
+uint64_t sb_reaped_children_cpu_ns(void) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_CHILDREN, &ru) != 0) return 0;
+    return ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000ull
+         + ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000ull;
 }

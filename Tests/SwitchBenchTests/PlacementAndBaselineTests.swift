@@ -155,8 +155,8 @@ struct PlacementProbeHarness: Harness {
 
 @Suite struct OnlineCPUsColumnTests {
     @Test func appendedAfterSampleValuesAndRoundTrips() throws {
-        #expect(CSVExporter.columns.last == "online_cpus")
-        #expect(CSVExporter.columns.firstIndex(of: "online_cpus")! > CSVExporter.columns.firstIndex(of: "sample_values")!)
+        // The first column appended after the contract's extras (docs/csv.md gives the order).
+        #expect(CSVExporter.columns.firstIndex(of: "online_cpus")! == CSVExporter.columns.firstIndex(of: "sample_values")! + 1)
         var run = ReportFixture.basic
         run.environment.onlineCPUCount = 16
         let loaded = try RunLoader.parse(CSVExporter.render(run), source: "t.csv")

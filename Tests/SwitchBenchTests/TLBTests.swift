@@ -270,24 +270,6 @@ import Testing
         }
     }
 
-    @Test func samplerRetakesSwitchedOutSamples() throws {
-        let config = SamplerConfig(samples: 4, warmup: 0, minSampleNs: 10_000)
-        func work(_ n: Int) { var s = 0; for i in 0..<n { s &+= i }; withExtendedLifetime(s) {} }
-        // A count that never moves: nothing is retaken.
-        let still = try Sampler.run(config, discardPreempted: { 7 }) { work($0) }
-        #expect(still.discarded == 0 && still.perOp.count == 4)
-        // A count that moves across every sample: each is retaken, up to 3 × samples, then kept.
-        var c: UInt64 = 0
-        let moving = try Sampler.run(config, discardPreempted: { c += 1; return c }) { work($0) }
-        #expect(moving.discarded == 12 && moving.perOp.count == 4)
-        #expect(moving.totalOps == moving.opsPerSample * 16)
-        // This thread's real /proc count reads.
-        var tally = SwitchTally()
-        tally.add("/proc/self/task/\(sb_gettid())/status")
-        defer { tally.close() }
-        #expect(tally.read() != nil)
-    }
-
     @Test func samplerFillsCounts() throws {
         let set = CounterSet([Self.bogus, .pageFaults])
         let m = try Sampler.run(SamplerConfig(samples: 3, warmup: 0, minSampleNs: 10_000), counters: set) { n in

@@ -17,6 +17,17 @@ int sb_gettid(void);
 int sb_hypervisor_signature(char out[13]);
 /// The CPU this thread runs on now (sched_getcpu(3)).
 int sb_sched_getcpu(void);
+/// Involuntary context switches of the calling thread so far (getrusage(RUSAGE_THREAD).ru_nivcsw):
+/// the kernel took the CPU from it while it could still run. Returns the count, or 0 on error.
+uint64_t sb_thread_involuntary_switches(void);
+/// CPU time (user + system, ns at µs resolution) of every child this process has reaped
+/// (getrusage(RUSAGE_CHILDREN)).
+uint64_t sb_reaped_children_cpu_ns(void);
+/// Opens the calling thread's /proc/thread-self/schedstat (its run_delay: time spent runnable on a
+/// runqueue while the CPU ran something else). Returns the fd or -errno.
+int sb_schedstat_open(void);
+/// The run_delay (ns, second field) read from such an fd with pread, no allocation; UINT64_MAX on failure.
+uint64_t sb_schedstat_run_delay(int fd);
 
 /// read(2) and write(2) as plain system calls. glibc's wrappers are cancellation points: in a process
 /// that ever had a second thread — and the forked children of one — they take the asynchronous

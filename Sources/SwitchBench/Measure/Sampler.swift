@@ -1,3 +1,6 @@
+import CSwitchBench
+import Glibc
+
 /// How many samples to take and how long each lasts.
 public struct SamplerConfig: Sendable, Equatable {
     /// Timed samples kept for statistics.
@@ -19,58 +22,172 @@ public struct SamplerConfig: Sendable, Equatable {
     public static let quick = SamplerConfig(samples: 11, warmup: 2, minSampleNs: 2_000_000)
 }
 
+/// One timed sample as a batch reports it: the time of its ops, and what it saw of preemption
+/// over a window that contains them (docs/busy-machines.md).
+public struct TimedSample: Sendable, Equatable {
+    /// Nanoseconds the n timed ops took (monotonic clock around them).
+    public var ns: UInt64
+    /// Wall time of the window checked for preemption; it contains the timed ops.
+    public var spanNs: UInt64
+    /// spanNs minus the CPU time the row's own tasks consumed in the window (CLOCK_THREAD_CPUTIME_ID
+    /// of each, read at the window's edges): time something else had the CPU. nil where the row's
+    /// tasks may legitimately sit idle (then this difference is the wait being measured).
+    public var stolenNs: UInt64?
+    /// Involuntary context switches of the row's tasks in the window (getrusage(RUSAGE_THREAD)
+    /// ru_nivcsw of each); nil where not checked.
+    public var involuntarySwitches: UInt64?
+    /// Ops run in the window but outside the timed region (a ring's edge laps): the switch counter sees them.
+    public var extraOps: Int
+
+    public init(ns: UInt64, spanNs: UInt64? = nil, stolenNs: UInt64? = nil, involuntarySwitches: UInt64? = nil,
+                extraOps: Int = 0) {
+        self.ns = ns
+        self.spanNs = spanNs ?? ns
+        self.stolenNs = stolenNs
+        self.involuntarySwitches = involuntarySwitches
+        self.extraOps = extraOps
+    }
+
+    /// Share of the window that was stolen (0 when not measured).
+    public var stolenFraction: Double? {
+        stolenNs.map { spanNs > 0 ? Double($0) / Double(spanNs) : 0 }
+    }
+
+    /// True when the sample contains time the row's tasks did not spend running: stolen time above
+    /// `Sampler.allowedStolen(spanNs)`, or any involuntary switch of a task.
+    public var preempted: Bool {
+        if let s = stolenNs, s > Sampler.allowedStolen(spanNs) { return true }
+        if let v = involuntarySwitches, v > 0 { return true }
+        return false
+    }
+}
+
+/// How `Sampler.run` checks a batch that runs on the calling thread.
+public enum PreemptionCheck: Sendable, Equatable {
+    /// The thread runs for the whole batch and never waits (syscalls, coroutines, memory walks):
+    /// stolen = wall − the thread's CPU time (CLOCK_THREAD_CPUTIME_ID before and after).
+    case threadCPU
+    /// The batch creates tasks and waits for them (fork + waitpid, pthread_create + join), everything
+    /// pinned to one CPU: that CPU never idles in the batch, so stolen = wall − the CPU time of this
+    /// process (every thread, exited ones too: CLOCK_PROCESS_CPUTIME_ID) and of the children it reaped
+    /// (getrusage(RUSAGE_CHILDREN)). Other threads of the process that run elsewhere meanwhile hide
+    /// stolen time (never add it): retakes can only be missed, not made up.
+    case processAndChildrenCPU
+    /// The batch waits for other tasks (a pool thread) on purpose, so neither its CPU time nor its
+    /// switches tell preemption from waiting: not checked, never retaken.
+    case none
+}
+
 /// What the sampler measured for one case.
 public struct Measured: Sendable {
     /// Nanoseconds per op, one value per timed sample.
     public var perOp: [Double]
+    /// Ops in the first timed sample (samples after a retake may be shorter: see `Sampler`).
     public var opsPerSample: Int
     /// Kernel context switches over all timed samples, when a counter was given and worked.
     public var switches: UInt64?
     public var totalOps: Int
     /// perf counts over all timed samples (every event of the CounterSet given, nil values where n/a).
     public var counts: [CounterReading] = []
-    /// Samples thrown away because the kernel switched the thread out during them (see `discardPreempted`).
-    public var discarded = 0
+    /// Samples taken again because they were preempted (`TimedSample.preempted`).
+    public var retaken = 0
+    /// Stolen share of every timed sample taken (kept and retaken), where the batch measures it.
+    public var stolenFractions: [Double] = []
+    /// The retake budget (3 × samples) ran out: some kept samples were preempted.
+    public var retakesExhausted = false
+    /// Whether preemption was checked at all (false: `PreemptionCheck.none`).
+    public var checked = true
+
+    public init(perOp: [Double], opsPerSample: Int, switches: UInt64?, totalOps: Int) {
+        self.perOp = perOp
+        self.opsPerSample = opsPerSample
+        self.switches = switches
+        self.totalOps = totalOps
+    }
 
     public var switchesPerOp: Double? {
         switches.map { totalOps > 0 ? Double($0) / Double(totalOps) : 0 }
+    }
+
+    /// Median of `stolenFractions`: the CSV's stolen_fraction. nil when not measured.
+    public var stolenFraction: Double? {
+        stolenFractions.isEmpty ? nil : Statistics(stolenFractions).median
     }
 }
 
 /// Warm-up, batch calibration and timed samples: the one timing loop every harness goes through.
 /// The harness supplies `batch(n)`, which performs n ops; the sampler reads the monotonic clock
 /// around each call, so the timed region is exactly the n ops.
+///
+/// Preempted samples do not count: a timed sample whose batch reports preemption
+/// (`TimedSample.preempted`) is taken again, and the batch is halved for the next one (down to
+/// 1/8 of the calibrated size), since under load shorter samples fit between the other tasks' time
+/// slices. At most `retakeFactor` × samples retakes; after that the preempted samples are kept and
+/// `Measured.retakesExhausted` is set (the row is then invalid: `Record.applySampling`).
 public enum Sampler {
-    public static func run(_ config: SamplerConfig, counter: SwitchCounter? = nil, counters: CounterSet? = nil,
-                           discardPreempted: (() -> UInt64?)? = nil,
-                           batch: (Int) throws -> Void) throws -> Measured {
-        try runTimed(config, counter: counter, counters: counters, discardPreempted: discardPreempted, timedBatch: { n in
-            let t0 = monotonicNanoseconds()
-            try batch(n)
-            return monotonicNanoseconds() - t0
-        })
+    /// Retakes allowed per case, as a multiple of the samples.
+    public static let retakeFactor = 3
+    /// A sample may contain this much stolen time and still count: 2 % of its window plus 10 µs
+    /// (timer ticks, interrupts, and the few hand-offs at a ring's window edges that no task's clock
+    /// covers). A time slice given to another task is 0.75 ms or more, far above it.
+    public static func allowedStolen(_ spanNs: UInt64) -> UInt64 { spanNs / 50 + 10_000 }
+    /// Shortest batch after retakes, as a fraction of the calibrated one.
+    public static let shortestBatchDivisor = 8
+
+    /// The calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID).
+    @inline(__always)
+    public static func threadCPUNanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
     }
 
-    /// The same, for a batch that times itself (it runs in another process and reports the
-    /// nanoseconds its n ops took, measured with the same monotonic clock around them).
+    /// CPU time of this process (all threads) plus its reaped children.
+    public static func processAndChildrenCPUNanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec) &+ sb_reaped_children_cpu_ns()
+    }
+
+    public static func run(_ config: SamplerConfig, counter: SwitchCounter? = nil, counters: CounterSet? = nil,
+                           check: PreemptionCheck = .threadCPU,
+                           batch: (Int) throws -> Void) throws -> Measured {
+        var m = try runTimed(config, counter: counter, counters: counters, timedBatch: { n in
+            guard check != .none else {
+                let t0 = monotonicNanoseconds()
+                try batch(n)
+                return TimedSample(ns: monotonicNanoseconds() - t0)
+            }
+            let c0 = check == .threadCPU ? threadCPUNanoseconds() : processAndChildrenCPUNanoseconds()
+            let t0 = monotonicNanoseconds()
+            try batch(n)
+            let t1 = monotonicNanoseconds()
+            let c1 = check == .threadCPU ? threadCPUNanoseconds() : processAndChildrenCPUNanoseconds()
+            let wall = t1 - t0, cpu = c1 &- c0
+            return TimedSample(ns: wall, stolenNs: wall > cpu ? wall - cpu : 0)
+        })
+        if check == .none { m.checked = false }
+        return m
+    }
+
+    /// The same, for a batch that times itself and reports what it saw of preemption (a ring whose
+    /// tasks read their own CPU clocks, or a batch that runs in another process).
     ///
     /// - counters: perf events counted over the timed samples (`Measured.counts`).
-    /// - discardPreempted: reads this thread's context-switch count (an enabled perf `context-switches`
-    ///   counter, or /proc); a sample during which it moved (the thread was switched out) is taken
-    ///   again, up to 3 × samples times: another task's time slice inside a sample is not the cost
-    ///   being measured. Read outside the timed region.
     public static func runTimed(_ config: SamplerConfig, counter: SwitchCounter? = nil, counters: CounterSet? = nil,
-                                discardPreempted: (() -> UInt64?)? = nil,
-                                timedBatch: (Int) throws -> UInt64) throws -> Measured {
+                                timedBatch: (Int) throws -> TimedSample) throws -> Measured {
         // Calibrate: grow n until one batch lasts minSampleNs, twice in a row, so that a cold first
-        // batch (tasks still starting, caches cold) cannot leave n tiny.
+        // batch (tasks still starting, caches cold) cannot leave n tiny. A preempted batch does not count.
         _ = try timedBatch(1)
         var n = 1
         var longEnough = 0
+        var calibrationTries = 0
         while longEnough < 2 {
-            let dt = max(try timedBatch(n), 1)
+            let s = try timedBatch(n)
+            calibrationTries += 1
+            let dt = max(s.ns, 1)
             if dt >= config.minSampleNs {
-                longEnough += 1
+                if !s.preempted || calibrationTries > 50 { longEnough += 1 }
                 continue
             }
             longEnough = 0
@@ -79,27 +196,37 @@ public enum Sampler {
         }
         for _ in 0..<config.warmup { _ = try timedBatch(n) }
 
+        let calibrated = n
+        let shortest = max(1, calibrated / shortestBatchDivisor)
         var perOp: [Double] = []
         perOp.reserveCapacity(config.samples)
+        var stolen: [Double] = []
         try counter?.start()
         counters?.start()
-        var discarded = 0
-        var batches = 0
+        var retaken = 0
+        var exhausted = false
+        var totalOps = 0
         while perOp.count < config.samples {
-            let before = discardPreempted?()
-            let dt = try timedBatch(n)
-            batches += 1
-            if let read = discardPreempted, let b = before, let a = read(), a > b, discarded < 3 * config.samples {
-                discarded += 1
-                continue
+            let s = try timedBatch(n)
+            totalOps += n + s.extraOps
+            if let f = s.stolenFraction { stolen.append(f) }
+            if s.preempted {
+                if retaken < retakeFactor * config.samples {
+                    retaken += 1
+                    n = max(shortest, n / 2)
+                    continue
+                }
+                exhausted = true
             }
-            perOp.append(Double(dt) / Double(n))
+            perOp.append(Double(s.ns) / Double(n))
         }
         counters?.stop()
         let switches = try counter?.stop()
-        var m = Measured(perOp: perOp, opsPerSample: n, switches: switches, totalOps: n * batches)
+        var m = Measured(perOp: perOp, opsPerSample: calibrated, switches: switches, totalOps: totalOps)
         m.counts = counters?.read() ?? []
-        m.discarded = discarded
+        m.retaken = retaken
+        m.stolenFractions = stolen
+        m.retakesExhausted = exhausted
         return m
     }
 }

@@ -50,6 +50,13 @@ public struct Record: Sendable, Equatable, Codable {
     /// `key=value` pairs joined by ";" in key order. nil: none (and every row of an old CSV).
     /// Reports read them only through the owning harness's typed accessors, never through `note`.
     public var facts: [String: String]?
+    /// Timed samples taken again because they were preempted (docs/busy-machines.md); nil when the
+    /// row's samples were not checked (facts, counts, rows whose tasks wait on purpose, old CSVs).
+    public var samplesRetaken: Int?
+    /// Median, over every timed sample taken for the row (kept and retaken), of the share of the
+    /// sample's window in which none of the row's tasks ran (wall − their CPU time) / wall; nil where
+    /// that difference is not stolen time (tasks that wait on purpose) or not measured.
+    public var stolenFraction: Double?
 
     public init(harness: String, mechanism: String, placement: String, cpus: String, tasks: Int,
                 footprintBytes: Int = 0, pageSizeBytes: Int? = nil, workingSetPages: Int? = nil,
@@ -111,6 +118,17 @@ public struct Record: Sendable, Equatable, Codable {
             if kv.count == 2 { d[kv[0]] = kv[1] }
         }
         return d.isEmpty ? nil : d
+    }
+
+    /// Records how the samples of `m` were checked for preemption: samplesRetaken, stolenFraction,
+    /// and `valid=false` when the retakes ran out (kept samples then contain stolen time).
+    public mutating func applySampling(_ m: Measured) {
+        guard m.checked else { return }
+        samplesRetaken = m.retaken
+        stolenFraction = m.stolenFraction
+        if m.retakesExhausted {
+            invalidate("preempted samples: \(m.retaken) retakes (\(Sampler.retakeFactor) × samples) ran out, so kept samples include time other tasks ran")
+        }
     }
 
     /// A readable name of the case and metric (compare's tables, github-action-benchmark names).

@@ -62,9 +62,9 @@ public struct CSVExporter: Exporter {
     public static let extraColumns = [
         "expected_switches_per_op", "counter_source", "cpus_seen", "git_commit", "pcid", "thp",
         "mitigations", "sample_values",
-        // Appended after sample_values (README: new columns go at the end); absent from older runs.
-        "online_cpus",
-        // report branch: typed facts of a row (Record.facts), "key=value;…".
+        // Appended after sample_values (new columns go at the end; docs/csv.md); absent from older runs.
+        "online_cpus", "samples_retaken", "stolen_fraction",
+        // Typed facts of a row (Record.facts), "key=value;…".
         "facts",
     ]
     public static var columns: [String] { contractColumns + extraColumns }
@@ -94,6 +94,7 @@ public struct CSVExporter: Exporter {
             num(r.expectedSwitchesPerOp, 2), r.counterSource, r.cpusSeen, e.gitCommit, e.pcid ? "yes" : "no",
             e.thp, e.mitigationSummary, r.sampleValues.map { String(format: "%.3f", $0) }.joined(separator: " "),
             e.onlineCPUCount.map(String.init) ?? "",
+            r.samplesRetaken.map(String.init) ?? "", num(r.stolenFraction, 4),
             r.factsText,
         ]
     }
@@ -140,6 +141,9 @@ public struct CSVExporter: Exporter {
                            counterSource: f["counter_source"] ?? "", cpusSeen: f["cpus_seen"] ?? "")
             r.facts = Record.parseFacts(f["facts"] ?? "")
             r.sampleValues = samples   // the stored statistics below are authoritative: not recomputed
+            // Columns a file written before they existed lacks: nil.
+            r.samplesRetaken = (f["samples_retaken"] ?? "").isEmpty ? nil : try int("samples_retaken")
+            r.stolenFraction = try dbl("stolen_fraction")
             r.samples = try int("samples")
             if let median = try dbl("median") {
                 r.stats = Statistics(count: r.samples, median: median, min: try dbl("min") ?? median,

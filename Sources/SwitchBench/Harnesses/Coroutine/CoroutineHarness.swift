@@ -108,6 +108,7 @@ public struct CoroutineHarness: Harness {
                            switchesPerOp: switchesPerOp, counterSource: source, cpusSeen: cpusSeen)
             r.addNote(note)
             for n in notes { r.addNote(n) }
+            r.applySampling(measured)
             return r
         }
         return [make("round_trip", measured.perOp, "there and back: two switches"),
@@ -255,7 +256,8 @@ public struct CoroutineHarness: Harness {
         ready.wait(); ready.wait()   // both tasks parked
         var trips = 0
         let before = processContextSwitches()
-        let m = try Sampler.run(config) { k in
+        // The sampling thread waits on a semaphore while pool threads run: not checked for preemption.
+        let m = try Sampler.run(config, check: .none) { k in
             pp.start(handOffs: 2 * k, both: false)
             ready.wait()
             trips &+= k

@@ -48,11 +48,17 @@ public struct CreateHarness: Harness {
             let config = context.options.sampler
             var notes: [String] = []
             var expectNoSwitch = false
+            // In-process kinds: this thread's CPU time. fork-exit-wait and pthread wait (waitpid, join)
+            // while the new task runs on this same CPU (it inherits the pinning): this process's and its
+            // reaped children's CPU time. An exec'd program may sleep while it loads (measured: half
+            // the wall time of a fork-exec is not CPU time on a quiet machine): not checked.
+            let waitCheck: PreemptionCheck = userMode ? .threadCPU
+                : (spec.mechanism == "fork-exec" || spec.mechanism == "posix-spawn" ? .none : .processAndChildrenCPU)
             let measured: Measured
             switch spec.mechanism {
             case "fork-exit-wait":
                 notes.append("fork (copy of page tables, COW), child _exit, parent waitpid reaps the zombie")
-                measured = try Sampler.run(config, counter: counter) { k in
+                measured = try Sampler.run(config, counter: counter, check: waitCheck) { k in
                     for _ in 0..<k {
                         let pid = fork()
                         if pid == 0 { _exit(0) }
@@ -67,7 +73,7 @@ public struct CreateHarness: Harness {
                 defer { argv.free(); envp.free() }
                 if spec.mechanism == "fork-exec" {
                     notes.append("fork + execve (new address space, program loading) + exit + waitpid")
-                    measured = try Sampler.run(config, counter: counter) { k in
+                    measured = try Sampler.run(config, counter: counter, check: waitCheck) { k in
                         for _ in 0..<k {
                             let pid = fork()
                             if pid == 0 {
@@ -79,7 +85,7 @@ public struct CreateHarness: Harness {
                     }
                 } else {
                     notes.append("glibc posix_spawn (clone(CLONE_VM|CLONE_VFORK) + execve, no page-table copy) + exit + waitpid")
-                    measured = try Sampler.run(config, counter: counter) { k in
+                    measured = try Sampler.run(config, counter: counter, check: waitCheck) { k in
                         for _ in 0..<k {
                             var pid: pid_t = 0
                             let r = posix_spawn(&pid, argv.pointer[0]!, nil, nil, argv.pointer, envp.pointer)
@@ -90,7 +96,7 @@ public struct CreateHarness: Harness {
                 }
             case "pthread":
                 notes.append("pthread_create (mmap'ed stack from glibc's cache, clone) + the thread returns + pthread_join")
-                measured = try Sampler.run(config, counter: counter) { k in
+                measured = try Sampler.run(config, counter: counter, check: waitCheck) { k in
                     for _ in 0..<k {
                         var t = pthread_t()
                         let r = pthread_create(&t, nil, { _ in nil }, nil)
@@ -102,7 +108,7 @@ public struct CreateHarness: Harness {
                 notes.append("Coroutine init (malloc of control block and closure box, mmap + mprotect of a \(Coroutine.defaultStackSize / 1024) KiB stack + guard page), first switch in and back, deinit (munmap, free)")
                 expectNoSwitch = true
                 var sink = 0
-                measured = try Sampler.run(config, counter: counter) { k in
+                measured = try Sampler.run(config, counter: counter, check: waitCheck) { k in
                     sink &+= try Coroutine.createRunDestroy(k)
                 }
                 withExtendedLifetime(sink) {}
@@ -114,7 +120,7 @@ public struct CreateHarness: Harness {
                 total.initialize(to: 0)
                 defer { total.deallocate() }
                 let sum = SendablePointer(total)
-                measured = try Sampler.run(config, counter: counter) { k in
+                measured = try Sampler.run(config, counter: counter, check: waitCheck) { k in
                     Task(executorPreference: executor) {
                         for i in 0..<k {
                             let t = Task(executorPreference: executor) { i &+ 1 }
@@ -131,6 +137,7 @@ public struct CreateHarness: Harness {
                            switchesPerOp: measured.switchesPerOp, counterSource: counter.source,
                            cpusSeen: String(sb_sched_getcpu()))
             for n in notes { r.addNote(n) }
+            r.applySampling(measured)
             if expectNoSwitch {
                 r.expectedSwitchesPerOp = 0
                 if let spo = measured.switchesPerOp, spo > 0.01 {

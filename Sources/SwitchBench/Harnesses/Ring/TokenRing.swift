@@ -80,6 +80,24 @@ public struct TokenRingHarness: Harness {
         var batch: Bool
         /// Every pipe fd of the ring: a forked child closes those that are not its own.
         var allFDs: UnsafeMutableBufferPointer<Int32>
+        /// This task's clocks at the edges of the current sample, in shared memory:
+        /// [CPU ns at start, run_delay ns at start, CPU ns at end, run_delay ns at end]
+        /// (run_delay UInt64.max when /proc/thread-self/schedstat could not be read).
+        var edges: UnsafeMutablePointer<UInt64>
+    }
+
+    /// What task 0 passes around the ring: the token, or a mark that asks every task to note its
+    /// own clocks (`edges`) as it passes: a pipe byte, or the futex word's value.
+    static let tokenByte: UInt8 = 7, startByte: UInt8 = 0x53, endByte: UInt8 = 0x45
+    static let tokenWord: UInt32 = 1, startWord: UInt32 = 2, endWord: UInt32 = 3
+
+    /// Notes this task's CPU time and run_delay at a sample edge (two system calls, once per edge,
+    /// outside the timed laps). `schedstat`: the task's own /proc/thread-self/schedstat fd.
+    @inline(__always)
+    static func mark(_ t: HopTask, end: Bool, schedstat: Int32) {
+        let o = end ? 2 : 0
+        t.edges[o] = Sampler.threadCPUNanoseconds()
+        t.edges[o + 1] = sb_schedstat_run_delay(schedstat)
     }
 
     /// Pins the task and notes where it runs.
@@ -95,22 +113,28 @@ public struct TokenRingHarness: Harness {
     /// The loop of tasks 1…N−1: receive the token, touch the footprint, pass it on, until the ring stops.
     static func serve(_ t: HopTask) {
         begin(t)
+        let schedstat = sb_schedstat_open()
+        defer { if schedstat >= 0 { close(schedstat) } }
         var byte: UInt8 = 0
         switch t.mechanism {
         case .pipe:
             while sb_sys_read(t.readFD, &byte, 1) == 1 {
+                if byte != tokenByte { mark(t, end: byte == endByte, schedstat: schedstat) }
                 if let f = t.footprint { _ = sb_touch_lines(f, t.footprintBytes) }
                 if sb_sys_write(t.writeFD, &byte, 1) != 1 { break }
             }
         case .futex:
             while true {
-                while sb_load_acquire(t.word) == 0 {
+                var v = sb_load_acquire(t.word)
+                while v == 0 {
                     _ = sb_futex_wait(t.word, 0, 0, 1)
+                    v = sb_load_acquire(t.word)
                 }
                 sb_store_release(t.word, 0)
                 if sb_load_acquire(t.stop) != 0 { break }
+                if v != tokenWord { mark(t, end: v == endWord, schedstat: schedstat) }
                 if let f = t.footprint { _ = sb_touch_lines(f, t.footprintBytes) }
-                sb_store_release(t.nextWord, 1)
+                sb_store_release(t.nextWord, v)
                 _ = sb_futex_wake(t.nextWord, 1, 1)
             }
         }
@@ -121,9 +145,10 @@ public struct TokenRingHarness: Harness {
 
     /// Task 0's op, `laps` times: send the token, wait for it to come back around, touch the footprint.
     /// This is the timed loop. Returns false when the ring broke (a task died or the ring was stopped).
+    /// `byte`/`value`: what goes around (the token, or an edge mark).
     @inline(__always)
-    static func runLaps(_ t: HopTask, _ laps: Int) -> Bool {
-        var byte: UInt8 = 7
+    static func runLaps(_ t: HopTask, _ laps: Int, byte sent: UInt8 = tokenByte, value: UInt32 = tokenWord) -> Bool {
+        var byte = sent
         switch t.mechanism {
         case .pipe:
             for _ in 0..<laps {
@@ -132,7 +157,7 @@ public struct TokenRingHarness: Harness {
             }
         case .futex:
             for _ in 0..<laps {
-                sb_store_release(t.nextWord, 1)
+                sb_store_release(t.nextWord, value)
                 _ = sb_futex_wake(t.nextWord, 1, 1)
                 while sb_load_acquire(t.word) == 0 {
                     // The timeout only matters when a task died: the parent then sets stop.
@@ -147,6 +172,58 @@ public struct TokenRingHarness: Harness {
         return true
     }
 
+    /// One sample as task 0 sees it: the wall time of the timed laps, and over a window around them
+    /// (from before a start mark goes around to after an end mark came back) the wall time, the CPU
+    /// time all n tasks consumed in it, and the time they spent runnable but not running (run_delay,
+    /// UInt64.max when a task could not read it).
+    struct RingSample {
+        var ns: UInt64 = 0
+        var spanNs: UInt64 = 0
+        var cpuNs: UInt64 = 0
+        var runDelayNs: UInt64 = 0
+
+        /// Stolen time = min(wall − Σ CPU, Σ run_delay), over the window (docs/busy-machines.md).
+        /// Both terms count every moment a ring task was ready while its CPU ran another task.
+        /// Same CPU: the CPU never idles (each hand-off wakes the next task at once), so wall − Σ CPU
+        /// is exactly that; Σ run_delay there also counts a woken task waiting for its waker to block.
+        /// Tasks on CPUs of their own: they idle while the token is elsewhere, so wall − Σ CPU is the
+        /// wait being measured, but a task alone on its CPU is only ever delayed by another task:
+        /// Σ run_delay is exact. Unpinned, the scheduler picks either case; the smaller term is exact
+        /// in each and never below the stolen time. Without run_delay: same CPU only.
+        func timed(sameCPU: Bool) -> TimedSample {
+            let idleOrStolen = spanNs > cpuNs ? spanNs - cpuNs : 0
+            let stolen: UInt64? = runDelayNs == UInt64.max
+                ? (sameCPU ? idleOrStolen : nil)
+                : min(idleOrStolen, runDelayNs)
+            return TimedSample(ns: ns, spanNs: spanNs, stolenNs: stolen, extraOps: 2)
+        }
+    }
+
+    /// Task 0's sample of `laps` timed laps, with an edge lap on each side (see RingSample).
+    static func sample(_ t: HopTask, laps: Int, n: Int, edges: UnsafeMutablePointer<UInt64>, schedstat: Int32) -> RingSample? {
+        let w0 = monotonicNanoseconds()
+        let c0 = Sampler.threadCPUNanoseconds()
+        let d0 = sb_schedstat_run_delay(schedstat)
+        guard runLaps(t, 1, byte: startByte, value: startWord) else { return nil }
+        let t0 = monotonicNanoseconds()
+        guard runLaps(t, laps) else { return nil }
+        let t1 = monotonicNanoseconds()
+        guard runLaps(t, 1, byte: endByte, value: endWord) else { return nil }
+        let d1 = sb_schedstat_run_delay(schedstat)
+        let c1 = Sampler.threadCPUNanoseconds()
+        let w1 = monotonicNanoseconds()
+        var s = RingSample(ns: t1 - t0, spanNs: w1 - w0, cpuNs: c1 &- c0,
+                           runDelayNs: d0 == UInt64.max || d1 == UInt64.max ? UInt64.max : d1 &- d0)
+        for i in 1..<n {
+            let e = edges + 4 * i
+            s.cpuNs &+= e[2] &- e[0]
+            if s.runDelayNs != UInt64.max {
+                s.runDelayNs = e[1] == UInt64.max || e[3] == UInt64.max ? UInt64.max : s.runDelayNs &+ (e[3] &- e[1])
+            }
+        }
+        return s
+    }
+
     /// Shared-memory mailbox between this process and the forked driver (task 0 of a process ring).
     struct DriverControl {
         /// Bumped by the parent for each command; the driver waits on it.
@@ -157,21 +234,31 @@ public struct TokenRingHarness: Harness {
         var doneSeq: UnsafeMutablePointer<UInt32>
         var elapsedNs: UnsafeMutablePointer<UInt64>
         var failed: UnsafeMutablePointer<UInt32>
+        /// The rest of the driver's RingSample: window, CPU time and run_delay of all tasks.
+        var spanNs: UnsafeMutablePointer<UInt64>
+        var cpuNs: UnsafeMutablePointer<UInt64>
+        var runDelayNs: UnsafeMutablePointer<UInt64>
     }
 
     /// Task 0 of a process ring: run and time the laps the parent asks for, until told to stop.
-    static func drive(_ t: HopTask, _ c: DriverControl) {
+    static func drive(_ t: HopTask, _ c: DriverControl, n: Int, edges: UnsafeMutablePointer<UInt64>) {
         begin(t)
+        let schedstat = sb_schedstat_open()
+        defer { if schedstat >= 0 { close(schedstat) } }
         var seen: UInt32 = 0
         while true {
             while sb_load_acquire(c.commandSeq) == seen { _ = sb_futex_wait(c.commandSeq, seen, 0, 1) }
             seen = sb_load_acquire(c.commandSeq)
             let laps = c.laps.pointee
             if laps < 0 { break }
-            let t0 = monotonicNanoseconds()
-            let ok = runLaps(t, Int(laps))
-            let t1 = monotonicNanoseconds()
-            c.elapsedNs.pointee = t1 - t0
+            let s = sample(t, laps: Int(laps), n: n, edges: edges, schedstat: schedstat)
+            let ok = s != nil
+            if let s {
+                c.elapsedNs.pointee = s.ns
+                c.spanNs.pointee = s.spanNs
+                c.cpuNs.pointee = s.cpuNs
+                c.runDelayNs.pointee = s.runDelayNs
+            }
             c.failed.pointee = ok ? 0 : 1
             sb_store_release(c.doneSeq, seen)
             _ = sb_futex_wake(c.doneSeq, 1, 1)
@@ -206,7 +293,9 @@ public struct TokenRingHarness: Harness {
 
         // Shared memory, one 64-byte line each: a futex word per task, the stop flag, a word for the
         // no-switch IPC baseline, the driver's command and its answer; then the CPUs each task saw.
-        let sharedBytes = (64 * (n + 4) + 8 * n + pageSize - 1) / pageSize * pageSize
+        // Then each task's sample-edge clocks (HopTask.edges), 32 bytes a task.
+        let edgesOffset = (64 * (n + 4) + 8 * n + 63) / 64 * 64
+        let sharedBytes = (edgesOffset + 32 * n + pageSize - 1) / pageSize * pageSize
         guard let shared = mmap(nil, sharedBytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0),
               shared != MAP_FAILED else { throw SwitchBenchError.caseFailed("mmap of shared memory failed: \(errnoText(errno))") }
         defer { munmap(shared, sharedBytes) }
@@ -217,7 +306,13 @@ public struct TokenRingHarness: Harness {
         let control = DriverControl(
             commandSeq: word(n + 2), laps: (shared + 64 * (n + 2) + 8).assumingMemoryBound(to: Int64.self),
             doneSeq: word(n + 3), elapsedNs: (shared + 64 * (n + 3) + 8).assumingMemoryBound(to: UInt64.self),
-            failed: (shared + 64 * (n + 3) + 16).assumingMemoryBound(to: UInt32.self))
+            failed: (shared + 64 * (n + 3) + 16).assumingMemoryBound(to: UInt32.self),
+            spanNs: (shared + 64 * (n + 3) + 24).assumingMemoryBound(to: UInt64.self),
+            cpuNs: (shared + 64 * (n + 3) + 32).assumingMemoryBound(to: UInt64.self),
+            runDelayNs: (shared + 64 * (n + 3) + 40).assumingMemoryBound(to: UInt64.self))
+        let edges = (shared + edgesOffset).assumingMemoryBound(to: UInt64.self)
+        // Same CPU: every task pinned to one CPU (wall − Σ CPU alone is exact there; see RingSample).
+        let sameCPU = !taskCPUs.isEmpty && Set(taskCPUs).count == 1
         let cpuSeen = (shared + 64 * (n + 4)).assumingMemoryBound(to: Int32.self)
         for i in 0..<(2 * n) { cpuSeen[i] = -1 }
 
@@ -258,7 +353,7 @@ public struct TokenRingHarness: Harness {
                     cpuSeen: cpuSeen + 2 * i,
                     cpu: taskCPUs.isEmpty ? -1 : Int32(taskCPUs[i]),
                     footprint: footprint(i), footprintBytes: spec.footprint,
-                    isThread: kind == .thread, batch: n > 2, allFDs: allFDs)
+                    isThread: kind == .thread, batch: n > 2, allFDs: allFDs, edges: edges + 4 * i)
         }
         let config = context.options.sampler
 
@@ -313,7 +408,7 @@ public struct TokenRingHarness: Harness {
             for i in 0..<n {
                 let t = tasks[i]
                 try group.start(keeping: [t.readFD, t.writeFD], allFDs: allFDs) {
-                    if i == 0 { Self.drive(t, control) } else { Self.serve(t) }
+                    if i == 0 { Self.drive(t, control, n: n, edges: edges) } else { Self.serve(t) }
                 }
             }
             // Every task is a child: the ring's fds and switches are theirs alone.
@@ -334,7 +429,9 @@ public struct TokenRingHarness: Harness {
                     }
                 }
                 if control.failed.pointee != 0 { throw group.failure(during: "passing the token") }
-                return control.elapsedNs.pointee
+                return RingSample(ns: control.elapsedNs.pointee, spanNs: control.spanNs.pointee,
+                                  cpuNs: control.cpuNs.pointee, runDelayNs: control.runDelayNs.pointee)
+                    .timed(sameCPU: sameCPU)
             }
         case .thread:
             for i in 1..<n {
@@ -348,8 +445,11 @@ public struct TokenRingHarness: Harness {
                 defer { if t0.batch { _ = sb_set_sched_batch(0) } }
                 t0.cpuSeen[0] = Int32(sb_sched_getcpu())
                 defer { t0.cpuSeen[1] = Int32(sb_sched_getcpu()) }
-                return try Sampler.run(config, counter: counter) { laps in
-                    if !Self.runLaps(t0, laps) { throw group.failure(during: "passing the token") }
+                let schedstat = sb_schedstat_open()
+                defer { if schedstat >= 0 { close(schedstat) } }
+                return try Sampler.runTimed(config, counter: counter) { laps in
+                    guard let s = Self.sample(t0, laps: laps, n: n, edges: edges, schedstat: schedstat) else { throw group.failure(during: "passing the token") }
+                    return s.timed(sameCPU: sameCPU)
                 }
             }
         }
@@ -420,7 +520,9 @@ public struct TokenRingHarness: Harness {
         let touchMedian = touch.map { Statistics($0.perOp).median } ?? 0
 
         func record(_ metric: String, _ values: [Double], note: String = "", switchRow: Bool = true,
-                    ops: Int = measured.opsPerSample) -> Record {
+                    sampled: Measured? = nil) -> Record {
+            let sampled = sampled ?? measured
+            let ops = sampled.opsPerSample
             var r = Record(harness: id, mechanism: spec.mechanism, placement: spec.placement.rawValue,
                            cpus: CPUList.format(taskCPUs), tasks: n, footprintBytes: spec.footprint,
                            metric: metric, samples: values, opsPerSample: ops,
@@ -430,6 +532,7 @@ public struct TokenRingHarness: Harness {
             if n > taskCPUs.count, spec.placement == .crossCPU, Set(taskCPUs).count < n { r.addNote("\(n) tasks share \(Set(taskCPUs).count) CPUs") }
             if !note.isEmpty { r.addNote(note) }
             if switchRow { for p in problems { r.invalidate(p) } }
+            r.applySampling(sampled)
             return r
         }
         let perOp = measured.perOp
@@ -442,11 +545,11 @@ public struct TokenRingHarness: Harness {
             record("ipc_overhead", ipc.perOp, note: spec.mechanism == "pipe"
                    ? "write+read of one byte on one pipe, one task, no switch"
                    : "FUTEX_WAKE with no waiter + FUTEX_WAIT that returns at once, one task, no switch",
-                   switchRow: false, ops: ipc.opsPerSample),
+                   switchRow: false, sampled: ipc),
         ]
         if let touch {
             rows.append(record("touch_overhead", touch.perOp, note: "reading one byte per cache line of \(spec.footprint) bytes, warm, no switch",
-                               switchRow: false, ops: touch.opsPerSample))
+                               switchRow: false, sampled: touch))
         }
         return rows
     }

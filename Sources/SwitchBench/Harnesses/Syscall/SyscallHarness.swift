@@ -45,6 +45,7 @@ public struct SyscallHarness: Harness {
                            opsPerSample: measured.opsPerSample, switchesPerOp: measured.switchesPerOp,
                            expectedSwitchesPerOp: 0, counterSource: counter.source,
                            cpusSeen: String(sb_sched_getcpu()))
+            r.applySampling(measured)
             r.addNote(spec.mechanism == "getppid" ? "one kernel entry and exit per op" : "user mode only (vDSO)")
             // No task to switch to: the kernel should count (almost) none. Timer ticks may preempt us rarely.
             if let spo = measured.switchesPerOp, spo > 0.01 {

@@ -92,19 +92,6 @@ public struct TLBHarness: Harness {
 
         return try Affinity.pinned([cpu]) {
             let counters = CounterSet(CounterSet.memoryEvents)
-            // This thread's switch count, to retake samples it was switched out of: the perf counter
-            // where it opens, else this thread's /proc status.
-            let perfSwitches = try? PerfCounter(.contextSwitches, inherit: false)
-            perfSwitches?.enable()
-            var procSwitches = SwitchTally()
-            if perfSwitches == nil { procSwitches.add("/proc/self/task/\(sb_gettid())/status") }
-            defer { procSwitches.close() }
-            let tally = procSwitches
-            let switchCount: () -> UInt64? = {
-                if let c = perfSwitches { return c.read().map { UInt64($0.value) } }
-                return tally.read()
-            }
-            let screenNote = perfSwitches != nil ? "" : (tally.count > 0 ? "" : "samples not screened for preemption (no switch count)")
             var rows: [Record] = []
             var rng = SplitMix64(seed: 0x5EED_071B)
             var hugeGrant: HugeGrant? = nil   // set before the 2m points are recorded
@@ -120,8 +107,7 @@ public struct TLBHarness: Harness {
                 if !nodeNote.isEmpty { r.addNote(nodeNote) }
                 if let binding { r.setFact(NUMABinding.key, binding.token) }
                 if variant == "2m", let hugeGrant { r.setFact(HugeGrant.key, hugeGrant.rawValue) }
-                if m.discarded > 0 { r.addNote("\(m.discarded) sample(s) retaken: switched out") }
-                if !screenNote.isEmpty { r.addNote(screenNote) }
+                r.applySampling(m)   // preempted samples retaken by the sampler (wall vs this thread's CPU time)
                 var out = [r]
                 // Counters that opened: one row each, per access over every timed sample.
                 for c in m.counts where c.value != nil {
@@ -139,7 +125,7 @@ public struct TLBHarness: Harness {
             func measure(_ start: UnsafeRawPointer, pages: Int) throws -> Measured {
                 // Two full passes first: every line and translation of this chain where it settles.
                 var p = PageChain.chase(start, 2 * pages)
-                let m = try Sampler.run(config, counters: counters, discardPreempted: switchCount) { n in p = PageChain.chase(p, n) }
+                let m = try Sampler.run(config, counters: counters) { n in p = PageChain.chase(p, n) }
                 withExtendedLifetime(p) {}
                 return m
             }
