@@ -6,29 +6,33 @@ import Foundation
 public enum MachinesReport {
     public static let fileName = "machines.md"
 
-    /// Column labels: one number per machine (M1, M2, …; `Environment.sameMachine`, the rule compare
-    /// uses), a letter after it when a machine has several runs here (M2a, M2b), whatever their kernel,
-    /// PCID or THP. A run joins a machine only when it is the same machine as every run already in it
-    /// (an online CPU count one run lacks matches any). Host names play no part.
-    public static func labels(_ columns: [MachineColumn]) -> [String] {
-        var machines: [[Int]] = []   // column indices per machine, in order of first appearance
-        var machineOf: [Int] = []
-        for (i, c) in columns.enumerated() {
-            let env = c.run.environment
-            if let m = machines.firstIndex(where: { $0.allSatisfy { columns[$0].run.environment.sameMachine(as: env) } }) {
-                machines[m].append(i)
-                machineOf.append(m)
-            } else {
-                machines.append([i])
-                machineOf.append(machines.count - 1)
-            }
-        }
+    /// The machine of each column, numbered from 0 in order of first appearance: `Environment.sameMachine`,
+    /// the rule compare uses (CPU model, online CPUs, virtualization), whatever the kernel, PCID or THP.
+    /// A run joins a machine only when it is the same machine as every run already in it (an online CPU
+    /// count that one run lacks matches any). Host names play no part.
+    public static func machines(_ columns: [MachineColumn]) -> [Int] {
+        var members: [[Int]] = []
         return columns.indices.map { i in
-            let members = machines[machineOf[i]]
-            guard members.count > 1 else { return "M\(machineOf[i] + 1)" }
-            let k = members.firstIndex(of: i)!
+            let env = columns[i].run.environment
+            if let m = members.firstIndex(where: { $0.allSatisfy { columns[$0].run.environment.sameMachine(as: env) } }) {
+                members[m].append(i)
+                return m
+            }
+            members.append([i])
+            return members.count - 1
+        }
+    }
+
+    /// Column labels: M1, M2, … per machine, a letter after it when a machine has several runs here (M2a, M2b).
+    public static func labels(_ columns: [MachineColumn]) -> [String] {
+        let machine = machines(columns)
+        var seen: [Int: Int] = [:]
+        return machine.map { m in
+            let k = seen[m, default: 0]
+            seen[m] = k + 1
+            guard machine.filter({ $0 == m }).count > 1 else { return "M\(m + 1)" }
             let letter = k < 26 ? String(UnicodeScalar(UInt8(97 + k))) : "\(k + 1)."
-            return "M\(machineOf[i] + 1)\(letter)"
+            return "M\(m + 1)\(letter)"
         }
     }
 
