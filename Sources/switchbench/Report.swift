@@ -14,7 +14,7 @@ struct Report: ParsableCommand {
 
         Several runs (several paths, or one CSV holding several runs, e.g. files concatenated): writes machines.md, \
         a column per run headed by its machine's fingerprint (CPU model, online CPUs, virtualization, kernel, PCID, \
-        THP; never the host name): claim verdicts, switch cost by kind, TLB reach per level with the huge-page \
+        THP; never the host name; runs of one machine, as compare counts it, share a number): claim verdicts, switch cost by kind, TLB reach per level with the huge-page \
         verdict, creation costs. Printed on stdout and written to --output DIR (default: the current directory). \
         --lang en|zh picks its language.
         """)
@@ -54,7 +54,7 @@ struct Report: ParsableCommand {
         let text = MachinesReport.render(columns, lang: try runFlags.language())
         try RunWriter.write(text, name: MachinesReport.fileName, in: outDir)
         print(text, terminator: "")
-        let machines = Set(columns.map(\.fingerprint)).count
+        let machines = Set(MachinesReport.machines(columns)).count
         FileHandle.standardError.write(Data("switchbench: \(MachinesReport.fileName) (\(columns.count) runs, \(machines) machine(s)) written to \(outDir)\n".utf8))
     }
 }

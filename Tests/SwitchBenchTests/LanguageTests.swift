@@ -4,8 +4,7 @@ import Testing
 
 /// The two real runs copied from other machines (written at 35a632e, before the facts column).
 enum RealRuns {
-    static let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/runs").path
+    static let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/runs").path
     static func load(_ name: String) throws -> RunResult {
         try RunLoader.load("\(dir)/\(name)/results.csv").run
     }

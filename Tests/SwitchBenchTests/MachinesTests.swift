@@ -44,13 +44,13 @@ import Testing
         #expect(MachinesReport.labels(cols) == ["M1", "M2", "M3"])
 
         // typed: the harness's own rule on the numeric ratio row
-        guard case .value(let x) = cols[0].hugePageVerdict, case .reachGain(let f) = x.outcome else {
-            Issue.record("Xeon: expected a reach gain, got \(cols[0].hugePageVerdict)")
+        guard case .value(let x) = cols[0].hugePages, case .reachGain(let f) = x.outcome else {
+            Issue.record("Xeon: expected a reach gain, got \(cols[0].hugePages)")
             return
         }
         #expect(abs(f - 234.057) < 0.01)
-        #expect(cols[1].hugePageVerdict.value?.outcome == .noReachGain)
-        #expect(cols[2].hugePageVerdict == .notMeasured)
+        #expect(cols[1].hugePages.value?.outcome == .noReachGain)
+        #expect(cols[2].hugePages == .notMeasured)
 
         let md = MachinesReport.render(cols)
         for heading in ["Fingerprint", "Claim verdicts", "Switch cost by kind", "TLB reach per level", "Creation costs"] {
@@ -84,15 +84,15 @@ import Testing
         #expect(s.tlbReach == .notMeasured)
         #expect(s.creationCosts.value == nil)
         #expect(s.verdicts.first { $0.id == "C5" }?.verdict == .notMeasured)
-        #expect(s.verdicts.first { $0.id == "C7" }?.verdict == .value(.holds))
+        #expect(s.verdicts.first { $0.id == "C7" }?.verdict == .holds)
 
         let md = MachinesReport.render(cols)
         let create = Self.table(md, "Creation costs")
-        #expect(create.count == 7)   // header + six kinds of the EPYC run
+        #expect(create.count == 8)   // header + six kinds of the EPYC run + the zombie check
         #expect(create.dropFirst().allSatisfy { $0[2] == "not measured" && $0[1] != "not measured" })
         let claims = Self.table(md, "Claim verdicts")
         #expect(Self.row(claims, startingWith: "C5")?[2] == "not measured")
-        #expect(Self.row(claims, startingWith: "C7")?[2] == "**holds**")
+        #expect(Self.row(claims, startingWith: "C7")?[2].hasPrefix("**holds** (") == true)   // the verdict and its first number
         let kinds = Self.table(md, "Switch cost by kind")
         #expect(Self.row(kinds, startingWith: "thread switch (`futex`)")?[2] == "–")
         #expect(Self.row(kinds, startingWith: "process switch (`pipe`)")?[2] == "not measured")
@@ -152,7 +152,7 @@ import Testing
         }
         #expect(!zh.contains("## Fingerprint") && !zh.contains("not measured"))
         let huge = try #require(Self.row(Self.table(zh, "快表（TLB）各级覆盖范围"), startingWith: "**大页"))
-        #expect(huge[1].contains("234 倍") && huge[2].hasPrefix("覆盖范围没有扩大（1.00 倍）") && huge[3] == "未测量")
+        #expect(huge[1].contains("234×") && huge[2].hasPrefix("覆盖范围没有扩大（1.00×）") && huge[3] == "未测量")
         // no English sentence outside code spans: no run of three or more English words
         let prose = zh.replacingOccurrences(of: "`[^`]*`", with: "", options: .regularExpression)
         let leak = prose.range(of: "[A-Za-z]{2,}([ ,()]+[A-Za-z]{2,}){2,}", options: .regularExpression)
@@ -161,8 +161,11 @@ import Testing
         let en = MachinesReport.render(cols, lang: .en)
         let enClaims = Self.table(en, "Claim verdicts").dropFirst().map { Array($0.dropFirst()) }
         let zhClaims = Self.table(zh, "论断结论").dropFirst().map { Array($0.dropFirst()) }
-        let map = ["**holds**": "**成立**", "**does not hold here**": "**在此不成立**", "inconclusive": "无法判定", "not measured": "未测量"]
-        #expect(enClaims.map { $0.map { map[$0] ?? "?" } } == zhClaims)
+        // the verdict word before the bracketed number, mapped through Claims.Verdict.text
+        func word(_ cell: String) -> String { cell.components(separatedBy: " (").first!.components(separatedBy: "（").first!.replacingOccurrences(of: "*", with: "") }
+        let map = Dictionary(uniqueKeysWithValues: Claims.Verdict.allCases.map { ($0.text(.en), $0.text(.zh)) })
+        #expect(!enClaims.isEmpty)
+        #expect(enClaims.map { $0.map { map[word($0)] ?? "?" } } == zhClaims.map { $0.map(word) })
     }
 }
 
@@ -208,4 +211,119 @@ extension ProcessSpawningTests {
         #expect(bad.stderr.hasPrefix("switchbench: error: ") && bad.stderr.split(separator: "\n").count == 1)
     }
 }
+}
+
+/// The typed facts machines.md reads: the huge-page outcome and grant, the online CPU count of new CSVs,
+/// the claim ids as the registry gives them, one notion of "same machine", the exec'ed program.
+extension MachinesTests {
+    /// A tlb run with the fact rows of one 2 MiB outcome, as the harness writes them.
+    static func hugeRun(outcome: TLBAnalysis.HugeOutcome, ratio: Double, grant: HugeGrant?) -> RunResult {
+        let small = ReportFixture.record("tlb", "4k", metric: "reach_l1_pages", 64, tasks: 1, unit: "pages")
+        var huge = ReportFixture.record("tlb", "2m", metric: "reach_l1_pages", 64 * ratio, tasks: 1, unit: "pages")
+        if let grant { huge.setFact(HugeGrant.key, grant.rawValue) }
+        var r = ReportFixture.record("tlb", "2m", metric: "huge_page_reach_ratio", ratio, tasks: 1, unit: "ratio")
+        r.setFact(TLBAnalysis.HugeOutcome.key, outcome.token)
+        var run = ReportFixture.run([small, huge, r])
+        run.runID = outcome.token
+        return run
+    }
+
+    @Test func notGrantedIsToldFromNoReachGain() throws {
+        // both have the 2m knee where the 4k one is (ratio 1): only the facts tell them apart
+        let notGranted = MachineColumn(run: Self.hugeRun(outcome: .notGranted, ratio: 1, grant: .partial))
+        let noGain = MachineColumn(run: Self.hugeRun(outcome: .noReachGain, ratio: 1, grant: .granted))
+        let partlyGranted = MachineColumn(run: Self.hugeRun(outcome: .reachGain(200), ratio: 200, grant: .partial))
+        #expect(notGranted.hugePages.value?.outcome == .notGranted)
+        #expect(notGranted.hugePages.value?.grant == .partial)
+        #expect(noGain.hugePages.value?.outcome == .noReachGain)
+        #expect(noGain.hugePages.value?.grant == .granted)
+
+        for lang in [Language.en, .zh] {
+            let md = MachinesReport.render([notGranted, noGain, partlyGranted], lang: lang)
+            let huge = try #require(Self.row(Self.table(md, lang.t("TLB reach per level", "快表（TLB）各级覆盖范围")),
+                                             startingWith: lang.t("**huge pages", "**大页")))
+            #expect(huge[1] == lang.t("not granted: the 2 MiB curve is a 4 KiB curve", "没有拿到大页：2 MiB 曲线其实是 4 KiB 页的曲线"))
+            #expect(huge[2].hasPrefix(lang.t("no reach gain (1.00×)", "覆盖范围没有扩大（1.00×）")))
+            #expect(huge[3].contains("200×") && huge[3].hasSuffix(lang.t(" (huge pages not fully granted)", "（大页没有全部拿到）")))
+        }
+        // the same ratio in an old CSV (no facts column) is judged by the harness's rule: no reach gain
+        var old = Self.hugeRun(outcome: .notGranted, ratio: 1, grant: nil)
+        for i in old.records.indices { old.records[i].facts = nil }
+        #expect(MachineColumn(run: old).hugePages.value?.outcome == .noReachGain)
+    }
+
+    @Test func onlineCPUsOfANewCSVAreShownAndTellMachinesApart() throws {
+        func csvRun(online: Int?, runID: String) throws -> RunResult {
+            var run = Self.small(runID: runID)
+            run.environment.onlineCPUs = ""          // a CSV carries the count only
+            run.environment.onlineCPUCount = online
+            let text = CSVExporter.render(run)
+            #expect(try CSV.parse(text)[0].contains("online_cpus"))
+            return try #require(try MachineRuns.parse(text, source: "\(runID).csv").first)
+        }
+        let sixteen = try csvRun(online: 16, runID: "r16"), two = try csvRun(online: 2, runID: "r2")
+        let unknown = try csvRun(online: nil, runID: "rold")
+        #expect(sixteen.environment.onlineCPUCount == 16 && unknown.environment.onlineCPUCount == nil)
+        let cols = [sixteen, two, unknown].map { MachineColumn(run: $0) }
+        let md = MachinesReport.render(cols)
+        #expect(Self.row(Self.table(md, "Fingerprint"), startingWith: "online CPUs")?.dropFirst().map { $0 } == ["16", "2", "?"])
+        // 16 and 2 online CPUs of one CPU model: two machines (compare: not comparable); the run that did not
+        // record the count joins the first machine it matches (compare: unknown is no difference)
+        #expect(MachinesReport.labels(cols) == ["M1a", "M2", "M1b"])
+        let zh = MachinesReport.render(cols, lang: .zh)
+        #expect(Self.row(Self.table(zh, "机器指纹"), startingWith: "在线处理器")?.dropFirst().map { $0 } == ["16", "2", "?"])
+        // the environment line under every table uses the count too
+        #expect(EnvironmentText.line(sixteen.environment, lang: .en).contains("16 online"))
+    }
+
+    @Test func claimIDsComeFromTheRegistryNotAList() throws {
+        let cols = try Self.columns([Self.xeon, Self.epyc])
+        let ids = Set(cols.flatMap { Claims.verdicts($0.run).map(\.id) })
+        #expect(ids.count >= 7)
+        let rows = Self.table(MachinesReport.render(cols), "Claim verdicts").dropFirst()
+        let shown = rows.map { $0[0].components(separatedBy: " ")[0] }
+        #expect(Set(shown) == ids && shown.count == ids.count)
+        #expect(shown == shown.sorted { $0.localizedStandardCompare($1) == .orderedAscending })
+        for row in rows {
+            let title = try #require(Claims.title(row[0].components(separatedBy: " ")[0], lang: .en))
+            #expect(row[0].hasSuffix(title))
+        }
+        // the side-by-side code names no claim id: every id comes from Claims.verdicts
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Sources/SwitchBench/Report")
+        for file in ["Machines.swift", "MachinesMarkdown.swift"] {
+            let text = try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8)
+            #expect(text.range(of: "\"C[0-9]", options: .regularExpression) == nil, "\(file) names a claim id")
+        }
+    }
+
+    @Test func oneNotionOfSameMachineForCompareAndMachines() throws {
+        let base = ReportFixture.basic.records, slower = MachineFixtures.slowerRecords
+        let pairs: [(RunResult, RunResult)] = [
+            (MachineFixtures.run(base, cpuModel: "Intel(R) Xeon(R) Processor"), MachineFixtures.run(slower, cpuModel: "AMD EPYC")),
+            (MachineFixtures.run(base, online: 16), MachineFixtures.run(slower, online: 2)),
+            (MachineFixtures.run(base, online: nil), MachineFixtures.run(slower, online: 2)),
+            (MachineFixtures.run(base, kernel: "6.8.0-old"), MachineFixtures.run(slower, kernel: "6.18.0-new")),
+        ]
+        for (a, b) in pairs {
+            let c = try Comparison.make(baseline: ReportFixture.loaded(a), baselineSource: "a", current: ReportFixture.loaded(b), currentSource: "b")
+            let labels = MachinesReport.labels([MachineColumn(run: a), MachineColumn(run: b)])
+            #expect(c.comparable == a.environment.sameMachine(as: b.environment))
+            #expect((labels == ["M1a", "M1b"]) == c.comparable, "\(labels)")
+        }
+    }
+
+    @Test func theExecedProgramIsShownWithTheCreationCost() throws {
+        let cols = try Self.columns([Self.xeon, Self.epyc])
+        let md = MachinesReport.render(cols)
+        let exec = try #require(Self.row(Self.table(md, "Creation costs"), startingWith: "process: `fork` + `execve`"))
+        #expect(exec[1].hasSuffix(" (`/bin/true`)") && exec[2].hasSuffix(" (`switchbench`)"))
+        let zombie = try #require(Self.row(Self.table(md, "Creation costs"), startingWith: "zombie"))
+        #expect(zombie[1] == "`Z` → `gone`" && zombie[2] == "`Z` → `gone`")
+        // a new row carries it as a fact, whatever its note says
+        var r = ReportFixture.record("create", "fork-exec", metric: "create_cleanup", 500_000, tasks: 1)
+        r.setFact(ExecProgram.key, ExecProgram.binTrue.rawValue)
+        r.note = "the suite's own binary"
+        #expect(ExecProgram.of(r) == .binTrue)
+    }
 }

@@ -124,6 +124,40 @@ public struct Environment: Sendable, Codable, Equatable {
         return String(parts.joined(separator: "-").prefix(80))
     }
 
+    /// How many CPUs were online: the recorded count, else the count of `onlineCPUs`; nil when neither
+    /// was recorded (CSVs written before the `online_cpus` column).
+    public var onlineCount: Int? {
+        onlineCPUCount ?? (onlineCPUs.isEmpty ? nil : (try? CPUList.parse(onlineCPUs)).map(\.count))
+    }
+
+    // MARK: the same machine
+
+    /// The CSV columns that name a machine: the parts of `machineID`. Two runs that differ in one of them
+    /// measured different hardware. This is the one definition of "same machine": `compare` calls two runs
+    /// that differ here not comparable (exit 3), and machines.md gives them different machine numbers.
+    /// Kernel, PCID, THP, mitigations and build are not part of it: a kernel upgrade is the same machine
+    /// (compare gates it, with a warning; machines.md shows it as another run of that machine, M1a/M1b).
+    public static let machineColumns = ["cpu_model", "online_cpus", "virtualization"]
+
+    /// Whether a fingerprint column differs between two runs, given its values. An `online_cpus` that
+    /// either run did not record is unknown, not a difference.
+    public static func differs(_ column: String, _ a: String, _ b: String) -> Bool {
+        if column == "online_cpus" && (a.isEmpty || b.isEmpty) { return false }
+        return a != b
+    }
+
+    /// The machine columns' values of this environment, exactly as its CSV rows carry them (the recorded
+    /// count, as `machineID` uses it).
+    public var machineFacts: [String: String] {
+        ["cpu_model": cpuModel, "online_cpus": onlineCPUCount.map(String.init) ?? "", "virtualization": virtualization]
+    }
+
+    /// Same machine as another run (`machineColumns`, compared by `differs`).
+    public func sameMachine(as other: Environment) -> Bool {
+        let (a, b) = (machineFacts, other.machineFacts)
+        return !Self.machineColumns.contains { Self.differs($0, a[$0] ?? "", b[$0] ?? "") }
+    }
+
     /// Every fact empty (a run rebuilt from a CSV fills what its columns carry).
     public static let blank = Environment(
         suiteVersion: "", gitCommit: "", build: "", host: "", kernel: "", cpuModel: "", onlineCPUs: "",

@@ -124,9 +124,9 @@ public struct Comparison: Sendable {
     /// Gate even when the runs come from different machines (`compare --across-machines`).
     public var acrossMachines = false
 
-    /// Facts that make two runs different machines (the parts of `Environment.machineID`): a
-    /// difference in any of them means the numbers measure the hardware, not the code.
-    public static let machineFacts: Set<String> = ["cpu_model", "online_cpus", "virtualization"]
+    /// Facts that make two runs different machines (`Environment.machineColumns`, the parts of
+    /// `Environment.machineID`): a difference in any of them means the numbers measure the hardware, not the code.
+    public static let machineFacts = Set(Environment.machineColumns)
 
     /// The environment changes that make the runs not comparable: another CPU model, another number
     /// of online CPUs, another virtualization. A kernel, mitigation or build change is not one (tracking
@@ -391,8 +391,7 @@ public struct Comparison: Sendable {
         return facts.compactMap { k in
             let x = values(a, k), y = values(b, k)
             // online_cpus is empty or absent in runs written before the column: unknown, not a difference.
-            if k == "online_cpus" && (x.isEmpty || y.isEmpty) { return nil }
-            return x == y ? nil : EnvironmentChange(fact: k, baseline: x, current: y, important: importantFacts.contains(k))
+            return !Environment.differs(k, x, y) ? nil : EnvironmentChange(fact: k, baseline: x, current: y, important: importantFacts.contains(k))
         }
     }
 

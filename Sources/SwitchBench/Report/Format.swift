@@ -87,13 +87,13 @@ public enum Format {
 public enum EnvironmentText {
     /// "_Environment: …_" under a Markdown table.
     public static func line(_ e: Environment, lang: Language) -> String {
-        let online = e.onlineCPUs.isEmpty ? "?" : e.onlineCPUs
+        let online = onlineCPUs(e)
         let parts = lang == .en
             ? ["`\(e.cpuModel)`", "\(online) online", "virtualization \(virt(e, lang))", "Linux \(e.kernel)",
-               "PCID \(e.pcid ? "on" : "off")", "THP \(e.thp)", "clocksource \(e.clocksource.isEmpty ? "?" : e.clocksource)",
+               "PCID \(pcid(e, lang: lang))", "THP \(e.thp)", "clocksource \(e.clocksource.isEmpty ? "?" : e.clocksource)",
                "\(e.build) build", "switchbench \(e.suiteVersion) (\(e.gitCommit))"]
             : ["`\(e.cpuModel)`", "在线 CPU \(online)", "虚拟化 \(virt(e, lang))", "Linux \(e.kernel)",
-               "PCID \(e.pcid ? "开" : "关")", "THP \(e.thp)", "时钟源 \(e.clocksource.isEmpty ? "?" : e.clocksource)",
+               "PCID \(pcid(e, lang: lang))", "THP \(e.thp)", "时钟源 \(e.clocksource.isEmpty ? "?" : e.clocksource)",
                "\(e.build) 构建", "switchbench \(e.suiteVersion) (\(e.gitCommit))"]
         return lang.t("_Environment: ", "_测试环境：") + parts.joined(separator: lang.t(", ", "，")) + lang.t("._", "。_")
     }
@@ -102,8 +102,8 @@ public enum EnvironmentText {
     public static func machine(_ e: Environment, lang: Language) -> String {
         let v = virt(e, lang)
         return lang == .en
-            ? "`\(e.cpuModel)`, \(e.virtualization == "none" ? "bare metal" : v + " guest"), Linux \(e.kernel), PCID \(e.pcid ? "on" : "off"), THP \(e.thp)"
-            : "`\(e.cpuModel)`，\(e.virtualization == "none" ? "物理机" : v + " 虚拟机")，Linux \(e.kernel)，PCID \(e.pcid ? "开" : "关")，THP \(e.thp)"
+            ? "`\(e.cpuModel)`, \(e.virtualization == "none" ? "bare metal" : v + " guest"), Linux \(e.kernel), PCID \(pcid(e, lang: lang)), THP \(e.thp)"
+            : "`\(e.cpuModel)`，\(e.virtualization == "none" ? "物理机" : v + " 虚拟机")，Linux \(e.kernel)，PCID \(pcid(e, lang: lang))，THP \(e.thp)"
     }
 
     /// Mitigations, or that none were reported.
@@ -119,6 +119,23 @@ public enum EnvironmentText {
     static func virt(_ e: Environment, _ lang: Language) -> String {
         e.virtualization.isEmpty ? lang.t("unknown", "未知") : e.virtualization
     }
+
+    /// How many CPUs were online, and which when known: "2 (0-1)"; "16" (a CSV carries the count
+    /// only); "?" (not recorded: CSVs written before the `online_cpus` column). `code`: the list as a code span.
+    public static func onlineCPUs(_ e: Environment, code: Bool = false) -> String {
+        guard let n = e.onlineCount else { return "?" }
+        guard !e.onlineCPUs.isEmpty else { return "\(n)" }
+        return code ? "\(n) (`\(e.onlineCPUs)`)" : "\(n) (\(e.onlineCPUs))"
+    }
+
+    /// The virtualization as a table cell: "none (bare metal)", "`KVM`", "?" when not recorded.
+    public static func virtualization(_ e: Environment, lang: Language) -> String {
+        if e.virtualization.isEmpty { return "?" }
+        return e.virtualization == "none" ? lang.t("none (bare metal)", "无（物理机）") : "`\(e.virtualization)`"
+    }
+
+    /// PCID as a word.
+    public static func pcid(_ e: Environment, lang: Language) -> String { e.pcid ? lang.t("on", "开") : lang.t("off", "关") }
 }
 
 /// A Markdown table builder: header, rows, pipes escaped.

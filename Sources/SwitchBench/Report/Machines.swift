@@ -2,16 +2,16 @@ import Foundation
 
 // Machines side by side (`switchbench report A B …`): one column per run, each headed by the
 // machine's fingerprint. Everything the side-by-side report shows comes through `MachineColumn`
-// (verdicts, switchCosts, tlbReach, hugePageVerdict, creationCosts): the one place that reads a
-// run's rows for it. The Markdown is in MachinesMarkdown.swift and reads only these typed values.
+// (verdicts, switchCosts, tlbReach, hugePages, creationCosts, zombie), which reads the typed facts
+// the harnesses and claims already expose; the Markdown is in MachinesMarkdown.swift.
 
-/// What tells one machine from another. Host names are not part of it: machines are often all
-/// called `vm` or `localhost`.
+/// What the column header shows of a run's machine. Host names are not part of it: machines are often
+/// all called `vm` or `localhost`. Whether two runs are the same machine is `Environment.sameMachine`
+/// (CPU model, online CPUs, virtualization: compare's rule); kernel, PCID and THP are shown, not used for that.
 public struct MachineFingerprint: Hashable, Sendable {
     public var cpuModel: String
-    /// Online CPUs, taskset style ("0-15"); empty when the run did not record them (CSVs written
-    /// before the `online_cpus` column).
-    public var onlineCPUs: String
+    /// nil when the run did not record it (CSVs written before the `online_cpus` column).
+    public var onlineCount: Int?
     public var virtualization: String
     public var kernel: String
     public var pcid: Bool
@@ -19,16 +19,11 @@ public struct MachineFingerprint: Hashable, Sendable {
 
     public init(_ e: Environment) {
         cpuModel = e.cpuModel
-        onlineCPUs = e.onlineCPUs
+        onlineCount = e.onlineCount
         virtualization = e.virtualization
         kernel = e.kernel
         pcid = e.pcid
         thp = e.thp
-    }
-
-    /// How many CPUs were online, when recorded and readable.
-    public var onlineCount: Int? {
-        onlineCPUs.isEmpty ? nil : (try? CPUList.parse(onlineCPUs)).map(\.count)
     }
 }
 
@@ -63,29 +58,6 @@ public struct MachineTiming: Equatable, Sendable {
     }
 }
 
-/// The rows of the "switch cost by kind" comparison: same-cpu medians per switch (system call: per call),
-/// the rows of the single-run table of that name.
-public enum MachineSwitchKind: String, CaseIterable, Sendable {
-    case syscall, coroutineAsm, coroutineGenerator, ucontext, swiftTask, swiftTaskYield
-    case threadFutex, threadPipe, processFutex, processPipe
-
-    /// (harness, mechanism, metric, tasks) of the row, same CPU.
-    var row: (harness: String, mechanism: String, metric: String, tasks: Int?) {
-        switch self {
-        case .syscall: return ("syscall", "getppid", "per_call", nil)
-        case .coroutineAsm: return ("coroutine", "asm", "per_switch", nil)
-        case .coroutineGenerator: return ("coroutine", "asm-generator", "per_switch", nil)
-        case .ucontext: return ("coroutine", "ucontext", "per_switch", nil)
-        case .swiftTask: return ("coroutine", "swift-task", "per_switch", nil)
-        case .swiftTaskYield: return ("coroutine", "swift-task-yield", "per_switch", nil)
-        case .threadFutex: return ("thread", "futex", "per_switch", 2)
-        case .threadPipe: return ("thread", "pipe", "per_switch", 2)
-        case .processFutex: return ("process", "futex", "per_switch", 2)
-        case .processPipe: return ("process", "pipe", "per_switch", 2)
-        }
-    }
-}
-
 /// One knee of the tlb sweep: the reach (pages, 4 KiB-strided) and the extra ns per access past it.
 public struct MachineTLBLevel: Equatable, Sendable {
     public var pages: Double
@@ -100,15 +72,23 @@ public struct MachineTLBReach: Equatable, Sendable {
     public var levels: Int { max(small.keys.max() ?? 0, huge.keys.max() ?? 0) }
 }
 
-/// The 2 MiB outcome, from the numbers alone: the `huge_page_reach_ratio` row (first-level reach of the
-/// 2 MiB curve ÷ that of the 4 KiB curve) and whether the 2 MiB curve had a first knee at all.
-/// Whether the huge pages were granted is not in the CSV's numbers, so `.notGranted` does not come up here.
+/// The 2 MiB outcome as the tlb harness recorded it (`TLBAnalysis.HugeOutcome.of`: its `outcome` fact,
+/// or for an older CSV its rule applied to the ratio) and whether the kernel granted the huge pages
+/// (`HugeGrant.of`, nil in older CSVs).
 public struct MachineHugePages: Equatable, Sendable {
     public var outcome: TLBAnalysis.HugeOutcome
-    /// nil when the 4 KiB curve had no first knee.
+    public var grant: HugeGrant?
+    /// The `huge_page_reach_ratio` row's value; nil when the row has none.
     public var ratio: Double?
     /// The 2 MiB curve had no knee in the sweep: `ratio` is a lower bound.
     public var lowerBound: Bool
+}
+
+/// An exec row of the create harness with the program it exec'ed (nil when not recorded).
+public struct MachineCreation: Equatable, Sendable {
+    public var mechanism: String
+    public var cost: MachineTiming
+    public var program: ExecProgram?
 }
 
 /// One column of the side-by-side report: one run of one machine.
@@ -126,36 +106,32 @@ public struct MachineColumn: Sendable {
 
     func ran(_ harness: String) -> Bool { run.records.contains { $0.harness == harness } }
 
-    // MARK: the five kinds of fact
-
-    /// C1–C7 as `Claims.evaluate` judges them; `.notMeasured` when the claim had no evidence row.
-    public var verdicts: [(id: String, verdict: MachineCell<Claims.Verdict>)] {
-        Claims.evaluate(run).map { c in (c.id, c.evidence.isEmpty && c.verdict == .inconclusive ? .notMeasured : .value(c.verdict)) }
-    }
+    /// Every claim the registered harnesses judge (`Claims.verdicts`), in id order.
+    public var verdicts: [Claims.Outcome] { Claims.verdicts(run) }
 
     /// Same-cpu median per switch (per call for the system call) of each kind.
-    public var switchCosts: [(kind: MachineSwitchKind, cost: MachineCell<MachineTiming>)] {
-        MachineSwitchKind.allCases.map { ($0, switchCost($0)) }
+    public var switchCosts: [(kind: SwitchKind, cost: MachineCell<MachineTiming>)] {
+        SwitchKind.allCases.map { ($0, switchCost($0)) }
     }
 
-    public func switchCost(_ kind: MachineSwitchKind) -> MachineCell<MachineTiming> {
-        let k = kind.row
-        guard ran(k.harness) else { return .notMeasured }
-        return MachineTiming(run.find(k.harness, k.mechanism, Placement.sameCPU.rawValue, metric: k.metric, tasks: k.tasks))
-            .map { .value($0) } ?? .missing
+    public func switchCost(_ kind: SwitchKind) -> MachineCell<MachineTiming> {
+        guard ran(kind.harness) else { return .notMeasured }
+        return MachineTiming(kind.row(run)).map { .value($0) } ?? .missing
     }
 
-    /// The tlb harness's `reach_l<i>_pages` and `miss_l<i>_extra_ns` rows of the 4k and 2m curves.
+    /// The tlb harness's `reach_l<i>_pages` and `miss_l<i>_extra_ns` fact rows of the 4k and 2m curves.
     public var tlbReach: MachineCell<MachineTLBReach> {
         guard ran("tlb") else { return .notMeasured }
+        let rows = run.records(harness: "tlb")
         func levels(_ variant: String) -> [Int: MachineTLBLevel] {
             var out: [Int: MachineTLBLevel] = [:]
-            for r in run.records(harness: "tlb") where r.mechanism == variant {
-                guard let level = Self.level(r.metric, prefix: "reach_l", suffix: "_pages"), let pages = r.stats?.median else { continue }
-                let extra = run.records.first {
-                    $0.harness == "tlb" && $0.mechanism == variant && $0.metric == "miss_l\(level)_extra_ns"
-                }?.stats?.median
-                out[level] = MachineTLBLevel(pages: pages, extraNs: extra)
+            var level = 1
+            while let r = rows.first(where: { $0.mechanism == variant && $0.metric == "reach_l\(level)_pages" }) {
+                if let pages = r.stats?.median {
+                    let extra = rows.first { $0.mechanism == variant && $0.metric == "miss_l\(level)_extra_ns" }?.stats?.median
+                    out[level] = MachineTLBLevel(pages: pages, extraNs: extra)
+                }
+                level += 1
             }
             return out
         }
@@ -163,32 +139,31 @@ public struct MachineColumn: Sendable {
         return reach.levels == 0 ? .missing : .value(reach)
     }
 
-    /// The level number of "reach_l2_pages" → 2.
-    static func level(_ metric: String, prefix: String, suffix: String) -> Int? {
-        guard metric.hasPrefix(prefix), metric.hasSuffix(suffix) else { return nil }
-        return Int(metric.dropFirst(prefix.count).dropLast(suffix.count))
-    }
-
-    /// From the numeric `huge_page_reach_ratio` row, judged by the tlb harness's own rule
-    /// (`TLBAnalysis.hugeOutcome`, called with the two first-level reaches, not copied).
-    public var hugePageVerdict: MachineCell<MachineHugePages> {
+    /// The harness's own 2 MiB verdict and grant; `.missing` when the run has no `huge_page_reach_ratio` row.
+    public var hugePages: MachineCell<MachineHugePages> {
         guard ran("tlb") else { return .notMeasured }
-        let tlb = run.records(harness: "tlb")
-        guard let row = tlb.first(where: { $0.metric == "huge_page_reach_ratio" }) else { return .missing }
-        guard let ratio = row.stats?.median, ratio.isFinite, ratio > 0 else {
-            return .value(MachineHugePages(outcome: .unknown, ratio: nil, lowerBound: false))
+        guard let outcome = TLBAnalysis.HugeOutcome.of(run) else {
+            // smaps unreadable: the harness judged nothing, but says why
+            return HugeGrant.of(run) == .unverified ? .value(MachineHugePages(outcome: .unknown, grant: .unverified, ratio: nil, lowerBound: false)) : .missing
         }
+        let tlb = run.records(harness: "tlb")
+        let ratio = tlb.first { $0.metric == "huge_page_reach_ratio" }?.stats?.median
         let twoMKnee = tlb.contains { $0.mechanism == "2m" && $0.metric == "reach_l1_pages" && $0.stats != nil }
-        func knee(_ x: Double) -> Knee { Knee(lastBelow: x, firstAbove: x, lower: 0, upper: 0) }
-        let outcome = TLBAnalysis.hugeOutcome(granted: true, knees4k: [knee(1)], knees2m: twoMKnee ? [knee(ratio)] : [])
-        return .value(MachineHugePages(outcome: outcome, ratio: ratio, lowerBound: !twoMKnee))
+        return .value(MachineHugePages(outcome: outcome, grant: HugeGrant.of(run), ratio: ratio, lowerBound: !twoMKnee))
     }
 
-    /// The create harness's `create_cleanup` rows, by mechanism in run order.
-    public var creationCosts: MachineCell<[(mechanism: String, cost: MachineTiming)]> {
+    /// The create harness's `create_cleanup` rows, by mechanism in run order, with the program the exec rows ran.
+    public var creationCosts: MachineCell<[MachineCreation]> {
         guard ran("create") else { return .notMeasured }
         return .value(run.records(harness: "create").filter { $0.metric == "create_cleanup" }
-            .compactMap { r in MachineTiming(r).map { (r.mechanism, $0) } })
+            .compactMap { r in MachineTiming(r).map { MachineCreation(mechanism: r.mechanism, cost: $0, program: ExecProgram.of(r)) } })
+    }
+
+    /// The zombie check (create harness); `.missing` when create ran without it or the CSV does not hold it.
+    public var zombie: MachineCell<(fact: ZombieFact, valid: Bool)> {
+        guard ran("create") else { return .notMeasured }
+        guard let r = ZombieFact.row(run), let z = ZombieFact.from(r) else { return .missing }
+        return .value((z, r.valid))
     }
 }
 
@@ -228,10 +203,8 @@ public enum MachineRuns {
         return order.map { key in
             let group = groups[key]!
             let first = group[0].fields
-            var env = RunLoader.environment(from: first)
-            if env.onlineCPUs.isEmpty { env.onlineCPUs = first["online_cpus"] ?? "" }
             return RunResult(runID: first["run_id"] ?? "", timestampUTC: first["timestamp_utc"] ?? "",
-                             environment: env, records: group.map(\.record))
+                             environment: RunLoader.environment(from: first), records: group.map(\.record))
         }
     }
 

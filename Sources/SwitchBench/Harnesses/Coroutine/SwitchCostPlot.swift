@@ -1,24 +1,71 @@
 import Foundation
 
+/// The kinds of switch the suite compares, cheapest first: one list for the switch-cost plot and the
+/// side-by-side report (machines.md). Each is the two-task, no-footprint row of one case (`Claims.row`).
+public enum SwitchKind: String, CaseIterable, Sendable {
+    case syscall, coroutineAsm, coroutineGenerator, ucontext, swiftTask, swiftTaskYield
+    case threadFutex, threadPipe, processFutex, processPipe
+
+    public var harness: String {
+        switch self {
+        case .syscall: return "syscall"
+        case .coroutineAsm, .coroutineGenerator, .ucontext, .swiftTask, .swiftTaskYield: return "coroutine"
+        case .threadFutex, .threadPipe: return "thread"
+        case .processFutex, .processPipe: return "process"
+        }
+    }
+
+    public var mechanism: String {
+        switch self {
+        case .syscall: return "getppid"
+        case .coroutineAsm: return "asm"
+        case .coroutineGenerator: return "asm-generator"
+        case .ucontext: return "ucontext"
+        case .swiftTask: return "swift-task"
+        case .swiftTaskYield: return "swift-task-yield"
+        case .threadFutex, .processFutex: return "futex"
+        case .threadPipe, .processPipe: return "pipe"
+        }
+    }
+
+    /// per_call for the system call (no switch of task), per_switch for the others.
+    public var metric: String { self == .syscall ? "per_call" : "per_switch" }
+
+    /// The row of this kind in a run at a placement, nil when not measured.
+    public func row(_ run: RunResult, placement: Placement = .sameCPU) -> Record? {
+        Claims.row(run, harness, mechanism, metric, placement: placement)
+    }
+
+    /// "thread switch (futex)"; in Markdown the mechanism is a code span.
+    public func label(_ lang: Language, markdown: Bool = false) -> String {
+        let (en, zh, detail): (String, String, String?) = {
+            switch self {
+            case .syscall: return ("system call", "系统调用", "getppid")
+            case .coroutineAsm: return ("coroutine", "协程", "asm")
+            case .coroutineGenerator: return ("coroutine", "协程", "asm resume/yield")
+            case .ucontext: return ("coroutine", "协程", "ucontext")
+            case .swiftTask: return ("Swift task", "Swift 任务", nil)
+            case .swiftTaskYield: return ("Swift task", "Swift 任务", "Task.yield")
+            case .threadFutex, .threadPipe: return ("thread switch", "线程切换", mechanism)
+            case .processFutex, .processPipe: return ("process switch", "进程切换", mechanism)
+            }
+        }()
+        guard let detail else { return lang.t(en, zh) }
+        let d = markdown ? "`\(detail)`" : detail
+        return lang.t("\(en) (\(d))", "\(zh)（\(d)）")
+    }
+
+    /// The kinds switch-cost.svg draws.
+    static let plotted: [SwitchKind] = [.coroutineAsm, .ucontext, .swiftTask, .syscall, .threadFutex, .threadPipe, .processFutex, .processPipe]
+}
+
 /// switch-cost.svg: every kind of switch on a log time axis, same-cpu and cross-cpu bars.
 public enum SwitchCostPlot {
-    /// The rows of the plot, cheapest kind first: (label en, label zh, harness, mechanism, metric).
-    static let kinds: [(String, String, String, String, String)] = [
-        ("coroutine (asm)", "协程（asm）", "coroutine", "asm", "per_switch"),
-        ("coroutine (ucontext)", "协程（ucontext）", "coroutine", "ucontext", "per_switch"),
-        ("Swift task", "Swift 任务", "coroutine", "swift-task", "per_switch"),
-        ("system call (getppid)", "系统调用（getppid）", "syscall", "getppid", "per_call"),
-        ("thread (futex)", "线程（futex）", "thread", "futex", "per_switch"),
-        ("thread (pipe)", "线程（pipe）", "thread", "pipe", "per_switch"),
-        ("process (futex)", "进程（futex）", "process", "futex", "per_switch"),
-        ("process (pipe)", "进程（pipe）", "process", "pipe", "per_switch"),
-    ]
-
     public static func render(_ run: RunResult, lang: Language = .en) -> String? {
         let placements: [Placement] = [.sameCPU, .crossCPU]
-        let rows = kinds.compactMap { k -> (String, String, [Record?])? in
-            let rs = placements.map { Claims.row(run, k.2, k.3, k.4, placement: $0) }
-            return rs.contains { $0 != nil } ? (lang.t(k.0, k.1), k.2, rs) : nil
+        let rows = SwitchKind.plotted.compactMap { k -> (String, String, [Record?])? in
+            let rs = placements.map { k.row(run, placement: $0) }
+            return rs.contains { $0 != nil } ? (k.label(lang), k.harness, rs) : nil
         }
         guard !rows.isEmpty else { return nil }
         let values = rows.flatMap { $0.2.compactMap { $0?.stats?.median } }.filter { $0 > 0 }

@@ -29,12 +29,12 @@ public struct CreateHarness: Harness {
 
     /// The no-op program for fork-exec and posix-spawn: this binary with SWITCHBENCH_NOOP=1 when
     /// it is switchbench, else /bin/true (under `swift test` /proc/self/exe is the test runner).
-    public static func noopProgram() -> (path: String, note: String) {
+    public static func noopProgram() -> (path: String, note: String, program: ExecProgram) {
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
         if (exe as NSString).lastPathComponent == "switchbench" {
-            return (exe, "the suite's own binary with \(noopVariable)=1 (exits at the top of main: dynamic loading + Swift runtime start-up)")
+            return (exe, "the suite's own binary with \(noopVariable)=1 (exits at the top of main: dynamic loading + Swift runtime start-up)", .suite)
         }
-        return ("/bin/true", "/bin/true (this process is not the switchbench binary, e.g. under swift test)")
+        return ("/bin/true", "/bin/true (this process is not the switchbench binary, e.g. under swift test)", .binTrue)
     }
 
     public func run(_ spec: CaseSpec, context: RunContext) throws -> [Record] {
@@ -54,6 +54,7 @@ public struct CreateHarness: Harness {
             // the wall time of a fork-exec is not CPU time on a quiet machine): not checked.
             let waitCheck: PreemptionCheck = userMode ? .threadCPU
                 : (spec.mechanism == "fork-exec" || spec.mechanism == "posix-spawn" ? .none : .processAndChildrenCPU)
+            var program: ExecProgram? = nil
             let measured: Measured
             switch spec.mechanism {
             case "fork-exit-wait":
@@ -66,8 +67,9 @@ public struct CreateHarness: Harness {
                     }
                 }
             case "fork-exec", "posix-spawn":
-                let (path, note) = Self.noopProgram()
+                let (path, note, noop) = Self.noopProgram()
                 notes.append(note)
+                program = noop
                 let argv = CStrings([path])
                 let envp = CStrings(["\(Self.noopVariable)=1"])
                 defer { argv.free(); envp.free() }
@@ -138,6 +140,7 @@ public struct CreateHarness: Harness {
                            cpusSeen: String(sb_sched_getcpu()))
             for n in notes { r.addNote(n) }
             r.applySampling(measured)
+            if let program { r.setFact(ExecProgram.key, program.rawValue) }
             if expectNoSwitch {
                 r.expectedSwitchesPerOp = 0
                 if let spo = measured.switchesPerOp, spo > 0.01 {
@@ -228,6 +231,26 @@ public struct ZombieFact: Sendable, Equatable {
             String(legacy[$0.upperBound...].prefix { !$0.isWhitespace && $0 != ";" })
         } ?? "")
         return ZombieFact(before: String(state), after: after)
+    }
+}
+
+/// The no-op program the fork-exec and posix-spawn rows exec: the suite's own binary (dynamic loading
+/// and Swift runtime start-up: milliseconds in a debug build) or /bin/true (hundreds of µs). Stored as
+/// the `exec_program` fact of those rows; the two costs are not comparable across machines that ran
+/// different programs.
+public enum ExecProgram: String, Sendable {
+    case suite = "switchbench"
+    case binTrue = "/bin/true"
+    static let key = "exec_program"
+
+    /// The program a create row exec'ed; for a CSV written before the facts column, read from this
+    /// harness's own old note. nil: not an exec row, or not recorded.
+    public static func of(_ r: Record) -> ExecProgram? {
+        guard r.harness == "create" else { return nil }
+        if let v = r.fact(key) { return ExecProgram(rawValue: v) }
+        if r.note.contains("the suite's own binary") { return .suite }
+        if r.note.contains("/bin/true (") { return .binTrue }
+        return nil
     }
 }
 
