@@ -41,6 +41,9 @@ func zombieChildren() -> [pid_t] {
 
 let tinySampler = SamplerConfig(samples: 3, warmup: 1, minSampleNs: 300_000)
 
+// Real runs: serialized with every other suite that measures (ProcessSpawningTests), so no
+// other test's work preempts their samples.
+extension ProcessSpawningTests {
 @Suite(.serialized) struct CoroutineTests {
     @Test func roundTripsValuesAndRunsToCompletion() throws {
         let c = try Coroutine { y, first in
@@ -232,4 +235,5 @@ let tinySampler = SamplerConfig(samples: 3, warmup: 1, minSampleNs: 300_000)
         #expect(CreateHarness.noopVariable == "SWITCHBENCH_NOOP")
         #expect(CreateHarness.noopProgram().path == "/bin/true")   // the test runner is not switchbench
     }
+}
 }

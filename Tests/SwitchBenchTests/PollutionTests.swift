@@ -66,6 +66,9 @@ import Testing
     }
 }
 
+// Real runs: serialized with every other suite that measures (ProcessSpawningTests), so no
+// other test's work preempts their samples.
+extension ProcessSpawningTests {
 @Suite(.serialized) struct PollutionRunTests {
     /// A short real run without a forked B (RingTests kills the forked children it finds, so this test
     /// forks none): every case is there, thread switches are proven, and a verdict without the process
@@ -100,4 +103,5 @@ import Testing
         #expect(verdict.note.hasPrefix("inconclusive: needs the process"))
         #expect(verdict.note.contains("PCID"))
     }
+}
 }

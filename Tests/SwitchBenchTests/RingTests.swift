@@ -19,8 +19,16 @@ extension ProcessSpawningTests {
     static func run(_ kind: TaskKind, _ mech: String, _ placement: Placement = .sameCPU, tasks: Int = 2,
                     footprint: Int = 0, context: RunContext = context()) throws -> [Record] {
         let h = TokenRingHarness(kind: kind)
-        return try h.run(CaseSpec(harness: h.id, mechanism: mech, placement: placement, tasks: tasks, footprint: footprint),
-                         context: context)
+        let spec = CaseSpec(harness: h.id, mechanism: mech, placement: placement, tasks: tasks, footprint: footprint)
+        // Another test suite running beside this one can preempt every sample of a ring on its CPU;
+        // then the row is rightly invalid ("retakes ran out"), which says nothing of what these tests
+        // check. Such a case is run again, up to 3 times.
+        var rows: [Record] = []
+        for _ in 0..<3 {
+            rows = try h.run(spec, context: context)
+            if !rows.contains(where: { $0.note.contains("retakes") && !$0.valid }) { break }
+        }
+        return rows
     }
 
     @Test(arguments: [TaskKind.process, .thread], ["pipe", "futex"])
@@ -42,7 +50,7 @@ extension ProcessSpawningTests {
         let rt = try #require(rows.first { $0.metric == "round_trip" })
         let spo = try #require(rt.switchesPerOp)
         #expect(abs(spo - 4) / 4 <= 0.10, "switches per lap \(spo)")
-        #expect(rt.valid && rt.tasks == 4 && rt.expectedSwitchesPerOp == 4)
+        #expect(rt.valid && rt.tasks == 4 && rt.expectedSwitchesPerOp == 4, "\(rt.note)")
     }
 
     @Test func footprintAddsATouchRow() throws {

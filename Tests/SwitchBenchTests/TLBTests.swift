@@ -282,6 +282,9 @@ import Testing
     }
 }
 
+// Real runs: serialized with every other suite that measures (ProcessSpawningTests), so no
+// other test's work preempts their samples.
+extension ProcessSpawningTests {
 @Suite(.serialized) struct TLBRunTests {
     /// A short real sweep (4k and control): every point of both curves, the walks never fault,
     /// counters either filled or empty with a reason, a reach row, and the one ordering that
@@ -318,4 +321,5 @@ import Testing
         #expect(!rows.contains { $0.mechanism == "2m" })
         #expect(Set(rows.map(\.key)).count == rows.count)   // refined points never repeat a case key
     }
+}
 }

@@ -134,7 +134,22 @@ public final class SwitchCounter {
             perf.enable()
         } else {
             startCount = procCount()
+            taskCount = ((includeSelf ? ["self"] : []) + childPIDs.map(String.init)).reduce(0) {
+                $0 + ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\($1)/task"))?.count ?? 0)
+            }
         }
+    }
+
+    /// Whether reading the count between two samples costs little (a perf counter, or /proc status
+    /// files of a few dozen threads): the sampler then leaves retaken samples out of the count.
+    public var cheapToRead: Bool { perf != nil || taskCount <= 64 }
+    private var taskCount = Int.max
+
+    /// Switches since start(), the counter left running.
+    public func sinceStart() -> UInt64? {
+        if let perf { return perf.read().map { UInt64($0.value) } }
+        let now = procCount()
+        return now >= startCount ? now - startCount : 0
     }
 
     /// Switches since start().

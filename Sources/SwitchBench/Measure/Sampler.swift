@@ -206,22 +206,34 @@ public enum Sampler {
         var retaken = 0
         var exhausted = false
         var totalOps = 0
+        // Switches of retaken samples are left out of the count, as their time is: the preemption
+        // that made them retaken is itself a switch (read between samples where that is cheap).
+        let perSample = counter?.cheapToRead == true ? counter : nil
+        var retakenSwitches: UInt64 = 0
         while perOp.count < config.samples {
+            let before = perSample?.sinceStart()
             let s = try timedBatch(n)
-            totalOps += n + s.extraOps
+            let after = perSample?.sinceStart()
             if let f = s.stolenFraction { stolen.append(f) }
             if s.preempted {
                 if retaken < retakeFactor * config.samples {
                     retaken += 1
+                    if let before, let after, after >= before {
+                        retakenSwitches += after - before
+                    } else {
+                        totalOps += n + s.extraOps   // counted with the rest when it cannot be left out
+                    }
                     n = max(shortest, n / 2)
                     continue
                 }
                 exhausted = true
             }
+            totalOps += n + s.extraOps
             perOp.append(Double(s.ns) / Double(n))
         }
         counters?.stop()
-        let switches = try counter?.stop()
+        let all: UInt64? = try counter?.stop()
+        let switches = all.map { $0 >= retakenSwitches ? $0 - retakenSwitches : 0 }
         var m = Measured(perOp: perOp, opsPerSample: calibrated, switches: switches, totalOps: totalOps)
         m.counts = counters?.read() ?? []
         m.retaken = retaken

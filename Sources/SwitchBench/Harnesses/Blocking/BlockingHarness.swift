@@ -37,6 +37,13 @@ public struct BlockingHarness: Harness {
         var readerWaitNs: UInt64 = 0
         /// Set while coroutine 0 waits for its byte; turns the others get meanwhile are counted.
         var readerWaiting = false
+        /// /proc/thread-self/schedstat of the coroutines' thread, opened at its first turn (-1: not yet;
+        /// -2: unreadable), for the own clock below.
+        var schedstatFD: Int32 = -1
+        /// Nanoseconds the coroutines' thread waited on a run queue (preempted, or woken but not yet
+        /// running) during the repetition: time another task had the CPU.
+        var runDelayNs: UInt64 = 0
+        var firstRunDelay: UInt64 = 0
         var turnsDuringRead = 0
     }
 
@@ -47,6 +54,8 @@ public struct BlockingHarness: Harness {
         var involuntarySwitches: Int
         var readerWaitNs: UInt64
         var turnsDuringRead: Int
+        /// Share of the repetition the coroutines' thread waited on a run queue (nil: not measured).
+        var stolenFraction: Double?
     }
 
     public func run(_ spec: CaseSpec, context: RunContext) throws -> [Record] {
@@ -84,6 +93,13 @@ public struct BlockingHarness: Harness {
                 if !blocking && vol > 0.5 {
                     r.invalidate(String(format: "the thread made %.2f voluntary switches per repetition: something blocked", vol))
                 }
+                // Gaps are on the thread's own clock (see `ownClock`): stolen time is taken out of
+                // each gap rather than retaken, so no sample is ever retaken here.
+                let stolen = outcomes.compactMap(\.stolenFraction)
+                if stolen.count == outcomes.count {
+                    r.samplesRetaken = 0
+                    r.stolenFraction = Statistics(stolen).median
+                }
                 rows.append(r)
                 var turns = Record(harness: id, mechanism: spec.mechanism, placement: spec.placement.rawValue, cpus: String(cpu),
                                    tasks: coroutines, metric: blocking ? "turns_during_read_blocking" : "turns_during_read_nonblocking",
@@ -118,13 +134,18 @@ public struct BlockingHarness: Harness {
 
         let writer = try DelayedWriter(fd: fds[1], delayNs: delayNs, cpus: writerCPUs)
         let v0 = Self.threadSwitches()
+        let t0 = monotonicNanoseconds()
         try run()
+        let wall = monotonicNanoseconds() - t0
         let v1 = Self.threadSwitches()
         try writer.join()
+        if shared.pointee.schedstatFD >= 0 { close(shared.pointee.schedstatFD) }
         let maxGap = (1..<coroutines).map { gaps[$0] }.max() ?? 0
         return Outcome(maxGapNs: maxGap, voluntarySwitches: v1.voluntary - v0.voluntary,
                        involuntarySwitches: v1.involuntary - v0.involuntary, readerWaitNs: shared.pointee.readerWaitNs,
-                       turnsDuringRead: shared.pointee.turnsDuringRead)
+                       turnsDuringRead: shared.pointee.turnsDuringRead,
+                       stolenFraction: shared.pointee.schedstatFD >= 0 && wall > 0
+                           ? Double(shared.pointee.runDelayNs) / Double(wall) : nil)
     }
 
     /// Coroutine 0: yield once (so every coroutine has had a turn), then read the byte.
@@ -135,11 +156,30 @@ public struct BlockingHarness: Harness {
         return r == 1
     }
 
+    /// The coroutines' thread's own clock: monotonic time less the time it waited on a run queue
+    /// (schedstat run_delay), so a gap between two turns is what the coroutines themselves caused —
+    /// a blocking read's sleep counts, another task's time slice on this CPU does not (a busy machine
+    /// cannot lengthen a gap). Plain monotonic time where schedstat cannot be read.
+    @inline(__always)
+    static func ownClock(_ s: UnsafeMutablePointer<Shared>) -> UInt64 {
+        if s.pointee.schedstatFD == -1 {
+            let fd = sb_schedstat_open()
+            s.pointee.schedstatFD = fd >= 0 ? fd : -2
+            if fd >= 0 { s.pointee.firstRunDelay = sb_schedstat_run_delay(fd) }
+        }
+        let now = monotonicNanoseconds()
+        guard s.pointee.schedstatFD >= 0 else { return now }
+        let delay = sb_schedstat_run_delay(s.pointee.schedstatFD)
+        guard delay != UInt64.max else { return now }
+        s.pointee.runDelayNs = delay &- s.pointee.firstRunDelay
+        return now &- delay
+    }
+
     /// The others: record the gap since the previous turn; stop two turns after the read is done.
     @inline(__always)
     static func turn(_ i: Int, last: inout UInt64, after: inout Int, s: UnsafeMutablePointer<Shared>,
                      gaps: UnsafeMutablePointer<UInt64>) -> Bool {
-        let now = monotonicNanoseconds()
+        let now = ownClock(s)
         if last != 0 { gaps[i] = max(gaps[i], now - last) }
         last = now
         if s.pointee.readerWaiting { s.pointee.turnsDuringRead += 1 }
