@@ -179,7 +179,9 @@ public struct BlockingHarness: Harness {
     @inline(__always)
     static func turn(_ i: Int, last: inout UInt64, after: inout Int, s: UnsafeMutablePointer<Shared>,
                      gaps: UnsafeMutablePointer<UInt64>) -> Bool {
-        let now = ownClock(s)
+        // run_delay is kept on the scheduler's clock, which may step a little ahead of the monotonic
+        // one: the own clock is kept from going backwards.
+        let now = max(ownClock(s), last)
         if last != 0 { gaps[i] = max(gaps[i], now - last) }
         last = now
         if s.pointee.readerWaiting { s.pointee.turnsDuringRead += 1 }
