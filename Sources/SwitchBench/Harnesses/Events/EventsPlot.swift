@@ -103,7 +103,7 @@ public enum EventsPlot {
             marker(&svg, legendX + 15, ly - 4, square: square, fill: color, title: nil)
             let switches = s.points.compactMap { $0.r.switchesPerOp }
             let sw = switches.isEmpty ? "?" : Format.number(Statistics(switches).median, 3)
-            svg.text("\(ManyFormat.kind(s.mechanism, lang)), K = \(s.k): \(sw)", legendX + 38, ly, size: 12)
+            svg.text("\(ManyFormat.kind(s.mechanism, lang))\(lang.t(", ", "，"))K = \(s.k): \(sw)", legendX + 38, ly, size: 12)
             ly += 19
         }
         ly += 8
@@ -120,6 +120,10 @@ public enum EventsPlot {
         if ks == [1] {
             notes += [lang.t("Only K = 1 here: every kind switches", "这里只有 K = 1：各种方式都是"),
                       lang.t("twice per event (use --burst 1,16).", "每事件切换 2 次（用 --burst 1,16）。")]
+        }
+        if EventsHarness.eventRows(run, placement).contains(where: { $0.stats == nil }) {
+            notes.append(lang.t("A missing point was not run (a limit:", "缺少的点没有运行（受限制，"))
+            notes.append(lang.t("the table in results.md names it).", "results.md 的表格写明了原因）。"))
         }
         if rows.contains(where: { !$0.valid }) {
             notes.append(lang.t("Grey point: row invalid (switch count off).", "灰色的点：该行无效（切换次数不对）。"))
