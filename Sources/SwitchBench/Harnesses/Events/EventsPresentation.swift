@@ -84,7 +84,7 @@ extension EventsHarness {
                                               "`events` 测试，同一个 CPU，`per_event_k<K>` 行：取大于 1 的最大 K（`--all` 里是 K = 16），再取这个 K 下每任务一个线程和事件循环上的 asm 协程都测到的最大 N（`--all` 里是 N = 1 000）。协程每事件的内核切换次数少于线程，而且每事件耗时线程 ÷ 协程 ≥ 1、两边的 95 % 置信区间不重叠，则成立；协程切换次数不少于线程，或耗时之比小于 1，则不成立；某行无效（切换次数与机制应有的次数相差超过 10 %）、置信区间重叠、或只测了 K = 1（每次唤醒只有一个任务就绪，各种方式都是每事件切换 2 次），则无法判定；没有数据则为未测量。进程和 Swift 任务只列出来，不参与判定。"))
 
     public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] {
-        var c = Self.claimText.claim(lang, facts: [Claims.virtFact(run.environment, lang)])
+        var c = Self.claimText.claim(lang)
         let rows = Self.eventRows(run, .sameCPU).filter { $0.stats != nil }
         guard !rows.isEmpty else { return [c] }
         func cases(_ m: String) -> Set<[Int]> { Set(ManyFormat.sortedPairs(rows.filter { $0.mechanism == m }.compactMap { (r: Record) -> [Int]? in Self.burst(r.metric).map { [$0, r.tasks] } })) }
@@ -107,8 +107,8 @@ extension EventsHarness {
         let others = ["process", "swift-task"].compactMap { Self.find(rows, $0, n: n, k: k) }
         c.evidence = [t, a] + others
         func part(_ r: Record) -> String {
-            lang.t("\(ManyFormat.kind(r.mechanism, lang)) \(Format.median(r)) (\(Format.number(r.switchesPerOp, 3)) kernel switches)",
-                   "\(ManyFormat.spaced(ManyFormat.kind(r.mechanism, lang)))\(Format.median(r))（\(Format.number(r.switchesPerOp, 3)) 次内核切换）")
+            lang.t("\(ManyFormat.kind(r.mechanism, lang)) \(Format.median(r)) (\(Format.number(r.switchesPerOp, 3)) kernel switches\(r.valid ? "" : "; row invalid"))",
+                   "\(ManyFormat.spaced(ManyFormat.kind(r.mechanism, lang)))\(Format.median(r))（\(Format.number(r.switchesPerOp, 3)) 次内核切换\(r.valid ? "" : "；该行无效")）")
         }
         c.measured.append(lang.t("per event at N = \(ManyFormat.count(n)), K = \(k): ", "N = \(ManyFormat.count(n))、K = \(k) 时每事件：")
                           + ([t, a] + others).map(part).joined(separator: lang.t(", ", "，")))
