@@ -37,7 +37,7 @@ struct RunFlags: ParsableArguments {
     @Option(help: "memory/events: tasks alive at once (comma list, 1–100000). Default 10,1000; full range: 1,10,100,1000,10000.")
     var population: String?
 
-    @Option(help: "events: tasks made ready at once per burst (comma list, 1–1024). Default 1.")
+    @Option(help: "events: tasks made ready at once per burst (comma list, 1–1024; a K above N is not run). Default 1,16.")
     var burst: String?
 
     @Option(help: "memory: stack bytes per thread / asm coroutine (comma list; K/M suffix; 0 = the mechanism's default: pthread 8 MiB, coroutine 256 KiB).")

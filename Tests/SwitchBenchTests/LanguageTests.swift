@@ -11,6 +11,8 @@ enum RealRuns {
     static let names = ["xeon-16vcpu-kvm", "epyc-2vcpu-kvm"]
     /// `switchbench --all --quick --lang zh` on the development guest (2 vCPUs, KVM, busy), with the facts column.
     static let withFacts = "dev-2vcpu-kvm-quick"
+    /// `switchbench run memory events --lang zh` on the development guest: N = 10, 1 000; K = 1, 16 (C8, C9).
+    static let many = "dev-2vcpu-kvm-many"
 }
 
 /// Finds English prose in text meant to be Chinese: runs of ≥ 3 English words, outside code spans,
@@ -73,7 +75,17 @@ enum LeakCheck {
 
 @Suite struct LanguageTests {
     static func runs() throws -> [RunResult] {
-        try [ReportFixture.basic, TLBFixture.run] + (RealRuns.names + [RealRuns.withFacts]).map(RealRuns.load)
+        try [ReportFixture.basic, TLBFixture.run] + (RealRuns.names + [RealRuns.withFacts, RealRuns.many]).map(RealRuns.load)
+    }
+
+    @Test func theManyTasksRunIsJudgedAndItsSectionsAreChecked() throws {
+        // The fixture whose memory/events sections and plot the leak check below reads.
+        let run = try RealRuns.load(RealRuns.many)
+        let verdicts = Dictionary(uniqueKeysWithValues: Claims.verdicts(run).map { ($0.id, $0.verdict) })
+        #expect(verdicts["C8"] == .holds && verdicts["C9"] == .holds)
+        let md = MarkdownExporter.render(run, lang: .zh)
+        #expect(md.contains("每个挂起任务占用的内存") && md.contains("每个事件的开销"))
+        #expect(SVGPlots.files(for: run, lang: .zh).map(\.name) == ["cost-per-event.svg"])
     }
 
     @Test func englishOutputIsCaughtByTheLeakCheck() throws {
@@ -125,7 +137,8 @@ enum LeakCheck {
     @Test func verdictAPIIsLanguageFree() throws {
         let run = try RealRuns.load("xeon-16vcpu-kvm")
         let outcomes = Claims.verdicts(run)
-        #expect(outcomes.map(\.id) == ["C1", "C2", "C3", "C4", "C5", "C6", "C7"])
+        #expect(outcomes.map(\.id) == ["C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9"])
+        #expect(outcomes.suffix(2).allSatisfy { $0.verdict == .notMeasured })   // an old run without memory/events rows
         #expect(Claims.title("C2", lang: .zh) == "进程切换必须清空快表（TLB）。")
         #expect(Claims.Verdict.notMeasured.text(.zh) == "未测量")
         #expect(Claims.verdicts(ReportFixture.run([])).allSatisfy { $0.verdict == .notMeasured })

@@ -171,68 +171,161 @@ extension ProcessSpawningTests {
 }
 }
 
-/// The presentation functions over records (no processes): tables in both languages, verdicts with numbers.
+/// The presentation over records (no processes): sections and claims C8/C9 through the harness protocol,
+/// in both languages, and the cost-per-event plot.
 @Suite struct ManyPresentationTests {
     static func row(_ harness: String, _ m: String, _ placement: String = "unpinned", n: Int, metric: String,
-                    _ v: Double, switches: Double? = nil, expected: Double? = nil, footprint: Int = 0) -> Record {
+                    _ v: Double, spread: Double = 0, switches: Double? = nil, expected: Double? = nil, footprint: Int = 0) -> Record {
         Record(harness: harness, mechanism: m, placement: placement, cpus: "", tasks: n, footprintBytes: footprint,
-               metric: metric, unit: harness == "memory" ? "bytes" : "ns", samples: [v, v, v], opsPerSample: 1,
-               switchesPerOp: switches, expectedSwitchesPerOp: expected)
+               metric: metric, unit: harness == "memory" ? "bytes" : "ns", samples: [v * (1 - spread), v, v * (1 + spread)],
+               opsPerSample: 1, switchesPerOp: switches, expectedSwitchesPerOp: expected)
     }
 
-    static func memory(user: [String: Double], kernel: [String: Double]) -> [Record] {
-        user.keys.flatMap { m in
-            [row("memory", m, n: 1000, metric: "user_bytes_per_task", user[m]!),
-             row("memory", m, n: 1000, metric: "kernel_bytes_per_task", kernel[m]!),
-             row("memory", m, n: 1000, metric: "address_space_bytes_per_task", Double(8 << 20))]
+    static func memory(user: [String: Double], kernel: [String: Double], n: Int = 1000, spread: Double = 0) -> [Record] {
+        user.keys.sorted().flatMap { m in
+            [row("memory", m, n: n, metric: "user_bytes_per_task", user[m]!, spread: spread),
+             row("memory", m, n: n, metric: "kernel_bytes_per_task", kernel[m]!, spread: spread),
+             row("memory", m, n: n, metric: "address_space_bytes_per_task", Double(8 << 20)),
+             row("memory", m, n: n, metric: "meminfo_bytes_per_task", user[m]!)]
         }
     }
 
-    @Test func memoryClaimOrdersTheKinds() {
-        let good = Self.memory(user: ["process": 45_000, "thread": 8_000, "asm": 4_096, "swift-task": 1_400],
-                               kernel: ["process": 160_000, "thread": 17_000, "asm": 600, "swift-task": 0])
-        let c = MemoryPresentation.claim(good, language: .en)
-        #expect(c.verdict == .holds && c.text.contains("N = 1 000") && c.text.contains("thread 24 KiB"), "\(c.text)")
-        let zh = MemoryPresentation.claim(good, language: .zh)
-        #expect(zh.markdown(.zh).contains("C8 成立") && zh.text.contains("线程") && zh.text.contains("协程"))
+    static let goodMemory = memory(user: ["process": 45_000, "thread": 8_000, "asm": 4_096, "swift-task": 1_400],
+                                   kernel: ["process": 160_000, "thread": 17_000, "asm": 600, "swift-task": 0])
+
+    static func c8(_ records: [Record], _ lang: Language = .en) -> Claims.Claim {
+        MemoryHarness().judgeClaims(ReportFixture.run(records), lang: lang)[0]
+    }
+
+    static func ev(_ m: String, n: Int, k: Int, _ ns: Double, _ s: Double? = nil, spread: Double = 0) -> Record {
+        row("events", m, "same-cpu", n: n, metric: EventsHarness.eventMetric(k), ns, spread: spread,
+            switches: s ?? EventsHarness.expectedSwitchesPerEvent(m, k: k), expected: EventsHarness.expectedSwitchesPerEvent(m, k: k))
+    }
+
+    static let k1 = [ev("thread", n: 10, k: 1, 6_000), Self.ev("asm", n: 10, k: 1, 6_500),
+                     ev("thread", n: 1000, k: 1, 15_000), Self.ev("asm", n: 1000, k: 1, 8_000)]
+    static let k16 = k1 + [ev("thread", n: 1000, k: 16, 10_000, 1.06), Self.ev("asm", n: 1000, k: 16, 2_000, 0.125),
+                           ev("swift-task", n: 1000, k: 16, 2_200, 0.125), ev("process", n: 1000, k: 16, 11_000, 1.07)]
+
+    static func c9(_ records: [Record], _ lang: Language = .en) -> Claims.Claim {
+        EventsHarness().judgeClaims(ReportFixture.run(records), lang: lang)[0]
+    }
+
+    @Test func c8Verdicts() {
+        let c = Self.c8(Self.goodMemory)
+        #expect(c.id == "C8" && c.verdict == .holds, "\(c.why)")
+        let measured = c.measured.joined(separator: "\n")
+        #expect(measured.contains("N = 1 000") && measured.contains("thread 24 KiB") && measured.contains("Swift task 1.4 KiB"), "\(measured)")
+        #expect(c.values.contains(.init("thread_over_asm", 25_000 / 4_696, unit: "ratio")))
+        #expect(c.rule.contains("N = 1 000 in `--all`"))
+        // A thread cheaper than a coroutine: does not hold.
         let bad = Self.memory(user: ["process": 45_000, "thread": 1_000, "asm": 40_000], kernel: ["process": 0, "thread": 0, "asm": 0])
-        #expect(MemoryPresentation.claim(bad, language: .en).verdict == .doesNotHold)
-        #expect(MemoryPresentation.claim([], language: .en).verdict == .inconclusive)
-        let table = MemoryPresentation.table(good, language: .en)
-        #expect(table.contains("| asm coroutine | 1 000 | 4.0 KiB |"), "\(table)")
-        #expect(MemoryPresentation.table(good, language: .zh).contains("内核内存"))
+        #expect(Self.c8(bad).verdict == .doesNotHold)
+        // Rows absent: not measured; only small N: inconclusive; an invalid cross-check: inconclusive.
+        #expect(Self.c8([]).verdict == .notMeasured)
+        let small = Self.memory(user: ["process": 45_000, "thread": 8_000, "asm": 4_096], kernel: ["process": 0, "thread": 0, "asm": 0], n: 10)
+        #expect(Self.c8(small).verdict == .inconclusive)
+        var invalid = Self.goodMemory
+        let i = invalid.firstIndex { $0.mechanism == "thread" && $0.metric == "meminfo_bytes_per_task" }!
+        invalid[i].invalidate("per-task accounting and /proc/meminfo differ by 40 % (> 20 %)")
+        let ci = Self.c8(invalid)
+        #expect(ci.verdict == .inconclusive && ci.why.contains("invalid"))
+        // Overlapping repetitions: inconclusive.
+        let close = Self.memory(user: ["process": 9_000, "thread": 8_000, "asm": 7_000], kernel: ["process": 0, "thread": 0, "asm": 0], spread: 0.3)
+        #expect(Self.c8(close).verdict == .inconclusive)
+        // A negative kernel growth (noise) counts as 0 in the total.
+        let noise = Self.memory(user: ["process": 45_000, "thread": 8_000, "asm": 4_096], kernel: ["process": 100_000, "thread": -500_000, "asm": 0])
+        #expect(Self.c8(noise).verdict == .holds)
     }
 
-    @Test func eventsClaimNeedsABurst() {
-        func ev(_ m: String, n: Int, k: Int, _ ns: Double, _ s: Double) -> Record {
-            Self.row("events", m, "same-cpu", n: n, metric: EventsHarness.eventMetric(k), ns, switches: s,
-                expected: EventsHarness.expectedSwitchesPerEvent(m, k: k))
+    @Test func c9Verdicts() {
+        let only1 = Self.c9(Self.k1)
+        #expect(only1.verdict == .inconclusive && only1.why.contains("only K = 1"), "\(only1.why)")
+        let c = Self.c9(Self.k16)
+        #expect(c.verdict == .holds, "\(c.why)")
+        let measured = c.measured.joined(separator: "\n")
+        #expect(measured.contains("N = 1 000, K = 16") && measured.contains("5.00×") && measured.contains("K = 1 at the same N"), "\(measured)")
+        #expect(c.rule.contains("K = 16 in `--all`") && c.rule.contains("N = 1 000 in `--all`"))
+        // The coroutines slower per event: does not hold; switching as often: does not hold.
+        #expect(Self.c9(Self.k1 + [Self.ev("thread", n: 1000, k: 16, 2_000, 1.06), Self.ev("asm", n: 1000, k: 16, 10_000, 0.125)]).verdict == .doesNotHold)
+        #expect(Self.c9(Self.k1 + [Self.ev("thread", n: 1000, k: 16, 10_000, 1.06), Self.ev("asm", n: 1000, k: 16, 2_000, 2)]).verdict == .doesNotHold)
+        // Overlapping CIs, or an invalid row: inconclusive.
+        #expect(Self.c9(Self.k1 + [Self.ev("thread", n: 1000, k: 16, 2_100, 1.06, spread: 0.2), Self.ev("asm", n: 1000, k: 16, 2_000, 0.125, spread: 0.2)]).verdict == .inconclusive)
+        var invalid = Self.k16
+        invalid[4].invalidate("kernel counted 1.320 switches per event, expected 1.062 (±10 %)")
+        #expect(Self.c9(invalid).verdict == .inconclusive)
+        // No rows: not measured; the largest N at the largest K is read.
+        #expect(Self.c9([]).verdict == .notMeasured)
+        let twoN = Self.k16 + [Self.ev("thread", n: 10000, k: 16, 20_000, 1.06), Self.ev("asm", n: 10000, k: 16, 3_000, 0.125)]
+        #expect(Self.c9(twoN).values.contains(.init("tasks", 10000, unit: "tasks")))
+    }
+
+    @Test func sectionsInBothLanguages() {
+        var run = ReportFixture.run(Self.goodMemory + Self.k16)
+        let na = Record(harness: "events", mechanism: "process", placement: "same-cpu", cpus: "0", tasks: 10000,
+                        metric: "per_event_k1", samples: [], opsPerSample: 0, note: "n/a: processes stop at 1000 by default")
+        run.records.append(na)
+        let mem = MemoryHarness().markdownSection(run, lang: .en) ?? ""
+        #expect(mem.contains("| asm coroutine | 1 000 | none | 4 KiB | 600 B | 4.6 KiB |"), "\(mem)")
+        let ev = EventsHarness().markdownSection(run, lang: .en) ?? ""
+        #expect(ev.contains("| thread | 1 000 | 16 | 10.00 µs | 10.00 µs – 10.00 µs | 1.060 | 1.062 | yes |"), "\(ev)")
+        #expect(ev.contains("not run: `processes stop at 1000 by default`"))
+        let zhMem = MemoryHarness().markdownSection(run, lang: .zh) ?? "", zhEv = EventsHarness().markdownSection(run, lang: .zh) ?? ""
+        #expect(zhMem.contains("内核内存") && zhMem.contains("协程（asm）") && zhEv.contains("每事件内核切换次数") && zhEv.contains("线程"))
+        for text in [zhMem, zhEv] { #expect(LeakCheck.leaks(text).isEmpty, "\(LeakCheck.leaks(text))") }
+        for c in MemoryHarness().judgeClaims(run, lang: .zh) + EventsHarness().judgeClaims(run, lang: .zh) {
+            let text = ([c.title, c.rule, c.why] + c.measured).joined(separator: "\n")
+            #expect(LeakCheck.leaks(text).isEmpty, "\(c.id): \(LeakCheck.leaks(text))")
         }
-        let k1 = [ev("thread", n: 1000, k: 1, 15_000, 2), ev("asm", n: 1000, k: 1, 8_000, 2)]
-        #expect(EventsPresentation.claim(k1, language: .en).verdict == .inconclusive)
-        let k16 = k1 + [ev("thread", n: 1000, k: 16, 10_000, 1.06), ev("asm", n: 1000, k: 16, 2_000, 0.125)]
-        let c = EventsPresentation.claim(k16, language: .en)
-        #expect(c.verdict == .holds && c.text.contains("K = 16") && c.text.contains("5.0×"), "\(c.text)")
-        #expect(EventsPresentation.claim(k16, language: .zh).markdown(.zh).contains("C9 成立"))
-        let table = EventsPresentation.table(k16, language: .en)
-        #expect(table.contains("| thread | 1 000 | 16 | 10.00 µs | 1.060 | 1.062 | yes |"), "\(table)")
-        #expect(EventsPresentation.table(k16, language: .zh).contains("每事件内核切换"))
-        var na = ev("process", n: 10000, k: 1, 0, 0)
-        na = Record(harness: "events", mechanism: "process", placement: "same-cpu", cpus: "0", tasks: 10000,
-                    metric: "per_event_k1", samples: [], opsPerSample: 0, note: "n/a: processes stop at 1000 by default")
-        #expect(EventsPresentation.table(k16 + [na], language: .en).contains("not run: processes stop at 1000"))
+        // Absent rows: no section, no plot.
+        #expect(MemoryHarness().markdownSection(ReportFixture.basic, lang: .en) == nil)
+        #expect(EventsHarness().plots(ReportFixture.basic, lang: .en).isEmpty)
     }
 
-    /// Renders a real run's CSV when SB_MANY_RENDER names one (a look at the tables, not a check).
+    @Test func languagesAgreeOnTheVerdicts() {
+        for records in [Self.goodMemory + Self.k16, Self.k1, [], Self.memory(user: ["process": 1, "thread": 5, "asm": 9], kernel: ["process": 0, "thread": 0, "asm": 0])] {
+            let run = ReportFixture.run(records)
+            let en = Claims.evaluate(run, lang: .en), zh = Claims.evaluate(run, lang: .zh)
+            #expect(en.map(\.id) == zh.map(\.id) && en.map(\.verdict) == zh.map(\.verdict) && en.map(\.values) == zh.map(\.values))
+            #expect(en.map(\.id).suffix(2) == ["C8", "C9"])
+        }
+    }
+
+    @Test func costPerEventPlotShowsEveryKindAndK() throws {
+        let run = ReportFixture.run(Self.k16 + ["process", "swift-task"].flatMap { [Self.ev($0, n: 10, k: 1, 7_000), Self.ev($0, n: 1000, k: 1, 9_000)] })
+        for lang in Language.allCases {
+            let plots = EventsHarness().plots(run, lang: lang)
+            #expect(plots.map(\.name) == ["cost-per-event.svg"])
+            let (ok, c) = SVGChecker.parse(plots[0].contents)
+            #expect(ok)
+            let texts = c.texts.joined(separator: "\n")
+            for m in EventsHarness.kinds {
+                for k in [1, 16] {
+                    #expect(texts.contains("\(ManyFormat.kind(m, lang))\(lang.t(", ", "，"))K = \(k): "), "\(lang) \(m) K=\(k)")
+                }
+            }
+            #expect(texts.contains(lang.t("log scale", "对数坐标")))
+            // a line per (kind, K) with more than one N; a marker per row and per legend entry
+            #expect((c.counts["polyline"] ?? 0) == 4, "\(c.counts)")
+            #expect((c.counts["circle"] ?? 0) + (c.counts["rect"] ?? 0) >= Self.k16.count + 4 + 8)
+            if lang == .zh {
+                let leaks = LeakCheck.leaks(c.texts.filter { !$0.contains("测试环境") }.joined(separator: "\n"))
+                #expect(leaks.isEmpty, "\(leaks)")
+            }
+        }
+        // Only K = 1: the plot says how to see the difference.
+        let svg = try #require(EventsPlot.render(ReportFixture.run(Self.k1)))
+        #expect(svg.contains("--burst 1,16"))
+    }
+
+    /// Renders a real run's CSV when SB_MANY_RENDER names one (a look at the sections, not a check).
     @Test func renderARun() throws {
         guard let path = ProcessInfo.processInfo.environment["SB_MANY_RENDER"] else { return }
-        let records = try path.split(separator: ",").flatMap { try RunLoader.load(String($0)).run.records }
+        let run = try RunLoader.load(path).run
         for lang in Language.allCases {
-            print(MemoryPresentation.table(records, language: lang))
-            print(MemoryPresentation.claim(records, language: lang).markdown(lang))
-            print(EventsPresentation.table(records, language: lang))
-            print(EventsPresentation.table(records, language: lang, placement: "unpinned"))
-            print(EventsPresentation.claim(records, language: lang).markdown(lang))
+            print(MemoryHarness().markdownSection(run, lang: lang) ?? "")
+            print(EventsHarness().markdownSection(run, lang: lang) ?? "")
+            print(Claims.render(run, lang: lang))
         }
     }
 }

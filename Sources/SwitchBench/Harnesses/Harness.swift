@@ -14,7 +14,7 @@ public struct RunOptions: Sendable {
     public var node: Int?
     /// How many tasks live at once in the many-tasks harnesses (memory, events); nil: their small default set.
     public var population: [Int]?
-    /// Tasks made ready at once per burst (events); nil: [1].
+    /// Tasks made ready at once per burst (events); nil: `EventsHarness.defaultBursts`.
     public var bursts: [Int]?
     /// Stack bytes per task (memory: threads and asm coroutines); nil: each mechanism's usual default.
     public var stackSizes: [Int]?

@@ -41,8 +41,8 @@ public struct Runner {
                 let secs = Double(monotonicNanoseconds() - t0) / 1e9
                 var line = "[\(idx)/\(plan.count)] \(spec.label): "
                 if let head {
-                    // A fact row (no timing) shows its fact, e.g. "state_before_waitpid Z".
-                    let value = head.stats == nil ? head.fact(head.metric) ?? head.factsText : humanTime(head.stats?.median)
+                    // A fact row (no timing) shows its fact, e.g. "state_before_waitpid Z"; a value in its unit (bytes: "8 KiB").
+                    let value = head.stats == nil ? head.fact(head.metric) ?? head.factsText : Format.median(head)
                     line += "\(head.metric) \(value.isEmpty ? "n/a" : value)"
                     if let s = head.switchesPerOp { line += String(format: ", %.2f switches/op", s) }
                     if records.contains(where: { !$0.valid }) { line += " — INVALID" }

@@ -54,9 +54,12 @@ public enum Format {
         return String(format: "%.2f×", a / b)
     }
 
-    /// Bytes in KiB / MiB / GiB.
+    /// Bytes in B / KiB / MiB / GiB: under 1 KiB in bytes, under 10 KiB with one decimal unless a
+    /// whole number of KiB ("797 B", "4.8 KiB", "4 KiB", "260 KiB").
     public static func bytes(_ b: Double) -> String {
-        switch b {
+        switch abs(b) {
+        case ..<1024.0: return String(format: "%.0f B", b)
+        case ..<10_240.0 where b.truncatingRemainder(dividingBy: 1024) != 0: return String(format: "%.1f KiB", b / 1024)
         case ..<1_048_576.0: return String(format: "%.0f KiB", b / 1024)
         case ..<1_073_741_824.0: return String(format: "%.1f MiB", b / 1048576)
         default: return String(format: "%.1f GiB", b / 1073741824)

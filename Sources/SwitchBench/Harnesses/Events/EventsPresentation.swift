@@ -1,118 +1,149 @@
 import Foundation
 
-/// The events harness's presentation (claim C9, 二是减少了系统切换开销): plain functions over records.
-public enum EventsPresentation {
+/// The events harness's section (cost per event by kind, N and K), claim C9 (二是减少了系统切换开销)
+/// and the cost-per-event plot.
+extension EventsHarness {
     static let kinds = ["thread", "process", "asm", "swift-task"]
 
-    /// K of a per_event_k<K> metric.
+    /// K of a per_event_k<K> metric, nil for other metrics.
     static func burst(_ metric: String) -> Int? {
         metric.hasPrefix("per_event_k") ? Int(metric.dropFirst("per_event_k".count)) : nil
     }
 
-    static func events(_ records: [Record], placement: String) -> [Record] {
-        records.filter { $0.harness == "events" && $0.placement == placement && burst($0.metric) != nil }
+    /// The per-event rows of one placement.
+    static func eventRows(_ run: RunResult, _ placement: Placement) -> [Record] {
+        run.records.filter { $0.harness == "events" && $0.placement == placement.rawValue && burst($0.metric) != nil }
     }
 
-    struct NK: Hashable { var n: Int; var k: Int }
-
-    /// The (N, K) cases of one mechanism.
-    static func nkPairs(_ rs: [Record], _ mechanism: String) -> Set<NK> {
-        var out = Set<NK>()
-        for r in rs where r.mechanism == mechanism {
-            if let k = burst(r.metric) { out.insert(NK(n: r.tasks, k: k)) }
-        }
-        return out
+    static func find(_ rows: [Record], _ mechanism: String, n: Int, k: Int) -> Record? {
+        rows.first { $0.mechanism == mechanism && $0.tasks == n && $0.metric == eventMetric(k) }
     }
 
-    static func ringMedian(_ records: [Record], _ mechanism: String, _ placement: String) -> Double? {
-        records.first { $0.harness == "events" && $0.mechanism == mechanism && $0.placement == placement
-                        && $0.tasks == 1 && $0.metric == "ring_round_trip" }?.stats?.median
+    /// The ring harness's round trip measured beside the N = 1, K = 1 case.
+    static func ring(_ run: RunResult, _ mechanism: String, _ placement: Placement) -> Record? {
+        run.records.first { $0.harness == "events" && $0.mechanism == mechanism && $0.placement == placement.rawValue
+                            && $0.tasks == 1 && $0.metric == "ring_round_trip" && $0.stats != nil }
     }
 
-    static func find(_ rs: [Record], _ mechanism: String, _ n: Int, _ k: Int) -> Record? {
-        rs.first { $0.mechanism == mechanism && $0.tasks == n && $0.metric == EventsHarness.eventMetric(k) }
+    /// Why a row is invalid, from its numbers (never its note).
+    static func invalidReason(_ r: Record, _ lang: Language) -> String {
+        guard let s = r.switchesPerOp else { return lang.t("switches not counted", "没有数到切换次数") }
+        let e = r.expectedSwitchesPerOp.map { Format.number($0, 3) } ?? "?"
+        return lang.t("counted \(Format.number(s, 3)) switches per event, expected \(e)", "数到每事件 \(Format.number(s, 3)) 次切换，应为 \(e)")
     }
 
-    /// Cost per event by kind, N and K (one placement): time, kernel switches per event, the expectation.
-    public static func table(_ records: [Record], language: Language, placement: String = "same-cpu") -> String {
-        let rs = events(records, placement: placement)
-        guard !rs.isEmpty else { return "" }
-        let zh = language == .zh
-        let header = zh
-            ? ["种类", "N", "K", "每事件耗时", "每事件内核切换", "应为", "有效", "备注"]
-            : ["kind", "N", "K", "time / event", "kernel switches / event", "expected", "valid", "note"]
-        var lines: [[String]] = []
+    /// One placement's table: kind, N, K, time per event, its CI, kernel switches per event, what the mechanism implies.
+    static func table(_ run: RunResult, _ placement: Placement, _ lang: Language) -> String? {
+        let rows = eventRows(run, placement)
+        guard !rows.isEmpty else { return nil }
+        var t = MarkdownTable(lang == .en
+            ? ["kind", "N", "K", "time / event", "95 % CI", "kernel switches / event", "expected", "valid", "note"]
+            : ["种类", "N", "K", "每事件耗时", "95 % 置信区间", "每事件内核切换次数", "应为", "有效", "说明"])
         for m in kinds {
-            let keys = nkPairs(rs, m).sorted { a, b in a.k != b.k ? a.k < b.k : a.n < b.n }
-            for key in keys {
-                let n = key.n, k = key.k
-                guard let r = find(rs, m, n, k) else { continue }
-                if let reason = ManyFormat.naReason(r) {
-                    lines.append([ManyFormat.kind(m, language), ManyFormat.count(n), String(k), "n/a", "n/a", "", "",
-                                  (zh ? "未运行：" : "not run: ") + reason])
+            let cases = ManyFormat.sortedPairs(rows.filter { $0.mechanism == m }.compactMap { (r: Record) -> [Int]? in burst(r.metric).map { [$0, r.tasks] } })
+            for c in cases {
+                let (k, n) = (c[0], c[1])
+                guard let r = find(rows, m, n: n, k: k) else { continue }
+                if let why = ManyFormat.notRun(r, lang) {
+                    t.add([ManyFormat.kind(m, lang), ManyFormat.count(n), String(k), "n/a", "", "", "", "", why])
                     continue
                 }
-                var note = ""
-                if !r.valid, let why = r.note.components(separatedBy: "; ").first(where: { $0.hasPrefix("invalid:") }) { note = why }
-                if n == 1, let rm = ringMedian(records, m, placement), let em = r.stats?.median {
-                    let pct: Double = (em - rm) / rm * 100
-                    let rt: String = ManyFormat.time(rm)
-                    let text: String = zh ? String(format: "环形基准（pipe，2 个任务）往返 %@，本行 %+.0f %%", rt, pct)
-                                          : String(format: "ring harness (pipe, 2 tasks) round trip %@, this row %+.0f %%", rt, pct)
-                    note += (note.isEmpty ? "" : "; ") + text
+                var note: [String] = []
+                if !r.valid { note.append(invalidReason(r, lang)) }
+                if n == 1, k == 1, let ring = ring(run, m, placement), let rm = ring.stats?.median, let em = r.stats?.median {
+                    let pct = String(format: "%+.0f %%", (em - rm) / rm * 100)
+                    note.append(lang.t("ring harness, pipe, 2 tasks: \(humanTime(rm)) per round trip; this row \(pct)",
+                                       "环形测试（pipe，2 个任务）每次往返 \(humanTime(rm))；本行 \(pct)"))
                 }
-                lines.append([ManyFormat.kind(m, language), ManyFormat.count(n), String(k), ManyFormat.time(r.stats?.median),
-                              r.switchesPerOp.map { String(format: "%.3f", $0) } ?? "n/a",
-                              r.expectedSwitchesPerOp.map { String(format: "%.3f", $0) } ?? "",
-                              r.valid ? (zh ? "是" : "yes") : (zh ? "**否**" : "**no**"), note])
+                t.add([ManyFormat.kind(m, lang), ManyFormat.count(n), String(k), Format.median(r), Format.ci(r),
+                       Format.number(r.switchesPerOp, 3), Format.number(r.expectedSwitchesPerOp, 3),
+                       Format.valid(r.valid, lang: lang), note.joined(separator: lang.t("; ", "；"))])
             }
         }
-        let caption = zh
-            ? "每个事件的开销（\(placement)）：N 个任务各自等待自己的 eventfd，驱动方一次让 K 个随机任务就绪，每个任务做固定的少量工作后回复。每线程/每进程一个任务：每次突发切换 K + 1 次；事件循环上的协程：每次突发 2 次（驱动方 → 事件循环线程 → 驱动方）。\n\n"
-            : "Cost per event (\(placement)): N tasks each wait on their own eventfd; the driver makes K random tasks ready at once, each does a small fixed amount of work and replies. A thread or process per task: K + 1 kernel switches per burst; coroutines on an event loop: 2 per burst (driver → loop thread → driver).\n\n"
-        return caption + ManyFormat.table(header, lines)
+        let caption = placement == .sameCPU
+            ? lang.t("**All on one CPU** (`same-cpu`): every kernel switch is a real switch.", "**全部在同一个 CPU 上**（`same-cpu`）：每次内核切换都是真的切换。")
+            : lang.t("**Not pinned** (`\(placement.rawValue)`): the scheduler places the tasks, so switches are checked against the upper bound (K + 1)/K only.",
+                     "**不绑核**（`\(placement.rawValue)`）：由调度器安排任务在哪个 CPU 上跑，切换次数只对照上限 (K + 1)/K。")
+        return caption + "\n\n" + t.text
     }
 
-    /// C9: on one CPU, at the largest N and K where thread and asm coroutine were both measured, the event
-    /// loop spends fewer kernel switches and less time per event than a thread per task.
-    public static func claim(_ records: [Record], language: Language) -> ManyClaim {
-        let rs = events(records, placement: "same-cpu").filter { $0.stats != nil }
-        let zh = language == .zh
-        let rule = zh
-            ? "同一 CPU 上，在线程与 asm 协程都测到的最大 K（其次最大 N）：协程每事件的内核切换更少且每事件耗时更短则成立；切换更少但耗时不更短、或两者都不更少则不成立；只有 K = 1（每次只有一个任务就绪，两者都是每事件 2 次切换）或缺数据则无法判定。"
-            : "On one CPU, at the largest K (then largest N) where thread and asm coroutine were both measured: fewer kernel switches and less time per event for the coroutine holds; otherwise does not hold; only K = 1 (one ready task per wake-up: 2 switches per event for both) or missing data is inconclusive."
-        let pairs = nkPairs(rs, "thread").intersection(nkPairs(rs, "asm"))
-            .sorted { a, b in a.k != b.k ? a.k > b.k : a.n > b.n }
-        guard let best = pairs.first, let t = find(rs, "thread", best.n, best.k), let a = find(rs, "asm", best.n, best.k),
-              let tm = t.stats?.median, let am = a.stats?.median, let ts = t.switchesPerOp, let asw = a.switchesPerOp else {
-            return ManyClaim(id: "C9", verdict: .inconclusive, rule: rule,
-                             text: zh ? "同一 CPU 上没有同时测到线程和协程的事件开销。" : "no same-cpu case where thread and coroutine were both measured.")
+    public func markdownSection(_ run: RunResult, lang: Language) -> String? {
+        let tables = [Placement.sameCPU, .unpinned].compactMap { Self.table(run, $0, lang) }
+        guard !tables.isEmpty else { return nil }
+        let intro = lang.t(
+            "N tasks each wait on their own `eventfd`. A driver makes K random tasks ready at once (a burst); each does \(Self.workRounds) rounds of fixed work and replies; the driver waits for all K. Time per event = burst time ÷ K. **A thread or a process per task** blocks in `read`: on one CPU the kernel switches driver → task 1 → … → task K → driver, K + 1 switches per burst. **Coroutines on an event loop** (asm coroutines, or Swift tasks) share one thread that calls `epoll_wait` and resumes each ready task in user mode: 2 kernel switches per burst (driver → loop thread → driver), whatever K is. So at K = 1 every kind switches twice per event, and the difference shows at K > 1. A row is invalid when the kernel's count is more than 10 % from what the mechanism implies (`expected`).",
+            "N 个任务各自等待自己的 `eventfd`。驱动方一次让 K 个随机任务就绪（一次突发）；每个就绪任务做 \(Self.workRounds) 轮固定的计算后回复，驱动方等齐 K 个回复。每事件耗时 = 一次突发的时间 ÷ K。**每个任务一个线程或一个进程**：任务阻塞在 `read` 上，在同一个 CPU 上内核依次切换 驱动方 → 任务 1 → … → 任务 K → 驱动方，每次突发 K + 1 次切换。**事件循环上的协程**（asm 协程或 Swift 任务）共用一个线程，它调用 `epoll_wait`，在用户态逐个恢复就绪的任务：不论 K 多大，每次突发只有 2 次内核切换（驱动方 → 事件循环线程 → 驱动方）。所以 K = 1 时各种方式都是每事件切换 2 次，K > 1 时才看得出差别。内核数到的切换次数与机制应有的次数（“应为”一列）相差超过 10 % 的行记为无效。")
+        return Claims.section(lang.t("## Cost per event with N waiting tasks (claim C9)", "## N 个等待任务时每个事件的开销（说法 C9）"),
+                              [intro] + tables, run, lang)
+    }
+
+    static let claimText = Claims.Text("C9", title: ("With many I/O-bound tasks, coroutines on an event loop spend less on switching per event than a thread per task.",
+                                                     "I/O 任务很多时，事件循环上的协程处理每个事件的切换开销比每任务一个线程小。"),
+                                       quote: "有大量IO操作业务的情况下，我们采用协程替换线程，可以到达很好的效果，……二是减少了系统切换开销",
+                                       rule: ("`events` harness, same CPU, `per_event_k<K>` rows: at the largest K above 1 (K = 16 in `--all`) and, at that K, the largest N where both a thread per task and asm coroutines on the event loop were measured (N = 1 000 in `--all`). Holds when the coroutines counted fewer kernel switches per event than the threads and thread ÷ asm coroutine time per event is ≥ 1 with disjoint 95 % CIs; does not hold when the coroutines switched as often or more, or the time ratio is below 1; inconclusive when a row is invalid (its switch count more than 10 % from what the mechanism implies), the CIs overlap, or only K = 1 was measured (one ready task per wake-up: every kind switches twice per event); not measured without rows. Processes and Swift tasks are shown, not judged.",
+                                              "`events` 测试，同一个 CPU，`per_event_k<K>` 行：取大于 1 的最大 K（`--all` 里是 K = 16），再取这个 K 下每任务一个线程和事件循环上的 asm 协程都测到的最大 N（`--all` 里是 N = 1 000）。协程每事件的内核切换次数少于线程，而且每事件耗时线程 ÷ 协程 ≥ 1、两边的 95 % 置信区间不重叠，则成立；协程切换次数不少于线程，或耗时之比小于 1，则不成立；某行无效（切换次数与机制应有的次数相差超过 10 %）、置信区间重叠、或只测了 K = 1（每次唤醒只有一个任务就绪，各种方式都是每事件切换 2 次），则无法判定；没有数据则为未测量。进程和 Swift 任务只列出来，不参与判定。"))
+
+    public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] {
+        var c = Self.claimText.claim(lang)
+        let rows = Self.eventRows(run, .sameCPU).filter { $0.stats != nil }
+        guard !rows.isEmpty else { return [c] }
+        func cases(_ m: String) -> Set<[Int]> { Set(ManyFormat.sortedPairs(rows.filter { $0.mechanism == m }.compactMap { (r: Record) -> [Int]? in Self.burst(r.metric).map { [$0, r.tasks] } })) }
+        let both = cases("thread").intersection(cases("asm"))
+        guard let k = both.map({ $0[0] }).filter({ $0 > 1 }).max() else {
+            if let n = both.filter({ $0[0] == 1 }).map({ $0[1] }).max(),
+               let t = Self.find(rows, "thread", n: n, k: 1), let a = Self.find(rows, "asm", n: n, k: 1) {
+                c.evidence = [t, a]
+                c.measured.append(lang.t("per event at N = \(ManyFormat.count(n)), K = 1: thread \(Format.median(t)) (\(Format.number(t.switchesPerOp, 3)) kernel switches), asm coroutine \(Format.median(a)) (\(Format.number(a.switchesPerOp, 3)))",
+                                         "N = \(ManyFormat.count(n))、K = 1 时每事件：线程 \(Format.median(t))（\(Format.number(t.switchesPerOp, 3)) 次内核切换），协程（asm）\(Format.median(a))（\(Format.number(a.switchesPerOp, 3)) 次）"))
+            }
+            c.undecided(both.isEmpty
+                ? lang.t("no same-cpu case where a thread per task and asm coroutines were both measured.", "同一个 CPU 上没有同时测到每任务一个线程和 asm 协程的情形。")
+                : lang.t("only K = 1 was measured: one ready task per wake-up switches twice per event either way; run with `--burst 1,16` to decide.",
+                         "只测了 K = 1：每次唤醒只有一个任务就绪，两种方式都是每事件切换 2 次；用 `--burst 1,16` 再测才能判断。"))
+            return [c]
         }
-        let n = best.n, k = best.k
-        let p = find(rs, "process", n, k)
-        let s = find(rs, "swift-task", n, k)
-        func part(_ r: Record?, _ m: String) -> String {
-            guard let r, let med = r.stats?.median else { return "" }
-            let fmt = zh ? "，%@ %@（%.2f 次切换）" : ", %@ %@ (%.2f switches)"
-            let spo: Double = r.switchesPerOp ?? .nan
-            return String(format: fmt, ManyFormat.kind(m, language), ManyFormat.time(med), spo)
+        let n = both.filter { $0[0] == k }.map { $0[1] }.max()!
+        let t = Self.find(rows, "thread", n: n, k: k)!, a = Self.find(rows, "asm", n: n, k: k)!
+        let others = ["process", "swift-task"].compactMap { Self.find(rows, $0, n: n, k: k) }
+        c.evidence = [t, a] + others
+        func part(_ r: Record) -> String {
+            lang.t("\(ManyFormat.kind(r.mechanism, lang)) \(Format.median(r)) (\(Format.number(r.switchesPerOp, 3)) kernel switches\(r.valid ? "" : "; row invalid"))",
+                   "\(ManyFormat.spaced(ManyFormat.kind(r.mechanism, lang)))\(Format.median(r))（\(Format.number(r.switchesPerOp, 3)) 次内核切换\(r.valid ? "" : "；该行无效")）")
         }
-        let head = zh ? "N = %@、K = %d 时每事件：线程 %@（%.2f 次内核切换），asm 协程 %@（%.2f 次）"
-                      : "per event at N = %@, K = %d: thread %@ (%.2f kernel switches), asm coroutine %@ (%.2f)"
-        var numbers = String(format: head, ManyFormat.count(n), k, ManyFormat.time(tm), ts, ManyFormat.time(am), asw)
-        numbers += part(p, "process") + part(s, "swift-task")
-        let ratio: Double = tm / am
-        numbers += String(format: zh ? "；线程每事件耗时是协程的 %.1f 倍。" : "; a thread per task takes %.1f× the coroutine's time per event.", ratio)
-        let verdict: ManyClaim.Verdict
-        if k == 1 {
-            verdict = .inconclusive
-        } else {
-            verdict = asw < ts && am < tm ? .holds : .doesNotHold
+        c.measured.append(lang.t("per event at N = \(ManyFormat.count(n)), K = \(k): ", "N = \(ManyFormat.count(n))、K = \(k) 时每事件：")
+                          + ([t, a] + others).map(part).joined(separator: lang.t(", ", "，")))
+        let (mt, ma) = (Claims.med(t), Claims.med(a))
+        c.measured.append(lang.t("thread ÷ asm coroutine per event = \(Format.times(mt / ma))", "每事件耗时 线程 ÷ 协程（asm）= \(Format.times(mt / ma))"))
+        if let t1 = Self.find(rows, "thread", n: n, k: 1), let a1 = Self.find(rows, "asm", n: n, k: 1) {
+            c.measured.append(lang.t("for contrast, K = 1 at the same N: thread \(Format.median(t1)), asm coroutine \(Format.median(a1)), \(Format.number(t1.switchesPerOp, 3)) and \(Format.number(a1.switchesPerOp, 3)) kernel switches per event",
+                                     "作为对照，同一 N 下 K = 1：线程 \(Format.median(t1))，协程（asm）\(Format.median(a1))，每事件内核切换分别为 \(Format.number(t1.switchesPerOp, 3)) 和 \(Format.number(a1.switchesPerOp, 3)) 次"))
         }
-        let extra = k == 1
-            ? (zh ? " 只有 K = 1：每次唤醒只有一个任务就绪，事件循环与每任务一线程都是每事件 2 次切换；用 --burst 1,16 判断。"
-                  : " Only K = 1: one ready task per wake-up switches twice per event either way; run with --burst 1,16 to decide.")
-            : ""
-        return ManyClaim(id: "C9", verdict: verdict, rule: rule, text: numbers + extra)
+        c.values = [.init("tasks", Double(n), unit: "tasks"), .init("burst", Double(k), unit: "tasks"),
+                    .init("thread_over_asm", mt / ma, unit: "ratio")]
+        if let st = t.switchesPerOp { c.values.append(.init("thread_switches_per_event", st, unit: "")) }
+        if let sa = a.switchesPerOp { c.values.append(.init("asm_switches_per_event", sa, unit: "")) }
+        if let w = Claims.invalidWhy([t, a], lang) { c.undecided(w); return [c] }
+        guard let st = t.switchesPerOp, let sa = a.switchesPerOp else {
+            c.undecided(lang.t("kernel switches were not counted.", "没有数到内核切换次数。"))
+            return [c]
+        }
+        let time = Claims.ratioVerdict(t, over: a, atLeast: 1, failsBelow: 1)
+        let v: Claims.Verdict = sa >= st ? .doesNotHold : time
+        c.decide(v,
+                 holds: lang.t("at N = \(ManyFormat.count(n)) with \(k) tasks ready at once, the event loop switched \(Format.number(sa, 3)) times per event against \(Format.number(st, 3)) for a thread per task; a thread per task took \(Format.times(mt / ma)) the event loop's time per event (\(humanTime(mt)) against \(humanTime(ma))).",
+                               "N = \(ManyFormat.count(n))、一次有 \(k) 个任务就绪时，事件循环每事件切换 \(Format.number(sa, 3)) 次，每任务一个线程是 \(Format.number(st, 3)) 次；线程每事件的耗时是事件循环的 \(Format.times(mt / ma))（线程 \(humanTime(mt))，事件循环 \(humanTime(ma))）。"),
+                 doesNotHold: sa >= st
+                    ? lang.t("the event loop switched \(Format.number(sa, 3)) times per event, not fewer than a thread per task (\(Format.number(st, 3))).",
+                             "事件循环每事件切换 \(Format.number(sa, 3)) 次，并不比每任务一个线程（\(Format.number(st, 3)) 次）少。")
+                    : lang.t("the event loop switched less (\(Format.number(sa, 3)) against \(Format.number(st, 3)) per event) but took more time per event (\(humanTime(ma)) against \(humanTime(mt))).",
+                             "事件循环切换得少（每事件 \(Format.number(sa, 3)) 次，线程 \(Format.number(st, 3)) 次），但每事件耗时反而更多（\(humanTime(ma))，线程 \(humanTime(mt))）。"),
+                 otherwise: lang.t("the event loop switched less (\(Format.number(sa, 3)) against \(Format.number(st, 3)) per event), but the times per event overlap within their 95 % CIs.",
+                                   "事件循环切换得少（每事件 \(Format.number(sa, 3)) 次，线程 \(Format.number(st, 3)) 次），但每事件耗时的 95 % 置信区间有重叠。"))
+        return [c]
+    }
+
+    public func plots(_ run: RunResult, lang: Language) -> [Plot] {
+        guard let s = EventsPlot.render(run, lang: lang) else { return [] }
+        return [Plot(name: "cost-per-event.svg", title: lang.t("Cost per event against N (log scales)", "每个事件的开销随 N 的变化（对数坐标）"), contents: s)]
     }
 }

@@ -111,17 +111,17 @@ public struct MemoryHarness: Harness {
         let requested = spec.footprint != Self.stackBytes(spec.mechanism, requested: 0)
         let stackNote = Self.stackNote(spec.mechanism, spec.footprint, requested: requested)
         if spec.mechanism == "process", let reason = ManyTasks.processCap(n, options: context.options) {
-            return naRows(spec, reason: reason, stackNote: stackNote)
+            return Self.stackFact(naRows(spec, reason: reason, stackNote: stackNote), requested)
         }
         if let reason = ManyTasks.limitReached(Self.estimate(spec.mechanism, n: n, stack: spec.footprint)) {
-            return naRows(spec, reason: reason, stackNote: stackNote)
+            return Self.stackFact(naRows(spec, reason: reason, stackNote: stackNote), requested)
         }
         let repetitions = context.options.quick ? 1 : 3
         var readings: [Reading] = []
         for _ in 0..<repetitions {
             readings.append(try Self.measureOnce(spec.mechanism, n: n, stack: spec.footprint))
         }
-        return records(spec, readings: readings, stackNote: stackNote)
+        return Self.stackFact(records(spec, readings: readings, stackNote: stackNote), requested)
     }
 
     func record(_ spec: CaseSpec, _ metric: String, _ values: [Double], note: String) -> Record {
@@ -139,6 +139,18 @@ public struct MemoryHarness: Harness {
             r.addNote(stackNote)
             return r
         }
+    }
+
+    /// Marks every row with whether its stack reserve is the mechanism's default (the rows C8 judges)
+    /// or set by --stack-size: the `stack` fact, `default` or `requested`.
+    static func stackFact(_ rows: [Record], _ requested: Bool) -> [Record] {
+        rows.map { var r = $0; r.setFact("stack", requested ? "requested" : "default"); return r }
+    }
+
+    /// The cross-check's outcome, a fact of the `meminfo_bytes_per_task` row (`cross_check`).
+    public enum CrossCheck: String, Sendable {
+        case agree, disagree
+        case tooSmall = "too_small"
     }
 
     func records(_ spec: CaseSpec, readings: [Reading], stackNote: String) -> [Record] {
@@ -173,10 +185,16 @@ public struct MemoryHarness: Harness {
         let diff = accounted > 0 ? (anon - accounted) / accounted : 0
         check.addNote(String(format: "cross-check: %@ %.0f B/task vs AnonPages %.0f B/task (%+.0f %%); user + kernel %.0f B/task vs MemAvailable drop %.0f B/task",
                              inProcess ? "RSS growth" : "Σ PSS", accounted, anon, diff * 100, total, available))
+        check.setFact("accounted_bytes_per_task", accounted)
+        check.setFact("anon_bytes_per_task", anon)
         if accounted * n < Double(Self.crossCheckMinBytes) {
             check.addNote("total under \(Self.crossCheckMinBytes >> 20) MiB: too small to check against system-wide totals")
+            check.setFact("cross_check", CrossCheck.tooSmall.rawValue)
         } else if abs(diff) > Self.crossCheckTolerance {
             check.invalidate(String(format: "per-task accounting and /proc/meminfo differ by %.0f %% (> %.0f %%)", abs(diff) * 100, Self.crossCheckTolerance * 100))
+            check.setFact("cross_check", CrossCheck.disagree.rawValue)
+        } else {
+            check.setFact("cross_check", CrossCheck.agree.rawValue)
         }
         rows.append(check)
         return rows

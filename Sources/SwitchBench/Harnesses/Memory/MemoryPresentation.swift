@@ -1,101 +1,137 @@
 import Foundation
 
-/// The memory harness's presentation (claim C8, 一是降低了系统内存): plain functions over records.
-public enum MemoryPresentation {
+/// The memory harness's section (bytes per parked task by kind and N) and claim C8 (一是降低了系统内存).
+extension MemoryHarness {
     static let kinds = ["process", "thread", "asm", "swift-task"]
+    /// C8 reads N at least this large: below it the system-wide kernel counters move by more than the tasks cost.
+    public static let claimMinimumN = 1000
 
-    static func rows(_ records: [Record]) -> [Record] {
-        records.filter { $0.harness == "memory" }
+    /// The row of a kind, N and metric: the default stack reserve's when there are several (`stack` fact).
+    static func pick(_ rows: [Record], _ mechanism: String, _ n: Int, _ metric: String, footprint: Int? = nil) -> Record? {
+        let c = rows.filter { $0.mechanism == mechanism && $0.tasks == n && $0.metric == metric && (footprint == nil || $0.footprintBytes == footprint) }
+        return c.first { $0.fact("stack") != "requested" } ?? c.first
     }
 
-    static func find(_ records: [Record], _ mechanism: String, _ n: Int, _ metric: String) -> Record? {
-        records.first { $0.mechanism == mechanism && $0.tasks == n && $0.metric == metric }
-    }
-
-    /// user + kernel bytes per task (the memory a parked task really costs), nil when not measured.
-    static func total(_ records: [Record], _ mechanism: String, _ n: Int) -> Double? {
-        guard let u = ManyFormat.median(find(records, mechanism, n, "user_bytes_per_task")),
-              let k = ManyFormat.median(find(records, mechanism, n, "kernel_bytes_per_task")) else { return nil }
+    /// User + kernel bytes per task as shown: the sum of the two medians, a kernel growth below zero
+    /// counting as 0 (system-wide noise). nil when either row has no samples.
+    static func sum(_ user: Record?, _ kernel: Record?) -> Double? {
+        guard let u = user?.stats?.median, let k = kernel?.stats?.median else { return nil }
         return u + max(k, 0)
     }
 
-    /// Bytes per task by kind and N: user, kernel, their sum, address space reserved, stack reserve, the cross-check.
-    public static func table(_ records: [Record], language: Language) -> String {
-        let rs = rows(records)
-        guard !rs.isEmpty else { return "" }
-        let zh = language == .zh
-        let header = zh
-            ? ["种类", "N", "用户态内存/任务", "内核内存/任务", "合计", "地址空间/任务", "栈预留", "与 /proc/meminfo 对照"]
-            : ["kind", "N", "user memory / task", "kernel memory / task", "total", "address space / task", "stack reserve", "cross-check with /proc/meminfo"]
-        var lines: [[String]] = []
-        for m in kinds {
-            let ns = Set(rs.filter { $0.mechanism == m }.map(\.tasks)).sorted()
-            for n in ns {
-                let user = find(rs, m, n, "user_bytes_per_task")
-                if let reason = ManyFormat.naReason(user) {
-                    lines.append([ManyFormat.kind(m, language), ManyFormat.count(n), "n/a", "n/a", "n/a", "n/a", "",
-                                  (zh ? "未运行：" : "not run: ") + reason])
-                    continue
-                }
-                let check = find(rs, m, n, "meminfo_bytes_per_task")
-                let checkText: String
-                if let c = check {
-                    let part = c.note.components(separatedBy: "; ").first { $0.hasPrefix("cross-check:") }?
-                        .components(separatedBy: "; user + kernel").first ?? ""
-                    let verdict = !c.valid ? (zh ? "不一致（>20 %）" : "**disagree (> 20 %)**")
-                        : c.note.contains("too small") ? (zh ? "总量太小，不作判断" : "too small to judge")
-                        : (zh ? "一致（≤20 %）" : "agree (≤ 20 %)")
-                    checkText = verdict + (part.isEmpty ? "" : ": " + part.replacingOccurrences(of: "cross-check: ", with: ""))
-                } else { checkText = "" }
-                let stack = user?.footprintBytes ?? 0
-                lines.append([ManyFormat.kind(m, language), ManyFormat.count(n),
-                              ManyFormat.bytes(ManyFormat.median(user)),
-                              ManyFormat.bytes(ManyFormat.median(find(rs, m, n, "kernel_bytes_per_task"))),
-                              ManyFormat.bytes(total(rs, m, n)),
-                              ManyFormat.bytes(ManyFormat.median(find(rs, m, n, "address_space_bytes_per_task"))),
-                              stack > 0 ? ManyFormat.bytes(Double(stack)) : (zh ? "无" : "none"),
-                              checkText])
-            }
-        }
-        let caption = zh
-            ? "每个挂起任务的内存（N 个任务同时存活，均在等待输入）。用户态：进程为子进程 PSS 之和，线程与 asm 协程为本进程 RSS 增长，Swift task 为堆增长；内核：/proc/meminfo 中 KernelStack + PageTables + Slab 的增长。栈预留为各机制的默认值（pthread 8 MiB，协程 256 KiB），除非用 --stack-size 指定。\n\n"
-            : "Memory per parked task (N tasks alive at once, each waiting for input). User: Σ PSS of the children for processes, this process's RSS growth for threads and asm coroutines, heap growth for Swift tasks; kernel: growth of KernelStack + PageTables + Slab in /proc/meminfo. Stack reserves are each mechanism's default (pthread 8 MiB, coroutine 256 KiB) unless --stack-size set them.\n\n"
-        return caption + ManyFormat.table(header, lines)
+    /// The same, repetition by repetition (the two rows' samples are the same repetitions, in order):
+    /// the spread C8's confidence intervals come from. nil when either row has no samples.
+    static func total(_ user: Record?, _ kernel: Record?) -> Record? {
+        guard let user, let kernel, let su = user.stats, let sk = kernel.stats else { return nil }
+        let paired = user.sampleValues.count == kernel.sampleValues.count && !user.sampleValues.isEmpty
+        let values = paired ? zip(user.sampleValues, kernel.sampleValues).map { $0 + max($1, 0) } : [su.median + max(sk.median, 0)]
+        return Record(harness: user.harness, mechanism: user.mechanism, placement: user.placement, cpus: "",
+                      tasks: user.tasks, footprintBytes: user.footprintBytes, metric: "user_plus_kernel_bytes_per_task",
+                      unit: "bytes", samples: values, opsPerSample: user.opsPerSample, valid: user.valid && kernel.valid,
+                      flagNoisy: false)
     }
 
-    /// C8: at the largest N where process, thread and asm coroutine were all measured, a coroutine costs
-    /// less memory (user + kernel) per task than a thread, and a thread less than a process.
-    public static func claim(_ records: [Record], language: Language) -> ManyClaim {
-        let rs = rows(records)
-        let zh = language == .zh
-        let rule = zh
-            ? "在进程、线程、asm 协程都测到的最大 N 上，比较每个任务的用户态 + 内核内存：协程 < 线程 < 进程 则成立；任一顺序相反则不成立；缺数据则无法判定。"
-            : "At the largest N where process, thread and asm coroutine were all measured, compare user + kernel memory per task: coroutine < thread < process holds; either order reversed does not hold; missing data is inconclusive."
-        let common = Set(rs.filter { $0.mechanism == "process" && $0.stats != nil }.map(\.tasks))
-            .intersection(rs.filter { $0.mechanism == "thread" && $0.stats != nil }.map(\.tasks))
-            .intersection(rs.filter { $0.mechanism == "asm" && $0.stats != nil }.map(\.tasks))
-        guard let n = common.max(), let p = total(rs, "process", n), let t = total(rs, "thread", n), let a = total(rs, "asm", n) else {
-            return ManyClaim(id: "C8", verdict: .inconclusive, rule: rule,
-                             text: zh ? "没有在同一 N 上测到进程、线程和协程的内存。" : "no N where process, thread and coroutine memory were all measured.")
+    /// The cross-check of a case, in words: `/proc/meminfo`'s AnonPages growth against the row's own accounting.
+    static func crossCheck(_ r: Record?, mechanism: String, _ lang: Language) -> String {
+        guard let r, r.stats != nil else { return "" }
+        let outcome = r.fact("cross_check").flatMap(CrossCheck.init(rawValue:)) ?? (r.valid ? nil : .disagree)
+        let word: String
+        switch outcome {
+        case .agree?: word = lang.t("agree (≤ 20 %)", "一致（≤ 20 %）")
+        case .disagree?: word = lang.t("**disagree (> 20 %)**", "**不一致（> 20 %）**")
+        case .tooSmall?: word = lang.t("too small to judge", "总量太小，不作判断")
+        case nil: return "–"
         }
-        let s = total(rs, "swift-task", n)
-        let vmT = ManyFormat.median(find(rs, "thread", n, "address_space_bytes_per_task"))
-        let vmA = ManyFormat.median(find(rs, "asm", n, "address_space_bytes_per_task"))
-        let holds = a < t && t < p
-        let verdict: ManyClaim.Verdict = holds ? .holds : .doesNotHold
-        let B = ManyFormat.bytes
-        let text: String
-        if zh {
-            text = "N = \(ManyFormat.count(n)) 时每个任务（用户态 + 内核）：进程 \(B(p))，线程 \(B(t))，asm 协程 \(B(a))"
-                + (s.map { "，Swift task \(B($0))" } ?? "")
-                + String(format: "；线程是协程的 %.1f 倍，进程是线程的 %.1f 倍。", t / a, p / t)
-                + "预留地址空间：线程 \(B(vmT))，协程 \(B(vmA))。"
-        } else {
-            text = "per task at N = \(ManyFormat.count(n)) (user + kernel): process \(B(p)), thread \(B(t)), asm coroutine \(B(a))"
-                + (s.map { ", Swift task \(B($0))" } ?? "")
-                + String(format: "; a thread costs %.1f× a coroutine, a process %.1f× a thread.", t / a, p / t)
-                + " Address space reserved: thread \(B(vmT)), coroutine \(B(vmA))."
+        guard let own = r.factNumber("accounted_bytes_per_task"), let anon = r.factNumber("anon_bytes_per_task") else { return word }
+        let source = mechanism == "process" ? "Σ PSS" : "RSS"
+        let diff = own > 0 ? String(format: "%+.0f %%", (anon - own) / own * 100) : "–"
+        return word + lang.t(": \(source) \(Format.bytes(own)), AnonPages \(Format.bytes(anon)) (\(diff))",
+                             "：\(source) \(Format.bytes(own))，`AnonPages` \(Format.bytes(anon))（\(diff)）")
+    }
+
+    public func markdownSection(_ run: RunResult, lang: Language) -> String? {
+        let rows = run.records(harness: id)
+        guard !rows.isEmpty else { return nil }
+        var t = MarkdownTable(lang == .en
+            ? ["kind", "N", "stack reserve", "user memory / task", "kernel memory / task", "user + kernel", "address space / task", "cross-check with /proc/meminfo"]
+            : ["种类", "N", "栈预留", "用户态内存/任务", "内核内存/任务", "用户态 + 内核", "地址空间/任务", "与 `/proc/meminfo` 对照"])
+        for m in Self.kinds {
+            let cases = ManyFormat.sortedPairs(rows.filter { $0.mechanism == m }.map { (r: Record) -> [Int] in [r.tasks, r.footprintBytes] })
+            for c in cases {
+                let (n, fp) = (c[0], c[1])
+                func row(_ metric: String) -> Record? { Self.pick(rows, m, n, metric, footprint: fp) }
+                let user = row("user_bytes_per_task"), kernel = row("kernel_bytes_per_task")
+                let stack = fp > 0 ? Format.bytes(Double(fp)) + (user?.fact("stack") == "requested" ? lang.t(" (set)", "（指定）") : "")
+                                   : lang.t("none", "无")
+                if let why = ManyFormat.notRun(user, lang) {
+                    t.add([ManyFormat.kind(m, lang), ManyFormat.count(n), stack, "n/a", "n/a", "n/a", "n/a", why])
+                    continue
+                }
+                t.add([ManyFormat.kind(m, lang), ManyFormat.count(n), stack, Format.median(user), Format.median(kernel),
+                       Format.value(Self.sum(user, kernel), unit: "bytes"), Format.median(row("address_space_bytes_per_task")),
+                       Self.crossCheck(row("meminfo_bytes_per_task"), mechanism: m, lang)])
+            }
         }
-        return ManyClaim(id: "C8", verdict: verdict, rule: rule, text: text)
+        let intro = lang.t(
+            "N tasks alive at once, each parked waiting for input; medians of the repetitions, per task. **User:** processes: Σ PSS of the children (`smaps_rollup`); threads and asm coroutines: growth of this process's RSS; Swift tasks: growth of the heap (`mallinfo2`), since a parked task is heap only. **Kernel:** growth of `KernelStack + PageTables + Slab` in `/proc/meminfo` (system-wide: at small N other activity moves it by more than the tasks cost; a negative growth counts as 0 in the sum). **Address space** is reserved, not resident: a thread reserves its whole stack (8 MiB by default) and touches two pages. Stack reserves are each mechanism's default unless `--stack-size` set them. The cross-check compares the row's own accounting with the growth of `AnonPages`; under 32 MiB in all it is too small to judge.",
+            "N 个任务同时存活，每个都挂起等待输入；表中是每个任务的量，取几次重复的中位数。**用户态内存**：进程取各子进程 PSS 之和（`smaps_rollup`）；线程和 asm 协程取本进程 RSS 的增长；Swift 任务取堆的增长（`mallinfo2`），因为挂起的 Swift 任务只占堆。**内核内存**：`/proc/meminfo` 里 `KernelStack + PageTables + Slab` 的增长（这是全系统的计数，N 小的时候别的活动带来的波动比这些任务本身还大；增长为负时在合计里按 0 计）。**地址空间**只是预留，并不常驻：一个线程预留整个栈（默认 8 MiB），实际只碰到两页。栈预留取各机制的默认值，除非用 `--stack-size` 指定。最后一列把本行自己的统计和 `AnonPages` 的增长对照；总量不到 32 MiB 时太小，不作判断。")
+        return Claims.section(lang.t("## Memory per parked task (claim C8)", "## 每个挂起任务占用的内存（说法 C8）"), [intro, t.text], run, lang)
+    }
+
+    static let claimText = Claims.Text("C8", title: ("Coroutines need less memory than threads, and threads less than processes.",
+                                                     "协程比线程省内存，线程又比进程省内存。"),
+                                       quote: "有大量IO操作业务的情况下，我们采用协程替换线程，可以到达很好的效果，一是降低了系统内存",
+                                       rule: ("`memory` harness, default stack reserves, at the largest N (at least 1 000; N = 1 000 in `--all`) where process, thread and asm coroutine were all measured: user + kernel bytes per task (the two medians added; a kernel growth below 0 counts as 0). Holds when thread ÷ asm coroutine and process ÷ thread are both ≥ 1 and the 95 % CIs of the per-repetition sums are disjoint (the larger's CI low above the smaller's CI high); does not hold when either ratio is below 1; inconclusive when a row or its `/proc/meminfo` cross-check is invalid, only N below 1 000 was measured, or the CIs overlap; not measured without rows. Swift tasks and the address space reserved are shown, not judged.",
+                                              "`memory` 测试，各机制默认的栈预留，取进程、线程、asm 协程都测到的最大 N（至少 1 000；`--all` 里是 N = 1 000）：每个任务的用户态 + 内核内存（两个中位数相加；内核增长小于 0 按 0 计）。线程 ÷ asm 协程、进程 ÷ 线程都 ≥ 1，而且按每次重复相加得到的 95 % 置信区间不重叠（大的一方区间下限高于小的一方区间上限），则成立；任何一个比值小于 1，则不成立；某行或它的 `/proc/meminfo` 对照无效、只测了 1 000 以下的 N、或置信区间重叠，则无法判定；没有数据则为未测量。Swift 任务和预留的地址空间只列出来，不参与判定。"))
+
+    public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] {
+        var c = Self.claimText.claim(lang)
+        let rows = run.records(harness: id)
+        guard !rows.isEmpty else { return [c] }
+        func measured(_ m: String) -> Set<Int> {
+            Set(rows.filter { $0.mechanism == m && $0.metric == "user_bytes_per_task" && $0.stats != nil }.map(\.tasks))
+        }
+        let common = measured("process").intersection(measured("thread")).intersection(measured("asm"))
+        guard let n = common.max() else {
+            c.undecided(lang.t("no N where process, thread and asm coroutine memory were all measured.",
+                               "没有哪个 N 上进程、线程和 asm 协程的内存都测到了。"))
+            return [c]
+        }
+        func rowsOf(_ m: String) -> (user: Record?, kernel: Record?, check: Record?, total: Record?, sum: Double?) {
+            let u = Self.pick(rows, m, n, "user_bytes_per_task"), k = Self.pick(rows, m, n, "kernel_bytes_per_task")
+            return (u, k, Self.pick(rows, m, n, "meminfo_bytes_per_task"), Self.total(u, k), Self.sum(u, k))
+        }
+        let (p, t, a, s) = (rowsOf("process"), rowsOf("thread"), rowsOf("asm"), rowsOf("swift-task"))
+        c.evidence = [p, t, a].flatMap { [$0.user, $0.kernel, $0.check].compactMap { $0 } }
+        let B = { (v: Double?) in Format.value(v, unit: "bytes") }
+        c.measured.append(lang.t("per task at N = \(ManyFormat.count(n)), user + kernel: process \(B(p.sum)), thread \(B(t.sum)), asm coroutine \(B(a.sum))",
+                                 "N = \(ManyFormat.count(n)) 时每个任务的用户态 + 内核内存：进程 \(B(p.sum))，线程 \(B(t.sum))，协程（asm）\(B(a.sum))")
+                          + (s.sum.map { lang.t(", Swift task \(B($0))", "，协程（Swift 任务）\(B($0))") } ?? ""))
+        let vm = ["process", "thread", "asm"].map { (m: $0, r: Self.pick(rows, $0, n, "address_space_bytes_per_task")) }
+        c.measured.append(lang.t("address space reserved per task (not resident): ", "每个任务预留的地址空间（不常驻）：")
+                          + vm.map { "\(ManyFormat.spaced(ManyFormat.kind($0.m, lang)))\(Format.median($0.r))" }.joined(separator: lang.t(", ", "，")))
+        guard let pt = p.total, let tt = t.total, let at = a.total, let mp = p.sum, let mt = t.sum, let ma = a.sum else { return [c] }
+        c.values = [.init("process_bytes_per_task", mp, unit: "bytes"), .init("thread_bytes_per_task", mt, unit: "bytes"),
+                    .init("asm_bytes_per_task", ma, unit: "bytes"), .init("tasks", Double(n), unit: "tasks"),
+                    .init("thread_over_asm", mt / ma, unit: "ratio"), .init("process_over_thread", mp / mt, unit: "ratio")]
+        c.measured.append(lang.t("thread ÷ asm coroutine = \(Format.times(mt / ma)); process ÷ thread = \(Format.times(mp / mt))",
+                                 "线程 ÷ 协程（asm）= \(Format.times(mt / ma))；进程 ÷ 线程 = \(Format.times(mp / mt))"))
+        if let w = Claims.invalidWhy(c.evidence, lang) { c.undecided(w); return [c] }
+        guard n >= Self.claimMinimumN else {
+            c.undecided(lang.t("only N up to \(ManyFormat.count(n)) was measured: below \(ManyFormat.count(Self.claimMinimumN)) tasks the system-wide kernel counters move by more than the tasks cost (run with `--population 10,1000`).",
+                               "只测到 N = \(ManyFormat.count(n))：不到 \(ManyFormat.count(Self.claimMinimumN)) 个任务时，全系统的内核计数波动比这些任务本身的开销还大（用 `--population 10,1000` 再测）。"))
+            return [c]
+        }
+        // Does not hold on the medians shown; holds when, beyond that, the repetitions' CIs are disjoint.
+        let v: Claims.Verdict = mt < ma || mp < mt ? .doesNotHold
+            : ([Claims.ratioVerdict(tt, over: at, atLeast: 1), Claims.ratioVerdict(pt, over: tt, atLeast: 1)].allSatisfy { $0 == .holds } ? .holds : .inconclusive)
+        c.decide(v,
+                 holds: lang.t("at N = \(ManyFormat.count(n)) a parked thread costs \(B(mt)) of memory (user + kernel), \(Format.times(mt / ma)) an asm coroutine (\(B(ma))); a process costs \(B(mp)), \(Format.times(mp / mt)) a thread.",
+                               "N = \(ManyFormat.count(n)) 时，一个挂起的线程占 \(B(mt)) 内存（用户态 + 内核），是协程（asm，\(B(ma))）的 \(Format.times(mt / ma))；一个进程占 \(B(mp))，是线程的 \(Format.times(mp / mt))。"),
+                 doesNotHold: lang.t("at N = \(ManyFormat.count(n)) the order is not coroutine < thread < process: thread ÷ asm coroutine = \(Format.times(mt / ma)), process ÷ thread = \(Format.times(mp / mt)).",
+                                     "N = \(ManyFormat.count(n)) 时并不是协程 < 线程 < 进程：线程 ÷ 协程（asm）= \(Format.times(mt / ma))，进程 ÷ 线程 = \(Format.times(mp / mt))。"),
+                 otherwise: lang.t("the order is as the note says by the medians, but the 95 % CIs of the repetitions overlap.",
+                                   "按中位数看顺序和笔记说的一样，但几次重复的 95 % 置信区间有重叠。"))
+        return [c]
     }
 }
