@@ -230,6 +230,51 @@ extension ProcessSpawningTests {
         #expect(m.stolenFractions.contains { $0 > 0.02 })
     }
 
+    /// An events case (C9) with a busy loop on its CPU: wall − the CPU time of the driver and of the
+    /// readied tasks sees the loop's slices.
+    @Test(arguments: ["thread", "process", "asm"])
+    func busyLoopOnTheEventsCPUIsSeen(mechanism: String) throws {
+        var o = RunOptions()
+        o.sampler = SamplerConfig(samples: 5, warmup: 1, minSampleNs: 1_000_000)
+        o.cpus = [Self.spareCPU]
+        o.population = [20]
+        o.bursts = [4]
+        o.mechanisms = [mechanism]
+        let context = RunContext(options: o, environment: Environment.read())
+        let spec = try #require(EventsHarness().cases(o).first)
+        #expect(spec.placement == .sameCPU)
+        let hog = try BusyLoop(cpu: Self.spareCPU)
+        defer { hog.finish() }
+        let rows = try EventsHarness().run(spec, context: context)
+        let event = try #require(rows.first { $0.metric == EventsHarness.eventMetric(4) })
+        #expect(event.cpus == String(Self.spareCPU))
+        let retaken = try #require(event.samplesRetaken)
+        // stolen_fraction is the median over all samples taken: 0 when most fit between the loop's slices.
+        #expect(retaken > 0 || !event.valid, "retaken \(retaken), note \(event.note)")
+        #expect(event.stolenFraction != nil)
+    }
+
+    /// Quiet or not, same-cpu events rows carry the columns; unpinned ones are not checked.
+    @Test func eventsRowsCarryTheColumns() throws {
+        var o = RunOptions()
+        o.sampler = SamplerConfig(samples: 5, warmup: 1, minSampleNs: 1_000_000)
+        o.population = [10]
+        o.bursts = [2]
+        o.mechanisms = ["thread"]
+        o.placements = [.sameCPU, .unpinned]
+        let context = RunContext(options: o, environment: Environment.read())
+        for spec in EventsHarness().cases(o) {
+            let rows = try EventsHarness().run(spec, context: context)
+            for r in rows where r.metric != "ring_round_trip" {
+                if spec.placement == .sameCPU {
+                    #expect(r.samplesRetaken != nil && r.stolenFraction != nil, "\(r.label)")
+                } else {
+                    #expect(r.samplesRetaken == nil && r.stolenFraction == nil, "\(r.label)")
+                }
+            }
+        }
+    }
+
     /// Quiet or not, every same-cpu ring row carries the columns.
     @Test func ringRowsCarryTheColumns() throws {
         let rows = try RingTests.run(.thread, "pipe", .sameCPU)

@@ -112,8 +112,10 @@ public struct EventsHarness: Harness {
             return r
         }
         var event = record(Self.eventMetric(k), measured.perOp.map { $0 / Double(k) }, switches: spe, expect: expected)
+        event.applySampling(measured)
         event.addNote("burst time ÷ \(k)")
         var burstRow = record(Self.burstMetric(k), measured.perOp, switches: measured.switchesPerOp, expect: expected * Double(k))
+        burstRow.applySampling(measured)
         burstRow.addNote("driver: write 1 to \(k) eventfd\(k == 1 ? "" : "s"), wait for the one reply")
         let implied = spec.mechanism == "thread" || spec.mechanism == "process"
             ? "driver → each of the \(k) tasks → driver: \(k + 1) switches per burst"
@@ -148,6 +150,8 @@ public struct EventsHarness: Harness {
                let rs = ring.stats {
                 var r = record("ring_round_trip", ring.sampleValues, switches: ring.switchesPerOp.map { $0 / 2 }, expect: 1)
                 r.opsPerSample = ring.opsPerSample
+                r.samplesRetaken = ring.samplesRetaken
+                r.stolenFraction = ring.stolenFraction
                 r.note = ""
                 let ev = Statistics(event.sampleValues).median
                 r.addNote(String(format: "ring harness %@ pipe %@ tasks=2 round_trip (median %.0f ns), run right after; per_event_k1 here %.0f ns, %+.1f %% (the difference: eventfd instead of a pipe, %d rounds of work, the reply counter, SCHED_BATCH)",
@@ -361,6 +365,45 @@ struct EventBench {
             statusPaths.reduce(0) { $0 + (readProcFile($1).map(SwitchCounter.parseStatus) ?? 0) }
         }
 
+        // Stolen time of a same-cpu sample (docs/busy-machines.md): the driver and every task are pinned
+        // to one CPU and a readied task is always runnable while the driver waits, so that CPU never
+        // idles in a sample, and stolen = wall − (the driver's CPU time + the CPU time of every task it
+        // readied in the sample: their own clocks, read just outside the timed region while they are
+        // blocked, so exact). Only the tasks of the sample's bursts are read (the burst table says which),
+        // never all N; the event loop's kinds read the loop thread's clock. Per-task clocks, not this
+        // process's: another thread of the process on this CPU is time the row's tasks did not run.
+        let sameCPU = cpu >= 0
+        let clocks = UnsafeMutableBufferPointer<clockid_t>.allocate(capacity: eventLoop ? 1 : n)
+        defer { clocks.deallocate() }
+        if sameCPU {
+            for i in 0..<clocks.count {
+                var id = clockid_t()
+                let r: Int32
+                switch mechanism {
+                case "thread": r = pthread_getcpuclockid(threads[i], &id)
+                case "process": r = clock_getcpuclockid(pids[i], &id)
+                default: r = pthread_getcpuclockid(loop!.thread, &id)
+                }
+                guard r == 0 else { throw SwitchBenchError.caseFailed("no CPU clock for task \(i): \(errnoText(r))") }
+                clocks[i] = id
+            }
+        }
+        // Which tasks a sample readies: each distinct task once (a mark per task, a new generation per sample).
+        let mark = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: n)
+        mark.initialize(repeating: 0)
+        defer { mark.deallocate() }
+        let readied = UnsafeMutableBufferPointer<Int32>.allocate(capacity: n)
+        defer { readied.deallocate() }
+        var generation: UInt32 = 0
+        func cpuOf(_ count: Int) -> UInt64 {
+            var sum: UInt64 = 0
+            var ts = timespec()
+            for j in 0..<count where clock_gettime(clocks[eventLoop ? 0 : Int(readied[j])], &ts) == 0 {
+                sum &+= UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+            }
+            return sum
+        }
+
         // The driver: this thread, placed and scheduled like the tasks, restored afterwards.
         var position = 0
         var driven = 0
@@ -369,7 +412,27 @@ struct EventBench {
             _ = sb_set_sched_batch(1)
             defer { _ = sb_set_sched_batch(0) }
             switchesBefore = switchCount()
-            return try Sampler.run(config) { bursts in
+            var m = try Sampler.runTimed(config) { bursts in
+                var count = 0
+                if sameCPU {
+                    if eventLoop {
+                        count = 1
+                    } else {
+                        generation &+= 1
+                        if generation == 0 { mark.update(repeating: 0); generation = 1 }
+                        var p = position
+                        for _ in 0..<bursts where count < n {
+                            for j in 0..<k {
+                                let t = Int(table[p * k + j])
+                                if mark[t] != generation { mark[t] = generation; readied[count] = Int32(t); count += 1 }
+                            }
+                            p = p + 1 == tableBursts ? 0 : p + 1
+                        }
+                    }
+                }
+                let tasks0 = sameCPU ? cpuOf(count) : 0
+                let c0 = sameCPU ? Sampler.threadCPUNanoseconds() : 0
+                let t0 = monotonicNanoseconds()
                 driven += bursts
                 var one: UInt64 = 1
                 var reply: UInt64 = 0
@@ -386,7 +449,18 @@ struct EventBench {
                         throw SwitchBenchError.caseFailed("reading the reply failed: \(errno == 0 ? "every task is gone" : errnoText(errno))")
                     }
                 }
+                let t1 = monotonicNanoseconds()
+                let wall = t1 - t0
+                guard sameCPU else { return TimedSample(ns: wall) }
+                let c1 = Sampler.threadCPUNanoseconds()
+                let used = (c1 &- c0) &+ (cpuOf(count) &- tasks0)
+                return TimedSample(ns: wall, stolenNs: wall > used ? wall - used : 0)
             }
+            // Unpinned: tasks run on either CPU and the driver legitimately waits for a wake-up on the
+            // other one, so wall − CPU is not stolen time; run_delay of N tasks would need a /proc read
+            // per task. Not checked (samples_retaken and stolen_fraction empty).
+            if !sameCPU { m.checked = false }
+            return m
         }
         let switches = switchCount() - switchesBefore
         stop()
