@@ -232,10 +232,7 @@ enum LeakCheck {
 
 /// A harness that returns one fact row, as the zombie check does.
 struct FactRowHarness: Harness {
-    var id: String { "fact-row" }
-    var summary: String { "test" }
-    var claims: [String] { [] }
-    var mechanisms: [(id: String, summary: String)] { [("zombie", "test")] }
+    let info = HarnessInfo("fact-row", claims: [], summary: "test", mechanisms: [("zombie", "test")])
     func plan(_ options: RunOptions) -> [CaseSpec] { [CaseSpec(harness: id, mechanism: "zombie")] }
     func run(_ spec: CaseSpec, context: RunContext) throws -> [Record] {
         var r = Record(harness: id, mechanism: "zombie", placement: "same-cpu", cpus: "0", tasks: 1,

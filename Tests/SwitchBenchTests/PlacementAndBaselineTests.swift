@@ -31,10 +31,7 @@ enum MachineFixtures {
 
 /// A harness that measures nothing: one row per case it is asked to run, so a test sees which ran.
 struct PlacementProbeHarness: Harness {
-    var id: String { "probe" }
-    var summary: String { "test only" }
-    var claims: [String] { [] }
-    var mechanisms: [(id: String, summary: String)] { [("m", "test")] }
+    let info = HarnessInfo("probe", claims: [], summary: "test only", mechanisms: [("m", "test")])
     var placements: [Placement] { [.sameCPU, .crossCPU, .unpinned] }
     func plan(_ options: RunOptions) -> [CaseSpec] {
         selectedPlacements(options).map { CaseSpec(harness: id, mechanism: "m", placement: $0, tasks: 2) }

@@ -123,14 +123,8 @@ public struct RunContext: Sendable {
 ///
 /// Adding a harness: its own files (a folder under Harnesses/) plus one line in `Registry.harnesses`.
 public protocol Harness: Sendable {
-    /// The id used on the command line and in the `harness` column.
-    var id: String { get }
-    /// One line for `switchbench list`.
-    var summary: String { get }
-    /// Which claims it measures (C1 …; docs/claims.md).
-    var claims: [String] { get }
-    /// Mechanism ids and one line each.
-    var mechanisms: [(id: String, summary: String)] { get }
+    /// Its id, summary, claims and mechanisms, declared once (`id` … `mechanisms` below read it).
+    var info: HarnessInfo { get }
     /// Placements it understands.
     var placements: [Placement] { get }
     /// The cases the options select, in run order.
@@ -156,6 +150,29 @@ public struct Plot: Sendable {
     public var title: String
     public var contents: String
     public init(name: String, title: String, contents: String) { (self.name, self.title, self.contents) = (name, title, contents) }
+}
+
+/// What `switchbench list` shows of a harness, and the names the CLI checks.
+public struct HarnessInfo: Sendable {
+    /// The id used on the command line and in the `harness` column.
+    public var id: String
+    /// Which claims it measures (C1 …; docs/claims.md).
+    public var claims: [String]
+    /// One line for `switchbench list`.
+    public var summary: String
+    /// Mechanism ids and one line each.
+    public var mechanisms: [(id: String, summary: String)]
+
+    public init(_ id: String, claims: [String], summary: String, mechanisms: [(id: String, summary: String)]) {
+        (self.id, self.claims, self.summary, self.mechanisms) = (id, claims, summary, mechanisms)
+    }
+}
+
+extension Harness {
+    public var id: String { info.id }
+    public var summary: String { info.summary }
+    public var claims: [String] { info.claims }
+    public var mechanisms: [(id: String, summary: String)] { info.mechanisms }
 }
 
 extension Harness {

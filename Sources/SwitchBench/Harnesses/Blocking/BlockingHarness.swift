@@ -17,13 +17,9 @@ public struct BlockingHarness: Harness {
         self.delayNs = UInt64(delayMs) * 1_000_000
     }
 
-    public var id: String { "blocking" }
-    public var summary: String { "one coroutine's blocking read stalls the others on its thread (vs a non-blocking read + yield)" }
-    public var claims: [String] { ["C4"] }
-    public var mechanisms: [(id: String, summary: String)] {
-        [("asm", "M asm coroutines (Coroutine) resumed round-robin by one scheduler loop"),
-         ("swift-task", "M Swift tasks on SingleThreadExecutor, each turn ending in Task.yield()")]
-    }
+    public let info = HarnessInfo("blocking", claims: ["C4"], summary: "one coroutine's blocking read stalls the others on its thread (vs a non-blocking read + yield)", mechanisms: [
+        ("asm", "M asm coroutines (Coroutine) resumed round-robin by one scheduler loop"),
+        ("swift-task", "M Swift tasks on SingleThreadExecutor, each turn ending in Task.yield()")])
 
     public func plan(_ options: RunOptions) -> [CaseSpec] {
         selectedMechanisms(options).map { CaseSpec(harness: id, mechanism: $0, placement: .sameCPU, tasks: coroutines) }

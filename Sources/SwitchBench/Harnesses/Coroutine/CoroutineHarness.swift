@@ -13,17 +13,13 @@ import Glibc
 ///   swift-task-global the continuation ping-pong on Swift's default global executor (thread pool)
 public struct CoroutineHarness: Harness {
     public init() {}
-    public var id: String { "coroutine" }
-    public var summary: String { "user-mode switch between two coroutines on one thread (asm, ucontext, Swift tasks)" }
-    public var claims: [String] { ["C3"] }
-    public var mechanisms: [(id: String, summary: String)] {
-        [("asm", "stackful coroutines, switch in assembly (callee-saved registers + SP + FP control words); both sides run one hand-off loop"),
-         ("asm-generator", "the same switch as a resume/yield pair (Coroutine.resume, Yielder.yield): a mispredicted return per switch"),
-         ("ucontext", "glibc swapcontext: the same switch plus an rt_sigprocmask system call for the signal mask"),
-         ("swift-task", "two Swift tasks resuming each other's continuation on a single-threaded executor of ours"),
-         ("swift-task-yield", "two Swift tasks alternating with Task.yield() on the same executor"),
-         ("swift-task-global", "the continuation ping-pong on Swift's default global executor (its thread pool)")]
-    }
+    public let info = HarnessInfo("coroutine", claims: ["C3"], summary: "user-mode switch between two coroutines on one thread (asm, ucontext, Swift tasks)", mechanisms: [
+        ("asm", "stackful coroutines, switch in assembly (callee-saved registers + SP + FP control words); both sides run one hand-off loop"),
+        ("asm-generator", "the same switch as a resume/yield pair (Coroutine.resume, Yielder.yield): a mispredicted return per switch"),
+        ("ucontext", "glibc swapcontext: the same switch plus an rt_sigprocmask system call for the signal mask"),
+        ("swift-task", "two Swift tasks resuming each other's continuation on a single-threaded executor of ours"),
+        ("swift-task-yield", "two Swift tasks alternating with Task.yield() on the same executor"),
+        ("swift-task-global", "the continuation ping-pong on Swift's default global executor (its thread pool)")])
 
     /// same-cpu for the coroutines of one thread; unpinned for the global executor's thread pool.
     public var placements: [Placement] { [.sameCPU, .unpinned] }

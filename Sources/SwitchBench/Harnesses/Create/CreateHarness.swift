@@ -7,18 +7,14 @@ import Glibc
 /// One op = one creation and its cleanup, on one CPU.
 public struct CreateHarness: Harness {
     public init() {}
-    public var id: String { "create" }
-    public var summary: String { "create + clean up one process, thread, coroutine or Swift task; the zombie before waitpid" }
-    public var claims: [String] { ["C6"] }
-    public var mechanisms: [(id: String, summary: String)] {
-        [("fork-exit-wait", "fork(); the child _exit(0)s; the parent waitpid()s"),
-         ("fork-exec", "fork(); the child execve()s a no-op program; waitpid()"),
-         ("posix-spawn", "posix_spawn() of the same no-op program; waitpid()"),
-         ("pthread", "pthread_create() of a thread that returns at once; pthread_join()"),
-         ("coroutine", "Coroutine: mmap'ed stack + guard page, first switch in and out, munmap"),
-         ("swift-task", "Task(executorPreference:) on SingleThreadExecutor + await of its value"),
-         ("zombie", "fact: an exited child shows state Z in /proc/<pid>/stat until waitpid, then is gone")]
-    }
+    public let info = HarnessInfo("create", claims: ["C6"], summary: "create + clean up one process, thread, coroutine or Swift task; the zombie before waitpid", mechanisms: [
+        ("fork-exit-wait", "fork(); the child _exit(0)s; the parent waitpid()s"),
+        ("fork-exec", "fork(); the child execve()s a no-op program; waitpid()"),
+        ("posix-spawn", "posix_spawn() of the same no-op program; waitpid()"),
+        ("pthread", "pthread_create() of a thread that returns at once; pthread_join()"),
+        ("coroutine", "Coroutine: mmap'ed stack + guard page, first switch in and out, munmap"),
+        ("swift-task", "Task(executorPreference:) on SingleThreadExecutor + await of its value"),
+        ("zombie", "fact: an exited child shows state Z in /proc/<pid>/stat until waitpid, then is gone")])
 
     public func plan(_ options: RunOptions) -> [CaseSpec] {
         selectedMechanisms(options).map { CaseSpec(harness: id, mechanism: $0, placement: .sameCPU) }

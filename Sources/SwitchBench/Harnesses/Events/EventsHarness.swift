@@ -23,15 +23,11 @@ import Glibc
 /// placement) measured right after, for the same IPC.
 public struct EventsHarness: Harness {
     public init() {}
-    public var id: String { "events" }
-    public var summary: String { "cost per event with N tasks each waiting on its own eventfd: thread/process per task vs coroutines on an epoll loop" }
-    public var claims: [String] { ["C9"] }
-    public var mechanisms: [(id: String, summary: String)] {
-        [("thread", "a thread per task, each blocked in read on its own eventfd"),
-         ("process", "a forked process per task, each blocked in read on its own eventfd"),
-         ("asm", "asm coroutines on one thread: epoll_wait, resume the coroutine whose eventfd is ready"),
-         ("swift-task", "Swift tasks on one thread: the same epoll loop resumes the task's continuation")]
-    }
+    public let info = HarnessInfo("events", claims: ["C9"], summary: "cost per event with N tasks each waiting on its own eventfd: thread/process per task vs coroutines on an epoll loop", mechanisms: [
+        ("thread", "a thread per task, each blocked in read on its own eventfd"),
+        ("process", "a forked process per task, each blocked in read on its own eventfd"),
+        ("asm", "asm coroutines on one thread: epoll_wait, resume the coroutine whose eventfd is ready"),
+        ("swift-task", "Swift tasks on one thread: the same epoll loop resumes the task's continuation")])
     public var placements: [Placement] { [.sameCPU, .unpinned] }
 
     /// K when `--burst` is not given (also what `--all` runs): 1, where every kind switches twice per

@@ -23,15 +23,11 @@ import Glibc
 /// their copy of the parent's stack, Swift tasks keep their frames in the task's heap allocator).
 public struct MemoryHarness: Harness {
     public init() {}
-    public var id: String { "memory" }
-    public var summary: String { "memory per parked task: N processes, threads, asm coroutines or Swift tasks all waiting for input" }
-    public var claims: [String] { ["C8"] }
-    public var mechanisms: [(id: String, summary: String)] {
-        [("process", "forked children blocked in read on a pipe (Σ PSS from smaps_rollup)"),
-         ("thread", "pthreads blocked in read on a pipe (default stack: RLIMIT_STACK, 8 MiB reserved)"),
-         ("asm", "stackful coroutines suspended on their own mmap'ed stacks (default 256 KiB + guard page)"),
-         ("swift-task", "Swift tasks suspended on a continuation, on one thread (SingleThreadExecutor)")]
-    }
+    public let info = HarnessInfo("memory", claims: ["C8"], summary: "memory per parked task: N processes, threads, asm coroutines or Swift tasks all waiting for input", mechanisms: [
+        ("process", "forked children blocked in read on a pipe (Σ PSS from smaps_rollup)"),
+        ("thread", "pthreads blocked in read on a pipe (default stack: RLIMIT_STACK, 8 MiB reserved)"),
+        ("asm", "stackful coroutines suspended on their own mmap'ed stacks (default 256 KiB + guard page)"),
+        ("swift-task", "Swift tasks suspended on a continuation, on one thread (SingleThreadExecutor)")])
     /// Memory does not depend on where tasks run: they are not pinned.
     public var placements: [Placement] { [.unpinned] }
 

@@ -17,15 +17,11 @@ import Glibc
 /// thread with an idle B (W′ = 0), at the W where the flush reference is visible at all.
 public struct PollutionHarness: Harness {
     public init() {}
-    public var id: String { "pollution" }
-    public var summary: String { "re-walk penalty after a process switch vs a thread switch vs none: does a process switch flush the TLB?" }
-    public var claims: [String] { ["C2"] }
-    public var mechanisms: [(id: String, summary: String)] {
-        [("process", "B is a forked child on the same CPU (other address space), idle or walking W pages of its own"),
-         ("thread", "B is a thread on the same CPU (same address space), idle or walking W pages of its own"),
-         ("none", "no switch: sched_yield() with nothing else runnable"),
-         ("flush", "reference: mprotect() of A's pages flushes their translations")]
-    }
+    public let info = HarnessInfo("pollution", claims: ["C2"], summary: "re-walk penalty after a process switch vs a thread switch vs none: does a process switch flush the TLB?", mechanisms: [
+        ("process", "B is a forked child on the same CPU (other address space), idle or walking W pages of its own"),
+        ("thread", "B is a thread on the same CPU (same address space), idle or walking W pages of its own"),
+        ("none", "no switch: sched_yield() with nothing else runnable"),
+        ("flush", "reference: mprotect() of A's pages flushes their translations")])
 
     public static let standardW = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
     public static let quickW = [32, 256, 2048]

@@ -27,16 +27,12 @@ public struct TokenRingHarness: Harness {
     public let kind: TaskKind
     public init(kind: TaskKind) { self.kind = kind }
 
-    public var id: String { kind.rawValue }
-    public var summary: String {
-        kind == .process
+    public var info: HarnessInfo {
+        HarnessInfo(kind.rawValue, claims: ["C1"], summary: kind == .process
             ? "context switch between processes (fork): token ring over pipes or a shared futex word"
-            : "context switch between threads of one process: the same ring, no address-space change"
-    }
-    public var claims: [String] { ["C1"] }
-    public var mechanisms: [(id: String, summary: String)] {
-        [("pipe", "one byte through a ring of pipes (blocking read/write)"),
-         ("futex", "a word per task in MAP_SHARED memory, FUTEX_WAIT / FUTEX_WAKE")]
+            : "context switch between threads of one process: the same ring, no address-space change", mechanisms: [
+            ("pipe", "one byte through a ring of pipes (blocking read/write)"),
+            ("futex", "a word per task in MAP_SHARED memory, FUTEX_WAIT / FUTEX_WAKE")])
     }
     public var placements: [Placement] { Placement.allCases }
 

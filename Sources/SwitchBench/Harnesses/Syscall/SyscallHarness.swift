@@ -5,13 +5,9 @@ import Glibc
 /// returns, with no context switch, against a vDSO call that stays in user mode.
 public struct SyscallHarness: Harness {
     public init() {}
-    public var id: String { "syscall" }
-    public var summary: String { "user ↔ kernel round trip with no context switch (raw syscall vs vDSO)" }
-    public var claims: [String] { ["C7"] }
-    public var mechanisms: [(id: String, summary: String)] {
-        [("getppid", "syscall(SYS_getppid): enters the kernel every time (glibc cannot cache it)"),
-         ("clock_gettime", "clock_gettime(CLOCK_MONOTONIC) through the vDSO: no kernel entry")]
-    }
+    public let info = HarnessInfo("syscall", claims: ["C7"], summary: "user ↔ kernel round trip with no context switch (raw syscall vs vDSO)", mechanisms: [
+        ("getppid", "syscall(SYS_getppid): enters the kernel every time (glibc cannot cache it)"),
+        ("clock_gettime", "clock_gettime(CLOCK_MONOTONIC) through the vDSO: no kernel entry")])
 
     public func plan(_ options: RunOptions) -> [CaseSpec] {
         selectedMechanisms(options).flatMap { m in

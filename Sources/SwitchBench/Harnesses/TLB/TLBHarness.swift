@@ -19,14 +19,10 @@ import Glibc
 /// cost per access beyond each (`TLBAnalysis`).
 public struct TLBHarness: Harness {
     public init() {}
-    public var id: String { "tlb" }
-    public var summary: String { "pointer chase over 8…65536 pages: TLB reach and miss cost, 4 KiB vs 2 MiB pages, cache-only control" }
-    public var claims: [String] { ["C5"] }
-    public var mechanisms: [(id: String, summary: String)] {
-        [("4k", "one pointer per 4 KiB page (MADV_NOHUGEPAGE), random page order, random line in the page"),
-         ("2m", "the same walk on MADV_HUGEPAGE memory (granted huge pages verified in /proc/self/smaps)"),
-         ("control", "as many cache lines packed into few pages, random order: cache misses without TLB misses")]
-    }
+    public let info = HarnessInfo("tlb", claims: ["C5"], summary: "pointer chase over 8…65536 pages: TLB reach and miss cost, 4 KiB vs 2 MiB pages, cache-only control", mechanisms: [
+        ("4k", "one pointer per 4 KiB page (MADV_NOHUGEPAGE), random page order, random line in the page"),
+        ("2m", "the same walk on MADV_HUGEPAGE memory (granted huge pages verified in /proc/self/smaps)"),
+        ("control", "as many cache lines packed into few pages, random order: cache misses without TLB misses")])
 
     public static let minPages = 8
     public static let maxPages = 65_536
