@@ -9,4 +9,9 @@ public enum Language: String, Sendable, CaseIterable, Codable {
     public func t(_ en: String, _ zh: String) -> String {
         self == .en ? en : zh
     }
+
+    /// The name for people of `key` in a table of (English, Chinese) names; `fallback` when it has none.
+    public func name(_ key: String, in table: [String: (en: String, zh: String)], else fallback: String) -> String {
+        table[key].map { t($0.en, $0.zh) } ?? fallback
+    }
 }

@@ -177,16 +177,15 @@ public enum MachinesReport {
     // MARK: names
 
     static func creationName(_ mechanism: String, _ lang: Language) -> String {
-        switch mechanism {
-        case "fork-exit-wait": return lang.t("process: `fork` + `_exit` + `waitpid`", "进程：`fork` + `_exit` + `waitpid`（回收僵尸进程）")
-        case "fork-exec": return lang.t("process: `fork` + `execve` + `waitpid`", "进程：`fork` + `execve` + `waitpid`")
-        case "posix-spawn": return lang.t("process: `posix_spawn` + `waitpid`", "进程：`posix_spawn` + `waitpid`")
-        case "pthread": return lang.t("thread: `pthread_create` + `pthread_join`", "线程：`pthread_create` + `pthread_join`")
-        case "coroutine": return lang.t("coroutine: create, first switch, destroy", "协程：创建、首次切换、销毁")
-        case "swift-task": return lang.t("Swift task: create, run, await", "Swift 任务：创建、运行、等待结果")
-        default: return "`\(mechanism)`"
-        }
+        lang.name(mechanism, in: creationNames, else: "`\(mechanism)`")
     }
+    static let creationNames: [String: (en: String, zh: String)] = [
+        "fork-exit-wait": ("process: `fork` + `_exit` + `waitpid`", "进程：`fork` + `_exit` + `waitpid`（回收僵尸进程）"),
+        "fork-exec": ("process: `fork` + `execve` + `waitpid`", "进程：`fork` + `execve` + `waitpid`"),
+        "posix-spawn": ("process: `posix_spawn` + `waitpid`", "进程：`posix_spawn` + `waitpid`"),
+        "pthread": ("thread: `pthread_create` + `pthread_join`", "线程：`pthread_create` + `pthread_join`"),
+        "coroutine": ("coroutine: create, first switch, destroy", "协程：创建、首次切换、销毁"),
+        "swift-task": ("Swift task: create, run, await", "Swift 任务：创建、运行、等待结果")]
 
     /// A short cell for the tlb harness's 2 MiB outcome (the long sentence is results.md's), with the grant.
     static func hugeText(_ h: MachineHugePages, _ lang: Language) -> String {

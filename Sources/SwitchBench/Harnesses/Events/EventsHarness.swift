@@ -317,26 +317,13 @@ struct EventBench {
             for i in 0..<n {
                 let w = workers + i
                 let keepA = min(fds[i], replyFD), keepB = max(fds[i], replyFD)
-                sb_block_interrupts(1)   // until the child is tracked
-                let pid = fork()
-                if pid < 0 {
-                    sb_block_interrupts(0)
-                    throw SwitchBenchError.caseFailed("fork() failed after \(i) children: \(errnoText(errno))")
-                }
-                if pid == 0 {
-                    // Child: system calls only; keep stdio, its request eventfd and the reply eventfd.
-                    _ = sb_set_parent_death_signal()
-                    sb_block_interrupts(0)
-                    _ = sb_set_name(ManyTasks.childName.utf8Start)
+                pids.append(try ManyTasks.forkChild(made: i) {
+                    // Child: keep stdio, its request eventfd and the reply eventfd.
                     _ = sb_close_range(3, UInt32(keepA - 1))
                     _ = sb_close_range(UInt32(keepA + 1), UInt32(keepB - 1))
                     _ = sb_close_range(UInt32(keepB + 1), UInt32.max)
                     Self.blockingLoop(w)
-                    _exit(0)
-                }
-                sb_track_child(pid)
-                sb_block_interrupts(0)
-                pids.append(pid)
+                })
             }
         default:
             let l = EventLoop(swiftTasks: mechanism == "swift-task", workers: workers, n: n, cpu: Int32(cpu))

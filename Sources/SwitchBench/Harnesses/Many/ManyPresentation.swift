@@ -16,14 +16,11 @@ enum ManyFormat {
 
     /// The kind's name for people: 进程 / 线程 / 协程 in Chinese.
     static func kind(_ mechanism: String, _ lang: Language) -> String {
-        switch mechanism {
-        case "process": return lang.t("process", "进程")
-        case "thread": return lang.t("thread", "线程")
-        case "asm": return lang.t("asm coroutine", "协程（asm）")
-        case "swift-task": return lang.t("Swift task", "协程（Swift 任务）")
-        default: return mechanism
-        }
+        lang.name(mechanism, in: kindNames, else: mechanism)
     }
+    static let kindNames: [String: (en: String, zh: String)] = [
+        "process": ("process", "进程"), "thread": ("thread", "线程"),
+        "asm": ("asm coroutine", "协程（asm）"), "swift-task": ("Swift task", "协程（Swift 任务）")]
 
     /// A kind's name followed by a value: a space after it, none after a closing full-width parenthesis.
     static func spaced(_ kind: String) -> String { kind.hasSuffix("）") ? kind : kind + " " }

@@ -205,6 +205,28 @@ enum ManyTasks {
         }
     }
 
+    /// Forks one many-tasks child, tracked for clean-up, and returns its pid. The child (named
+    /// `childName`, killed with its parent) runs `child`, which must make system calls only, then
+    /// `_exit(0)`s. Interrupts stay blocked until the parent tracks it. `made`: children made so far.
+    static func forkChild(made: Int, _ child: () -> Void) throws -> pid_t {
+        sb_block_interrupts(1)   // until the child is tracked
+        let pid = fork()
+        if pid < 0 {
+            sb_block_interrupts(0)
+            throw SwitchBenchError.caseFailed("fork() failed after \(made) children: \(errnoText(errno))")
+        }
+        if pid == 0 {
+            _ = sb_set_parent_death_signal()
+            sb_block_interrupts(0)
+            _ = sb_set_name(childName.utf8Start)
+            child()
+            _exit(0)
+        }
+        sb_track_child(pid)
+        sb_block_interrupts(0)
+        return pid
+    }
+
     /// Waits until `counter` reaches n (each task bumps it just before it blocks), then lets the
     /// last ones reach their system call. False after `seconds` without getting there.
     static func waitForCount(_ counter: UnsafeMutablePointer<UInt32>, _ n: Int, seconds: Double = 60) -> Bool {

@@ -338,27 +338,14 @@ struct ParkedKernelTasks {
         switch kind {
         case .process:
             pids.reserveCapacity(n)
+            let (readFD, writeFD, counter) = (readFD, writeFD, counter)
             for _ in 0..<n {
-                sb_block_interrupts(1)   // until the child is tracked
-                let pid = fork()
-                if pid < 0 {
-                    sb_block_interrupts(0)
-                    throw SwitchBenchError.caseFailed("fork() failed after \(pids.count) children: \(errnoText(errno))")
-                }
-                if pid == 0 {
-                    // Child: system calls only from here to _exit.
-                    _ = sb_set_parent_death_signal()
-                    sb_block_interrupts(0)
-                    _ = sb_set_name(ManyTasks.childName.utf8Start)
+                pids.append(try ManyTasks.forkChild(made: pids.count) {
                     close(writeFD)
                     _ = sb_fetch_add(counter, 1)
                     var b: UInt8 = 0
                     while sb_sys_read(readFD, &b, 1) < 0 && errno == EINTR {}
-                    _exit(0)
-                }
-                sb_track_child(pid)
-                sb_block_interrupts(0)
-                pids.append(pid)
+                })
             }
         case .thread:
             let a = UnsafeMutablePointer<ParkArgs>.allocate(capacity: 1)
