@@ -291,14 +291,7 @@ struct EventBench {
                 for i in 0..<n where fds[i] >= 0 { _ = sb_sys_write(fds[i], &v, 8) }
             }
             loop?.stop()
-            for pid in pids {
-                var status: Int32 = 0
-                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-                sb_untrack_child(pid)
-            }
-            pids = []
-            for t in threads { pthread_join(t, nil) }
-            threads = []
+            ManyTasks.reap(&pids, &threads)
             loop?.join()
         }
         defer { stop() }

@@ -227,6 +227,18 @@ enum ManyTasks {
         return pid
     }
 
+    /// Waits for every child (untracking it) and joins every thread, once they are ending; empties both lists.
+    static func reap(_ pids: inout [pid_t], _ threads: inout [pthread_t]) {
+        for pid in pids {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            sb_untrack_child(pid)
+        }
+        pids = []
+        for t in threads { pthread_join(t, nil) }
+        threads = []
+    }
+
     /// Waits until `counter` reaches n (each task bumps it just before it blocks), then lets the
     /// last ones reach their system call. False after `seconds` without getting there.
     static func waitForCount(_ counter: UnsafeMutablePointer<UInt32>, _ n: Int, seconds: Double = 60) -> Bool {

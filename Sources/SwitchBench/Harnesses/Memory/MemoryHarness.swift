@@ -367,14 +367,7 @@ struct ParkedKernelTasks {
 
     /// After the write end is closed: every task has read end-of-file; wait for them all.
     mutating func reap() {
-        for pid in pids {
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-            sb_untrack_child(pid)
-        }
-        pids = []
-        for t in threads { pthread_join(t, nil) }
-        threads = []
+        ManyTasks.reap(&pids, &threads)
         args?.deallocate()
         args = nil
     }
