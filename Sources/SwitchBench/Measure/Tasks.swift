@@ -38,20 +38,26 @@ struct TaskGroup {
             sb_track_child(pid)
             pids.append(pid)
         case .thread:
-            final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
-            let ctx = Unmanaged.passRetained(Box(body)).toOpaque()
-            var tid = pthread_t()
-            let r = pthread_create(&tid, nil, { raw in
-                let box = Unmanaged<AnyObject>.fromOpaque(raw!).takeRetainedValue() as! Box
-                box.body()
-                return nil
-            }, ctx)
-            if r != 0 {
-                Unmanaged<AnyObject>.fromOpaque(ctx).release()
-                throw SwitchBenchError.caseFailed("pthread_create failed: \(errnoText(r))")
-            }
-            threads.append(tid)
+            threads.append(try Self.startThread(body))
         }
+    }
+
+    /// Starts a pthread that runs `body` (kept alive until it returns). Throws
+    /// `.caseFailed("<failure>: <reason>")` when pthread_create fails.
+    static func startThread(failure: String = "pthread_create failed", _ body: @escaping () -> Void) throws -> pthread_t {
+        final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
+        let ctx = Unmanaged.passRetained(Box(body)).toOpaque()
+        var tid = pthread_t()
+        let r = pthread_create(&tid, nil, { raw in
+            let box = Unmanaged<AnyObject>.fromOpaque(raw!).takeRetainedValue() as! Box
+            box.body()
+            return nil
+        }, ctx)
+        if r != 0 {
+            Unmanaged<AnyObject>.fromOpaque(ctx).release()
+            throw SwitchBenchError.caseFailed("\(failure): \(errnoText(r))")
+        }
+        return tid
     }
 
     /// A child that has already exited, as the error to report (nil while all live). When several

@@ -470,16 +470,7 @@ final class EventLoop: @unchecked Sendable {
 
     func start() throws {
         guard pipe(&stopFDs) == 0 else { throw SwitchBenchError.caseFailed("pipe() failed: \(errnoText(errno))") }
-        let ctx = Unmanaged.passRetained(self).toOpaque()
-        let r = pthread_create(&thread, nil, { raw in
-            let me = Unmanaged<EventLoop>.fromOpaque(raw!).takeRetainedValue()
-            me.body()
-            return nil
-        }, ctx)
-        if r != 0 {
-            Unmanaged<EventLoop>.fromOpaque(ctx).release()
-            throw SwitchBenchError.caseFailed("pthread_create of the event loop failed: \(errnoText(r))")
-        }
+        thread = try TaskGroup.startThread(failure: "pthread_create of the event loop failed") { self.body() }
         running = true
     }
 
