@@ -64,6 +64,24 @@ struct RunFlags: ParsableArguments {
         s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
+    /// The comma list given to option `name`, each item through `parse`; throws `.usage` when it is
+    /// empty ("expected e.g. `example`").
+    func list<T>(_ s: String, _ name: String, example: String, _ parse: (String) throws -> T) throws -> [T] {
+        let items = try commaList(s).map(parse)
+        if items.isEmpty { throw SwitchBenchError.usage("\(name) is empty; expected e.g. \(example)") }
+        return items
+    }
+
+    /// A comma list of whole numbers in `range`, each `what` ("a task count"); throws `.usage`.
+    func numbers(_ s: String, _ name: String, _ what: String, _ range: ClosedRange<Int>, example: String) throws -> [Int] {
+        try list(s, name, example: example) {
+            guard let n = Int($0), range.contains(n) else {
+                throw SwitchBenchError.usage("\(name) '\($0)' is not \(what) from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return n
+        }
+    }
+
     /// Validates everything before any case runs or any file is written; throws `.usage`.
     func makeOptions(for harnesses: [any Harness]) throws -> RunOptions {
         var o = RunOptions()
@@ -92,15 +110,8 @@ struct RunFlags: ParsableArguments {
             }
             o.cpus = list
         }
-        o.tasks = try commaList(tasks).map {
-            guard let n = Int($0), (2...64).contains(n) else {
-                throw SwitchBenchError.usage("--tasks '\($0)' is not a task count from 2 to 64")
-            }
-            return n
-        }
-        o.footprints = try commaList(footprint).map { try Self.bytes($0, name: "--footprint", max: 256 << 20) }
-        if o.tasks.isEmpty { throw SwitchBenchError.usage("--tasks is empty; expected e.g. 2,4,8") }
-        if o.footprints.isEmpty { throw SwitchBenchError.usage("--footprint is empty; expected e.g. 0,16K") }
+        o.tasks = try numbers(tasks, "--tasks", "a task count", 2...64, example: "2,4,8")
+        o.footprints = try list(footprint, "--footprint", example: "0,16K") { try Self.bytes($0, name: "--footprint", max: 256 << 20) }
         o.quick = quick
         o.sampler = quick ? .quick : .standard
         if let samples {
@@ -110,27 +121,10 @@ struct RunFlags: ParsableArguments {
         guard Self.formats.contains(format) else {
             throw SwitchBenchError.usage("unknown format '\(format)'; valid: \(Self.formats.joined(separator: ", "))")
         }
-        if let population {
-            o.population = try commaList(population).map {
-                guard let n = Int($0), (1...100_000).contains(n) else {
-                    throw SwitchBenchError.usage("--population '\($0)' is not a task count from 1 to 100000")
-                }
-                return n
-            }
-            if o.population!.isEmpty { throw SwitchBenchError.usage("--population is empty; expected e.g. 10,1000") }
-        }
-        if let burst {
-            o.bursts = try commaList(burst).map {
-                guard let k = Int($0), (1...1024).contains(k) else {
-                    throw SwitchBenchError.usage("--burst '\($0)' is not a burst size from 1 to 1024")
-                }
-                return k
-            }
-            if o.bursts!.isEmpty { throw SwitchBenchError.usage("--burst is empty; expected e.g. 1,16") }
-        }
+        if let population { o.population = try numbers(population, "--population", "a task count", 1...100_000, example: "10,1000") }
+        if let burst { o.bursts = try numbers(burst, "--burst", "a burst size", 1...1024, example: "1,16") }
         if let stackSize {
-            o.stackSizes = try commaList(stackSize).map { try Self.bytes($0, name: "--stack-size", max: 1 << 30) }
-            if o.stackSizes!.isEmpty { throw SwitchBenchError.usage("--stack-size is empty; expected e.g. 0,64K") }
+            o.stackSizes = try list(stackSize, "--stack-size", example: "0,64K") { try Self.bytes($0, name: "--stack-size", max: 1 << 30) }
         }
 
         _ = try language()
