@@ -204,8 +204,17 @@ extension ProcessSpawningTests {
         #expect(cpu == Self.spareCPU)
         let hog = try BusyLoop(cpu: cpu)
         defer { hog.finish() }
-        let rows = try RingTests.run(kind, "futex", .sameCPU, context: context)
-        let rt = try #require(rows.first { $0.metric == "round_trip" })
+        // Up to three tries (the harness directly, not RingTests.run, which retries exactly the
+        // cases this test wants to see): the busy loop's slices land in some samples of at least one.
+        var last: Record? = nil
+        for _ in 0..<3 {
+            let h = TokenRingHarness(kind: kind)
+            let rows = try h.run(CaseSpec(harness: h.id, mechanism: "futex", placement: .sameCPU, tasks: 2), context: context)
+            let rt = try #require(rows.first { $0.metric == "round_trip" })
+            last = rt
+            if (rt.samplesRetaken ?? 0) > 0 || !rt.valid { break }
+        }
+        let rt = try #require(last)
         let retaken = try #require(rt.samplesRetaken)
         #expect(retaken > 0 || !rt.valid, "retaken \(retaken), note \(rt.note)")
         #expect((rt.stolenFraction ?? 0) > 0)
