@@ -18,6 +18,8 @@ import Glibc
 public struct PollutionHarness: Harness {
     public init() {}
     public var id: String { "pollution" }
+    /// Page walks and re-walks miss to shared caches and memory: a busy neighbour moves them (docs/busy-machines.md).
+    public var neighbourSensitive: Bool { true }
     public var summary: String { "re-walk penalty after a process switch vs a thread switch vs none: does a process switch flush the TLB?" }
     public var claims: [String] { ["C2"] }
     public var mechanisms: [(id: String, summary: String)] {

@@ -20,6 +20,8 @@ import Glibc
 public struct TLBHarness: Harness {
     public init() {}
     public var id: String { "tlb" }
+    /// Page walks and re-walks miss to shared caches and memory: a busy neighbour moves them (docs/busy-machines.md).
+    public var neighbourSensitive: Bool { true }
     public var summary: String { "pointer chase over 8…65536 pages: TLB reach and miss cost, 4 KiB vs 2 MiB pages, cache-only control" }
     public var claims: [String] { ["C5"] }
     public var mechanisms: [(id: String, summary: String)] {
