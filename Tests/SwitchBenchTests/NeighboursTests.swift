@@ -29,6 +29,13 @@ import Testing
         #expect(Neighbours.busy(before: before, after: stolen, own: [0]).map { abs($0 - 0.5) < 1e-9 } == true)
         // both CPUs own (cross-cpu, or unpinned on two CPUs), no steal: 0
         #expect(Neighbours.busy(before: before, after: after, own: [0, 1]) == 0)
+        // the own CPU's busy time less the suite's own CPU time is another task's: 100 busy ticks of 100,
+        // the suite used 0.6 s (60 ticks at 100 per second) → 0.4 by others
+        let shared = Neighbours.parse(Self.stat([200, 0, 0, 100, 0, 0, 0, 0, 0, 0], [100, 0, 0, 200, 0, 0, 0, 0, 0, 0]))
+        let s = try #require(Neighbours.busy(before: before, after: shared, own: [0], suiteSeconds: 0.6, ticksPerSecond: 100))
+        #expect(abs(s - 0.4) < 1e-9)
+        // the suite's time is never counted as someone else's, even when it exceeds the ticks
+        #expect(Neighbours.busy(before: before, after: shared, own: [0], suiteSeconds: 2, ticksPerSecond: 100) == 0)
         // no tick elapsed: not measured
         #expect(Neighbours.busy(before: before, after: before, own: [0]) == nil)
     }
@@ -96,8 +103,8 @@ import Testing
         var r = Self.tlbRow()
         Neighbours.apply(0.95, to: &r, sensitive: true)
         let run = ReportFixture.run([r])
-        #expect(MarkdownExporter.render(run, lang: .en).contains("because the other CPUs were busy"))
+        #expect(MarkdownExporter.render(run, lang: .en).contains("because other tasks kept this machine's CPUs busy"))
         #expect(MarkdownExporter.render(run, lang: .zh).contains("`neighbour_busy`"))
-        #expect(!MarkdownExporter.render(ReportFixture.run([Self.tlbRow()]), lang: .en).contains("other CPUs were busy"))
+        #expect(!MarkdownExporter.render(ReportFixture.run([Self.tlbRow()]), lang: .en).contains("CPUs busy while they ran"))
     }
 }
