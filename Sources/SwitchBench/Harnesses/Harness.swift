@@ -132,6 +132,10 @@ public protocol Harness: Sendable {
     /// Runs one case and returns its rows.
     func run(_ spec: CaseSpec, context: RunContext) throws -> [Record]
 
+    /// Whether its timed rows depend on caches and memory bandwidth shared with the other CPUs, so
+    /// that a busy neighbour moves them (`Neighbours`): such rows are invalid when `neighbour_busy`
+    /// is above `Neighbours.threshold`. Default false.
+    var neighbourSensitive: Bool { get }
     /// Harnesses with the same id share one presentation (asked once). Default: `id`.
     var presentationID: String { get }
     /// Its section of results.md, nil when the run has none of its rows.
@@ -178,6 +182,7 @@ extension Harness {
 extension Harness {
     public var placements: [Placement] { [.sameCPU] }
     public var presentationID: String { id }
+    public var neighbourSensitive: Bool { false }
     public func markdownSection(_ run: RunResult, lang: Language) -> String? { nil }
     public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] { [] }
     public func plots(_ run: RunResult, lang: Language) -> [Plot] { [] }

@@ -35,7 +35,19 @@ public struct Runner {
             let idx = String(i + 1).leftPad(width)
             let t0 = monotonicNanoseconds()
             do {
-                let records = try harness.run(spec, context: context)
+                let before = Neighbours.read(), suite0 = Neighbours.suiteCPUSeconds()
+                var records = try harness.run(spec, context: context)
+                // How busy the other CPUs were over the whole case, on every row (Neighbours).
+                if let before, let after = Neighbours.read() {
+                    let suite = Neighbours.suiteCPUSeconds() - suite0
+                    for i in records.indices {
+                        let pinned = (try? CPUList.parse(records[i].cpus)) ?? []
+                        let own = Set(pinned.isEmpty ? context.allowedCPUs : pinned)
+                        Neighbours.apply(Neighbours.busy(before: before, after: after, own: own, suiteSeconds: suite,
+                                                                     ticksPerSecond: Neighbours.ticksPerSecond), to: &records[i],
+                                         sensitive: harness.neighbourSensitive)
+                    }
+                }
                 result.records += records
                 let head = records.first
                 let secs = Double(monotonicNanoseconds() - t0) / 1e9

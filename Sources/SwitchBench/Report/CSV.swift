@@ -66,6 +66,8 @@ public struct CSVExporter: Exporter {
         "online_cpus", "samples_retaken", "stolen_fraction",
         // Typed facts of a row (Record.facts), "key=value;…".
         "facts",
+        // Mean busy share of the other CPUs during the case (Neighbours); absent from older runs.
+        "neighbour_busy",
     ]
     public static var columns: [String] { contractColumns + extraColumns }
 
@@ -96,6 +98,7 @@ public struct CSVExporter: Exporter {
             e.onlineCPUCount.map(String.init) ?? "",
             r.samplesRetaken.map(String.init) ?? "", num(r.stolenFraction, 4),
             r.factsText,
+            num(r.neighbourBusy, 4),
         ]
     }
 
@@ -144,6 +147,7 @@ public struct CSVExporter: Exporter {
             // Columns a file written before they existed lacks: nil.
             r.samplesRetaken = (f["samples_retaken"] ?? "").isEmpty ? nil : try int("samples_retaken")
             r.stolenFraction = try dbl("stolen_fraction")
+            r.neighbourBusy = try dbl("neighbour_busy")
             r.samples = try int("samples")
             if let median = try dbl("median") {
                 r.stats = Statistics(count: r.samples, median: median, min: try dbl("min") ?? median,

@@ -357,6 +357,13 @@ public struct Comparison: Sendable {
                                      worse ? "worse" : "better", pct, base.sampleValues.count, cur.sampleValues.count),
                               String(format: "%@ %+.0f %%，但这是推导出的事实或单个值（%d → %d 个样本），无法估计噪声，不计入",
                                      zhDir, pct, base.sampleValues.count, cur.sampleValues.count)))
+            } else if Neighbours.invalidatedByNeighbours(base) || Neighbours.invalidatedByNeighbours(cur) {
+                // Invalid because the other CPUs were busy (a cache/memory-bound row): the change may be theirs.
+                c.classification = .noisy
+                notes.append((String(format: "%@ by %+.0f %% but invalid: other tasks kept the CPUs busy (neighbour_busy > %.2f) and this row shares caches and memory with them; not counted",
+                                     worse ? "slower" : "faster", pct, Neighbours.threshold),
+                              String(format: "%@ %+.0f %%，但这一行无效：别的程序当时让 CPU 很忙（`neighbour_busy` > %.2f），而这一行与它们共享缓存和内存，不计入",
+                                     zhDir, pct, Neighbours.threshold)))
             } else if cur.placement == Placement.unpinned.rawValue {
                 c.classification = .noisy
                 notes.append((String(format: "%@ by %+.0f %% but unpinned: the scheduler picks the CPUs, so runs differ by placement; not counted",

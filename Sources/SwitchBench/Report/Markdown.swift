@@ -21,6 +21,11 @@ public struct MarkdownExporter: Exporter {
             // The reason names CPUs and flags: a code span in Chinese output.
             parts.append(run.skipped.map { lang.t("_Not measured: \($0)._", "_未测量：`\($0)`。_") }.joined(separator: "\n"))
         }
+        let crowded = run.records.filter(Neighbours.invalidatedByNeighbours).count
+        if crowded > 0 {
+            parts.append(lang.t("_\(crowded) row(s) are `valid=false` because other tasks kept this machine's CPUs busy while they ran (`neighbour_busy` > \(Neighbours.threshold)): they share caches and memory with what ran there; rerun on a quiet machine._",
+                                "_有 \(crowded) 行标为 `valid=false`：测量时别的程序让这台机器的 CPU 很忙（`neighbour_busy` > \(Neighbours.threshold)），这些行与那里运行的程序共享缓存和内存；请在空闲的机器上重跑。_"))
+        }
         parts += Registry.presenters.compactMap { $0.markdownSection(run, lang: lang) }
         parts += [plots(run, lang), allRows(run, lang)].compactMap { $0 }
         return parts.joined(separator: "\n\n") + "\n"

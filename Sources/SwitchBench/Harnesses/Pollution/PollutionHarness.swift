@@ -22,6 +22,8 @@ public struct PollutionHarness: Harness {
         ("thread", "B is a thread on the same CPU (same address space), idle or walking W pages of its own"),
         ("none", "no switch: sched_yield() with nothing else runnable"),
         ("flush", "reference: mprotect() of A's pages flushes their translations")])
+    /// Page walks and re-walks miss to shared caches and memory: a busy neighbour moves them (docs/busy-machines.md).
+    public var neighbourSensitive: Bool { true }
 
     public static let standardW = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
     public static let quickW = [32, 256, 2048]

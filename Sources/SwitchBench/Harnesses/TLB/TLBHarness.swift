@@ -23,6 +23,8 @@ public struct TLBHarness: Harness {
         ("4k", "one pointer per 4 KiB page (MADV_NOHUGEPAGE), random page order, random line in the page"),
         ("2m", "the same walk on MADV_HUGEPAGE memory (granted huge pages verified in /proc/self/smaps)"),
         ("control", "as many cache lines packed into few pages, random order: cache misses without TLB misses")])
+    /// Page walks and re-walks miss to shared caches and memory: a busy neighbour moves them (docs/busy-machines.md).
+    public var neighbourSensitive: Bool { true }
 
     public static let minPages = 8
     public static let maxPages = 65_536

@@ -1,0 +1,115 @@
+import Glibc
+
+/// How busy the rest of the machine was while a case ran (docs/busy-machines.md, "Busy neighbours"):
+/// rows whose cost depends on caches and memory bandwidth shared with the other CPUs (a TLB sweep,
+/// cache pollution) move with what runs there, and the stolen-time rule cannot see it because the
+/// row's own tasks did run. Measured from /proc/stat over the whole case (its resolution is jiffies).
+public enum Neighbours {
+    /// Above this `neighbour_busy`, rows of a harness that declares `Harness.neighbourSensitive`
+    /// are invalid. From the measurements in docs/busy-machines.md: a quiet machine reads 0.00–0.11 over
+    /// a tlb or pollution case; a `stress-ng --cpu 1` on the other CPU reads 1.0; one time-sharing the
+    /// row's own CPU reads 0.50 (it gets half of that CPU) and moves tlb rows up to 8×.
+    public static let threshold = 0.4
+
+    /// One CPU's line of /proc/stat, in jiffies.
+    public struct Times: Sendable, Equatable {
+        /// user+nice+system+irq+softirq+steal.
+        public var busy: UInt64
+        /// busy + idle + iowait.
+        public var total: UInt64
+        public var steal: UInt64
+    }
+
+    /// Per-CPU times of every online CPU (/proc/stat lists only online CPUs).
+    public typealias Snapshot = [Int: Times]
+
+    /// Parses /proc/stat text: the `cpuN` lines (not the aggregate `cpu` line). guest/guest_nice are
+    /// already counted in user/nice and are left out.
+    public static func parse(_ text: String) -> Snapshot {
+        var out: Snapshot = [:]
+        for line in text.split(separator: "\n") {
+            guard line.hasPrefix("cpu") else { continue }
+            let f = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard let cpu = Int(f[0].dropFirst(3)), f.count >= 5 else { continue }
+            let v = f.dropFirst().map { UInt64($0) ?? 0 }
+            func at(_ i: Int) -> UInt64 { i < v.count ? v[i] : 0 }
+            // user nice system idle iowait irq softirq steal guest guest_nice
+            let busy = at(0) + at(1) + at(2) + at(5) + at(6) + at(7)
+            out[cpu] = Times(busy: busy, total: busy + at(3) + at(4), steal: at(7))
+        }
+        return out
+    }
+
+    public static func read() -> Snapshot? { readProcFile("/proc/stat").map(parse) }
+
+    /// The `neighbour_busy` of a row whose tasks ran on `own` between `before` and `after`: the larger
+    /// of (a) the mean busy share of the online CPUs other than `own`, and (b) the share of the own
+    /// CPUs' time that went to anything but this suite: their busy time (steal included: the host gave
+    /// the physical CPU to another guest) less `suiteSeconds`, the CPU time this process and its reaped
+    /// children used over the case (nil: only the own CPUs' steal counts). Another task time-sharing
+    /// the row's CPU refills its caches and TLB between the samples that the sampler kept.
+    /// nil when nothing was measurable (no tick elapsed on any CPU concerned).
+    public static func busy(before: Snapshot, after: Snapshot, own: Set<Int>, suiteSeconds: Double? = nil,
+                            ticksPerSecond: Double = 100) -> Double? {
+        var shares: [Double] = []
+        var ownBusy = 0.0, ownSteal = 0.0, ownTotal = 0.0
+        for cpu in after.keys.sorted() {
+            guard let a = before[cpu], let b = after[cpu], b.total > a.total else { continue }
+            let dt = Double(b.total - a.total)
+            if own.contains(cpu) {
+                ownTotal += dt
+                ownBusy += Double(b.busy &- a.busy)
+                ownSteal += Double(b.steal &- a.steal)
+            } else {
+                shares.append(min(1, max(0, Double(b.busy &- a.busy) / dt)))
+            }
+        }
+        let others = shares.isEmpty ? nil : shares.reduce(0, +) / Double(shares.count)
+        var ownOthers: Double?
+        if ownTotal > 0 {
+            let foreign = suiteSeconds.map { max(ownSteal, ownBusy - $0 * ticksPerSecond) } ?? ownSteal
+            ownOthers = min(1, max(0, foreign / ownTotal))
+        }
+        switch (others, ownOthers) {
+        case let (o?, s?): return max(o, s)
+        case let (o?, nil): return o
+        case let (nil, s?): return s
+        default: return nil
+        }
+    }
+
+    /// CPU time (user + system, seconds) of this process, every thread, plus its reaped children.
+    public static func suiteCPUSeconds() -> Double {
+        func seconds(_ who: __rusage_who) -> Double {
+            var u = rusage()
+            getrusage(who.rawValue, &u)
+            return Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6 +
+                Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6
+        }
+        return seconds(RUSAGE_SELF) + seconds(RUSAGE_CHILDREN)
+    }
+
+    /// /proc/stat's unit (USER_HZ).
+    public static let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+
+    /// The reason a row of a neighbour-sensitive harness becomes invalid, nil when it stays valid.
+    public static func reason(busy: Double?) -> String? {
+        guard let busy, busy > threshold else { return nil }
+        return String(format: "other tasks kept this machine's CPUs %.0f %% busy during this case (neighbour_busy %.2f > %.2f): a memory-bound row shares caches and memory bandwidth with them; rerun on a quiet machine",
+                      busy * 100, busy, threshold)
+    }
+
+    /// Records `busy` on the row and, for a sensitive harness above the threshold, marks a timed row invalid.
+    public static func apply(_ busy: Double?, to r: inout Record, sensitive: Bool) {
+        r.neighbourBusy = busy
+        guard sensitive, r.valid, r.stats != nil, let why = reason(busy: busy) else { return }
+        r.invalidate(why)
+    }
+
+    /// Whether a row is invalid because of busy neighbours (its harness is sensitive and its
+    /// neighbour_busy is above the threshold): `compare` shows such rows but does not count them.
+    public static func invalidatedByNeighbours(_ r: Record) -> Bool {
+        guard !r.valid, let b = r.neighbourBusy, b > threshold else { return false }
+        return Registry.harness(r.harness)?.neighbourSensitive ?? false
+    }
+}

@@ -1,0 +1,110 @@
+import Testing
+@testable import SwitchBench
+
+/// `neighbour_busy` (docs/busy-machines.md, "Busy neighbours"): properties on synthetic /proc/stat text.
+@Suite struct NeighboursTests {
+    /// /proc/stat with cpu0 and cpu1: user nice system idle iowait irq softirq steal guest guest_nice.
+    static func stat(_ cpu0: [UInt64], _ cpu1: [UInt64]) -> String {
+        let sum = zip(cpu0, cpu1).map { $0 + $1 }
+        func line(_ name: String, _ v: [UInt64]) -> String { name + " " + v.map(String.init).joined(separator: " ") }
+        return [line("cpu ", sum), line("cpu0", cpu0), line("cpu1", cpu1), "intr 1 2 3", "ctxt 42", "btime 1"].joined(separator: "\n") + "\n"
+    }
+
+    @Test func parsesPerCPULinesOnly() {
+        let s = Neighbours.parse(Self.stat([10, 1, 5, 80, 2, 1, 1, 3, 7, 0], [0, 0, 0, 100, 0, 0, 0, 0, 0, 0]))
+        #expect(s.keys.sorted() == [0, 1])
+        // guest (7) is already in user: not counted twice
+        #expect(s[0] == Neighbours.Times(busy: 10 + 1 + 5 + 1 + 1 + 3, total: 21 + 80 + 2, steal: 3))
+        #expect(s[1]?.busy == 0)
+    }
+
+    @Test func busyShareOfTheOtherCPU() throws {
+        let before = Neighbours.parse(Self.stat([100, 0, 0, 100, 0, 0, 0, 0, 0, 0], [100, 0, 0, 100, 0, 0, 0, 0, 0, 0]))
+        // cpu1 (the other CPU): 90 busy of 100 jiffies; cpu0 (own): all busy, no steal
+        let after = Neighbours.parse(Self.stat([200, 0, 0, 100, 0, 0, 0, 0, 0, 0], [170, 0, 10, 110, 0, 5, 5, 0, 0, 0]))
+        let b = try #require(Neighbours.busy(before: before, after: after, own: [0]))
+        #expect(abs(b - 0.9) < 1e-9)
+        // the own CPU's busy time is not a neighbour's; its steal is
+        let stolen = Neighbours.parse(Self.stat([150, 0, 0, 100, 0, 0, 0, 50, 0, 0], [100, 0, 0, 200, 0, 0, 0, 0, 0, 0]))
+        #expect(Neighbours.busy(before: before, after: stolen, own: [0]).map { abs($0 - 0.5) < 1e-9 } == true)
+        // both CPUs own (cross-cpu, or unpinned on two CPUs), no steal: 0
+        #expect(Neighbours.busy(before: before, after: after, own: [0, 1]) == 0)
+        // the own CPU's busy time less the suite's own CPU time is another task's: 100 busy ticks of 100,
+        // the suite used 0.6 s (60 ticks at 100 per second) → 0.4 by others
+        let shared = Neighbours.parse(Self.stat([200, 0, 0, 100, 0, 0, 0, 0, 0, 0], [100, 0, 0, 200, 0, 0, 0, 0, 0, 0]))
+        let s = try #require(Neighbours.busy(before: before, after: shared, own: [0], suiteSeconds: 0.6, ticksPerSecond: 100))
+        #expect(abs(s - 0.4) < 1e-9)
+        // the suite's time is never counted as someone else's, even when it exceeds the ticks
+        #expect(Neighbours.busy(before: before, after: shared, own: [0], suiteSeconds: 2, ticksPerSecond: 100) == 0)
+        // no tick elapsed: not measured
+        #expect(Neighbours.busy(before: before, after: before, own: [0]) == nil)
+    }
+
+    static func tlbRow() -> Record {
+        Record(harness: "tlb", mechanism: "4k", placement: "same-cpu", cpus: "0", tasks: 1, pageSizeBytes: 4096,
+               workingSetPages: 32768, metric: "ns_per_access", samples: [50, 51, 52], opsPerSample: 1000)
+    }
+
+    @Test func sensitiveRowIsInvalidAboveTheThresholdOnly() {
+        #expect(TLBHarness().neighbourSensitive && PollutionHarness().neighbourSensitive)
+        #expect(!SyscallHarness().neighbourSensitive && !TokenRingHarness(kind: .process).neighbourSensitive)
+        var busy = Self.tlbRow()
+        Neighbours.apply(0.93, to: &busy, sensitive: true)
+        #expect(!busy.valid && busy.neighbourBusy == 0.93 && busy.note.contains("93 % busy"))
+        #expect(Neighbours.invalidatedByNeighbours(busy))
+        var quiet = Self.tlbRow()
+        Neighbours.apply(Neighbours.threshold - 0.01, to: &quiet, sensitive: true)
+        #expect(quiet.valid && !Neighbours.invalidatedByNeighbours(quiet))
+        var unmeasured = Self.tlbRow()
+        Neighbours.apply(nil, to: &unmeasured, sensitive: true)
+        #expect(unmeasured.valid && unmeasured.neighbourBusy == nil)
+        // a ring row (not sensitive) stays valid however busy the other CPU was, and keeps the figure
+        var ring = Record(harness: "process", mechanism: "pipe", placement: "same-cpu", cpus: "0", tasks: 2,
+                          metric: "round_trip", samples: [5200, 5230, 5280], opsPerSample: 100)
+        Neighbours.apply(1.0, to: &ring, sensitive: false)
+        #expect(ring.valid && ring.neighbourBusy == 1.0)
+    }
+
+    @Test func csvRoundTripAndOldCSVWithoutTheColumn() throws {
+        var run = CSVTests.sampleRun()
+        run.records[0].neighbourBusy = 0.4321
+        let text = CSVExporter.render(run)
+        #expect(try CSV.parse(text)[0].last == "neighbour_busy")
+        let back = try CSVExporter.read(text)
+        #expect(back[0].record.neighbourBusy == 0.4321)
+        #expect(back[1].record.neighbourBusy == nil)
+        // a CSV written before the column: loads, the value is nil
+        let rows = try CSV.parse(text)
+        let drop = rows[0].firstIndex(of: "neighbour_busy")!
+        let old = rows.map { CSV.line(Array($0.prefix(drop))) }.joined(separator: "\n") + "\n"
+        let loaded = try RunLoader.parse(old, source: "old.csv")
+        #expect(loaded.run.records.count == 2 && loaded.run.records.allSatisfy { $0.neighbourBusy == nil })
+    }
+
+    @Test func compareDoesNotGateARowInvalidatedByBusyNeighbours() throws {
+        func run(_ center: Double, busy: Double) -> RunResult {
+            var r = ReportFixture.record("tlb", "4k", metric: "ns_per_access", center, tasks: 1, pages: 32768, pageSize: 4096)
+            Neighbours.apply(busy, to: &r, sensitive: true)
+            return ReportFixture.run([r])
+        }
+        let c = try Comparison.make(baseline: ReportFixture.loaded(run(50, busy: 0.1)), baselineSource: "a",
+                                    current: ReportFixture.loaded(run(200, busy: 1.0)), currentSource: "b")
+        #expect(c.cases[0].classification == .noisy)
+        #expect(c.cases[0].currentValid == false)
+        #expect(c.exitCode == 0)
+        #expect(c.warnings.contains { $0.contains("valid=false") })
+        // the same change measured on a quiet machine is a regression
+        let q = try Comparison.make(baseline: ReportFixture.loaded(run(50, busy: 0.1)), baselineSource: "a",
+                                    current: ReportFixture.loaded(run(200, busy: 0.2)), currentSource: "b")
+        #expect(q.cases[0].classification == .regression)
+    }
+
+    @Test func markdownSaysWhyInBothLanguages() {
+        var r = Self.tlbRow()
+        Neighbours.apply(0.95, to: &r, sensitive: true)
+        let run = ReportFixture.run([r])
+        #expect(MarkdownExporter.render(run, lang: .en).contains("because other tasks kept this machine's CPUs busy"))
+        #expect(MarkdownExporter.render(run, lang: .zh).contains("`neighbour_busy`"))
+        #expect(!MarkdownExporter.render(ReportFixture.run([Self.tlbRow()]), lang: .en).contains("CPUs busy while they ran"))
+    }
+}
