@@ -58,11 +58,29 @@ import Testing
         var unmeasured = Self.tlbRow()
         Neighbours.apply(nil, to: &unmeasured, sensitive: true)
         #expect(unmeasured.valid && unmeasured.neighbourBusy == nil)
-        // a ring row (not sensitive) stays valid however busy the other CPU was, and keeps the figure
+        // a same-cpu ring row whose samples were checked for preemption (not sensitive) stays valid
+        // however busy the other CPU was, and keeps the figure
         var ring = Record(harness: "process", mechanism: "pipe", placement: "same-cpu", cpus: "0", tasks: 2,
                           metric: "round_trip", samples: [5200, 5230, 5280], opsPerSample: 100)
+        ring.samplesRetaken = 0
         Neighbours.apply(1.0, to: &ring, sensitive: false)
         #expect(ring.valid && ring.neighbourBusy == 1.0)
+        // the same ring across CPUs measures a wake-up of an idle CPU: invalid when the CPUs were busy
+        var cross = ring
+        cross.placement = "cross-cpu"
+        cross.cpus = "0,1"
+        Neighbours.apply(1.0, to: &cross, sensitive: false)
+        #expect(!cross.valid && cross.note.contains("cross-cpu row") && Neighbours.invalidatedByNeighbours(cross))
+        // a timed row whose samples are not checked for preemption (an exec'd program): invalid too
+        var unchecked = ring
+        unchecked.samplesRetaken = nil
+        Neighbours.apply(0.9, to: &unchecked, sensitive: false)
+        #expect(!unchecked.valid && unchecked.note.contains("not checked for preemption"))
+        // below the threshold all of them stay valid
+        var calm = cross
+        calm.valid = true
+        Neighbours.apply(0.1, to: &calm, sensitive: false)
+        #expect(calm.valid)
     }
 
     @Test func csvRoundTripAndOldCSVWithoutTheColumn() throws {

@@ -92,24 +92,44 @@ public enum Neighbours {
     /// /proc/stat's unit (USER_HZ).
     public static let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
 
-    /// The reason a row of a neighbour-sensitive harness becomes invalid, nil when it stays valid.
-    public static func reason(busy: Double?) -> String? {
-        guard let busy, busy > threshold else { return nil }
-        return String(format: "other tasks kept this machine's CPUs %.0f %% busy during this case (neighbour_busy %.2f > %.2f): a memory-bound row shares caches and memory bandwidth with them; rerun on a quiet machine",
-                      busy * 100, busy, threshold)
+    /// Why a row's time depends on what else runs on this machine, beyond what the sampler's
+    /// stolen-time rule takes out; nil when it does not. Only timed rows (ns, ≥ 3 samples) can:
+    /// - its harness declares it (`Harness.neighbourSensitive`: page walks and re-walks share caches
+    ///   and memory bandwidth with the other CPUs);
+    /// - a cross-cpu or unpinned row: its tasks wake and run on other CPUs, so what it measures (a
+    ///   wake-up of an idle CPU, or the scheduler's choice) changes when those CPUs are busy (measured:
+    ///   cross-cpu round trips 0.4–0.6× quiet under `stress-ng --cpu 2`, all samples clean);
+    /// - its samples are not checked for preemption (`samples_retaken` empty: an exec'd program, the
+    ///   global executor's pool threads), so other tasks' time cannot be told from its own.
+    public static func dependence(_ r: Record, harnessSensitive: Bool) -> String? {
+        guard r.unit == "ns", r.stats != nil, r.samples >= 3 else { return nil }
+        if harnessSensitive { return "a memory-bound row shares caches and memory bandwidth with them" }
+        if r.placement != Placement.sameCPU.rawValue {
+            return "a \(r.placement) row's tasks wake and run on CPUs those tasks were using"
+        }
+        if r.samplesRetaken == nil { return "this row's samples are not checked for preemption" }
+        return nil
     }
 
-    /// Records `busy` on the row and, for a sensitive harness above the threshold, marks a timed row invalid.
+    /// The reason a row becomes invalid, nil when it stays valid.
+    public static func reason(busy: Double?, because why: String) -> String? {
+        guard let busy, busy > threshold else { return nil }
+        return String(format: "other tasks kept this machine's CPUs %.0f %% busy during this case (neighbour_busy %.2f > %.2f): %@; rerun on a quiet machine",
+                      busy * 100, busy, threshold, why)
+    }
+
+    /// Records `busy` on the row and, for a row whose time depends on the rest of the machine
+    /// (`dependence`), above the threshold, marks it invalid.
     public static func apply(_ busy: Double?, to r: inout Record, sensitive: Bool) {
         r.neighbourBusy = busy
-        guard sensitive, r.valid, r.stats != nil, let why = reason(busy: busy) else { return }
-        r.invalidate(why)
+        guard r.valid, let why = dependence(r, harnessSensitive: sensitive), let text = reason(busy: busy, because: why) else { return }
+        r.invalidate(text)
     }
 
-    /// Whether a row is invalid because of busy neighbours (its harness is sensitive and its
-    /// neighbour_busy is above the threshold): `compare` shows such rows but does not count them.
+    /// Whether a row is invalid because of busy neighbours (its time depends on the rest of the
+    /// machine and its neighbour_busy is above the threshold): `compare` shows such rows but does not count them.
     public static func invalidatedByNeighbours(_ r: Record) -> Bool {
         guard !r.valid, let b = r.neighbourBusy, b > threshold else { return false }
-        return Registry.harness(r.harness)?.neighbourSensitive ?? false
+        return dependence(r, harnessSensitive: Registry.harness(r.harness)?.neighbourSensitive ?? false) != nil
     }
 }
