@@ -48,20 +48,23 @@ public enum Neighbours {
     /// the physical CPU to another guest) less `suiteSeconds`, the CPU time this process and its reaped
     /// children used over the case (nil: only the own CPUs' steal counts). Another task time-sharing
     /// the row's CPU refills its caches and TLB between the samples that the sampler kept.
-    /// nil when nothing was measurable (no tick elapsed on any CPU concerned).
+    /// nil when nothing was measurable (fewer than `minTicks` ticks elapsed on every CPU concerned:
+    /// a case of under 0.1 s at USER_HZ 100).
     public static func busy(before: Snapshot, after: Snapshot, own: Set<Int>, suiteSeconds: Double? = nil,
                             ticksPerSecond: Double = 100) -> Double? {
         var shares: [Double] = []
         var ownBusy = 0.0, ownSteal = 0.0, ownTotal = 0.0
         for cpu in after.keys.sorted() {
-            guard let a = before[cpu], let b = after[cpu], b.total > a.total else { continue }
+            // Fewer ticks than `minTicks` on a CPU: one tick of a daemon would read as 10 % or more.
+            guard let a = before[cpu], let b = after[cpu], b.total >= a.total + minTicks else { continue }
             let dt = Double(b.total - a.total)
+            func delta(_ x: UInt64, _ y: UInt64) -> Double { y >= x ? Double(y - x) : 0 }
             if own.contains(cpu) {
                 ownTotal += dt
-                ownBusy += Double(b.busy &- a.busy)
-                ownSteal += Double(b.steal &- a.steal)
+                ownBusy += delta(a.busy, b.busy)
+                ownSteal += delta(a.steal, b.steal)
             } else {
-                shares.append(min(1, max(0, Double(b.busy &- a.busy) / dt)))
+                shares.append(min(1, max(0, delta(a.busy, b.busy) / dt)))
             }
         }
         let others = shares.isEmpty ? nil : shares.reduce(0, +) / Double(shares.count)
@@ -88,6 +91,9 @@ public enum Neighbours {
         }
         return seconds(RUSAGE_SELF) + seconds(RUSAGE_CHILDREN)
     }
+
+    /// The fewest ticks a CPU must have counted over a case for its share to be read (±1 tick = ±10 %).
+    public static let minTicks: UInt64 = 10
 
     /// /proc/stat's unit (USER_HZ).
     public static let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
@@ -124,12 +130,16 @@ public enum Neighbours {
         r.neighbourBusy = busy
         guard r.valid, let why = dependence(r, harnessSensitive: sensitive), let text = reason(busy: busy, because: why) else { return }
         r.invalidate(text)
+        r.setFact(invalidatedByKey, invalidatedByValue)
     }
 
-    /// Whether a row is invalid because of busy neighbours (its time depends on the rest of the
-    /// machine and its neighbour_busy is above the threshold): `compare` shows such rows but does not count them.
+    /// The fact that marks a row this rule invalidated (and no other rule).
+    public static let invalidatedByKey = "invalidated_by"
+    static let invalidatedByValue = "neighbours"
+
+    /// Whether this rule (and not another) made the row invalid — a typed fact, not the note:
+    /// `compare` shows such rows but does not count them.
     public static func invalidatedByNeighbours(_ r: Record) -> Bool {
-        guard !r.valid, let b = r.neighbourBusy, b > threshold else { return false }
-        return dependence(r, harnessSensitive: Registry.harness(r.harness)?.neighbourSensitive ?? false) != nil
+        !r.valid && r.fact(invalidatedByKey) == invalidatedByValue
     }
 }

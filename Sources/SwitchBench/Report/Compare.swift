@@ -358,11 +358,11 @@ public struct Comparison: Sendable {
                               String(format: "%@ %+.0f %%，但这是推导出的事实或单个值（%d → %d 个样本），无法估计噪声，不计入",
                                      zhDir, pct, base.sampleValues.count, cur.sampleValues.count)))
             } else if Neighbours.invalidatedByNeighbours(base) || Neighbours.invalidatedByNeighbours(cur) {
-                // Invalid because the other CPUs were busy (a cache/memory-bound row): the change may be theirs.
+                // Invalid because other tasks kept the CPUs busy and the row's time depends on them: the change may be theirs.
                 c.classification = .noisy
-                notes.append((String(format: "%@ by %+.0f %% but invalid: other tasks kept the CPUs busy (neighbour_busy > %.2f) and this row shares caches and memory with them; not counted",
+                notes.append((String(format: "%@ by %+.0f %% but invalid: other tasks kept the CPUs busy (neighbour_busy > %.2f) and this row's time depends on them (see its note); not counted",
                                      worse ? "slower" : "faster", pct, Neighbours.threshold),
-                              String(format: "%@ %+.0f %%，但这一行无效：别的程序当时让 CPU 很忙（`neighbour_busy` > %.2f），而这一行与它们共享缓存和内存，不计入",
+                              String(format: "%@ %+.0f %%，但这一行无效：别的程序当时让 CPU 很忙（`neighbour_busy` > %.2f），而这一行的耗时受它们影响（见该行的说明），不计入",
                                      zhDir, pct, Neighbours.threshold)))
             } else if cur.placement == Placement.unpinned.rawValue {
                 c.classification = .noisy

@@ -129,13 +129,13 @@ public struct BlockingHarness: Harness {
         }
 
         let writer = try DelayedWriter(fd: fds[1], delayNs: delayNs, cpus: writerCPUs)
+        defer { if shared.pointee.schedstatFD >= 0 { close(shared.pointee.schedstatFD) } }
         let v0 = Self.threadSwitches()
         let t0 = monotonicNanoseconds()
         try run()
         let wall = monotonicNanoseconds() - t0
         let v1 = Self.threadSwitches()
         try writer.join()
-        if shared.pointee.schedstatFD >= 0 { close(shared.pointee.schedstatFD) }
         let maxGap = (1..<coroutines).map { gaps[$0] }.max() ?? 0
         return Outcome(maxGapNs: maxGap, voluntarySwitches: v1.voluntary - v0.voluntary,
                        involuntarySwitches: v1.involuntary - v0.involuntary, readerWaitNs: shared.pointee.readerWaitNs,
@@ -161,12 +161,16 @@ public struct BlockingHarness: Harness {
         if s.pointee.schedstatFD == -1 {
             let fd = sb_schedstat_open()
             s.pointee.schedstatFD = fd >= 0 ? fd : -2
-            if fd >= 0 { s.pointee.firstRunDelay = sb_schedstat_run_delay(fd) }
+            if fd >= 0 {
+                let first = sb_schedstat_run_delay(fd)
+                if first == UInt64.max { close(fd); s.pointee.schedstatFD = -2 } else { s.pointee.firstRunDelay = first }
+            }
         }
         let now = monotonicNanoseconds()
         guard s.pointee.schedstatFD >= 0 else { return now }
         let delay = sb_schedstat_run_delay(s.pointee.schedstatFD)
-        guard delay != UInt64.max else { return now }
+        // A failed read keeps the last delay read (never jump by the whole run_delay).
+        guard delay != UInt64.max else { return now &- (s.pointee.firstRunDelay &+ s.pointee.runDelayNs) }
         s.pointee.runDelayNs = delay &- s.pointee.firstRunDelay
         return now &- delay
     }

@@ -73,7 +73,7 @@ public struct EventsHarness: Harness {
         var needs = ManyTasks.Needs()
         switch mechanism {
         case "thread": needs.tasks = n; needs.mappings = 2 * n; needs.residentBytes = n * (64 << 10); needs.fds = n + 4
-        case "process": needs.tasks = n; needs.residentBytes = n * (1 << 20); needs.fds = n + 4
+        case "process": needs.tasks = n; needs.children = n; needs.residentBytes = n * (1 << 20); needs.fds = n + 4
         case "asm": needs.tasks = 1; needs.mappings = 2 * n; needs.residentBytes = n * (32 << 10); needs.fds = n + 6
         default: needs.tasks = 1; needs.residentBytes = n * (16 << 10); needs.fds = n + 6
         }
@@ -438,7 +438,9 @@ struct EventBench {
             if !sameCPU { m.checked = false }
             return m
         }
-        let switches = switchCount() - switchesBefore
+        // A status file that could not be read counts 0, so the total can step back: never below zero.
+        let switchesAfter = switchCount()
+        let switches = switchesAfter >= switchesBefore ? switchesAfter - switchesBefore : 0
         stop()
         var m = measured
         // Over every burst driven (calibration and warm-up included: the count per burst is the same).

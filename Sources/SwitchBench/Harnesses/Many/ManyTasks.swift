@@ -97,12 +97,20 @@ enum ManyTasks {
         var reservedBytes = 0
         /// File descriptors this process will hold open at once.
         var fds = 0
+        /// Child processes to fork (each is tracked for the SIGINT/SIGTERM clean-up).
+        var children = 0
     }
+
+    /// Children the C side's tracker holds (MAX_CHILDREN in shim.c): more could not be killed on SIGINT.
+    static let trackerCapacity = 32_768
 
     /// The first limit the case would pass, named with its value, or nil when it fits.
     /// Checked before anything is created.
     static func limitReached(_ needs: Needs, _ l: Limits = .read()) -> String? {
         let margin = 64
+        if needs.children + margin > trackerCapacity {
+            return "switchbench tracks at most \(trackerCapacity) child processes for its SIGINT clean-up (\(needs.children) needed)"
+        }
         if needs.tasks > 0 {
             let now = l.tasksNow ?? 0
             if let t = l.threadsMax, now + needs.tasks + margin > t {

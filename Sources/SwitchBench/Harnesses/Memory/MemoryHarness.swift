@@ -75,7 +75,7 @@ public struct MemoryHarness: Harness {
     static func estimate(_ mechanism: String, n: Int, stack: Int) -> ManyTasks.Needs {
         var needs = ManyTasks.Needs()
         switch mechanism {
-        case "process": needs.tasks = n; needs.residentBytes = n * (1 << 20)
+        case "process": needs.tasks = n; needs.children = n; needs.residentBytes = n * (1 << 20)
         case "thread": needs.tasks = n; needs.mappings = 2 * n; needs.residentBytes = n * (64 << 10); needs.reservedBytes = n * stack
         case "asm": needs.mappings = 2 * n; needs.residentBytes = n * (32 << 10); needs.reservedBytes = n * stack
         default: needs.residentBytes = n * (16 << 10)
@@ -269,7 +269,7 @@ public struct MemoryHarness: Harness {
             coros.removeAll()
         default:
             let tasks = ParkedSwiftTasks(n)
-            defer { tasks.deallocate() }
+            defer { tasks.deallocate(); executor.runUntilIdle() }
             var made = 0
             // In chunks: the executor's queue holds 4096 jobs.
             while made < n {
@@ -402,8 +402,10 @@ final class ParkedSwiftTasks: @unchecked Sendable {
         }
     }
 
+    /// Resumes any task still parked (a failed case), then frees the slots. The caller runs the
+    /// executor afterwards so the resumed tasks finish.
     func deallocate() {
-        precondition(parkedCount == 0, "Swift tasks still parked")
+        resume(0..<count)
         slots.deallocate()
     }
 }
