@@ -81,17 +81,6 @@ public enum Neighbours {
         }
     }
 
-    /// CPU time (user + system, seconds) of this process, every thread, plus its reaped children.
-    public static func suiteCPUSeconds() -> Double {
-        func seconds(_ who: __rusage_who) -> Double {
-            var u = rusage()
-            getrusage(who.rawValue, &u)
-            return Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6 +
-                Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6
-        }
-        return seconds(RUSAGE_SELF) + seconds(RUSAGE_CHILDREN)
-    }
-
     /// The fewest ticks a CPU must have counted over a case for its share to be read (±1 tick = ±10 %).
     public static let minTicks: UInt64 = 10
 

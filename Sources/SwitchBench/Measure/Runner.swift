@@ -35,11 +35,11 @@ public struct Runner {
             let idx = String(i + 1).leftPad(width)
             let t0 = monotonicNanoseconds()
             do {
-                let before = Neighbours.read(), suite0 = Neighbours.suiteCPUSeconds()
+                let before = Neighbours.read(), suite0 = Sampler.processAndChildrenCPUNanoseconds()
                 var records = try harness.run(spec, context: context)
                 // How busy the other CPUs were over the whole case, on every row (Neighbours).
                 if let before, let after = Neighbours.read() {
-                    let suite = Neighbours.suiteCPUSeconds() - suite0
+                    let suite = Double(Sampler.processAndChildrenCPUNanoseconds() &- suite0) / 1e9
                     for i in records.indices {
                         let pinned = (try? CPUList.parse(records[i].cpus)) ?? []
                         let own = Set(pinned.isEmpty ? context.allowedCPUs : pinned)
