@@ -40,6 +40,52 @@ import Testing
         #expect(Neighbours.busy(before: before, after: before, own: [0]) == nil)
     }
 
+    @Test func sharesKeepTheOwnCPUApartFromTheOthers() throws {
+        let before = Neighbours.parse(Self.stat([100, 0, 0, 100, 0, 0, 0, 0, 0, 0], [100, 0, 0, 100, 0, 0, 0, 0, 0, 0]))
+        // own cpu0: 100 busy ticks of 100, the suite used 0.7 s of them → 0.3 by others; cpu1 idle
+        let after = Neighbours.parse(Self.stat([200, 0, 0, 100, 0, 0, 0, 0, 0, 0], [100, 0, 0, 200, 0, 0, 0, 0, 0, 0]))
+        let s = Neighbours.shares(before: before, after: after, own: [0], suiteSeconds: 0.7, ticksPerSecond: 100)
+        #expect(abs(try #require(s.own) - 0.3) < 1e-9)
+        #expect(s.others == 0)
+        #expect(s.busy == s.own)
+        // a busy other CPU and a free own one: the column reads the other CPU, the own share stays 0
+        let otherBusy = Neighbours.parse(Self.stat([170, 0, 0, 130, 0, 0, 0, 0, 0, 0], [200, 0, 0, 100, 0, 0, 0, 0, 0, 0]))
+        let t = Neighbours.shares(before: before, after: otherBusy, own: [0], suiteSeconds: 0.7, ticksPerSecond: 100)
+        #expect(t.own == 0 && t.others == 1 && t.busy == 1)
+    }
+
+    static func ringRow(_ placement: String = "same-cpu", metric: String = "round_trip") -> Record {
+        var r = Record(harness: "process", mechanism: "pipe", placement: placement, cpus: placement == "same-cpu" ? "0" : "0,1",
+                       tasks: 2, metric: metric, samples: [5200, 5230, 5280], opsPerSample: 100,
+                       switchesPerOp: metric == "ipc_overhead" ? nil : 2, expectedSwitchesPerOp: metric == "ipc_overhead" ? nil : 2)
+        r.samplesRetaken = 0
+        return r
+    }
+
+    /// A same-cpu hand-off row is invalid when other tasks used its CPU over the case (a third task
+    /// in the run queue changes the kernel's hand-off path), whatever the other CPUs did; its
+    /// one-task overhead rows and rows on other placements are not judged by this rule.
+    @Test func runQueueRuleJudgesOnlySameCPUHandOffs() {
+        var busy = Self.ringRow()
+        Neighbours.applyRunQueue(0.3, to: &busy)
+        #expect(!busy.valid && busy.note.contains("CPU 0") && busy.note.contains("wakeup preemption"))
+        #expect(Neighbours.invalidatedByNeighbours(busy))
+        var calm = Self.ringRow()
+        Neighbours.applyRunQueue(Neighbours.runQueueThreshold / 2, to: &calm)
+        #expect(calm.valid)
+        var unmeasured = Self.ringRow()
+        Neighbours.applyRunQueue(nil, to: &unmeasured)
+        #expect(unmeasured.valid)
+        var ipc = Self.ringRow(metric: "ipc_overhead")
+        Neighbours.applyRunQueue(0.9, to: &ipc)
+        #expect(ipc.valid)
+        var cross = Self.ringRow("cross-cpu")
+        Neighbours.applyRunQueue(0.9, to: &cross)
+        #expect(cross.valid)
+        #expect(TokenRingHarness(kind: .process).runQueueSensitive && TokenRingHarness(kind: .thread).runQueueSensitive)
+        #expect(!SyscallHarness().runQueueSensitive && !TLBHarness().runQueueSensitive)
+    }
+
     static func tlbRow() -> Record {
         Record(harness: "tlb", mechanism: "4k", placement: "same-cpu", cpus: "0", tasks: 1, pageSizeBytes: 4096,
                workingSetPages: 32768, metric: "ns_per_access", samples: [50, 51, 52], opsPerSample: 1000)

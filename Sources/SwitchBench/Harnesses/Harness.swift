@@ -136,6 +136,9 @@ public protocol Harness: Sendable {
     /// that a busy neighbour moves them (`Neighbours`): such rows are invalid when `neighbour_busy`
     /// is above `Neighbours.threshold`. Default false.
     var neighbourSensitive: Bool { get }
+    /// Whether its same-cpu rows time hand-offs between its own tasks, whose kernel path changes
+    /// when another task waits in that CPU's run queue (`Neighbours.applyRunQueue`). Default false.
+    var runQueueSensitive: Bool { get }
     /// Harnesses with the same id share one presentation (asked once). Default: `id`.
     var presentationID: String { get }
     /// Its section of results.md, nil when the run has none of its rows.
@@ -183,6 +186,7 @@ extension Harness {
     public var placements: [Placement] { [.sameCPU] }
     public var presentationID: String { id }
     public var neighbourSensitive: Bool { false }
+    public var runQueueSensitive: Bool { false }
     public func markdownSection(_ run: RunResult, lang: Language) -> String? { nil }
     public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] { [] }
     public func plots(_ run: RunResult, lang: Language) -> [Plot] { [] }

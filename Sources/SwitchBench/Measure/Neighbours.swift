@@ -42,20 +42,34 @@ public enum Neighbours {
 
     public static func read() -> Snapshot? { readProcFile("/proc/stat").map(parse) }
 
-    /// The `neighbour_busy` of a row whose tasks ran on `own` between `before` and `after`: the larger
-    /// of (a) the mean busy share of the online CPUs other than `own`, and (b) the share of the own
-    /// CPUs' time that went to anything but this suite: their busy time (steal included: the host gave
-    /// the physical CPU to another guest) less `suiteSeconds`, the CPU time this process and its reaped
-    /// children used over the case (nil: only the own CPUs' steal counts). Another task time-sharing
-    /// the row's CPU refills its caches and TLB between the samples that the sampler kept.
-    /// nil when nothing was measurable (fewer than `minTicks` ticks elapsed on every CPU concerned:
-    /// a case of under 0.1 s at USER_HZ 100).
-    public static func busy(before: Snapshot, after: Snapshot, own: Set<Int>, suiteSeconds: Double? = nil,
-                            ticksPerSecond: Double = 100) -> Double? {
+    /// What other tasks used of the machine over a case, from two /proc/stat snapshots (`shares`).
+    public struct Shares: Sendable, Equatable {
+        /// Mean busy share of the online CPUs other than the row's own; nil when there are none.
+        public var others: Double?
+        /// Share of the row's own CPUs' time that went to anything but this suite: their busy time
+        /// (steal included: the host gave the physical CPU to another guest) less the suite's CPU time.
+        public var own: Double?
+
+        /// The `neighbour_busy` column: the larger of the two.
+        public var busy: Double? {
+            switch (others, own) {
+            case let (o?, s?): return max(o, s)
+            case let (o?, nil): return o
+            case let (nil, s?): return s
+            default: return nil
+            }
+        }
+    }
+
+    /// The shares of a row whose tasks ran on `own` between `before` and `after`. `suiteSeconds`: the
+    /// CPU time this process and its reaped children used over the case (nil: only the own CPUs'
+    /// steal counts as foreign). A CPU that counted fewer than `minTicks` ticks is left out (a case of
+    /// under 0.1 s at USER_HZ 100: one tick of a daemon would read as 10 % or more).
+    public static func shares(before: Snapshot, after: Snapshot, own: Set<Int>, suiteSeconds: Double? = nil,
+                              ticksPerSecond: Double = 100) -> Shares {
         var shares: [Double] = []
         var ownBusy = 0.0, ownSteal = 0.0, ownTotal = 0.0
         for cpu in after.keys.sorted() {
-            // Fewer ticks than `minTicks` on a CPU: one tick of a daemon would read as 10 % or more.
             guard let a = before[cpu], let b = after[cpu], b.total >= a.total + minTicks else { continue }
             let dt = Double(b.total - a.total)
             func delta(_ x: UInt64, _ y: UInt64) -> Double { y >= x ? Double(y - x) : 0 }
@@ -67,18 +81,21 @@ public enum Neighbours {
                 shares.append(min(1, max(0, delta(a.busy, b.busy) / dt)))
             }
         }
-        let others = shares.isEmpty ? nil : shares.reduce(0, +) / Double(shares.count)
-        var ownOthers: Double?
+        var out = Shares()
+        out.others = shares.isEmpty ? nil : shares.reduce(0, +) / Double(shares.count)
         if ownTotal > 0 {
             let foreign = suiteSeconds.map { max(ownSteal, ownBusy - $0 * ticksPerSecond) } ?? ownSteal
-            ownOthers = min(1, max(0, foreign / ownTotal))
+            out.own = min(1, max(0, foreign / ownTotal))
         }
-        switch (others, ownOthers) {
-        case let (o?, s?): return max(o, s)
-        case let (o?, nil): return o
-        case let (nil, s?): return s
-        default: return nil
-        }
+        return out
+    }
+
+    /// The `neighbour_busy` of a row (`Shares.busy`): another task time-sharing the row's CPU refills
+    /// its caches and TLB between the samples that the sampler kept; one on another CPU shares the
+    /// caches and memory bandwidth. nil when nothing was measurable.
+    public static func busy(before: Snapshot, after: Snapshot, own: Set<Int>, suiteSeconds: Double? = nil,
+                            ticksPerSecond: Double = 100) -> Double? {
+        shares(before: before, after: after, own: own, suiteSeconds: suiteSeconds, ticksPerSecond: ticksPerSecond).busy
     }
 
     /// The fewest ticks a CPU must have counted over a case for its share to be read (±1 tick = ±10 %).
@@ -119,6 +136,28 @@ public enum Neighbours {
         r.neighbourBusy = busy
         guard r.valid, let why = dependence(r, harnessSensitive: sensitive), let text = reason(busy: busy, because: why) else { return }
         r.invalidate(text)
+        r.setFact(invalidatedByKey, invalidatedByValue)
+    }
+
+    /// Above this share of a same-cpu hand-off row's CPU used by other tasks over the case, the row
+    /// is invalid (`applyRunQueue`). A quiet machine reads 0.00–0.0x there; one `stress-ng --cpu`
+    /// worker sharing the CPU reads 0.3–0.5.
+    public static let runQueueThreshold = 0.10
+
+    /// Same-cpu hand-off rows of a harness that declares `Harness.runQueueSensitive` (the token
+    /// rings): their time depends on whether another task waits in their CPU's run queue, even one
+    /// that never runs inside a sample, so the stolen-time rule cannot see it. Measured with a C ring
+    /// beside a SCHED_IDLE spinner that got no time in the samples: 5.0 → 6.5–7.5 µs a round trip,
+    /// because with a third task queued the kernel stops preempting the waker for the woken task
+    /// (42 % → 0 % of hand-offs) and every hand-off takes the full sleep-and-wake path
+    /// (docs/busy-machines.md, "A third task in the run queue"). The run queue itself is not
+    /// visible from user space; the CPU time other tasks used on the row's CPU over the case
+    /// (`Shares.own`) is what they must have waited for there.
+    public static func applyRunQueue(_ own: Double?, to r: inout Record) {
+        guard r.valid, r.placement == Placement.sameCPU.rawValue, r.expectedSwitchesPerOp != nil,
+              r.unit == "ns", r.stats != nil, r.samples >= 3, let own, own > runQueueThreshold else { return }
+        r.invalidate(String(format: "other tasks used %.0f %% of CPU %@ during this case (over %.0f %%): with another task queued there the kernel hands off without wakeup preemption, by the full sleep-and-wake path (measured 1.3–1.4× slower with no stolen time); rerun with that CPU free (--cpus)",
+                            own * 100, r.cpus, runQueueThreshold * 100))
         r.setFact(invalidatedByKey, invalidatedByValue)
     }
 

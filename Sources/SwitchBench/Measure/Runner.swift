@@ -37,15 +37,16 @@ public struct Runner {
             do {
                 let before = Neighbours.read(), suite0 = Sampler.processAndChildrenCPUNanoseconds()
                 var records = try harness.run(spec, context: context)
-                // How busy the other CPUs were over the whole case, on every row (Neighbours).
+                // How busy the other CPUs and the row's own were over the whole case, on every row (Neighbours).
                 if let before, let after = Neighbours.read() {
                     let suite = Double(Sampler.processAndChildrenCPUNanoseconds() &- suite0) / 1e9
                     for i in records.indices {
                         let pinned = (try? CPUList.parse(records[i].cpus)) ?? []
                         let own = Set(pinned.isEmpty ? context.allowedCPUs : pinned)
-                        Neighbours.apply(Neighbours.busy(before: before, after: after, own: own, suiteSeconds: suite,
-                                                                     ticksPerSecond: Neighbours.ticksPerSecond), to: &records[i],
-                                         sensitive: harness.neighbourSensitive)
+                        let shares = Neighbours.shares(before: before, after: after, own: own, suiteSeconds: suite,
+                                                       ticksPerSecond: Neighbours.ticksPerSecond)
+                        Neighbours.apply(shares.busy, to: &records[i], sensitive: harness.neighbourSensitive)
+                        if harness.runQueueSensitive { Neighbours.applyRunQueue(shares.own, to: &records[i]) }
                     }
                 }
                 result.records += records

@@ -35,6 +35,7 @@ public struct TokenRingHarness: Harness {
             ("futex", "a word per task in MAP_SHARED memory, FUTEX_WAIT / FUTEX_WAKE")])
     }
     public var placements: [Placement] { Placement.allCases }
+    public var runQueueSensitive: Bool { true }
 
     public func plan(_ options: RunOptions) -> [CaseSpec] {
         var specs: [CaseSpec] = []
