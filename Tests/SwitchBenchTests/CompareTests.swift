@@ -63,7 +63,7 @@ enum ReportFixture {
     @Test func oneCaseThirtyPercentSlowerIsTheOnlyRegression() throws {
         let base = ReportFixture.basic
         var slower = base
-        let i = slower.records.firstIndex { $0.harness == "thread" && $0.metric == "per_switch" }!
+        let i = slower.records.firstIndex { $0.harness == "thread" && $0.metric == "round_trip" }!
         let old = slower.records[i]
         slower.records[i] = Record(harness: old.harness, mechanism: old.mechanism, placement: old.placement,
                                    cpus: old.cpus, tasks: old.tasks, metric: old.metric,
@@ -82,14 +82,14 @@ enum ReportFixture {
 
     @Test func withinThresholdOrWithinNoiseIsUnchanged() throws {
         // 5 % slower, tight samples: beyond noise but not beyond 10 %.
-        let a = ReportFixture.run([ReportFixture.record("thread", "futex", metric: "per_switch", 1000, spread: 0.01)])
-        let b = ReportFixture.run([ReportFixture.record("thread", "futex", metric: "per_switch", 1050, spread: 0.01)])
+        let a = ReportFixture.run([ReportFixture.record("thread", "futex", metric: "round_trip", 1000, spread: 0.01)])
+        let b = ReportFixture.run([ReportFixture.record("thread", "futex", metric: "round_trip", 1050, spread: 0.01)])
         let c = try Comparison.make(baseline: ReportFixture.loaded(a), baselineSource: "a", current: ReportFixture.loaded(b), currentSource: "b")
         #expect(c.cases[0].classification == .unchanged)
         #expect(c.cases[0].beyondNoise)
         // 15 % slower but samples spread ±60 %: beyond threshold, within noise.
-        let d = ReportFixture.run([ReportFixture.record("thread", "futex", metric: "per_switch", 1000, spread: 0.6)])
-        let e = ReportFixture.run([ReportFixture.record("thread", "futex", metric: "per_switch", 1150, spread: 0.6)])
+        let d = ReportFixture.run([ReportFixture.record("thread", "futex", metric: "round_trip", 1000, spread: 0.6)])
+        let e = ReportFixture.run([ReportFixture.record("thread", "futex", metric: "round_trip", 1150, spread: 0.6)])
         let f = try Comparison.make(baseline: ReportFixture.loaded(d), baselineSource: "d", current: ReportFixture.loaded(e), currentSource: "e")
         #expect(f.cases[0].beyondThreshold)
         #expect(!f.cases[0].beyondNoise)
@@ -98,10 +98,10 @@ enum ReportFixture {
 
     @Test func noisyUnpinnedAndDerivedChangesAreNotGated() throws {
         // CV ≈ 35 %: moved 40 % and beyond noise, still not a regression
-        let a = ReportFixture.run([ReportFixture.record("thread", "pipe", "cross-cpu", metric: "per_switch", 1000, spread: 0.6),
-                             ReportFixture.record("thread", "pipe", "unpinned", metric: "per_switch", 1000, spread: 0.01)])
-        let b = ReportFixture.run([ReportFixture.record("thread", "pipe", "cross-cpu", metric: "per_switch", 2000, spread: 0.6),
-                             ReportFixture.record("thread", "pipe", "unpinned", metric: "per_switch", 1400, spread: 0.01)])
+        let a = ReportFixture.run([ReportFixture.record("thread", "pipe", "cross-cpu", metric: "round_trip", 1000, spread: 0.6),
+                             ReportFixture.record("thread", "pipe", "unpinned", metric: "round_trip", 1000, spread: 0.01)])
+        let b = ReportFixture.run([ReportFixture.record("thread", "pipe", "cross-cpu", metric: "round_trip", 2000, spread: 0.6),
+                             ReportFixture.record("thread", "pipe", "unpinned", metric: "round_trip", 1400, spread: 0.01)])
         let c = try Comparison.make(baseline: ReportFixture.loaded(a), baselineSource: "a", current: ReportFixture.loaded(b), currentSource: "b")
         #expect(c.cases.map(\.classification) == [.noisy, .noisy])
         #expect(c.exitCode == 0)
@@ -146,7 +146,7 @@ enum ReportFixture {
         #expect(slow.cases.first { $0.workingSetPages == 64 }?.baselineMedian == 400)
         // a lone case with 3 widely spread runs (1000, 1100, 1200): 2 df, its 99 % prediction is wide
         func one(_ v: Double) -> RunResult {
-            ReportFixture.run([ReportFixture.record("thread", "futex", metric: "per_switch", v, spread: 0.01)])
+            ReportFixture.run([ReportFixture.record("thread", "futex", metric: "round_trip", v, spread: 0.01)])
         }
         let lone = try RunLoader.parse([1000.0, 1100, 1200].map { CSVExporter.render(one($0)) }.joined(), source: "lone.csv")
         let l = try Comparison.make(baseline: lone, baselineSource: "lone", current: ReportFixture.loaded(one(1500)), currentSource: "cur")
@@ -179,8 +179,8 @@ enum ReportFixture {
     }
 
     @Test func invalidRowRegressionIsFlagged() throws {
-        let a = ReportFixture.run([ReportFixture.record("process", "pipe", metric: "per_switch", 1000)])
-        let b = ReportFixture.run([ReportFixture.record("process", "pipe", metric: "per_switch", 1500, valid: false)])
+        let a = ReportFixture.run([ReportFixture.record("process", "pipe", metric: "round_trip", 1000)])
+        let b = ReportFixture.run([ReportFixture.record("process", "pipe", metric: "round_trip", 1500, valid: false)])
         let c = try Comparison.make(baseline: ReportFixture.loaded(a), baselineSource: "a", current: ReportFixture.loaded(b), currentSource: "b")
         #expect(c.cases[0].classification == .regression)
         #expect(c.invalidChanges.count == 1)
@@ -188,8 +188,8 @@ enum ReportFixture {
     }
 
     @Test func noCommonCaseIsUsageError() throws {
-        let a = ReportFixture.run([ReportFixture.record("process", "pipe", metric: "per_switch", 1000)])
-        let b = ReportFixture.run([ReportFixture.record("thread", "pipe", metric: "per_switch", 1000)])
+        let a = ReportFixture.run([ReportFixture.record("process", "pipe", metric: "round_trip", 1000)])
+        let b = ReportFixture.run([ReportFixture.record("thread", "pipe", metric: "round_trip", 1000)])
         #expect(throws: SwitchBenchError.self) {
             try Comparison.make(baseline: ReportFixture.loaded(a), baselineSource: "a", current: ReportFixture.loaded(b), currentSource: "b")
         }

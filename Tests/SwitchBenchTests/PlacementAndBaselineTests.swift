@@ -20,11 +20,11 @@ enum MachineFixtures {
         return r
     }
 
-    /// ReportFixture.basic with the process per_switch row 30 % slower: one clear regression.
+    /// ReportFixture.basic with the process round trip 30 % slower: one clear regression.
     static var slowerRecords: [Record] {
         var records = ReportFixture.basic.records
-        let i = records.firstIndex { $0.harness == "process" && $0.metric == "per_switch" }!
-        records[i] = ReportFixture.record("process", "pipe", metric: "per_switch", 2500 * 1.3)
+        let i = records.firstIndex { $0.harness == "process" && $0.metric == "round_trip" }!
+        records[i] = ReportFixture.record("process", "pipe", metric: "round_trip", 5000 * 1.3)
         return records
     }
 }

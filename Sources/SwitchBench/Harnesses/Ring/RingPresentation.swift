@@ -110,13 +110,14 @@ extension TokenRingHarness {
         return [c]
     }
 
-    /// Metrics computed by subtracting another row's median, and that row's metric.
-    public static let derivedFrom = ["net_switch": "ipc_overhead"]
+    /// Metrics computed from another row of the same case, and that row's metric.
+    public static let derivedFrom = ["net_switch": "ipc_overhead", "per_switch": "round_trip"]
 
-    /// A derived row (net = raw − a separately measured overhead) is the difference of two noisy
-    /// medians: a few % of drift in either moves it by more (measured: +10.9 % on a net_switch
-    /// whose round trip and IPC rows each moved less than the threshold). It never counts by
-    /// itself; the rows it is computed from are compared and carry the evidence.
+    /// A derived row never counts by itself; the rows it is computed from are compared and carry the
+    /// evidence. per_switch is round trip ÷ tasks, the same samples: gating both counted one change
+    /// twice. net_switch (round trip ÷ tasks − IPC hop) is the difference of two noisy medians: a few
+    /// % of drift in either moves it by more (measured: +10.9 % on a net_switch whose round trip and
+    /// IPC rows each moved less than the threshold).
     public func compareExemption(_ c: Comparison.Case, baseline: [CaseKey: Record], current: [CaseKey: Record]) -> (en: String, zh: String)? {
         guard let sibling = Self.derivedFrom[c.metric] else { return nil }
         let k = c.key.with(metric: sibling)
@@ -125,6 +126,10 @@ extension TokenRingHarness {
             let (pct, cv0, cv1) = ((cs.median / bs.median - 1) * 100, bs.cv * 100, cs.cv * 100)
             moved = (String(format: ", which moved %+.0f %% (CV %.0f %% → %.0f %%)", pct, cv0, cv1),
                      String(format: "（它变了 %+.0f %%，CV %.0f %% → %.0f %%）", pct, cv0, cv1))
+        }
+        if c.metric == "per_switch" {
+            return ("derived: round trip ÷ tasks\(moved.0); judged through the round_trip row, not counted",
+                    "推导值：往返时间 ÷ 任务数\(moved.1)；通过 round_trip 行来判断，本行不计入")
         }
         return ("derived: round trip ÷ tasks − \(sibling)\(moved.0); judged through those rows, not counted",
                 "推导值：往返时间 ÷ 任务数 − \(sibling)\(moved.1)；通过那几行来判断，本行不计入")
