@@ -211,7 +211,12 @@ extension ProcessSpawningTests {
         for spec in h.plan(options) {
             let rows = try h.run(spec, context: context)
             mechanisms.append(spec.mechanism)
-            for r in rows { #expect(r.valid, "\(spec.label): \(r.note)") }
+            // Valid, or invalid only because the machine was busy (other suites' builds and tests run
+            // beside this one in CI): the sampler's retake budget ran out. Nothing else may invalidate it.
+            for r in rows {
+                let reasons = r.note.components(separatedBy: "invalid: ").dropFirst()
+                #expect(r.valid || reasons.allSatisfy { $0.hasPrefix("preempted samples") }, "\(spec.label): \(r.note)")
+            }
             if spec.mechanism == "fork-exec" {
                 // Under swift test this process is the test runner, not switchbench: /bin/true is run instead.
                 #expect(rows[0].note.contains("/bin/true"))
