@@ -54,6 +54,42 @@ import Testing
         #expect(t.own == 0 && t.others == 1 && t.busy == 1)
     }
 
+    /// A short case (no tick elapsed) is read exactly from the own CPU's idle time where both
+    /// snapshots have it; without it, or over less than `minExactNs`, it is not measured.
+    @Test func ownShareFromIdleTimeInAShortCase() throws {
+        var before = Neighbours.parse(Self.stat([100, 0, 0, 100, 0, 0, 0, 0, 0, 0], [100, 0, 0, 100, 0, 0, 0, 0, 0, 0]))
+        var after = before   // no tick in 50 ms
+        before[0]?.idleMicroseconds = 1_000_000
+        before[0]?.readAtNs = 5_000_000_000
+        after[0]?.idleMicroseconds = 1_000_000 + 5_000   // idle 5 ms of 50 ms: busy 45 ms
+        after[0]?.readAtNs = 5_050_000_000
+        // the suite used 30 ms: others 15 ms of 50 → 0.3
+        let s = Neighbours.shares(before: before, after: after, own: [0], suiteSeconds: 0.030, ticksPerSecond: 100)
+        #expect(abs(try #require(s.own) - 0.3) < 1e-9)
+        #expect(s.others == nil)   // cpu1 counted no tick: not measured
+        // the suite used all of it: 0, never negative
+        #expect(Neighbours.shares(before: before, after: after, own: [0], suiteSeconds: 0.060).own == 0)
+        // without idle time in one snapshot: ticks only, and there were none
+        var plain = after
+        plain[0]?.idleMicroseconds = nil
+        #expect(Neighbours.shares(before: before, after: plain, own: [0], suiteSeconds: 0.030).own == nil)
+        // too short to read
+        var short = after
+        short[0]?.readAtNs = 5_000_000_000 + Neighbours.minExactNs - 1
+        #expect(Neighbours.shares(before: before, after: short, own: [0], suiteSeconds: 0.0).own == nil)
+    }
+
+    /// On this machine: a read from a CPU gives that CPU's idle time where cpuidle exists, and the
+    /// thread's affinity is what it was before.
+    @Test func exactReadRestoresAffinity() throws {
+        let saved = Affinity.current()
+        let snap = try #require(Neighbours.read(exactOn: saved.first))
+        #expect(Affinity.current() == saved)
+        if let cpu = saved.first, Neighbours.idleMicroseconds(cpu) != nil {
+            #expect(snap[cpu]?.idleMicroseconds != nil && snap[cpu]?.readAtNs != nil)
+        }
+    }
+
     static func ringRow(_ placement: String = "same-cpu", metric: String = "round_trip") -> Record {
         var r = Record(harness: "process", mechanism: "pipe", placement: placement, cpus: placement == "same-cpu" ? "0" : "0,1",
                        tasks: 2, metric: metric, samples: [5200, 5230, 5280], opsPerSample: 100,
@@ -83,6 +119,7 @@ import Testing
         Neighbours.applyRunQueue(0.9, to: &cross)
         #expect(cross.valid)
         #expect(TokenRingHarness(kind: .process).runQueueSensitive && TokenRingHarness(kind: .thread).runQueueSensitive)
+        #expect(EventsHarness().runQueueSensitive)
         #expect(!SyscallHarness().runQueueSensitive && !TLBHarness().runQueueSensitive)
     }
 

@@ -18,6 +18,18 @@ public enum Neighbours {
         /// busy + idle + iowait.
         public var total: UInt64
         public var steal: UInt64
+        /// This CPU's time in its idle states in µs (cpuidle's state*/time) and the monotonic clock
+        /// when it was read, where `read(exactOn:)` read them from this CPU itself; nil otherwise.
+        public var idleMicroseconds: UInt64? = nil
+        public var readAtNs: UInt64? = nil
+
+        public init(busy: UInt64, total: UInt64, steal: UInt64, idleMicroseconds: UInt64? = nil, readAtNs: UInt64? = nil) {
+            self.busy = busy
+            self.total = total
+            self.steal = steal
+            self.idleMicroseconds = idleMicroseconds
+            self.readAtNs = readAtNs
+        }
     }
 
     /// Per-CPU times of every online CPU (/proc/stat lists only online CPUs).
@@ -42,6 +54,41 @@ public enum Neighbours {
 
     public static func read() -> Snapshot? { readProcFile("/proc/stat").map(parse) }
 
+    /// /proc/stat, and for `cpu` its idle time in µs from cpuidle, read from that CPU itself (this
+    /// thread moves there for the read and back): a CPU's idle residency is added up when it leaves
+    /// idle, so only a CPU that is running the reader has none outstanding. This gives the own share
+    /// of a same-cpu case in ns where /proc/stat's ticks are too coarse (a case under 0.1 s).
+    /// Without cpuidle (no driver, no sysfs) it is `read()`.
+    public static func read(exactOn cpu: Int?) -> Snapshot? {
+        guard var snap = read() else { return nil }
+        guard let cpu, snap[cpu] != nil else { return snap }
+        let reading: (UInt64, UInt64)? = try? Affinity.pinned([cpu]) { () -> (UInt64, UInt64)? in
+            guard let idle = idleMicroseconds(cpu) else { return nil }
+            return (idle, monotonicNanoseconds())
+        } ?? nil
+        if let (idle, at) = reading {
+            snap[cpu]?.idleMicroseconds = idle
+            snap[cpu]?.readAtNs = at
+        }
+        return snap
+    }
+
+    /// Sum of /sys/devices/system/cpu/cpuN/cpuidle/state*/time (µs); nil without cpuidle.
+    static func idleMicroseconds(_ cpu: Int) -> UInt64? {
+        var total: UInt64 = 0
+        var found = false
+        for state in 0..<16 {
+            guard let text = readProcFile("/sys/devices/system/cpu/cpu\(cpu)/cpuidle/state\(state)/time"),
+                  let v = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { break }
+            total += v
+            found = true
+        }
+        return found ? total : nil
+    }
+
+    /// The shortest case whose own share is read from idle time (ns): below it, ticks or nothing.
+    public static let minExactNs: UInt64 = 10_000_000
+
     /// What other tasks used of the machine over a case, from two /proc/stat snapshots (`shares`).
     public struct Shares: Sendable, Equatable {
         /// Mean busy share of the online CPUs other than the row's own; nil when there are none.
@@ -63,20 +110,33 @@ public enum Neighbours {
 
     /// The shares of a row whose tasks ran on `own` between `before` and `after`. `suiteSeconds`: the
     /// CPU time this process and its reaped children used over the case (nil: only the own CPUs'
-    /// steal counts as foreign). A CPU that counted fewer than `minTicks` ticks is left out (a case of
-    /// under 0.1 s at USER_HZ 100: one tick of a daemon would read as 10 % or more).
+    /// steal counts as foreign). An own CPU with idle times in both snapshots (`read(exactOn:)`) is
+    /// read in ns over at least `minExactNs`; any other CPU that counted fewer than `minTicks` ticks is
+    /// left out (a case of under 0.1 s at USER_HZ 100: one tick of a daemon would read as 10 % or more).
     public static func shares(before: Snapshot, after: Snapshot, own: Set<Int>, suiteSeconds: Double? = nil,
                               ticksPerSecond: Double = 100) -> Shares {
         var shares: [Double] = []
+        // The own CPUs in seconds: exact (idle time read on the CPU itself) where both snapshots have
+        // it, else from ticks.
         var ownBusy = 0.0, ownSteal = 0.0, ownTotal = 0.0
         for cpu in after.keys.sorted() {
-            guard let a = before[cpu], let b = after[cpu], b.total >= a.total + minTicks else { continue }
-            let dt = Double(b.total - a.total)
+            guard let a = before[cpu], let b = after[cpu] else { continue }
             func delta(_ x: UInt64, _ y: UInt64) -> Double { y >= x ? Double(y - x) : 0 }
-            if own.contains(cpu) {
+            let ticked = b.total >= a.total + minTicks
+            if own.contains(cpu), let i0 = a.idleMicroseconds, let i1 = b.idleMicroseconds,
+               let t0 = a.readAtNs, let t1 = b.readAtNs, t1 >= t0 + minExactNs {
+                let dt = Double(t1 - t0) / 1e9
                 ownTotal += dt
-                ownBusy += delta(a.busy, b.busy)
-                ownSteal += delta(a.steal, b.steal)
+                ownBusy += max(0, dt - delta(i0, i1) / 1e6)
+                if ticked { ownSteal += delta(a.steal, b.steal) / ticksPerSecond }
+                continue
+            }
+            guard ticked else { continue }
+            let dt = Double(b.total - a.total)
+            if own.contains(cpu) {
+                ownTotal += dt / ticksPerSecond
+                ownBusy += delta(a.busy, b.busy) / ticksPerSecond
+                ownSteal += delta(a.steal, b.steal) / ticksPerSecond
             } else {
                 shares.append(min(1, max(0, delta(a.busy, b.busy) / dt)))
             }
@@ -84,7 +144,7 @@ public enum Neighbours {
         var out = Shares()
         out.others = shares.isEmpty ? nil : shares.reduce(0, +) / Double(shares.count)
         if ownTotal > 0 {
-            let foreign = suiteSeconds.map { max(ownSteal, ownBusy - $0 * ticksPerSecond) } ?? ownSteal
+            let foreign = suiteSeconds.map { max(ownSteal, ownBusy - $0) } ?? ownSteal
             out.own = min(1, max(0, foreign / ownTotal))
         }
         return out

@@ -35,10 +35,12 @@ public struct Runner {
             let idx = String(i + 1).leftPad(width)
             let t0 = monotonicNanoseconds()
             do {
-                let before = Neighbours.read(), suite0 = Sampler.processAndChildrenCPUNanoseconds()
+                // A same-cpu case's CPU is read exactly (idle time, from that CPU): its cases are short.
+                let exactCPU = spec.placement == .sameCPU ? context.allowedCPUs.first : nil
+                let before = Neighbours.read(exactOn: exactCPU), suite0 = Sampler.processAndChildrenCPUNanoseconds()
                 var records = try harness.run(spec, context: context)
                 // How busy the other CPUs and the row's own were over the whole case, on every row (Neighbours).
-                if let before, let after = Neighbours.read() {
+                if let before, let after = Neighbours.read(exactOn: exactCPU) {
                     let suite = Double(Sampler.processAndChildrenCPUNanoseconds() &- suite0) / 1e9
                     for i in records.indices {
                         let pinned = (try? CPUList.parse(records[i].cpus)) ?? []

@@ -29,6 +29,8 @@ public struct EventsHarness: Harness {
         ("asm", "asm coroutines on one thread: epoll_wait, resume the coroutine whose eventfd is ready"),
         ("swift-task", "Swift tasks on one thread: the same epoll loop resumes the task's continuation")])
     public var placements: [Placement] { [.sameCPU, .unpinned] }
+    /// Its same-cpu rows are hand-offs to the readied tasks on one CPU, like the rings'.
+    public var runQueueSensitive: Bool { true }
 
     /// K when `--burst` is not given (also what `--all` runs): 1, where every kind switches twice per
     /// event, and 16, where C9 is judged (a K larger than N is not planned: 16 runs at N = 1 000 only
