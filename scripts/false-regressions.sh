@@ -12,8 +12,8 @@ shift || true
 args=("$@")
 [ ${#args[@]} -gt 0 ] || args=(--all --quick)
 BIN=${BIN:-.build/release/switchbench}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# KEEP=DIR keeps every run and comparison there (a<i>, b<i>, c<i>.csv) for a closer look.
+if [ -n "${KEEP:-}" ]; then tmp=$KEEP; mkdir -p "$tmp"; else tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT; fi
 total=0
 for i in $(seq 1 "$PAIRS"); do
     "$BIN" "${args[@]}" --format csv --output "$tmp/a$i" > /dev/null 2>&1
