@@ -170,12 +170,22 @@ void sb_track_child(pid_t pid) {
     }
 }
 
+// Where the last untracked child was found.
+static volatile int untrack_hint;
+
 void sb_untrack_child(pid_t pid) {
-    // Children are usually untracked in the order they were tracked: look just before the hint first.
+    // A ring reaps the child it just made (found just before child_hint); a many-task case reaps
+    // thousands in the order they were made (found just after the last one untracked). Look in both
+    // places first, then everywhere: reaping N children in order stays O(N), not O(N²).
+    int last = untrack_hint;
+    for (int k = 0; k < 4; k++) {
+        int i = (last + k) % MAX_CHILDREN;
+        if (children[i] == pid) { children[i] = 0; untrack_hint = i; return; }
+    }
     int start = child_hint;
     for (int k = 1; k <= MAX_CHILDREN; k++) {
         int i = ((start - k) % MAX_CHILDREN + MAX_CHILDREN) % MAX_CHILDREN;
-        if (children[i] == pid) { children[i] = 0; return; }
+        if (children[i] == pid) { children[i] = 0; untrack_hint = i; return; }
     }
 }
 
