@@ -143,6 +143,15 @@ extension ProcessSpawningTests {
         #expect(ManyTasks.limitReached(reserve, l)?.hasPrefix("vm.overcommit_memory = 2") == true)
     }
 
+    /// RLIMIT_NPROC is checked against this user's tasks (threads included), not the machine's.
+    @Test func nprocCountsThisUsersTasks() {
+        let status = "Name:\tx\nUid:\t1000\t1000\t1000\t1000\nGid:\t1000\t1000\t1000\t1000\nThreads:\t7\n"
+        #expect(ManyTasks.Limits.parseUserTasks(status, uid: 1000) == 7)
+        #expect(ManyTasks.Limits.parseUserTasks(status, uid: 0) == 0)
+        // this process is one of its user's, with at least its own thread
+        #expect((ManyTasks.Limits.tasksOfUser(getuid()) ?? 0) >= 1)
+    }
+
     @Test func casesPastALimitAreNARowsAndCreateNothing() throws {
         // Processes stop at 1000 unless named: the case is an n/a row, made before anything exists.
         var o = Self.context(population: [1001]).options

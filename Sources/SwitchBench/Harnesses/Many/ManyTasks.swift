@@ -1,5 +1,6 @@
 import CSwitchBench
 import Glibc
+import Foundation
 
 /// What the many-tasks harnesses (memory, events) share: the kinds of task, the system limits that
 /// decide how many can exist, and the /proc readings they measure with.
@@ -66,6 +67,31 @@ enum ManyTasks {
                           cgroupPidsMax: pidsMax, cgroupPidsNow: pidsNow)
         }
 
+        /// Tasks (threads included) whose real UID is `uid`, from /proc/<pid>/status (Uid:, Threads:);
+        /// nil when /proc cannot be listed. What RLIMIT_NPROC is checked against on fork and clone.
+        static func tasksOfUser(_ uid: uid_t) -> Int? {
+            guard let pids = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
+            var total = 0
+            for pid in pids where pid.first?.isNumber == true {
+                guard let text = readProcFile("/proc/\(pid)/status") else { continue }
+                total += parseUserTasks(text, uid: uid)
+            }
+            return total
+        }
+
+        /// The Threads: count of a /proc status text whose real UID (first Uid: field) is `uid`, else 0.
+        static func parseUserTasks(_ text: String, uid: uid_t) -> Int {
+            var real: UInt32?, threads = 0
+            for line in text.split(separator: "\n") {
+                if line.hasPrefix("Uid:") {
+                    real = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.flatMap { UInt32($0) }
+                } else if line.hasPrefix("Threads:") {
+                    threads = Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).last ?? "") ?? 0
+                }
+            }
+            return real == uid ? threads : 0
+        }
+
         /// pids.max / pids.current of this process's cgroup (v2, or v1's pids controller), nil when unlimited.
         static func cgroupPids() -> (Int?, Int?) {
             guard let text = readProcFile("/proc/self/cgroup") else { return (nil, nil) }
@@ -119,8 +145,12 @@ enum ManyTasks {
             if let p = l.pidMax, now + needs.tasks + margin > p {
                 return "kernel.pid_max = \(p) (\(now) tasks exist, \(needs.tasks) more needed)"
             }
-            if let (soft, _) = l.nproc, !l.privileged, now + needs.tasks > soft {
-                return "RLIMIT_NPROC = \(soft) (\(needs.tasks) tasks needed)"
+            // RLIMIT_NPROC counts the tasks of this user (real UID), threads included, not the machine's.
+            if let (soft, _) = l.nproc, !l.privileged {
+                let mine = Limits.tasksOfUser(getuid()) ?? now
+                if mine + needs.tasks > soft {
+                    return "RLIMIT_NPROC = \(soft) (\(mine) tasks of this user exist, \(needs.tasks) more needed)"
+                }
             }
             if let m = l.cgroupPidsMax, (l.cgroupPidsNow ?? 0) + needs.tasks + margin > m {
                 return "cgroup pids.max = \(m) (\(l.cgroupPidsNow ?? 0) in use, \(needs.tasks) more needed)"
