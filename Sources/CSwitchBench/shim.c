@@ -226,6 +226,14 @@ static void on_interrupt(int sig) {
     _exit(128 + sig);
 }
 
+int sb_ended_child(void) {
+    // waitid with WNOWAIT: look without reaping (the owner reaps and names it).
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0) return -errno;
+    return info.si_pid;
+}
+
 void sb_install_interrupt_cleanup(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

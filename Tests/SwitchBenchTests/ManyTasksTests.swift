@@ -143,6 +143,42 @@ extension ProcessSpawningTests {
         #expect(ManyTasks.limitReached(reserve, l)?.hasPrefix("vm.overcommit_memory = 2") == true)
     }
 
+    /// A forked events task killed from outside ends the case with the task named, within seconds:
+    /// the driver is not left blocked on a reply that will never come.
+    @Test func eventsProcessCaseEndsWhenATaskIsKilledFromOutside() throws {
+        var o = Self.context(population: [10], bursts: [1], mechanisms: ["process"]).options
+        o.sampler = SamplerConfig(samples: 1000, warmup: 1, minSampleNs: 5_000_000)   // ≥ 5 s if nothing happens
+        let ctx = RunContext(options: o, environment: Environment.read())
+        let spec = try #require(EventsHarness().cases(o).first { $0.mechanism == "process" })
+        let me = getpid()
+        /// The pid killed; written by the killer thread before the case can end, read after it.
+        final class Victim: @unchecked Sendable { var pid: Int32 = 0 }
+        let killed = Victim()
+        let killer = Thread {
+            usleep(800_000)
+            // One of this process's children (the events tasks are the only ones now: this suite runs alone).
+            for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+                guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                      let close = stat.lastIndex(of: ")") else { continue }
+                let fields = stat[stat.index(after: close)...].split(separator: " ")
+                if fields.count > 1, Int32(fields[1]) == me {
+                    killed.pid = pid
+                    kill(pid, SIGKILL)
+                    return
+                }
+            }
+        }
+        killer.start()
+        let t0 = monotonicNanoseconds()
+        do {
+            _ = try EventsHarness().run(spec, context: ctx)
+            Issue.record("the case ended normally although task pid \(killed.pid) was killed")
+        } catch let SwitchBenchError.caseFailed(why) {
+            #expect(killed.pid > 0 && why.contains("pid \(killed.pid)") && why.contains("killed by signal 9"), "\(why)")
+        }
+        #expect(monotonicNanoseconds() - t0 < 4_000_000_000)
+    }
+
     /// RLIMIT_NPROC is checked against this user's tasks (threads included), not the machine's.
     @Test func nprocCountsThisUsersTasks() {
         let status = "Name:\tx\nUid:\t1000\t1000\t1000\t1000\nGid:\t1000\t1000\t1000\t1000\nThreads:\t7\n"

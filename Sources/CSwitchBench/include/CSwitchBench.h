@@ -88,6 +88,8 @@ int sb_set_child_subreaper(void);
 /// Installs SIGINT/SIGTERM handlers that SIGKILL and reap every tracked child, unlink every
 /// tracked temporary file, and _exit(128 + signal). Async-signal-safe; call once.
 void sb_install_interrupt_cleanup(void);
+/// The pid of a child of this process that has ended, left unreaped (waitid WNOWAIT); 0 when none; -errno.
+int sb_ended_child(void);
 void sb_track_child(pid_t pid);
 void sb_untrack_child(pid_t pid);
 /// Blocks (1) or unblocks (0) SIGINT and SIGTERM in the calling thread: held across fork() and

@@ -1,5 +1,6 @@
 import CSwitchBench
 import Glibc
+import Foundation
 
 /// Cost per event with N waiting tasks (claim C9, the note's 二是减少了系统切换开销).
 /// N tasks each wait on their own eventfd. A driver (the sampling thread) makes K random tasks ready at
@@ -208,6 +209,58 @@ struct EventBench {
         _ = sb_set_sched_batch(1)
     }
 
+    /// Watches this process's children while the driver may be blocked on a reply: when one has
+    /// ended (tasks end only when stopped, so it was killed from outside), it adds `endedMark` to the
+    /// reply eventfd, so the driver's read returns and it names the task. Checks every 0.2 s, off the
+    /// timed loop (whose only extra work is one comparison of the value it read).
+    final class ChildWatch: @unchecked Sendable {
+        static let endedMark: UInt64 = 1 << 40
+        let replyFD: Int32
+        /// [stop, finished]
+        let words = UnsafeMutablePointer<UInt32>.allocate(capacity: 2)
+
+        init(replyFD: Int32) {
+            self.replyFD = replyFD
+            words.initialize(repeating: 0, count: 2)
+        }
+        deinit { words.deallocate() }
+
+        func start() {
+            let t = Thread { [self] in
+                defer { sb_store_release(words + 1, 1); _ = sb_futex_wake(words + 1, 1, 1) }
+                while sb_load_acquire(words) == 0 {
+                    if sb_ended_child() > 0 {
+                        var mark = Self.endedMark
+                        _ = sb_sys_write(replyFD, &mark, 8)
+                        return
+                    }
+                    _ = sb_futex_wait(words, 0, 200_000_000, 1)
+                }
+            }
+            t.start()
+        }
+
+        func stop() {
+            sb_store_release(words, 1)
+            _ = sb_futex_wake(words, 1, 1)
+            while sb_load_acquire(words + 1) == 0 { _ = sb_futex_wait(words + 1, 0, 100_000_000, 1) }
+        }
+    }
+
+    /// A forked task that has ended (killed from outside: tasks only end when stopped), reaped and
+    /// named; nil when all are alive.
+    static func deadTask(_ pids: inout [pid_t]) -> SwitchBenchError? {
+        for (i, pid) in pids.enumerated() {
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                sb_untrack_child(pid)
+                pids.remove(at: i)
+                return .caseFailed("task \(i) (pid \(pid)) \(TaskGroup.describe(status)) during the run")
+            }
+        }
+        return nil
+    }
+
     /// A thread (or forked process) per task: block in read, serve, until end-of-file.
     static let blockingEntry: @convention(c) (UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? = { raw in
         let w = raw!.assumingMemoryBound(to: Worker.self)
@@ -325,6 +378,11 @@ struct EventBench {
             loop = l
             try l.start()
         }
+        // A forked task killed from outside would leave the driver blocked on a reply forever: a watcher
+        // wakes it (stopped before stop() reaps the tasks: defers run last-first).
+        let watch = mechanism == "process" ? ChildWatch(replyFD: replyFD) : nil
+        watch?.start()
+        defer { watch?.stop() }
         guard ManyTasks.waitForCount(started, eventLoop ? 1 : n) else {
             throw SwitchBenchError.caseFailed("only \(sb_load_acquire(started)) of \(eventLoop ? 1 : n) tasks started within 60 s")
         }
@@ -423,8 +481,10 @@ struct EventBench {
                             throw SwitchBenchError.caseFailed("writing a request failed: \(errnoText(errno))")
                         }
                     }
-                    guard sb_sys_read(replyFD, &reply, 8) == 8 else {
-                        throw SwitchBenchError.caseFailed("reading the reply failed: \(errno == 0 ? "every task is gone" : errnoText(errno))")
+                    let got = sb_sys_read(replyFD, &reply, 8)
+                    guard got == 8, reply < ChildWatch.endedMark else {
+                        if got == 8, let dead = Self.deadTask(&pids) { throw dead }
+                        throw SwitchBenchError.caseFailed("reading the reply failed: \(got == 0 ? "every task is gone" : got == 8 ? "a task ended" : errnoText(Int32(-got)))")
                     }
                 }
                 let t1 = monotonicNanoseconds()
