@@ -62,7 +62,10 @@ struct TaskGroup {
 
     /// A child that has already exited, as the error to report (nil while all live). When several
     /// have, the one killed by a signal is named: the others only followed the broken ring.
-    mutating func deadChild() -> SwitchBenchError? {
+    mutating func deadChild() -> SwitchBenchError? { Self.deadChild(in: &pids) }
+
+    /// The same over any list of forked children (reaped and removed from it when they have ended).
+    static func deadChild(in pids: inout [pid_t]) -> SwitchBenchError? {
         var exited: [(index: Int, pid: pid_t, status: Int32)] = []
         for (i, pid) in pids.enumerated() {
             var status: Int32 = 0

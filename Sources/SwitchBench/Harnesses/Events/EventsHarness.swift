@@ -247,20 +247,6 @@ struct EventBench {
         }
     }
 
-    /// A forked task that has ended (killed from outside: tasks only end when stopped), reaped and
-    /// named; nil when all are alive.
-    static func deadTask(_ pids: inout [pid_t]) -> SwitchBenchError? {
-        for (i, pid) in pids.enumerated() {
-            var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid {
-                sb_untrack_child(pid)
-                pids.remove(at: i)
-                return .caseFailed("task \(i) (pid \(pid)) \(TaskGroup.describe(status)) during the run")
-            }
-        }
-        return nil
-    }
-
     /// A thread (or forked process) per task: block in read, serve, until end-of-file.
     static let blockingEntry: @convention(c) (UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? = { raw in
         let w = raw!.assumingMemoryBound(to: Worker.self)
@@ -483,7 +469,7 @@ struct EventBench {
                     }
                     let got = sb_sys_read(replyFD, &reply, 8)
                     guard got == 8, reply < ChildWatch.endedMark else {
-                        if got == 8, let dead = Self.deadTask(&pids) { throw dead }
+                        if got == 8, let dead = TaskGroup.deadChild(in: &pids) { throw dead }
                         throw SwitchBenchError.caseFailed("reading the reply failed: \(got == 0 ? "every task is gone" : got == 8 ? "a task ended" : errnoText(Int32(-got)))")
                     }
                 }
