@@ -44,6 +44,8 @@ enum ManyTasks {
         var committed: Int?
         var cgroupPidsMax: Int?
         var cgroupPidsNow: Int?
+        /// Tasks of this user (`tasksOfUser`), read only when RLIMIT_NPROC applies; nil: not read.
+        var userTasksNow: Int? = nil
 
         static func read() -> Limits {
             func int(_ path: String) -> Int? {
@@ -58,13 +60,15 @@ enum ManyTasks {
             let nproc: (Int, Int)? = rl.rlim_cur == inf ? nil : (Int(rl.rlim_cur), rl.rlim_max == inf ? Int.max : Int(rl.rlim_max))
             let mem = MemInfo.read()
             let (pidsMax, pidsNow) = cgroupPids()
-            return Limits(threadsMax: int("/proc/sys/kernel/threads-max"), pidMax: int("/proc/sys/kernel/pid_max"),
-                          tasksNow: tasks, nproc: nproc, privileged: geteuid() == 0,
-                          mapCountMax: int("/proc/sys/vm/max_map_count"),
-                          mapsNow: readProcFile("/proc/self/maps")?.split(separator: "\n").count ?? 0,
-                          memAvailable: mem["MemAvailable"], overcommit: int("/proc/sys/vm/overcommit_memory"),
-                          commitLimit: mem["CommitLimit"], committed: mem["Committed_AS"],
-                          cgroupPidsMax: pidsMax, cgroupPidsNow: pidsNow)
+            var l = Limits(threadsMax: int("/proc/sys/kernel/threads-max"), pidMax: int("/proc/sys/kernel/pid_max"),
+                       tasksNow: tasks, nproc: nproc, privileged: geteuid() == 0,
+                       mapCountMax: int("/proc/sys/vm/max_map_count"),
+                       mapsNow: readProcFile("/proc/self/maps")?.split(separator: "\n").count ?? 0,
+                       memAvailable: mem["MemAvailable"], overcommit: int("/proc/sys/vm/overcommit_memory"),
+                       commitLimit: mem["CommitLimit"], committed: mem["Committed_AS"],
+                       cgroupPidsMax: pidsMax, cgroupPidsNow: pidsNow)
+            if nproc != nil, !l.privileged { l.userTasksNow = tasksOfUser(getuid()) }
+            return l
         }
 
         /// Tasks (threads included) whose real UID is `uid`, from /proc/<pid>/status (Uid:, Threads:);
@@ -147,7 +151,7 @@ enum ManyTasks {
             }
             // RLIMIT_NPROC counts the tasks of this user (real UID), threads included, not the machine's.
             if let (soft, _) = l.nproc, !l.privileged {
-                let mine = Limits.tasksOfUser(getuid()) ?? now
+                let mine = l.userTasksNow ?? now
                 if mine + needs.tasks > soft {
                     return "RLIMIT_NPROC = \(soft) (\(mine) tasks of this user exist, \(needs.tasks) more needed)"
                 }
