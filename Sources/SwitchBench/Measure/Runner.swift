@@ -36,7 +36,7 @@ public struct Runner {
             let t0 = monotonicNanoseconds()
             do {
                 // A same-cpu case's CPU is read exactly (idle time, from that CPU): its cases are short.
-                let exactCPU = spec.placement == .sameCPU ? context.allowedCPUs.first : nil
+                let exactCPU = spec.placement == .sameCPU ? context.cpus(for: .sameCPU, tasks: 1).cpus.first : nil
                 let before = Neighbours.read(exactOn: exactCPU), suite0 = Sampler.processAndChildrenCPUNanoseconds()
                 var records = try harness.run(spec, context: context)
                 // How busy the other CPUs and the row's own were over the whole case, on every row (Neighbours).
