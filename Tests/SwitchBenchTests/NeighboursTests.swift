@@ -22,22 +22,22 @@ import Testing
         let before = Neighbours.parse(Self.stat([100, 0, 0, 100, 0, 0, 0, 0, 0, 0], [100, 0, 0, 100, 0, 0, 0, 0, 0, 0]))
         // cpu1 (the other CPU): 90 busy of 100 jiffies; cpu0 (own): all busy, no steal
         let after = Neighbours.parse(Self.stat([200, 0, 0, 100, 0, 0, 0, 0, 0, 0], [170, 0, 10, 110, 0, 5, 5, 0, 0, 0]))
-        let b = try #require(Neighbours.busy(before: before, after: after, own: [0]))
+        let b = try #require(Neighbours.shares(before: before, after: after, own: [0]).busy)
         #expect(abs(b - 0.9) < 1e-9)
         // the own CPU's busy time is not a neighbour's; its steal is
         let stolen = Neighbours.parse(Self.stat([150, 0, 0, 100, 0, 0, 0, 50, 0, 0], [100, 0, 0, 200, 0, 0, 0, 0, 0, 0]))
-        #expect(Neighbours.busy(before: before, after: stolen, own: [0]).map { abs($0 - 0.5) < 1e-9 } == true)
+        #expect(Neighbours.shares(before: before, after: stolen, own: [0]).busy.map { abs($0 - 0.5) < 1e-9 } == true)
         // both CPUs own (cross-cpu, or unpinned on two CPUs), no steal: 0
-        #expect(Neighbours.busy(before: before, after: after, own: [0, 1]) == 0)
+        #expect(Neighbours.shares(before: before, after: after, own: [0, 1]).busy == 0)
         // the own CPU's busy time less the suite's own CPU time is another task's: 100 busy ticks of 100,
         // the suite used 0.6 s (60 ticks at 100 per second) → 0.4 by others
         let shared = Neighbours.parse(Self.stat([200, 0, 0, 100, 0, 0, 0, 0, 0, 0], [100, 0, 0, 200, 0, 0, 0, 0, 0, 0]))
-        let s = try #require(Neighbours.busy(before: before, after: shared, own: [0], suiteSeconds: 0.6, ticksPerSecond: 100))
+        let s = try #require(Neighbours.shares(before: before, after: shared, own: [0], suiteSeconds: 0.6, ticksPerSecond: 100).busy)
         #expect(abs(s - 0.4) < 1e-9)
         // the suite's time is never counted as someone else's, even when it exceeds the ticks
-        #expect(Neighbours.busy(before: before, after: shared, own: [0], suiteSeconds: 2, ticksPerSecond: 100) == 0)
+        #expect(Neighbours.shares(before: before, after: shared, own: [0], suiteSeconds: 2, ticksPerSecond: 100).busy == 0)
         // no tick elapsed: not measured
-        #expect(Neighbours.busy(before: before, after: before, own: [0]) == nil)
+        #expect(Neighbours.shares(before: before, after: before, own: [0]).busy == nil)
     }
 
     @Test func sharesKeepTheOwnCPUApartFromTheOthers() throws {

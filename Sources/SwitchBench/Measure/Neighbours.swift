@@ -97,7 +97,9 @@ public enum Neighbours {
         /// (steal included: the host gave the physical CPU to another guest) less the suite's CPU time.
         public var own: Double?
 
-        /// The `neighbour_busy` column: the larger of the two.
+        /// The `neighbour_busy` column: the larger of the two. Another task time-sharing the row's CPU
+        /// refills its caches and TLB between the samples that the sampler kept; one on another CPU
+        /// shares the caches and memory bandwidth. nil when nothing was measurable.
         public var busy: Double? {
             switch (others, own) {
             case let (o?, s?): return max(o, s)
@@ -148,14 +150,6 @@ public enum Neighbours {
             out.own = min(1, max(0, foreign / ownTotal))
         }
         return out
-    }
-
-    /// The `neighbour_busy` of a row (`Shares.busy`): another task time-sharing the row's CPU refills
-    /// its caches and TLB between the samples that the sampler kept; one on another CPU shares the
-    /// caches and memory bandwidth. nil when nothing was measurable.
-    public static func busy(before: Snapshot, after: Snapshot, own: Set<Int>, suiteSeconds: Double? = nil,
-                            ticksPerSecond: Double = 100) -> Double? {
-        shares(before: before, after: after, own: own, suiteSeconds: suiteSeconds, ticksPerSecond: ticksPerSecond).busy
     }
 
     /// The fewest ticks a CPU must have counted over a case for its share to be read (±1 tick = ±10 %).

@@ -57,7 +57,7 @@ public struct Record: Sendable, Equatable, Codable {
     /// sample's window in which none of the row's tasks ran (wall − their CPU time) / wall; nil where
     /// that difference is not stolen time (tasks that wait on purpose) or not measured.
     public var stolenFraction: Double?
-    /// How much of the machine other tasks used while the case ran, 0–1 (`Neighbours.busy`: the
+    /// How much of the machine other tasks used while the case ran, 0–1 (`Neighbours.Shares.busy`: the
     /// larger of the other CPUs' mean busy share and the share of the row's own CPUs not used by this
     /// suite); nil when not measured (a case under 0.1 s, old CSVs).
     public var neighbourBusy: Double?
