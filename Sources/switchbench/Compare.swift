@@ -20,6 +20,10 @@ struct Compare: ParsableCommand {
 
         Exit status: 0 no regression, 1 a regression, 2 bad input (missing/empty/malformed CSV, no common case),
         3 not comparable (different machines; see --across-machines).
+
+        --confirm RUN (repeatable): a change counts only when every rerun, compared with the same BASELINE, shows
+        it again. On a shared machine one case of one run can land wholly in a slow phase of the host; a real
+        regression is slower in every rerun. scripts/ci-regression.sh does this for the harnesses it flagged.
         """)
 
     @Argument(help: "Baseline: a results.csv or a run directory.")
@@ -36,6 +40,9 @@ struct Compare: ParsableCommand {
 
     @Flag(help: "Gate (exit 1 on a regression) even when the runs come from different machines; default: exit 3, nothing gated.")
     var acrossMachines = false
+
+    @Option(name: .customLong("confirm"), help: ArgumentHelp("A rerun (results.csv or run directory) that a change must show again to count; repeat for more. scripts/ci-regression.sh reruns the flagged harnesses and passes them here.", valueName: "run"))
+    var confirm: [String] = []
 
     /// `--format`: the root command's RunFlags consume it before a subcommand is parsed, and
     /// ArgumentParser hands an already-decoded option group of the same type on to the subcommand,
@@ -55,8 +62,13 @@ struct Compare: ParsableCommand {
         }
         let b = try RunLoader.load(baseline)
         let c = try RunLoader.load(current)
-        let comparison = try Comparison.make(baseline: b, baselineSource: baseline, current: c, currentSource: current,
+        var comparison = try Comparison.make(baseline: b, baselineSource: baseline, current: c, currentSource: current,
                                              threshold: threshold, alpha: alpha, acrossMachines: acrossMachines)
+        let reruns = try confirm.map {
+            try Comparison.make(baseline: b, baselineSource: baseline, current: RunLoader.load($0), currentSource: $0,
+                                threshold: threshold, alpha: alpha, acrossMachines: acrossMachines)
+        }
+        comparison.confirm(by: reruns)
         for w in comparison.warnings {
             FileHandle.standardError.write(Data("switchbench: warning: \(w)\n".utf8))
         }

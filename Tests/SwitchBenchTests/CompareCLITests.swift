@@ -41,6 +41,17 @@ extension ProcessSpawningTests {
         #expect(regressions.count == 1)
         #expect(regressions.first?.hasPrefix("regression,process,pipe,same-cpu,0,2,0,,,round_trip,") == true)
 
+        // --confirm: a rerun that reads the baseline's value clears the change (exit 0); one that is
+        // slower again keeps it (exit 1).
+        let (cleared, _) = try CLITests.run(["compare", dir + "/a.csv", dir + "/b.csv", "--confirm", dir + "/a.csv", "--format", "csv"])
+        #expect(cleared.status == 0)
+        #expect(cleared.stdout.contains("not confirmed"))
+        let (kept, _) = try CLITests.run(["compare", dir + "/a.csv", dir + "/b.csv", "--confirm", dir + "/b.csv", "--format", "csv"])
+        #expect(kept.status == 1)
+        #expect(kept.stdout.contains("confirmed by 1 rerun"))
+        let (badRerun, _) = try CLITests.run(["compare", dir + "/a.csv", dir + "/b.csv", "--confirm", dir + "/missing.csv"])
+        #expect(badRerun.status == 2)
+
         let (json, _) = try CLITests.run(["compare", dir + "/a.csv", dir + "/b.csv", "--format", "json"])
         #expect(json.status == 1)
         #expect((try? JSONSerialization.jsonObject(with: Data(json.stdout.utf8))) != nil)

@@ -80,6 +80,50 @@ enum ReportFixture {
         #expect(back.count(.improvement) == 1)
     }
 
+    /// `compare --confirm`: a change counts only when every rerun shows the same change.
+    @Test func aChangeCountsOnlyWhenEveryRerunShowsIt() throws {
+        let base = ReportFixture.basic
+        func scaled(_ factor: Double, _ harness: String = "thread") -> RunResult {
+            var r = base
+            let i = r.records.firstIndex { $0.harness == harness && $0.metric == "round_trip" }!
+            let old = r.records[i]
+            r.records[i] = Record(harness: old.harness, mechanism: old.mechanism, placement: old.placement, cpus: old.cpus,
+                                  tasks: old.tasks, metric: old.metric, samples: old.sampleValues.map { $0 * factor },
+                                  opsPerSample: old.opsPerSample)
+            return r
+        }
+        func compare(_ current: RunResult, reruns: [RunResult]) throws -> Comparison {
+            let b = try ReportFixture.loaded(base)
+            var c = try Comparison.make(baseline: b, baselineSource: "base", current: ReportFixture.loaded(current), currentSource: "cur")
+            try c.confirm(by: reruns.enumerated().map { (i, r) in
+                try Comparison.make(baseline: b, baselineSource: "base", current: ReportFixture.loaded(r), currentSource: "rerun\(i)")
+            })
+            return c
+        }
+        let slow = scaled(1.3)
+        // Slower in both reruns: still the one regression, with what the reruns read.
+        let kept = try compare(slow, reruns: [scaled(1.28), scaled(1.32)])
+        #expect(kept.regressions.count == 1)
+        #expect(kept.regressions.first?.note.contains("confirmed by 2 rerun(s)") == true)
+        #expect(kept.exitCode == 1)
+        #expect(kept.confirmedBy == ["rerun0", "rerun1"])
+        // One rerun at the baseline's value: shown, not counted.
+        let cleared = try compare(slow, reruns: [scaled(1.3), base])
+        #expect(cleared.regressions.isEmpty)
+        #expect(cleared.exitCode == 0)
+        let c = cleared.cases.first { $0.harness == "thread" && $0.metric == "round_trip" }!
+        #expect(c.classification == .noisy)
+        #expect(c.note.contains("not confirmed"))
+        #expect(!c.noteZh.isEmpty && !c.noteZh.contains("unchanged"))
+        // A rerun without the case cannot clear it.
+        let other = ReportFixture.run(base.records.filter { $0.harness == "syscall" })
+        #expect(try compare(slow, reruns: [other]).regressions.count == 1)
+        // An improvement that does not persist is not shown as one either.
+        #expect(try compare(scaled(0.7), reruns: [base]).count(.improvement) == 0)
+        // No reruns: unchanged behaviour.
+        #expect(try compare(slow, reruns: []).regressions.count == 1)
+    }
+
     @Test func withinThresholdOrWithinNoiseIsUnchanged() throws {
         // 5 % slower, tight samples: beyond noise but not beyond 10 %.
         let a = ReportFixture.run([ReportFixture.record("thread", "futex", metric: "round_trip", 1000, spread: 0.01)])
@@ -122,6 +166,15 @@ enum ReportFixture {
         #expect(f.cases[0].classification == .noisy)
         #expect(f.cases[1].classification == .improvement)
         #expect(f.exitCode == 0)
+        // a coroutine's per_switch is its round trip ÷ 2: one change, counted once (on the round trip)
+        func coroutine(_ rt: Double) -> RunResult {
+            ReportFixture.run([ReportFixture.record("coroutine", "swift-task-yield", metric: "round_trip", rt, spread: 0.01),
+                               ReportFixture.record("coroutine", "swift-task-yield", metric: "per_switch", rt / 2, spread: 0.01)])
+        }
+        let y = try Comparison.make(baseline: ReportFixture.loaded(coroutine(800)), baselineSource: "a",
+                                    current: ReportFixture.loaded(coroutine(1100)), currentSource: "b")
+        #expect(y.regressions.map(\.metric) == ["round_trip"])
+        #expect(y.cases.first { $0.metric == "per_switch" }?.note.contains("judged through that row") == true)
     }
 
     @Test func multiRunBaselineUsesPooledRunToRunNoise() throws {

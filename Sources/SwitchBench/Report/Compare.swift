@@ -123,6 +123,8 @@ public struct Comparison: Sendable {
     public var duplicates: [String]
     /// Gate even when the runs come from different machines (`compare --across-machines`).
     public var acrossMachines = false
+    /// The reruns a change had to appear in again to count (`confirm(by:)`; `compare --confirm`).
+    public var confirmedBy: [String] = []
 
     /// Facts that make two runs different machines (`Environment.machineColumns`, the parts of
     /// `Environment.machineID`): a difference in any of them means the numbers measure the hardware, not the code.
@@ -261,6 +263,56 @@ public struct Comparison: Sendable {
                           alpha: alpha, cases: cases,
                           environmentChanges: environmentChanges(baseline.fields, current.fields),
                           duplicates: duplicates, acrossMachines: acrossMachines)
+    }
+
+    /// A change counts only when every rerun shows it again (`compare --confirm RUN`).
+    ///
+    /// On a shared guest the host slows this vCPU by up to 1.4× in phases of 0.05 s to several seconds that
+    /// nothing inside the guest reports (docs/busy-machines.md, "Slow phases of the host"); one case of one
+    /// run can sit wholly inside one, so a regression of one run is a suspicion. Each rerun — a fresh
+    /// measurement of the case, compared with the same baseline — must classify the case the same way;
+    /// otherwise the change is shown, not counted, with what the reruns read. A real regression (a slower
+    /// kernel, slower code) is slower in every rerun and still counts. A rerun that lacks the case leaves
+    /// it as it is: a rerun cannot clear what it did not measure.
+    public mutating func confirm(by reruns: [Comparison]) {
+        guard !reruns.isEmpty else { return }
+        confirmedBy = reruns.map(\.currentSource)
+        let byKey = reruns.map { r in Dictionary(r.cases.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a }) }
+        for i in cases.indices where cases[i].isChange {
+            let seen = byKey.compactMap { $0[cases[i].key] }.filter { $0.classification != .missing }
+            guard !seen.isEmpty else { continue }
+            func reads(_ lang: Language) -> String {
+                seen.map { Self.pct($0.ratio) + " (" + Self.className($0.classification, lang) + ")" }.joined(separator: lang.t(", ", "，"))
+            }
+            if seen.allSatisfy({ $0.classification == cases[i].classification }) {
+                cases[i].note += (cases[i].note.isEmpty ? "" : "; ") + "confirmed by \(seen.count) rerun(s): \(reads(.en))"
+                cases[i].noteZh += (cases[i].noteZh.isEmpty ? "" : "；") + "\(seen.count) 次重测都确认：\(reads(.zh))"
+            } else {
+                cases[i].demote(("not confirmed: the rerun(s) read \(reads(.en)); a change that does not persist is not counted",
+                                 "重测没有确认：重测结果 \(reads(.zh))；不能重现的变化不计入"))
+            }
+        }
+    }
+
+    /// Why a derived row (computed from the `sibling` metric of the same case, by `formula`) is shown and not
+    /// counted, with how far the sibling moved: a harness's `compareExemption` for such rows.
+    public static func derived(_ c: Case, from sibling: String, formula: (en: String, zh: String),
+                               baseline: [CaseKey: Record], current: [CaseKey: Record]) -> (en: String, zh: String) {
+        let k = c.key.with(metric: sibling)
+        var moved = ("", "")
+        if let bs = baseline[k]?.stats, let cs = current[k]?.stats, bs.median > 0 {
+            let (pct, cv0, cv1) = ((cs.median / bs.median - 1) * 100, bs.cv * 100, cs.cv * 100)
+            moved = (String(format: ", which moved %+.0f %% (CV %.0f %% → %.0f %%)", pct, cv0, cv1),
+                     String(format: "（它变了 %+.0f %%，CV %.0f %% → %.0f %%）", pct, cv0, cv1))
+        }
+        return ("derived: \(formula.en) (the \(sibling) row\(moved.0)); judged through that row, not counted",
+                "推导值：\(formula.zh)（\(sibling) 行\(moved.1)）；通过那一行来判断，本行不计入")
+    }
+
+    /// A class's name in a language (the summary line, rerun notes).
+    static func className(_ c: Class, _ lang: Language) -> String {
+        let zh: [Class: String] = [.regression: "变慢", .improvement: "变快", .unchanged: "不变", .new: "新增", .missing: "缺失", .noisy: "噪声"]
+        return lang.t(c.rawValue, zh[c]!)
     }
 
     /// Run-to-run noise of a group of cases: the pooled standard deviation of log run medians.
@@ -458,15 +510,16 @@ public struct Comparison: Sendable {
     public var summaryLine: String { summaryLine(.en) }
 
     public func summaryLine(_ lang: Language) -> String {
-        let names: [Class: String] = [.regression: "变慢", .improvement: "变快", .unchanged: "不变", .new: "新增", .missing: "缺失", .noisy: "噪声"]
-        let parts = Class.allCases.map { "\(count($0)) " + lang.t($0.rawValue, names[$0]!) }
+        let parts = Class.allCases.map { "\(count($0)) " + Self.className($0, lang) }
         let (th, cv, a) = (String(format: "%g", threshold * 100), String(format: "%g", Statistics.noisyCV * 100), String(format: "%g", alpha))
         let noise = baselineRuns > 1
             ? lang.t("outside the 99 % prediction interval from the baseline's \(baselineRuns) runs", "落在基线 \(baselineRuns) 次运行给出的 99 % 预测区间之外")
             : lang.t("CIs disjoint or Mann–Whitney p < \(a)", "置信区间不重叠，或 Mann–Whitney p < \(a)")
         let gate = comparable || acrossMachines ? "" : lang.t("not comparable (different machines), nothing gated: ", "不可比（不同机器），不作判定：")
-        return gate + lang.t("\(parts.joined(separator: ", ")) (a change counts when beyond ±\(th) % and beyond noise — \(noise) — on pinned rows with CV ≤ \(cv) %)",
-                      "\(parts.joined(separator: "，"))（只有绑核、CV ≤ \(cv) % 的行，变化超过 ±\(th) % 且超出噪声——\(noise)——才算数）")
+        let reruns = confirmedBy.isEmpty ? "" : lang.t("; a change counts only when each of \(confirmedBy.count) rerun(s) shows it too",
+                                                       "；只有 \(confirmedBy.count) 次重测都再次出现的变化才算数")
+        return gate + lang.t("\(parts.joined(separator: ", ")) (a change counts when beyond ±\(th) % and beyond noise — \(noise) — on pinned rows with CV ≤ \(cv) %\(reruns))",
+                      "\(parts.joined(separator: "，"))（只有绑核、CV ≤ \(cv) % 的行，变化超过 ±\(th) % 且超出噪声——\(noise)——才算数\(reruns)）")
     }
 
     /// A Markdown diff table, pasteable into a pull request, in a language (notes, warnings, summary too).
@@ -476,7 +529,9 @@ public struct Comparison: Sendable {
             ? lang.t(" (\(baselineRuns) runs per case: noise = the 99 % prediction interval from the run-to-run spread, pooled per harness and placement)",
                      "（每个用例 \(baselineRuns) 次运行：噪声取各次运行之间离散程度给出的 99 % 预测区间，按 harness 和 placement 合并估计）")
             : ""
-        out += lang.t("Baseline `\(baselineSource)`\(runs) → current `\(currentSource)`.\n\n", "基线 `\(baselineSource)`\(runs) → 本次 `\(currentSource)`。\n\n")
+        let reruns = confirmedBy.map { "`\($0)`" }.joined(separator: ", ")
+        let confirm = confirmedBy.isEmpty ? "" : lang.t(" Reruns that a change had to show again: \(reruns).", "变化必须在重测中再次出现：\(reruns)。")
+        out += lang.t("Baseline `\(baselineSource)`\(runs) → current `\(currentSource)`.\(confirm)\n\n", "基线 `\(baselineSource)`\(runs) → 本次 `\(currentSource)`。\(confirm)\n\n")
         let warnings = warnings(lang)
         for w in warnings { out += "> **⚠️ \(w)**\n>\n" }
         if !warnings.isEmpty { out += "\n" }
@@ -540,13 +595,15 @@ public struct Comparison: Sendable {
         var environmentChanges: [EnvironmentChange]
         /// false: the runs come from different machines (exit 3 unless --across-machines).
         var comparable: Bool
+        /// Reruns a change had to appear in again (`compare --confirm`); empty when none.
+        var confirmedBy: [String]
         var cases: [Case]
     }
 
     public func json() -> String {
         let form = JSONForm(baseline: baselineSource, current: currentSource, baselineRuns: baselineRuns, threshold: threshold, alpha: alpha,
                             summary: Dictionary(uniqueKeysWithValues: Class.allCases.map { ($0.rawValue, count($0)) }),
-                            warnings: warnings, environmentChanges: environmentChanges, comparable: comparable, cases: cases)
+                            warnings: warnings, environmentChanges: environmentChanges, comparable: comparable, confirmedBy: confirmedBy, cases: cases)
         return JSONText.encode(form)
     }
 }

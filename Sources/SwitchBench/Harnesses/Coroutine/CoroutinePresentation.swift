@@ -98,4 +98,11 @@ extension CoroutineHarness {
         guard let s = SwitchCostPlot.render(run, lang: lang) else { return [] }
         return [Plot(name: "switch-cost.svg", title: lang.t("Switch cost by kind (log scale)", "各种切换的代价（对数坐标）"), contents: s)]
     }
+
+    /// per_switch is round trip ÷ 2, the same samples: judged through the round_trip row (gating both
+    /// counted one change twice: a swift-task-yield round trip and its per_switch in one pair of runs).
+    public func compareExemption(_ c: Comparison.Case, baseline: [CaseKey: Record], current: [CaseKey: Record]) -> (en: String, zh: String)? {
+        guard c.metric == "per_switch" else { return nil }
+        return Comparison.derived(c, from: "round_trip", formula: ("round trip ÷ 2", "往返时间 ÷ 2"), baseline: baseline, current: current)
+    }
 }

@@ -120,18 +120,8 @@ extension TokenRingHarness {
     /// IPC rows each moved less than the threshold).
     public func compareExemption(_ c: Comparison.Case, baseline: [CaseKey: Record], current: [CaseKey: Record]) -> (en: String, zh: String)? {
         guard let sibling = Self.derivedFrom[c.metric] else { return nil }
-        let k = c.key.with(metric: sibling)
-        var moved = ("", "")
-        if let bs = baseline[k]?.stats, let cs = current[k]?.stats, bs.median > 0 {
-            let (pct, cv0, cv1) = ((cs.median / bs.median - 1) * 100, bs.cv * 100, cs.cv * 100)
-            moved = (String(format: ", which moved %+.0f %% (CV %.0f %% → %.0f %%)", pct, cv0, cv1),
-                     String(format: "（它变了 %+.0f %%，CV %.0f %% → %.0f %%）", pct, cv0, cv1))
-        }
-        if c.metric == "per_switch" {
-            return ("derived: round trip ÷ tasks\(moved.0); judged through the round_trip row, not counted",
-                    "推导值：往返时间 ÷ 任务数\(moved.1)；通过 round_trip 行来判断，本行不计入")
-        }
-        return ("derived: round trip ÷ tasks − \(sibling)\(moved.0); judged through those rows, not counted",
-                "推导值：往返时间 ÷ 任务数 − \(sibling)\(moved.1)；通过那几行来判断，本行不计入")
+        let formula = c.metric == "per_switch" ? ("round trip ÷ tasks", "往返时间 ÷ 任务数")
+                                               : ("round trip ÷ tasks − \(sibling)", "往返时间 ÷ 任务数 − \(sibling)")
+        return Comparison.derived(c, from: sibling, formula: formula, baseline: baseline, current: current)
     }
 }
