@@ -16,8 +16,11 @@
 # HARNESSES (space-separated harness ids, default "syscall thread process coroutine": the switch costs,
 # whose rows are stable enough to gate on here; "all" runs --all, whose tlb/pollution rows move by
 # 20-40 % between runs on a shared guest; use the same value for --refresh and for the check).
+# CONFIRM (reruns of a flagged harness, default 2, 0: none): a regression counts only when every rerun of its
+# harness shows it again (scripts/confirm-regressions.sh, `compare --confirm`; docs/compare.md).
 # Files written (the example workflow .github/workflows/switchbench-regression.yml reads them):
 #   $OUT/compare.md                the comparison (Markdown, pasteable into a pull request; also printed)
+#   $OUT/compare-first.csv, $OUT/confirm-<i>/   the comparison before reruns, and each rerun (only when one was flagged)
 #   $OUT/benchmark-action.json     written by switchbench with every run (github-action-benchmark input)
 #   $OUT/results.csv, results.md … every file of the run
 set -euo pipefail
@@ -57,8 +60,9 @@ fi
 
 "$BIN" "${select[@]}" --quick --output "$OUT" --format csv > /dev/null
 
+# A regression counts only when reruns of its harness show it again (CONFIRM, default 2; 0: off).
 set +e
-"$BIN" compare "$BASELINE" "$OUT" "$@" > "$OUT/compare.md"
+BIN="$BIN" RUN_ARGS=--quick scripts/confirm-regressions.sh "$BASELINE" "$OUT" "$@" > "$OUT/compare.md"
 rc=$?
 set -e
 cat "$OUT/compare.md"
