@@ -284,13 +284,28 @@ public struct Comparison: Sendable {
             func reads(_ lang: Language) -> String {
                 seen.map { Self.pct($0.ratio) + " (" + Self.className($0.classification, lang) + ")" }.joined(separator: lang.t(", ", "，"))
             }
-            if seen.allSatisfy({ $0.classification == cases[i].classification }) {
-                cases[i].note += (cases[i].note.isEmpty ? "" : "; ") + "confirmed by \(seen.count) rerun(s): \(reads(.en))"
-                cases[i].noteZh += (cases[i].noteZh.isEmpty ? "" : "；") + "\(seen.count) 次重测都确认：\(reads(.zh))"
-            } else {
+            guard seen.allSatisfy({ $0.classification == cases[i].classification }) else {
                 cases[i].demote(("not confirmed: the rerun(s) read \(reads(.en)); a change that does not persist is not counted",
                                  "重测没有确认：重测结果 \(reads(.zh))；不能重现的变化不计入"))
+                continue
             }
+            // The current run and its reruns also show how far this case moves from run to run here: the
+            // change must be larger than that spread (the smallest of the runs' changes, against the
+            // ratio of their highest to lowest median). Creation rows moved 1.3–1.6× between
+            // back-to-back runs with 2–5 % CVs inside each: every run can differ from one baseline run
+            // by more than the threshold while the runs differ as much among themselves.
+            let medians = ([cases[i].currentMedian] + seen.map(\.currentMedian)).compactMap { $0 }.filter { $0 > 0 }
+            if let b = cases[i].baselineMedian, b > 0, let lo = medians.min(), let hi = medians.max() {
+                let least = cases[i].ratio.map { $0 > 1 } == true ? lo / b : b / hi   // the run closest to the baseline
+                if least <= hi / lo {
+                    let (spread, change) = ((hi / lo - 1) * 100, (least - 1) * 100)
+                    cases[i].demote((String(format: "not confirmed: the reruns read %@, but this run and its reruns differ by %.0f %% among themselves, more than the smallest change (%.0f %%); not counted", reads(.en), spread, change),
+                                     String(format: "重测没有确认：重测结果 %@，但本次和重测之间就相差 %.0f %%，比最小的变化（%.0f %%）还大，不计入", reads(.zh), spread, change)))
+                    continue
+                }
+            }
+            cases[i].note += (cases[i].note.isEmpty ? "" : "; ") + "confirmed by \(seen.count) rerun(s): \(reads(.en))"
+            cases[i].noteZh += (cases[i].noteZh.isEmpty ? "" : "；") + "\(seen.count) 次重测都确认：\(reads(.zh))"
         }
     }
 
