@@ -7,9 +7,10 @@
 # Prints compare's output (Markdown unless the options say --format) and exits with compare's status.
 # Writes RUN_DIR/compare-first.csv (the comparison before reruns) and RUN_DIR/confirm-<i>/ (each rerun).
 # Environment: BIN (default .build/release/switchbench), CONFIRM (reruns, default 2; 0: none),
-# RUN_ARGS (options of the run being confirmed, default --quick: the reruns must measure the same way).
+# RUN_ARGS (options of the run being confirmed, default --quick: the reruns must measure the same way),
+# PAUSE (seconds to wait before each rerun, default 10: the host's slow phases last up to tens of seconds).
 #
-# Why: on a shared guest the host slows a vCPU by up to 1.4x in phases of 0.05 s to several seconds
+# Why: on a shared guest the host slows a vCPU by up to 1.4x in phases of 0.05 s to tens of seconds
 # that nothing in the guest reports (docs/busy-machines.md), so one case of one run can sit wholly in
 # one. A real regression is slower in every rerun.
 set -euo pipefail
@@ -19,6 +20,7 @@ baseline=$1 run=$2
 shift 2
 BIN=${BIN:-.build/release/switchbench}
 CONFIRM=${CONFIRM:-2}
+PAUSE=${PAUSE:-10}
 read -r -a run_args <<< "${RUN_ARGS:---quick}"
 
 rc=0
@@ -27,8 +29,9 @@ confirm=()
 if [ "$rc" = 1 ] && [ "$CONFIRM" -gt 0 ]; then
     # class and harness are the first two columns of compare's CSV and never quoted.
     read -r -a flagged <<< "$(awk -F, 'NR > 1 && $1 == "regression" { print $2 }' "$run/compare-first.csv" | sort -u | tr '\n' ' ')"
-    echo "confirm-regressions: regression(s) in ${flagged[*]}; rerunning them $CONFIRM time(s) before counting" >&2
+    echo "confirm-regressions: regression(s) in ${flagged[*]}; rerunning them $CONFIRM time(s), $PAUSE s apart, before counting" >&2
     for i in $(seq 1 "$CONFIRM"); do
+        sleep "$PAUSE"
         "$BIN" run "${flagged[@]}" "${run_args[@]}" --output "$run/confirm-$i" --format csv > /dev/null
         confirm+=(--confirm "$run/confirm-$i")
     done
