@@ -200,6 +200,31 @@ extension ProcessSpawningTests {
         }
     }
 
+    /// A task that holds the coroutines' CPU for half of each repetition: turns, counted in wall time, are
+    /// then the neighbour's as much as the mechanism's, so the polling turns row is invalid, saying why; the
+    /// gaps, on the thread's own clock, stay valid.
+    @Test func blockingRowsAreInvalidWhenAnotherTaskHoldsTheCPU() throws {
+        var options = RunOptions()
+        options.sampler = SamplerConfig(samples: 2, warmup: 0, minSampleNs: 1)
+        let context = RunContext(options: options, environment: Environment.read())
+        let h = BlockingHarness(coroutines: 3, delayMs: 100)
+        let spec = try #require(h.plan(options).first)
+        let cpu = context.allowedCPUs[0]
+        let deadline = monotonicNanoseconds() + 3_000_000_000
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            _ = try? Affinity.pinned([cpu]) { while monotonicNanoseconds() < deadline {} }
+            done.signal()
+        }.start()
+        defer { done.wait() }
+        let rows = try h.run(spec, context: context)
+        let turns = try #require(rows.first { $0.metric == "turns_during_read_nonblocking" })
+        #expect(!turns.valid, "\(turns.note)")
+        #expect(turns.note.contains("other tasks held the CPU"), "\(turns.note)")
+        let gap = try #require(rows.first { $0.metric == "max_gap_nonblocking" })
+        #expect(gap.valid, "\(gap.note)")
+    }
+
     @Test func createHarnessLeavesNoZombieAndShowsOne() throws {
         var options = RunOptions()
         // 5 ms samples: the user-mode rows (µs per op) then have enough ops that a preemption or two
