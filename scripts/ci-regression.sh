@@ -16,7 +16,7 @@
 # HARNESSES (space-separated harness ids, default "syscall thread process coroutine": the switch costs,
 # whose rows are stable enough to gate on here; "all" runs --all, whose tlb/pollution rows move by
 # 20-40 % between runs on a shared guest; use the same value for --refresh and for the check).
-# CONFIRM (reruns of a flagged harness, default 2, 0: none): a regression counts only when every rerun of its
+# CONFIRM (reruns of a flagged harness, default 2, 0: none; PAUSE s before each, default 10): a regression counts only when every rerun of its
 # harness shows it again (scripts/confirm-regressions.sh, `compare --confirm`; docs/compare.md).
 # Files written (the example workflow .github/workflows/switchbench-regression.yml reads them):
 #   $OUT/compare.md                the comparison (Markdown, pasteable into a pull request; also printed)
