@@ -22,8 +22,9 @@ struct Compare: ParsableCommand {
         3 not comparable (different machines; see --across-machines).
 
         --confirm RUN (repeatable): a change counts only when every rerun, compared with the same BASELINE, shows
-        it again. On a shared machine one case of one run can land wholly in a slow phase of the host; a real
-        regression is slower in every rerun. scripts/ci-regression.sh does this for the harnesses it flagged.
+        it again, and it is larger than the spread of CURRENT and the reruns among themselves. On a shared
+        machine one case of one run can land wholly in a slow phase of the host; a real regression is slower
+        in every rerun. scripts/ci-regression.sh does this for the harnesses it flagged (docs/compare.md).
         """)
 
     @Argument(help: "Baseline: a results.csv or a run directory.")

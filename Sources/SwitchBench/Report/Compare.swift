@@ -267,13 +267,14 @@ public struct Comparison: Sendable {
 
     /// A change counts only when every rerun shows it again (`compare --confirm RUN`).
     ///
-    /// On a shared guest the host slows this vCPU by up to 1.4× in phases of 0.05 s to several seconds that
+    /// On a shared guest the host slows this vCPU by up to 1.4× in phases of 0.05 s to tens of seconds that
     /// nothing inside the guest reports (docs/busy-machines.md, "Slow phases of the host"); one case of one
     /// run can sit wholly inside one, so a regression of one run is a suspicion. Each rerun — a fresh
     /// measurement of the case, compared with the same baseline — must classify the case the same way;
     /// otherwise the change is shown, not counted, with what the reruns read. A real regression (a slower
-    /// kernel, slower code) is slower in every rerun and still counts. A rerun that lacks the case leaves
-    /// it as it is: a rerun cannot clear what it did not measure.
+    /// kernel, slower code) is slower in every rerun and still counts, provided the change is larger than
+    /// the runs' spread among themselves (below). A rerun that lacks the case leaves it as it is: a rerun
+    /// cannot clear what it did not measure.
     public mutating func confirm(by reruns: [Comparison]) {
         guard !reruns.isEmpty else { return }
         confirmedBy = reruns.map(\.currentSource)
