@@ -215,6 +215,33 @@ enum ReportFixture {
         #expect(single.cases[0].classification == .regression)
     }
 
+    /// A multi-run baseline says what it can gate per group, and warns when its runs disagree.
+    @Test func aNoisyBaselineSaysWhatItCannotGate() throws {
+        // 10 syscall cases whose 3 runs drift −2 %, 0, +2 %; 10 tlb cases whose runs drift −30 %, 0, +30 %.
+        func run(_ drift: Double) -> RunResult {
+            var records: [Record] = []
+            for i in 0..<10 {
+                let size = 100 * Double(i + 1)
+                records.append(ReportFixture.record("syscall", "m\(i)", metric: "per_call", size * (1 + drift * 0.07), spread: 0.005, tasks: 1))
+                records.append(ReportFixture.record("tlb", "4k", metric: "ns_per_access", size * (1 + drift), spread: 0.005, tasks: 1, pages: 8 << i))
+            }
+            return ReportFixture.run(records)
+        }
+        let base = try RunLoader.parse([-0.3, 0.0, 0.3].map { CSVExporter.render(run($0)) }.joined(), source: "base.csv")
+        let c = try Comparison.make(baseline: base, baselineSource: "base", current: ReportFixture.loaded(run(0)), currentSource: "cur")
+        let limits = Dictionary(uniqueKeysWithValues: c.gateLimits.map { ($0.harness, $0.smallestChange) })
+        #expect(limits["syscall"].map { $0 < 0.25 } == true, "\(limits)")
+        #expect(limits["tlb"].map { $0 > Comparison.noisyBaselineLimit } == true, "\(limits)")
+        let noisy = c.warnings.filter { $0.hasPrefix("NOISY BASELINE") }
+        #expect(noisy.count == 1)
+        #expect(noisy.first?.contains("tlb same-cpu") == true && noisy.first?.contains("syscall") == false)
+        #expect(c.markdown().contains("Smallest slowdown this baseline can gate"))
+        #expect(c.markdown(lang: .zh).contains("最小变慢幅度"))
+        // A single-run baseline has no run-to-run spread to report.
+        let one = try Comparison.make(baseline: ReportFixture.loaded(run(0)), baselineSource: "a", current: ReportFixture.loaded(run(0)), currentSource: "b")
+        #expect(one.gateLimits.isEmpty)
+    }
+
     @Test func newAndMissingCases() throws {
         var b = ReportFixture.basic
         b.records.removeLast()

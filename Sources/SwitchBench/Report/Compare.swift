@@ -125,6 +125,8 @@ public struct Comparison: Sendable {
     public var acrossMachines = false
     /// The reruns a change had to appear in again to count (`confirm(by:)`; `compare --confirm`).
     public var confirmedBy: [String] = []
+    /// With a multi-run baseline: the smallest change it can gate, per (harness, placement), in baseline order.
+    public var gateLimits: [GateLimit] = []
 
     /// Facts that make two runs different machines (`Environment.machineColumns`, the parts of
     /// `Environment.machineID`): a difference in any of them means the numbers measure the hardware, not the code.
@@ -259,11 +261,35 @@ public struct Comparison: Sendable {
                 }
             }
         }
-        return Comparison(baselineSource: baselineSource, currentSource: currentSource, baselineRuns: runsPerCase, threshold: threshold,
-                          alpha: alpha, cases: cases,
-                          environmentChanges: environmentChanges(baseline.fields, current.fields),
-                          duplicates: duplicates, acrossMachines: acrossMachines)
+        var comparison = Comparison(baselineSource: baselineSource, currentSource: currentSource, baselineRuns: runsPerCase, threshold: threshold,
+                                    alpha: alpha, cases: cases,
+                                    environmentChanges: environmentChanges(baseline.fields, current.fields),
+                                    duplicates: duplicates, acrossMachines: acrossMachines)
+        // What the baseline's own run-to-run noise lets it gate, per group (a typical case of the group:
+        // the group's pooled spread, as `classify` uses it): a noisy baseline must say so, or the gate
+        // silently stops working.
+        if runsPerCase > 1 {
+            var seenGroups = Set<String>()
+            // Unpinned rows are never gated (the scheduler picks the CPUs), so they have no limit to show.
+            for r in baseline.run.records where r.placement != Placement.unpinned.rawValue && seenGroups.insert(r.harness + "|" + r.placement).inserted {
+                guard let rn = noise[r.harness + "|" + r.placement] else { continue }
+                let half = predictionHalfWidth(sdLog: rn.sdLog, runs: runsPerCase, priorDF: min(Self.priorDF, rn.df))
+                comparison.gateLimits.append(GateLimit(harness: r.harness, placement: r.placement, smallestChange: max(exp(half) - 1, threshold)))
+            }
+        }
+        return comparison
     }
+
+    /// The smallest change a multi-run baseline can gate in one (harness, placement) group.
+    public struct GateLimit: Sendable, Codable, Equatable {
+        public var harness: String
+        public var placement: String
+        /// As a fraction (0.25 = a change must exceed +25 %), never below the threshold.
+        public var smallestChange: Double
+    }
+
+    /// A group whose smallest gated change is above this is named in a warning: its baseline runs disagree.
+    public static let noisyBaselineLimit = 0.5
 
     /// A change counts only when every rerun shows it again (`compare --confirm RUN`).
     ///
@@ -345,6 +371,12 @@ public struct Comparison: Sendable {
     /// Weight, in runs, of the group's pooled run-to-run variance in each case's moderated variance.
     public static let priorDF = 4
 
+    /// Half-width, in log units, of the 99 % prediction interval for a new run's median from `runs` baseline
+    /// runs with spread `sdLog` (moderated with `priorDF` degrees of freedom of the group's spread).
+    static func predictionHalfWidth(sdLog: Double, runs: Int, priorDF: Int) -> Double {
+        t995(df: runs - 1 + priorDF) * sdLog * (1 + 1 / Double(runs)).squareRoot()
+    }
+
     static func t995(df: Int) -> Double { df >= 1 && df <= t995.count ? t995[df - 1] : 2.576 }
 
     static func classify(key: CaseKey, baseRuns: [Record], cur: Record?, threshold: Double, alpha: Double,
@@ -394,7 +426,7 @@ public struct Comparison: Sendable {
                 let ownVar = logs.reduce(0) { $0 + ($1 - center) * ($1 - center) } / Double(ownDF)
                 let priorDF = min(Self.priorDF, rn.df)
                 let sd = ((Double(ownDF) * ownVar + Double(priorDF) * rn.sdLog * rn.sdLog) / Double(ownDF + priorDF)).squareRoot()
-                let half = Self.t995(df: ownDF + priorDF) * sd * (1 + 1 / Double(logs.count)).squareRoot()
+                let half = Self.predictionHalfWidth(sdLog: sd, runs: logs.count, priorDF: priorDF)
                 c.beyondNoise = abs(log(cs.median) - center) > half
                 let (lo, hi) = (Self.fmt(medians.first, unit: cur.unit), Self.fmt(medians.last, unit: cur.unit))
                 let (plo, phi) = (Self.fmt(exp(center - half), unit: cur.unit), Self.fmt(exp(center + half), unit: cur.unit))
@@ -506,6 +538,13 @@ public struct Comparison: Sendable {
                                 + (kernel ? ". A kernel change is news, not noise." : "."),
                             "环境不同——这些数字的变化可能来自环境，而不是代码：" + list + (kernel ? "。换了内核本身就是新闻，不是噪声。" : "。")))
         }
+        let loose = gateLimits.filter { $0.smallestChange > Self.noisyBaselineLimit }
+        if !loose.isEmpty {
+            let list = loose.map { String(format: "%@ %@ +%.0f %%", lang == .en ? $0.harness : "`\($0.harness)`", lang == .en ? $0.placement : "`\($0.placement)`", $0.smallestChange * 100) }
+                .joined(separator: lang.t(", ", "，"))
+            w.append(lang.t("NOISY BASELINE — its \(baselineRuns) runs disagree, so in these groups only a slowdown larger than shown can be gated: \(list). Make it again in a quieter minute (scripts/ci-regression.sh --refresh) or with more runs (RUNS=5).",
+                            "基线噪声大——它的 \(baselineRuns) 次运行彼此不一致，这些组里只有超过下列幅度的变慢才能被判定：\(list)。请在机器更安静时重做基线（`scripts/ci-regression.sh --refresh`），或多跑几次（`RUNS=5`）。"))
+        }
         let inv = invalidChanges
         if !inv.isEmpty {
             let list = inv.map { lang == .en ? $0.label : "`\($0.label)`" }.joined(separator: "; ")
@@ -548,6 +587,11 @@ public struct Comparison: Sendable {
         let reruns = confirmedBy.map { "`\($0)`" }.joined(separator: ", ")
         let confirm = confirmedBy.isEmpty ? "" : lang.t(" Reruns that a change had to show again: \(reruns).", "变化必须在重测中再次出现：\(reruns)。")
         out += lang.t("Baseline `\(baselineSource)`\(runs) → current `\(currentSource)`.\(confirm)\n\n", "基线 `\(baselineSource)`\(runs) → 本次 `\(currentSource)`。\(confirm)\n\n")
+        if !gateLimits.isEmpty {
+            let list = gateLimits.map { "`\($0.harness) \($0.placement)` +" + String(format: "%.0f %%", $0.smallestChange * 100) }.joined(separator: lang.t(", ", "，"))
+            out += lang.t("Smallest slowdown this baseline can gate, per harness and placement (its run-to-run spread, for a typical case; at least the threshold): \(list).\n\n",
+                          "这份基线按 harness 和 placement 分组能判定的最小变慢幅度（由各次运行之间的离散程度得出，按典型用例计；不低于阈值）：\(list)。\n\n")
+        }
         let warnings = warnings(lang)
         for w in warnings { out += "> **⚠️ \(w)**\n>\n" }
         if !warnings.isEmpty { out += "\n" }
@@ -613,13 +657,15 @@ public struct Comparison: Sendable {
         var comparable: Bool
         /// Reruns a change had to appear in again (`compare --confirm`); empty when none.
         var confirmedBy: [String]
+        /// Multi-run baselines: the smallest change each (harness, placement) group can gate.
+        var gateLimits: [GateLimit]
         var cases: [Case]
     }
 
     public func json() -> String {
         let form = JSONForm(baseline: baselineSource, current: currentSource, baselineRuns: baselineRuns, threshold: threshold, alpha: alpha,
                             summary: Dictionary(uniqueKeysWithValues: Class.allCases.map { ($0.rawValue, count($0)) }),
-                            warnings: warnings, environmentChanges: environmentChanges, comparable: comparable, confirmedBy: confirmedBy, cases: cases)
+                            warnings: warnings, environmentChanges: environmentChanges, comparable: comparable, confirmedBy: confirmedBy, gateLimits: gateLimits, cases: cases)
         return JSONText.encode(form)
     }
 }
