@@ -207,7 +207,7 @@ public struct Comparison: Sendable {
             let logs = runs.compactMap { $0.stats?.median }.filter { $0 > 0 }.map { log($0) }
             guard logs.count >= 2 else { continue }
             let mean = logs.reduce(0, +) / Double(logs.count)
-            let g = runs[0].harness + "|" + runs[0].placement
+            let g = group(runs[0].harness, runs[0].placement)
             variances[g, default: ([], 0)].vars.append(logs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(logs.count - 1))
             variances[g, default: ([], 0)].df += logs.count - 1
         }
@@ -222,7 +222,7 @@ public struct Comparison: Sendable {
         var cases = order.map { key -> Case in
             let any = (cur[key] ?? base[key])!
             return classify(key: key, baseRuns: baseRuns[key] ?? [], cur: cur[key], threshold: threshold, alpha: alpha,
-                            runNoise: noise[any.harness + "|" + any.placement])
+                            runNoise: noise[group(any.harness, any.placement)])
         }
         // Rules of the harness that owns a case (a derived row, a page-walk-bound TLB point): such
         // changes are shown, never counted; the harness says why.
@@ -244,10 +244,10 @@ public struct Comparison: Sendable {
             var groups: [String: [Double]] = [:]
             for c in cases {
                 guard let r = c.ratio, r > 0, c.baselineMedian != nil, c.currentMedian != nil else { continue }
-                groups[c.harness + "|" + c.placement, default: []].append(log(r))
+                groups[group(c.harness, c.placement), default: []].append(log(r))
             }
             for i in cases.indices where cases[i].isChange {
-                guard let r = cases[i].ratio, let logs = groups[cases[i].harness + "|" + cases[i].placement],
+                guard let r = cases[i].ratio, let logs = groups[group(cases[i].harness, cases[i].placement)],
                       logs.count >= Self.driftMinCases else { continue }
                 let center = Statistics.quantile(logs.sorted(), 0.5)
                 let mad = Statistics.quantile(logs.map { abs($0 - center) }.sorted(), 0.5)
@@ -271,14 +271,18 @@ public struct Comparison: Sendable {
         if runsPerCase > 1 {
             var seenGroups = Set<String>()
             // Unpinned rows are never gated (the scheduler picks the CPUs), so they have no limit to show.
-            for r in baseline.run.records where r.placement != Placement.unpinned.rawValue && seenGroups.insert(r.harness + "|" + r.placement).inserted {
-                guard let rn = noise[r.harness + "|" + r.placement] else { continue }
+            for r in baseline.run.records where r.placement != Placement.unpinned.rawValue {
+                let g = group(r.harness, r.placement)
+                guard seenGroups.insert(g).inserted, let rn = noise[g] else { continue }
                 let half = predictionHalfWidth(sdLog: rn.sdLog, runs: runsPerCase, priorDF: min(Self.priorDF, rn.df))
                 comparison.gateLimits.append(GateLimit(harness: r.harness, placement: r.placement, smallestChange: max(exp(half) - 1, threshold)))
             }
         }
         return comparison
     }
+
+    /// The key of a (harness, placement) group: the cases whose run-to-run noise and drift are pooled.
+    static func group(_ harness: String, _ placement: String) -> String { harness + "|" + placement }
 
     /// The smallest change a multi-run baseline can gate in one (harness, placement) group.
     public struct GateLimit: Sendable, Codable, Equatable {
