@@ -207,5 +207,8 @@ import Testing
         #expect(MarkdownExporter.render(run, lang: .en).contains("because other tasks kept this machine's CPUs busy"))
         #expect(MarkdownExporter.render(run, lang: .zh).contains("`neighbour_busy`"))
         #expect(!MarkdownExporter.render(ReportFixture.run([Self.tlbRow()]), lang: .en).contains("CPUs busy while they ran"))
+        // The text names both rules that set the fact, the run-queue one too.
+        #expect(MarkdownExporter.render(run, lang: .en).contains("same-cpu hand-off row's own CPU"))
+        #expect(MarkdownExporter.render(run, lang: .zh).contains("交接"))
     }
 }

@@ -215,6 +215,13 @@ public enum Neighbours {
         r.setFact(invalidatedByKey, invalidatedByValue)
     }
 
+    /// What made a row `invalidatedByNeighbours`, either rule, in a language (results.md, compare's notes).
+    public static func rules(_ lang: Language) -> String {
+        let (busy, own) = (String(format: "%.1f", threshold), String(format: "%.0f", runQueueThreshold * 100))
+        return lang.t("`neighbour_busy` > \(busy), or other tasks on more than \(own) % of a same-cpu hand-off row's own CPU",
+                      "`neighbour_busy` > \(busy)，或同一 CPU 上交接的行自己的 CPU 被别的程序占去 \(own) % 以上")
+    }
+
     /// The fact that marks a row this rule invalidated (and no other rule).
     public static let invalidatedByKey = "invalidated_by"
     static let invalidatedByValue = "neighbours"

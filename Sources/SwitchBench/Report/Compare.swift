@@ -464,10 +464,10 @@ public struct Comparison: Sendable {
             } else if Neighbours.invalidatedByNeighbours(base) || Neighbours.invalidatedByNeighbours(cur) {
                 // Invalid because other tasks kept the CPUs busy and the row's time depends on them: the change may be theirs.
                 c.classification = .noisy
-                notes.append((String(format: "%@ by %+.0f %% but invalid: other tasks kept the CPUs busy (neighbour_busy > %.2f) and this row's time depends on them (see its note); not counted",
-                                     worse ? "slower" : "faster", pct, Neighbours.threshold),
-                              String(format: "%@ %+.0f %%，但这一行无效：别的程序当时让 CPU 很忙（`neighbour_busy` > %.2f），而这一行的耗时受它们影响（见该行的说明），不计入",
-                                     zhDir, pct, Neighbours.threshold)))
+                notes.append((String(format: "%@ by %+.0f %% but invalid: other tasks kept the CPUs busy (%@) and this row's time depends on them (see its note); not counted",
+                                     worse ? "slower" : "faster", pct, Neighbours.rules(.en)),
+                              String(format: "%@ %+.0f %%，但这一行无效：别的程序当时让 CPU 很忙（%@），而这一行的耗时受它们影响（见该行的说明），不计入",
+                                     zhDir, pct, Neighbours.rules(.zh))))
             } else if cur.placement == Placement.unpinned.rawValue {
                 c.classification = .noisy
                 notes.append((String(format: "%@ by %+.0f %% but unpinned: the scheduler picks the CPUs, so runs differ by placement; not counted",

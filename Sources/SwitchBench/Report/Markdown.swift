@@ -23,8 +23,8 @@ public struct MarkdownExporter: Exporter {
         }
         let crowded = run.records.filter(Neighbours.invalidatedByNeighbours).count
         if crowded > 0 {
-            parts.append(lang.t("_\(crowded) row(s) are `valid=false` because other tasks kept this machine's CPUs busy while they ran (`neighbour_busy` > \(Neighbours.threshold)): their time depends on what ran there (shared caches and memory, wake-ups on other CPUs, or samples not checked for preemption: see each row's note); rerun on a quiet machine._",
-                                "_有 \(crowded) 行标为 `valid=false`：测量时别的程序让这台机器的 CPU 很忙（`neighbour_busy` > \(Neighbours.threshold)），这些行的耗时受那里运行的程序影响（共享缓存和内存、在别的 CPU 上唤醒，或样本没有检查抢占，见各行的说明）；请在空闲的机器上重跑。_"))
+            parts.append(lang.t("_\(crowded) row(s) are `valid=false` because other tasks kept this machine's CPUs busy while they ran (\(Neighbours.rules(lang))): their time depends on what ran there (shared caches and memory, wake-ups on other CPUs, a task queued on a hand-off row's CPU, or samples not checked for preemption: see each row's note); rerun on a quiet machine._",
+                                "_有 \(crowded) 行标为 `valid=false`：测量时别的程序让这台机器的 CPU 很忙（\(Neighbours.rules(lang))），这些行的耗时受那里运行的程序影响（共享缓存和内存、在别的 CPU 上唤醒、交接行的 CPU 上有别的任务排队，或样本没有检查抢占，见各行的说明）；请在空闲的机器上重跑。_"))
         }
         parts += Registry.presenters.compactMap { $0.markdownSection(run, lang: lang) }
         parts += [plots(run, lang), allRows(run, lang)].compactMap { $0 }
