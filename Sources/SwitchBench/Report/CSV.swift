@@ -66,7 +66,7 @@ public struct CSVExporter: Exporter {
         "online_cpus", "samples_retaken", "stolen_fraction",
         // Typed facts of a row (Record.facts), "key=value;…".
         "facts",
-        // Mean busy share of the other CPUs during the case (Neighbours); absent from older runs.
+        // How busy the rest of the machine was during the case (Neighbours.Shares.busy); absent from older runs.
         "neighbour_busy",
     ]
     public static var columns: [String] { contractColumns + extraColumns }
