@@ -12,7 +12,8 @@
 # slug (e.g. intel-xeon-2cpu-kvm), never the host name. A baseline belongs to one kind of machine.
 #
 # Environment: BASELINE (default results/baselines/<machine id>.csv), OUT (run directory, default
-# results/runs/ci-<UTC time>), CONFIG (swift build configuration, default release), RUNS (for --refresh),
+# results/runs/ci-<UTC time>), CONFIG (swift build configuration, default release), BIN (a switchbench binary
+# to use instead of building one), RUNS (for --refresh),
 # HARNESSES (space-separated harness ids, default "syscall thread process coroutine": the switch costs,
 # whose rows are stable enough to gate on here; "all" runs --all, whose tlb/pollution rows move by
 # 20-40 % between runs on a shared guest; use the same value for --refresh and for the check).
@@ -31,8 +32,10 @@ CONFIG=${CONFIG:-release}
 refresh=0
 if [ "${1:-}" = "--refresh" ]; then refresh=1; shift; fi
 
-swift build -c "$CONFIG" --product switchbench >&2
-BIN="$(swift build -c "$CONFIG" --show-bin-path)/switchbench"
+if [ -z "${BIN:-}" ]; then
+    swift build -c "$CONFIG" --product switchbench >&2
+    BIN="$(swift build -c "$CONFIG" --show-bin-path)/switchbench"
+fi
 MACHINE=$("$BIN" env --machine-id)
 BASELINE=${BASELINE:-results/baselines/$MACHINE.csv}
 

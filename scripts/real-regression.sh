@@ -25,10 +25,9 @@ cc -O2 -Wall -o "$tmp/slow-syscalls" scripts/slow-syscalls.c
 printf '#!/bin/sh\nexec "%s" %s "%s" "$@"\n' "$tmp/slow-syscalls" "$SLOW" "$BIN" > "$tmp/switchbench-slow"
 chmod +x "$tmp/switchbench-slow"
 
-for i in $(seq 1 "$RUNS"); do
-    "$BIN" run "${harnesses[@]}" --quick --format csv --output "$tmp/base-$i" > /dev/null 2>&1
-    if [ "$i" = 1 ]; then cat "$tmp/base-$i/results.csv"; else tail -n +2 "$tmp/base-$i/results.csv"; fi
-done > "$tmp/baseline.csv"
+# The baseline as CI makes it (it warns when its runs disagree: NOISY BASELINE).
+BIN=$BIN BASELINE="$tmp/baseline.csv" OUT="$tmp/base" RUNS=$RUNS HARNESSES="${harnesses[*]}" scripts/ci-regression.sh --refresh 2>&1 \
+    | grep -E '^switchbench: warning: NOISY' || true
 
 judge() {   # NAME BIN: run with BIN, compare through the reruns; prints "exit N" and the regressions
     local name=$1 bin=$2 rc=0
