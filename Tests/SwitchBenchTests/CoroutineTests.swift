@@ -1,7 +1,6 @@
 import CSwitchBench
 import Foundation
 import Glibc
-import Synchronization
 import Testing
 @testable import SwitchBench
 
@@ -210,17 +209,8 @@ extension ProcessSpawningTests {
         let context = RunContext(options: options, environment: Environment.read())
         let h = BlockingHarness(coroutines: 3, delayMs: 100)
         let spec = try #require(h.plan(options).first)
-        let cpu = context.allowedCPUs[0]
-        // The spinner stops when the case is done (or after 5 s, whatever happens).
-        final class Stop: Sendable { let now = Atomic<Bool>(false) }
-        let stop = Stop()
-        let deadline = monotonicNanoseconds() + 5_000_000_000
-        let done = DispatchSemaphore(value: 0)
-        Thread {
-            _ = try? Affinity.pinned([cpu]) { while !stop.now.load(ordering: .relaxed) && monotonicNanoseconds() < deadline {} }
-            done.signal()
-        }.start()
-        defer { stop.now.store(true, ordering: .relaxed); done.wait() }
+        let hog = try BusyLoop(cpu: context.allowedCPUs[0])   // spins there until the case is done
+        defer { hog.finish() }
         let rows = try h.run(spec, context: context)
         let turns = try #require(rows.first { $0.metric == "turns_during_read_nonblocking" })
         #expect(!turns.valid, "\(turns.note)")
