@@ -150,29 +150,35 @@ extension ProcessSpawningTests {
         o.sampler = SamplerConfig(samples: 1000, warmup: 1, minSampleNs: 5_000_000)   // ≥ 5 s if nothing happens
         let ctx = RunContext(options: o, environment: Environment.read())
         let spec = try #require(EventsHarness().cases(o).first { $0.mechanism == "process" })
-        let me = getpid()
-        /// The pid killed; written by the killer thread before the case can end, read after it.
-        final class Victim: @unchecked Sendable { var pid: Int32 = 0 }
+        /// The pid killed, written by the killer thread; `over` tells it the case has ended (it must
+        /// never outlive the test: the next test's children are this process's children too).
+        final class Victim: @unchecked Sendable {
+            var pid: Int32 = 0
+            let over = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+            init() { over.initialize(to: 0) }
+            deinit { over.deallocate() }
+        }
         let killed = Victim()
-        let killer = Thread {
-            usleep(800_000)
-            // One of this process's children (the events tasks are the only ones now: this suite runs alone).
-            for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-                guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
-                      let close = stat.lastIndex(of: ")") else { continue }
-                let fields = stat[stat.index(after: close)...].split(separator: " ")
-                if fields.count > 1, Int32(fields[1]) == me {
-                    killed.pid = pid
-                    kill(pid, SIGKILL)
+        let finished = DispatchSemaphore(value: 0)
+        Thread {
+            defer { finished.signal() }
+            let start = monotonicNanoseconds()
+            while sb_load_acquire(killed.over) == 0 && monotonicNanoseconds() - start < 3_000_000_000 {
+                usleep(50_000)
+                guard monotonicNanoseconds() - start >= 800_000_000 else { continue }
+                // One of the case's tasks: a child of this process named as the events tasks are.
+                if let task = ProcessTable.all().first(where: { $0.ppid == getpid() && $0.comm == "\(ManyTasks.childName)" }) {
+                    killed.pid = task.pid
+                    kill(task.pid, SIGKILL)
                     return
                 }
             }
-        }
-        killer.start()
+        }.start()
+        defer { sb_store_release(killed.over, 1); finished.wait() }
         let t0 = monotonicNanoseconds()
         do {
-            _ = try EventsHarness().run(spec, context: ctx)
-            Issue.record("the case ended normally although task pid \(killed.pid) was killed")
+            let rows = try EventsHarness().run(spec, context: ctx)
+            Issue.record("the case ended normally although task pid \(killed.pid) was killed: \(rows.first?.note ?? "no row")")
         } catch let SwitchBenchError.caseFailed(why) {
             #expect(killed.pid > 0 && why.contains("pid \(killed.pid)") && why.contains("killed by signal 9"), "\(why)")
         }
