@@ -23,7 +23,7 @@ public enum Claims {
     }
 
     /// A number a verdict rests on (a ratio, a difference, a share), typed for other reports.
-    public struct Value: Sendable, Equatable {
+    public struct Value: Sendable, Equatable, Codable {
         /// A stable English id, e.g. "futex.process_over_thread".
         public var name: String
         public var value: Double
@@ -48,6 +48,14 @@ public enum Claims {
         public var evidence: [Record] = []
         /// The numbers the verdict rests on, typed.
         public var values: [Value] = []
+        /// The names (in `values`) of the numbers that decided the verdict; empty: the first value.
+        /// machines.md and notes.md print these beside the verdict, results.json records them.
+        public var deciding: [String] = []
+        /// The rule's stable id (`Text.ruleID`): which rule, in which version, gave the verdict.
+        public var ruleID: String = ""
+        /// One sentence in the claim's language: what the note should say about this claim on this
+        /// machine, built from the numbers (notes.md). nil: notes.md shows `why`.
+        public var advice: String?
         /// Lines naming those numbers for people.
         public var measured: [String] = []
         public var verdict: Verdict = .notMeasured
@@ -75,6 +83,12 @@ public enum Claims {
             verdict = .inconclusive
             self.why = why
         }
+
+        /// The values that decided the verdict: those named in `deciding`, else the first value.
+        public var decidingValues: [Value] {
+            let named = deciding.compactMap { n in values.first { $0.name == n } }
+            return named.isEmpty ? Array(values.prefix(1)) : named
+        }
     }
 
     /// A claim's fixed words in both languages: what a harness declares for each claim it judges.
@@ -84,30 +98,58 @@ public enum Claims {
         /// The note's own words.
         public var quote: String
         public var rule: (en: String, zh: String)
+        /// A stable id of the rule ("C1.ci-disjoint.v1"): a changed rule gets a new id, so a verdict in
+        /// results.json says which rule gave it. Default "<id>.v1".
+        public var ruleID: String
 
-        public init(_ id: String, title: (en: String, zh: String), quote: String, rule: (en: String, zh: String)) {
+        public init(_ id: String, title: (en: String, zh: String), quote: String, rule: (en: String, zh: String), ruleID: String? = nil) {
             self.id = id
             self.title = title
             self.quote = quote
             self.rule = rule
+            self.ruleID = ruleID ?? "\(id).v1"
         }
 
         /// A claim not measured yet, in a language, with the machine facts that bear on it.
         public func claim(_ lang: Language, facts: [String] = []) -> Claim {
-            Claim(id: id, title: lang.t(title.en, title.zh), quote: quote, rule: lang.t(rule.en, rule.zh), lang: lang, facts: facts)
+            var c = Claim(id: id, title: lang.t(title.en, title.zh), quote: quote, rule: lang.t(rule.en, rule.zh), lang: lang, facts: facts)
+            c.ruleID = ruleID
+            return c
         }
     }
 
-    /// A section of results.md: its heading, its paragraphs and tables, the environment line under it.
+    /// A section of results.md: its heading, its paragraphs and tables (the environment is written once,
+    /// at the top of the file).
     public static func section(_ heading: String, _ blocks: [String], _ run: RunResult, _ lang: Language) -> String {
-        ([heading] + blocks.filter { !$0.isEmpty } + [EnvironmentText.line(run.environment, lang: lang)]).joined(separator: "\n\n")
+        ([heading] + blocks.filter { !$0.isEmpty }).joined(separator: "\n\n")
     }
 
-    /// A claim's verdict and the numbers it rests on: what a report of several machines shows.
-    public struct Outcome: Sendable {
+    /// A claim's verdict and the numbers it rests on: the one canonical record of a verdict. results.json
+    /// carries it (`claims`), machines.md, notes.md, report.md and the scripts read it.
+    public struct Outcome: Sendable, Codable, Equatable {
         public var id: String
         public var verdict: Verdict
+        /// The rule that gave the verdict (`Text.ruleID`).
+        public var ruleID: String
+        /// The numbers that decided it (a subset of `values`).
+        public var deciding: [Value]
+        /// Every number the rule computed.
         public var values: [Value]
+        /// What the note should say here, in English and Chinese (nil when the claim gives none).
+        public var adviceEN: String?
+        public var adviceZH: String?
+
+        enum CodingKeys: String, CodingKey {
+            case id, verdict, values, deciding
+            case ruleID = "rule_id", adviceEN = "advice_en", adviceZH = "advice_zh"
+        }
+
+        public init(id: String, verdict: Verdict, ruleID: String = "", deciding: [Value] = [], values: [Value], adviceEN: String? = nil, adviceZH: String? = nil) {
+            (self.id, self.verdict, self.ruleID, self.deciding, self.values) = (id, verdict, ruleID, deciding, values)
+            (self.adviceEN, self.adviceZH) = (adviceEN, adviceZH)
+        }
+
+        public func advice(_ lang: Language) -> String? { lang == .en ? adviceEN : adviceZH }
     }
 
     /// Every claim the registered harnesses declare, judged on this run, in id order.
@@ -115,9 +157,14 @@ public enum Claims {
         Registry.presenters.flatMap { $0.judgeClaims(run, lang: lang) }.sorted { $0.id.localizedStandardCompare($1.id) == .orderedAscending }
     }
 
-    /// The verdicts of a run (language-free): claim id, verdict, evidence values.
+    /// The verdicts of a run (the canonical record): claim id, verdict, rule id, deciding and all values,
+    /// and the advice sentence in both languages.
     public static func verdicts(_ run: RunResult) -> [Outcome] {
-        evaluate(run).map { Outcome(id: $0.id, verdict: $0.verdict, values: $0.values) }
+        let zh = Dictionary(evaluate(run, lang: .zh).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        return evaluate(run, lang: .en).map { c in
+            Outcome(id: c.id, verdict: c.verdict, ruleID: c.ruleID, deciding: c.decidingValues, values: c.values,
+                    adviceEN: c.advice, adviceZH: zh[c.id]?.advice)
+        }
     }
 
     /// A claim's statement in a language ("A thread switch is cheaper than a process switch."), nil for an unknown id.

@@ -1,15 +1,16 @@
 import Foundation
 
-/// Human units for a duration in nanoseconds: "3.2 ns", "412 ns", "2.91 µs", "20.1 ms".
+/// Human units for a duration in nanoseconds, three significant digits: "3.20 ns", "412 ns",
+/// "2.91 µs", "20.1 ms"; never "-0.00 ns" (a value that rounds to zero is "0 ns").
 public func humanTime(_ ns: Double?) -> String {
     guard let ns, ns.isFinite else { return "n/a" }
     let a = abs(ns)
     switch a {
-    case ..<10: return String(format: "%.2f ns", ns)
-    case ..<1000: return String(format: "%.1f ns", ns)
-    case ..<1_000_000: return String(format: "%.2f µs", ns / 1e3)
-    case ..<1_000_000_000: return String(format: "%.2f ms", ns / 1e6)
-    default: return String(format: "%.2f s", ns / 1e9)
+    case ..<0.0005: return "0 ns"
+    case ..<999.5: return Format.sig3(ns) + " ns"
+    case ..<999_500: return Format.sig3(ns / 1e3) + " µs"
+    case ..<999_500_000: return Format.sig3(ns / 1e6) + " ms"
+    default: return Format.sig3(ns / 1e9) + " s"
     }
 }
 
@@ -25,7 +26,10 @@ public enum Format {
         case "pages": return String(format: "%.0f ", v) + lang.t("pages", "页")
         case "bytes": return bytes(v)
         case "ratio": return times(v)
-        case "", "state": return String(format: "%g", v)
+        case "percent": return sig3(v) + " %"
+        case "tasks": return String(format: "%.0f", v)
+        case "turns": return String(format: "%.0f ", v) + lang.t("turns", "次")
+        case "", "state": return sig3(v)
         default: return String(format: "%.4g %@", v, unit)
         }
     }
@@ -42,16 +46,16 @@ public enum Format {
         return "\(value(s.ci95Low, unit: r.unit, lang: lang)) – \(value(s.ci95High, unit: r.unit, lang: lang))"
     }
 
-    /// A factor: "1.23×", "12.3×", "234×".
+    /// A factor, three significant digits: "1.23×", "12.3×", "234×", "0.0123×".
     public static func times(_ v: Double) -> String {
         guard v.isFinite else { return "∞" }
-        return String(format: v >= 100 ? "%.0f×" : (v >= 10 ? "%.1f×" : "%.2f×"), v)
+        return sig3(v) + "×"
     }
 
     /// a ÷ b as "1.23×", "n/a" when either is missing or b is not positive.
     public static func ratio(_ a: Double?, _ b: Double?) -> String {
         guard let a, let b, b > 0 else { return "n/a" }
-        return String(format: "%.2f×", a / b)
+        return times(a / b)
     }
 
     /// Bytes in B / KiB / MiB / GiB: under 1 KiB in bytes, under 10 KiB with one decimal unless a

@@ -28,7 +28,7 @@ extension CreateHarness {
         let thread = rows.first { $0.mechanism == "pthread" }?.stats?.median
         var t = MarkdownTable(lang == .en
             ? ["kind", "create + clean up", "÷ pthread", "kernel switches / op", "valid", "what one op includes"]
-            : ["种类", "创建 + 清理", "÷ pthread", "每次操作的内核切换次数", "有效", "一次操作包括什么"])
+            : ["种类", "创建 + 清理", "÷ pthread", "每次操作的上下文切换次数（内核统计）", "有效", "一次操作包括什么"])
         for r in rows {
             t.add([r.mechanism, Format.median(r), Format.ratio(r.stats?.median, thread), Format.number(r.switchesPerOp),
                    Format.valid(r.valid, lang: lang), Self.what(r.mechanism, lang)])
@@ -85,10 +85,15 @@ extension CreateHarness {
         }
         c.measured.append(lang.t("zombie check: state before waitpid `\(fact.before)`, after `\(fact.after)`",
                                  "僵尸检查：waitpid 之前的状态 `\(fact.before)`，之后 `\(fact.after)`"))
+        c.values.append(.init("zombie_state_before_waitpid", fact.sawZombie ? 1 : 0, unit: "state"))
+        c.values.append(.init("reaped_after_waitpid", fact.reaped ? 1 : 0, unit: "state"))
+        c.deciding = ["zombie_state_before_waitpid", "reaped_after_waitpid"]
         if fact.sawZombie && z.valid {
             c.verdict = .holds
-            c.why = lang.t("each fork-exit-waitpid op (\(humanTime(Claims.med(f)))) ran the full life cycle, and the exited, unwaited child was seen in state Z until waitpid.",
-                           "每次 fork-exit-waitpid（\(humanTime(Claims.med(f)))）都走完了进程的一生；已经退出、还没被等待的子进程在 waitpid 之前一直处于 Z 状态。")
+            c.why = lang.t("the child that had called `_exit` was seen in state `Z` (zombie) in /proc before its parent's `waitpid`, and \(fact.reaped ? "was gone after it (reaped)" : "after it: state `\(fact.after)`"); each fork-exit-waitpid op (\(humanTime(Claims.med(f)))) ran that whole life cycle.",
+                           "调用了 `_exit` 的子进程，在父进程 `waitpid` 之前，在 /proc 里的状态是 `Z`（僵尸进程），\(fact.reaped ? "`waitpid` 之后就消失了（已回收）" : "`waitpid` 之后的状态是 `\(fact.after)`")；每次 fork-exit-waitpid（\(humanTime(Claims.med(f)))）都走完了这样的一生。")
+            c.advice = lang.t("A child that has exited stays a zombie (state `Z` in /proc) until its parent calls `waitpid`, which reaps it: seen here, as the note says.",
+                              "已经退出的子进程一直是僵尸进程（/proc 里状态为 `Z`），直到父进程调用 `waitpid` 把它回收：这里确实看到了，与笔记一致。")
         } else if !fact.sawZombie {
             c.verdict = .doesNotHold
             c.why = lang.t("the zombie check did not see state Z.", "僵尸检查没有看到 Z 状态。")
