@@ -256,7 +256,7 @@ public enum Claims {
         out += lang.t("Run `\(run.runID)` at \(run.timestampUTC). The course note's claims, each judged from this run's rows by the rule stated with it; the numbers the rule uses are beside the verdict.\n\n",
                       "运行 `\(run.runID)`，时间 \(run.timestampUTC)。下面逐条检验课程笔记里的说法：每条都写明判定规则，用本次运行的数据来判，规则用到的数字就列在结论旁边。\n\n")
         out += lang.t("**Machine:** ", "**机器：**") + EnvironmentText.machine(e, lang: lang) + lang.t("; \(e.build) build; switchbench \(e.suiteVersion) (\(e.gitCommit)).\n",
-                                                                                                  "；\(e.build) 构建；switchbench \(e.suiteVersion) (\(e.gitCommit))。\n")
+                                                                                                  "；\(e.build) 构建；switchbench \(e.suiteVersion)（`\(e.gitCommit)`）。\n")
         out += lang.t("**Mitigations:** ", "**漏洞缓解：**") + EnvironmentText.mitigations(e, lang: lang) + lang.t(".\n\n", "。\n\n")
         let claims = evaluate(run, lang: lang)
         var summary = MarkdownTable(lang == .en ? ["claim", "the note says", "verdict", "why"] : ["说法", "笔记原文", "结论", "理由"])
@@ -289,9 +289,9 @@ public enum Claims {
     static func evidenceTable(_ rows: [Record], _ lang: Language) -> String {
         var t = MarkdownTable(lang == .en
             ? ["harness", "mechanism", "placement", "pages", "metric", "median", "95 % CI", "switches/op", "valid", "note"]
-            : ["harness", "mechanism", "placement", "页数", "metric", "中位数", "95 % 置信区间", "每次操作的切换次数", "有效"])
+            : ["测试（`harness`）", "机制（`mechanism`）", "放置（`placement`）", "页数", "指标（`metric`）", "中位数", "95 % 置信区间", "每次操作的上下文切换次数（内核统计）", "有效"])
         for r in rows {
-            var cells = [r.harness, r.mechanism, r.placement, r.workingSetPages.map(String.init) ?? "", r.metric,
+            var cells = ["`\(r.harness)`", "`\(r.mechanism)`", "`\(r.placement)`", r.workingSetPages.map(String.init) ?? "", "`\(r.metric)`",
                          Format.median(r, lang: lang), Format.ci(r, lang: lang),
                          r.switchesPerOp.map { String(format: "%.2f", $0) } ?? "", Format.valid(r.valid, lang: lang)]
             if lang == .en { cells.append(r.note) }

@@ -6,7 +6,7 @@ public func humanTime(_ ns: Double?) -> String {
     guard let ns, ns.isFinite else { return "n/a" }
     let a = abs(ns)
     switch a {
-    case ..<0.0005: return "0 ns"
+    case ..<0.005: return "0 ns"
     case ..<999.5: return Format.sig3(ns) + " ns"
     case ..<999_500: return Format.sig3(ns / 1e3) + " µs"
     case ..<999_500_000: return Format.sig3(ns / 1e6) + " ms"
@@ -98,10 +98,10 @@ public enum EnvironmentText {
         let parts = lang == .en
             ? ["`\(e.cpuModel)`", "\(online) online", "virtualization \(virt(e, lang))", "Linux \(e.kernel)",
                "PCID \(pcid(e, lang: lang))", "THP \(e.thp)", "clocksource \(e.clocksource.isEmpty ? "?" : e.clocksource)",
-               "\(e.build) build", "switchbench \(e.suiteVersion) (\(e.gitCommit))"]
+               "\(e.build) build", "switchbench \(e.suiteVersion) (`\(e.gitCommit)`)"]
             : ["`\(e.cpuModel)`", "在线 CPU \(online)", "虚拟化 \(virt(e, lang))", "Linux \(e.kernel)",
                "PCID \(pcid(e, lang: lang))", "THP \(e.thp)", "时钟源 \(e.clocksource.isEmpty ? "?" : e.clocksource)",
-               "\(e.build) 构建", "switchbench \(e.suiteVersion) (\(e.gitCommit))"]
+               "\(e.build) 构建", "switchbench \(e.suiteVersion)（`\(e.gitCommit)`）"]
         return lang.t("_Environment: ", "_测试环境：") + parts.joined(separator: lang.t(", ", "，")) + lang.t("._", "。_")
     }
 

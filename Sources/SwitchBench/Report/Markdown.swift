@@ -48,13 +48,14 @@ public struct MarkdownExporter: Exporter {
         guard !rows.isEmpty else { return nil }
         var t = MarkdownTable(lang == .en
             ? ["harness", "mechanism", "placement", "cpus", "tasks", "footprint", "metric", "median", "95 % CI", "CV", "switches/op", "valid", "note"]
-            : ["harness", "mechanism", "placement", "cpus", "任务数", "footprint", "metric", "中位数", "95 % 置信区间", "CV", "每次操作的切换次数", "有效"])
+            : ["测试（`harness`）", "机制（`mechanism`）", "放置（`placement`）", "处理器", "任务数", "每次接触的内存（字节）", "指标（`metric`）", "中位数", "95 % 置信区间", "CV", "每次操作的上下文切换次数（内核统计）", "有效"])
         for r in rows {
-            var cells = [r.harness, r.mechanism, r.placement, r.cpus.isEmpty ? "–" : r.cpus, String(r.tasks),
-                         String(r.footprintBytes), r.metric,
-                         r.stats == nil ? (r.factsText.isEmpty ? "–" : "`\(r.factsText)`") : Format.median(r, lang: lang), Format.ci(r, lang: lang),
-                         r.stats.map { String(format: "%.1f %%", $0.cv * 100) } ?? "",
-                         r.switchesPerOp.map { String(format: "%.2f", $0) } ?? "", Format.valid(r.valid, lang: lang)]
+            let ids: [String] = ["`\(r.harness)`", "`\(r.mechanism)`", "`\(r.placement)`", r.cpus.isEmpty ? "–" : r.cpus, String(r.tasks),
+                                 String(r.footprintBytes), "`\(r.metric)`"]
+            let median: String = r.stats == nil ? (r.factsText.isEmpty ? "–" : "`\(r.factsText)`") : Format.median(r, lang: lang)
+            let cv: String = r.stats.map { Format.sig3($0.cv * 100) + " %" } ?? ""
+            let spo: String = r.switchesPerOp.map { String(format: "%.2f", $0) } ?? ""
+            var cells: [String] = ids + [median, Format.ci(r, lang: lang), cv, spo, Format.valid(r.valid, lang: lang)]
             if lang == .en { cells.append(r.note) }
             t.add(cells)
         }

@@ -16,7 +16,7 @@ extension CreateHarness {
         case "coroutine": return lang.t("Coroutine init (mmap'ed stack + guard page), first switch in and back, deinit (munmap)",
                                         "创建协程（mmap 出栈和保护页），第一次切进去再切回来，销毁（munmap）")
         case "swift-task": return lang.t("a Swift task on a one-thread executor: enqueue, run, complete, await its value",
-                                         "单线程执行器上的一个 Swift 任务：入队、运行、完成、await 它的结果")
+                                         "单线程执行器上的一个 Swift 任务：入队、运行、完成，再用 `await` 取它的结果")
         default: return ""
         }
     }
@@ -34,7 +34,7 @@ extension CreateHarness {
                    Format.valid(r.valid, lang: lang), Self.what(r.mechanism, lang)])
         }
         let intro = lang.t("One op = one task created, run to its end and cleaned up (reaped, joined or destroyed), on one CPU.",
-                           "一次操作 = 在一个 CPU 上创建一个任务，让它跑完，再清理掉（回收、join 或销毁）。")
+                           "一次操作 = 在一个 CPU 上创建一个任务，让它跑完，再清理掉（回收、`join` 或销毁）。")
         let z = zombie.map { lang.t("**Zombie (a fact, not a timing):** ", "**僵尸进程（这是事实，不是计时）：**") + Self.zombieSentence($0, lang) } ?? ""
         return Claims.section(lang.t("## Creation costs (claim C6)", "## 创建的代价（说法 C6）"), [intro, t.text, z], run, lang)
     }
@@ -46,7 +46,7 @@ extension CreateHarness {
             : lang.t("after waitpid: state \(z.after)", "waitpid 之后的状态：\(z.after)")
         let s = z.sawZombie
             ? lang.t("a child that called _exit(0) showed state `Z` (zombie) in /proc/<pid>/stat until its parent's waitpid; \(after)",
-                     "子进程调用 _exit(0) 之后，在父进程 waitpid 之前，/proc/<pid>/stat 里它的状态一直是 `Z`（僵尸进程）；\(after)")
+                     "子进程调用 _exit(0) 之后，在父进程 waitpid 之前，`/proc/<pid>/stat` 里它的状态一直是 `Z`（僵尸进程）；\(after)")
             : lang.t("the exited child was seen in state `\(z.before)`, not `Z`; \(after)", "已退出的子进程状态是 `\(z.before)`，不是 `Z`；\(after)")
         return s + (r.valid ? lang.t(".", "。") : lang.t(" — **not shown**.", "——**没能演示出来**。"))
     }
@@ -68,9 +68,9 @@ extension CreateHarness {
                 let mr = Claims.med(r)
                 c.measured.append(mr >= mf
                     ? lang.t("\(r.mechanism): \(humanTime(mr)), \(Format.times(mr / mf)) a fork-exit-waitpid (\(humanTime(mf)))",
-                             "\(r.mechanism)：\(humanTime(mr))，是 fork-exit-waitpid（\(humanTime(mf))）的 \(Format.times(mr / mf))")
+                             "\(r.mechanism)：\(humanTime(mr))，是 fork-exit-waitpid（\(humanTime(mf))）的 \(Format.sig3(mr / mf)) 倍")
                     : lang.t("\(r.mechanism): \(humanTime(mr)); a fork-exit-waitpid (\(humanTime(mf))) costs \(Format.times(mf / mr)) as much",
-                             "\(r.mechanism)：\(humanTime(mr))；fork-exit-waitpid（\(humanTime(mf))）是它的 \(Format.times(mf / mr))"))
+                             "\(r.mechanism)：\(humanTime(mr))；fork-exit-waitpid（\(humanTime(mf))）是它的 \(Format.sig3(mf / mr)) 倍"))
             }
         }
         let zombie = ZombieFact.row(run)

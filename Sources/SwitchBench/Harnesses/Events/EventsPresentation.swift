@@ -131,7 +131,7 @@ extension EventsHarness {
         let v: Claims.Verdict = sa >= st ? .doesNotHold : time
         c.decide(v,
                  holds: lang.t("at N = \(ManyFormat.count(n)) with \(k) tasks ready at once, the event loop switched \(Format.number(sa, 3)) times per event against \(Format.number(st, 3)) for a thread per task; a thread per task took \(Format.times(mt / ma)) the event loop's time per event (\(humanTime(mt)) against \(humanTime(ma))).",
-                               "N = \(ManyFormat.count(n))、一次有 \(k) 个任务就绪时，事件循环每事件切换 \(Format.number(sa, 3)) 次，每任务一个线程是 \(Format.number(st, 3)) 次；线程每事件的耗时是事件循环的 \(Format.times(mt / ma))（线程 \(humanTime(mt))，事件循环 \(humanTime(ma))）。"),
+                               "N = \(ManyFormat.count(n))、一次有 \(k) 个任务就绪时，事件循环每事件切换 \(Format.number(sa, 3)) 次，每任务一个线程是 \(Format.number(st, 3)) 次；线程每事件的耗时是事件循环的 \(Format.sig3(mt / ma)) 倍（线程 \(humanTime(mt))，事件循环 \(humanTime(ma))）。"),
                  doesNotHold: sa >= st
                     ? lang.t("the event loop switched \(Format.number(sa, 3)) times per event, not fewer than a thread per task (\(Format.number(st, 3))).",
                              "事件循环每事件切换 \(Format.number(sa, 3)) 次，并不比每任务一个线程（\(Format.number(st, 3)) 次）少。")

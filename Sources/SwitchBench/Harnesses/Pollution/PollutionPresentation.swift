@@ -184,7 +184,7 @@ extension PollutionHarness {
         c.decide(same ? .doesNotHold : beyond,
                  holds: lang.t("the re-walk after a process switch costs more than after a thread switch beyond both CIs: translations were lost.", "进程切换之后重新遍历比线程切换之后更贵，而且超出了两边的置信区间：转换丢了。"),
                  doesNotHold: noFlush,
-                 otherwise: lang.t("process penalty is \(Format.times(ratio)) the thread one but the CIs overlap.", "进程的代价是线程的 \(Format.times(ratio))，但置信区间重叠。"))
+                 otherwise: lang.t("process penalty is \(Format.times(ratio)) the thread one but the CIs overlap.", "进程的代价是线程的 \(Format.sig3(ratio)) 倍，但置信区间重叠。"))
         return [c]
     }
 }

@@ -26,10 +26,10 @@ extension TLBHarness {
             s = f.isInfinite
                 ? lang.t("huge pages granted and they extend the TLB reach beyond the sweep (no first-level knee up to \(maxPages) pages)",
                          "内核分配了大页，快表覆盖范围超出了整个扫描区间（直到 \(maxPages) 页都没有一级拐点）")
-                : lang.t("huge pages granted and they extend the first-level TLB reach \(Format.times(f))", "内核分配了大页，一级快表的覆盖范围扩大到原来的 \(Format.times(f))")
+                : lang.t("huge pages granted and they extend the first-level TLB reach \(Format.times(f))", "内核分配了大页，一级快表的覆盖范围扩大到原来的 \(Format.sig3(f)) 倍")
         case .partialGain(let f):
             s = lang.t("huge pages granted; first-level reach only \(Format.times(f)) the 4 KiB one (partly small-page backed?)",
-                       "内核分配了大页，但一级覆盖范围只有 4 KiB 页时的 \(Format.times(f))（也许部分仍由小页支撑）")
+                       "内核分配了大页，但一级覆盖范围只有 4 KiB 页时的 \(Format.sig3(f)) 倍（也许部分仍由小页支撑）")
         case .unknown:
             s = lang.t("no verdict: the 4 KiB curve shows no first-level knee to compare with", "无法判断：4 KiB 曲线上没有可比的一级拐点")
         }
