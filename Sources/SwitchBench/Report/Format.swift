@@ -29,7 +29,8 @@ public enum Format {
         case "percent": return sig3(v) + " %"
         case "tasks": return String(format: "%.0f", v)
         case "turns": return String(format: "%.0f ", v) + lang.t("turns", "次")
-        case "", "state": return sig3(v)
+        case "state": return v == 1 ? lang.t("yes", "是") : (v == 0 ? lang.t("no", "否") : sig3(v))
+        case "": return sig3(v)
         default: return String(format: "%.4g %@", v, unit)
         }
     }

@@ -91,8 +91,8 @@ extension BlockingHarness {
         c.deciding = tb != nil && tn != nil ? ["turns_during_blocking_read", "turns_during_nonblocking_read"] : ["blocking_over_nonblocking_stall"]
         if c.verdict == .holds, let tb, let tn {
             let none = tb == 0
-            c.advice = lang.t("While one coroutine waited \(delay) in a blocking read, the other coroutines on its thread got \(none ? "no turn at all" : "only \(turnsText(tb)) turns") (with a non-blocking read and a yield: \(turnsText(tn))): the whole thread blocks in the kernel, as the note says; the stall ratio (\(Format.times(ratio))) only reflects the chosen wait \(delay).",
-                              "一个协程在阻塞读中等待 \(delay) 时，同一线程上的其他协程\(none ? "一次也没有得到运行" : "只得到了 \(turnsText(tb)) 次运行")（改成非阻塞读再让出时是 \(turnsText(tn)) 次）：整个线程在内核中阻塞，正如笔记所说；停顿之比（\(Format.times(ratio))）只取决于所选的等待时间 \(delay)。")
+            c.advice = lang.t("While one coroutine waited \(delay) in a blocking read, the other coroutines on its thread got \(none ? "no turn at all" : "only \(turnsText(tb)) turns") (with a non-blocking read and a yield: \(turnsText(tn))): the whole thread blocks in the kernel, as the note says; the stall ratio (\(Format.times(ratio))) grows with the chosen wait of \(delay) and is not the evidence.",
+                              "一个协程在阻塞读中等待 \(delay) 时，同一线程上的其他协程\(none ? "一次也没有得到运行" : "只得到了 \(turnsText(tb)) 次运行")（改成非阻塞读再让出时是 \(turnsText(tn)) 次）：整个线程在内核中阻塞，正如笔记所说；停顿之比（\(Format.times(ratio))）随所选的等待时间 \(delay) 而变，不能作为依据。")
         }
         return [c]
     }

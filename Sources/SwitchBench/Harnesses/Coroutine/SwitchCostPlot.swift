@@ -82,7 +82,8 @@ public enum SwitchCostPlot {
             k.row(run, placement: .sameCPU).map { (k.label(lang), k.harness, $0) }
         }
         let cross = SwitchKind.plotted.filter { $0.harness == "thread" || $0.harness == "process" }.compactMap { k -> (String, String, Record)? in
-            k.row(run, placement: .crossCPU).map { (k.label(lang), k.harness, $0) }
+            // a hand-off between tasks on two CPUs, not a switch: "thread (futex)", "线程（futex）"
+            k.row(run, placement: .crossCPU).map { (k.label(lang).replacingOccurrences(of: " switch", with: "").replacingOccurrences(of: "切换", with: ""), k.harness, $0) }
         }
         guard !same.isEmpty || !cross.isEmpty else { return nil }
         let left = 175.0, right = 90.0, barH = 16.0, gap = 6.0, plotW = 520.0

@@ -108,7 +108,12 @@ extension TokenRingHarness {
             outcomes.append((m, Claims.ratioVerdict(p, over: t, atLeast: 1)))
         }
         if outcomes.isEmpty {
-            if !skipped.isEmpty { c.undecided(skipped.joined(separator: "; ")) }
+            if !skipped.isEmpty {
+                c.undecided(skipped.joined(separator: "; "))
+                c.deciding = c.values.filter { $0.name.hasSuffix(".process_over_thread") }.map(\.name)
+                c.advice = lang.t("The process and thread rows are too noisy or invalid on this run to compare (see `report.md`); rerun on a quieter machine before the note quotes a number.",
+                                  "这次运行里进程和线程的数据波动太大或无效，无法比较（见 `report.md`）；笔记引用数字之前，应在更安静的机器上重测。")
+            }
             return [c]
         }
         let kinds = Set(outcomes.map(\.1))
