@@ -239,12 +239,9 @@ public enum Claims {
                      "运行在虚拟机里（\(e.virtualization)）：地址转换有两级（客户机页表和宿主机页表），一次 TLB 缺失要把两级都查一遍；唤醒空闲的 vCPU 还要经过 hypervisor。")
     }
 
+    /// The mitigations in force (paid for) and those reported vulnerable (not paid for): notes.md's caveat lines.
     static func mitigationFact(_ e: Environment, _ lang: Language) -> String {
-        let m = e.mitigationSummary
-        return m.isEmpty
-            ? lang.t("No active CPU vulnerability mitigations reported.", "没有报告生效的 CPU 漏洞缓解措施。")
-            : lang.t("Mitigations in force (each kernel entry/exit pays for them): `\(m)`.",
-                     "生效的漏洞缓解措施（每次进出内核都要为它们付出代价）：`\(m)`。")
+        NotesReport.mitigationCaveats(e, lang).joined(separator: " ")
     }
 
     // MARK: Rendering
@@ -257,7 +254,7 @@ public enum Claims {
                       "运行 `\(run.runID)`，时间 \(run.timestampUTC)。下面逐条检验课程笔记里的说法：每条都写明判定规则，用本次运行的数据来判，规则用到的数字就列在结论旁边。\n\n")
         out += lang.t("**Machine:** ", "**机器：**") + EnvironmentText.machine(e, lang: lang) + lang.t("; \(e.build) build; switchbench \(e.suiteVersion) (\(e.gitCommit)).\n",
                                                                                                   "；\(e.build) 构建；switchbench \(e.suiteVersion)（`\(e.gitCommit)`）。\n")
-        out += lang.t("**Mitigations:** ", "**漏洞缓解：**") + EnvironmentText.mitigations(e, lang: lang) + lang.t(".\n\n", "。\n\n")
+        out += lang.t("**Mitigations:** ", "**漏洞缓解：**") + mitigationFact(e, lang) + "\n\n"
         let claims = evaluate(run, lang: lang)
         var summary = MarkdownTable(lang == .en ? ["claim", "the note says", "verdict", "why"] : ["说法", "笔记原文", "结论", "理由"])
         for c in claims {

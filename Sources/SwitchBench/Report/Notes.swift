@@ -194,6 +194,14 @@ public enum NotesReport {
                      "PCID 已开启：Linux 给每个快表表项标上它所属的地址空间，进程切换时不清空快表；笔记里“进程切换需要清空快表”说的是没有 PCID 时的情形。")
             : lang.t("PCID is off: every process switch flushes the TLB's non-global entries, as the note says.",
                      "PCID 未开启：每次进程切换都会清掉快表里非全局的表项，与笔记所说一致。"))
+        return out + mitigationCaveats(e, lang)
+    }
+
+    /// The mitigations actually in force (paid for on the kernel paths measured) and those the kernel
+    /// reports as vulnerable (not mitigated: nothing is paid for them), from the fingerprint's
+    /// /sys/devices/system/cpu/vulnerabilities entries.
+    public static func mitigationCaveats(_ e: Environment, _ lang: Language) -> [String] {
+        var out: [String] = []
         let entries = e.mitigations.map(splitMitigation).filter { !$0.state.isEmpty && !$0.state.hasPrefix("Not affected") }
         let inForce = entries.filter { $0.state.hasPrefix("Mitigation") }
         let vulnerable = entries.filter { $0.state.hasPrefix("Vulnerable") }

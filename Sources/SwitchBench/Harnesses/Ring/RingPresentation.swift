@@ -101,7 +101,7 @@ extension TokenRingHarness {
             c.values += [.init("\(m).process_over_thread", mp / mt, unit: "ratio"), .init("\(m).address_space_cost", mp - mt, unit: "ns")]
             // The sentence follows the sign: a process switch that measured cheaper is said to be cheaper.
             let diff = mp >= mt
-                ? lang.t("the address-space change adds \(humanTime(mp - mt)) per switch", "切换地址空间每次多花 \(humanTime(mp - mt))")
+                ? lang.t("the process switch costs \(humanTime(mp - mt)) more per switch (the address-space change and any difference of the IPC between processes)", "进程切换每次多花 \(humanTime(mp - mt))（包括切换地址空间，以及进程之间通信方式的差别）")
                 : lang.t("the process switch measured \(humanTime(mt - mp)) cheaper per switch", "进程切换反而每次少花 \(humanTime(mt - mp))")
             c.measured.append(lang.t("\(m): process ÷ thread per switch = \(Format.times(mp / mt)); ", "\(m)：每次切换进程 ÷ 线程 = \(Format.times(mp / mt))；") + diff)
             if let n = Claims.noisyWhy([p, t], lang) { skipped.append("\(m): \(n)"); continue }
