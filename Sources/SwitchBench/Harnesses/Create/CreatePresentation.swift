@@ -7,8 +7,8 @@ extension CreateHarness {
         switch mechanism {
         case "fork-exit-wait": return lang.t("fork (copy of page tables, COW), child _exit, parent waitpid reaps the zombie",
                                              "fork（复制页表，写时复制），子进程 _exit，父进程 waitpid 回收僵尸进程")
-        case "fork-exec": return lang.t("fork + execve of a no-op program (new address space, program loading) + exit + waitpid",
-                                        "fork + execve 一个什么都不做的程序（新的地址空间，装载程序）+ 退出 + waitpid")
+        case "fork-exec": return lang.t("fork + execve of a program that exits at once (new address space, program loading) + exit + waitpid",
+                                        "fork + execve 一个启动后立即退出的程序（新的地址空间，装载程序）+ 退出 + waitpid")
         case "posix-spawn": return lang.t("glibc posix_spawn (clone(CLONE_VM|CLONE_VFORK) + execve, no page-table copy) + exit + waitpid",
                                           "glibc 的 posix_spawn（`clone(CLONE_VM|CLONE_VFORK)` + execve，不复制页表）+ 退出 + waitpid")
         case "pthread": return lang.t("pthread_create (stack from glibc's cache, clone) + the thread returns + pthread_join",
@@ -21,6 +21,17 @@ extension CreateHarness {
         }
     }
 
+    /// What an exec row ran, from its `exec_program` fact: the suite's own binary is not a no-op
+    /// program (dynamic loading and the Swift runtime's start-up are in the time).
+    static func program(_ r: Record, _ lang: Language) -> String {
+        switch ExecProgram.of(r) {
+        case .suite?: return lang.t("; the program is switchbench itself, exiting at once: its dynamic loading and Swift start-up are in the time",
+                                    "；执行的程序是 `switchbench` 自身、启动后立即退出：它的动态链接和 Swift 运行时启动都算在时间里")
+        case .binTrue?: return lang.t("; the program is `/bin/true`", "；执行的程序是 `/bin/true`")
+        case nil: return ""
+        }
+    }
+
     public func markdownSection(_ run: RunResult, lang: Language) -> String? {
         let rows = run.records(harness: id).filter { $0.metric == "create_cleanup" }
         let zombie = ZombieFact.row(run)
@@ -30,8 +41,8 @@ extension CreateHarness {
             ? ["kind", "create + clean up", "÷ pthread", "kernel switches / op", "valid", "what one op includes"]
             : ["种类", "创建 + 清理", "÷ pthread", "每次操作的上下文切换次数（内核统计）", "有效", "一次操作包括什么"])
         for r in rows {
-            t.add([r.mechanism, Format.median(r), Format.ratio(r.stats?.median, thread), Format.number(r.switchesPerOp),
-                   Format.valid(r.valid, lang: lang), Self.what(r.mechanism, lang)])
+            t.add(["`\(r.mechanism)`", Format.median(r), Format.ratio(r.stats?.median, thread), Format.number(r.switchesPerOp),
+                   Format.valid(r.valid, lang: lang), Self.what(r.mechanism, lang) + Self.program(r, lang)])
         }
         let intro = lang.t("One op = one task created, run to its end and cleaned up (reaped, joined or destroyed), on one CPU.",
                            "一次操作 = 在一个 CPU 上创建一个任务，让它跑完，再清理掉（回收、`join` 或销毁）。")
