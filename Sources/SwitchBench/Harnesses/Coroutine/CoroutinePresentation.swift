@@ -8,7 +8,7 @@ extension CoroutineHarness {
         let base = asm?.stats?.median
         var t = MarkdownTable(lang == .en
             ? ["kind", "row (harness/mechanism, metric)", "per switch", "÷ asm coroutine", "kernel switches / op", "valid", "what one switch includes"]
-            : ["种类", "数据行（harness/mechanism，metric）", "每次切换", "÷ asm 协程", "每次操作的上下文切换次数（内核统计）", "有效", "一次切换包括什么"])
+            : ["种类", "数据行（`harness/mechanism`，`metric`）", "每次切换", "÷ asm 协程", "每次操作的上下文切换次数（内核统计）", "有效", "一次切换包括什么"])
         func add(_ kind: String, _ r: Record?, _ what: String) {
             guard let r else { return }
             t.add([kind, "`\(r.harness)/\(r.mechanism) \(r.placement), \(r.metric)`", Format.median(r),
@@ -61,7 +61,7 @@ extension CoroutineHarness {
 
     static let claimText = Claims.Text("C3", title: ("A coroutine switch happens in user mode and costs far less than a thread switch.", "协程切换在用户态完成，代价远小于线程切换。"), quote: "切换在用户态完成，切换的代价比线程从用户态到内核态的代价小很多",
                                          rule: ("same-cpu per_switch: holds when the asm coroutine's CI high × 10 is below the cheapest valid thread row's CI low (at least 10× cheaper beyond noise); does not hold when the coroutine's CI low × 10 is above that thread row's CI high; otherwise inconclusive. ucontext and Swift-task rows are shown for contrast, not judged.",
-                         "同一个 CPU 上的 per_switch：asm 协程置信区间上限的 10 倍仍低于代价最小的有效线程行的区间下限（超出噪声，线程切换的代价仍是协程切换的 10 倍以上），则成立；协程区间下限的 10 倍高于那一行线程的区间上限，则不成立；其余无法判定。ucontext 和 Swift 任务的行只作对照，不参与判定。"))
+                         "同一个 CPU 上的 `per_switch`：asm 协程置信区间上限的 10 倍仍低于代价最小的有效线程行的区间下限（超出噪声，线程切换的代价仍是协程切换的 10 倍以上），则成立；协程区间下限的 10 倍高于那一行线程的区间上限，则不成立；其余无法判定。ucontext 和 Swift 任务的行只作对照，不参与判定。"))
 
     public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] {
         var c = Self.claimText.claim(lang, facts: [Claims.mitigationFact(run.environment, lang)])
@@ -84,7 +84,7 @@ extension CoroutineHarness {
         for o in others {
             c.values.append(.init("thread_over_\(o.mechanism)", mt / Claims.med(o), unit: "ratio"))
             c.measured.append(lang.t("thread (\(t.mechanism)) ÷ \(o.mechanism) per switch = \(Format.times(mt / Claims.med(o)))",
-                                     "每次切换线程（\(t.mechanism)）÷ \(o.mechanism) = \(Format.times(mt / Claims.med(o)))"))
+                                     "每次切换线程（`\(t.mechanism)`）÷ `\(o.mechanism)` = \(Format.times(mt / Claims.med(o)))"))
         }
         let times = Format.sig3(mt / ma)
         let cheaper = lang.t("a thread switch (\(humanTime(mt))) costs \(times) times an asm coroutine switch (\(humanTime(ma))), more than 10 times even at the CI edges: no kernel entry, no scheduler.",

@@ -126,7 +126,7 @@ public enum SwitchCostPlot {
             panel(same, top: top1, color: SVGPlots.palette[0], axisTitle: lang.t("time per switch (log scale)", "每次切换的时间（对数坐标）"))
         }
         if !cross.isEmpty {
-            svg.text(lang.t("Cross-CPU wake-up latency: each task on its own CPU, one hand-off wakes an idle CPU (not switch cost)",
+            svg.text(lang.t("Cross-CPU wake-up latency, each task on its own CPU (not switch cost)",
                             "跨处理器唤醒延迟：每个任务各占一个处理器，每次交接唤醒一个空闲的处理器（不是切换的代价）"),
                      left + plotW / 2, top2 - 14, size: 12, anchor: .middle, weight: "bold")
             panel(cross, top: top2, color: SVGPlots.palette[1], axisTitle: lang.t("time per hand-off (log scale)", "每次交接的时间（对数坐标）"))

@@ -65,7 +65,7 @@ extension CreateHarness {
     static let claimText = Claims.Text("C6", title: ("A process lives from fork to exit and stays a zombie until its parent waits for it.",
                                     "进程从 fork 活到 exit，退出后一直是僵尸进程，直到父进程等待它。"), quote: "僵尸进程：进程通过 exit 系统调用退出之后……内核立即回收一部分资源并将该进程标记为僵尸进程",
                                          rule: ("create harness: holds when a valid fork-exit-wait row is present (each op created, ended and reaped a process) and the zombie check is valid and saw state Z in /proc before waitpid; does not hold when the check saw no Z; otherwise inconclusive. Creation costs are shown for scale.",
-                         "`create` 测试：有一行有效的 fork-exit-wait（每次操作都创建、结束并回收了一个进程），而且僵尸检查有效、在 waitpid 之前从 /proc 看到了状态 Z，则成立；检查没看到 Z 则不成立；其余无法判定。各种创建的代价列出来作参照。"))
+                         "`create` 测试：有一行有效的 `fork-exit-wait`（每次操作都创建、结束并回收了一个进程），而且僵尸检查有效、在 waitpid 之前从 /proc 看到了状态 Z，则成立；检查没看到 Z 则不成立；其余无法判定。各种创建的代价列出来作参照。"))
 
     public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] {
         var c = Self.claimText.claim(lang)
@@ -79,9 +79,9 @@ extension CreateHarness {
                 let mr = Claims.med(r)
                 c.measured.append(mr >= mf
                     ? lang.t("\(r.mechanism): \(humanTime(mr)), \(Format.times(mr / mf)) a fork-exit-waitpid (\(humanTime(mf)))",
-                             "\(r.mechanism)：\(humanTime(mr))，是 fork-exit-waitpid（\(humanTime(mf))）的 \(Format.sig3(mr / mf)) 倍")
+                             "`\(r.mechanism)`：\(humanTime(mr))，是 `fork-exit-wait`（\(humanTime(mf))）的 \(Format.sig3(mr / mf)) 倍")
                     : lang.t("\(r.mechanism): \(humanTime(mr)); a fork-exit-waitpid (\(humanTime(mf))) costs \(Format.times(mf / mr)) as much",
-                             "\(r.mechanism)：\(humanTime(mr))；fork-exit-waitpid（\(humanTime(mf))）是它的 \(Format.sig3(mf / mr)) 倍"))
+                             "`\(r.mechanism)`：\(humanTime(mr))；`fork-exit-wait`（\(humanTime(mf))）是它的 \(Format.sig3(mf / mr)) 倍"))
             }
         }
         let zombie = ZombieFact.row(run)
@@ -102,7 +102,7 @@ extension CreateHarness {
         if fact.sawZombie && z.valid {
             c.verdict = .holds
             c.why = lang.t("the child that had called `_exit` was seen in state `Z` (zombie) in /proc before its parent's `waitpid`, and \(fact.reaped ? "was gone after it (reaped)" : "after it: state `\(fact.after)`"); each fork-exit-waitpid op (\(humanTime(Claims.med(f)))) ran that whole life cycle.",
-                           "调用了 `_exit` 的子进程，在父进程 `waitpid` 之前，在 /proc 里的状态是 `Z`（僵尸进程），\(fact.reaped ? "`waitpid` 之后就消失了（已回收）" : "`waitpid` 之后的状态是 `\(fact.after)`")；每次 fork-exit-waitpid（\(humanTime(Claims.med(f)))）都走完了这样的一生。")
+                           "调用了 `_exit` 的子进程，在父进程 `waitpid` 之前，在 /proc 里的状态是 `Z`（僵尸进程），\(fact.reaped ? "`waitpid` 之后就消失了（已回收）" : "`waitpid` 之后的状态是 `\(fact.after)`")；每次 `fork-exit-wait`（\(humanTime(Claims.med(f)))）都走完了这样的一生。")
             c.advice = lang.t("A child that has exited stays a zombie (state `Z` in /proc) until its parent calls `waitpid`, which reaps it: seen here, as the note says.",
                               "已经退出的子进程一直是僵尸进程（/proc 里状态为 `Z`），直到父进程调用 `waitpid` 把它回收：这里确实看到了，与笔记一致。")
         } else if !fact.sawZombie {

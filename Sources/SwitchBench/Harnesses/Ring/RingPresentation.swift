@@ -87,7 +87,7 @@ extension TokenRingHarness {
 
     static let claimText = Claims.Text("C1", title: ("A thread switch is cheaper than a process switch.", "线程切换比进程切换代价小。"), quote: "线程切换只需要第二步",
                                          rule: ("Per mechanism (futex, pipe), same-cpu, 2 tasks: holds when process per_switch is above thread per_switch with disjoint 95 % CIs (process CI low > thread CI high); does not hold when thread is above process with disjoint CIs; inconclusive when the CIs overlap, rows are invalid, noisy (CV > 10 %), or mechanisms disagree; not measured when the rows are missing.",
-                         "对每种机制（futex、pipe），同一个 CPU、两个任务：进程的 per_switch 高于线程的 per_switch，且 95 % 置信区间不重叠（进程区间下限 > 线程区间上限），则成立；反过来线程高于进程且区间不重叠，则不成立；区间重叠、数据行无效、波动太大（CV > 10 %）或两种机制结论不一致，则无法判定；缺数据则为未测量。"))
+                         "对每种机制（futex、pipe），同一个 CPU、两个任务：进程的 `per_switch` 高于线程的 `per_switch`，且 95 % 置信区间不重叠（进程区间下限 > 线程区间上限），则成立；反过来线程高于进程且区间不重叠，则不成立；区间重叠、数据行无效、波动太大（CV > 10 %）或两种机制结论不一致，则无法判定；缺数据则为未测量。"))
 
     public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] {
         var c = Self.claimText.claim(lang, facts: [Claims.pcidFact(run.environment, lang), Claims.virtFact(run.environment, lang)])

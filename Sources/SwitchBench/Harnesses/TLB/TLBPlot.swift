@@ -43,7 +43,7 @@ public enum TLBPlot {
         // The y axis ends a little past the data (never above 2× its maximum), ticks 1-2-5 inside.
         let yAxis = SwitchCostPlot.logAxis(ys.min()!, ys.max()!)
         let ly = log10(yAxis.lo), hy = log10(yAxis.hi)
-        let left = 70.0, right = 215.0, top = 50.0, plotW = 560.0, plotH = 330.0
+        let left = 70.0, right = 250.0, top = 50.0, plotW = 560.0, plotH = 330.0
         var svg = SVGDocument(width: left + plotW + right, height: top + plotH + 80)
         svg.text(lang.t("TLB: time per access vs working set (one access per page)", "快表：每次访问的时间随工作集的变化（每页访问一次）"),
                  left + plotW / 2, 24, size: 15, anchor: .middle, weight: "bold")
@@ -71,11 +71,15 @@ public enum TLBPlot {
         svg.line(left, bottom, left + plotW, bottom, stroke: "#333")
         // A dashed line and a short tag per knee (one row of tags per page size, so coinciding knees
         // do not overprint); the full list sits under the legend.
-        for k in knees {
+        // A tag goes one row down when it would overprint one already placed in its row.
+        var placed: [(x: Double, row: Int)] = []
+        for k in knees.sorted(by: { $0.pages < $1.pages }) {
             let px = x(k.pages)
-            let row = Double(lines.firstIndex { $0.0 == k.variant } ?? 0)
+            var row = lines.firstIndex { $0.0 == k.variant } ?? 0
+            while placed.contains(where: { $0.row == row && abs($0.x - px) < 62 }) { row += 1 }
+            placed.append((px, row))
             svg.line(px, top, px, bottom, stroke: k.color, width: 1, dash: "5,4")
-            svg.text(k.tag, px + 3, top + 11 + row * 12, size: 10, fill: k.color)
+            svg.text(k.tag, px + 3, top + 11 + Double(row) * 12, size: 10, fill: k.color)
         }
         for (i, line) in points.enumerated() where !line.1.isEmpty {
             let color = SVGPlots.palette[i]
