@@ -214,4 +214,43 @@ import Testing
         #expect(LeakCheck.strictLeaks("`same-cpu` 与 TLB、4 KiB 页、2.61 µs").isEmpty)
         #expect(LeakCheck.strictLeaks("> 线程切换只需要第二步 and more").isEmpty)   // the note's quotes are its own
     }
+
+    // MARK: the issue's examples
+
+    @Test func theWordsTheIssueFoundAreGone() throws {
+        let runs = try Self.fixtures() + [try RealRuns.load(RealRuns.many)]
+        var zh = runs.flatMap { RunWriter.files(for: $0, lang: .zh).filter { $0.name.hasSuffix(".md") || $0.name.hasSuffix(".svg") }.map(\.contents) }
+        zh.append(MachinesReport.render(runs.map { MachineColumn(run: $0) }, lang: .zh))
+        for text in zh {
+            for bad in ["内核切换次数", "便宜", "都轮不到", "睡在内核里", "停着的", "拿到了大页", "从不缺页", "就是切换地址空间多出来的代价",
+                        "什么都不做的程序", "更少：页表遍历更短", "每次进出内核都要为它们付出代价"] {
+                #expect(!text.contains(bad), "\(bad)")
+            }
+            // false precision: "0.0000", "-0.00 ns" (a value that rounds to zero printed with its sign and zeros)
+            for bad in ["0\\.0000(?![0-9])", "-0\\.00(?![0-9])", "-0 "] {
+                #expect(text.range(of: bad, options: .regularExpression) == nil, "\(bad)")
+            }
+        }
+    }
+
+    @Test func crossCPURowsAreWakeUpLatencyNotSwitchCost() throws {
+        let run = try RealRuns.load("epyc-2vcpu-kvm")
+        let md = try #require(TokenRingHarness(kind: .process).markdownSection(run, lang: .zh))
+        let switchTable = md.components(separatedBy: "**跨处理器唤醒延迟")[0]
+        #expect(!switchTable.contains("跨处理器"))
+        #expect(md.contains("**跨处理器唤醒延迟（不是切换的代价）。**"))
+    }
+
+    @Test func claimsDecideByTheirEvidence() throws {
+        let run = try RealRuns.load("epyc-2vcpu-kvm")
+        let v = Dictionary(uniqueKeysWithValues: Claims.verdicts(run).map { ($0.id, $0) })
+        #expect(v["C6"]?.deciding.map(\.name) == ["zombie_state_before_waitpid", "reaped_after_waitpid"])
+        #expect(v["C4"]?.deciding.first?.name == "turns_during_blocking_read" && v["C4"]?.deciding.first?.value == 0)
+        #expect(v["C4"]?.ruleID == "C4.turns.v2")
+        #expect(v["C3"]?.adviceEN?.contains("`ucontext` coroutine switch") == true)
+        // C1 inconclusive with PCID: the lesson is that step 1 is cheap
+        let dev = try RealRuns.load(RealRuns.withFacts)
+        let c1 = try #require(Claims.verdicts(dev).first { $0.id == "C1" })
+        if c1.verdict == .inconclusive, dev.environment.pcid { #expect(c1.adviceEN?.contains("PCID") == true) }
+    }
 }

@@ -71,6 +71,14 @@ public enum Format {
         }
     }
 
+    /// A count per op (switches, faults): "0" for an exact zero, else three decimals or three
+    /// significant digits when smaller ("0.000120"), never "0.0000" for a value that is not zero.
+    public static func perOp(_ v: Double?) -> String {
+        guard let v, v.isFinite else { return "n/a" }
+        if v == 0 { return "0" }
+        return abs(v) < 0.01 ? sig3(v) : String(format: "%.3f", v)
+    }
+
     /// A number with `places` decimals, "n/a" for nil.
     public static func number(_ v: Double?, _ places: Int = 2) -> String {
         guard let v, v.isFinite else { return "n/a" }

@@ -19,7 +19,7 @@ extension SyscallHarness {
             : ["调用", "每次耗时", "95 % 置信区间", "每次调用的上下文切换次数（内核统计）", "做了什么"])
         for r in rows {
             t.add([r.mechanism, Format.median(r), Format.ci(r),
-                   r.switchesPerOp.map { String(format: "%.4f", $0) } ?? "n/a", Self.what(r.mechanism, lang)])
+                   Format.perOp(r.switchesPerOp), Self.what(r.mechanism, lang)])
         }
         return Claims.section(lang.t("## System call: the privilege switch alone (claim C7)", "## 系统调用：单独的特权级切换（说法 C7）"), [t.text], run, lang)
     }
