@@ -252,7 +252,7 @@ public enum Claims {
         var out = lang.t("# switchbench claims report\n\n", "# switchbench 结论报告\n\n")
         out += lang.t("Run `\(run.runID)` at \(run.timestampUTC). The course note's claims, each judged from this run's rows by the rule stated with it; the numbers the rule uses are beside the verdict.\n\n",
                       "运行 `\(run.runID)`，时间 \(run.timestampUTC)。下面逐条检验课程笔记里的说法：每条都写明判定规则，用本次运行的数据来判，规则用到的数字就列在结论旁边。\n\n")
-        out += lang.t("**Machine:** ", "**机器：**") + EnvironmentText.machine(e, lang: lang) + lang.t("; \(e.build) build; switchbench \(e.suiteVersion) (\(e.gitCommit)).\n",
+        out += lang.t("**Machine:** ", "**机器：**") + EnvironmentText.machine(e, lang: lang) + lang.t("; \(e.build) build; switchbench \(e.suiteVersion) (`\(e.gitCommit)`).\n",
                                                                                                   "；\(e.build) 构建；switchbench \(e.suiteVersion)（`\(e.gitCommit)`）。\n")
         out += lang.t("**Mitigations:** ", "**漏洞缓解：**") + mitigationFact(e, lang) + "\n\n"
         let claims = evaluate(run, lang: lang)

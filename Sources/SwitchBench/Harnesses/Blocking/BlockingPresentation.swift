@@ -29,13 +29,13 @@ extension BlockingHarness {
         Value: the longest wait of any other coroutine between two of its turns, median over the repetitions.
         With a blocking `read` the thread sleeps in the kernel (one voluntary switch) and no other coroutine gets
         a turn for ≈ T; with `O_NONBLOCK` + yield the others keep running and wait only a few switches. The
-        non-blocking thread never sleeps, so on a busy machine the kernel preempts it now and then and the
+        non-blocking thread does not block in `read`, so on a busy machine the kernel preempts it now and then and the
         longest gap includes those waits.
         """, """
         \(m) 个协程共用一个线程；0 号协程读一个管道，另一个线程在 T = \(delay) 之后才往里写。
         表里的值是：其他协程两次轮到之间等得最久的一次，取各次重复的中位数。
         用阻塞的 `read` 时，整个线程在内核中阻塞（一次自愿切换），大约 T 这么久没有任何别的协程能运行；
-        改成 `O_NONBLOCK` 再让出，其他协程照常运行，只需等几次切换。非阻塞的线程从不睡眠，
+        改成 `O_NONBLOCK` 再让出，其他协程照常运行，只需等几次切换。非阻塞的线程不会在 `read` 中阻塞，
         所以机器忙的时候内核会不时抢占它，最长间隔里也包含了这些等待。
         """)
         let heading = lang.t("## A blocking call stalls every coroutine on its thread (claim C4)", "## 一个阻塞调用会卡住同一线程上的所有协程（说法 C4）")

@@ -211,7 +211,7 @@ extension TLBHarness {
     }
 
     public func plots(_ run: RunResult, lang: Language) -> [Plot] {
-        let title = lang.t("TLB curve: ns per access vs working set", "TLB 曲线：每次访问的 ns 随工作集的变化")
+        let title = lang.t("TLB curve: ns per access vs working set", "快表曲线：每次访问的 ns 随工作集的变化")
         return TLBPlot.render(run, lang: lang).map { [Plot(name: "tlb.svg", title: title, contents: $0)] } ?? []
     }
 
