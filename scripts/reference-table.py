@@ -45,7 +45,8 @@ lines = [
 for r in table:
     if r.get("median_ns") is None:
         sys.exit(f"reference-table: no {r['row']} {r['metric']} row in {run}")
-    spo = f"{r['switches_per_op']:.3f}" if r.get("switches_per_op") is not None else ""
+    v = r.get("switches_per_op")
+    spo = "" if v is None else ("0" if v == 0 else f"{v:.3f}")
     lines.append(f"| {r['kind']} | `{r['row']}` ({r['metric']}) | {ns(r['median_ns'])} | {times(r.get('over_system_call'))} | "
                  f"{times(r.get('over_coroutine_switch'))} | {spo} |")
 
