@@ -35,10 +35,23 @@ import Testing
         #expect(notes.contains("| M2 | **"))
     }
 
+    /// A harness that answers the two-steps hook with one line per run.
+    struct StepsHarness: Harness {
+        var info: HarnessInfo { HarnessInfo("steps-test", claims: [], summary: "", mechanisms: []) }
+        func plan(_ options: RunOptions) -> [CaseSpec] { [] }
+        func run(_ spec: CaseSpec, context: RunContext) throws -> [Record] { [] }
+        func notesSection(_ runs: [RunResult], lang: Language) -> String? {
+            "STEPS " + runs.map(\.runID).joined(separator: " | ")
+        }
+    }
+
     @Test func aHarnessCanAddItsTwoStepsBlock() throws {
-        // The hook's default is nil: nothing registered answers yet, so the page says so.
-        let run = try RealRuns.load("epyc-2vcpu-kvm")
-        #expect(Registry.presenters.allSatisfy { $0.notesSection([run], lang: .en) == nil } || NotesReport.render(run).contains("## The note's two steps"))
+        let runs = try Self.fixtures()
+        let with = NotesReport.render(runs, labels: [], lang: .en, presenters: Registry.presenters + [StepsHarness()])
+        #expect(with.contains("STEPS " + runs.map(\.runID).joined(separator: " | ")))
+        #expect(!with.contains("Not measured in this run (the `anatomy`"))
+        let without = NotesReport.render(runs, labels: [], lang: .zh, presenters: [])
+        #expect(without.contains("本次运行没有测量（`anatomy`"))
     }
 
     @Test func theEnvironmentIsWrittenOncePerFile() throws {

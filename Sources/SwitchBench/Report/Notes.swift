@@ -48,7 +48,8 @@ public enum NotesReport {
     public static func render(_ run: RunResult, lang: Language = .en) -> String { render([run], labels: [], lang: lang) }
 
     /// One run (`labels` empty) or several (a column per run, headed by its label: M1, M2a …).
-    public static func render(_ runs: [RunResult], labels: [String], lang: Language = .en) -> String {
+    public static func render(_ runs: [RunResult], labels: [String], lang: Language = .en,
+                              presenters: [any Harness] = Registry.presenters) -> String {
         let several = runs.count > 1
         let labels = several ? (labels.count == runs.count ? labels : runs.indices.map { "M\($0 + 1)" }) : [""]
         var out = "# " + lang.t("What the course note's claims look like on this machine", "课程笔记的说法在这台机器上的样子") + "\n\n"
@@ -65,7 +66,7 @@ public enum NotesReport {
         out += lang.t("Each number below is a median of this run; the rules, every row and the confidence intervals are in the appendix: `results.md` (every measurement) and `report.md` (each claim's rule and evidence rows).",
                       "下面每个数都是本次运行的中位数；判定规则、全部数据行和置信区间见附录：`results.md`（全部测量）和 `report.md`（每条说法的判定规则和依据的数据行）。") + "\n\n"
         out += classSection(runs, labels, lang) + "\n\n"
-        out += twoSteps(runs, lang) + "\n\n"
+        out += twoSteps(runs, lang, presenters) + "\n\n"
         out += claimsSection(runs, labels, lang) + "\n\n"
         out += caveatsSection(runs, labels, lang)
         return out
@@ -106,10 +107,10 @@ public enum NotesReport {
         return out
     }
 
-    static func twoSteps(_ runs: [RunResult], _ lang: Language) -> String {
+    static func twoSteps(_ runs: [RunResult], _ lang: Language, _ presenters: [any Harness]) -> String {
         var out = "## " + lang.t("The note's two steps", "笔记说的两步") + "\n\n"
         out += "> 进程切换分两步：1、切换页表以使用新的地址空间；2、切换内核栈和硬件上下文。线程切换只需要第二步。\n\n"
-        let blocks = Registry.presenters.compactMap { $0.notesSection(runs, lang: lang) }
+        let blocks = presenters.compactMap { $0.notesSection(runs, lang: lang) }
         out += blocks.isEmpty
             ? lang.t("Not measured in this run (the `anatomy` harness measures each step on its own).", "本次运行没有测量（`anatomy` 测试单独测量每一步）。")
             : blocks.joined(separator: "\n\n")
