@@ -84,10 +84,12 @@ public enum Claims {
             self.why = why
         }
 
-        /// The values that decided the verdict: those named in `deciding`, else the first value.
+        /// The values that decided the verdict: those named in `deciding`; without names, the first
+        /// value of a decided claim (holds / does not hold), none for an undecided one (its `why` says why).
         public var decidingValues: [Value] {
             let named = deciding.compactMap { n in values.first { $0.name == n } }
-            return named.isEmpty ? Array(values.prefix(1)) : named
+            guard named.isEmpty else { return named }
+            return verdict == .holds || verdict == .doesNotHold ? Array(values.prefix(1)) : []
         }
     }
 

@@ -97,8 +97,8 @@ extension CoroutineHarness {
         // which is a coroutine switch too but makes a system call each time.
         let sys = Claims.row(run, "syscall", "getppid", "per_call").flatMap { $0.valid ? Claims.med($0) : nil }
         let uc = Claims.row(run, id, "ucontext", "per_switch").flatMap { $0.valid ? Claims.med($0) : nil }
-        var advice = lang.t("An asm coroutine switch costs \(humanTime(ma)) here, a thread switch \(humanTime(mt)) (\(times) times as much)",
-                            "在这台机器上，asm 协程切换要 \(humanTime(ma))，线程切换要 \(humanTime(mt))（是前者的 \(times) 倍）")
+        var advice = lang.t("An asm coroutine switch costs \(humanTime(ma)) here, a thread switch (`\(t.mechanism)` ring) \(humanTime(mt)) (\(times) times as much)",
+                            "在这台机器上，asm 协程切换要 \(humanTime(ma))，线程切换（`\(t.mechanism)` 令牌环）要 \(humanTime(mt))（是前者的 \(times) 倍）")
         if let sys {
             advice += lang.t(sys > ma ? "; even one system call (\(humanTime(sys))) costs more than the coroutine switch, because it enters the kernel" : "; one system call (\(humanTime(sys))) costs no more than the coroutine switch",
                              sys > ma ? "；就连一次系统调用（\(humanTime(sys))）都比协程切换贵，因为它要进入内核" : "；一次系统调用（\(humanTime(sys))）并不比协程切换贵")
