@@ -213,7 +213,7 @@ public enum Claims {
         let bad = rs.filter { !$0.valid }
         guard !bad.isEmpty else { return nil }
         return lang.t("row(s) marked invalid: ", "被标为无效的行：") + bad.map(name).joined(separator: lang.t(", ", "，"))
-            + lang.t(" (why: the note column)", "（原因见 note 列）")
+            + lang.t(" (why: the `note` column of results.csv)", "（原因见 results.csv 的 `note` 列）")
     }
 
     /// Rows whose samples spread with CV above 10 % (`noisy`): shown, but they do not decide a verdict

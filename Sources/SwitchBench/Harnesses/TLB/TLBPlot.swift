@@ -72,12 +72,14 @@ public enum TLBPlot {
         // A dashed line and a short tag per knee (one row of tags per page size, so coinciding knees
         // do not overprint); the full list sits under the legend.
         // A tag goes one row down when it would overprint one already placed in its row.
-        var placed: [(x: Double, row: Int)] = []
+        var placed: [(x: Double, width: Double, row: Int)] = []
         for k in knees.sorted(by: { $0.pages < $1.pages }) {
             let px = x(k.pages)
+            // the tag's width at 10 px: wide for CJK characters
+            let width = k.tag.unicodeScalars.reduce(8.0) { $0 + ($1.value >= 0x2E80 ? 10.5 : 6.2) }
             var row = lines.firstIndex { $0.0 == k.variant } ?? 0
-            while placed.contains(where: { $0.row == row && abs($0.x - px) < 62 }) { row += 1 }
-            placed.append((px, row))
+            while placed.contains(where: { $0.row == row && px >= $0.x && px - $0.x < $0.width }) { row += 1 }
+            placed.append((px, width, row))
             svg.line(px, top, px, bottom, stroke: k.color, width: 1, dash: "5,4")
             svg.text(k.tag, px + 3, top + 11 + Double(row) * 12, size: 10, fill: k.color)
         }
