@@ -16,7 +16,7 @@ extension BlockingHarness {
             func get(_ metric: String) -> Record? { rows.first { $0.mechanism == m && $0.metric == metric } }
             let b = get("max_gap_blocking"), n = get("max_gap_nonblocking")
             func turns(_ metric: String) -> String { get(metric)?.stats.map { String(format: "%.0f", $0.median) } ?? "n/a" }
-            t.add([m, String(b?.tasks ?? n?.tasks ?? 0), Format.median(b), Format.median(n), Format.ratio(b?.stats?.median, n?.stats?.median),
+            t.add([lang == .zh ? ManyFormat.kind(m, lang) : m, String(b?.tasks ?? n?.tasks ?? 0), Format.median(b), Format.median(n), Format.ratio(b?.stats?.median, n?.stats?.median),
                    "\(turns("turns_during_read_blocking")), \(turns("turns_during_read_nonblocking"))",
                    "\(Format.number(b?.switchesPerOp)), \(Format.number(n?.switchesPerOp))",
                    TokenRingHarness.validity([b, n], lang)])

@@ -120,7 +120,7 @@ extension TLBHarness {
         }
         var sweep = MarkdownTable(lang == .en
             ? ["pages", "4 KiB span", "4k", "control", "4k − control", "2m", "2m − control"]
-            : ["页数", "4 KiB 页跨度", "4k", "control", "4k − control", "2m", "2m − control"])
+            : ["页数", "4 KiB 页跨度", "4 KiB 页（`4k`）", "对照（`control`）", "4 KiB 页 − 对照", "2 MiB 大页（`2m`）", "2 MiB 大页 − 对照"])
         var n = Self.minPages
         while n <= Self.maxPages {
             let a = ns("4k", n), c = ns("control", n), h = ns("2m", n)
