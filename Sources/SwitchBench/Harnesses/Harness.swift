@@ -219,6 +219,7 @@ public enum Registry {
         TokenRingHarness(kind: .thread),
         TokenRingHarness(kind: .process),
         CoroutineHarness(),
+        AnatomyHarness(),
         CreateHarness(),
         BlockingHarness(),
         TLBHarness(),

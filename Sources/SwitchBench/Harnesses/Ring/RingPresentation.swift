@@ -64,51 +64,9 @@ extension TokenRingHarness {
         return Claims.section(lang.t("## Process vs thread switch (claim C1)", "## 进程切换与线程切换（说法 C1）"), [intro, t.text], run, lang)
     }
 
-    static let claimText = Claims.Text("C1", title: ("A thread switch is cheaper than a process switch.", "线程切换比进程切换便宜。"), quote: "线程切换只需要第二步",
-                                         rule: ("Per mechanism (futex, pipe), same-cpu, 2 tasks: holds when process per_switch is above thread per_switch with disjoint 95 % CIs (process CI low > thread CI high); does not hold when thread is above process with disjoint CIs; inconclusive when the CIs overlap, rows are invalid, noisy (CV > 10 %), or mechanisms disagree; not measured when the rows are missing.",
-                         "对每种机制（futex、pipe），同一个 CPU、两个任务：进程的 per_switch 高于线程的 per_switch，且 95 % 置信区间不重叠（进程区间下限 > 线程区间上限），则成立；反过来线程高于进程且区间不重叠，则不成立；区间重叠、数据行无效、波动太大（CV > 10 %）或两种机制结论不一致，则无法判定；缺数据则为未测量。"))
-
-    public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] {
-        var c = Self.claimText.claim(lang, facts: [Claims.pcidFact(run.environment, lang), Claims.virtFact(run.environment, lang)])
-        var outcomes: [(String, Claims.Verdict)] = []
-        var skipped: [String] = []
-        for m in ["futex", "pipe"] {
-            guard let p = Claims.row(run, "process", m, "per_switch"), let t = Claims.row(run, "thread", m, "per_switch") else { continue }
-            c.evidence += [p, t]
-            if let w = Claims.invalidWhy([p, t], lang) { skipped.append(w); continue }
-            let (mp, mt) = (Claims.med(p), Claims.med(t))
-            c.values += [.init("\(m).process_over_thread", mp / mt, unit: "ratio"), .init("\(m).address_space_cost", mp - mt, unit: "ns")]
-            // The sentence follows the sign: a process switch that measured cheaper is said to be cheaper.
-            let diff = mp >= mt
-                ? lang.t("the address-space change adds \(humanTime(mp - mt)) per switch", "切换地址空间每次多花 \(humanTime(mp - mt))")
-                : lang.t("the process switch measured \(humanTime(mt - mp)) cheaper per switch", "进程切换反而每次便宜 \(humanTime(mt - mp))")
-            c.measured.append(lang.t("\(m): process ÷ thread per switch = \(Format.times(mp / mt)); ", "\(m)：每次切换进程 ÷ 线程 = \(Format.times(mp / mt))；") + diff)
-            if let n = Claims.noisyWhy([p, t], lang) { skipped.append("\(m): \(n)"); continue }
-            outcomes.append((m, Claims.ratioVerdict(p, over: t, atLeast: 1)))
-        }
-        if outcomes.isEmpty {
-            if !skipped.isEmpty { c.undecided(skipped.joined(separator: "; ")) }
-            return [c]
-        }
-        let kinds = Set(outcomes.map(\.1))
-        let list = outcomes.map { $0.0 + lang.t(": ", "：") + $0.1.text(lang) }.joined(separator: lang.t(", ", "，"))
-        if kinds == [.holds] {
-            c.verdict = .holds
-            c.why = lang.t("process per switch is above thread per switch beyond both CIs for every mechanism measured (\(list)).",
-                           "测到的每种机制下，进程每次切换都比线程贵，而且超出了两边的置信区间（\(list)）。")
-        } else if kinds == [.doesNotHold] {
-            c.verdict = .doesNotHold
-            c.why = lang.t("the thread switch is not cheaper: thread per switch is above process per switch beyond the CIs (\(list)).",
-                           "线程切换并不便宜：线程每次切换比进程还贵，而且超出了置信区间（\(list)）。")
-        } else if kinds.contains(.holds) && kinds.contains(.doesNotHold) {
-            c.undecided(lang.t("the mechanisms disagree (\(list)).", "两种机制的结论相反（\(list)）。"))
-        } else {
-            c.undecided(lang.t("the difference is within the CIs for at least one mechanism (\(list)).", "至少一种机制下，差别落在置信区间之内（\(list)）。"))
-            if !kinds.contains(.holds) { c.why += lang.t(" No measurable premium for the process switch here.", "在这台机器上测不出进程切换额外的代价。") }
-        }
-        if !skipped.isEmpty { c.why += lang.t(" Skipped: ", " 跳过：") + skipped.joined(separator: "; ") }
-        return [c]
-    }
+    // Claim C1 is judged by the anatomy harness, from process and thread switches timed in
+    // alternating pairs (AnatomyPresentation.swift): these rings are timed one after the other,
+    // minutes apart in `--all`, so their ratio carries the host's phases.
 
     /// Metrics computed from another row of the same case, and that row's metric.
     public static let derivedFrom = ["net_switch": "ipc_overhead", "per_switch": "round_trip"]
