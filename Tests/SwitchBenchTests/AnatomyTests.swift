@@ -94,8 +94,9 @@ extension ProcessSpawningTests {
             let r = try #require(try Self.run(m).first)
             let spo = try #require(r.switchesPerOp)
             #expect(r.expectedSwitchesPerOp == 0)
-            // A timer tick may preempt once in a while; a lone yield that switched would count ~1.
-            #expect(spo < 0.01, "\(m): \(spo) switches per call")
+            // A timer tick may preempt once in a while; a lone yield that switched (another task was
+            // runnable on the CPU: other test suites run beside this one) counts ~1 and must say so.
+            #expect(spo < 0.01 || (!r.valid && r.note.contains("expected none")), "\(m): \(spo) switches per call, \(r.note)")
         }
     }
 
@@ -144,7 +145,11 @@ extension ProcessSpawningTests {
 @Suite struct AnatomyPresentationTests {
     @Test func thePartsAddUpAndThePredictionIsShown() throws {
         let a = try #require(SwitchAnatomy.of(AnatomyFixture.run(ratio: 1.1)))
-        #expect(abs(a.privilege + a.scheduler + a.switchProper + a.addressSpace - 1540) < 20)
+        let sum = [a.privilege, a.scheduler, a.switchProper, a.addressSpace].compactMap { $0 }.reduce(0, +)
+        #expect(abs(sum - 1540) < 20)
+        // an invalid row leaves the parts that need it out, and says so
+        let bad = try #require(SwitchAnatomy.of(AnatomyFixture.run(ratio: 1.1, valid: false)))
+        #expect(bad.processSwitch == nil && bad.predictedFutex == nil && bad.privilege != nil && bad.invalid == ["`yield process_switch`"])
         // predicted futex: process 1540 − lone yield 500 + futex alone 900
         #expect(abs((a.predictedFutex ?? 0) - 1940) < 20)
         for lang in Language.allCases {

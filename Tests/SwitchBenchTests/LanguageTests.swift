@@ -209,11 +209,12 @@ enum LeakCheck {
     }
 
     @Test func differenceSentencesFollowTheSign() {
-        let run = ReportFixture.run([ReportFixture.record("process", "pipe", metric: "per_switch", 2000),
-                                     ReportFixture.record("thread", "pipe", metric: "per_switch", 2500)])
-        let c1 = Claims.evaluate(run)[0]
-        #expect(c1.measured.contains { $0.contains("the process switch measured 500.0 ns cheaper") })
+        // process 1400 × 0.94 = 1316 ns, thread 1400 ns: step 1 is −84 ns
+        let c1 = Claims.evaluate(AnatomyFixture.run(ratio: 0.94))[0]
+        #expect(c1.measured.contains { $0.contains("the process switch measured 84.0 ns cheaper") })
         #expect(!c1.measured.contains { $0.contains("adds -") })
+        let up = Claims.evaluate(AnatomyFixture.run(ratio: 1.06))[0]
+        #expect(up.measured.contains { $0.contains("adds 84.0 ns per switch") })
     }
 
     @Test func tlbSentencesFollowTheNumbers() throws {

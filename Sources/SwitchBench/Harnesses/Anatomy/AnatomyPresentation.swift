@@ -1,20 +1,21 @@
 import Foundation
 
-/// A process switch taken apart (the anatomy harness's rows, one run): each part in ns per switch.
-/// Parts defined as differences add up by construction; `prediction` is the check that does not.
+/// A process switch taken apart (the anatomy harness's rows, one run): each part in ns per switch,
+/// nil where a row it needs is missing or invalid. Parts defined as differences add up by
+/// construction; `prediction` is the check that does not.
 public struct SwitchAnatomy: Sendable, Equatable {
     /// getppid: one kernel entry and exit.
-    public var privilege: Double
+    public var privilege: Double?
     /// sched_yield() alone − getppid: the scheduler's pass that finds nothing else to run.
-    public var scheduler: Double
+    public var scheduler: Double?
     /// thread yield switch − sched_yield() alone: the switch proper (step 2: kernel stack, registers).
-    public var switchProper: Double
+    public var switchProper: Double?
     /// process − thread yield switch, median of paired differences (step 1: the address space).
-    public var addressSpace: Double
+    public var addressSpace: Double?
     /// The measured process yield switch (the sum of the four, up to pairing).
-    public var processSwitch: Double
+    public var processSwitch: Double?
     /// The measured thread yield switch.
-    public var threadSwitch: Double
+    public var threadSwitch: Double?
     /// futex process switch − yield process switch: what handing over a token with futex adds.
     public var ipcOnTop: Double?
     /// Predicted futex process switch from parts measured on their own: process yield switch − a lone
@@ -22,28 +23,35 @@ public struct SwitchAnatomy: Sendable, Equatable {
     public var predictedFutex: Double?
     /// The futex process switch measured in its ring.
     public var measuredFutex: Double?
-    /// Whether every row used is valid.
-    public var valid: Bool
+    /// The rows left out because they are invalid, as `mechanism metric`.
+    public var invalid: [String] = []
 
     static func row(_ run: RunResult, _ mechanism: String, _ metric: String) -> Record? {
         run.records.first { $0.harness == "anatomy" && $0.mechanism == mechanism && $0.metric == metric && $0.stats != nil }
     }
 
-    /// The anatomy of a run, nil when its rows are missing.
+    /// The anatomy of a run, nil when it has no anatomy rows of the yield pair.
     public static func of(_ run: RunResult) -> SwitchAnatomy? {
-        guard let call = row(run, "getppid", "per_call"), let lone = row(run, "sched-yield", "per_call"),
-              let thread = row(run, "yield", "thread_switch"), let process = row(run, "yield", "process_switch"),
-              let step1 = row(run, "yield", "process_minus_thread") else { return nil }
-        let med = Claims.med
-        var a = SwitchAnatomy(privilege: med(call), scheduler: med(lone) - med(call), switchProper: med(thread) - med(lone),
-                              addressSpace: med(step1), processSwitch: med(process), threadSwitch: med(thread),
-                              valid: [call, lone, thread, process, step1].allSatisfy(\.valid))
-        if let futex = row(run, "futex", "process_switch"), let ipc = row(run, "futex", "ipc_alone") {
-            a.ipcOnTop = med(futex) - med(process)
-            a.predictedFutex = med(process) - med(lone) + med(ipc)
-            a.measuredFutex = med(futex)
-            a.valid = a.valid && futex.valid && ipc.valid
+        guard row(run, "yield", "process_switch") != nil else { return nil }
+        var a = SwitchAnatomy()
+        func med(_ m: String, _ metric: String) -> Double? {
+            guard let r = row(run, m, metric) else { return nil }
+            guard r.valid else { a.invalid.append("`\(m) \(metric)`"); return nil }
+            return r.stats!.median
         }
+        let call = med("getppid", "per_call"), lone = med("sched-yield", "per_call")
+        let thread = med("yield", "thread_switch"), process = med("yield", "process_switch")
+        let futex = med("futex", "process_switch"), ipc = med("futex", "ipc_alone")
+        func minus(_ x: Double?, _ y: Double?) -> Double? { x.flatMap { x in y.map { x - $0 } } }
+        a.privilege = call
+        a.scheduler = minus(lone, call)
+        a.switchProper = minus(thread, lone)
+        a.addressSpace = med("yield", "process_minus_thread")
+        a.processSwitch = process
+        a.threadSwitch = thread
+        a.ipcOnTop = minus(futex, process)
+        a.predictedFutex = minus(process, lone).flatMap { x in ipc.map { x + $0 } }
+        a.measuredFutex = futex
         return a
     }
 
@@ -54,13 +62,12 @@ public struct SwitchAnatomy: Sendable, Equatable {
     }
 
     /// The parts in order, with their names: what the stacked bar and the tables show.
-    public func parts(_ lang: Language) -> [(name: String, ns: Double)] {
-        var p = [(lang.t("privilege switch (user ↔ kernel)", "特权级切换（用户态 ↔ 内核态）"), privilege),
-                 (lang.t("scheduler pass", "调度器的一次挑选"), scheduler),
-                 (lang.t("switch proper: kernel stack and registers (step 2)", "切换本身：内核栈和硬件上下文（第二步）"), switchProper),
-                 (lang.t("address space: page table (step 1)", "地址空间：页表（第一步）"), addressSpace)]
-        if let ipcOnTop { p.append((lang.t("futex hand-off on top (IPC)", "再加上 futex 交接（进程间通信）"), ipcOnTop)) }
-        return p
+    public func parts(_ lang: Language) -> [(name: String, ns: Double?)] {
+        [(lang.t("privilege switch (user ↔ kernel)", "特权级切换（用户态 ↔ 内核态）"), privilege),
+         (lang.t("scheduler pass", "调度器的一次挑选"), scheduler),
+         (lang.t("switch proper: kernel stack and registers (step 2)", "切换本身：内核栈和硬件上下文（第二步）"), switchProper),
+         (lang.t("address space: page table (step 1)", "地址空间：页表（第一步）"), addressSpace),
+         (lang.t("futex hand-off on top (IPC)", "再加上 futex 交接（进程间通信）"), ipcOnTop)]
     }
 }
 
@@ -131,7 +138,7 @@ extension AnatomyHarness {
         guard let first = all.first else { return "" }
         var t = MarkdownTable([lang.t("where a process switch's time goes", "进程切换的时间花在哪里")] + (headers ?? [lang.t("per switch", "每次切换")]))
         for (i, part) in first.parts(lang).enumerated() {
-            t.add([part.name] + all.map { a in a.parts(lang).count > i ? humanTime(a.parts(lang)[i].ns) : "–" })
+            t.add([part.name] + all.map { a in humanTime(a.parts(lang)[i].ns) })
         }
         t.add([lang.t("**process switch, measured** (the first four add up to it, up to pairing)", "**进程切换，实测**（前四项之和，成对测量的误差除外）")]
               + all.map { "**\(humanTime($0.processSwitch))**" })
@@ -140,7 +147,7 @@ extension AnatomyHarness {
               + all.map { humanTime($0.predictedFutex) })
         t.add([lang.t("futex hand-off measured (process, one CPU)", "futex 交接实测（进程，同一个 CPU）")] + all.map { humanTime($0.measuredFutex) })
         t.add([lang.t("predicted ÷ measured", "预测 ÷ 实测")] + all.map { $0.predictionRatio.map(Format.times) ?? "–" })
-        let note = lang.t("""
+        var note = lang.t("""
         The first four parts are differences of measured rows, so they add up to the process switch by \
         construction; that checks nothing. The check is the prediction: parts measured on their own predict the \
         futex hand-off, which is then measured.
@@ -148,6 +155,11 @@ extension AnatomyHarness {
         前四项是实测数据行之间的差，按定义加起来就是进程切换，这本身不检验任何东西。真正的检验是预测：\
         用单独测得的各部分去预测 futex 交接的代价，再与实测值对照。
         """)
+        let invalid = Array(Set(all.flatMap(\.invalid))).sorted()
+        if !invalid.isEmpty {
+            note += lang.t(" Parts that need an invalid row are left out (n/a): \(invalid.joined(separator: ", ")) (why: the table above and the CSV's note column).",
+                           "用到无效数据行的部分没有给出（n/a）：\(invalid.joined(separator: "、"))（原因见上表和 CSV 的 note 列）。")
+        }
         return t.text + "\n\n" + note
     }
 
@@ -186,25 +198,26 @@ extension AnatomyHarness {
     /// and named in the legend.
     static func stackedBar(_ a: SwitchAnatomy, _ lang: Language) -> String {
         let parts = a.parts(lang)
-        let total = max(parts.map { max($0.ns, 0) }.reduce(0, +), a.measuredFutex ?? 0, a.processSwitch)
+        let shown = parts.map { max($0.ns ?? 0, 0) }
+        let total = max(shown.reduce(0, +), a.measuredFutex ?? 0, a.processSwitch ?? 0, 1)
         let (left, width, top) = (40.0, 640.0, 60.0)
         var svg = SVGDocument(width: 760, height: 150 + 22 * Double(parts.count))
         svg.text(plotTitle(lang), 380, 26, size: 16, anchor: .middle, weight: "bold")
-        let scale = width / max(total * 1.1, 1)
-        let bars: [(String, Int)] = [(lang.t("process switch (sched_yield)", "进程切换（sched_yield）"), 4),
-                                     (lang.t("futex hand-off between processes", "进程之间的 futex 交接"), parts.count)]
+        let scale = width / (total * 1.1)
+        let bars: [(String, Int, Double?)] = [(lang.t("process switch (sched_yield, no IPC)", "进程切换（sched_yield，没有进程间通信）"), 4, a.processSwitch),
+                                              (lang.t("futex hand-off between processes", "进程之间的 futex 交接"), parts.count, a.measuredFutex)]
         for (b, bar) in bars.enumerated() {
             let y = top + Double(b) * 40
             svg.text(bar.0, left, y - 4, size: 11)
             var x = left
-            for (i, p) in parts.prefix(bar.1).enumerated() {
-                let w = max(p.ns, 0) * scale
-                svg.rect(x, y, w, 22, fill: SVGPlots.palette[i % SVGPlots.palette.count], title: "\(p.name): \(humanTime(p.ns))")
+            for i in 0..<bar.1 {
+                let w = shown[i] * scale
+                svg.rect(x, y, w, 22, fill: SVGPlots.palette[i % SVGPlots.palette.count], title: "\(parts[i].name): \(humanTime(parts[i].ns))")
                 x += w
             }
-            svg.text(humanTime(bar.1 == 4 ? a.processSwitch : a.measuredFutex), x + 6, y + 16, size: 11)
+            svg.text(lang.t("measured ", "实测 ") + humanTime(bar.2), x + 6, y + 16, size: 11)
         }
-        // Axis: 0 … total, four ticks.
+        // Axis: 0 … 1.1 × the longest bar, four ticks.
         let axisY = top + 80
         svg.line(left, axisY, left + width, axisY)
         for k in 0...4 {
@@ -215,7 +228,9 @@ extension AnatomyHarness {
         for (i, p) in parts.enumerated() {
             let y = axisY + 36 + Double(i) * 22
             svg.rect(left, y - 10, 12, 12, fill: SVGPlots.palette[i % SVGPlots.palette.count])
-            svg.text("\(p.name): \(humanTime(p.ns))" + (p.ns < 0 ? lang.t(" (below zero: drawn as 0)", "（小于零，画作 0）") : ""), left + 18, y, size: 11)
+            let extra = p.ns == nil ? lang.t(" (not measured: a row is missing or invalid)", "（未测得：数据行缺失或无效）")
+                : ((p.ns ?? 0) < 0 ? lang.t(" (below zero: drawn as 0)", "（小于零，画作 0）") : "")
+            svg.text("\(p.name): \(humanTime(p.ns))" + extra, left + 18, y, size: 11)
         }
         return svg.text
     }
@@ -271,8 +286,13 @@ extension AnatomyHarness {
         }
         c.measured.append(lang.t("process ÷ thread, paired over \(pairs) pairs: \(Format.times(s.median)) (95 % CI \(Format.times(s.ci95Low)) – \(Format.times(s.ci95High))); the same samples unpaired would give a CI \(String(format: "%.1f", unpaired / max(paired, 1e-9)))× as wide",
                                  "进程 ÷ 线程，\(pairs) 对成对测量：\(Format.times(s.median))（95 % 置信区间 \(Format.times(s.ci95Low)) – \(Format.times(s.ci95High))）；同样的样本若不成对，置信区间宽 \(String(format: "%.1f", unpaired / max(paired, 1e-9))) 倍"))
-        c.measured.append(lang.t("step 1 (the address-space change) adds \(Format.median(diff)) per switch to \(Format.median(t)) (95 % CI \(Format.ci(diff)))",
-                                 "第一步（切换地址空间）在 \(Format.median(t)) 之外每次切换多 \(Format.median(diff))（95 % 置信区间 \(Format.ci(diff, lang: lang))）"))
+        // The sentence follows the sign: a process switch that measured cheaper is said to be cheaper.
+        let d = diff.stats!.median
+        c.measured.append(d >= 0
+            ? lang.t("step 1 (the address-space change) adds \(humanTime(d)) per switch to the thread switch's \(Format.median(t)) (95 % CI \(Format.ci(diff)))",
+                     "第一步（切换地址空间）在线程切换的 \(Format.median(t)) 之外每次多花 \(humanTime(d))（95 % 置信区间 \(Format.ci(diff, lang: lang))）")
+            : lang.t("the process switch measured \(humanTime(-d)) cheaper per switch than the thread switch's \(Format.median(t)) (95 % CI \(Format.ci(diff)))",
+                     "进程切换反而比线程切换（\(Format.median(t))）每次便宜 \(humanTime(-d))（95 % 置信区间 \(Format.ci(diff, lang: lang))）"))
         for r in others where r.valid {
             c.measured.append(lang.t("with a \(r.mechanism) hand-off: process ÷ thread \(Format.median(r)) (CI \(Format.ci(r)))",
                                      "用 \(r.mechanism) 交接时：进程 ÷ 线程 \(Format.median(r))（置信区间 \(Format.ci(r))）"))
