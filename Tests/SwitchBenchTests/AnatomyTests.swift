@@ -160,4 +160,16 @@ extension ProcessSpawningTests {
         }
         #expect(AnatomyHarness().plots(ReportFixture.basic, lang: .en).isEmpty)
     }
+
+    @Test func theChineseTextHasNoEnglishProse() throws {
+        var run = AnatomyFixture.run(ratio: 1.1)
+        let h = AnatomyHarness()
+        run.records.append(h.notAvailable(CaseSpec(harness: "anatomy", mechanism: "amx", tasks: 2), cpu: 0, why: "no AMX here (CPUID 7 EDX bit 24)"))
+        run.records.append(h.notAvailable(CaseSpec(harness: "anatomy", mechanism: "ibpb", tasks: 2), cpu: 0,
+                                          why: "prctl(PR_SET_SPECULATION_CTRL, PR_SPEC_INDIRECT_BRANCH, PR_SPEC_FORCE_DISABLE) refused: Operation not permitted (the kernel's spectre_v2_user mitigation is not under prctl control here)"))
+        let texts = [try #require(h.markdownSection(run, lang: .zh)), try #require(h.notesSection([run], lang: .zh))]
+            + h.plots(run, lang: .zh).map { $0.contents.replacingOccurrences(of: "<[^>]*>", with: "\n", options: .regularExpression) }
+        for t in texts { #expect(LeakCheck.leaks(t).isEmpty, "\(LeakCheck.leaks(t).prefix(6))") }
+        #expect(texts[0].contains("`Operation not permitted`"))
+    }
 }

@@ -130,7 +130,7 @@ extension AnatomyHarness {
         if plots(run, lang: lang).first != nil {
             blocks.append("![\(Self.plotTitle(lang))](\(Self.plotName))")
         }
-        return Claims.section(lang.t("## The note's two steps, part by part (anatomy)", "## 笔记里的“两步”，逐项测量（anatomy）"), blocks, run, lang)
+        return Claims.section(lang.t("## The note's two steps, part by part (`anatomy`)", "## 笔记里的“两步”，逐项测量（`anatomy`）"), blocks, run, lang)
     }
 
     /// "Where a process switch's time goes", a column per anatomy, and the prediction check under it.
@@ -176,13 +176,26 @@ extension AnatomyHarness {
         for m in ["avx512", "amx", "ibpb"] {
             let label = m == "avx512" ? "AVX-512" : (m == "amx" ? "AMX" : "IBPB")
             if let na = rows.first(where: { $0.mechanism == m && $0.metric == "not_available" }) {
-                lines.append("\(label): n/a — \(na.fact(notAvailableKey) ?? "")")
+                lines.append("\(label): n/a — " + notAvailableText(m, na.fact(notAvailableKey) ?? "", lang))
             } else if let d = rows.first(where: { $0.mechanism == m && $0.metric.hasSuffix("_minus_" + ($0.mechanism == "ibpb" ? "plain" : "clean")) }) {
                 lines.append(lang.t("\(label): adds \(Format.median(d)) per switch (95 % CI \(Format.ci(d)), paired).",
                                     "\(label)：每次切换多 \(Format.median(d))（95 % 置信区间 \(Format.ci(d))，成对测量）。"))
             }
         }
         return lines.map { "- " + $0 }.joined(separator: "\n")
+    }
+
+    /// Why a part is n/a, for people: the English reason as recorded, or its Chinese with the errno kept.
+    static func notAvailableText(_ mechanism: String, _ why: String, _ lang: Language) -> String {
+        guard lang == .zh else { return why }
+        let errno = why.range(of: "refused: ").map { r in String(why[r.upperBound...].prefix { $0 != "(" }).trimmingCharacters(in: .whitespaces) }
+        switch (mechanism, errno) {
+        case ("avx512", _): return "这台机器没有 AVX-512，或内核没有启用它的状态分量（`CPUID 7 EBX bit 16`、`XCR0`）"
+        case ("amx", nil): return "这台机器没有 AMX（`CPUID 7 EDX bit 24`）"
+        case ("amx", let e?): return "内核拒绝了 `arch_prctl(ARCH_REQ_XCOMP_PERM)`：`\(e)`"
+        case (_, let e?): return "内核拒绝了 `prctl(PR_SET_SPECULATION_CTRL, PR_SPEC_INDIRECT_BRANCH, PR_SPEC_FORCE_DISABLE)`：`\(e)`（本机的 `spectre_v2_user` 缓解不受 prctl 控制）"
+        default: return "`\(why)`"
+        }
     }
 
     public static let plotName = "anatomy.svg"
@@ -311,5 +324,20 @@ extension AnatomyHarness {
                     : lang.t("the yield pair shows a process switch dearer, but a pair with IPC (\(againstIPC.map(\.mechanism).joined(separator: ", "))) shows it cheaper.",
                              "`yield` 这一对显示进程切换更贵，但带进程间通信的一对（\(againstIPC.map(\.mechanism).joined(separator: "、"))）显示它更便宜。"))
         return [c]
+    }
+}
+
+extension AnatomyHarness {
+    /// A pair's ratio and difference rows are computed from its two sides' samples: the sides are
+    /// compared and carry the evidence. A difference is near zero by design (step 1 is tens of ns), so
+    /// a percentage change of it says nothing.
+    public func compareExemption(_ c: Comparison.Case, baseline: [CaseKey: Record], current: [CaseKey: Record]) -> (en: String, zh: String)? {
+        for op in ["_over_", "_minus_"] {
+            guard let r = c.metric.range(of: op) else { continue }
+            let side = String(c.metric[..<r.lowerBound]) + "_switch"
+            let formula = op == "_over_" ? ("per-pair ratio of two sides", "两边逐对的比值") : ("per-pair difference of two sides", "两边逐对的差")
+            return Comparison.derived(c, from: side, formula: formula, baseline: baseline, current: current)
+        }
+        return nil
     }
 }
