@@ -153,3 +153,18 @@ import Testing
         #expect(zh.contains("旧的运行"))
     }
 }
+
+@Suite struct CreateCompareTests {
+    @Test func aBaselineFromTheSuitesOwnProcessIsNotCounted() throws {
+        let old = ReportFixture.record("create", "fork-exit-wait", metric: "create_cleanup", 440_000, tasks: 1)
+        var new = ReportFixture.record("create", "fork-exit-wait", metric: "create_cleanup", 110_000, tasks: 1)
+        new.setFact("parent", "switchbench-proc")
+        let c = try Comparison.make(baseline: ReportFixture.loaded(ReportFixture.run([old])), baselineSource: "a",
+                                    current: ReportFixture.loaded(ReportFixture.run([new])), currentSource: "b")
+        let row = try #require(c.cases.first { $0.key.mechanism == "fork-exit-wait" })
+        let h = CreateHarness()
+        let why = try #require(h.compareExemption(row, baseline: [old.key: old], current: [new.key: new]))
+        #expect(why.en.contains("different parent process"))
+        #expect(h.compareExemption(row, baseline: [new.key: new], current: [new.key: new]) == nil)
+    }
+}

@@ -161,3 +161,20 @@ extension CreateHarness {
         return [c]
     }
 }
+
+extension CreateHarness {
+    /// A process or thread row whose baseline was created by another parent (the suite's own process in
+    /// runs before the minimal parent) or exec'ed another program measures something else: not counted.
+    public func compareExemption(_ c: Comparison.Case, baseline: [CaseKey: Record], current: [CaseKey: Record]) -> (en: String, zh: String)? {
+        guard let b = baseline[c.key], let n = current[c.key], let nb = CreateParent.of(b), let nn = CreateParent.of(n) else { return nil }
+        if nb != nn {
+            return ("created by \(nn.rawValue) now, by \(nb.rawValue) in the baseline: a different parent process; not counted",
+                    "现在由 `\(nn.rawValue)` 创建，基线里由 `\(nb.rawValue)` 创建：父进程不同，不计入")
+        }
+        if let pb = ExecProgram.of(b), let pn = ExecProgram.of(n), pb != pn {
+            return ("exec'ed \(pn.rawValue) now, \(pb.rawValue) in the baseline: a different program; not counted",
+                    "现在执行的是 `\(pn.rawValue)`，基线里是 `\(pb.rawValue)`：程序不同，不计入")
+        }
+        return nil
+    }
+}
