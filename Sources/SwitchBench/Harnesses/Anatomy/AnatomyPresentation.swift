@@ -202,7 +202,8 @@ extension AnatomyHarness {
     static func plotTitle(_ lang: Language) -> String { lang.t("Where a process switch's time goes", "进程切换的时间花在哪里") }
 
     public func plots(_ run: RunResult, lang: Language) -> [Plot] {
-        guard let a = SwitchAnatomy.of(run) else { return [] }
+        // Nothing to draw when the process switch itself is missing or invalid.
+        guard let a = SwitchAnatomy.of(run), a.processSwitch != nil else { return [] }
         return [Plot(name: Self.plotName, title: Self.plotTitle(lang), contents: Self.stackedBar(a, lang))]
     }
 
