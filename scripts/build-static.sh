@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build a portable switchbench for a fleet: release, Swift runtime linked in (--static-swift-stdlib),
 # stripped. Prints what a target machine needs: the architecture, the shared libraries left
-# (glibc's only) and the newest GLIBC_x.y symbol version the binary uses, read from the binary.
+# (glibc's only) and the newest GLIBC_x.y symbol version the binary uses, read from the binary. The create
+# harness's static helpers switchbench-proc and switchbench-noop are copied beside OUTPUT.
 #
 #   scripts/build-static.sh [OUTPUT]      default OUTPUT: .build/static/switchbench
 #
@@ -22,6 +23,13 @@ mkdir -p "$(dirname "$out")"
 cp "$bin" "$out"
 strip "$out"
 
+# The create harness's helpers (static C programs) must lie beside the binary: it looks for them there.
+for helper in switchbench-proc switchbench-noop; do
+  swift build -c release --static-swift-stdlib --product "$helper" "${extra[@]}"
+  cp "$(dirname "$bin")/$helper" "$(dirname "$out")/$helper"
+  strip "$(dirname "$out")/$helper"
+done
+
 # The newest versioned glibc symbol the binary imports is the oldest glibc it can run on.
 newest() { objdump -T "$out" | grep -o "$1_[0-9][0-9.]*" | sed "s/$1_//" | sort -t. -k1,1n -k2,2n -k3,3n | uniq | tail -1; }
 glibc=$(newest GLIBC)
@@ -41,4 +49,5 @@ if readelf -d "$out" | grep -q 'NEEDED.*libswift'; then
   exit 1
 fi
 echo "no libswift*: the target needs no Swift toolchain"
+echo "helpers:   $(dirname "$out")/switchbench-proc, $(dirname "$out")/switchbench-noop (static; copy them with the binary, same directory)"
 echo "commit:    $(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$( [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && echo +dirty) (runs on other machines record git_commit 'unknown': keep this with the binary)"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Check that the portable binary runs where no Swift is installed: copy it alone into an empty
-# directory, run `--all --quick` with an empty environment (env -i: PATH=/usr/bin:/bin, no
-# LD_LIBRARY_PATH), and, when this user may make a mount namespace, with the Swift toolchain's
-# directory hidden under an empty tmpfs. Exit 0 only when the run exits 0 and writes a results.csv
+# Check that the portable binary runs where no Swift is installed: copy it (with the create harness's
+# static helpers from beside it) into an empty directory, run `--all --quick` with an empty environment
+# (env -i: PATH=/usr/bin:/bin, no LD_LIBRARY_PATH), and, when this user may make a mount namespace,
+# with the Swift toolchain's directory hidden under an empty tmpfs. Exit 0 only when the run exits 0 and writes a results.csv
 # with the contract columns, and `ldd` shows no libswift*.
 #
 #   scripts/check-static.sh [BINARY]    default: .build/static/switchbench, built by build-static.sh if absent
@@ -20,11 +20,25 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/bin"
 cp "$bin" "$tmp/bin/switchbench"
+# with the create harness's helpers, which build-static.sh puts beside the binary
+for helper in switchbench-proc switchbench-noop; do
+  if [ ! -x "$(dirname "$bin")/$helper" ]; then
+    echo "check-static: FAIL: $(dirname "$bin")/$helper missing (scripts/build-static.sh puts it beside the binary)" >&2
+    exit 1
+  fi
+  cp "$(dirname "$bin")/$helper" "$tmp/bin/$helper"
+done
 exe="$tmp/bin/switchbench"
-echo "== $exe ($(stat -c %s "$exe") bytes), alone in an empty directory"
+echo "== $exe ($(stat -c %s "$exe") bytes) with switchbench-proc and switchbench-noop, alone in an empty directory"
 
 echo "== ldd"
 ldd "$exe" | sed 's/^/   /'
+for helper in switchbench-proc switchbench-noop; do
+  if ldd "$tmp/bin/$helper" >/dev/null 2>&1; then
+    echo "check-static: FAIL: $helper is not a static executable" >&2
+    exit 1
+  fi
+done
 if ldd "$exe" | grep -q 'libswift'; then
   echo "check-static: FAIL: the binary needs a Swift runtime library" >&2
   exit 1
@@ -67,6 +81,9 @@ if command -v python3 >/dev/null 2>&1; then
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1], newline="")))
 print("   build", sorted({r["build"] for r in rows}), "git_commit", sorted({r["git_commit"] for r in rows}))
+missing = [r for r in rows if r["harness"] == "create" and "missing helper" in r["note"]]
+if missing:
+    sys.exit("check-static: FAIL: create rows without their helper: " + missing[0]["note"][:160])
 for r in rows:
     if r["valid"] == "false":
         print("   invalid (informative):", r["harness"], r["mechanism"], r["placement"], r["metric"], "-", r["note"][:120])

@@ -3,9 +3,6 @@ import CSwitchBench
 import Foundation
 import SwitchBench
 
-// A no-op entry for the `create` harness's fork-exec and posix-spawn rows: exit before anything else.
-if getenv("SWITCHBENCH_NOOP") != nil { _exit(0) }
-
 // Exit codes (README.md, Usage): 0 ok · 1 a regression or a failed case · 2 bad input or usage ·
 // 130/143 interrupted (the handler kills and reaps children first).
 sb_install_interrupt_cleanup()

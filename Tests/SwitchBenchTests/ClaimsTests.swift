@@ -15,29 +15,30 @@ import Testing
         }
     }
 
-    @Test func c1HoldsWhenProcessAboveThreadBeyondCIs() {
-        // basic: process per switch 2500 ns, thread 2000 ns, ±2 % samples: disjoint CIs
-        #expect(verdicts(ReportFixture.basic)["C1"] == .holds)
-        // reversed: thread above process
-        let rev = ReportFixture.run([ReportFixture.record("process", "pipe", metric: "per_switch", 2000),
-                                     ReportFixture.record("thread", "pipe", metric: "per_switch", 2500)])
-        #expect(verdicts(rev)["C1"] == .doesNotHold)
-        // equal: CIs overlap
-        let same = ReportFixture.run([ReportFixture.record("process", "pipe", metric: "per_switch", 2000),
-                                      ReportFixture.record("thread", "pipe", metric: "per_switch", 2000)])
-        #expect(verdicts(same)["C1"] == .inconclusive)
-        // an invalid row is never evidence
-        let bad = ReportFixture.run([ReportFixture.record("process", "pipe", metric: "per_switch", 2500, valid: false),
-                                     ReportFixture.record("thread", "pipe", metric: "per_switch", 2000)])
-        let c = Claims.evaluate(bad)[0]
+    @Test func c1IsJudgedFromThePairedYieldRatio() {
+        // ratio samples around 1.06 (±2 %): the CI lies above 1
+        #expect(verdicts(AnatomyFixture.run(ratio: 1.06))["C1"] == .holds)
+        // around 0.94: below 1
+        #expect(verdicts(AnatomyFixture.run(ratio: 0.94))["C1"] == .doesNotHold)
+        // around 1.00: the CI contains 1
+        #expect(verdicts(AnatomyFixture.run(ratio: 1.0))["C1"] == .inconclusive)
+        // an invalid side is never evidence
+        let c = Claims.evaluate(AnatomyFixture.run(ratio: 1.06, valid: false))[0]
         #expect(c.verdict == .inconclusive)
         #expect(c.why.contains("invalid"))
-        // a noisy row (CV > 10 %) does not decide either
-        let noisy = ReportFixture.run([ReportFixture.record("process", "pipe", metric: "per_switch", 2000),
-                                       ReportFixture.record("thread", "pipe", metric: "per_switch", 2500, spread: 0.6)])
-        let n = Claims.evaluate(noisy)[0]
-        #expect(n.verdict == .inconclusive)
-        #expect(n.why.contains("noisy"))
+        // a pair with IPC that lies wholly below 1 keeps the verdict from holding
+        var run = AnatomyFixture.run(ratio: 1.06)
+        run.records.append(AnatomyFixture.row("futex", "process_over_thread", 0.9, unit: "ratio"))
+        #expect(verdicts(run)["C1"] == .inconclusive)
+        // the ring rows, timed apart, no longer decide C1
+        #expect(verdicts(ReportFixture.basic)["C1"] == .notMeasured)
+    }
+
+    @Test func c1SaysHowMuchNarrowerThePairedCIIs() throws {
+        let c = try #require(Claims.evaluate(AnatomyFixture.run(ratio: 1.06)).first { $0.id == "C1" })
+        let paired = try #require(c.values.first { $0.name == "yield.paired_ci_relative_width" })
+        let unpaired = try #require(c.values.first { $0.name == "yield.unpaired_ci_relative_width" })
+        #expect(paired.value > 0 && unpaired.value > paired.value)
     }
 
     @Test func c3NeedsTenfold() {

@@ -116,6 +116,26 @@ void sb_untrack_tempfile(const char *path);
 /// so the compiler cannot drop the loads.
 uint64_t sb_touch_lines(const volatile uint8_t *buf, size_t bytes);
 
+// ---- the hardware context and the mitigations (anatomy.c) -----------------
+/// XCR0 (the state components the kernel enabled) and the XSAVE area size those need (CPUID leaf
+/// 0xD sub-leaf 0, EBX), and the compacted XSAVES size for XCR0 | IA32_XSS (sub-leaf 1, EBX).
+/// Returns 0, or -1 where there is no XSAVE (or the CPU is not x86).
+int sb_xsave_info(uint64_t *xcr0, uint32_t *standard_bytes, uint32_t *compacted_bytes);
+/// 1 when AVX-512 (F) is present and its three state components are enabled in XCR0, else 0.
+int sb_avx512_usable(void);
+/// 1 when the CPU has AMX tiles (CPUID 7.EDX bit 24), else 0.
+int sb_amx_present(void);
+/// arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA): this process may use AMX tiles. 0 or -errno.
+int sb_amx_request(void);
+/// Leaves the calling thread's vector registers in use (not in their init state), so that every
+/// context switch saves and restores them: 1 = nonzero values in zmm0–31 (AVX-512), 2 = a tile
+/// configuration and nonzero data in tmm0–7 (AMX). Call only when usable.
+void sb_dirty_vectors(int kind);
+/// prctl(PR_SET_SPECULATION_CTRL, PR_SPEC_INDIRECT_BRANCH, PR_SPEC_FORCE_DISABLE): the kernel then
+/// issues an indirect branch prediction barrier (IBPB) when it switches to this task from another
+/// address space. 0 or -errno (ENXIO/EPERM where the mitigation is not under prctl control).
+int sb_force_indirect_branch_barrier(void);
+
 // ---- coroutines (switch_*.S, coro.c) -----------------------------------------
 #include "sb_coro.h"
 

@@ -225,6 +225,7 @@ public enum Registry {
         TokenRingHarness(kind: .thread),
         TokenRingHarness(kind: .process),
         CoroutineHarness(),
+        AnatomyHarness(),
         CreateHarness(),
         BlockingHarness(),
         TLBHarness(),

@@ -114,6 +114,9 @@ public final class SwitchCounter {
     public var childPIDs: [pid_t] = []
     /// Whether the threads of this process take part (false when every task is a child).
     public var includeSelf = true
+    /// When set (with includeSelf), only these threads of this process take part: a thread ring
+    /// whose tasks are all threads of their own (the anatomy harness keeps two such rings at once).
+    public var threadIDs: [pid_t]? = nil
     public let source: String
 
     /// Create before the tasks exist, so that a perf counter is inherited by them.
@@ -134,7 +137,7 @@ public final class SwitchCounter {
             perf.enable()
         } else {
             startCount = procCount()
-            taskCount = ((includeSelf ? ["self"] : []) + childPIDs.map(String.init)).reduce(0) {
+            taskCount = (threadIDs?.count ?? 0) + ((includeSelf && threadIDs == nil ? ["self"] : []) + childPIDs.map(String.init)).reduce(0) {
                 $0 + ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\($1)/task"))?.count ?? 0)
             }
         }
@@ -165,7 +168,11 @@ public final class SwitchCounter {
 
     /// voluntary_ctxt_switches + nonvoluntary_ctxt_switches of every thread of this process and the children.
     func procCount() -> UInt64 {
-        Self.procCount((includeSelf ? ["self"] : []) + childPIDs.map(String.init))
+        if includeSelf, let tids = threadIDs {
+            return tids.reduce(0) { $0 + (readProcFile("/proc/self/task/\($1)/status").map(Self.parseStatus) ?? 0) }
+                + Self.procCount(childPIDs.map(String.init))
+        }
+        return Self.procCount((includeSelf ? ["self"] : []) + childPIDs.map(String.init))
     }
 
     /// The same over the given processes ("self" or pids), every thread of each.

@@ -149,6 +149,28 @@ public enum Sampler {
         return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec) &+ sb_reaped_children_cpu_ns()
     }
 
+    /// Calibrate: grow n until one batch lasts minSampleNs, twice in a row, so that a cold first
+    /// batch (tasks still starting, caches cold) cannot leave n tiny. A preempted batch does not count.
+    static func calibrate(_ config: SamplerConfig, _ timedBatch: (Int) throws -> TimedSample) throws -> Int {
+        _ = try timedBatch(1)
+        var n = 1
+        var longEnough = 0
+        var calibrationTries = 0
+        while longEnough < 2 {
+            let s = try timedBatch(n)
+            calibrationTries += 1
+            let dt = max(s.ns, 1)
+            if dt >= config.minSampleNs {
+                if !s.preempted || calibrationTries > 50 { longEnough += 1 }
+                continue
+            }
+            longEnough = 0
+            let factor = Double(config.minSampleNs) * 1.25 / Double(dt)
+            n = Int(Double(n) * min(max(factor, 2), 1000))
+        }
+        return n
+    }
+
     public static func run(_ config: SamplerConfig, counter: SwitchCounter? = nil, counters: CounterSet? = nil,
                            check: PreemptionCheck = .threadCPU,
                            batch: (Int) throws -> Void) throws -> Measured {
@@ -176,24 +198,7 @@ public enum Sampler {
     /// - counters: perf events counted over the timed samples (`Measured.counts`).
     public static func runTimed(_ config: SamplerConfig, counter: SwitchCounter? = nil, counters: CounterSet? = nil,
                                 timedBatch: (Int) throws -> TimedSample) throws -> Measured {
-        // Calibrate: grow n until one batch lasts minSampleNs, twice in a row, so that a cold first
-        // batch (tasks still starting, caches cold) cannot leave n tiny. A preempted batch does not count.
-        _ = try timedBatch(1)
-        var n = 1
-        var longEnough = 0
-        var calibrationTries = 0
-        while longEnough < 2 {
-            let s = try timedBatch(n)
-            calibrationTries += 1
-            let dt = max(s.ns, 1)
-            if dt >= config.minSampleNs {
-                if !s.preempted || calibrationTries > 50 { longEnough += 1 }
-                continue
-            }
-            longEnough = 0
-            let factor = Double(config.minSampleNs) * 1.25 / Double(dt)
-            n = Int(Double(n) * min(max(factor, 2), 1000))
-        }
+        var n = try calibrate(config, timedBatch)
         for _ in 0..<config.warmup { _ = try timedBatch(n) }
 
         let calibrated = n

@@ -155,7 +155,7 @@ public struct MachineColumn: Sendable {
     /// The create harness's `create_cleanup` rows, by mechanism in run order, with the program the exec rows ran.
     public var creationCosts: MachineCell<[MachineCreation]> {
         guard ran("create") else { return .notMeasured }
-        return .value(run.records(harness: "create").filter { $0.metric == "create_cleanup" }
+        return .value(run.records(harness: "create").filter { $0.metric == "create_cleanup" && $0.footprintBytes == 0 }
             .compactMap { r in MachineTiming(r).map { MachineCreation(mechanism: r.mechanism, cost: $0, program: ExecProgram.of(r)) } })
     }
 

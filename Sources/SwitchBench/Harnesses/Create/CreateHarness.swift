@@ -4,121 +4,67 @@ import Glibc
 
 /// What it costs to create a task and clean it up (claim C6), one row per kind of task, and the
 /// zombie a process is between its exit and its parent's waitpid (a fact, not a timing).
-/// One op = one creation and its cleanup, on one CPU.
+/// One op = one creation and its cleanup, on one CPU. Processes and threads are created by a minimal C
+/// parent (`MinimalParent`, the `switchbench-proc` helper), coroutines and Swift tasks in this process.
 public struct CreateHarness: Harness {
-    public init() {}
-    public let info = HarnessInfo("create", claims: ["C6"], summary: "create + clean up one process, thread, coroutine or Swift task; the zombie before waitpid", mechanisms: [
-        ("fork-exit-wait", "fork(); the child _exit(0)s; the parent waitpid()s"),
-        ("fork-exec", "fork(); the child execve()s a no-op program; waitpid()"),
-        ("posix-spawn", "posix_spawn() of the same no-op program; waitpid()"),
-        ("pthread", "pthread_create() of a thread that returns at once; pthread_join()"),
+    /// Where the helpers `switchbench-proc` and `switchbench-noop` are looked for; nil: beside this
+    /// executable (`MinimalParent.directory`). Tests point it elsewhere.
+    public var helperDirectory: String?
+
+    public init(helperDirectory: String? = nil) { self.helperDirectory = helperDirectory }
+    public let info = HarnessInfo("create", claims: ["C6"], summary: "create + clean up one process, thread, coroutine or Swift task (processes and threads from a minimal C parent); fork cost vs the parent's memory; the zombie before waitpid", mechanisms: [
+        ("fork-exit-wait", "in the minimal parent: fork(); the child _exit(0)s; waitpid(); with 0, 64 MiB and 1 GiB touched"),
+        ("fork-exec", "in the minimal parent: fork(); the child execve()s the static no-op switchbench-noop; waitpid()"),
+        ("posix-spawn", "in the minimal parent: posix_spawn() of switchbench-noop; waitpid(); with 0, 64 MiB and 1 GiB touched"),
+        ("pthread", "in the minimal parent: pthread_create() of a thread that returns at once; pthread_join()"),
         ("coroutine", "Coroutine: mmap'ed stack + guard page, first switch in and out, munmap"),
         ("swift-task", "Task(executorPreference:) on SingleThreadExecutor + await of its value"),
         ("zombie", "fact: an exited child shows state Z in /proc/<pid>/stat until waitpid, then is gone")])
 
+    /// The parent's touched anonymous memory for the "fork cost vs the parent's mapped memory" rows
+    /// (`footprint_bytes`): fork copies the parent's page tables (one entry per 4 KiB page), posix_spawn
+    /// does not. The same sizes in --quick.
+    public static let sweepSizes = [0, 64 << 20, 1 << 30]
+    /// The mechanisms run at every size of `sweepSizes` (the others at 0 only).
+    public static let sweepMechanisms = ["fork-exit-wait", "posix-spawn"]
+
     public func plan(_ options: RunOptions) -> [CaseSpec] {
-        selectedMechanisms(options).map { CaseSpec(harness: id, mechanism: $0, placement: .sameCPU) }
-    }
-
-    /// The environment variable that makes the switchbench binary exit at the top of main.swift.
-    public static let noopVariable = "SWITCHBENCH_NOOP"
-
-    /// The no-op program for fork-exec and posix-spawn: this binary with SWITCHBENCH_NOOP=1 when
-    /// it is switchbench, else /bin/true (under `swift test` /proc/self/exe is the test runner).
-    public static func noopProgram() -> (path: String, note: String, program: ExecProgram) {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
-        if (exe as NSString).lastPathComponent == "switchbench" {
-            return (exe, "the suite's own binary with \(noopVariable)=1 (exits at the top of main: dynamic loading + Swift runtime start-up)", .suite)
+        selectedMechanisms(options).flatMap { m in
+            (Self.sweepMechanisms.contains(m) ? Self.sweepSizes : [0]).map {
+                CaseSpec(harness: id, mechanism: m, placement: .sameCPU, footprint: $0)
+            }
         }
-        return ("/bin/true", "/bin/true (this process is not the switchbench binary, e.g. under swift test)", .binTrue)
     }
 
     public func run(_ spec: CaseSpec, context: RunContext) throws -> [Record] {
         let cpu = context.allowedCPUs[0]
         if spec.mechanism == "zombie" { return [try Affinity.pinned([cpu]) { try zombieFact(cpu: cpu) }] }
+        if let kind = MinimalParent.kind(spec.mechanism) {
+            return [try Affinity.pinned([cpu]) { try runInMinimalParent(spec, kind: kind, cpu: cpu, config: context.options.sampler) }]
+        }
         return try Affinity.pinned([cpu]) {
             // User-mode rows must show no switch of this thread: perf counts only it (and what it
-            // creates). Kernel rows count /proc (an inherited perf event would add its copy to every fork).
-            let userMode = spec.mechanism == "coroutine" || spec.mechanism == "swift-task"
-            let counter = SwitchCounter(usePerf: userMode)
+            // creates); its CPU time covers the whole batch.
+            let counter = SwitchCounter(usePerf: true)
             let config = context.options.sampler
             var notes: [String] = []
-            var expectNoSwitch = false
-            // In-process kinds: this thread's CPU time. fork-exit-wait and pthread wait (waitpid, join)
-            // while the new task runs on this same CPU (it inherits the pinning): this process's and its
-            // reaped children's CPU time. An exec'd program may sleep while it loads (measured: half
-            // the wall time of a fork-exec is not CPU time on a quiet machine): not checked.
-            let waitCheck: PreemptionCheck = userMode ? .threadCPU
-                : (spec.mechanism == "fork-exec" || spec.mechanism == "posix-spawn" ? .none : .processAndChildrenCPU)
-            var program: ExecProgram? = nil
             let measured: Measured
             switch spec.mechanism {
-            case "fork-exit-wait":
-                notes.append("fork (copy of page tables, COW), child _exit, parent waitpid reaps the zombie")
-                measured = try Sampler.run(config, counter: counter, check: waitCheck) { k in
-                    for _ in 0..<k {
-                        let pid = fork()
-                        if pid == 0 { _exit(0) }
-                        try Self.reap(pid, what: "fork")
-                    }
-                }
-            case "fork-exec", "posix-spawn":
-                let (path, note, noop) = Self.noopProgram()
-                notes.append(note)
-                program = noop
-                let argv = CStrings([path])
-                let envp = CStrings(["\(Self.noopVariable)=1"])
-                defer { argv.free(); envp.free() }
-                if spec.mechanism == "fork-exec" {
-                    notes.append("fork + execve (new address space, program loading) + exit + waitpid")
-                    measured = try Sampler.run(config, counter: counter, check: waitCheck) { k in
-                        for _ in 0..<k {
-                            let pid = fork()
-                            if pid == 0 {
-                                execve(argv.pointer[0]!, argv.pointer, envp.pointer)
-                                _exit(127)
-                            }
-                            try Self.reap(pid, what: "fork+exec of \(path)")
-                        }
-                    }
-                } else {
-                    notes.append("glibc posix_spawn (clone(CLONE_VM|CLONE_VFORK) + execve, no page-table copy) + exit + waitpid")
-                    measured = try Sampler.run(config, counter: counter, check: waitCheck) { k in
-                        for _ in 0..<k {
-                            var pid: pid_t = 0
-                            let r = posix_spawn(&pid, argv.pointer[0]!, nil, nil, argv.pointer, envp.pointer)
-                            guard r == 0 else { throw SwitchBenchError.caseFailed("posix_spawn(\(path)) failed: \(errnoText(r))") }
-                            try Self.reap(pid, what: "posix_spawn of \(path)")
-                        }
-                    }
-                }
-            case "pthread":
-                notes.append("pthread_create (mmap'ed stack from glibc's cache, clone) + the thread returns + pthread_join")
-                measured = try Sampler.run(config, counter: counter, check: waitCheck) { k in
-                    for _ in 0..<k {
-                        var t = pthread_t()
-                        let r = pthread_create(&t, nil, { _ in nil }, nil)
-                        guard r == 0 else { throw SwitchBenchError.caseFailed("pthread_create failed: \(errnoText(r))") }
-                        pthread_join(t, nil)
-                    }
-                }
             case "coroutine":
                 notes.append("Coroutine init (malloc of control block and closure box, mmap + mprotect of a \(Coroutine.defaultStackSize / 1024) KiB stack + guard page), first switch in and back, deinit (munmap, free)")
-                expectNoSwitch = true
                 var sink = 0
-                measured = try Sampler.run(config, counter: counter, check: waitCheck) { k in
+                measured = try Sampler.run(config, counter: counter, check: .threadCPU) { k in
                     sink &+= try Coroutine.createRunDestroy(k)
                 }
                 withExtendedLifetime(sink) {}
             case "swift-task":
                 notes.append("Task(executorPreference:) (heap-allocated task), enqueue, run, completion, await of its value, on SingleThreadExecutor (one thread)")
-                expectNoSwitch = true
                 let executor = SingleThreadExecutor()
                 let total = UnsafeMutablePointer<Int>.allocate(capacity: 1)
                 total.initialize(to: 0)
                 defer { total.deallocate() }
                 let sum = SendablePointer(total)
-                measured = try Sampler.run(config, counter: counter, check: waitCheck) { k in
+                measured = try Sampler.run(config, counter: counter, check: .threadCPU) { k in
                     Task(executorPreference: executor) {
                         for i in 0..<k {
                             let t = Task(executorPreference: executor) { i &+ 1 }
@@ -135,29 +81,85 @@ public struct CreateHarness: Harness {
                            switchesPerOp: measured.switchesPerOp, counterSource: counter.source,
                            cpusSeen: String(sb_sched_getcpu()))
             for n in notes { r.addNote(n) }
+            r.addNote("in this process (user mode only)")
             r.applySampling(measured)
-            if let program { r.setFact(ExecProgram.key, program.rawValue) }
-            if expectNoSwitch {
-                r.expectedSwitchesPerOp = 0
-                if let spo = measured.switchesPerOp, spo > 0.01 {
-                    r.invalidate(String(format: "kernel counted %.3f switches per creation, expected none (user mode only)", spo))
-                }
-            } else {
-                r.addNote("kernel switches reported, not checked: the parent sleeps in waitpid/join while the new task runs")
+            r.expectedSwitchesPerOp = 0
+            if let spo = measured.switchesPerOp, spo > 0.01 {
+                r.invalidate(String(format: "kernel counted %.3f switches per creation, expected none (user mode only)", spo))
             }
             return [r]
         }
     }
 
-    /// waitpid for a child that must exit 0. `what` is only built on failure: reap runs inside timed loops.
-    @inline(__always)
-    static func reap(_ pid: pid_t, what: @autoclosure () -> String) throws {
-        guard pid > 0 else { throw SwitchBenchError.caseFailed("fork() failed: \(errnoText(errno))") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw SwitchBenchError.caseFailed("waitpid(\(pid)) failed: \(errnoText(errno))") }
+    /// A process or thread row: the batches run in the minimal parent (`MinimalParent`), pinned to `cpu`
+    /// like this thread, after it made `spec.footprint` bytes of anonymous memory resident.
+    func runInMinimalParent(_ spec: CaseSpec, kind: String, cpu: Int, config: SamplerConfig) throws -> Record {
+        var r = Record(harness: id, mechanism: spec.mechanism, placement: spec.placement.rawValue, cpus: String(cpu),
+                       tasks: 1, footprintBytes: spec.footprint, metric: "create_cleanup", samples: [], opsPerSample: 0)
+        let helpers: (parent: String, noop: String)
+        switch MinimalParent.helpers(in: helperDirectory ?? MinimalParent.directory) {
+        case .success(let h): helpers = h
+        case .failure(let missing):
+            r.addNote("n/a: \(missing)")
+            return r
         }
-        guard status == 0 else { throw SwitchBenchError.caseFailed("\(what()): child \(TaskGroup.describe(status))") }
+        // /proc counts of the helper's threads: perf with inherit would also count every child it forks.
+        let counter = SwitchCounter()
+        let parent = try MinimalParent(parent: helpers.parent, noop: helpers.noop)
+        counter.includeSelf = false
+        counter.childPIDs = [parent.pid]
+        let seen = try parent.cpu()
+        var residency: (rss: Int, huge: Int)? = nil
+        if spec.footprint > 0 {
+            let address = try parent.touch(spec.footprint)
+            residency = parent.residency(address: address, bytes: spec.footprint)
+        }
+        // The helper's CPU time and its reaped children's cover the batch: everything runs pinned to
+        // this CPU, which never idles in it (a new task runs while its parent waits), so wall − CPU is
+        // time other tasks had the CPU (as PreemptionCheck.processAndChildrenCPU, read in the helper).
+        let measured = try Sampler.runTimed(config, counter: counter) { n in
+            let b = try parent.batch(kind, n)
+            return TimedSample(ns: b.ns, stolenNs: b.ns > b.cpuNs ? b.ns - b.cpuNs : 0)
+        }
+        let seenAfter = try parent.cpu()
+        r = Record(harness: id, mechanism: spec.mechanism, placement: spec.placement.rawValue, cpus: String(cpu),
+                   tasks: 1, footprintBytes: spec.footprint, metric: "create_cleanup", samples: measured.perOp,
+                   opsPerSample: measured.opsPerSample, switchesPerOp: measured.switchesPerOp,
+                   counterSource: counter.source, cpusSeen: seen == seenAfter ? String(seen) : "\(seen)/\(seenAfter)")
+        r.setFact(CreateParent.key, CreateParent.minimal.rawValue)
+        r.addNote("run by a minimal C parent (\(MinimalParent.parentName), a small static executable, as lmbench's lat_proc) pinned to CPU \(cpu)")
+        switch spec.mechanism {
+        case "fork-exit-wait":
+            r.addNote("fork (copy of page tables, COW), child _exit, parent waitpid reaps the zombie")
+        case "fork-exec":
+            r.addNote("fork + execve of the static no-op \(MinimalParent.noopName) (new address space, program loading) + exit + waitpid")
+        case "posix-spawn":
+            r.addNote("glibc posix_spawn of the static no-op \(MinimalParent.noopName) (clone(CLONE_VM|CLONE_VFORK) + execve, no page-table copy) + exit + waitpid")
+        default:
+            r.addNote("pthread_create (mmap'ed stack from glibc's cache, clone) + the thread returns + pthread_join")
+        }
+        if spec.mechanism == "fork-exec" || spec.mechanism == "posix-spawn" {
+            r.setFact(ExecProgram.key, ExecProgram.staticNoop.rawValue)
+        }
+        r.applySampling(measured)
+        if seen != cpu || seenAfter != cpu { r.invalidate("the minimal parent ran on CPU \(seen)/\(seenAfter), not \(cpu)") }
+        if spec.footprint > 0 {
+            r.addNote("the parent first made \(spec.footprint >> 20) MiB of private anonymous memory resident in 4 KiB pages (MADV_NOHUGEPAGE)")
+            if let got = residency {
+                r.setFact(CreateParent.hugeKey, String(got.huge))
+                r.setFact(CreateParent.residentKey, String(got.rss))
+                if got.huge > 0 {
+                    r.invalidate("the kernel backed \(got.huge >> 10) KiB of the touched memory with huge pages (asked for 4 KiB pages)")
+                }
+                if got.rss < spec.footprint {
+                    r.invalidate("only \(got.rss >> 10) KiB of the \(spec.footprint >> 10) KiB touched were resident")
+                }
+            } else {
+                r.invalidate("the touched memory's pages could not be verified: /proc/\(parent.pid)/smaps unreadable")
+            }
+        }
+        r.addNote("kernel switches of the minimal parent reported, not checked: it sleeps in waitpid/join while the new task runs")
+        return r
     }
 
     /// The state letter in /proc/<pid>/stat ("Z" for a zombie), or nil when there is no such process.
@@ -230,12 +232,16 @@ public struct ZombieFact: Sendable, Equatable {
     }
 }
 
-/// The no-op program the fork-exec and posix-spawn rows exec: the suite's own binary (dynamic loading
-/// and Swift runtime start-up: milliseconds in a debug build) or /bin/true (hundreds of µs). Stored as
-/// the `exec_program` fact of those rows; the two costs are not comparable across machines that ran
-/// different programs.
+/// The no-op program the fork-exec and posix-spawn rows exec'ed, stored as their `exec_program` fact:
+/// now the package's static `switchbench-noop` (execve of a static binary: no dynamic loader, no shared
+/// libraries). Older CSVs hold rows that exec'ed the suite's own binary (dynamic loading and Swift runtime
+/// start-up: milliseconds in a debug build) or /bin/true (hundreds of µs); the costs are comparable only
+/// between rows that ran the same program.
 public enum ExecProgram: String, Sendable {
+    case staticNoop = "switchbench-noop"
+    /// Older rows only.
     case suite = "switchbench"
+    /// Older rows only.
     case binTrue = "/bin/true"
     static let key = "exec_program"
 
@@ -250,20 +256,30 @@ public enum ExecProgram: String, Sendable {
     }
 }
 
-/// A NULL-terminated char* array made before fork, so the child allocates nothing.
-struct CStrings {
-    let pointer: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
-    let count: Int
-    init(_ strings: [String]) {
-        count = strings.count
-        pointer = .allocate(capacity: strings.count + 1)
-        for (i, s) in strings.enumerated() { pointer[i] = strdup(s) }
-        pointer[strings.count] = nil
+/// Which process created the tasks of a create row, stored as its `parent` fact: the minimal C parent
+/// (`switchbench-proc`) for the fork, exec, spawn and pthread rows; rows of older CSVs (no fact) were
+/// created by the suite's own Swift process (`inSuite`), whose larger address space made fork dearer.
+/// Also the facts of the "fork cost vs the parent's mapped memory" rows: what the kernel gave the
+/// touched memory (`footprint_bytes`), read back from the parent's /proc/<pid>/smaps.
+public enum CreateParent: String, Sendable {
+    case minimal = "switchbench-proc"
+    case inSuite = "switchbench"
+    static let key = "parent"
+    /// Bytes of the touched memory backed by transparent huge pages (0 when the 4 KiB pages were granted).
+    static let hugeKey = "touched_huge_bytes"
+    /// Resident bytes of the touched memory.
+    static let residentKey = "touched_resident_bytes"
+
+    /// The parent of a process or thread row of the create harness; nil for other rows.
+    public static func of(_ r: Record) -> CreateParent? {
+        guard r.harness == "create", MinimalParent.kind(r.mechanism) != nil else { return nil }
+        return r.fact(key).flatMap(CreateParent.init) ?? .inSuite
     }
-    func free() {
-        for i in 0..<count { Glibc.free(pointer[i]) }
-        pointer.deallocate()
-    }
+
+    /// The huge-page bytes read back for a sweep row; nil when not recorded.
+    public static func hugeBytes(_ r: Record) -> Int? { r.fact(hugeKey).flatMap { Int($0) } }
+    /// The resident bytes read back for a sweep row; nil when not recorded.
+    public static func residentBytes(_ r: Record) -> Int? { r.fact(residentKey).flatMap { Int($0) } }
 }
 
 /// A pointer a Swift task may carry: the memory is used by one thread at a time (SingleThreadExecutor).

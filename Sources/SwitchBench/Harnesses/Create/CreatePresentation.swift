@@ -2,52 +2,103 @@ import Foundation
 
 /// The create harness's section (creation costs and the zombie fact) and claim C6.
 extension CreateHarness {
-    /// What one op of each mechanism includes, for people.
-    static func what(_ mechanism: String, _ lang: Language) -> String {
-        switch mechanism {
-        case "fork-exit-wait": return lang.t("fork (copy of page tables, COW), child _exit, parent waitpid reaps the zombie",
-                                             "fork（复制页表，写时复制），子进程 _exit，父进程 waitpid 回收僵尸进程")
-        case "fork-exec": return lang.t("fork + execve of a program that exits at once (new address space, program loading) + exit + waitpid",
-                                        "fork + execve 一个启动后立即退出的程序（新的地址空间，装载程序）+ 退出 + waitpid")
-        case "posix-spawn": return lang.t("glibc posix_spawn (clone(CLONE_VM|CLONE_VFORK) + execve, no page-table copy) + exit + waitpid",
-                                          "glibc 的 posix_spawn（`clone(CLONE_VM|CLONE_VFORK)` + execve，不复制页表）+ 退出 + waitpid")
-        case "pthread": return lang.t("pthread_create (stack from glibc's cache, clone) + the thread returns + pthread_join",
-                                      "pthread_create（栈取自 glibc 的缓存，clone）+ 线程返回 + pthread_join")
-        case "coroutine": return lang.t("Coroutine init (mmap'ed stack + guard page), first switch in and back, deinit (munmap)",
-                                        "创建协程（mmap 出栈和保护页），第一次切进去再切回来，销毁（munmap）")
-        case "swift-task": return lang.t("a Swift task on a one-thread executor: enqueue, run, complete, await its value",
-                                         "单线程执行器上的一个 Swift 任务：入队、运行、完成，再用 `await` 取它的结果")
+    /// What one op of a row includes, for people: who created the task (the minimal parent, or for an
+    /// older CSV this Swift process) and, for the exec rows, the program they ran.
+    static func what(_ r: Record, _ lang: Language) -> String {
+        let parent = CreateParent.of(r)
+        let by = parent == .minimal ? lang.t("in the minimal C parent `switchbench-proc`: ", "在最小的 C 父进程 `switchbench-proc` 里：")
+            : parent == .inSuite ? lang.t("in the suite's own Swift process (older run): ", "在套件自己的 Swift 进程里（旧的运行）：") : ""
+        let program: String
+        switch ExecProgram.of(r) {
+        case .staticNoop: program = lang.t("the static no-op `switchbench-noop`", "静态链接、什么都不做的 `switchbench-noop`")
+        case .suite: program = lang.t("the suite's own binary (dynamic loading + Swift start-up)", "套件自己的二进制（动态装载 + Swift 运行时启动）")
+        case .binTrue: program = lang.t("`/bin/true` (dynamically linked)", "`/bin/true`（动态链接）")
+        case nil: program = lang.t("a program that exits at once", "一个启动后立即退出的程序")
+        }
+        switch r.mechanism {
+        case "fork-exit-wait": return by + lang.t("fork (copy of page tables, COW), child _exit, parent waitpid reaps the zombie",
+                                                  "fork（复制页表，写时复制），子进程 _exit，父进程 waitpid 回收僵尸进程")
+        case "fork-exec": return by + lang.t("fork + execve of \(program) (new address space, program loading) + exit + waitpid",
+                                             "fork + execve \(program)（新的地址空间，装载程序）+ 退出 + waitpid")
+        case "posix-spawn": return by + lang.t("glibc posix_spawn of \(program) (clone(CLONE_VM|CLONE_VFORK) + execve, no page-table copy) + exit + waitpid",
+                                               "glibc 的 posix_spawn 启动 \(program)（`clone(CLONE_VM|CLONE_VFORK)` + execve，不复制页表）+ 退出 + waitpid")
+        case "pthread": return by + lang.t("pthread_create (stack from glibc's cache, clone) + the thread returns + pthread_join",
+                                           "pthread_create（栈取自 glibc 的缓存，clone）+ 线程返回 + pthread_join")
+        case "coroutine": return lang.t("in this process: Coroutine init (mmap'ed stack + guard page), first switch in and back, deinit (munmap)",
+                                        "在本进程里：创建协程（mmap 出栈和保护页），第一次切进去再切回来，销毁（munmap）")
+        case "swift-task": return lang.t("in this process: a Swift task on a one-thread executor: enqueue, run, complete, await its value",
+                                         "在本进程里：单线程执行器上的一个 Swift 任务：入队、运行、完成，再用 `await` 取它的结果")
         default: return ""
         }
     }
 
-    /// What an exec row ran, from its `exec_program` fact: the suite's own binary is not a no-op
-    /// program (dynamic loading and the Swift runtime's start-up are in the time).
-    static func program(_ r: Record, _ lang: Language) -> String {
-        switch ExecProgram.of(r) {
-        case .suite?: return lang.t("; the program is switchbench itself, exiting at once: its dynamic loading and Swift start-up are in the time",
-                                    "；执行的程序是 `switchbench` 自身、启动后立即退出：它的动态链接和 Swift 运行时启动都算在时间里")
-        case .binTrue?: return lang.t("; the program is `/bin/true`", "；执行的程序是 `/bin/true`")
-        case nil: return ""
-        }
+    /// Why a row has no timing ("n/a: …" as the harness wrote it), nil when it has one.
+    static func notAvailable(_ r: Record) -> String? {
+        guard r.stats == nil, let range = r.note.range(of: "n/a: ") else { return nil }
+        return String(r.note[range.upperBound...].prefix { $0 != ";" })
     }
 
     public func markdownSection(_ run: RunResult, lang: Language) -> String? {
-        let rows = run.records(harness: id).filter { $0.metric == "create_cleanup" }
+        let all = run.records(harness: id).filter { $0.metric == "create_cleanup" }
+        let rows = all.filter { $0.footprintBytes == 0 }
         let zombie = ZombieFact.row(run)
-        guard !rows.isEmpty || zombie != nil else { return nil }
+        guard !all.isEmpty || zombie != nil else { return nil }
         let thread = rows.first { $0.mechanism == "pthread" }?.stats?.median
         var t = MarkdownTable(lang == .en
             ? ["kind", "create + clean up", "÷ pthread", "kernel switches / op", "valid", "what one op includes"]
             : ["种类", "创建 + 清理", "÷ pthread", "每次操作的上下文切换次数（内核统计）", "有效", "一次操作包括什么"])
+        var missing: [String] = []
         for r in rows {
+            if let why = Self.notAvailable(r) {
+                missing.append("`\(r.mechanism)`: \(why)")
+                t.add(["`\(r.mechanism)`", "n/a", "n/a", "n/a", Format.valid(r.valid, lang: lang), Self.what(r, lang)])
+                continue
+            }
             t.add(["`\(r.mechanism)`", Format.median(r), Format.ratio(r.stats?.median, thread), Format.number(r.switchesPerOp),
-                   Format.valid(r.valid, lang: lang), Self.what(r.mechanism, lang) + Self.program(r, lang)])
+                   Format.valid(r.valid, lang: lang), Self.what(r, lang)])
         }
-        let intro = lang.t("One op = one task created, run to its end and cleaned up (reaped, joined or destroyed), on one CPU.",
-                           "一次操作 = 在一个 CPU 上创建一个任务，让它跑完，再清理掉（回收、`join` 或销毁）。")
+        let intro = lang.t("One op = one task created, run to its end and cleaned up (reaped, joined or destroyed), on one CPU. Processes and threads are created by a minimal C parent (`switchbench-proc`, a small static program built with the suite, as lmbench's `lat_proc`), so the rows time the creation, not the suite's own large process.",
+                           "一次操作 = 在一个 CPU 上创建一个任务，让它跑完，再清理掉（回收、`join` 或销毁）。进程和线程由一个最小的 C 父进程（`switchbench-proc`，随套件一起编译的小静态程序，和 lmbench 的 `lat_proc` 一样）来创建，所以这些行测的是创建本身，而不是套件自己那个大进程。")
+        let na = missing.isEmpty ? "" : lang.t("**Not measured:** ", "**没有测：**") + missing.joined(separator: lang.t("; ", "；"))
         let z = zombie.map { lang.t("**Zombie (a fact, not a timing):** ", "**僵尸进程（这是事实，不是计时）：**") + Self.zombieSentence($0, lang) } ?? ""
-        return Claims.section(lang.t("## Creation costs (claim C6)", "## 创建的代价（说法 C6）"), [intro, t.text, z], run, lang)
+        return Claims.section(lang.t("## Creation costs (claim C6)", "## 创建的代价（说法 C6）"),
+                              [intro, t.text, na, Self.sweepSection(all, lang) ?? "", z], run, lang)
+    }
+
+    /// "Fork cost vs the parent's mapped memory": a table of the fork-exit-wait and posix-spawn rows by
+    /// the parent's touched memory, and what it shows in numbers; nil when the run has no sweep rows.
+    static func sweepSection(_ rows: [Record], _ lang: Language) -> String? {
+        let sizes = Array(Set(rows.filter { sweepMechanisms.contains($0.mechanism) && $0.footprintBytes > 0 }.map(\.footprintBytes))).sorted()
+        guard !sizes.isEmpty else { return nil }
+        func row(_ m: String, _ size: Int) -> Record? { rows.first { $0.mechanism == m && $0.footprintBytes == size && $0.stats != nil } }
+        let fork0 = row("fork-exit-wait", 0)?.stats?.median, spawn0 = row("posix-spawn", 0)?.stats?.median
+        var t = MarkdownTable(lang == .en
+            ? ["parent's touched memory", "fork + _exit + waitpid", "× with none", "posix_spawn + waitpid", "× with none", "huge pages in it", "valid"]
+            : ["父进程触碰的内存", "fork + _exit + waitpid", "相对不触碰", "posix_spawn + waitpid", "相对不触碰", "其中的大页", "有效"])
+        for size in [0] + sizes {
+            let f = row("fork-exit-wait", size), s = row("posix-spawn", size)
+            let huge = [f, s].compactMap { $0.flatMap(CreateParent.hugeBytes) }.max()
+            let valid = [f, s].compactMap { $0 }
+            t.add([size == 0 ? lang.t("none", "不触碰") : Format.bytes(Double(size)),
+                   Format.median(f), Format.ratio(f?.stats?.median, fork0), Format.median(s), Format.ratio(s?.stats?.median, spawn0),
+                   size == 0 ? "–" : huge.map { Format.bytes(Double($0)) } ?? lang.t("not read", "未读到"),
+                   valid.isEmpty ? "–" : Format.valid(valid.allSatisfy(\.valid), lang: lang)])
+        }
+        var text = [lang.t("### Fork cost vs the parent's mapped memory", "### fork 的代价与父进程映射的内存"),
+                    lang.t("Before its loop the minimal parent makes private anonymous memory resident in 4 KiB pages (`MADV_NOHUGEPAGE`, read back from its `smaps`). fork copies the parent's page tables — one entry per 4 KiB page — and shares every page copy-on-write; the child's exit undoes it. posix_spawn (`CLONE_VM|CLONE_VFORK`) shares the parent's address space until the `execve`, so it copies none of it.",
+                           "进入循环之前，最小父进程先让一段私有匿名内存以 4 KiB 页常驻（`MADV_NOHUGEPAGE`，并从它的 `smaps` 读回核对）。fork 要复制父进程的页表（每个 4 KiB 页一项），并把每一页设为写时复制共享；子进程退出时再全部撤销。posix_spawn（`CLONE_VM|CLONE_VFORK`）在 `execve` 之前和父进程共用地址空间，所以一点也不复制。"),
+                    t.text]
+        let top = sizes.last!
+        if let f0 = fork0, let fN = row("fork-exit-wait", top)?.stats?.median, f0 > 0 {
+            let perPage = (fN - f0) / (Double(top) / 4096)
+            var line = lang.t("With \(Format.bytes(Double(top))) touched, fork + _exit + waitpid took \(Format.times(fN / f0)) as long as with none: \(humanTime(perPage)) per 4 KiB page of the parent's memory",
+                              "父进程触碰了 \(Format.bytes(Double(top))) 时，fork + _exit + waitpid 的耗时是不触碰时的 \(Format.times(fN / f0))：父进程每 4 KiB 内存页 \(humanTime(perPage))")
+            if let s0 = spawn0, let sN = row("posix-spawn", top)?.stats?.median, s0 > 0 {
+                line += lang.t("; posix_spawn + waitpid took \(Format.times(sN / s0)) as long", "；posix_spawn + waitpid 是不触碰时的 \(Format.times(sN / s0))")
+            }
+            text.append(line + lang.t(".", "。"))
+        }
+        return text.joined(separator: "\n\n")
     }
 
     /// The zombie fact in words, from its typed value.
@@ -69,7 +120,8 @@ extension CreateHarness {
 
     public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] {
         var c = Self.claimText.claim(lang)
-        let rows = run.records(harness: id)
+        // The sweep's rows with touched memory are a lesson of their own, not evidence for C6.
+        let rows = run.records(harness: id).filter { $0.footprintBytes == 0 }
         guard !rows.isEmpty else { return [c] }
         c.evidence = rows.filter { $0.stats != nil && $0.unit == "ns" }
         let fork = rows.first { $0.mechanism == "fork-exit-wait" && $0.stats != nil }
@@ -112,5 +164,22 @@ extension CreateHarness {
             c.undecided(Claims.invalidWhy([z], lang) ?? "")
         }
         return [c]
+    }
+}
+
+extension CreateHarness {
+    /// A process or thread row whose baseline was created by another parent (the suite's own process in
+    /// runs before the minimal parent) or exec'ed another program measures something else: not counted.
+    public func compareExemption(_ c: Comparison.Case, baseline: [CaseKey: Record], current: [CaseKey: Record]) -> (en: String, zh: String)? {
+        guard let b = baseline[c.key], let n = current[c.key], let nb = CreateParent.of(b), let nn = CreateParent.of(n) else { return nil }
+        if nb != nn {
+            return ("created by \(nn.rawValue) now, by \(nb.rawValue) in the baseline: a different parent process; not counted",
+                    "现在由 `\(nn.rawValue)` 创建，基线里由 `\(nb.rawValue)` 创建：父进程不同，不计入")
+        }
+        if let pb = ExecProgram.of(b), let pn = ExecProgram.of(n), pb != pn {
+            return ("exec'ed \(pn.rawValue) now, \(pb.rawValue) in the baseline: a different program; not counted",
+                    "现在执行的是 `\(pn.rawValue)`，基线里是 `\(pb.rawValue)`：程序不同，不计入")
+        }
+        return nil
     }
 }

@@ -85,82 +85,10 @@ extension TokenRingHarness {
         return Claims.section(lang.t("## Process vs thread switch (claim C1)", "## 进程切换与线程切换（说法 C1）"), blocks, run, lang)
     }
 
-    static let claimText = Claims.Text("C1", title: ("A thread switch is cheaper than a process switch.", "线程切换比进程切换代价小。"), quote: "线程切换只需要第二步",
-                                         rule: ("Per mechanism (futex, pipe), same-cpu, 2 tasks: holds when process per_switch is above thread per_switch with disjoint 95 % CIs (process CI low > thread CI high); does not hold when thread is above process with disjoint CIs; inconclusive when the CIs overlap, rows are invalid, noisy (CV > 10 %), or mechanisms disagree; not measured when the rows are missing.",
-                         "对每种机制（futex、pipe），同一个 CPU、两个任务：进程的 `per_switch` 高于线程的 `per_switch`，且 95 % 置信区间不重叠（进程区间下限 > 线程区间上限），则成立；反过来线程高于进程且区间不重叠，则不成立；区间重叠、数据行无效、波动太大（CV > 10 %）或两种机制结论不一致，则无法判定；缺数据则为未测量。"))
+    // Claim C1 is judged by the anatomy harness, from process and thread switches timed in
+    // alternating pairs (AnatomyPresentation.swift): these rings are timed one after the other,
+    // minutes apart in `--all`, so their ratio carries the host's phases.
 
-    public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] {
-        var c = Self.claimText.claim(lang, facts: [Claims.pcidFact(run.environment, lang), Claims.virtFact(run.environment, lang)])
-        var outcomes: [(String, Claims.Verdict)] = []
-        var skipped: [String] = []
-        for m in ["futex", "pipe"] {
-            guard let p = Claims.row(run, "process", m, "per_switch"), let t = Claims.row(run, "thread", m, "per_switch") else { continue }
-            c.evidence += [p, t]
-            if let w = Claims.invalidWhy([p, t], lang) { skipped.append(w); continue }
-            let (mp, mt) = (Claims.med(p), Claims.med(t))
-            c.values += [.init("\(m).process_over_thread", mp / mt, unit: "ratio"), .init("\(m).address_space_cost", mp - mt, unit: "ns")]
-            // The sentence follows the sign: a process switch that measured cheaper is said to be cheaper.
-            let diff = mp >= mt
-                ? lang.t("the process switch costs \(humanTime(mp - mt)) more per switch (the address-space change and any difference of the IPC between processes)", "进程切换每次多花 \(humanTime(mp - mt))（包括切换地址空间，以及进程之间通信方式的差别）")
-                : lang.t("the process switch measured \(humanTime(mt - mp)) cheaper per switch", "进程切换反而每次少花 \(humanTime(mt - mp))")
-            c.measured.append(lang.t("\(m): process ÷ thread per switch = \(Format.times(mp / mt)); ", "\(m)：每次切换进程 ÷ 线程 = \(Format.times(mp / mt))；") + diff)
-            if let n = Claims.noisyWhy([p, t], lang) { skipped.append("\(m): \(n)"); continue }
-            outcomes.append((m, Claims.ratioVerdict(p, over: t, atLeast: 1)))
-        }
-        if outcomes.isEmpty {
-            if !skipped.isEmpty {
-                c.undecided(skipped.joined(separator: "; "))
-                c.deciding = c.values.filter { $0.name.hasSuffix(".process_over_thread") }.map(\.name)
-                c.advice = lang.t("The process and thread rows are too noisy or invalid on this run to compare (see `report.md`); rerun on a quieter machine before the note quotes a number.",
-                                  "这次运行里进程和线程的数据波动太大或无效，无法比较（见 `report.md`）；笔记引用数字之前，应在更安静的机器上重测。")
-            }
-            return [c]
-        }
-        let kinds = Set(outcomes.map(\.1))
-        let list = outcomes.map { $0.0 + lang.t(": ", "：") + $0.1.text(lang) }.joined(separator: lang.t(", ", "，"))
-        if kinds == [.holds] {
-            c.verdict = .holds
-            c.why = lang.t("process per switch is above thread per switch beyond both CIs for every mechanism measured (\(list)).",
-                           "测到的每种机制下，进程每次切换都比线程贵，而且超出了两边的置信区间（\(list)）。")
-        } else if kinds == [.doesNotHold] {
-            c.verdict = .doesNotHold
-            c.why = lang.t("the thread switch is not cheaper: thread per switch is above process per switch beyond the CIs (\(list)).",
-                           "线程切换的代价并不更小：线程每次切换比进程还贵，而且超出了置信区间（\(list)）。")
-        } else if kinds.contains(.holds) && kinds.contains(.doesNotHold) {
-            c.undecided(lang.t("the mechanisms disagree (\(list)).", "两种机制的结论相反（\(list)）。"))
-        } else {
-            c.undecided(lang.t("the difference is within the CIs for at least one mechanism (\(list)).", "至少一种机制下，差别落在置信区间之内（\(list)）。"))
-            if !kinds.contains(.holds) { c.why += lang.t(" No measurable premium for the process switch here.", "在这台机器上测不出进程切换额外的代价。") }
-        }
-        if !skipped.isEmpty { c.why += lang.t(" Skipped: ", " 跳过：") + skipped.joined(separator: "; ") }
-        // The numbers that decided: the mechanisms whose outcome is the verdict's (all of them when they agree).
-        let deciders = outcomes.filter { c.verdict == .inconclusive ? $0.1 != .holds || kinds.count > 1 : $0.1 == c.verdict }.map(\.0)
-        c.deciding = deciders.map { "\($0).process_over_thread" }
-        c.advice = Self.advice(c, run: run, lang: lang)
-        return [c]
-    }
-
-    /// What the note should say about C1 on this machine, from the ratios and PCID.
-    static func advice(_ c: Claims.Claim, run: RunResult, lang: Language) -> String? {
-        let ratios = c.values.filter { $0.name.hasSuffix(".process_over_thread") }
-        guard !ratios.isEmpty else { return nil }
-        let list = ratios.map { "`\($0.name.split(separator: ".")[0])` " + Format.times($0.value) }.joined(separator: lang.t(", ", "，"))
-        let pcid = run.environment.pcid
-        switch c.verdict {
-        case .holds:
-            return lang.t("Here a process switch costs more than a thread switch (process ÷ thread: \(list)): the note's step 1, switching the page table, has a measurable price on this machine\(pcid ? ", even with PCID keeping the TLB" : "").",
-                          "在这台机器上进程切换比线程切换代价大（进程 ÷ 线程：\(list)）：笔记说的第一步——切换页表——在这里有测得出的代价\(pcid ? "，即使 PCID 让快表不必清空" : "")。")
-        case .doesNotHold:
-            return lang.t("Here a thread switch is not cheaper than a process switch (process ÷ thread: \(list)): the note should not promise that threads switch faster; what it saves is the page-table step, which costs little on this machine.",
-                          "在这台机器上线程切换并不比进程切换代价小（进程 ÷ 线程：\(list)）：笔记不该断言线程切换更快；线程省掉的只是切换页表这一步，而这一步在这里代价很小。")
-        default:
-            return pcid
-                ? lang.t("Here the gap between a process and a thread switch is within the noise (process ÷ thread: \(list)): with PCID, step 1 (the page-table switch) no longer flushes the TLB and costs little, so the note should say a thread switch saves step 1, which is cheap on such machines, rather than that it is much cheaper.",
-                         "在这台机器上进程切换和线程切换的差别落在测量噪声之内（进程 ÷ 线程：\(list)）：有了 PCID，第一步（切换页表）不再清空快表，代价很小；笔记应当说线程切换省掉了第一步，而这一步在这类机器上代价很小，而不是说线程切换的代价小得多。")
-                : lang.t("Here the gap between a process and a thread switch is within the noise (process ÷ thread: \(list)); rerun on a quieter machine before the note quotes a number.",
-                         "在这台机器上进程切换和线程切换的差别落在测量噪声之内（进程 ÷ 线程：\(list)）；笔记引用数字之前，应在更安静的机器上重测。")
-        }
-    }
 
     /// Metrics computed from another row of the same case, and that row's metric.
     public static let derivedFrom = ["net_switch": "ipc_overhead", "per_switch": "round_trip"]

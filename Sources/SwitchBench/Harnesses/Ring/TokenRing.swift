@@ -32,15 +32,17 @@ public struct TokenRingHarness: Harness {
             ? "context switch between processes (fork): token ring over pipes or a shared futex word"
             : "context switch between threads of one process: the same ring, no address-space change", mechanisms: [
             ("pipe", "one byte through a ring of pipes (blocking read/write)"),
-            ("futex", "a word per task in MAP_SHARED memory, FUTEX_WAIT / FUTEX_WAKE")])
+            ("futex", "a word per task in MAP_SHARED memory, FUTEX_WAIT / FUTEX_WAKE"),
+            ("yield", "the same word, waited for with sched_yield(): a switch with no wake-up and no IPC (same-cpu only; run only when asked for)")])
     }
     public var placements: [Placement] { Placement.allCases }
     public var runQueueSensitive: Bool { true }
 
     public func plan(_ options: RunOptions) -> [CaseSpec] {
         var specs: [CaseSpec] = []
-        for m in selectedMechanisms(options) {
-            for p in selectedPlacements(options) {
+        // yield runs only when asked for by name, and only on one CPU (see Mechanism).
+        for m in selectedMechanisms(options) where m != "yield" || options.mechanisms?.contains("yield") == true {
+            for p in selectedPlacements(options) where m != "yield" || p == .sameCPU {
                 for n in options.tasks {
                     for f in options.footprints {
                         specs.append(CaseSpec(harness: id, mechanism: m, placement: p, tasks: n, footprint: f))
@@ -51,7 +53,22 @@ public struct TokenRingHarness: Harness {
         return specs
     }
 
-    enum Mechanism: UInt8 { case pipe, futex }
+    /// How a task hands the token on. yield: the token is a word in shared memory, as with futex, but
+    /// a task waiting for it calls sched_yield() instead of sleeping, so each hand-off is the
+    /// scheduler switching between two runnable tasks (no wake-up, no IPC system call); between
+    /// samples the tasks sleep in FUTEX_WAIT (the start and end marks wake them), so an idle ring never
+    /// competes for its CPU. Same CPU only.
+    enum Mechanism: UInt8 {
+        case pipe, futex, yield
+        init?(id: String) {
+            switch id {
+            case "pipe": self = .pipe
+            case "futex": self = .futex
+            case "yield": self = .yield
+            default: return nil
+            }
+        }
+    }
 
     /// Everything one task needs, as plain values and pointers into memory allocated before
     /// the task starts: a forked child may not allocate.
@@ -81,6 +98,19 @@ public struct TokenRingHarness: Harness {
         /// [CPU ns at start, run_delay ns at start, CPU ns at end, run_delay ns at end]
         /// (run_delay UInt64.max when /proc/thread-self/schedstat could not be read).
         var edges: UnsafeMutablePointer<UInt64>
+        /// What each task sets up for itself before it runs (the anatomy harness's variants).
+        var setup: TaskSetup = .none
+        /// Where the task writes its kernel thread id when it starts (nil: not asked).
+        var tidOut: UnsafeMutablePointer<Int32>? = nil
+    }
+
+    /// What a ring task does to itself when it starts and at each sample's start mark.
+    struct TaskSetup: Sendable, Equatable {
+        /// Vector registers left in use (`sb_dirty_vectors`): 0 none, 1 AVX-512, 2 AMX tiles.
+        var vectors: Int32 = 0
+        /// Ask for an indirect branch barrier on every switch to this task (`sb_force_indirect_branch_barrier`).
+        var indirectBranchBarrier = false
+        static let none = TaskSetup()
     }
 
     /// What task 0 passes around the ring: the token, or a mark that asks every task to note its
@@ -93,6 +123,7 @@ public struct TokenRingHarness: Harness {
     @inline(__always)
     static func mark(_ t: HopTask, end: Bool, schedstat: Int32) {
         let o = end ? 2 : 0
+        if !end && t.setup.vectors != 0 { sb_dirty_vectors(t.setup.vectors) }
         t.edges[o] = Sampler.threadCPUNanoseconds()
         t.edges[o + 1] = sb_schedstat_run_delay(schedstat)
     }
@@ -104,7 +135,10 @@ public struct TokenRingHarness: Harness {
             _ = sb_set_affinity(&c, 1)
         }
         if t.batch { _ = sb_set_sched_batch(1) }
+        if t.setup.indirectBranchBarrier { _ = sb_force_indirect_branch_barrier() }
+        if t.setup.vectors != 0 { sb_dirty_vectors(t.setup.vectors) }
         t.cpuSeen[0] = Int32(sb_sched_getcpu())
+        if let out = t.tidOut { sb_store_release(UnsafeMutableRawPointer(out).assumingMemoryBound(to: UInt32.self), UInt32(bitPattern: sb_gettid())) }
     }
 
     /// The loop of tasks 1…N−1: receive the token, touch the footprint, pass it on, until the ring stops.
@@ -134,6 +168,25 @@ public struct TokenRingHarness: Harness {
                 sb_store_release(t.nextWord, v)
                 _ = sb_futex_wake(t.nextWord, 1, 1)
             }
+        case .yield:
+            // Inside a sample (after a start mark, until the end mark) wait by yielding; else sleep.
+            var sampling = false
+            while true {
+                var v = sb_load_acquire(t.word)
+                while v == 0 {
+                    if sampling { sched_yield() } else { _ = sb_futex_wait(t.word, 0, 0, 1) }
+                    v = sb_load_acquire(t.word)
+                }
+                sb_store_release(t.word, 0)
+                if sb_load_acquire(t.stop) != 0 { break }
+                if v != tokenWord {
+                    mark(t, end: v == endWord, schedstat: schedstat)
+                    sampling = v == startWord
+                }
+                sb_store_release(t.nextWord, v)
+                // The next task sleeps only at a start mark (it yields inside a sample; task 0 always yields).
+                if v == startWord { _ = sb_futex_wake(t.nextWord, 1, 1) }
+            }
         }
         t.cpuSeen[1] = Int32(sb_sched_getcpu())
         // Threads share the fd table: closing our write end passes end-of-file down the ring.
@@ -161,6 +214,21 @@ public struct TokenRingHarness: Harness {
                     if sb_futex_wait(t.word, 0, parentWaitNs, 1) == -ETIMEDOUT, sb_load_acquire(t.stop) != 0 {
                         return false
                     }
+                }
+                sb_store_release(t.word, 0)
+                if let f = t.footprint { _ = sb_touch_lines(f, t.footprintBytes) }
+            }
+        case .yield:
+            for _ in 0..<laps {
+                sb_store_release(t.nextWord, value)
+                // Task 1 sleeps between samples: the start mark wakes it.
+                if value == startWord { _ = sb_futex_wake(t.nextWord, 1, 1) }
+                var spins = 0
+                while sb_load_acquire(t.word) == 0 {
+                    sched_yield()
+                    spins += 1
+                    // A task that died leaves this thread alone on its CPU: yield returns at once.
+                    if spins & 0xFFFF == 0, sb_load_acquire(t.stop) != 0 { return false }
                 }
                 sb_store_release(t.word, 0)
                 if let f = t.footprint { _ = sb_touch_lines(f, t.footprintBytes) }
@@ -277,185 +345,24 @@ public struct TokenRingHarness: Harness {
     }
 
     func run(_ spec: CaseSpec, taskCPUs: [Int], placementNote: String, context: RunContext) throws -> [Record] {
-        let n = spec.tasks
-        // Last line of defence (the Runner skips such cases, the CLI refuses them): a cross-cpu row
-        // never has all its tasks on one CPU.
-        if spec.placement == .crossCPU && Set(taskCPUs).count < 2 {
-            throw SwitchBenchError.caseFailed("cross-cpu needs at least 2 distinct CPUs; the assignment was CPU \(CPUList.format(taskCPUs))")
-        }
-        signal(SIGPIPE, SIG_IGN)   // a dead reader must show as EPIPE, not kill us
-        guard n >= 2 else { throw SwitchBenchError.usage("--tasks must be at least 2 for \(id) (got \(n))") }
-        let mech: Mechanism = spec.mechanism == "futex" ? .futex : .pipe
-        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        // A process ring is always timed by a forked driver (task 0); a thread ring by this thread.
+        let ring = try RingInstance(kind: kind, spec: spec, taskCPUs: taskCPUs, config: context.options.sampler,
+                                    driven: kind == .process)
+        defer { ring.close() }
+        let measured = try ring.measure()
+        try ring.finish()
+        return makeRecords(spec: spec, n: ring.n, taskCPUs: taskCPUs, placementNote: placementNote,
+                           measured: measured, ipc: ring.ipc, touch: ring.touch, counter: ring.counter,
+                           cpuSeen: ring.cpusSeen)
+    }
 
-        // Shared memory, one 64-byte line each: a futex word per task, the stop flag, a word for the
-        // no-switch IPC baseline, the driver's command and its answer; then the CPUs each task saw.
-        // Then each task's sample-edge clocks (HopTask.edges), 32 bytes a task.
-        let edgesOffset = (64 * (n + 4) + 8 * n + 63) / 64 * 64
-        let sharedBytes = (edgesOffset + 32 * n + pageSize - 1) / pageSize * pageSize
-        guard let shared = mmap(nil, sharedBytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0),
-              shared != MAP_FAILED else { throw SwitchBenchError.caseFailed("mmap of shared memory failed: \(errnoText(errno))") }
-        defer { munmap(shared, sharedBytes) }
-        func word(_ i: Int) -> UnsafeMutablePointer<UInt32> {
-            (shared + 64 * i).assumingMemoryBound(to: UInt32.self)
+    /// What the `ipc_overhead` row of a mechanism timed.
+    static func ipcNote(_ mechanism: String) -> String {
+        switch mechanism {
+        case "pipe": return "write+read of one byte on one pipe, one task, no switch"
+        case "yield": return "sched_yield() with nothing else runnable on the CPU (no switch), one task"
+        default: return "FUTEX_WAKE with no waiter + FUTEX_WAIT that returns at once, one task, no switch"
         }
-        let stop = word(n)
-        let control = DriverControl(
-            commandSeq: word(n + 2), laps: (shared + 64 * (n + 2) + 8).assumingMemoryBound(to: Int64.self),
-            doneSeq: word(n + 3), elapsedNs: (shared + 64 * (n + 3) + 8).assumingMemoryBound(to: UInt64.self),
-            failed: (shared + 64 * (n + 3) + 16).assumingMemoryBound(to: UInt32.self),
-            spanNs: (shared + 64 * (n + 3) + 24).assumingMemoryBound(to: UInt64.self),
-            cpuNs: (shared + 64 * (n + 3) + 32).assumingMemoryBound(to: UInt64.self),
-            runDelayNs: (shared + 64 * (n + 3) + 40).assumingMemoryBound(to: UInt64.self))
-        let edges = (shared + edgesOffset).assumingMemoryBound(to: UInt64.self)
-        // Same CPU: every task pinned to one CPU (wall − Σ CPU alone is exact there; see RingSample).
-        let sameCPU = !taskCPUs.isEmpty && Set(taskCPUs).count == 1
-        let cpuSeen = (shared + 64 * (n + 4)).assumingMemoryBound(to: Int32.self)
-        for i in 0..<(2 * n) { cpuSeen[i] = -1 }
-
-        // Each task's own footprint, written once here so every page is real (not the zero page).
-        let stride = (spec.footprint + pageSize - 1) / pageSize * pageSize
-        var footprintBase: UnsafeMutableRawPointer? = nil
-        if stride > 0 {
-            guard let p = mmap(nil, stride * n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
-                  p != MAP_FAILED else { throw SwitchBenchError.caseFailed("mmap of \(stride * n) bytes of footprint failed: \(errnoText(errno))") }
-            memset(p, 1, stride * n)
-            footprintBase = p
-        }
-        defer { if let p = footprintBase { munmap(p, stride * n) } }
-        func footprint(_ i: Int) -> UnsafeMutablePointer<UInt8>? {
-            footprintBase.map { ($0 + stride * i).assumingMemoryBound(to: UInt8.self) }
-        }
-
-        // Pipes: pipe i is written by task i and read by task i+1.
-        let allFDs = UnsafeMutableBufferPointer<Int32>.allocate(capacity: 2 * n)
-        allFDs.initialize(repeating: -1)
-        defer { allFDs.deallocate() }
-        var openFDs = Set<Int32>()
-        defer { for fd in openFDs { close(fd) } }
-        if mech == .pipe {
-            for i in 0..<n {
-                var p: [Int32] = [0, 0]
-                guard pipe(&p) == 0 else { throw SwitchBenchError.caseFailed("pipe() failed: \(errnoText(errno))") }
-                allFDs[2 * i] = p[0]
-                allFDs[2 * i + 1] = p[1]
-                openFDs.formUnion(p)
-            }
-        }
-        let tasks: [HopTask] = (0..<n).map { i in
-            HopTask(index: Int32(i), mechanism: mech,
-                    readFD: mech == .pipe ? allFDs[2 * ((i + n - 1) % n)] : -1,
-                    writeFD: mech == .pipe ? allFDs[2 * i + 1] : -1,
-                    word: word(i), nextWord: word((i + 1) % n), stop: stop,
-                    cpuSeen: cpuSeen + 2 * i,
-                    cpu: taskCPUs.isEmpty ? -1 : Int32(taskCPUs[i]),
-                    footprint: footprint(i), footprintBytes: spec.footprint,
-                    isThread: kind == .thread, batch: n > 2, allFDs: allFDs, edges: edges + 4 * i)
-        }
-        let config = context.options.sampler
-
-        // The cost of one hand-off without a switch, and of one footprint touch, in one task on
-        // task 0's CPU. Measured here (single task: no address-space question arises).
-        let (ipc, touch) = try Affinity.pinned(taskCPUs.isEmpty ? [] : [taskCPUs[0]]) { () throws -> (Measured, Measured?) in
-            let ipc = try Self.measureIPC(mech, config: config, word: word(n + 1))
-            var touch: Measured? = nil
-            if let f = footprint(0) {
-                touch = try Sampler.run(config) { k in
-                    for _ in 0..<k { _ = sb_touch_lines(f, spec.footprint) }
-                }
-            }
-            return (ipc, touch)
-        }
-
-        let counter = SwitchCounter()   // before the tasks exist, so that a perf counter is inherited
-        var group = TaskGroup(kind: kind)
-
-        // Stop the ring (also on error, before reaping): end-of-file down the pipes, or the stop flag.
-        var stopped = false
-        func stopRing() {
-            guard !stopped else { return }
-            stopped = true
-            if kind == .process {
-                control.laps.pointee = -1
-                sb_fetch_add(control.commandSeq, 1)
-                _ = sb_futex_wake(control.commandSeq, 1, 1)
-            } else if mech == .pipe {
-                close(tasks[0].writeFD)   // each thread closes its own write end when it sees end-of-file
-                openFDs.remove(tasks[0].writeFD)
-                // Only the threads that started; a task whose thread failed to start keeps its fd in
-                // openFDs, closed on the way out.
-                for t in tasks[1..<(1 + group.threadCount)] { openFDs.remove(t.writeFD) }
-            }
-            if mech == .futex {
-                sb_store_release(stop, 1)
-                for i in 0..<n {
-                    sb_store_release(word(i), 1)
-                    _ = sb_futex_wake(word(i), 1, 1)
-                }
-            }
-        }
-        defer {
-            stopRing()
-            group.teardown()
-        }
-
-        let measured: Measured
-        switch kind {
-        case .process:
-            for i in 0..<n {
-                let t = tasks[i]
-                try group.start(keeping: [t.readFD, t.writeFD], allFDs: allFDs) {
-                    if i == 0 { Self.drive(t, control, n: n, edges: edges) } else { Self.serve(t) }
-                }
-            }
-            // Every task is a child: the ring's fds and switches are theirs alone.
-            for fd in openFDs { close(fd) }
-            openFDs = []
-            counter.childPIDs = group.pids
-            counter.includeSelf = false
-            var seq: UInt32 = 0
-            measured = try Sampler.runTimed(config, counter: counter) { laps in
-                // One command to the driver: run `laps` laps and say how long they took.
-                control.laps.pointee = Int64(laps)
-                seq &+= 1
-                sb_store_release(control.commandSeq, seq)
-                _ = sb_futex_wake(control.commandSeq, 1, 1)
-                while sb_load_acquire(control.doneSeq) != seq {
-                    if sb_futex_wait(control.doneSeq, seq &- 1, Self.parentWaitNs, 1) == -ETIMEDOUT, let e = group.deadChild() {
-                        throw e
-                    }
-                }
-                if control.failed.pointee != 0 { throw group.failure(during: "passing the token") }
-                return RingSample(ns: control.elapsedNs.pointee, spanNs: control.spanNs.pointee,
-                                  cpuNs: control.cpuNs.pointee, runDelayNs: control.runDelayNs.pointee)
-                    .timed(sameCPU: sameCPU)
-            }
-        case .thread:
-            for i in 1..<n {
-                let t = tasks[i]
-                try group.start(keeping: [], allFDs: allFDs) { Self.serve(t) }
-            }
-            // Task 0 is this thread, pinned and scheduled like the others, restored afterwards.
-            let t0 = tasks[0]
-            measured = try Affinity.pinned(taskCPUs.isEmpty ? [] : [taskCPUs[0]]) {
-                if t0.batch { _ = sb_set_sched_batch(1) }
-                defer { if t0.batch { _ = sb_set_sched_batch(0) } }
-                t0.cpuSeen[0] = Int32(sb_sched_getcpu())
-                defer { t0.cpuSeen[1] = Int32(sb_sched_getcpu()) }
-                let schedstat = sb_schedstat_open()
-                defer { if schedstat >= 0 { close(schedstat) } }
-                return try Sampler.runTimed(config, counter: counter) { laps in
-                    guard let s = Self.sample(t0, laps: laps, n: n, edges: edges, schedstat: schedstat) else { throw group.failure(during: "passing the token") }
-                    return s.timed(sameCPU: sameCPU)
-                }
-            }
-        }
-        stopRing()
-        try group.join()
-
-        return makeRecords(spec: spec, n: n, taskCPUs: taskCPUs, placementNote: placementNote,
-                           measured: measured, ipc: ipc, touch: touch, counter: counter,
-                           cpuSeen: (0..<n).map { (cpuSeen[2 * $0], cpuSeen[2 * $0 + 1]) })
     }
 
     /// One hand-off without a switch, in one task: write+read on one pipe, or a futex wake with no
@@ -473,6 +380,16 @@ public struct TokenRingHarness: Harness {
                     guard sb_sys_write(w, &byte, 1) == 1, sb_sys_read(r, &byte, 1) == 1 else {
                         throw SwitchBenchError.caseFailed("pipe write/read failed: \(errnoText(errno))")
                     }
+                }
+            }
+        case .yield:
+            // sched_yield() with nothing else runnable on this CPU: a system call and a pass of the
+            // scheduler that picks this thread again (no switch), plus the token's store and load.
+            return try Sampler.run(config) { k in
+                for _ in 0..<k {
+                    sb_store_release(word, 1)
+                    sched_yield()
+                    if sb_load_acquire(word) != 0 { sb_store_release(word, 0) }
                 }
             }
         case .futex:
@@ -539,9 +456,7 @@ public struct TokenRingHarness: Harness {
             record("net_switch", perOp.map { $0 / Double(n) - ipcMedian - touchMedian },
                    note: String(format: "round trip / %d − IPC hop %.1f ns", n, ipcMedian)
                        + (touch != nil ? String(format: " − footprint touch %.1f ns", touchMedian) : "")),
-            record("ipc_overhead", ipc.perOp, note: spec.mechanism == "pipe"
-                   ? "write+read of one byte on one pipe, one task, no switch"
-                   : "FUTEX_WAKE with no waiter + FUTEX_WAIT that returns at once, one task, no switch",
+            record("ipc_overhead", ipc.perOp, note: Self.ipcNote(spec.mechanism),
                    switchRow: false, sampled: ipc),
         ]
         if let touch {

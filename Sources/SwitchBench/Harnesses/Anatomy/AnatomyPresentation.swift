@@ -1,0 +1,364 @@
+import Foundation
+
+/// A process switch taken apart (the anatomy harness's rows, one run): each part in ns per switch,
+/// nil where a row it needs is missing or invalid. Parts defined as differences add up by
+/// construction; `prediction` is the check that does not.
+public struct SwitchAnatomy: Sendable, Equatable {
+    /// getppid: one kernel entry and exit.
+    public var privilege: Double?
+    /// sched_yield() alone − getppid: the scheduler's pass that finds nothing else to run.
+    public var scheduler: Double?
+    /// thread yield switch − sched_yield() alone: the switch proper (step 2: kernel stack, registers).
+    public var switchProper: Double?
+    /// process − thread yield switch, median of paired differences (step 1: the address space).
+    public var addressSpace: Double?
+    /// The measured process yield switch (the sum of the four, up to pairing).
+    public var processSwitch: Double?
+    /// The measured thread yield switch.
+    public var threadSwitch: Double?
+    /// futex process switch − yield process switch: what handing over a token with futex adds.
+    public var ipcOnTop: Double?
+    /// Predicted futex process switch from parts measured on their own: process yield switch − a lone
+    /// sched_yield() + FUTEX_WAKE with no waiter and a FUTEX_WAIT that returns at once.
+    public var predictedFutex: Double?
+    /// The futex process switch measured in its ring.
+    public var measuredFutex: Double?
+    /// The rows left out because they are invalid, as `mechanism metric`.
+    public var invalid: [String] = []
+
+    static func row(_ run: RunResult, _ mechanism: String, _ metric: String) -> Record? {
+        run.records.first { $0.harness == "anatomy" && $0.mechanism == mechanism && $0.metric == metric && $0.stats != nil }
+    }
+
+    /// The anatomy of a run, nil when it has no anatomy rows of the yield pair.
+    public static func of(_ run: RunResult) -> SwitchAnatomy? {
+        guard row(run, "yield", "process_switch") != nil else { return nil }
+        var a = SwitchAnatomy()
+        func med(_ m: String, _ metric: String) -> Double? {
+            guard let r = row(run, m, metric) else { return nil }
+            guard r.valid else { a.invalid.append("`\(m) \(metric)`"); return nil }
+            return r.stats!.median
+        }
+        let call = med("getppid", "per_call"), lone = med("sched-yield", "per_call")
+        let thread = med("yield", "thread_switch"), process = med("yield", "process_switch")
+        let futex = med("futex", "process_switch"), ipc = med("futex", "ipc_alone")
+        func minus(_ x: Double?, _ y: Double?) -> Double? { x.flatMap { x in y.map { x - $0 } } }
+        a.privilege = call
+        a.scheduler = minus(lone, call)
+        a.switchProper = minus(thread, lone)
+        a.addressSpace = med("yield", "process_minus_thread")
+        a.processSwitch = process
+        a.threadSwitch = thread
+        a.ipcOnTop = minus(futex, process)
+        a.predictedFutex = minus(process, lone).flatMap { x in ipc.map { x + $0 } }
+        a.measuredFutex = futex
+        return a
+    }
+
+    /// predicted ÷ measured futex process switch.
+    public var predictionRatio: Double? {
+        guard let p = predictedFutex, let m = measuredFutex, m > 0 else { return nil }
+        return p / m
+    }
+
+    /// The parts in order, with their names: what the stacked bar and the tables show.
+    public func parts(_ lang: Language) -> [(name: String, ns: Double?)] {
+        [(lang.t("privilege switch (user ↔ kernel)", "特权级切换（用户态 ↔ 内核态）"), privilege),
+         (lang.t("scheduler pass", "调度器的一次挑选"), scheduler),
+         (lang.t("switch proper: kernel stack and registers (step 2)", "切换本身：内核栈和硬件上下文（第二步）"), switchProper),
+         (lang.t("address space: page table (step 1)", "地址空间：页表（第一步）"), addressSpace),
+         (lang.t("futex hand-off on top (IPC)", "再加上 futex 交接（进程间通信）"), ipcOnTop)]
+    }
+}
+
+/// The anatomy harness's section, its stacked bar, its block of notes.md and claim C1.
+extension AnatomyHarness {
+    /// What a part is, for people.
+    static func partName(_ mechanism: String, _ metric: String, _ lang: Language) -> String {
+        switch (mechanism, metric) {
+        case ("getppid", _): return lang.t("privilege switch: `getppid` round trip", "特权级切换：一次 `getppid` 往返")
+        case ("page-fault", _): return lang.t("exception path: first touch of a fresh 4 KiB page", "异常处理：第一次写一个新的 4 KiB 页（缺页）")
+        case ("sched-yield", _): return lang.t("scheduler pass, nothing else to run: `sched_yield()`", "调度器挑选一次、没有别的任务可换：`sched_yield()`")
+        case (_, "thread_switch"): return lang.t("thread switch (step 2)", "线程切换（第二步）")
+        case (_, "process_switch"): return lang.t("process switch (steps 1 + 2)", "进程切换（第一步 + 第二步）")
+        case (_, "process_minus_thread"): return lang.t("step 1 = process − thread, paired", "第一步 = 进程 − 线程（成对测量）")
+        case (_, "process_over_thread"): return lang.t("process ÷ thread, paired", "进程 ÷ 线程（成对测量）")
+        case (_, "ipc_alone"): return lang.t("the hand-off alone, no switch", "只做交接、不切换")
+        case (_, "dirty_switch"): return lang.t("thread switch, vector registers in use", "线程切换，向量寄存器正在使用")
+        case (_, "clean_switch"): return lang.t("thread switch, vector registers clean", "线程切换，向量寄存器未使用")
+        case (_, "dirty_minus_clean"): return lang.t("what the vector state adds, paired", "向量寄存器状态多出的代价（成对测量）")
+        case (_, "dirty_over_clean"): return lang.t("in use ÷ clean, paired", "使用 ÷ 未使用（成对测量）")
+        case (_, "barrier_switch"): return lang.t("process switch with a forced IBPB", "强制 IBPB 的进程切换")
+        case (_, "plain_switch"): return lang.t("process switch without", "不强制 IBPB 的进程切换")
+        case (_, "barrier_minus_plain"): return lang.t("what the barrier adds, paired", "屏障多出的代价（成对测量）")
+        case (_, "barrier_over_plain"): return lang.t("with ÷ without, paired", "有 ÷ 无（成对测量）")
+        case (_, "not_available"): return lang.t("not measured here", "这台机器上无法测量")
+        default: return "`\(metric)`"
+        }
+    }
+
+    static func kernelCount(_ r: Record, _ lang: Language) -> String {
+        if let f = r.factNumber(faultsPerTouchKey) { return lang.t(String(format: "%.2f faults", f), String(format: "%.2f 次缺页", f)) }
+        return r.switchesPerOp.map { String(format: "%.2f", $0 / Double(r.metric.hasSuffix("_switch") ? 2 : 1)) } ?? "–"
+    }
+
+    public func markdownSection(_ run: RunResult, lang: Language) -> String? {
+        let rows = run.records(harness: id)
+        guard !rows.isEmpty else { return nil }
+        var t = MarkdownTable(lang == .en
+            ? ["part", "row", "per op", "95 % CI", "context switches / op (kernel count)", "valid"]
+            : ["部分", "数据行", "每次耗时", "95 % 置信区间", "每次的上下文切换次数（内核统计）", "有效"])
+        for r in rows where r.metric != "not_available" {
+            t.add([Self.partName(r.mechanism, r.metric, lang), "`\(r.mechanism) \(r.metric)`", Format.median(r, lang: lang),
+                   Format.ci(r, lang: lang), Self.kernelCount(r, lang), Format.valid(r.valid, lang: lang)])
+        }
+        let intro = lang.t("""
+        The note: 进程切换分两步：1、切换页表以使用新的地址空间；2、切换内核栈和硬件上下文。线程切换只需要第二步。 Each part below is \
+        measured on one CPU on its own, with the kernel's count of context switches as proof (a switch row: one \
+        switch per op). The thread and process switches are two tasks taking turns with `sched_yield()` (no IPC), \
+        timed in alternating pairs so that a slow phase of the machine slows both sides alike; step 1 is their \
+        paired difference.
+        """, """
+        笔记原文：进程切换分两步：1、切换页表以使用新的地址空间；2、切换内核栈和硬件上下文。线程切换只需要第二步。 \
+        下面每一部分都在同一个 CPU 上单独测量，并以内核统计的上下文切换次数为证（切换行：每次操作一次切换）。\
+        线程切换和进程切换都是两个任务用 `sched_yield()` 轮流让出 CPU（没有进程间通信），两边交替成对计时，\
+        机器变慢的时段对两边的影响相同；第一步就是两者成对测得的差。
+        """)
+        var blocks = [intro, t.text]
+        if let a = SwitchAnatomy.of(run) { blocks.append(Self.decomposition([a], lang)) }
+        if let hw = Self.hardwareText(run, lang) { blocks.append(hw) }
+        if plots(run, lang: lang).first != nil {
+            blocks.append("![\(Self.plotTitle(lang))](\(Self.plotName))")
+        }
+        return Claims.section(lang.t("## The note's two steps, part by part (`anatomy`)", "## 笔记里的“两步”，逐项测量（`anatomy`）"), blocks, run, lang)
+    }
+
+    /// "Where a process switch's time goes", a column per anatomy, and the prediction check under it.
+    static func decomposition(_ all: [SwitchAnatomy], _ lang: Language, headers: [String]? = nil) -> String {
+        guard let first = all.first else { return "" }
+        var t = MarkdownTable([lang.t("where a process switch's time goes", "进程切换的时间花在哪里")] + (headers ?? [lang.t("per switch", "每次切换")]))
+        for (i, part) in first.parts(lang).enumerated() {
+            t.add([part.name] + all.map { a in humanTime(a.parts(lang)[i].ns) })
+        }
+        t.add([lang.t("**process switch, measured** (the first four add up to it, up to pairing)", "**进程切换，实测**（前四项之和，成对测量的误差除外）")]
+              + all.map { "**\(humanTime($0.processSwitch))**" })
+        t.add([lang.t("futex hand-off predicted from parts: process switch − lone `sched_yield()` + futex calls alone",
+                      "由各部分预测的 futex 交接：进程切换 − 单独的 `sched_yield()` + 单独的 futex 调用")]
+              + all.map { humanTime($0.predictedFutex) })
+        t.add([lang.t("futex hand-off measured (process, one CPU)", "futex 交接实测（进程，同一个 CPU）")] + all.map { humanTime($0.measuredFutex) })
+        t.add([lang.t("predicted ÷ measured", "预测 ÷ 实测")] + all.map { $0.predictionRatio.map(Format.times) ?? "–" })
+        var note = lang.t("""
+        The first four parts are differences of measured rows, so they add up to the process switch by \
+        construction; that checks nothing. The check is the prediction: parts measured on their own predict the \
+        futex hand-off, which is then measured.
+        """, """
+        前四项是实测数据行之间的差，按定义加起来就是进程切换，这本身不检验任何东西。真正的检验是预测：\
+        用单独测得的各部分去预测 futex 交接的代价，再与实测值对照。
+        """)
+        let invalid = Array(Set(all.flatMap(\.invalid))).sorted()
+        if !invalid.isEmpty {
+            note += lang.t(" Parts that need an invalid row are left out (n/a): \(invalid.joined(separator: ", ")) (why: the table above and the CSV's note column).",
+                           "用到无效数据行的部分没有给出（n/a）：\(invalid.joined(separator: "、"))（原因见上表和 CSV 的 note 列）。")
+        }
+        return t.text + "\n\n" + note
+    }
+
+    /// The hardware context (XSAVE size, vector state) and the mitigation rows, or why they are n/a.
+    static func hardwareText(_ run: RunResult, _ lang: Language) -> String? {
+        let rows = run.records(harness: "anatomy").filter { ["avx512", "amx", "ibpb"].contains($0.mechanism) }
+        guard !rows.isEmpty else { return nil }
+        var lines: [String] = []
+        if let r = rows.first(where: { $0.factNumber(xsaveBytesKey) != nil }), let std = r.factNumber(xsaveBytesKey) {
+            let comp = r.factNumber(xsavesBytesKey) ?? 0
+            lines.append(lang.t("XSAVE area for the state components this kernel enabled (XCR0 `\(r.fact(xcr0Key) ?? "?")`, CPUID leaf 0xD): \(Int(std)) bytes (\(Int(comp)) bytes compacted, as the kernel saves it on a switch).",
+                                "本机内核启用的状态分量（XCR0 `\(r.fact(xcr0Key) ?? "?")`，CPUID 0xD 号叶）需要的 XSAVE 区：\(Int(std)) 字节（内核切换时用的紧凑格式为 \(Int(comp)) 字节）。"))
+        }
+        for m in ["avx512", "amx", "ibpb"] {
+            let label = m == "avx512" ? "AVX-512" : (m == "amx" ? "AMX" : "IBPB")
+            if let na = rows.first(where: { $0.mechanism == m && $0.metric == "not_available" }) {
+                lines.append("\(label): n/a — " + notAvailableText(m, na.fact(notAvailableKey) ?? "", lang))
+            } else if let d = rows.first(where: { $0.mechanism == m && $0.metric.hasSuffix("_minus_" + ($0.mechanism == "ibpb" ? "plain" : "clean")) }) {
+                lines.append(lang.t("\(label): adds \(Format.median(d)) per switch (95 % CI \(Format.ci(d)), paired).",
+                                    "\(label)：每次切换多 \(Format.median(d))（95 % 置信区间 \(Format.ci(d))，成对测量）。"))
+            }
+        }
+        return lines.map { "- " + $0 }.joined(separator: "\n")
+    }
+
+    /// Why a part is n/a, for people: the English reason as recorded, or its Chinese with the errno kept.
+    static func notAvailableText(_ mechanism: String, _ why: String, _ lang: Language) -> String {
+        guard lang == .zh else { return why }
+        let errno = why.range(of: "refused: ").map { r in String(why[r.upperBound...].prefix { $0 != "(" }).trimmingCharacters(in: .whitespaces) }
+        switch (mechanism, errno) {
+        case ("avx512", _): return "这台机器没有 AVX-512，或内核没有启用它的状态分量（`CPUID 7 EBX bit 16`、`XCR0`）"
+        case ("amx", nil): return "这台机器没有 AMX（`CPUID 7 EDX bit 24`）"
+        case ("amx", let e?): return "内核拒绝了 `arch_prctl(ARCH_REQ_XCOMP_PERM)`：`\(e)`"
+        case (_, let e?): return "内核拒绝了 `prctl(PR_SET_SPECULATION_CTRL, PR_SPEC_INDIRECT_BRANCH, PR_SPEC_FORCE_DISABLE)`：`\(e)`（本机的 `spectre_v2_user` 缓解不受 prctl 控制）"
+        default: return "`\(why)`"
+        }
+    }
+
+    public static let plotName = "anatomy.svg"
+    static func plotTitle(_ lang: Language) -> String { lang.t("Where a process switch's time goes", "进程切换的时间花在哪里") }
+
+    public func plots(_ run: RunResult, lang: Language) -> [Plot] {
+        // Nothing to draw when the process switch itself is missing or invalid.
+        guard let a = SwitchAnatomy.of(run), a.processSwitch != nil else { return [] }
+        return [Plot(name: Self.plotName, title: Self.plotTitle(lang), contents: Self.stackedBar(a, lang))]
+    }
+
+    /// Two horizontal bars on one linear time axis: the process yield switch split into its parts,
+    /// and the futex hand-off (the same parts plus the IPC on top); negative parts are drawn as zero
+    /// and named in the legend.
+    static func stackedBar(_ a: SwitchAnatomy, _ lang: Language) -> String {
+        let parts = a.parts(lang)
+        let shown = parts.map { max($0.ns ?? 0, 0) }
+        let total = max(shown.reduce(0, +), a.measuredFutex ?? 0, a.processSwitch ?? 0, 1)
+        let (left, width, top) = (40.0, 640.0, 60.0)
+        var svg = SVGDocument(width: 760, height: 150 + 22 * Double(parts.count))
+        svg.text(plotTitle(lang), 380, 26, size: 16, anchor: .middle, weight: "bold")
+        let scale = width / (total * 1.1)
+        let bars: [(String, Int, Double?)] = [(lang.t("process switch (sched_yield, no IPC)", "进程切换（sched_yield，没有进程间通信）"), 4, a.processSwitch),
+                                              (lang.t("futex hand-off between processes", "进程之间的 futex 交接"), parts.count, a.measuredFutex)]
+        for (b, bar) in bars.enumerated() {
+            let y = top + Double(b) * 40
+            svg.text(bar.0, left, y - 4, size: 11)
+            var x = left
+            for i in 0..<bar.1 {
+                let w = shown[i] * scale
+                svg.rect(x, y, w, 22, fill: SVGPlots.palette[i % SVGPlots.palette.count], title: "\(parts[i].name): \(humanTime(parts[i].ns))")
+                x += w
+            }
+            svg.text(lang.t("measured ", "实测 ") + humanTime(bar.2), x + 6, y + 16, size: 11)
+        }
+        // Axis: 0 … 1.1 × the longest bar, four ticks.
+        let axisY = top + 80
+        svg.line(left, axisY, left + width, axisY)
+        for k in 0...4 {
+            let v = total * 1.1 * Double(k) / 4
+            svg.line(left + v * scale, axisY, left + v * scale, axisY + 4)
+            svg.text(humanTime(v), left + v * scale, axisY + 16, size: 10, anchor: .middle)
+        }
+        for (i, p) in parts.enumerated() {
+            let y = axisY + 36 + Double(i) * 22
+            svg.rect(left, y - 10, 12, 12, fill: SVGPlots.palette[i % SVGPlots.palette.count])
+            let extra = p.ns == nil ? lang.t(" (not measured: a row is missing or invalid)", "（未测得：数据行缺失或无效）")
+                : ((p.ns ?? 0) < 0 ? lang.t(" (below zero: drawn as 0)", "（小于零，画作 0）") : "")
+            svg.text("\(p.name): \(humanTime(p.ns))" + extra, left + 18, y, size: 11)
+        }
+        return svg.text
+    }
+
+    /// notes.md's block on the two steps: the decomposition, a column per run.
+    public func notesSection(_ runs: [RunResult], lang: Language) -> String? {
+        let found = runs.compactMap { r in SwitchAnatomy.of(r).map { (r, $0) } }
+        guard !found.isEmpty else { return nil }
+        let headers = found.count == 1 ? nil : found.map { EnvironmentText.short($0.0.environment, lang: lang) }
+        var out = Self.decomposition(found.map(\.1), lang, headers: headers)
+        if found.count == 1 { out += "\n\n![\(Self.plotTitle(lang))](\(Self.plotName))" }
+        return out
+    }
+
+    // MARK: claim C1, from paired rounds
+
+    static let claimText = Claims.Text("C1", title: ("A thread switch is cheaper than a process switch.", "线程切换比进程切换代价小。"), quote: "线程切换只需要第二步",
+        rule: ("anatomy harness, one CPU: two threads and two processes take turns with sched_yield() (the same switch, with and without the address-space change, no IPC), timed in alternating pairs (order drawn at random per pair). Holds when the 95 % CI of the median per-pair ratio process ÷ thread lies above 1 and no valid futex or pipe pair lies wholly below 1; does not hold when the yield pair's CI lies below 1; inconclusive when it contains 1 or rows are invalid; not measured when the rows are missing.",
+               "`anatomy` 测试，同一个 CPU：两个线程、两个进程分别用 `sched_yield()` 轮流让出 CPU（同样的切换，一个换地址空间、一个不换，没有进程间通信），两边交替成对计时（每对的先后随机）。每对的比值 进程 ÷ 线程 取中位数，其 95 % 置信区间整体大于 1、且 futex 和 pipe 的成对比值没有整体小于 1 的，则成立；`yield` 的置信区间整体小于 1 则不成立；区间包含 1 或数据行无效则无法判定；缺数据则为未测量。"))
+
+    /// The relative width of a ratio's 95 % CI: (high − low) ÷ median.
+    static func relativeWidth(low: Double, high: Double, median: Double) -> Double { (high - low) / median }
+
+    public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] {
+        var c = Self.claimText.claim(lang, facts: [Claims.pcidFact(run.environment, lang), Claims.virtFact(run.environment, lang)])
+        let row = SwitchAnatomy.row
+        guard let ratio = row(run, "yield", "process_over_thread"), let diff = row(run, "yield", "process_minus_thread"),
+              let p = row(run, "yield", "process_switch"), let t = row(run, "yield", "thread_switch") else { return [c] }
+        c.evidence = [p, t, ratio, diff]
+        var others: [Record] = []
+        for m in ["futex", "pipe"] {
+            if let r = row(run, m, "process_over_thread") {
+                others.append(r)
+                c.evidence.append(r)
+            }
+        }
+        if let w = Claims.invalidWhy([p, t, ratio, diff], lang) { c.undecided(w); return [c] }
+        let s = ratio.stats!
+        let pairs = Int(ratio.factNumber(Self.pairsKey) ?? Double(ratio.samples))
+        // The unpaired comparison of the same samples: each side's own CI, as two separate rows give.
+        let (ps, ts) = (p.stats!, t.stats!)
+        let unpaired = Self.relativeWidth(low: ps.ci95Low / ts.ci95High, high: ps.ci95High / ts.ci95Low, median: ps.median / ts.median)
+        let paired = Self.relativeWidth(low: s.ci95Low, high: s.ci95High, median: s.median)
+        c.values = [.init("yield.process_over_thread", s.median, unit: "ratio"),
+                    .init("yield.process_over_thread.ci95_low", s.ci95Low, unit: "ratio"),
+                    .init("yield.process_over_thread.ci95_high", s.ci95High, unit: "ratio"),
+                    .init("yield.address_space_cost", diff.stats!.median, unit: "ns"),
+                    .init("yield.pairs", Double(pairs), unit: "count"),
+                    .init("yield.paired_ci_relative_width", paired, unit: "ratio"),
+                    .init("yield.unpaired_ci_relative_width", unpaired, unit: "ratio")]
+        for r in others where r.valid {
+            c.values.append(.init("\(r.mechanism).process_over_thread", r.stats!.median, unit: "ratio"))
+        }
+        c.measured.append(lang.t("process ÷ thread, paired over \(pairs) pairs: \(Format.times(s.median)) (95 % CI \(Format.times(s.ci95Low)) – \(Format.times(s.ci95High))); the same samples unpaired would give a CI \(String(format: "%.1f", unpaired / max(paired, 1e-9)))× as wide",
+                                 "进程 ÷ 线程，\(pairs) 对成对测量：\(Format.times(s.median))（95 % 置信区间 \(Format.times(s.ci95Low)) – \(Format.times(s.ci95High))）；同样的样本若不成对，置信区间宽 \(String(format: "%.1f", unpaired / max(paired, 1e-9))) 倍"))
+        // The sentence follows the sign: a process switch that measured cheaper is said to be cheaper.
+        let d = diff.stats!.median
+        c.measured.append(d >= 0
+            ? lang.t("step 1 (the address-space change) adds \(humanTime(d)) per switch to the thread switch's \(Format.median(t)) (95 % CI \(Format.ci(diff)))",
+                     "第一步（切换地址空间）在线程切换的 \(Format.median(t)) 之外每次多花 \(humanTime(d))（95 % 置信区间 \(Format.ci(diff, lang: lang))）")
+            : lang.t("the process switch measured \(humanTime(-d)) cheaper per switch than the thread switch's \(Format.median(t)) (95 % CI \(Format.ci(diff)))",
+                     "进程切换反而比线程切换（\(Format.median(t))）每次少花 \(humanTime(-d))（95 % 置信区间 \(Format.ci(diff, lang: lang))）"))
+        for r in others where r.valid {
+            c.measured.append(lang.t("with a \(r.mechanism) hand-off: process ÷ thread \(Format.median(r)) (CI \(Format.ci(r)))",
+                                     "用 \(r.mechanism) 交接时：进程 ÷ 线程 \(Format.median(r))（置信区间 \(Format.ci(r))）"))
+        }
+        let againstIPC = others.filter { $0.valid && $0.stats!.ci95High < 1 }
+        let v: Claims.Verdict = s.ci95Low > 1 ? (againstIPC.isEmpty ? .holds : .inconclusive) : (s.ci95High < 1 ? .doesNotHold : .inconclusive)
+        let share = diff.stats!.median / p.stats!.median * 100
+        c.decide(v,
+                 holds: lang.t("a process switch costs \(Format.times(s.median)) a thread switch: step 1 adds \(Format.median(diff)), \(String(format: "%.0f", share)) % of a process switch — real, but small where PCID keeps the TLB.",
+                               "进程切换是线程切换的 \(Format.times(s.median).replacingOccurrences(of: "×", with: "")) 倍：第一步多花 \(Format.median(diff))，占进程切换的 \(String(format: "%.0f", share)) %——确实存在，但在有 PCID、快表不被清空的机器上很小。"),
+                 doesNotHold: lang.t("in alternating pairs a process switch measured cheaper than a thread switch (\(Format.times(s.median))).",
+                                     "交替成对测量时，进程切换的代价反而比线程切换小（进程 ÷ 线程 = \(Format.times(s.median))）。"),
+                 otherwise: againstIPC.isEmpty
+                    ? lang.t("the paired ratio's CI contains 1: the address-space change is too small to tell apart here.",
+                             "成对比值的置信区间包含 1：这里切换地址空间的代价小到分辨不出来。")
+                    : lang.t("the yield pair shows a process switch dearer, but a pair with IPC (\(againstIPC.map(\.mechanism).joined(separator: ", "))) shows it cheaper.",
+                             "`yield` 这一对显示进程切换代价更大，但带进程间通信的一对（\(againstIPC.map(\.mechanism).joined(separator: "、"))）显示它代价更小。"))
+        // notes.md: the numbers that decided and what the note should say here (issue 16).
+        c.deciding = ["yield.process_over_thread", "yield.process_over_thread.ci95_low", "yield.process_over_thread.ci95_high"]
+        let pcid = run.environment.pcid
+        let times = Format.sig3(s.median)
+        switch v {
+        case .holds:
+            c.advice = lang.t("Here a process switch costs \(times) times a thread switch (\(pairs) alternating pairs): step 1, the page-table switch, adds \(humanTime(d)) per switch, \(Format.sig3(share)) % of a process switch\(pcid ? ", small because PCID spares the TLB flush" : ""); the note's two steps hold, and step 2 is most of the cost.",
+                              "在这台机器上进程切换的代价是线程切换的 \(times) 倍（\(pairs) 对交替测量）：第一步（切换页表）每次多花 \(humanTime(d))，占进程切换的 \(Format.sig3(share)) %\(pcid ? "；因为有 PCID，不必清空快表，所以这一步很小" : "")；笔记的两步成立，大部分代价在第二步。")
+        case .doesNotHold:
+            c.advice = lang.t("Here a process switch measured cheaper than a thread switch in alternating pairs (process ÷ thread = \(Format.times(s.median))): the note should not promise that a thread switch is cheaper; what it saves, step 1, costs nothing measurable here.",
+                              "在这台机器上交替成对测量时，进程切换的代价反而比线程切换小（进程 ÷ 线程 = \(Format.times(s.median))）：笔记不该断言线程切换代价更小；线程省掉的第一步在这里测不出代价。")
+        default:
+            c.advice = againstIPC.isEmpty
+                ? (pcid
+                    ? lang.t("Here step 1 is too small to tell apart (process ÷ thread = \(Format.times(s.median)), its CI contains 1): with PCID the page-table switch no longer flushes the TLB, so the note should say that a thread switch saves step 1, which costs little on such machines.",
+                             "在这台机器上第一步小到分辨不出来（进程 ÷ 线程 = \(Format.times(s.median))，置信区间包含 1）：有了 PCID，切换页表不再清空快表；笔记应当说线程切换省掉的是第一步，而这一步在这类机器上代价很小。")
+                    : lang.t("Here step 1 is too small to tell apart (process ÷ thread = \(Format.times(s.median)), its CI contains 1); rerun on a quieter machine before the note quotes a number.",
+                             "在这台机器上第一步小到分辨不出来（进程 ÷ 线程 = \(Format.times(s.median))，置信区间包含 1）；笔记引用数字之前，应在更安静的机器上重测。"))
+                : nil
+        }
+        return [c]
+    }
+}
+
+extension AnatomyHarness {
+    /// A pair's ratio and difference rows are computed from its two sides' samples: the sides are
+    /// compared and carry the evidence. A difference is near zero by design (step 1 is tens of ns), so
+    /// a percentage change of it says nothing.
+    public func compareExemption(_ c: Comparison.Case, baseline: [CaseKey: Record], current: [CaseKey: Record]) -> (en: String, zh: String)? {
+        for op in ["_over_", "_minus_"] {
+            guard let r = c.metric.range(of: op) else { continue }
+            let side = String(c.metric[..<r.lowerBound]) + "_switch"
+            let formula = op == "_over_" ? ("per-pair ratio of two sides", "两边逐对的比值") : ("per-pair difference of two sides", "两边逐对的差")
+            return Comparison.derived(c, from: side, formula: formula, baseline: baseline, current: current)
+        }
+        return nil
+    }
+}
