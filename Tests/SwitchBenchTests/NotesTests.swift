@@ -45,6 +45,18 @@ import Testing
         }
     }
 
+    @Test func aPlotTheRunDoesNotWriteIsNotLinked() throws {
+        struct Linking: Harness {
+            var info: HarnessInfo { HarnessInfo("link-test", claims: [], summary: "", mechanisms: []) }
+            func plan(_ options: RunOptions) -> [CaseSpec] { [] }
+            func run(_ spec: CaseSpec, context: RunContext) throws -> [Record] { [] }
+            func notesSection(_ runs: [RunResult], lang: Language) -> String? { "BLOCK\n\n![missing](nowhere.svg)\n\n![tlb](tlb.svg)" }
+        }
+        let run = try RealRuns.load("epyc-2vcpu-kvm")
+        let notes = NotesReport.render([run], labels: [], lang: .en, presenters: [Linking()])
+        #expect(notes.contains("BLOCK") && !notes.contains("nowhere.svg") && notes.contains("](tlb.svg)"))
+    }
+
     @Test func aHarnessCanAddItsTwoStepsBlock() throws {
         let runs = try Self.fixtures()
         let with = NotesReport.render(runs, labels: [], lang: .en, presenters: Registry.presenters + [StepsHarness()])

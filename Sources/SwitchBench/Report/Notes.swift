@@ -110,7 +110,15 @@ public enum NotesReport {
     static func twoSteps(_ runs: [RunResult], _ lang: Language, _ presenters: [any Harness]) -> String {
         var out = "## " + lang.t("The note's two steps", "笔记说的两步") + "\n\n"
         out += "> 进程切换分两步：1、切换页表以使用新的地址空间；2、切换内核栈和硬件上下文。线程切换只需要第二步。\n\n"
-        let blocks = presenters.compactMap { $0.notesSection(runs, lang: lang) }
+        // An embedded plot that the run does not write (a harness draws none without its rows) is left
+        // out rather than linked to a missing file.
+        let written = Set(runs.count == 1 ? SVGPlots.files(for: runs[0], lang: lang).map(\.name) : [])
+        let blocks = presenters.compactMap { $0.notesSection(runs, lang: lang) }.map { block in
+            block.split(separator: "\n", omittingEmptySubsequences: false).filter { line in
+                guard line.hasPrefix("!["), let open = line.lastIndex(of: "("), line.hasSuffix(".svg)") else { return true }
+                return written.contains(String(line[line.index(after: open)..<line.index(before: line.endIndex)]))
+            }.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        }
         out += blocks.isEmpty
             ? lang.t("Not measured in this run (the `anatomy` harness measures each step on its own).", "本次运行没有测量（`anatomy` 测试单独测量每一步）。")
             : blocks.joined(separator: "\n\n")
