@@ -7,7 +7,7 @@ Each pair is one quiet run, then one run under `stress-ng --cpu $(nproc)` (start
 after). Needs a release build (.build/release/switchbench) and stress-ng. Prints, for the rows issue 8
 names, the median over pairs of each row's median quiet and loaded, loaded ÷ quiet, and the samples
 retaken; then every valid row off by more than 1.25× either way; then the C1–C7 verdicts of each run."""
-import csv, os, re, statistics, subprocess, sys, time
+import json, csv, os, re, statistics, subprocess, sys, time
 
 argv = sys.argv[1:]
 pairs = 3
@@ -39,8 +39,9 @@ def run(name, loaded):
         key = (r["harness"], r["mechanism"], r["placement"], r["metric"], r["cpus"], r["tasks"],
                r["footprint_bytes"], r["page_size_bytes"], r["working_set_pages"])
         rows[key] = r
-    verdicts = re.findall(r"^\| (C\d) \|.*?\| \*\*([^*]+)\*\* \|", open(f"{out}/report.md").read(), re.M)
-    return rows, dict(verdicts), took
+    # The verdicts from results.json's canonical record (`claims`), never from report.md.
+    verdicts = {c["id"]: c["verdict"] for c in json.load(open(f"{out}/results.json")).get("claims", [])}
+    return rows, verdicts, took
 
 runs = []
 for i in range(pairs):

@@ -36,25 +36,32 @@ struct Report: ParsableCommand {
             columns += try MachineRuns.load(path).map { MachineColumn(run: $0, source: source) }
         }
         if columns.count > 1 { return try sideBySide(columns) }
+        // Each input is loaded once (above); one run is its only column.
+        guard let result = columns.first?.run else {
+            throw SwitchBenchError.usage("'\(input)' holds no run")
+        }
         let csv = try RunLoader.csvPath(input)
-        let (result, _) = try RunLoader.load(input)
         let dir = output ?? (csv as NSString).deletingLastPathComponent
         let outDir = dir.isEmpty ? "." : dir
         try RunWriter.prepare(outDir)
         let files = RunWriter.reportFiles(for: result, lang: try runFlags.language())
         for f in files { try RunWriter.write(f.contents, name: f.name, in: outDir) }
+        if let line = RunWriter.cjkFontNotice(files, lang: try runFlags.language()) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
         print(files.last?.contents ?? "", terminator: "")   // report.md
-        FileHandle.standardError.write(Data("switchbench: report.md and \(files.count - 1) plot(s) written to \(outDir)\n".utf8))
+        FileHandle.standardError.write(Data("switchbench: report.md, notes.md and \(files.count - 2) plot(s) written to \(outDir)\n".utf8))
     }
 
     /// machines.md: one column per run, into --output or the current directory, and on stdout.
     func sideBySide(_ columns: [MachineColumn]) throws {
         let outDir = output ?? "."
         try RunWriter.prepare(outDir)
-        let text = MachinesReport.render(columns, lang: try runFlags.language())
+        let lang = try runFlags.language()
+        let text = MachinesReport.render(columns, lang: lang)
         try RunWriter.write(text, name: MachinesReport.fileName, in: outDir)
+        let notes = NotesReport.render(columns.map(\.run), labels: MachinesReport.labels(columns), lang: lang)
+        try RunWriter.write(notes, name: NotesReport.fileName, in: outDir)
         print(text, terminator: "")
         let machines = Set(MachinesReport.machines(columns)).count
-        FileHandle.standardError.write(Data("switchbench: \(MachinesReport.fileName) (\(columns.count) runs, \(machines) machine(s)) written to \(outDir)\n".utf8))
+        FileHandle.standardError.write(Data("switchbench: \(MachinesReport.fileName) (\(columns.count) runs, \(machines) machine(s)) and \(NotesReport.fileName) written to \(outDir)\n".utf8))
     }
 }

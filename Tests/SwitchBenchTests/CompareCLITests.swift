@@ -85,7 +85,7 @@ extension ProcessSpawningTests {
         #expect(r.status == 0)
         #expect(r.stdout.contains("## C1:"))
         let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/out").sorted()
-        #expect(files == ["report.md", "switch-cost.svg"])
+        #expect(files == ["notes.md", "report.md", "switch-cost.svg"])
     }
 
     @Test func reportAndCompareRenderAnEnglishCSVInChinese() throws {

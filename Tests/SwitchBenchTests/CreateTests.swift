@@ -134,7 +134,7 @@ import Testing
         #expect(en.contains("took 400× as long as with none"), "\(en)")
         #expect(en.contains("posix_spawn + waitpid took 1.05× as long"), "\(en)")
         // The main table shows the rows without touched memory only: one line per mechanism.
-        #expect(en.components(separatedBy: "| fork-exit-wait |").count == 2, "\(en)")
+        #expect(en.components(separatedBy: "| `fork-exit-wait` |").count == 2, "\(en)")
         let zh = try #require(h.markdownSection(run, lang: .zh))
         #expect(zh.contains("fork 的代价与父进程映射的内存"))
         #expect(LeakCheck.leaks(zh).isEmpty, "\(LeakCheck.leaks(zh))")

@@ -242,9 +242,9 @@ extension MachinesTests {
             let md = MachinesReport.render([notGranted, noGain, partlyGranted], lang: lang)
             let huge = try #require(Self.row(Self.table(md, lang.t("TLB reach per level", "快表（TLB）各级覆盖范围")),
                                              startingWith: lang.t("**huge pages", "**大页")))
-            #expect(huge[1] == lang.t("not granted: the 2 MiB curve is a 4 KiB curve", "没有拿到大页：2 MiB 曲线其实是 4 KiB 页的曲线"))
+            #expect(huge[1] == lang.t("not granted: the 2 MiB curve is a 4 KiB curve", "内核没有分配大页：2 MiB 曲线其实是 4 KiB 页的曲线"))
             #expect(huge[2].hasPrefix(lang.t("no reach gain (1.00×)", "覆盖范围没有扩大（1.00×）")))
-            #expect(huge[3].contains("200×") && huge[3].hasSuffix(lang.t(" (huge pages not fully granted)", "（大页没有全部拿到）")))
+            #expect(huge[3].contains("200×") && huge[3].hasSuffix(lang.t(" (huge pages not fully granted)", "（大页没有全部分配到）")))
         }
         // the same ratio in an old CSV (no facts column) is judged by the harness's rule: no reach gain
         var old = Self.hugeRun(outcome: .notGranted, ratio: 1, grant: nil)

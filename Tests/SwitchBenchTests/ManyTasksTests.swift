@@ -319,10 +319,10 @@ extension ProcessSpawningTests {
         let mem = MemoryHarness().markdownSection(run, lang: .en) ?? ""
         #expect(mem.contains("| asm coroutine | 1 000 | none | 4 KiB | 600 B | 4.6 KiB |"), "\(mem)")
         let ev = EventsHarness().markdownSection(run, lang: .en) ?? ""
-        #expect(ev.contains("| thread | 1 000 | 16 | 10.00 µs | 10.00 µs – 10.00 µs | 1.060 | 1.062 | yes |"), "\(ev)")
+        #expect(ev.contains("| thread | 1 000 | 16 | 10.0 µs | 10.0 µs – 10.0 µs | 1.060 | 1.062 | yes |"), "\(ev)")
         #expect(ev.contains("not run: `processes stop at 1000 by default`"))
         let zhMem = MemoryHarness().markdownSection(run, lang: .zh) ?? "", zhEv = EventsHarness().markdownSection(run, lang: .zh) ?? ""
-        #expect(zhMem.contains("内核内存") && zhMem.contains("协程（asm）") && zhEv.contains("每事件内核切换次数") && zhEv.contains("线程"))
+        #expect(zhMem.contains("内核内存") && zhMem.contains("协程（asm）") && zhEv.contains("每个事件的上下文切换次数（内核统计）") && zhEv.contains("线程"))
         for text in [zhMem, zhEv] { #expect(LeakCheck.leaks(text).isEmpty, "\(LeakCheck.leaks(text))") }
         for c in MemoryHarness().judgeClaims(run, lang: .zh) + EventsHarness().judgeClaims(run, lang: .zh) {
             let text = ([c.title, c.rule, c.why] + c.measured).joined(separator: "\n")

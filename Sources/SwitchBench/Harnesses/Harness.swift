@@ -112,6 +112,8 @@ public struct RunContext: Sendable {
 /// - `markdownSection(_:lang:)`: its section of results.md;
 /// - `judgeClaims(_:lang:)`: the course-note claims it judges (report.md, in id order; rule shapes in `Claims`);
 /// - `plots(_:lang:)`: its SVG files (written beside results.md and embedded by name);
+/// - `notesSection(_:lang:)`: its block under notes.md's heading for the note's two steps (one run
+///   or several, a column per run);
 /// - `compareExemption(_:baseline:current:)`: why `compare` must not gate one of its changed cases.
 /// Harnesses that share one presentation (the process and thread rings) share a `presentationID`;
 /// only the first is asked. Every text takes a `Language`: write both, `lang.t("…", "…")` (the
@@ -147,6 +149,9 @@ public protocol Harness: Sendable {
     func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim]
     /// Its plots, only those the run has rows for.
     func plots(_ run: RunResult, lang: Language) -> [Plot]
+    /// Its block under the notes page's heading for the note's two steps (notes.md), for one run or
+    /// several side by side (a column per run); nil when no run has its rows. Default nil.
+    func notesSection(_ runs: [RunResult], lang: Language) -> String?
     /// Why `compare` shows but does not count a change of this case (nil: it counts).
     func compareExemption(_ c: Comparison.Case, baseline: [CaseKey: Record], current: [CaseKey: Record]) -> (en: String, zh: String)?
 }
@@ -190,6 +195,7 @@ extension Harness {
     public func markdownSection(_ run: RunResult, lang: Language) -> String? { nil }
     public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] { [] }
     public func plots(_ run: RunResult, lang: Language) -> [Plot] { [] }
+    public func notesSection(_ runs: [RunResult], lang: Language) -> String? { nil }
     public func compareExemption(_ c: Comparison.Case, baseline: [CaseKey: Record], current: [CaseKey: Record]) -> (en: String, zh: String)? { nil }
 
     /// Mechanisms selected by the options, in this harness's order (unknown ones were rejected by the CLI).

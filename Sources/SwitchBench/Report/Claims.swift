@@ -23,7 +23,7 @@ public enum Claims {
     }
 
     /// A number a verdict rests on (a ratio, a difference, a share), typed for other reports.
-    public struct Value: Sendable, Equatable {
+    public struct Value: Sendable, Equatable, Codable {
         /// A stable English id, e.g. "futex.process_over_thread".
         public var name: String
         public var value: Double
@@ -48,6 +48,14 @@ public enum Claims {
         public var evidence: [Record] = []
         /// The numbers the verdict rests on, typed.
         public var values: [Value] = []
+        /// The names (in `values`) of the numbers that decided the verdict; empty: the first value.
+        /// machines.md and notes.md print these beside the verdict, results.json records them.
+        public var deciding: [String] = []
+        /// The rule's stable id (`Text.ruleID`): which rule, in which version, gave the verdict.
+        public var ruleID: String = ""
+        /// One sentence in the claim's language: what the note should say about this claim on this
+        /// machine, built from the numbers (notes.md). nil: notes.md shows `why`.
+        public var advice: String?
         /// Lines naming those numbers for people.
         public var measured: [String] = []
         public var verdict: Verdict = .notMeasured
@@ -75,6 +83,14 @@ public enum Claims {
             verdict = .inconclusive
             self.why = why
         }
+
+        /// The values that decided the verdict: those named in `deciding`; without names, the first
+        /// value of a decided claim (holds / does not hold), none for an undecided one (its `why` says why).
+        public var decidingValues: [Value] {
+            let named = deciding.compactMap { n in values.first { $0.name == n } }
+            guard named.isEmpty else { return named }
+            return verdict == .holds || verdict == .doesNotHold ? Array(values.prefix(1)) : []
+        }
     }
 
     /// A claim's fixed words in both languages: what a harness declares for each claim it judges.
@@ -84,30 +100,58 @@ public enum Claims {
         /// The note's own words.
         public var quote: String
         public var rule: (en: String, zh: String)
+        /// A stable id of the rule ("C1.ci-disjoint.v1"): a changed rule gets a new id, so a verdict in
+        /// results.json says which rule gave it. Default "<id>.v1".
+        public var ruleID: String
 
-        public init(_ id: String, title: (en: String, zh: String), quote: String, rule: (en: String, zh: String)) {
+        public init(_ id: String, title: (en: String, zh: String), quote: String, rule: (en: String, zh: String), ruleID: String? = nil) {
             self.id = id
             self.title = title
             self.quote = quote
             self.rule = rule
+            self.ruleID = ruleID ?? "\(id).v1"
         }
 
         /// A claim not measured yet, in a language, with the machine facts that bear on it.
         public func claim(_ lang: Language, facts: [String] = []) -> Claim {
-            Claim(id: id, title: lang.t(title.en, title.zh), quote: quote, rule: lang.t(rule.en, rule.zh), lang: lang, facts: facts)
+            var c = Claim(id: id, title: lang.t(title.en, title.zh), quote: quote, rule: lang.t(rule.en, rule.zh), lang: lang, facts: facts)
+            c.ruleID = ruleID
+            return c
         }
     }
 
-    /// A section of results.md: its heading, its paragraphs and tables, the environment line under it.
+    /// A section of results.md: its heading, its paragraphs and tables (the environment is written once,
+    /// at the top of the file).
     public static func section(_ heading: String, _ blocks: [String], _ run: RunResult, _ lang: Language) -> String {
-        ([heading] + blocks.filter { !$0.isEmpty } + [EnvironmentText.line(run.environment, lang: lang)]).joined(separator: "\n\n")
+        ([heading] + blocks.filter { !$0.isEmpty }).joined(separator: "\n\n")
     }
 
-    /// A claim's verdict and the numbers it rests on: what a report of several machines shows.
-    public struct Outcome: Sendable {
+    /// A claim's verdict and the numbers it rests on: the one canonical record of a verdict. results.json
+    /// carries it (`claims`), machines.md, notes.md, report.md and the scripts read it.
+    public struct Outcome: Sendable, Codable, Equatable {
         public var id: String
         public var verdict: Verdict
+        /// The rule that gave the verdict (`Text.ruleID`).
+        public var ruleID: String
+        /// The numbers that decided it (a subset of `values`).
+        public var deciding: [Value]
+        /// Every number the rule computed.
         public var values: [Value]
+        /// What the note should say here, in English and Chinese (nil when the claim gives none).
+        public var adviceEN: String?
+        public var adviceZH: String?
+
+        enum CodingKeys: String, CodingKey {
+            case id, verdict, values, deciding
+            case ruleID = "rule_id", adviceEN = "advice_en", adviceZH = "advice_zh"
+        }
+
+        public init(id: String, verdict: Verdict, ruleID: String = "", deciding: [Value] = [], values: [Value], adviceEN: String? = nil, adviceZH: String? = nil) {
+            (self.id, self.verdict, self.ruleID, self.deciding, self.values) = (id, verdict, ruleID, deciding, values)
+            (self.adviceEN, self.adviceZH) = (adviceEN, adviceZH)
+        }
+
+        public func advice(_ lang: Language) -> String? { lang == .en ? adviceEN : adviceZH }
     }
 
     /// Every claim the registered harnesses declare, judged on this run, in id order.
@@ -115,9 +159,14 @@ public enum Claims {
         Registry.presenters.flatMap { $0.judgeClaims(run, lang: lang) }.sorted { $0.id.localizedStandardCompare($1.id) == .orderedAscending }
     }
 
-    /// The verdicts of a run (language-free): claim id, verdict, evidence values.
+    /// The verdicts of a run (the canonical record): claim id, verdict, rule id, deciding and all values,
+    /// and the advice sentence in both languages.
     public static func verdicts(_ run: RunResult) -> [Outcome] {
-        evaluate(run).map { Outcome(id: $0.id, verdict: $0.verdict, values: $0.values) }
+        let zh = Dictionary(evaluate(run, lang: .zh).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        return evaluate(run, lang: .en).map { c in
+            Outcome(id: c.id, verdict: c.verdict, ruleID: c.ruleID, deciding: c.decidingValues, values: c.values,
+                    adviceEN: c.advice, adviceZH: zh[c.id]?.advice)
+        }
     }
 
     /// A claim's statement in a language ("A thread switch is cheaper than a process switch."), nil for an unknown id.
@@ -164,7 +213,7 @@ public enum Claims {
         let bad = rs.filter { !$0.valid }
         guard !bad.isEmpty else { return nil }
         return lang.t("row(s) marked invalid: ", "被标为无效的行：") + bad.map(name).joined(separator: lang.t(", ", "，"))
-            + lang.t(" (why: the note column)", "（原因见 note 列）")
+            + lang.t(" (why: the `note` column of results.csv)", "（原因见 results.csv 的 `note` 列）")
     }
 
     /// Rows whose samples spread with CV above 10 % (`noisy`): shown, but they do not decide a verdict
@@ -192,12 +241,9 @@ public enum Claims {
                      "运行在虚拟机里（\(e.virtualization)）：地址转换有两级（客户机页表和宿主机页表），一次 TLB 缺失要把两级都查一遍；唤醒空闲的 vCPU 还要经过 hypervisor。")
     }
 
+    /// The mitigations in force (paid for) and those reported vulnerable (not paid for): notes.md's caveat lines.
     static func mitigationFact(_ e: Environment, _ lang: Language) -> String {
-        let m = e.mitigationSummary
-        return m.isEmpty
-            ? lang.t("No active CPU vulnerability mitigations reported.", "没有报告生效的 CPU 漏洞缓解措施。")
-            : lang.t("Mitigations in force (each kernel entry/exit pays for them): `\(m)`.",
-                     "生效的漏洞缓解措施（每次进出内核都要为它们付出代价）：`\(m)`。")
+        NotesReport.mitigationCaveats(e, lang).joined(separator: " ")
     }
 
     // MARK: Rendering
@@ -208,9 +254,9 @@ public enum Claims {
         var out = lang.t("# switchbench claims report\n\n", "# switchbench 结论报告\n\n")
         out += lang.t("Run `\(run.runID)` at \(run.timestampUTC). The course note's claims, each judged from this run's rows by the rule stated with it; the numbers the rule uses are beside the verdict.\n\n",
                       "运行 `\(run.runID)`，时间 \(run.timestampUTC)。下面逐条检验课程笔记里的说法：每条都写明判定规则，用本次运行的数据来判，规则用到的数字就列在结论旁边。\n\n")
-        out += lang.t("**Machine:** ", "**机器：**") + EnvironmentText.machine(e, lang: lang) + lang.t("; \(e.build) build; switchbench \(e.suiteVersion) (\(e.gitCommit)).\n",
-                                                                                                  "；\(e.build) 构建；switchbench \(e.suiteVersion) (\(e.gitCommit))。\n")
-        out += lang.t("**Mitigations:** ", "**漏洞缓解：**") + EnvironmentText.mitigations(e, lang: lang) + lang.t(".\n\n", "。\n\n")
+        out += lang.t("**Machine:** ", "**机器：**") + EnvironmentText.machine(e, lang: lang) + lang.t("; \(e.build) build; switchbench \(e.suiteVersion) (`\(e.gitCommit)`).\n",
+                                                                                                  "；\(e.build) 构建；switchbench \(e.suiteVersion)（`\(e.gitCommit)`）。\n")
+        out += lang.t("**Mitigations:** ", "**漏洞缓解：**") + mitigationFact(e, lang) + "\n\n"
         let claims = evaluate(run, lang: lang)
         var summary = MarkdownTable(lang == .en ? ["claim", "the note says", "verdict", "why"] : ["说法", "笔记原文", "结论", "理由"])
         for c in claims {
@@ -242,9 +288,9 @@ public enum Claims {
     static func evidenceTable(_ rows: [Record], _ lang: Language) -> String {
         var t = MarkdownTable(lang == .en
             ? ["harness", "mechanism", "placement", "pages", "metric", "median", "95 % CI", "switches/op", "valid", "note"]
-            : ["harness", "mechanism", "placement", "页数", "metric", "中位数", "95 % 置信区间", "每次操作的切换次数", "有效"])
+            : ["测试（`harness`）", "机制（`mechanism`）", "放置（`placement`）", "页数", "指标（`metric`）", "中位数", "95 % 置信区间", "每次操作的上下文切换次数（内核统计）", "有效"])
         for r in rows {
-            var cells = [r.harness, r.mechanism, r.placement, r.workingSetPages.map(String.init) ?? "", r.metric,
+            var cells = ["`\(r.harness)`", "`\(r.mechanism)`", "`\(r.placement)`", r.workingSetPages.map(String.init) ?? "", "`\(r.metric)`",
                          Format.median(r, lang: lang), Format.ci(r, lang: lang),
                          r.switchesPerOp.map { String(format: "%.2f", $0) } ?? "", Format.valid(r.valid, lang: lang)]
             if lang == .en { cells.append(r.note) }

@@ -16,13 +16,34 @@ public protocol Exporter<Input>: Sendable {
 }
 
 public enum Exporters {
-    /// Every file of a run, in the order they are written.
-    public static let run: [any Exporter<RunResult>] = [
-        CSVExporter(), MarkdownExporter(), JSONExporter(), BenchmarkActionExporter(), SVGExporter(), ClaimsReportExporter(),
-    ]
+    /// Every file of a run, in the order they are written: the plots are rendered once and shared by
+    /// the SVG files, results.md and report.md.
+    public static let run: [any Exporter<RunResult>] = [RunFilesExporter(report: false)]
 
-    /// What `switchbench report` regenerates from a CSV: the plots and the claims report.
-    public static let report: [any Exporter<RunResult>] = [SVGExporter(), ClaimsReportExporter()]
+    /// What `switchbench report` regenerates from a CSV: the plots, the claims report and notes.md.
+    public static let report: [any Exporter<RunResult>] = [RunFilesExporter(report: true)]
+}
+
+/// A run's files with each plot rendered once: results.csv, results.md, results.json,
+/// benchmark-action.json, the SVGs, report.md, notes.md (`report`: the SVGs, notes.md, report.md last).
+public struct RunFilesExporter: Exporter {
+    public var report: Bool
+    public init(report: Bool) { self.report = report }
+    public func files(_ run: RunResult, lang: Language) -> [OutputFile] {
+        let plots = SVGPlots.files(for: run, lang: lang)
+        let svgs = plots.map { OutputFile(name: $0.name, contents: $0.contents) }
+        let titles = plots.map { ($0.name, $0.title) }
+        let reportMD = OutputFile(name: "report.md", contents: Claims.render(run, plots: titles, lang: lang))
+        let notes = NotesExporter().files(run, lang: lang)
+        if report { return svgs + notes + [reportMD] }
+        return CSVExporter().files(run, lang: lang)
+            + [OutputFile(name: "results.md", contents: MarkdownExporter.render(run, plots: titles, lang: lang))]
+            + JSONExporter().files(run, lang: lang) + BenchmarkActionExporter().files(run, lang: lang)
+            + svgs + [reportMD] + notes
+    }
+}
+
+extension Exporters {
 
     /// compare's outputs by --format.
     public static let comparison: [String: any Exporter<Comparison>] = [

@@ -1,15 +1,16 @@
 import Foundation
 
-/// Human units for a duration in nanoseconds: "3.2 ns", "412 ns", "2.91 µs", "20.1 ms".
+/// Human units for a duration in nanoseconds, three significant digits: "3.20 ns", "412 ns",
+/// "2.91 µs", "20.1 ms"; never "-0.00 ns" (a value that rounds to zero is "0 ns").
 public func humanTime(_ ns: Double?) -> String {
     guard let ns, ns.isFinite else { return "n/a" }
     let a = abs(ns)
     switch a {
-    case ..<10: return String(format: "%.2f ns", ns)
-    case ..<1000: return String(format: "%.1f ns", ns)
-    case ..<1_000_000: return String(format: "%.2f µs", ns / 1e3)
-    case ..<1_000_000_000: return String(format: "%.2f ms", ns / 1e6)
-    default: return String(format: "%.2f s", ns / 1e9)
+    case ..<0.005: return "0 ns"
+    case ..<999.5: return Format.sig3(ns) + " ns"
+    case ..<999_500: return Format.sig3(ns / 1e3) + " µs"
+    case ..<999_500_000: return Format.sig3(ns / 1e6) + " ms"
+    default: return Format.sig3(ns / 1e9) + " s"
     }
 }
 
@@ -25,7 +26,11 @@ public enum Format {
         case "pages": return String(format: "%.0f ", v) + lang.t("pages", "页")
         case "bytes": return bytes(v)
         case "ratio": return times(v)
-        case "", "state": return String(format: "%g", v)
+        case "percent": return sig3(v) + " %"
+        case "tasks": return String(format: "%.0f", v)
+        case "turns": return String(format: "%.0f ", v) + lang.t("turns", "次")
+        case "state": return v == 1 ? lang.t("yes", "是") : (v == 0 ? lang.t("no", "否") : sig3(v))
+        case "": return sig3(v)
         default: return String(format: "%.4g %@", v, unit)
         }
     }
@@ -42,16 +47,16 @@ public enum Format {
         return "\(value(s.ci95Low, unit: r.unit, lang: lang)) – \(value(s.ci95High, unit: r.unit, lang: lang))"
     }
 
-    /// A factor: "1.23×", "12.3×", "234×".
+    /// A factor, three significant digits: "1.23×", "12.3×", "234×", "0.0123×".
     public static func times(_ v: Double) -> String {
         guard v.isFinite else { return "∞" }
-        return String(format: v >= 100 ? "%.0f×" : (v >= 10 ? "%.1f×" : "%.2f×"), v)
+        return sig3(v) + "×"
     }
 
     /// a ÷ b as "1.23×", "n/a" when either is missing or b is not positive.
     public static func ratio(_ a: Double?, _ b: Double?) -> String {
         guard let a, let b, b > 0 else { return "n/a" }
-        return String(format: "%.2f×", a / b)
+        return times(a / b)
     }
 
     /// Bytes in B / KiB / MiB / GiB: under 1 KiB in bytes, under 10 KiB with one decimal unless a
@@ -64,6 +69,14 @@ public enum Format {
         case ..<1_073_741_824.0: return String(format: "%.1f MiB", b / 1048576)
         default: return String(format: "%.1f GiB", b / 1073741824)
         }
+    }
+
+    /// A count per op (switches, faults): "0" for an exact zero, else three decimals or three
+    /// significant digits when smaller ("0.000120"), never "0.0000" for a value that is not zero.
+    public static func perOp(_ v: Double?) -> String {
+        guard let v, v.isFinite else { return "n/a" }
+        if v == 0 { return "0" }
+        return abs(v) < 0.01 ? sig3(v) : String(format: "%.3f", v)
     }
 
     /// A number with `places` decimals, "n/a" for nil.
@@ -94,10 +107,10 @@ public enum EnvironmentText {
         let parts = lang == .en
             ? ["`\(e.cpuModel)`", "\(online) online", "virtualization \(virt(e, lang))", "Linux \(e.kernel)",
                "PCID \(pcid(e, lang: lang))", "THP \(e.thp)", "clocksource \(e.clocksource.isEmpty ? "?" : e.clocksource)",
-               "\(e.build) build", "switchbench \(e.suiteVersion) (\(e.gitCommit))"]
+               "\(e.build) build", "switchbench \(e.suiteVersion) (`\(e.gitCommit)`)"]
             : ["`\(e.cpuModel)`", "在线 CPU \(online)", "虚拟化 \(virt(e, lang))", "Linux \(e.kernel)",
                "PCID \(pcid(e, lang: lang))", "THP \(e.thp)", "时钟源 \(e.clocksource.isEmpty ? "?" : e.clocksource)",
-               "\(e.build) 构建", "switchbench \(e.suiteVersion) (\(e.gitCommit))"]
+               "\(e.build) 构建", "switchbench \(e.suiteVersion)（`\(e.gitCommit)`）"]
         return lang.t("_Environment: ", "_测试环境：") + parts.joined(separator: lang.t(", ", "，")) + lang.t("._", "。_")
     }
 

@@ -1,14 +1,67 @@
 import Foundation
 
 /// results.json: the whole run (environment fingerprint, every record with its samples, failures),
-/// the Codable `RunResult` as pretty, key-sorted JSON.
+/// the Codable `RunResult` as pretty, key-sorted JSON, plus `claims`: every claim's verdict with its
+/// rule id, deciding numbers and advice sentence (`Claims.Outcome`, the one canonical record of a
+/// verdict that notes.md, report.md, machines.md and the scripts read).
 public struct JSONExporter: Exporter {
     public init() {}
     public func files(_ run: RunResult, lang: Language) -> [OutputFile] {
         [OutputFile(name: "results.json", contents: Self.render(run))]
     }
 
-    public static func render(_ run: RunResult) -> String { JSONText.encode(run) }
+    public static func render(_ run: RunResult, claims: [Claims.Outcome]? = nil) -> String {
+        JSONText.encode(Document(run: run, claims: claims ?? Claims.verdicts(run), classTable: classTable(run)))
+    }
+
+    /// One row of notes.md's class table (`NotesReport.classRows`), for the README's table script.
+    public struct ClassTableRow: Codable, Sendable, Equatable {
+        public var kind: String
+        public var row: String
+        public var metric: String
+        public var medianNs: Double?
+        public var overSystemCall: Double?
+        public var overCoroutineSwitch: Double?
+        public var switchesPerOp: Double?
+        public var valid: Bool?
+        enum CodingKeys: String, CodingKey {
+            case kind, row, metric, valid
+            case medianNs = "median_ns", overSystemCall = "over_system_call", overCoroutineSwitch = "over_coroutine_switch", switchesPerOp = "switches_per_op"
+        }
+    }
+
+    public static func classTable(_ run: RunResult) -> [ClassTableRow] {
+        let cells = NotesReport.classTable(run)
+        return zip(NotesReport.classRows, cells).map { r, c in
+            ClassTableRow(kind: r.term.en, row: r.id, metric: r.metric, medianNs: c?.median, overSystemCall: c?.overSyscall,
+                          overCoroutineSwitch: c?.overCoroutine,
+                          switchesPerOp: Claims.row(run, r.harness, r.mechanism, r.metric)?.switchesPerOp, valid: c?.valid)
+        }
+    }
+
+    /// RunResult's keys with `claims` and `class_table` beside them (decoding a RunResult ignores both).
+    struct Document: Encodable {
+        var run: RunResult
+        var claims: [Claims.Outcome]
+        var classTable: [ClassTableRow]
+        enum Keys: String, CodingKey { case claims, classTable = "class_table" }
+        func encode(to encoder: any Encoder) throws {
+            try run.encode(to: encoder)
+            var c = encoder.container(keyedBy: Keys.self)
+            try c.encode(claims, forKey: .claims)
+            try c.encode(classTable, forKey: .classTable)
+        }
+    }
+
+    /// The `claims` of a results.json (empty for files written before it existed).
+    public static func claims(_ text: String) throws -> [Claims.Outcome] {
+        struct Only: Decodable { var claims: [Claims.Outcome]? }
+        do {
+            return try JSONDecoder().decode(Only.self, from: Data(text.utf8)).claims ?? []
+        } catch {
+            throw SwitchBenchError.usage("not a switchbench results.json: \(error)")
+        }
+    }
 
     public static func decode(_ text: String) throws -> RunResult {
         do {

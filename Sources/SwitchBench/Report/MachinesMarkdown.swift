@@ -87,8 +87,8 @@ public enum MachinesReport {
 
         // Claims: every id any run's harnesses judge, in id order (C8, C9… appear when their harnesses register).
         out += "## " + lang.t("Claim verdicts", "论断结论") + "\n\n"
-        out += lang.t("Each claim of the course note judged from each run's rows by the rules of `report.md` (`switchbench report RUN`); in brackets the first number the verdict rests on.",
-                      "课程笔记中的每条论断，按 `report.md`（`switchbench report RUN`）中的规则，分别用每次运行的数据判定；括号里是结论所依据的第一个数。") + "\n\n"
+        out += lang.t("Each claim of the course note judged from each run's rows by the rules of `report.md` (`switchbench report RUN`); in brackets the numbers that decided the verdict (`deciding` in results.json).",
+                      "课程笔记中的每条论断，按 `report.md`（`switchbench report RUN`）中的规则，分别用每次运行的数据判定；括号里是决定结论的数（results.json 中的 `deciding`）。") + "\n\n"
         let verdicts = columns.map(\.verdicts)
         var claimIDs: [String] = []
         for v in verdicts { for o in v where !claimIDs.contains(o.id) { claimIDs.append(o.id) } }
@@ -97,8 +97,9 @@ public enum MachinesReport {
             guard let o else { return Claims.Verdict.notMeasured.text(lang) }
             let word = o.verdict.text(lang)
             var s = o.verdict == .holds || o.verdict == .doesNotHold ? "**\(word)**" : word
-            if let v = o.values.first, o.verdict != .notMeasured {
-                let n = Format.value(v.value, unit: v.unit, lang: lang)
+            let shown = o.deciding.isEmpty ? Array(o.values.prefix(1)) : o.deciding
+            if !shown.isEmpty, o.verdict != .notMeasured {
+                let n = shown.map { "`\($0.name)` " + Format.value($0.value, unit: $0.unit, lang: lang) }.joined(separator: lang.t(", ", "，"))
                 s += lang.t(" (\(n))", "（\(n)）")
             }
             return s
@@ -204,15 +205,15 @@ public enum MachinesReport {
         case .partialGain(let f):
             s = lang.t("first-level reach only \(Format.times(f)) (partly small pages?)", "一级覆盖范围只扩大到 \(Format.times(f))（可能部分仍是小页）")
         case .notGranted:
-            s = lang.t("not granted: the 2 MiB curve is a 4 KiB curve", "没有拿到大页：2 MiB 曲线其实是 4 KiB 页的曲线")
+            s = lang.t("not granted: the 2 MiB curve is a 4 KiB curve", "内核没有分配大页：2 MiB 曲线其实是 4 KiB 页的曲线")
         case .unknown where h.grant == .unverified:
-            return lang.t("no verdict: whether huge pages were granted is not known (smaps unreadable)", "无结论：不知道是否拿到了大页（读不到 smaps）")
+            return lang.t("no verdict: whether huge pages were granted is not known (smaps unreadable)", "无结论：不知道内核是否分配了大页（读不到 smaps）")
         case .unknown:
             s = lang.t("no verdict: no first-level knee on the 4 KiB curve", "无结论：4 KiB 曲线没有一级拐点")
         }
         switch h.grant {
-        case .partial? where h.outcome != .notGranted: s += lang.t(" (huge pages not fully granted)", "（大页没有全部拿到）")
-        case .unverified?: s += lang.t(" (grant not verified: smaps unreadable)", "（无法确认是否拿到大页：读不到 smaps）")
+        case .partial? where h.outcome != .notGranted: s += lang.t(" (huge pages not fully granted)", "（大页没有全部分配到）")
+        case .unverified?: s += lang.t(" (grant not verified: smaps unreadable)", "（无法确认内核是否分配了大页：读不到 smaps）")
         default: break
         }
         return s

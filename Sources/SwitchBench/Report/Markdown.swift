@@ -10,9 +10,11 @@ public struct MarkdownExporter: Exporter {
         [OutputFile(name: "results.md", contents: Self.render(run, lang: lang))]
     }
 
-    public static func render(_ run: RunResult, lang: Language = .en) -> String {
+    public static func render(_ run: RunResult, plots: [(name: String, title: String)]? = nil, lang: Language = .en) -> String {
         var parts = [lang.t("# switchbench results", "# switchbench 测量结果"),
-                     lang.t("Run `\(run.runID)` at \(run.timestampUTC).", "运行 `\(run.runID)`，时间 \(run.timestampUTC)。")]
+                     lang.t("Run `\(run.runID)` at \(run.timestampUTC). The appendix of `notes.md`: every table, every row with its confidence interval.",
+                            "运行 `\(run.runID)`，时间 \(run.timestampUTC)。这是 `notes.md` 的附录：全部表格，每一行都带置信区间。"),
+                     EnvironmentText.line(run.environment, lang: lang)]
         if !run.failures.isEmpty {
             // Failure messages are errors for the person running the suite, in code spans.
             parts.append(lang.t("**Failed cases:**", "**失败的测试：**") + "\n" + run.failures.map { "- `\($0)`" }.joined(separator: "\n"))
@@ -27,13 +29,12 @@ public struct MarkdownExporter: Exporter {
                                 "_有 \(crowded) 行标为 `valid=false`：测量时别的程序让这台机器的 CPU 很忙（\(Neighbours.rules(lang))），这些行的耗时受那里运行的程序影响（共享缓存和内存、在别的 CPU 上唤醒、交接行的 CPU 上有别的任务排队，或样本没有检查抢占，见各行的说明）；请在空闲的机器上重跑。_"))
         }
         parts += Registry.presenters.compactMap { $0.markdownSection(run, lang: lang) }
-        parts += [plots(run, lang), allRows(run, lang)].compactMap { $0 }
+        parts += [Self.plots(plots ?? SVGPlots.files(for: run, lang: lang).map { ($0.name, $0.title) }, lang), allRows(run, lang)].compactMap { $0 }
         return parts.joined(separator: "\n\n") + "\n"
     }
 
     /// The SVG plots written beside this file (RunWriter writes exactly these), by relative path.
-    static func plots(_ run: RunResult, _ lang: Language) -> String? {
-        let files = SVGPlots.files(for: run, lang: lang)
+    static func plots(_ files: [(name: String, title: String)], _ lang: Language) -> String? {
         guard !files.isEmpty else { return nil }
         return lang.t("## Plots", "## 图") + "\n\n" + files.map { "![\($0.title)](\($0.name))" }.joined(separator: "\n\n")
     }
@@ -47,19 +48,20 @@ public struct MarkdownExporter: Exporter {
         guard !rows.isEmpty else { return nil }
         var t = MarkdownTable(lang == .en
             ? ["harness", "mechanism", "placement", "cpus", "tasks", "footprint", "metric", "median", "95 % CI", "CV", "switches/op", "valid", "note"]
-            : ["harness", "mechanism", "placement", "cpus", "任务数", "footprint", "metric", "中位数", "95 % 置信区间", "CV", "每次操作的切换次数", "有效"])
+            : ["测试（`harness`）", "机制（`mechanism`）", "放置（`placement`）", "处理器", "任务数", "每次接触的内存（字节）", "指标（`metric`）", "中位数", "95 % 置信区间", "CV", "每次操作的上下文切换次数（内核统计）", "有效"])
         for r in rows {
-            var cells = [r.harness, r.mechanism, r.placement, r.cpus.isEmpty ? "–" : r.cpus, String(r.tasks),
-                         String(r.footprintBytes), r.metric,
-                         r.stats == nil ? (r.factsText.isEmpty ? "–" : "`\(r.factsText)`") : Format.median(r, lang: lang), Format.ci(r, lang: lang),
-                         r.stats.map { String(format: "%.1f %%", $0.cv * 100) } ?? "",
-                         r.switchesPerOp.map { String(format: "%.2f", $0) } ?? "", Format.valid(r.valid, lang: lang)]
+            let ids: [String] = ["`\(r.harness)`", "`\(r.mechanism)`", "`\(r.placement)`", r.cpus.isEmpty ? "–" : r.cpus, String(r.tasks),
+                                 String(r.footprintBytes), "`\(r.metric)`"]
+            let median: String = r.stats == nil ? (r.factsText.isEmpty ? "–" : "`\(r.factsText)`") : Format.median(r, lang: lang)
+            let cv: String = r.stats.map { Format.sig3($0.cv * 100) + " %" } ?? ""
+            let spo: String = r.switchesPerOp.map { String(format: "%.2f", $0) } ?? ""
+            var cells: [String] = ids + [median, Format.ci(r, lang: lang), cv, spo, Format.valid(r.valid, lang: lang)]
             if lang == .en { cells.append(r.note) }
             t.add(cells)
         }
         let omitted = sweepPoints == 0 ? "" : "\n\n" + lang.t(
             "\(sweepPoints) sweep points (rows with a working set) are left out here; results.csv has every row.",
             "这里略去了 \(sweepPoints) 个扫描点（带工作集的行）；results.csv 里有全部数据，每行的说明在它的 note 列。")
-        return lang.t("## All rows", "## 全部数据行") + "\n\n" + t.text + omitted + "\n\n" + EnvironmentText.line(run.environment, lang: lang)
+        return lang.t("## All rows", "## 全部数据行") + "\n\n" + t.text + omitted
     }
 }

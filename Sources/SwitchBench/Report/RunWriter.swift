@@ -72,6 +72,13 @@ public enum RunWriter {
         try prepare(dir)
         let all = files(for: run, lang: lang)
         for f in all { try write(f.contents, name: f.name, in: dir) }
+        if let line = cjkFontNotice(all, lang: lang) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
         return all
+    }
+
+    /// One line for stderr when Chinese SVGs were written: their text needs a CJK font to render.
+    public static func cjkFontNotice(_ files: [OutputFile], lang: Language) -> String? {
+        guard lang == .zh, files.contains(where: { $0.name.hasSuffix(".svg") }) else { return nil }
+        return "switchbench: the Chinese SVG text needs a CJK font where it is viewed (Debian/Ubuntu: apt-get install fonts-noto-cjk); without one every character shows as a box"
     }
 }

@@ -8,7 +8,7 @@ extension CoroutineHarness {
         let base = asm?.stats?.median
         var t = MarkdownTable(lang == .en
             ? ["kind", "row (harness/mechanism, metric)", "per switch", "÷ asm coroutine", "kernel switches / op", "valid", "what one switch includes"]
-            : ["种类", "数据行（harness/mechanism，metric）", "每次切换", "÷ asm 协程", "每次操作的内核切换次数", "有效", "一次切换包括什么"])
+            : ["种类", "数据行（`harness/mechanism`，`metric`）", "每次切换", "÷ asm 协程", "每次操作的上下文切换次数（内核统计）", "有效", "一次切换包括什么"])
         func add(_ kind: String, _ r: Record?, _ what: String) {
             guard let r else { return }
             t.add([kind, "`\(r.harness)/\(r.mechanism) \(r.placement), \(r.metric)`", Format.median(r),
@@ -52,16 +52,16 @@ extension CoroutineHarness {
         is one kernel entry and exit without any switch of task.
         """, """
         都在同一个 CPU 上。协程切换不离开用户态，内核不会为它记一次上下文切换
-        （“内核切换次数”是内核自己按每次往返数的，应为 0，不超过 0.01 都算有效）。
+        （“上下文切换次数（内核统计）”是内核按每次往返统计的，应为 0，不超过 0.01 都算有效）。
         线程和进程两行是两个任务的 futex 令牌环的 `per_switch`。系统调用那一行只进出一次内核，不换任务。
         """)
         let heading = lang.t("## Switch cost by kind (claim C3)", "## 各种切换的代价（说法 C3）")
         return Claims.section(heading, [intro, t.text, facts.map { "- " + $0 }.joined(separator: "\n")], run, lang)
     }
 
-    static let claimText = Claims.Text("C3", title: ("A coroutine switch happens in user mode and costs far less than a thread switch.", "协程切换在用户态完成，比线程切换便宜得多。"), quote: "切换在用户态完成，切换的代价比线程从用户态到内核态的代价小很多",
+    static let claimText = Claims.Text("C3", title: ("A coroutine switch happens in user mode and costs far less than a thread switch.", "协程切换在用户态完成，代价远小于线程切换。"), quote: "切换在用户态完成，切换的代价比线程从用户态到内核态的代价小很多",
                                          rule: ("same-cpu per_switch: holds when the asm coroutine's CI high × 10 is below the cheapest valid thread row's CI low (at least 10× cheaper beyond noise); does not hold when the coroutine's CI low × 10 is above that thread row's CI high; otherwise inconclusive. ucontext and Swift-task rows are shown for contrast, not judged.",
-                         "同一个 CPU 上的 per_switch：asm 协程置信区间上限的 10 倍仍低于最便宜的有效线程行的区间下限（超出噪声仍便宜 10 倍以上），则成立；协程区间下限的 10 倍高于那一行线程的区间上限，则不成立；其余无法判定。ucontext 和 Swift 任务的行只作对照，不参与判定。"))
+                         "同一个 CPU 上的 `per_switch`：asm 协程置信区间上限的 10 倍仍低于代价最小的有效线程行的区间下限（超出噪声，线程切换的代价仍是协程切换的 10 倍以上），则成立；协程区间下限的 10 倍高于那一行线程的区间上限，则不成立；其余无法判定。ucontext 和 Swift 任务的行只作对照，不参与判定。"))
 
     public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] {
         var c = Self.claimText.claim(lang, facts: [Claims.mitigationFact(run.environment, lang)])
@@ -84,13 +84,35 @@ extension CoroutineHarness {
         for o in others {
             c.values.append(.init("thread_over_\(o.mechanism)", mt / Claims.med(o), unit: "ratio"))
             c.measured.append(lang.t("thread (\(t.mechanism)) ÷ \(o.mechanism) per switch = \(Format.times(mt / Claims.med(o)))",
-                                     "每次切换线程（\(t.mechanism)）÷ \(o.mechanism) = \(Format.times(mt / Claims.med(o)))"))
+                                     "每次切换线程（`\(t.mechanism)`）÷ `\(o.mechanism)` = \(Format.times(mt / Claims.med(o)))"))
         }
-        let cheaper = lang.t("the asm coroutine switch (\(humanTime(ma))) is \(Format.times(mt / ma)) cheaper than the thread switch (\(humanTime(mt))), beyond 10× even at the CI edges: no kernel entry, no scheduler.",
-                             "asm 协程切换（\(humanTime(ma))）比线程切换（\(humanTime(mt))）便宜 \(Format.times(mt / ma))，取置信区间的边缘也超过 10 倍：不进内核，也不经过调度器。")
+        let times = Format.sig3(mt / ma)
+        let cheaper = lang.t("a thread switch (\(humanTime(mt))) costs \(times) times an asm coroutine switch (\(humanTime(ma))), more than 10 times even at the CI edges: no kernel entry, no scheduler.",
+                             "线程切换（\(humanTime(mt))）的代价是 asm 协程切换（\(humanTime(ma))）的 \(times) 倍，取置信区间的边缘也超过 10 倍：协程切换不进内核，也不经过调度器。")
         c.decide(Claims.ratioVerdict(t, over: asm, atLeast: 10), holds: cheaper,
-                 doesNotHold: lang.t("the asm coroutine switch is less than 10× cheaper than the thread switch, beyond the CIs.", "超出置信区间看，asm 协程切换比线程切换便宜不到 10 倍。"),
+                 doesNotHold: lang.t("a thread switch costs less than 10 times an asm coroutine switch, beyond the CIs.", "超出置信区间看，线程切换的代价不到 asm 协程切换的 10 倍。"),
                  otherwise: lang.t("the 10× margin is within the CIs.", "10 倍的界线落在置信区间之内。"))
+        c.deciding = ["thread_over_asm"]
+        // The note's contrast: a user-mode switch against one trip into the kernel, and ucontext,
+        // which is a coroutine switch too but makes a system call each time.
+        let sys = Claims.row(run, "syscall", "getppid", "per_call").flatMap { $0.valid ? Claims.med($0) : nil }
+        let uc = Claims.row(run, id, "ucontext", "per_switch").flatMap { $0.valid ? Claims.med($0) : nil }
+        var advice = lang.t("An asm coroutine switch costs \(humanTime(ma)) here, a thread switch (`\(t.mechanism)` ring) \(humanTime(mt)) (\(times) times as much)",
+                            "在这台机器上，asm 协程切换要 \(humanTime(ma))，线程切换（`\(t.mechanism)` 令牌环）要 \(humanTime(mt))（是前者的 \(times) 倍）")
+        if let sys {
+            advice += lang.t(sys > ma ? "; even one system call (\(humanTime(sys))) costs more than the coroutine switch, because it enters the kernel" : "; one system call (\(humanTime(sys))) costs no more than the coroutine switch",
+                             sys > ma ? "；就连一次系统调用（\(humanTime(sys))）都比协程切换贵，因为它要进入内核" : "；一次系统调用（\(humanTime(sys))）并不比协程切换贵")
+        }
+        if let uc {
+            let word = sys.map { uc > $0 ? lang.t("more than", "比") : lang.t("less than", "比") } ?? ""
+            if let sys {
+                advice += uc > sys
+                    ? lang.t(", and a `ucontext` coroutine switch (\(humanTime(uc))) costs \(word) one system call: it makes one (`rt_sigprocmask`) each time, so \"in user mode\" holds only for switches that save registers themselves",
+                             "；而 `ucontext` 协程切换（\(humanTime(uc))）\(word)一次系统调用还贵：它每次都要调用一次 `rt_sigprocmask`，所以“在用户态完成”只对自己保存寄存器的切换成立")
+                    : lang.t(", and a `ucontext` coroutine switch (\(humanTime(uc))) costs \(word) one system call", "；`ucontext` 协程切换（\(humanTime(uc))）\(word)一次系统调用代价小")
+            }
+        }
+        c.advice = advice + lang.t(".", "。")
         return [c]
     }
 

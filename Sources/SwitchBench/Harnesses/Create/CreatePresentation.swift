@@ -13,7 +13,7 @@ extension CreateHarness {
         case .staticNoop: program = lang.t("the static no-op `switchbench-noop`", "静态链接、什么都不做的 `switchbench-noop`")
         case .suite: program = lang.t("the suite's own binary (dynamic loading + Swift start-up)", "套件自己的二进制（动态装载 + Swift 运行时启动）")
         case .binTrue: program = lang.t("`/bin/true` (dynamically linked)", "`/bin/true`（动态链接）")
-        case nil: program = lang.t("a no-op program", "一个什么都不做的程序")
+        case nil: program = lang.t("a program that exits at once", "一个启动后立即退出的程序")
         }
         switch r.mechanism {
         case "fork-exit-wait": return by + lang.t("fork (copy of page tables, COW), child _exit, parent waitpid reaps the zombie",
@@ -27,7 +27,7 @@ extension CreateHarness {
         case "coroutine": return lang.t("in this process: Coroutine init (mmap'ed stack + guard page), first switch in and back, deinit (munmap)",
                                         "在本进程里：创建协程（mmap 出栈和保护页），第一次切进去再切回来，销毁（munmap）")
         case "swift-task": return lang.t("in this process: a Swift task on a one-thread executor: enqueue, run, complete, await its value",
-                                         "在本进程里：单线程执行器上的一个 Swift 任务：入队、运行、完成、await 它的结果")
+                                         "在本进程里：单线程执行器上的一个 Swift 任务：入队、运行、完成，再用 `await` 取它的结果")
         default: return ""
         }
     }
@@ -46,19 +46,19 @@ extension CreateHarness {
         let thread = rows.first { $0.mechanism == "pthread" }?.stats?.median
         var t = MarkdownTable(lang == .en
             ? ["kind", "create + clean up", "÷ pthread", "kernel switches / op", "valid", "what one op includes"]
-            : ["种类", "创建 + 清理", "÷ pthread", "每次操作的内核切换次数", "有效", "一次操作包括什么"])
+            : ["种类", "创建 + 清理", "÷ pthread", "每次操作的上下文切换次数（内核统计）", "有效", "一次操作包括什么"])
         var missing: [String] = []
         for r in rows {
             if let why = Self.notAvailable(r) {
                 missing.append("`\(r.mechanism)`: \(why)")
-                t.add([r.mechanism, "n/a", "n/a", "n/a", Format.valid(r.valid, lang: lang), Self.what(r, lang)])
+                t.add(["`\(r.mechanism)`", "n/a", "n/a", "n/a", Format.valid(r.valid, lang: lang), Self.what(r, lang)])
                 continue
             }
-            t.add([r.mechanism, Format.median(r), Format.ratio(r.stats?.median, thread), Format.number(r.switchesPerOp),
+            t.add(["`\(r.mechanism)`", Format.median(r), Format.ratio(r.stats?.median, thread), Format.number(r.switchesPerOp),
                    Format.valid(r.valid, lang: lang), Self.what(r, lang)])
         }
         let intro = lang.t("One op = one task created, run to its end and cleaned up (reaped, joined or destroyed), on one CPU. Processes and threads are created by a minimal C parent (`switchbench-proc`, a small static program built with the suite, as lmbench's `lat_proc`), so the rows time the creation, not the suite's own large process.",
-                           "一次操作 = 在一个 CPU 上创建一个任务，让它跑完，再清理掉（回收、join 或销毁）。进程和线程由一个最小的 C 父进程（`switchbench-proc`，随套件一起编译的小静态程序，和 lmbench 的 `lat_proc` 一样）来创建，所以这些行测的是创建本身，而不是套件自己那个大进程。")
+                           "一次操作 = 在一个 CPU 上创建一个任务，让它跑完，再清理掉（回收、`join` 或销毁）。进程和线程由一个最小的 C 父进程（`switchbench-proc`，随套件一起编译的小静态程序，和 lmbench 的 `lat_proc` 一样）来创建，所以这些行测的是创建本身，而不是套件自己那个大进程。")
         let na = missing.isEmpty ? "" : lang.t("**Not measured:** ", "**没有测：**") + missing.joined(separator: lang.t("; ", "；"))
         let z = zombie.map { lang.t("**Zombie (a fact, not a timing):** ", "**僵尸进程（这是事实，不是计时）：**") + Self.zombieSentence($0, lang) } ?? ""
         return Claims.section(lang.t("## Creation costs (claim C6)", "## 创建的代价（说法 C6）"),
@@ -108,7 +108,7 @@ extension CreateHarness {
             : lang.t("after waitpid: state \(z.after)", "waitpid 之后的状态：\(z.after)")
         let s = z.sawZombie
             ? lang.t("a child that called _exit(0) showed state `Z` (zombie) in /proc/<pid>/stat until its parent's waitpid; \(after)",
-                     "子进程调用 _exit(0) 之后，在父进程 waitpid 之前，/proc/<pid>/stat 里它的状态一直是 `Z`（僵尸进程）；\(after)")
+                     "子进程调用 _exit(0) 之后，在父进程 waitpid 之前，`/proc/<pid>/stat` 里它的状态一直是 `Z`（僵尸进程）；\(after)")
             : lang.t("the exited child was seen in state `\(z.before)`, not `Z`; \(after)", "已退出的子进程状态是 `\(z.before)`，不是 `Z`；\(after)")
         return s + (r.valid ? lang.t(".", "。") : lang.t(" — **not shown**.", "——**没能演示出来**。"))
     }
@@ -116,7 +116,7 @@ extension CreateHarness {
     static let claimText = Claims.Text("C6", title: ("A process lives from fork to exit and stays a zombie until its parent waits for it.",
                                     "进程从 fork 活到 exit，退出后一直是僵尸进程，直到父进程等待它。"), quote: "僵尸进程：进程通过 exit 系统调用退出之后……内核立即回收一部分资源并将该进程标记为僵尸进程",
                                          rule: ("create harness: holds when a valid fork-exit-wait row is present (each op created, ended and reaped a process) and the zombie check is valid and saw state Z in /proc before waitpid; does not hold when the check saw no Z; otherwise inconclusive. Creation costs are shown for scale.",
-                         "`create` 测试：有一行有效的 fork-exit-wait（每次操作都创建、结束并回收了一个进程），而且僵尸检查有效、在 waitpid 之前从 /proc 看到了状态 Z，则成立；检查没看到 Z 则不成立；其余无法判定。各种创建的代价列出来作参照。"))
+                         "`create` 测试：有一行有效的 `fork-exit-wait`（每次操作都创建、结束并回收了一个进程），而且僵尸检查有效、在 waitpid 之前从 /proc 看到了状态 Z，则成立；检查没看到 Z 则不成立；其余无法判定。各种创建的代价列出来作参照。"))
 
     public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] {
         var c = Self.claimText.claim(lang)
@@ -131,9 +131,9 @@ extension CreateHarness {
                 let mr = Claims.med(r)
                 c.measured.append(mr >= mf
                     ? lang.t("\(r.mechanism): \(humanTime(mr)), \(Format.times(mr / mf)) a fork-exit-waitpid (\(humanTime(mf)))",
-                             "\(r.mechanism)：\(humanTime(mr))，是 fork-exit-waitpid（\(humanTime(mf))）的 \(Format.times(mr / mf))")
+                             "`\(r.mechanism)`：\(humanTime(mr))，是 `fork-exit-wait`（\(humanTime(mf))）的 \(Format.sig3(mr / mf)) 倍")
                     : lang.t("\(r.mechanism): \(humanTime(mr)); a fork-exit-waitpid (\(humanTime(mf))) costs \(Format.times(mf / mr)) as much",
-                             "\(r.mechanism)：\(humanTime(mr))；fork-exit-waitpid（\(humanTime(mf))）是它的 \(Format.times(mf / mr))"))
+                             "`\(r.mechanism)`：\(humanTime(mr))；`fork-exit-wait`（\(humanTime(mf))）是它的 \(Format.sig3(mf / mr)) 倍"))
             }
         }
         let zombie = ZombieFact.row(run)
@@ -148,10 +148,15 @@ extension CreateHarness {
         }
         c.measured.append(lang.t("zombie check: state before waitpid `\(fact.before)`, after `\(fact.after)`",
                                  "僵尸检查：waitpid 之前的状态 `\(fact.before)`，之后 `\(fact.after)`"))
+        c.values.append(.init("zombie_state_before_waitpid", fact.sawZombie ? 1 : 0, unit: "state"))
+        c.values.append(.init("reaped_after_waitpid", fact.reaped ? 1 : 0, unit: "state"))
+        c.deciding = ["zombie_state_before_waitpid", "reaped_after_waitpid"]
         if fact.sawZombie && z.valid {
             c.verdict = .holds
-            c.why = lang.t("each fork-exit-waitpid op (\(humanTime(Claims.med(f)))) ran the full life cycle, and the exited, unwaited child was seen in state Z until waitpid.",
-                           "每次 fork-exit-waitpid（\(humanTime(Claims.med(f)))）都走完了进程的一生；已经退出、还没被等待的子进程在 waitpid 之前一直处于 Z 状态。")
+            c.why = lang.t("the child that had called `_exit` was seen in state `Z` (zombie) in /proc before its parent's `waitpid`, and \(fact.reaped ? "was gone after it (reaped)" : "after it: state `\(fact.after)`"); each fork-exit-waitpid op (\(humanTime(Claims.med(f)))) ran that whole life cycle.",
+                           "调用了 `_exit` 的子进程，在父进程 `waitpid` 之前，在 /proc 里的状态是 `Z`（僵尸进程），\(fact.reaped ? "`waitpid` 之后就消失了（已回收）" : "`waitpid` 之后的状态是 `\(fact.after)`")；每次 `fork-exit-wait`（\(humanTime(Claims.med(f)))）都走完了这样的一生。")
+            c.advice = lang.t("A child that has exited stays a zombie (state `Z` in /proc) until its parent calls `waitpid`, which reaps it: seen here, as the note says.",
+                              "已经退出的子进程一直是僵尸进程（/proc 里状态为 `Z`），直到父进程调用 `waitpid` 把它回收：这里确实看到了，与笔记一致。")
         } else if !fact.sawZombie {
             c.verdict = .doesNotHold
             c.why = lang.t("the zombie check did not see state Z.", "僵尸检查没有看到 Z 状态。")

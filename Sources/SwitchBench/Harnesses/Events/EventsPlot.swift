@@ -80,7 +80,7 @@ public enum EventsPlot {
 
         // lines, points, legend
         var ly = top + 4
-        svg.text(lang.t("kind, K: kernel switches per event", "种类，K：每事件内核切换次数"), legendX, ly, size: 12, weight: "bold")
+        svg.text(lang.t("kind, K: kernel switches per event", "种类，K：每个事件的上下文切换次数（内核统计）"), legendX, ly, size: 12, weight: "bold")
         ly += 20
         for s in series {
             let color = colors[s.mechanism] ?? "#555"
@@ -96,7 +96,7 @@ public enum EventsPlot {
                 let sw = r.switchesPerOp.map { Format.number($0, 3) } ?? "?"
                 marker(&svg, px, py, square: square, fill: r.valid ? color : "#bbbbbb",
                        title: "\(ManyFormat.kind(s.mechanism, lang)), N = \(ManyFormat.count(p.n)), K = \(s.k): \(Format.median(r)) " +
-                              lang.t("per event, \(sw) kernel switches per event", "每事件，每事件 \(sw) 次内核切换") +
+                              lang.t("per event, \(sw) kernel switches per event", "每个事件，每个事件 \(sw) 次上下文切换") +
                               (r.valid ? "" : lang.t(" (invalid)", "（无效）")))
             }
             svg.line(legendX, ly - 4, legendX + 30, ly - 4, stroke: color, width: 2, dash: dash)
@@ -108,7 +108,7 @@ public enum EventsPlot {
         }
         ly += 8
         var notes = [lang.t("Thread or process per task: K + 1", "每任务一个线程或进程：每次突发"),
-                     lang.t("kernel switches per burst, (K + 1)/K per event.", "K + 1 次内核切换，每事件 (K + 1)/K 次。"),
+                     lang.t("kernel switches per burst, (K + 1)/K per event.", "每次突发 K + 1 次上下文切换，每个事件 (K + 1)/K 次。"),
                      lang.t("Coroutines on one event-loop thread:", "一个事件循环线程上的协程："),
                      lang.t("2 per burst, 2/K per event.", "每次突发 2 次，每事件 2/K 次。")]
         notes.append(lang.t("Vertical bar: 95 % CI of the median.", "竖线：中位数的 95 % 置信区间。"))

@@ -127,11 +127,16 @@ extension MemoryHarness {
             : ([Claims.ratioVerdict(tt, over: at, atLeast: 1), Claims.ratioVerdict(pt, over: tt, atLeast: 1)].allSatisfy { $0 == .holds } ? .holds : .inconclusive)
         c.decide(v,
                  holds: lang.t("at N = \(ManyFormat.count(n)) a parked thread costs \(B(mt)) of memory (user + kernel), \(Format.times(mt / ma)) an asm coroutine (\(B(ma))); a process costs \(B(mp)), \(Format.times(mp / mt)) a thread.",
-                               "N = \(ManyFormat.count(n)) 时，一个挂起的线程占 \(B(mt)) 内存（用户态 + 内核），是协程（asm，\(B(ma))）的 \(Format.times(mt / ma))；一个进程占 \(B(mp))，是线程的 \(Format.times(mp / mt))。"),
+                               "N = \(ManyFormat.count(n)) 时，一个挂起的线程占 \(B(mt)) 内存（用户态 + 内核），是协程（asm，\(B(ma))）的 \(Format.sig3(mt / ma)) 倍；一个进程占 \(B(mp))，是线程的 \(Format.sig3(mp / mt)) 倍。"),
                  doesNotHold: lang.t("at N = \(ManyFormat.count(n)) the order is not coroutine < thread < process: thread ÷ asm coroutine = \(Format.times(mt / ma)), process ÷ thread = \(Format.times(mp / mt)).",
                                      "N = \(ManyFormat.count(n)) 时并不是协程 < 线程 < 进程：线程 ÷ 协程（asm）= \(Format.times(mt / ma))，进程 ÷ 线程 = \(Format.times(mp / mt))。"),
                  otherwise: lang.t("the order is as the note says by the medians, but the 95 % CIs of the repetitions overlap.",
                                    "按中位数看顺序和笔记说的一样，但几次重复的 95 % 置信区间有重叠。"))
+        c.deciding = ["thread_over_asm", "process_over_thread"]
+        if v == .holds {
+            c.advice = lang.t("With \(ManyFormat.count(n)) tasks parked, each process takes \(B(mp)) of memory (user + kernel), each thread \(B(mt)) and each asm coroutine \(B(ma)): a thread needs \(Format.sig3(mt / ma)) times a coroutine's memory, a process \(Format.sig3(mp / mt)) times a thread's.",
+                              "挂起 \(ManyFormat.count(n)) 个任务时，每个进程占 \(B(mp)) 内存（用户态 + 内核），每个线程占 \(B(mt))，每个 asm 协程占 \(B(ma))：线程所需的内存是协程的 \(Format.sig3(mt / ma)) 倍，进程是线程的 \(Format.sig3(mp / mt)) 倍。")
+        }
         return [c]
     }
 }

@@ -4,12 +4,12 @@ import Foundation
 /// few ns, shows beside page walks of 100 ns and more), with the knees the sweep found.
 public enum TLBPlot {
     static func lines(_ lang: Language) -> [(String, String)] {
-        [("4k", lang.t("4 KiB pages", "4 KiB 页")), ("2m", lang.t("2 MiB pages", "2 MiB 页")), ("control", lang.t("cache-only control", "只有缓存缺失的对照"))]
+        [("4k", lang.t("4 KiB pages", "4 KiB 页")), ("2m", lang.t("2 MiB pages", "2 MiB 大页")), ("control", lang.t("cache-only control", "只有缓存缺失的对照"))]
     }
 
     /// A knee's short tag on the plot: the TLB level for the first two, a page walk slowing past them.
     static func tag(_ level: Int, _ lang: Language) -> String {
-        level <= 2 ? "L\(level)" : lang.t("walk slows", "遍历变慢")
+        level <= 2 ? "L\(level)" : lang.t("walk slows", "查页表变慢")
     }
 
     public static func render(_ run: RunResult, lang: Language = .en) -> String? {
@@ -31,18 +31,21 @@ public enum TLBPlot {
                       let level = Int(r.metric.dropFirst("reach_l".count).dropLast("_pages".count)) else { return nil }
                 let color = SVGPlots.palette[lines.firstIndex { $0.0 == r.mechanism } ?? 3]
                 let n = Int(pages.rounded())
+                let name = lines.first { $0.0 == r.mechanism }?.1 ?? r.mechanism
                 let legend = level <= 2
-                    ? lang.t("\(r.mechanism) L\(level) TLB reach: \(n) pages", "\(r.mechanism) L\(level) 快表覆盖：\(n) 页")
-                    : lang.t("\(r.mechanism) walks slow past \(n) pages", "\(r.mechanism) 超过 \(n) 页遍历变慢")
+                    ? lang.t("\(name): L\(level) TLB reach \(n) pages", "\(name)：L\(level) 快表覆盖 \(n) 页")
+                    : lang.t("\(name): walks slow past \(n) pages", "\(name)：超过 \(n) 页查页表变慢")
                 return (pages, legend, color, tag(level, lang), r.mechanism)
             }
         let xs = all.map(\.0) + knees.map(\.pages)
         let lx = floor(log2(xs.min()!)), hx = max(ceil(log2(xs.max()!)), lx + 1)
         let ys = all.compactMap { $0.1.stats?.median }
-        let ly = floor(log10(ys.min()!)), hy = max(ceil(log10(ys.max()!)), ly + 1)
-        let left = 70.0, right = 215.0, top = 50.0, plotW = 560.0, plotH = 330.0
+        // The y axis ends a little past the data (never above 2× its maximum), ticks 1-2-5 inside.
+        let yAxis = SwitchCostPlot.logAxis(ys.min()!, ys.max()!)
+        let ly = log10(yAxis.lo), hy = log10(yAxis.hi)
+        let left = 70.0, right = 250.0, top = 50.0, plotW = 560.0, plotH = 330.0
         var svg = SVGDocument(width: left + plotW + right, height: top + plotH + 80)
-        svg.text(lang.t("TLB: time per access vs working set (one access per page)", "TLB：每次访问的时间随工作集的变化（每页访问一次）"),
+        svg.text(lang.t("TLB: time per access vs working set (one access per page)", "快表：每次访问的时间随工作集的变化（每页访问一次）"),
                  left + plotW / 2, 24, size: 15, anchor: .middle, weight: "bold")
         func x(_ pages: Double) -> Double { left + (log2(pages) - lx) / (hx - lx) * plotW }
         func y(_ ns: Double) -> Double { top + plotH - (log10(ns) - ly) / (hy - ly) * plotH }
@@ -54,33 +57,31 @@ public enum TLBPlot {
             let px = x(pow(2, Double(e)))
             svg.line(px, top, px, bottom, stroke: "#eee")
             if (e - Int(lx)) % step == 0 {
-                let pages = 1 << e
-                svg.text(pages >= 1024 ? "\(pages / 1024)Ki" : "\(pages)", px, bottom + 16, size: 11, anchor: .middle)
+                svg.text("\(1 << e)", px, bottom + 16, size: 10, anchor: .middle)
             }
             e += 1
         }
-        svg.text(lang.t("working set (pages, log2 scale)", "工作集（页数，以 2 为底的对数坐标）"), left + plotW / 2, bottom + 38, size: 12, anchor: .middle)
-        // y ticks: 1, 2, 5 per decade on the log axis
-        var d = ly
-        while d <= hy {
-            for m in [1.0, 2, 5] {
-                let v = m * pow(10, d)
-                guard v >= pow(10, ly) * 0.999, v <= pow(10, hy) * 1.001 else { continue }
-                svg.line(left, y(v), left + plotW, y(v), stroke: m == 1 ? "#ccc" : "#eee")
-                svg.text(String(format: "%g", v), left - 6, y(v) + 4, size: 11, anchor: .end)
-            }
-            d += 1
+        svg.text(lang.t("working set: number of pages touched, one access per page (log2 scale)", "工作集：访问的页数，每页访问一次（以 2 为底的对数坐标）"), left + plotW / 2, bottom + 38, size: 12, anchor: .middle)
+        for v in yAxis.ticks {
+            svg.line(left, y(v), left + plotW, y(v), stroke: v == pow(10, floor(log10(v))) ? "#ccc" : "#eee")
+            svg.text(String(format: "%g", v), left - 6, y(v) + 4, size: 11, anchor: .end)
         }
         svg.text(lang.t("ns per access (log scale)", "每次访问的 ns（对数坐标）"), 18, top + plotH / 2, size: 12, anchor: .middle, rotate: -90)
         svg.line(left, top, left, bottom, stroke: "#333")
         svg.line(left, bottom, left + plotW, bottom, stroke: "#333")
         // A dashed line and a short tag per knee (one row of tags per page size, so coinciding knees
         // do not overprint); the full list sits under the legend.
-        for k in knees {
+        // A tag goes one row down when it would overprint one already placed in its row.
+        var placed: [(x: Double, width: Double, row: Int)] = []
+        for k in knees.sorted(by: { $0.pages < $1.pages }) {
             let px = x(k.pages)
-            let row = Double(lines.firstIndex { $0.0 == k.variant } ?? 0)
+            // the tag's width at 10 px: wide for CJK characters
+            let width = k.tag.unicodeScalars.reduce(8.0) { $0 + ($1.value >= 0x2E80 ? 10.5 : 6.2) }
+            var row = lines.firstIndex { $0.0 == k.variant } ?? 0
+            while placed.contains(where: { $0.row == row && px >= $0.x && px - $0.x < $0.width }) { row += 1 }
+            placed.append((px, width, row))
             svg.line(px, top, px, bottom, stroke: k.color, width: 1, dash: "5,4")
-            svg.text(k.tag, px + 3, top + 11 + row * 12, size: 10, fill: k.color)
+            svg.text(k.tag, px + 3, top + 11 + Double(row) * 12, size: 10, fill: k.color)
         }
         for (i, line) in points.enumerated() where !line.1.isEmpty {
             let color = SVGPlots.palette[i]
@@ -99,7 +100,7 @@ public enum TLBPlot {
         }
         if !knees.isEmpty {
             svg.line(lxp, legendY, lxp + 22, legendY, stroke: "#555", width: 1, dash: "5,4")
-            svg.text(lang.t("knee of 4k/2m − control", "4k/2m − control 的拐点"), lxp + 28, legendY + 4, size: 11)
+            svg.text(lang.t("knee of (pages − control)", "（页 − 对照）的拐点"), lxp + 28, legendY + 4, size: 11)
             legendY += 22
             for k in knees {
                 svg.text(k.legend, lxp, legendY, size: 10, fill: k.color)

@@ -18,36 +18,50 @@ extension TLBHarness {
         var s: String
         switch outcome {
         case .notGranted:
-            s = lang.t("huge pages were not granted: the 2m curve is a 4 KiB curve", "没有拿到大页：2m 曲线其实还是 4 KiB 页的曲线")
+            s = lang.t("huge pages were not granted: the 2m curve is a 4 KiB curve", "内核没有分配大页：2m 曲线其实还是 4 KiB 页的曲线")
         case .noReachGain:
             s = lang.t("huge pages granted, but no reach gain: the first-level knee stays where the 4 KiB one is (likely host-side 4 KiB backing: the TLB holds 4 KiB translations whatever the guest maps)",
-                       "拿到了大页，但快表覆盖范围没有变大：一级拐点和 4 KiB 页时在同一处（很可能宿主机用 4 KiB 页支撑这块内存，客户机映射成什么，TLB 里存的都是 4 KiB 的转换）")
+                       "内核分配了大页，但快表覆盖范围没有变大：一级拐点和 4 KiB 页时在同一处（很可能宿主机用 4 KiB 页支撑这块内存，客户机映射成什么，TLB 里存的都是 4 KiB 的转换）")
         case .reachGain(let f):
             s = f.isInfinite
                 ? lang.t("huge pages granted and they extend the TLB reach beyond the sweep (no first-level knee up to \(maxPages) pages)",
-                         "拿到了大页，快表覆盖范围超出了整个扫描区间（直到 \(maxPages) 页都没有一级拐点）")
-                : lang.t("huge pages granted and they extend the first-level TLB reach \(Format.times(f))", "拿到了大页，一级快表的覆盖范围扩大到原来的 \(Format.times(f))")
+                         "内核分配了大页，快表覆盖范围超出了整个扫描区间（直到 \(maxPages) 页都没有一级拐点）")
+                : lang.t("huge pages granted and they extend the first-level TLB reach \(Format.times(f))", "内核分配了大页，一级快表的覆盖范围扩大到原来的 \(Format.sig3(f)) 倍")
         case .partialGain(let f):
             s = lang.t("huge pages granted; first-level reach only \(Format.times(f)) the 4 KiB one (partly small-page backed?)",
-                       "拿到了大页，但一级覆盖范围只有 4 KiB 页时的 \(Format.times(f))（也许部分仍由小页支撑）")
+                       "内核分配了大页，但一级覆盖范围只有 4 KiB 页时的 \(Format.sig3(f)) 倍（也许部分仍由小页支撑）")
         case .unknown:
             s = lang.t("no verdict: the 4 KiB curve shows no first-level knee to compare with", "无法判断：4 KiB 曲线上没有可比的一级拐点")
         }
         let rows = run.records(harness: "tlb")
         func miss(_ v: String) -> Double? { rows.first { $0.mechanism == v && $0.metric == "miss_l2_extra_ns" }?.stats?.median }
         if outcome == .noReachGain, let a = miss("2m"), let b = miss("4k"), b > 0 {
-            let cmp: String
-            if a < b * 0.9 {
-                cmp = lang.t("less: a shorter page walk", "更少：页表遍历更短")
-            } else if a > b * 1.1 {
-                cmp = lang.t("more: the 2 MiB mapping did not shorten the walk here", "反而更多：在这里 2 MiB 映射没有让遍历变短")
-            } else {
-                cmp = lang.t("about the same", "差不多")
-            }
-            s += lang.t(String(format: "; each miss past the second level costs %.1f ns with 2 MiB pages against %.1f ns with 4 KiB (", a, b) + cmp + ")",
-                        String(format: "；越过二级之后，每次缺失用 2 MiB 页要多花 %.1f ns，用 4 KiB 页是 %.1f ns（", a, b) + cmp + "）")
+            s += missComparison(twoMiB: a, fourKiB: b, lang)
         }
         return s
+    }
+
+    /// The worst point's page faults per access: "never" only for an exact zero.
+    static func faultLine(_ pf: Double, _ lang: Language) -> String {
+        pf == 0
+            ? lang.t(". Page faults per access: 0 at every point (the walks never fault)", "。每次访问的缺页次数：每一点都是 0（遍历不会引起缺页）")
+            : lang.t(". Page faults per access, worst point: \(Format.sig3(pf)) (about one fault per \(Format.sig3(1 / pf)) accesses: the walks hardly ever fault)",
+                     "。每次访问的缺页次数，最坏的一点：\(Format.sig3(pf))（约每 \(Format.sig3(1 / pf)) 次访问一次缺页：遍历几乎不引起缺页）")
+    }
+
+    /// "; past the second level a miss costs 15.8 ns with 2 MiB pages, less than the 21.6 ns with 4 KiB
+    /// (a shorter page walk)": the comparative is the 2 MiB number's, chosen from the two numbers (±10 %: about the same).
+    static func missComparison(twoMiB a: Double, fourKiB b: Double, _ lang: Language) -> String {
+        let (ta, tb) = (humanTime(a), humanTime(b))
+        if a < b * 0.9 {
+            return lang.t("; past the second level a miss costs \(ta) with 2 MiB pages, less than the \(tb) with 4 KiB pages (a shorter page walk)",
+                          "；越过二级之后，用 2 MiB 页每次缺失多花 \(ta)，比 4 KiB 页的 \(tb) 少（页表遍历更短）")
+        } else if a > b * 1.1 {
+            return lang.t("; past the second level a miss costs \(ta) with 2 MiB pages, more than the \(tb) with 4 KiB pages (the 2 MiB mapping did not shorten the walk here)",
+                          "；越过二级之后，用 2 MiB 页每次缺失多花 \(ta)，比 4 KiB 页的 \(tb) 还多（在这里 2 MiB 映射没有让遍历变短）")
+        }
+        return lang.t("; past the second level a miss costs \(ta) with 2 MiB pages, about the same as the \(tb) with 4 KiB pages",
+                      "；越过二级之后，用 2 MiB 页每次缺失多花 \(ta)，与 4 KiB 页的 \(tb) 差不多")
     }
 
     public func markdownSection(_ run: RunResult, lang: Language) -> String? {
@@ -94,7 +108,7 @@ extension TLBHarness {
             var line = lang.t("**4 KiB vs 2 MiB:** ", "**4 KiB 页与 2 MiB 页：**") + huge + lang.t(".", "。")
             switch HugeGrant.of(run) {
             case .granted?: line += lang.t(" (AnonHugePages covered the whole region.)", "（AnonHugePages 覆盖了整块内存。）")
-            case .partial?: line += lang.t(" (Huge pages NOT fully granted.)", "（大页没有全部拿到。）")
+            case .partial?: line += lang.t(" (Huge pages NOT fully granted.)", "（大页没有全部分配到。）")
             case .unverified?: line += lang.t(" (Huge pages not verified: smaps unreadable.)", "（无法确认大页：读不到 smaps。）")
             case nil: break
             }
@@ -106,7 +120,7 @@ extension TLBHarness {
         }
         var sweep = MarkdownTable(lang == .en
             ? ["pages", "4 KiB span", "4k", "control", "4k − control", "2m", "2m − control"]
-            : ["页数", "4 KiB 页跨度", "4k", "control", "4k − control", "2m", "2m − control"])
+            : ["页数", "4 KiB 页跨度", "4 KiB 页（`4k`）", "对照（`control`）", "4 KiB 页 − 对照", "2 MiB 大页（`2m`）", "2 MiB 大页 − 对照"])
         var n = Self.minPages
         while n <= Self.maxPages {
             let a = ns("4k", n), c = ns("control", n), h = ns("2m", n)
@@ -126,8 +140,7 @@ extension TLBHarness {
             counterLine += lang.t("; empty: ", "；没有数据：") + empty.map { "`\($0)`" }.joined(separator: ", ") + lang.t(" (why: the note column of the CSV)", "（原因见 CSV 的 note 列）")
         }
         if let pf = rows.filter({ $0.metric == "page-faults" }).compactMap({ $0.stats?.median }).max() {
-            counterLine += lang.t(String(format: ". Page faults per access, worst point: %.2g (the walks never fault)", pf),
-                                  String(format: "。每次访问的缺页次数，最坏的一点：%.2g（遍历从不缺页）", pf))
+            counterLine += Self.faultLine(pf, lang)
         }
         parts.append(counterLine + lang.t(".", "。"))
         switch NUMABinding.of(run) {
@@ -168,8 +181,8 @@ extension TLBHarness {
         let (mf, mk) = (Claims.med(f), Claims.med(k))
         let ratio = mf / mk
         c.values += [.init("4k_over_control", ratio, unit: "ratio"), .init("translation_per_access", mf - mk, unit: "ns")]
-        c.measured.append(lang.t(String(format: "at %d pages: 4 KiB %.2f ns vs control %.2f ns per access, ratio %@; translation adds %.2f ns per access", w, mf, mk, Format.times(ratio), mf - mk),
-                                 String(format: "在 %d 页时：每次访问 4 KiB 页 %.2f ns，对照 %.2f ns，比值 %@；地址转换每次多花 %.2f ns", w, mf, mk, Format.times(ratio), mf - mk)))
+        c.measured.append(lang.t("at \(w) pages: 4 KiB \(humanTime(mf)) vs control \(humanTime(mk)) per access, ratio \(Format.times(ratio)); translation adds \(humanTime(mf - mk)) per access",
+                                 "在 \(w) 页时：每次访问 4 KiB 页 \(humanTime(mf))，对照 \(humanTime(mk))，比值 \(Format.times(ratio))；地址转换每次多花 \(humanTime(mf - mk))"))
         if let h = huge[w] {
             let mh = Claims.med(h)
             c.measured.append(lang.t(String(format: "2 MiB pages at %d pages: %.2f ns per access (", w, mh) + (mh <= mf ? "\(Format.times(mf / mh)) faster than 4 KiB)" : "\(Format.times(mh / mf)) slower than 4 KiB)"),
@@ -184,14 +197,21 @@ extension TLBHarness {
         }
         if let huge = Self.hugeSentence(run, lang) { c.measured.append(huge) }
         c.decide(Claims.ratioVerdict(f, over: k, atLeast: 1.2, failsBelow: 1.2),
-                 holds: lang.t("beyond the TLB's reach each access costs \(Format.times(ratio)) the cache-only control: the page walk is the difference.", "超出快表的覆盖范围后，每次访问的代价是只有缓存缺失时的 \(Format.times(ratio))：多出来的就是页表遍历。"),
+                 holds: lang.t("beyond the TLB's reach each access costs \(Format.sig3(ratio)) times the cache-only control: the page walk is the difference.", "超出快表的覆盖范围后，每次访问的代价是只有缓存缺失时的 \(Format.sig3(ratio)) 倍：多出来的就是查页表。"),
                  doesNotHold: lang.t("4 KiB pages cost within 1.2× of the cache-only control at the largest working set.", "在最大的工作集上，4 KiB 页的代价不到对照的 1.2 倍。"),
                  otherwise: lang.t("ratio \(Format.times(ratio)) but the CIs overlap.", "比值 \(Format.times(ratio))，但置信区间重叠。"))
+        c.deciding = ["4k_over_control"]
+        let extra = humanTime(mf - mk)
+        c.advice = c.verdict == .holds
+            ? lang.t("At \(w) pages, more than the TLB holds, each access costs \(humanTime(mf)) with 4 KiB pages against \(humanTime(mk)) when only the cache misses: the page-table walk adds \(extra) per access, \(Format.sig3(ratio)) times the cost.",
+                     "在 \(w) 页时（超出快表能装下的范围），用 4 KiB 页每次访问要 \(humanTime(mf))，只有缓存缺失时是 \(humanTime(mk))：查页表让每次访问多花 \(extra)，代价是原来的 \(Format.sig3(ratio)) 倍。")
+            : lang.t("At \(w) pages each access costs \(humanTime(mf)) with 4 KiB pages against \(humanTime(mk)) when only the cache misses (\(Format.times(ratio))): on this machine the page-table walk does not make access clearly slower.",
+                     "在 \(w) 页时，用 4 KiB 页每次访问要 \(humanTime(mf))，只有缓存缺失时是 \(humanTime(mk))（\(Format.times(ratio))）：在这台机器上查页表并没有让访存明显变慢。")
         return [c]
     }
 
     public func plots(_ run: RunResult, lang: Language) -> [Plot] {
-        let title = lang.t("TLB curve: ns per access vs working set", "TLB 曲线：每次访问的 ns 随工作集的变化")
+        let title = lang.t("TLB curve: ns per access vs working set", "快表曲线：每次访问的 ns 随工作集的变化")
         return TLBPlot.render(run, lang: lang).map { [Plot(name: "tlb.svg", title: title, contents: $0)] } ?? []
     }
 

@@ -1,0 +1,269 @@
+import Foundation
+import Testing
+@testable import SwitchBench
+
+/// notes.md, the verdicts as data, sentences built from numbers, fitted plot axes (issue 16).
+@Suite struct NotesTests {
+    static func fixtures() throws -> [RunResult] {
+        try (RealRuns.names + [RealRuns.withFacts]).map(RealRuns.load)
+    }
+
+    // MARK: notes.md
+
+    @Test func notesHaveTheClassTableTheTwoStepsAndOneSentencePerClaim() throws {
+        for run in try Self.fixtures() {
+            for lang in Language.allCases {
+                let notes = NotesReport.render(run, lang: lang)
+                let table = notes.split(separator: "\n").filter { $0.hasPrefix("| ") && $0.contains("¹") }
+                #expect(table.count == 4, "\(run.runID) \(lang): \(table)")
+                for row in table { #expect(row.components(separatedBy: "×").count - 1 == 2, "both ratios: \(row)") }
+                #expect(notes.contains(lang.t("## The note's two steps", "## 笔记说的两步")))
+                #expect(notes.contains(lang.t("Not measured in this run", "本次运行没有测量")))   // no anatomy rows in these CSVs
+                let claims = Claims.evaluate(run, lang: lang)
+                let sentences = notes.components(separatedBy: lang.t("**What the note should say here:** ", "**笔记在这台机器上应当这样说：**")).count - 1
+                #expect(sentences == claims.count)
+                #expect(!notes.contains("_Environment") && !notes.contains("_测试环境"))
+            }
+        }
+    }
+
+    @Test func severalRunsGiveAColumnPerMachine() throws {
+        let runs = try Self.fixtures()
+        let notes = NotesReport.render(runs, labels: ["M1a", "M2", "M1b"], lang: .zh)
+        let row = try #require(notes.split(separator: "\n").first { $0.hasPrefix("| 进程切换¹") })
+        #expect(row.split(separator: "|").count == 4)   // name + three columns
+        #expect(notes.contains("| M2 | **"))
+    }
+
+    /// A harness that answers the two-steps hook with one line per run.
+    struct StepsHarness: Harness {
+        var info: HarnessInfo { HarnessInfo("steps-test", claims: [], summary: "", mechanisms: []) }
+        func plan(_ options: RunOptions) -> [CaseSpec] { [] }
+        func run(_ spec: CaseSpec, context: RunContext) throws -> [Record] { [] }
+        func notesSection(_ runs: [RunResult], lang: Language) -> String? {
+            "STEPS " + runs.map(\.runID).joined(separator: " | ")
+        }
+    }
+
+    @Test func aHarnessCanAddItsTwoStepsBlock() throws {
+        let runs = try Self.fixtures()
+        let with = NotesReport.render(runs, labels: [], lang: .en, presenters: Registry.presenters + [StepsHarness()])
+        #expect(with.contains("STEPS " + runs.map(\.runID).joined(separator: " | ")))
+        #expect(!with.contains("Not measured in this run (the `anatomy`"))
+        let without = NotesReport.render(runs, labels: [], lang: .zh, presenters: [])
+        #expect(without.contains("本次运行没有测量（`anatomy`"))
+    }
+
+    @Test func theEnvironmentIsWrittenOncePerFile() throws {
+        let run = try RealRuns.load("epyc-2vcpu-kvm")
+        for lang in Language.allCases {
+            for f in RunWriter.files(for: run, lang: lang) where f.name == "results.md" || f.name == "report.md" {
+                let n = f.contents.components(separatedBy: lang.t("_Environment: ", "_测试环境：")).count - 1
+                #expect(n == 1, "\(f.name) \(lang): \(n)")
+            }
+        }
+    }
+
+    @Test func aRunRendersEachPlotOnceAndWritesNotes() throws {
+        let names = RunWriter.files(for: try RealRuns.load("epyc-2vcpu-kvm")).map(\.name)
+        #expect(Set(names).count == names.count)
+        #expect(names.contains("notes.md") && names.contains("results.json"))
+        #expect(RunWriter.reportFiles(for: try RealRuns.load("epyc-2vcpu-kvm")).last?.name == "report.md")
+    }
+
+    // MARK: caveats
+
+    @Test func vulnerableMitigationsAreNotPaidFor() {
+        var e = Environment.blank
+        e.virtualization = "KVM"
+        e.mitigations = ["spec_store_bypass: Vulnerable", "spectre_v1: Mitigation: usercopy/swapgs barriers",
+                         "tsa: Vulnerable: No microcode", "meltdown: Not affected"]
+        let en = NotesReport.caveats(e, .en).joined(separator: "\n")
+        let paid = try? #require(en.split(separator: "\n").first { $0.hasPrefix("Mitigations in force") })
+        #expect(paid?.contains("spectre_v1") == true)
+        #expect(paid?.contains("spec_store_bypass") == false && paid?.contains("tsa") == false)
+        #expect(en.contains("(not mitigated, so nothing is paid for them here): `spec_store_bypass`, `tsa`"))
+        #expect(!en.contains("meltdown"))
+        e.mitigations = ["spec_store_bypass: Vulnerable"]
+        #expect(NotesReport.caveats(e, .en).contains { $0.hasPrefix("No CPU vulnerability mitigation is in force") })
+        #expect(NotesReport.caveats(e, .zh).allSatisfy { LeakCheck.strictLeaks($0).isEmpty })
+    }
+
+    // MARK: verdicts as data
+
+    @Test func resultsJSONCarriesEveryVerdictWithItsDecidingNumbers() throws {
+        let run = try RealRuns.load("epyc-2vcpu-kvm")
+        let claims = try JSONExporter.claims(JSONExporter.render(run))
+        #expect(claims.map(\.id) == Claims.evaluate(run).map(\.id))
+        #expect(claims == Claims.verdicts(run))
+        for c in claims where c.verdict != .notMeasured {
+            #expect(!c.ruleID.isEmpty && !c.deciding.isEmpty, "\(c.id)")
+            #expect(c.deciding.allSatisfy { d in c.values.contains(d) })
+            #expect(c.adviceEN != nil && c.adviceZH != nil, "\(c.id)")
+        }
+        // The run itself still decodes from the same file.
+        #expect(try JSONExporter.decode(JSONExporter.render(run)).records.count == run.records.count)
+        let doc = try JSONSerialization.jsonObject(with: Data(JSONExporter.render(run).utf8)) as? [String: Any]
+        let table = try #require(doc?["class_table"] as? [[String: Any]])
+        #expect(table.map { $0["row"] as? String } == ["coroutine/asm", "syscall/getppid", "thread/futex", "process/futex"])
+    }
+
+    @Test func machinesShowTheNumbersThatDecided() throws {
+        // C1 on the dev run: inconclusive; the number beside it is the one that decided, not the first value.
+        let run = try RealRuns.load(RealRuns.withFacts)
+        let c1 = try #require(Claims.verdicts(run).first { $0.id == "C1" })
+        let md = MachinesReport.render([MachineColumn(run: run), MachineColumn(run: try RealRuns.load("epyc-2vcpu-kvm"))], lang: .en)
+        let line = try #require(md.split(separator: "\n").first { $0.hasPrefix("| C1 ") })
+        for d in c1.deciding { #expect(line.contains("`\(d.name)` " + Format.value(d.value, unit: d.unit))) }
+    }
+
+    @Test func noScriptReadsReportMD() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let scripts = root.appendingPathComponent("scripts").path
+        for name in try FileManager.default.contentsOfDirectory(atPath: scripts) where name.hasSuffix(".py") {
+            let text = try String(contentsOfFile: "\(scripts)/\(name)", encoding: .utf8)
+            #expect(!text.contains("report.md\")") && !text.contains("\"report.md\""), "\(name) reads report.md")
+        }
+    }
+
+    // MARK: sentences built from numbers
+
+    @Test func theComparativeWordFollowsTheNumbers() {
+        let less = TLBHarness.missComparison(twoMiB: 15.8, fourKiB: 21.6, .en)
+        let more = TLBHarness.missComparison(twoMiB: 21.6, fourKiB: 15.8, .en)
+        #expect(less.contains("15.8 ns with 2 MiB pages, less than the 21.6 ns"))
+        #expect(more.contains("21.6 ns with 2 MiB pages, more than the 15.8 ns"))
+        #expect(TLBHarness.missComparison(twoMiB: 15.8, fourKiB: 21.6, .zh).contains("比 4 KiB 页的 21.6 ns 少"))
+        #expect(TLBHarness.missComparison(twoMiB: 21.6, fourKiB: 15.8, .zh).contains("比 4 KiB 页的 15.8 ns 还多"))
+        // C3: a system call dearer than the coroutine switch, then flipped.
+        func c3(_ sys: Double) -> String {
+            let run = ReportFixture.run([ReportFixture.record("coroutine", "asm", metric: "per_switch", 5),
+                                         ReportFixture.record("thread", "futex", metric: "per_switch", 2000),
+                                         ReportFixture.record("syscall", "getppid", metric: "per_call", sys)])
+            return Claims.evaluate(run).first { $0.id == "C3" }?.advice ?? ""
+        }
+        #expect(c3(180).contains("even one system call (180 ns) costs more than the coroutine switch"))
+        #expect(c3(3).contains("one system call (3.00 ns) costs no more than the coroutine switch"))
+    }
+
+    @Test func neverOnlyForAnExactZero() {
+        #expect(TLBHarness.faultLine(0, .en).contains("never"))
+        #expect(!TLBHarness.faultLine(9.4e-06, .en).contains("never"))
+        #expect(!TLBHarness.faultLine(9.4e-06, .zh).contains("从不"))
+        #expect(TLBHarness.faultLine(9.4e-06, .en).contains("0.00000940"))
+    }
+
+    @Test func threeSignificantDigits() {
+        #expect(Format.times(488.12) == "488×")
+        #expect(Format.times(48.812) == "48.8×")
+        #expect(Format.times(1.0449) == "1.04×")
+        #expect(Format.times(9.996) == "10.0×")
+        #expect(humanTime(-0.001) == "0 ns")
+        #expect(humanTime(-0.0001) == "0 ns")
+        #expect(humanTime(184.26) == "184 ns")
+        #expect(humanTime(2_615) == "2.62 µs")
+        #expect(humanTime(999.7) == "1.00 µs")
+        #expect(Format.sig3(0) == "0")
+        #expect(Format.value(4.333, unit: "percent") == "4.33 %")
+    }
+
+    // MARK: plots
+
+    /// The largest tick of every numeric axis, and the largest value plotted on it, must be within 2×.
+    @Test func axesEndNearTheirData() throws {
+        let axis = SwitchCostPlot.logAxis(2.1, 205)
+        #expect(axis.hi <= 410 && axis.hi >= 205 && axis.lo <= 2.1)
+        #expect(axis.ticks.allSatisfy { $0 >= axis.lo && $0 <= axis.hi })
+        for run in try Self.fixtures() {
+            let svg = try #require(TLBPlot.render(run))
+            let maxData = run.records.filter { $0.harness == "tlb" && $0.metric == "ns_per_access" }.compactMap { $0.stats?.median }.max() ?? 0
+            // y tick labels are the `text-anchor="end"` texts left of the axis
+            let ticks = svg.split(separator: "\n").filter { $0.contains("text-anchor=\"end\"") && $0.contains("font-size=\"11.0\"") }
+                .compactMap { line -> Double? in
+                    guard let a = line.lastIndex(of: ">"), let b = line[..<line.index(before: line.endIndex)].lastIndex(of: "<") else { return nil }
+                    return Double(line[line.index(after: line[..<b].lastIndex(of: ">")!)..<b])
+                }
+            _ = ticks.isEmpty
+            #expect(!ticks.isEmpty)
+            #expect((ticks.max() ?? 0) <= 2 * maxData, "\(run.runID): top tick \(ticks.max() ?? 0) for data up to \(maxData)")
+        }
+    }
+
+    @Test func tlbTicksSayWhatTheyCount() throws {
+        let svg = try #require(TLBPlot.render(TLBFixture.run, lang: .zh))
+        #expect(svg.contains("访问的页数"))
+        #expect(!svg.contains("Ki<") && !svg.contains(">4k "))
+    }
+
+    @Test func chineseSVGsSayWhichFontTheyNeed() throws {
+        let files = RunWriter.files(for: try RealRuns.load("epyc-2vcpu-kvm"), lang: .zh)
+        #expect(RunWriter.cjkFontNotice(files, lang: .zh)?.contains("fonts-noto-cjk") == true)
+        #expect(RunWriter.cjkFontNotice(files, lang: .en) == nil)
+    }
+
+    // MARK: no English in Chinese files
+
+    @Test func chineseFilesHaveNoEnglishWords() throws {
+        let runs = try Self.fixtures() + [try RealRuns.load(RealRuns.many)]
+        var texts: [(String, String)] = []
+        for run in runs {
+            for f in RunWriter.files(for: run, lang: .zh) where f.name.hasSuffix(".md") { texts.append(("\(run.runID) \(f.name)", f.contents)) }
+            for p in SVGPlots.files(for: run, lang: .zh) {
+                let t = p.contents.split(separator: "\n").filter { $0.contains("<text") && !$0.contains("测试环境") }.joined(separator: "\n")
+                texts.append(("\(run.runID) \(p.name)", t.replacingOccurrences(of: "<[^>]*>", with: "\n", options: .regularExpression)))
+            }
+        }
+        let cols = runs.map { MachineColumn(run: $0) }
+        texts.append(("machines.md", MachinesReport.render(cols, lang: .zh)))
+        texts.append(("notes.md (several)", NotesReport.render(runs, labels: MachinesReport.labels(cols), lang: .zh)))
+        for (name, text) in texts {
+            let leaks = LeakCheck.strictLeaks(text)
+            #expect(leaks.isEmpty, "\(name): \(leaks.prefix(12))")
+        }
+    }
+
+    @Test func strictLeakCheckFindsOneEnglishWord() {
+        #expect(LeakCheck.strictLeaks("每次切换 cheaper 更快") == ["cheaper"])
+        #expect(LeakCheck.strictLeaks("`same-cpu` 与 TLB、4 KiB 页、2.61 µs").isEmpty)
+        #expect(LeakCheck.strictLeaks("> 线程切换只需要第二步 and more").isEmpty)   // the note's quotes are its own
+    }
+
+    // MARK: the issue's examples
+
+    @Test func theWordsTheIssueFoundAreGone() throws {
+        let runs = try Self.fixtures() + [try RealRuns.load(RealRuns.many)]
+        var zh = runs.flatMap { RunWriter.files(for: $0, lang: .zh).filter { $0.name.hasSuffix(".md") || $0.name.hasSuffix(".svg") }.map(\.contents) }
+        zh.append(MachinesReport.render(runs.map { MachineColumn(run: $0) }, lang: .zh))
+        for text in zh {
+            for bad in ["内核切换次数", "便宜", "都轮不到", "睡在内核里", "停着的", "拿到了大页", "从不缺页", "就是切换地址空间多出来的代价",
+                        "什么都不做的程序", "更少：页表遍历更短", "每次进出内核都要为它们付出代价"] {
+                #expect(!text.contains(bad), "\(bad)")
+            }
+            // false precision: "0.0000", "-0.00 ns" (a value that rounds to zero printed with its sign and zeros)
+            for bad in ["0\\.0000(?![0-9])", "-0\\.00(?![0-9])", "-0 "] {
+                #expect(text.range(of: bad, options: .regularExpression) == nil, "\(bad)")
+            }
+        }
+    }
+
+    @Test func crossCPURowsAreWakeUpLatencyNotSwitchCost() throws {
+        let run = try RealRuns.load("epyc-2vcpu-kvm")
+        let md = try #require(TokenRingHarness(kind: .process).markdownSection(run, lang: .zh))
+        let switchTable = md.components(separatedBy: "**跨处理器唤醒延迟")[0]
+        #expect(!switchTable.contains("跨处理器"))
+        #expect(md.contains("**跨处理器唤醒延迟（不是切换的代价）。**"))
+    }
+
+    @Test func claimsDecideByTheirEvidence() throws {
+        let run = try RealRuns.load("epyc-2vcpu-kvm")
+        let v = Dictionary(uniqueKeysWithValues: Claims.verdicts(run).map { ($0.id, $0) })
+        #expect(v["C6"]?.deciding.map(\.name) == ["zombie_state_before_waitpid", "reaped_after_waitpid"])
+        #expect(v["C4"]?.deciding.first?.name == "turns_during_blocking_read" && v["C4"]?.deciding.first?.value == 0)
+        #expect(v["C4"]?.ruleID == "C4.turns.v2")
+        #expect(v["C3"]?.adviceEN?.contains("`ucontext` coroutine switch") == true)
+        // C1 inconclusive with PCID: the lesson is that step 1 is cheap
+        let dev = try RealRuns.load(RealRuns.withFacts)
+        let c1 = try #require(Claims.verdicts(dev).first { $0.id == "C1" })
+        if c1.verdict == .inconclusive, dev.environment.pcid { #expect(c1.adviceEN?.contains("PCID") == true) }
+    }
+}
