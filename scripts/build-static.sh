@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build a portable switchbench for a fleet: release, Swift runtime linked in (--static-swift-stdlib),
 # stripped. Prints what a target machine needs: the architecture, the shared libraries left
-# (glibc's only) and the newest GLIBC_x.y symbol version the binary uses, read from the binary.
+# (glibc's only) and the newest GLIBC_x.y symbol version the binary uses, read from the binary, and the
+# commit written into it (-DSB_GIT_COMMIT: BuildInfo.gitCommit).
 #
 #   scripts/build-static.sh [OUTPUT]      default OUTPUT: .build/static/switchbench
 #
@@ -12,9 +13,12 @@ cd "$(dirname "$0")/.."
 out=${1:-.build/static/switchbench}
 read -r -a extra <<< "${SWIFT_BUILD_FLAGS:-}"
 
-echo "== swift build -c release --static-swift-stdlib ${extra[*]}"
+# The commit goes into the binary (BuildInfo.gitCommit reads it first), so a run on a machine with no
+# checkout still records it in git_commit.
+commit="$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$( [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && echo +dirty)"
+echo "== swift build -c release --static-swift-stdlib -Xcc -DSB_GIT_COMMIT='\"$commit\"' ${extra[*]}"
 start=$(date +%s)
-swift build -c release --static-swift-stdlib --product switchbench "${extra[@]}"
+swift build -c release --static-swift-stdlib --product switchbench -Xcc "-DSB_GIT_COMMIT=\"$commit\"" "${extra[@]}"
 built=$(( $(date +%s) - start ))
 bin="$(swift build -c release --static-swift-stdlib --show-bin-path "${extra[@]}")/switchbench"
 
@@ -41,4 +45,4 @@ if readelf -d "$out" | grep -q 'NEEDED.*libswift'; then
   exit 1
 fi
 echo "no libswift*: the target needs no Swift toolchain"
-echo "commit:    $(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$( [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && echo +dirty) (runs on other machines record git_commit 'unknown': keep this with the binary)"
+echo "commit:    $commit (written into the binary: every run of it records git_commit $commit)"
