@@ -15,7 +15,8 @@ read -r -a extra <<< "${SWIFT_BUILD_FLAGS:-}"
 
 # The commit goes into the binary (BuildInfo.gitCommit reads it first), so a run on a machine with no
 # checkout still records it in git_commit.
-commit="$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$( [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && echo +dirty)"
+commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then commit="$commit+dirty"; fi
 echo "== swift build -c release --static-swift-stdlib -Xcc -DSB_GIT_COMMIT='\"$commit\"' ${extra[*]}"
 start=$(date +%s)
 swift build -c release --static-swift-stdlib --product switchbench -Xcc "-DSB_GIT_COMMIT=\"$commit\"" "${extra[@]}"
