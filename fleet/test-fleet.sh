@@ -220,7 +220,7 @@ echo "test-fleet: case running: PASS (exit $rc)"
 
 # ---- case gate: --require-gate 25% through scripts/ci-regression.sh (its exit 4, its first line)
 run=$runs/../gate-runs
-"$SWITCHBENCH_BINARY" run $HARNESSES --quick --output "$run" --format csv > /dev/null
+"$SWITCHBENCH_BINARY" run $HARNESSES --quick --output "$run" --format csv > /dev/null 2> "$tmp/gate-run.err"
 # A baseline of three runs: the case medians scaled by the factors (the gate reads each run's median).
 baseline() { python3 - "$run/results.csv" "$@" <<'EOF'
 import csv, sys
