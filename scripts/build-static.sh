@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Build a portable switchbench for a fleet: release, Swift runtime linked in (--static-swift-stdlib),
 # stripped. Prints what a target machine needs: the architecture, the shared libraries left
-# (glibc's only) and the newest GLIBC_x.y symbol version the binary uses, read from the binary. The create
-# harness's static helpers switchbench-proc and switchbench-noop are copied beside OUTPUT.
+# (glibc's only) and the newest GLIBC_x.y symbol version the binary uses, read from the binary, and the
+# commit written into it (-DSB_GIT_COMMIT: BuildInfo.gitCommit). The create harness's static helpers
+# switchbench-proc and switchbench-noop are copied beside OUTPUT.
 #
 #   scripts/build-static.sh [OUTPUT]      default OUTPUT: .build/static/switchbench
 #
@@ -13,9 +14,13 @@ cd "$(dirname "$0")/.."
 out=${1:-.build/static/switchbench}
 read -r -a extra <<< "${SWIFT_BUILD_FLAGS:-}"
 
-echo "== swift build -c release --static-swift-stdlib ${extra[*]}"
+# The commit goes into the binary (BuildInfo.gitCommit reads it first), so a run on a machine with no
+# checkout still records it in git_commit.
+commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then commit="$commit+dirty"; fi
+echo "== swift build -c release --static-swift-stdlib -Xcc -DSB_GIT_COMMIT='\"$commit\"' ${extra[*]}"
 start=$(date +%s)
-swift build -c release --static-swift-stdlib --product switchbench "${extra[@]}"
+swift build -c release --static-swift-stdlib --product switchbench -Xcc "-DSB_GIT_COMMIT=\"$commit\"" "${extra[@]}"
 built=$(( $(date +%s) - start ))
 bin="$(swift build -c release --static-swift-stdlib --show-bin-path "${extra[@]}")/switchbench"
 
@@ -25,7 +30,7 @@ strip "$out"
 
 # The create harness's helpers (static C programs) must lie beside the binary: it looks for them there.
 for helper in switchbench-proc switchbench-noop; do
-  swift build -c release --static-swift-stdlib --product "$helper" "${extra[@]}"
+  swift build -c release --static-swift-stdlib --product "$helper" -Xcc "-DSB_GIT_COMMIT=\"$commit\"" "${extra[@]}"
   cp "$(dirname "$bin")/$helper" "$(dirname "$out")/$helper"
   strip "$(dirname "$out")/$helper"
 done
@@ -50,4 +55,4 @@ if readelf -d "$out" | grep -q 'NEEDED.*libswift'; then
 fi
 echo "no libswift*: the target needs no Swift toolchain"
 echo "helpers:   $(dirname "$out")/switchbench-proc, $(dirname "$out")/switchbench-noop (static; copy them with the binary, same directory)"
-echo "commit:    $(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$( [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && echo +dirty) (runs on other machines record git_commit 'unknown': keep this with the binary)"
+echo "commit:    $commit (written into the binary: every run of it records git_commit $commit)"

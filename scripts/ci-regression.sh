@@ -4,7 +4,13 @@
 #   scripts/ci-regression.sh [compare options]   quick run of $HARNESSES, compare with this machine's baseline
 #                                                results/baselines/<machine id>.csv; exit with compare's status
 #                                                (0 clean, 1 regression, 2 bad input or no baseline here,
-#                                                3 baseline from another machine: not comparable, nothing gated)
+#                                                3 baseline from another machine: not comparable, nothing gated,
+#                                                4 --require-gate not met: see below)
+#   scripts/ci-regression.sh --require-gate 25%   the same, and exit 4 (no regression found, but the gate cannot
+#                                                see) when a group of the baseline cannot gate a 25 % slowdown:
+#                                                its runs disagree too much (NOISY BASELINE), or it has one run.
+#                                                compare.md's first line names those groups and from what size
+#                                                each can gate (`switchbench compare --require-gate`).
 #   scripts/ci-regression.sh --refresh            RUNS quick runs (default 3), concatenated into this machine's
 #                                                baseline (compare then uses their spread as noise)
 #
@@ -72,4 +78,7 @@ rc=$?
 set -e
 cat "$OUT/compare.md"
 echo "ci-regression: machine $MACHINE, baseline $BASELINE, run $OUT, compare exit $rc" >&2
+if [ "$rc" = 4 ]; then
+    echo "ci-regression: exit 4: the baseline cannot gate the slowdown --require-gate asks for (first line of $OUT/compare.md); remake it in a quieter minute or from more runs: RUNS=5 scripts/ci-regression.sh --refresh" >&2
+fi
 exit $rc

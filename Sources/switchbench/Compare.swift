@@ -19,7 +19,13 @@ struct Compare: ParsableCommand {
         --across-machines asks to gate anyway. A kernel, mitigation or build difference still gates, with a warning.
 
         Exit status: 0 no regression, 1 a regression, 2 bad input (missing/empty/malformed CSV, no common case),
-        3 not comparable (different machines; see --across-machines).
+        3 not comparable (different machines; see --across-machines), 4 --require-gate not met (and no regression).
+
+        --require-gate PCT (e.g. 25%): a multi-run baseline can gate, per harness and placement, only a change larger
+        than its runs' own spread (the "smallest slowdown" line). With this option, a group that cannot gate a
+        slowdown of PCT — or a one-run baseline, whose spread is unknown — makes the exit status 4, so a CI job
+        cannot read "cannot see" as "no regression". The Markdown's first line names those groups and from what
+        size each can gate; without the option it names the groups that cannot gate +50 % (NOISY BASELINE).
 
         --confirm RUN (repeatable): a change counts only when every rerun, compared with the same BASELINE, shows
         it again, and it is larger than the spread of CURRENT and the reruns among themselves. On a shared
@@ -42,6 +48,9 @@ struct Compare: ParsableCommand {
     @Flag(help: "Gate (exit 1 on a regression) even when the runs come from different machines; default: exit 3, nothing gated.")
     var acrossMachines = false
 
+    @Option(name: .customLong("require-gate"), help: ArgumentHelp("Exit 4 when a gated group of the baseline cannot gate a slowdown of PCT (e.g. 25%), or the baseline has one run: its reach is unknown.", valueName: "pct"))
+    var requireGate: String?
+
     @Option(name: .customLong("confirm"), help: ArgumentHelp("A rerun (results.csv or run directory) that a change must show again to count; repeat for more. scripts/ci-regression.sh reruns the flagged harnesses and passes them here.", valueName: "run"))
     var confirm: [String] = []
 
@@ -61,6 +70,7 @@ struct Compare: ParsableCommand {
         guard RunFlags.formats.contains(format) else {
             throw SwitchBenchError.usage("unknown format '\(format)'; valid: \(RunFlags.formats.joined(separator: ", "))")
         }
+        let required = try requireGate.map { try Self.percent($0, threshold: threshold) }
         let b = try RunLoader.load(baseline)
         let c = try RunLoader.load(current)
         var comparison = try Comparison.make(baseline: b, baselineSource: baseline, current: c, currentSource: current,
@@ -70,13 +80,31 @@ struct Compare: ParsableCommand {
                                 threshold: threshold, alpha: alpha, acrossMachines: acrossMachines)
         }
         comparison.confirm(by: reruns)
+        comparison.requiredGate = required
         for w in comparison.warnings {
             FileHandle.standardError.write(Data("switchbench: warning: \(w)\n".utf8))
+        }
+        if comparison.cannotGate, let line = comparison.gateLine(.en) {
+            FileHandle.standardError.write(Data("switchbench: \(line.replacingOccurrences(of: "**", with: ""))\n".utf8))
         }
         let exporter = Exporters.comparison[format] ?? ComparisonMarkdown()
         for f in exporter.files(comparison, lang: try runFlags.language()) { print(f.contents, terminator: "") }
         FileHandle.standardError.write(Data("switchbench: \(comparison.summaryLine)\n".utf8))
         if comparison.exitCode != 0 { throw ExitCode(comparison.exitCode) }
+    }
+
+    /// `--require-gate`: "25%", "25 %" or "25" as a fraction (0.25); at least the threshold (no group gates
+    /// less), at most 1000 %. Throws `.usage`.
+    static func percent(_ text: String, threshold: Double) throws -> Double {
+        var t = text.trimmingCharacters(in: .whitespaces)
+        if t.hasSuffix("%") { t = String(t.dropLast()).trimmingCharacters(in: .whitespaces) }
+        guard let v = Double(t), v.isFinite, v > 0, v <= 1000 else {
+            throw SwitchBenchError.usage("--require-gate '\(text)' is not a percentage from 0 to 1000, e.g. 25%")
+        }
+        guard v / 100 >= threshold else {
+            throw SwitchBenchError.usage("--require-gate \(text) is below --threshold \(String(format: "%g", threshold * 100)) %: no group gates a change smaller than the threshold")
+        }
+        return v / 100
     }
 }
 

@@ -77,6 +77,35 @@ extension ProcessSpawningTests {
         #expect(fmt.status == 2)
     }
 
+    /// `compare --require-gate PCT` as CI runs it: exit 4 and the first stdout line naming the groups when the
+    /// baseline's runs disagree by ±30 %; exit 0 when they agree; bad values exit 2 with one line.
+    @Test func requireGateExitCode() throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func run(_ factor: Double) -> RunResult {
+            ReportFixture.run((0..<8).map { ReportFixture.record("thread", "m\($0)", metric: "per_switch", 1000 * Double($0 + 1) * factor, spread: 0.005) })
+        }
+        try write([0.7, 1.0, 1.3].map { CSVExporter.render(run($0)) }.joined(), dir + "/noisy.csv")
+        try write([0.99, 1.0, 1.01].map { CSVExporter.render(run($0)) }.joined(), dir + "/quiet.csv")
+        try write(CSVExporter.render(run(1)), dir + "/cur.csv")
+        let (blind, _) = try CLITests.run(["compare", dir + "/noisy.csv", dir + "/cur.csv", "--require-gate", "25%"])
+        #expect(blind.status == 4, "\(blind.stderr)")
+        let first = blind.stdout.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(first.hasPrefix("🚫 **CANNOT GATE a +25 % slowdown") && first.contains("`thread same-cpu` from +"), "\(first)")
+        #expect(blind.stderr.contains("switchbench: 🚫 CANNOT GATE a +25 % slowdown"))
+        let (seeing, _) = try CLITests.run(["compare", dir + "/quiet.csv", dir + "/cur.csv", "--require-gate", "25"])
+        #expect(seeing.status == 0, "\(seeing.stderr)")
+        #expect(seeing.stdout.hasPrefix("✅ **Every group can gate a +25 % slowdown**"))
+        let (json, _) = try CLITests.run(["compare", dir + "/noisy.csv", dir + "/cur.csv", "--require-gate", "25%", "--format", "json"])
+        #expect(json.status == 4)
+        let obj = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(obj?["cannotGate"] as? Bool == true && (obj?["blindGroups"] as? [Any])?.count == 1)
+        for bad in ["5%", "abc", "-3", "2000"] {   // below the 10 % threshold, not a number, out of range
+            let (r, _) = try CLITests.run(["compare", dir + "/quiet.csv", dir + "/cur.csv", "--require-gate=\(bad)"])
+            #expect(r.status == 2 && r.stderr.hasPrefix("switchbench: error: --require-gate"), "\(bad): \(r.stderr)")
+        }
+    }
+
     @Test func reportRegeneratesFromCSV() throws {
         let dir = try Self.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }

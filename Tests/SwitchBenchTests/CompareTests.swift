@@ -242,6 +242,57 @@ enum ReportFixture {
         #expect(one.gateLimits.isEmpty)
     }
 
+    /// `--require-gate`: a baseline whose runs disagree cannot gate +25 % in the noisy group (exit 4, its
+    /// first Markdown line naming that group first and from what size it can gate); a quiet one can (exit 0);
+    /// a one-run baseline cannot say (exit 4); a regression still exits 1.
+    @Test func requireGateSaysWhenTheBaselineCannotSee() throws {
+        func run(_ drift: Double, slower: Double = 1) -> RunResult {
+            var records: [Record] = []
+            for i in 0..<10 {
+                let size = 100 * Double(i + 1)
+                records.append(ReportFixture.record("syscall", "m\(i)", metric: "per_call", size * (1 + drift * 0.07) * slower, spread: 0.005, tasks: 1))
+                records.append(ReportFixture.record("tlb", "4k", metric: "ns_per_access", size * (1 + drift), spread: 0.005, tasks: 1, pages: 8 << i))
+            }
+            return ReportFixture.run(records)
+        }
+        func baseline(_ drifts: [Double]) throws -> (run: RunResult, fields: [[String: String]]) {
+            try RunLoader.parse(drifts.map { CSVExporter.render(run($0)) }.joined(), source: "base.csv")
+        }
+        // tlb runs −30 %, 0, +30 %: it cannot gate +25 %; syscall (±2 %) can
+        var noisy = try Comparison.make(baseline: baseline([-0.3, 0.0, 0.3]), baselineSource: "base", current: ReportFixture.loaded(run(0)), currentSource: "cur")
+        #expect(noisy.exitCode == 0 && !noisy.cannotGate)    // nothing required: as before
+        let before = noisy.markdown()
+        #expect(before.hasPrefix("🚫 **CANNOT GATE a +50 % slowdown**"), "\(before.prefix(200))")   // the NOISY limit
+        noisy.requiredGate = 0.25
+        #expect(noisy.cannotGate && noisy.exitCode == Comparison.cannotGateExit && Comparison.cannotGateExit == 4)
+        #expect(noisy.blindGroups.map(\.harness) == ["tlb"])
+        let first = String(noisy.markdown().prefix { $0 != "\n" })
+        #expect(first.hasPrefix("🚫 **CANNOT GATE a +25 % slowdown (`--require-gate`) (exit 4)** in 1 group(s)"), "\(first)")
+        #expect(first.contains("`tlb same-cpu` from +") && !first.contains("syscall") && first.contains("the other 1 group(s) can"), "\(first)")
+        let zhFirst = String(noisy.markdown(lang: .zh).prefix { $0 != "\n" })
+        #expect(zhFirst.contains("无法判定 +25 % 的变慢") && zhFirst.contains("`tlb same-cpu` 要 +"), "\(zhFirst)")
+        #expect(LeakCheck.leaks(noisy.markdown(lang: .zh)).isEmpty, "\(LeakCheck.leaks(noisy.markdown(lang: .zh)))")
+        #expect(noisy.json().contains("\"cannotGate\" : true"))
+
+        // both groups quiet (±2 %): +25 % can be gated
+        var quiet = try Comparison.make(baseline: baseline([-0.02, 0.0, 0.02]), baselineSource: "base", current: ReportFixture.loaded(run(0)), currentSource: "cur")
+        #expect(quiet.markdown().hasPrefix("## switchbench compare"))   // nothing required, nothing blind: no line
+        quiet.requiredGate = 0.25
+        #expect(!quiet.cannotGate && quiet.exitCode == 0 && quiet.blindGroups.isEmpty)
+        #expect(quiet.markdown().hasPrefix("✅ **Every group can gate a +25 % slowdown** (`--require-gate`): the widest limit is `"))
+        // a regression still exits 1, the line still says what cannot be gated
+        var slow = try Comparison.make(baseline: baseline([-0.3, 0.0, 0.3]), baselineSource: "base", current: ReportFixture.loaded(run(0, slower: 1.5)), currentSource: "cur")
+        slow.requiredGate = 0.25
+        #expect(!slow.regressions.isEmpty && slow.exitCode == 1 && slow.cannotGate)
+        #expect(slow.markdown().hasPrefix("🚫 **CANNOT GATE a +25 % slowdown (`--require-gate`)** in"))
+        // one baseline run: what it can gate is unknown, so the requirement is not met
+        var one = try Comparison.make(baseline: ReportFixture.loaded(run(0)), baselineSource: "a", current: ReportFixture.loaded(run(0)), currentSource: "b")
+        one.requiredGate = 0.25
+        #expect(one.cannotGate && one.exitCode == 4)
+        #expect(one.markdown().hasPrefix("🚫 **CANNOT SAY WHAT IT GATES:** the baseline has 1 run(s)"))
+        #expect(LeakCheck.leaks(one.markdown(lang: .zh)).isEmpty)
+    }
+
     @Test func newAndMissingCases() throws {
         var b = ReportFixture.basic
         b.records.removeLast()

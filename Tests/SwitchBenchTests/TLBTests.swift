@@ -206,6 +206,137 @@ import Testing
     }
 }
 
+/// The first-level reach from repeated searches (`ReachVote`, `TLBHarness.bisect`) on synthetic curves:
+/// a crowded phase lowers the reach one search reads; the vote must still give the level's size
+/// when most searches are clean, and say so when they are not.
+@Suite struct ReachSearchTests {
+    /// extra(N) − control in a clean phase: 0 up to `size` pages, the full step past it.
+    static func clean(size: Int, step: Double = 1.9) -> (Int) -> Double { { $0 <= size ? 0 : step } }
+    /// A crowded phase: fewer entries left to us, a soft ramp from `from` pages to `size`.
+    static func crowded(from: Int, size: Int, step: Double = 1.9) -> (Int) -> Double {
+        { n in n <= from ? 0 : (n > size ? step : step * Double(n - from) / Double(size - from + 1)) }
+    }
+
+    @Test func eightSearchesThreeCrowdedGiveTheLevel() {
+        // The sweep's own knee was read in a crowded phase (56); the bracket still holds the level.
+        let k = Knee(lastBelow: 56, firstAbove: 64, lower: 0, upper: 1.9)
+        let bracket = TLBHarness.searchBracket(k)
+        #expect(bracket.lo <= 28 && bracket.hi >= 128)
+        let limit = k.lower + 0.25 * k.step
+        let crowdedAt: [Int: Int] = [1: 40, 4: 52, 6: 60]   // search index: where its phase's ramp starts
+        var readings: [Int] = []
+        for i in 0..<8 {
+            let curve = crowdedAt[i].map { Self.crowded(from: $0, size: 72) } ?? Self.clean(size: 72)
+            readings.append(TLBHarness.bisect(lo: bracket.lo, hi: bracket.hi, limit: limit, extra: curve))
+        }
+        #expect(readings.filter { $0 == 72 }.count == 5)
+        #expect(readings.allSatisfy { $0 <= 72 })
+        let vote = ReachVote(readings)
+        #expect(vote.reach == 72)
+        #expect(vote.agreeing == 5)
+        #expect(vote.searches == 8)
+        #expect(vote.agreed)
+        #expect(vote.disagreement == nil)
+    }
+
+    @Test func bisectionFindsTheLastPointInside() {
+        for size in [16, 48, 64, 72, 96, 1536] {
+            #expect(TLBHarness.bisect(lo: size / 2, hi: size * 2 + 2, limit: 0.475, extra: Self.clean(size: size)) == size)
+        }
+        // Nothing past the level in the bracket: the reading is the bracket's top less one.
+        #expect(TLBHarness.bisect(lo: 10, hi: 50, limit: 0.475, extra: Self.clean(size: 100)) == 49)
+    }
+
+    @Test func scatteredSearchesAreFlagged() {
+        let vote = ReachVote([48, 52, 56, 60, 64, 66, 70, 72])
+        #expect(!vote.agreed)
+        #expect(vote.agreeing < 4)
+        #expect(vote.disagreement?.contains("disagree") == true)
+        #expect(vote.disagreement?.contains("48 52 56 60 64 66 70 72") == true)
+    }
+
+    @Test func aCrowdedClusterBelowHalfIsFlagged() {
+        // Four searches in one crowded phase agree on 66; the three clean ones read 72: the largest
+        // group (66) is not half of eleven, so the vote does not hold.
+        let vote = ReachVote([66, 65, 66, 67, 72, 72, 72, 50, 58, 61, 44])
+        #expect(vote.reach == 66)
+        #expect(vote.agreeing == 4)
+        #expect(!vote.agreed)
+    }
+
+    @Test func tiesGoToTheLargerReach() {
+        let vote = ReachVote([64, 64, 72, 72])
+        #expect(vote.reach == 72)
+        #expect(vote.agreeing == 2)
+        #expect(vote.agreed)
+        // Inside a group: the most frequent reading, a tie to the larger; a reading one page off agrees.
+        let near = ReachVote([72, 73, 72, 71, 72, 73, 73, 72])
+        #expect(near.reach == 72)
+        #expect(near.agreeing == 8)
+        // A soft knee spreads a little: 3 % (16 384 ± 491 pages) still agrees.
+        let soft = ReachVote([16_000, 16_384, 16_200, 16_384, 16_500])
+        #expect(soft.agreed)
+        #expect(soft.reach == 16_384)
+        #expect(soft.agreeing == 5)
+    }
+
+    @Test func oneSearchIsNoAgreement() {
+        #expect(!ReachVote([72]).agreed)
+        #expect(ReachVote([]).reach == nil)
+        #expect(!ReachVote([]).agreed)
+    }
+
+    /// Synthetic sweep rows: 4k steps by 1.9 ns past `size` pages (and 15 ns past 2048), control flat.
+    static func rows(size: Int) -> [Record] {
+        var out: [Record] = []
+        for n in TLBHarness.sweep(perOctave: 6) {
+            let extra = n <= size ? 0.0 : (n <= 2048 ? 1.9 : 16.9)
+            for (m, v) in [("4k", 1.1 + extra), ("control", 1.1)] {
+                out.append(Record(harness: "tlb", mechanism: m, placement: "same-cpu", cpus: "0", tasks: 1,
+                                  pageSizeBytes: 4096, workingSetPages: n, metric: "ns_per_access",
+                                  samples: [v, v, v], opsPerSample: 1000))
+            }
+        }
+        return out
+    }
+
+    @Test func reachRowCarriesTheVote() throws {
+        let vote = ReachVote([72, 72, 60, 72, 71, 72, 66, 72])
+        let facts = TLBAnalysis.factRecords(Self.rows(size: 57), hugeGranted: nil, cpu: 0, votes: ["4k": vote])
+        let reach = try #require(facts.first { $0.mechanism == "4k" && $0.metric == "reach_l1_pages" })
+        #expect(reach.stats?.median == 72)                  // the vote's, not the sweep's 57
+        #expect(reach.workingSetPages == 72)
+        #expect(reach.valid)
+        #expect(reach.factNumber(TLBAnalysis.searchesKey) == 8)
+        #expect(reach.factNumber(TLBAnalysis.agreeingKey) == 6)
+        #expect(reach.fact(TLBAnalysis.readingsKey) == "72 72 60 72 71 72 66 72")
+        #expect(reach.note.contains("57 pages"))           // the sweep's own knee is said beside it
+        let bytes = try #require(facts.first { $0.mechanism == "4k" && $0.metric == "reach_l1_bytes" })
+        #expect(bytes.stats?.median == 72 * 4096)
+        #expect(bytes.factNumber(TLBAnalysis.agreeingKey) == 6)
+        // The second level is the sweep's, without search facts.
+        let l2 = try #require(facts.first { $0.mechanism == "4k" && $0.metric == "reach_l2_pages" })
+        #expect(l2.fact(TLBAnalysis.searchesKey) == nil)
+    }
+
+    @Test func disagreeingVoteInvalidatesTheReach() throws {
+        let vote = ReachVote([48, 52, 56, 60, 64, 66, 70, 72])
+        let facts = TLBAnalysis.factRecords(Self.rows(size: 72), hugeGranted: nil, cpu: 0, votes: ["4k": vote])
+        for metric in ["reach_l1_pages", "reach_l1_bytes"] {
+            let r = try #require(facts.first { $0.mechanism == "4k" && $0.metric == metric })
+            #expect(!r.valid)
+            #expect(r.note.contains("disagree"))
+            #expect(r.factNumber(TLBAnalysis.agreeingKey) == Double(vote.agreeing))
+        }
+        // Without a vote the reach is the sweep's, as before.
+        let plain = TLBAnalysis.factRecords(Self.rows(size: 72), hugeGranted: nil, cpu: 0)
+        let r = try #require(plain.first { $0.mechanism == "4k" && $0.metric == "reach_l1_pages" })
+        #expect(r.stats?.median == 72)
+        #expect(r.valid)
+        #expect(r.fact(TLBAnalysis.searchesKey) == nil)
+    }
+}
+
 @Suite struct CounterTests {
     static let bogus = PerfEvent(name: "bogus-event", type: SB_PERF_TYPE_HARDWARE, config: 0xDEAD_BEEF)
     static let bogusType = PerfEvent(name: "bogus-type", type: 0x7FFF_FFF0, config: 0)
@@ -317,7 +448,18 @@ extension ProcessSpawningTests {
                 #expect(r.workingSetPages == nil)
             }
         }
-        #expect(rows.contains { $0.metric == "reach_l1_pages" && $0.mechanism == "4k" })
+        // The first-level reach comes from the repeated searches: their facts are on the row.
+        let reach = try #require(rows.first { $0.metric == "reach_l1_pages" && $0.mechanism == "4k" })
+        #expect(reach.stats != nil)
+        let searches = TLBHarness.searchCount(o)
+        #expect(reach.factNumber(TLBAnalysis.searchesKey) == Double(searches))
+        let agreeing = try #require(reach.factNumber(TLBAnalysis.agreeingKey))
+        #expect(agreeing >= 1 && agreeing <= Double(searches))
+        let readings = try #require(reach.fact(TLBAnalysis.readingsKey)).split(separator: " ").compactMap { Int($0) }
+        #expect(readings.count == searches)
+        #expect(readings.contains(Int(reach.stats?.median ?? -1)))
+        // Valid exactly when the vote holds (a run here has no other reason to invalidate a fact row).
+        #expect(reach.valid == (agreeing >= 2 && agreeing * 2 >= Double(searches)))
         #expect(!rows.contains { $0.mechanism == "2m" })
         #expect(Set(rows.map(\.key)).count == rows.count)   // refined points never repeat a case key
     }

@@ -145,4 +145,8 @@ int sb_numa_available(void);
 /// numa_tonode_memory(p, bytes, node); returns 0, or -1 when libnuma is not available.
 int sb_numa_tonode_memory(void *p, size_t bytes, int node);
 
+// ---- build ------------------------------------------------------------------
+/// The commit written in at build time (-DSB_GIT_COMMIT, scripts/build-static.sh); "" when none was.
+const char *sb_git_commit(void);
+
 #endif

@@ -106,6 +106,65 @@ public enum KneeDetector {
     }
 }
 
+/// The first-level reach from repeated searches: each search (a bisection on `variant − control`
+/// between a working set inside the level and one past it, `TLBHarness`) reads one reach, at a
+/// different time. The host slows or crowds this guest in phases (a phase in which this thread holds
+/// fewer first-level entries reads a smaller reach, and one search meets one phase), so the reach is
+/// what most searches agree on, never one search's reading:
+///
+/// - searches *agree* when they read within `tolerance` of each other (at least one page: the
+///   bisection's resolution; a soft knee, as a set-associative level has, spreads a few pages);
+/// - the reach is the most frequent reading of the largest agreeing group (ties, of groups and of
+///   readings: the larger reach, since a crowded phase only ever lowers a reach);
+/// - the vote holds (`agreed`) when that group has at least two searches and at least `quorum` of all
+///   of them; otherwise the reach is reported with the searches' readings and flagged.
+public struct ReachVote: Sendable, Equatable {
+    /// Each search's reading, in the order they ran.
+    public var readings: [Int]
+    /// The reach: the most frequent reading of the largest agreeing group; nil when no search ran.
+    public var reach: Int?
+    /// Searches in that group.
+    public var agreeing: Int
+    public var agreed: Bool
+    public var searches: Int { readings.count }
+
+    public static let tolerance = 0.03
+    public static let quorum = 0.5
+
+    public init(_ readings: [Int], tolerance: Double = ReachVote.tolerance, quorum: Double = ReachVote.quorum) {
+        self.readings = readings
+        func near(_ a: Int, _ b: Int) -> Bool {
+            abs(a - b) <= max(1, Int((tolerance * Double(max(a, b))).rounded()))
+        }
+        var best: [Int] = []
+        for v in Set(readings).sorted() {
+            let group = readings.filter { near($0, v) }
+            if group.count >= best.count { best = group }   // ascending v: a tie goes to the larger reach
+        }
+        var counts: [Int: Int] = [:]
+        for v in best { counts[v, default: 0] += 1 }
+        reach = counts.max { ($0.value, $0.key) < ($1.value, $1.key) }?.key
+        agreeing = best.count
+        agreed = agreeing >= 2 && Double(agreeing) >= quorum * Double(readings.count)
+    }
+
+    /// The readings as a fact value ("72 72 64 …", in the order they ran).
+    public var readingsText: String { readings.map(String.init).joined(separator: " ") }
+
+    /// One line for the reach row's note.
+    public var summary: String {
+        guard let reach else { return "no search ran" }
+        return "\(agreeing) of \(searches) searches agree on \(reach) pages (agreeing: within \(Int(Self.tolerance * 100)) %, at least one page; readings in run order: \(readingsText))"
+    }
+
+    /// Why the vote does not hold; nil when it does.
+    public var disagreement: String? {
+        guard !agreed else { return nil }
+        guard reach != nil else { return "no first-level search ran" }
+        return "the first-level searches disagree: the largest agreeing group holds \(agreeing) of \(searches) (needs at least 2 and \(Int(Self.quorum * 100)) %); readings \(readingsText)"
+    }
+}
+
 /// From the tlb sweep's rows to facts: each TLB level's reach and extra cost, and what 2 MiB pages did.
 public enum TLBAnalysis {
     /// extra(N) = variant(N) − control(N), medians, for the points both have.
@@ -196,14 +255,28 @@ public enum TLBAnalysis {
         return .partialGain(f)
     }
 
+    /// Fact keys of a first-level reach row that came from repeated searches (`ReachVote`).
+    public static let searchesKey = "searches", agreeingKey = "searches_agreeing", readingsKey = "search_readings"
+
     /// Fact rows: reach_l<i>_pages / reach_l<i>_bytes / miss_l<i>_extra_ns per knee of 4k and 2m,
     /// and huge_page_reach_ratio with the 2 MiB verdict in its note.
-    public static func factRecords(_ rows: [Record], hugeGranted: Bool?, cpu: Int) -> [Record] {
+    ///
+    /// - votes: per variant, the first-level searches' vote. Where one is given, the first level's
+    ///   reach is the vote's (the sweep's curve gives the levels and the step), its rows carry the
+    ///   facts `searches`, `searches_agreeing` and `search_readings`, and a vote that does not hold makes
+    ///   them invalid with the readings.
+    public static func factRecords(_ rows: [Record], hugeGranted: Bool?, cpu: Int, votes: [String: ReachVote] = [:]) -> [Record] {
         var out: [Record] = []
         var kneesOf: [String: [Knee]] = [:]
         for variant in ["4k", "2m"] where rows.contains(where: { $0.mechanism == variant && $0.metric == "ns_per_access" }) {
             guard rows.contains(where: { $0.mechanism == "control" && $0.metric == "ns_per_access" }) else { break }
-            let knees = knees(rows, variant: variant)
+            var knees = knees(rows, variant: variant)
+            let vote = votes[variant]
+            let sweepReach = knees.first.map { Int($0.lastBelow) }
+            if let vote, let reach = vote.reach, !knees.isEmpty {
+                knees[0].lastBelow = Double(reach)
+                knees[0].firstAbove = Double(reach + 1)
+            }
             kneesOf[variant] = knees
             let pageSize = variant == "2m" ? PageRegion.hugePage : PageRegion.smallPage
             func fact(_ metric: String, _ unit: String, _ value: Double, _ pages: Int?, _ note: String) -> Record {
@@ -223,14 +296,30 @@ public enum TLBAnalysis {
                 let level = "l\(i + 1)"
                 let name = levelName(i)
                 let pages = Int(k.lastBelow)
-                let bracket = k.fullAt > k.firstAbove
-                    ? "soft knee of \(variant) − control: under a quarter of the step up to \(Int(k.lastBelow)) pages, past it at \(Int(k.firstAbove)), three quarters by \(Int(k.fullAt))"
-                    : "knee of \(variant) − control between \(Int(k.lastBelow)) and \(Int(k.firstAbove)) pages"
-                out.append(fact("reach_\(level)_pages", "pages", k.lastBelow, pages, "\(name): \(bracket)"))
-                out.append(fact("reach_\(level)_bytes", "bytes", k.lastBelow * Double(PageRegion.smallPage), pages,
-                                "\(name): reach in 4 KiB-strided bytes"))
-                out.append(fact("miss_\(level)_extra_ns", "ns", k.step, pages,
-                                String(format: "\(name): extra ns per access beyond the reach (level %.2f → %.2f ns over control)", k.lower, k.upper)))
+                let searched = i == 0 && vote?.reach != nil
+                let bracket: String
+                if searched, let vote {
+                    bracket = "reach from repeated searches on \(variant) − control: " + vote.summary
+                        + "; the sweep's own curve: \(sweepReach.map { "\($0) pages" } ?? "no knee")"
+                } else if k.fullAt > k.firstAbove {
+                    bracket = "soft knee of \(variant) − control: under a quarter of the step up to \(Int(k.lastBelow)) pages, past it at \(Int(k.firstAbove)), three quarters by \(Int(k.fullAt))"
+                } else {
+                    bracket = "knee of \(variant) − control between \(Int(k.lastBelow)) and \(Int(k.firstAbove)) pages"
+                }
+                var level3 = [fact("reach_\(level)_pages", "pages", k.lastBelow, pages, "\(name): \(bracket)"),
+                              fact("reach_\(level)_bytes", "bytes", k.lastBelow * Double(PageRegion.smallPage), pages,
+                                   "\(name): reach in 4 KiB-strided bytes"),
+                              fact("miss_\(level)_extra_ns", "ns", k.step, pages,
+                                   String(format: "\(name): extra ns per access beyond the reach (level %.2f → %.2f ns over control)", k.lower, k.upper))]
+                if searched, let vote {
+                    for j in level3.indices where level3[j].metric.hasPrefix("reach_") {
+                        level3[j].setFact(searchesKey, Double(vote.searches))
+                        level3[j].setFact(agreeingKey, Double(vote.agreeing))
+                        level3[j].setFact(readingsKey, vote.readingsText)
+                        if let why = vote.disagreement { level3[j].invalidate(why) }
+                    }
+                }
+                out += level3
             }
         }
         if let k4 = kneesOf["4k"], let k2 = kneesOf["2m"], let granted = hugeGranted {

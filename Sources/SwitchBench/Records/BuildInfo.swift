@@ -1,3 +1,4 @@
+import CSwitchBench
 import Foundation
 
 /// Facts about this build of switchbench.
@@ -27,8 +28,17 @@ public enum BuildInfo {
         return url.path
     }()
 
-    /// Short commit of the source tree, "+dirty" when it has uncommitted changes; "unknown" outside git.
-    public static let gitCommit: String = {
+    /// The commit written into the binary at build time (scripts/build-static.sh passes
+    /// `-Xcc -DSB_GIT_COMMIT='"<commit>"'`); nil for a build without it (`swift build`, `swift run`).
+    public static let embeddedCommit: String? = {
+        let s = String(cString: sb_git_commit())
+        return s.isEmpty ? nil : s
+    }()
+
+    /// Short commit of the source tree, "+dirty" when it had uncommitted changes: the one written in at
+    /// build time when there is one (a binary copied to another machine keeps it), else asked of git at
+    /// run time; "unknown" when neither knows.
+    public static let gitCommit: String = embeddedCommit ?? {
         func git(_ args: [String]) -> String? {
             guard let r = Subprocess.run(["git", "-C", packageRoot] + args), r.status == 0 else { return nil }
             return r.output.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -127,6 +127,9 @@ public struct Comparison: Sendable {
     public var confirmedBy: [String] = []
     /// With a multi-run baseline: the smallest change it can gate, per (harness, placement), in baseline order.
     public var gateLimits: [GateLimit] = []
+    /// `compare --require-gate`: the slowdown (a fraction, 0.25 = +25 %) every gated group must be able to
+    /// see; when one cannot, the exit status is `cannotGateExit`. nil: nothing required.
+    public var requiredGate: Double? = nil
 
     /// Facts that make two runs different machines (`Environment.machineColumns`, the parts of
     /// `Environment.machineID`): a difference in any of them means the numbers measure the hardware, not the code.
@@ -148,12 +151,31 @@ public struct Comparison: Sendable {
     public var invalidRows: [Case] { cases.filter { $0.baselineValid == false || $0.currentValid == false } }
 
     /// Exit status: 3 when the runs come from different machines (nothing gated) unless
-    /// `acrossMachines`; else 1 when a regression was found, else 0 (bad input never gets this far: it throws).
+    /// `acrossMachines`; else 1 when a regression was found; else 4 when `requiredGate` is set and the
+    /// baseline cannot gate it (`cannotGate`); else 0 (bad input never gets this far: it throws).
     public var exitCode: Int32 {
         if !comparable && !acrossMachines { return Self.notComparableExit }
-        return regressions.isEmpty ? 0 : 1
+        if !regressions.isEmpty { return 1 }
+        return cannotGate ? Self.cannotGateExit : 0
     }
     public static let notComparableExit: Int32 = 3
+    /// `--require-gate` not met: a gated group (or the whole baseline) cannot see the required slowdown.
+    public static let cannotGateExit: Int32 = 4
+
+    /// The size the first line of the Markdown measures the groups against: `requiredGate`, else the
+    /// NOISY BASELINE limit (+50 %).
+    public var gateSize: Double { requiredGate ?? Self.noisyBaselineLimit }
+
+    /// The groups whose smallest gated change is larger than `gateSize`: a slowdown of that size there
+    /// would pass as "unchanged".
+    public var blindGroups: [GateLimit] { gateLimits.filter { $0.smallestChange > gateSize } }
+
+    /// `requiredGate` is set and not met: a group is blind to it, or the baseline has no group with a
+    /// known limit (one run: its run-to-run spread, hence what it can gate, is unknown).
+    public var cannotGate: Bool {
+        guard requiredGate != nil else { return false }
+        return gateLimits.isEmpty || !blindGroups.isEmpty
+    }
 
     /// Time-like units: higher is worse. Rates (`/s`, `per second`, `ops`) are higher-is-better.
     public static func higherIsWorse(unit: String, metric: String) -> Bool {
@@ -581,9 +603,38 @@ public struct Comparison: Sendable {
                       "\(parts.joined(separator: "，"))（只有绑核、CV ≤ \(cv) % 的行，变化超过 ±\(th) % 且超出噪声——\(noise)——才算数\(reruns)）")
     }
 
+    /// The first line of the Markdown (a CI job summary's first line): which groups cannot gate a slowdown
+    /// of `gateSize` and from what size each can, or, under `--require-gate`, that every group can. nil when
+    /// nothing is required and no group is blind at the NOISY BASELINE limit.
+    public func gateLine(_ lang: Language) -> String? {
+        let size = String(format: "+%.0f %%", gateSize * 100)
+        let exit = exitCode == Self.cannotGateExit ? lang.t(" (exit 4)", "（退出码 4）") : ""
+        let flag = requiredGate == nil ? "" : lang.t(" (`--require-gate`)", "（`--require-gate`）")
+        if requiredGate != nil && gateLimits.isEmpty {
+            return lang.t("🚫 **CANNOT SAY WHAT IT GATES:** the baseline has \(baselineRuns) run(s) of each case, so its run-to-run spread is unknown and no group can be shown to gate a \(size) slowdown\(flag)\(exit). Make it from several runs: `scripts/ci-regression.sh --refresh` (`RUNS=3`).",
+                          "🚫 **无法说明能判定什么：** 基线每个用例只有 \(baselineRuns) 次运行，看不出运行之间的离散程度，没有哪一组能证明可以判定 \(size) 的变慢\(flag)\(exit)。请用多次运行做基线：`scripts/ci-regression.sh --refresh`（`RUNS=3`）。")
+        }
+        let blind = blindGroups
+        if blind.isEmpty {
+            guard requiredGate != nil else { return nil }
+            let worst = gateLimits.max { $0.smallestChange < $1.smallestChange }
+            let most = worst.map { String(format: "`%@ %@` +%.0f %%", $0.harness, $0.placement, $0.smallestChange * 100) } ?? ""
+            return lang.t("✅ **Every group can gate a \(size) slowdown**\(flag): the widest limit is \(most).",
+                          "✅ **每一组都能判定 \(size) 的变慢**\(flag)：最宽的界限是 \(most)。")
+        }
+        let list = blind.map { String(format: "`%@ %@` ", $0.harness, $0.placement) + lang.t("from ", "要 ") + String(format: "+%.0f %%", $0.smallestChange * 100) + lang.t("", " 以上") }
+            .joined(separator: lang.t(", ", "，"))
+        let others = gateLimits.count - blind.count
+        let rest = others == 0 ? lang.t("; no group can.", "；没有一组能判定。") : lang.t("; the other \(others) group(s) can.", "；其余 \(others) 组可以。")
+        return lang.t("🚫 **CANNOT GATE a \(size) slowdown\(flag)\(exit)** in \(blind.count) group(s), the baseline's runs disagree too much: \(list)\(rest)",
+                      "🚫 **无法判定 \(size) 的变慢\(flag)\(exit)**：基线各次运行分歧太大，共 \(blind.count) 组：\(list)\(rest)")
+    }
+
     /// A Markdown diff table, pasteable into a pull request, in a language (notes, warnings, summary too).
+    /// Its first line is `gateLine` when there is one.
     public func markdown(lang: Language = .en) -> String {
-        var out = lang.t("## switchbench compare\n\n", "## switchbench 对比\n\n")
+        var out = gateLine(lang).map { $0 + "\n\n" } ?? ""
+        out += lang.t("## switchbench compare\n\n", "## switchbench 对比\n\n")
         let runs = baselineRuns > 1
             ? lang.t(" (\(baselineRuns) runs per case: noise = the 99 % prediction interval from the run-to-run spread, pooled per harness and placement)",
                      "（每个用例 \(baselineRuns) 次运行：噪声取各次运行之间离散程度给出的 99 % 预测区间，按 harness 和 placement 合并估计）")
@@ -663,13 +714,19 @@ public struct Comparison: Sendable {
         var confirmedBy: [String]
         /// Multi-run baselines: the smallest change each (harness, placement) group can gate.
         var gateLimits: [GateLimit]
+        /// `--require-gate` as a fraction (absent when not given), and whether it was not met (exit 4).
+        var requiredGate: Double?
+        var cannotGate: Bool
+        /// The groups that cannot gate `requiredGate` (else the NOISY BASELINE limit, +50 %).
+        var blindGroups: [GateLimit]
         var cases: [Case]
     }
 
     public func json() -> String {
         let form = JSONForm(baseline: baselineSource, current: currentSource, baselineRuns: baselineRuns, threshold: threshold, alpha: alpha,
                             summary: Dictionary(uniqueKeysWithValues: Class.allCases.map { ($0.rawValue, count($0)) }),
-                            warnings: warnings, environmentChanges: environmentChanges, comparable: comparable, confirmedBy: confirmedBy, gateLimits: gateLimits, cases: cases)
+                            warnings: warnings, environmentChanges: environmentChanges, comparable: comparable, confirmedBy: confirmedBy, gateLimits: gateLimits,
+                            requiredGate: requiredGate, cannotGate: cannotGate, blindGroups: blindGroups, cases: cases)
         return JSONText.encode(form)
     }
 }

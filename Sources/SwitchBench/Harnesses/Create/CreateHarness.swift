@@ -40,7 +40,14 @@ public struct CreateHarness: Harness {
         let cpu = context.allowedCPUs[0]
         if spec.mechanism == "zombie" { return [try Affinity.pinned([cpu]) { try zombieFact(cpu: cpu) }] }
         if let kind = MinimalParent.kind(spec.mechanism) {
-            return [try Affinity.pinned([cpu]) { try runInMinimalParent(spec, kind: kind, cpu: cpu, config: context.options.sampler) }]
+            var config = context.options.sampler
+            if spec.footprint > 0 {
+                // A fork of a parent with 1 GiB takes tens of ms: one op per sample, and under load most
+                // are preempted and retaken. The --quick counts bound the case (--all ≤ 60 s on 2 vCPUs).
+                config.samples = min(config.samples, SamplerConfig.quick.samples)
+                config.warmup = min(config.warmup, SamplerConfig.quick.warmup)
+            }
+            return [try Affinity.pinned([cpu]) { try runInMinimalParent(spec, kind: kind, cpu: cpu, config: config) }]
         }
         return try Affinity.pinned([cpu]) {
             // User-mode rows must show no switch of this thread: perf counts only it (and what it

@@ -69,6 +69,40 @@ public struct TLBHarness: Harness {
                       minSampleNs: max(100_000, options.sampler.minSampleNs / 20))
     }
 
+    /// First-level searches per curve (`ReachVote`): 12, 6 with --quick.
+    static func searchCount(_ options: RunOptions) -> Int { options.quick ? 6 : 12 }
+
+    /// One search step measures its two chains with 5 samples of ≥ 100 µs each: the step it tells
+    /// apart (under vs past a quarter of the level's step) is far above that median's noise.
+    static let searchConfig = SamplerConfig(samples: 5, warmup: 1, minSampleNs: 100_000)
+
+    /// Where the searches look, from the sweep's first knee: half its reach (a crowded phase lowers
+    /// a reach by less than half) to twice its first point past it (a second level lies far beyond).
+    public static func searchBracket(_ k: Knee) -> (lo: Int, hi: Int) {
+        (max(minPages, Int(k.lastBelow / 2)), min(maxPages, Int((2 * k.firstAbove).rounded())))
+    }
+
+    /// One search: bisection between lo (taken as inside the level) and hi (taken as past it) for
+    /// the last working set whose extra cost stays at or under `limit` (lmbench `tlb` bisects the same way).
+    public static func bisect(lo: Int, hi: Int, limit: Double, extra: (Int) throws -> Double) rethrows -> Int {
+        var lo = lo, hi = hi
+        while hi - lo > 1 {
+            let mid = (lo + hi) / 2
+            if try extra(mid) > limit { hi = mid } else { lo = mid }
+        }
+        return lo
+    }
+
+    /// A curve's searches: where they look, the extra cost that counts as past the level (a quarter
+    /// of the sweep's first step above its lower level), one search after every `every` sweep points.
+    struct SearchPlan {
+        var bracket: (lo: Int, hi: Int)
+        var limit: Double
+        var every: Int
+        var sinceLast = 0
+        var readings: [Int] = []
+    }
+
     public func run(_ spec: CaseSpec, context: RunContext) throws -> [Record] {
         let variants = spec.mechanism.split(separator: ",").map(String.init)
         let cpu = context.allowedCPUs[0]
@@ -120,28 +154,82 @@ public struct TLBHarness: Harness {
                 return out
             }
 
-            func measure(_ start: UnsafeRawPointer, pages: Int) throws -> Measured {
+            /// search: a search step's shorter config, no counters.
+            func measure(_ start: UnsafeRawPointer, pages: Int, search: Bool = false) throws -> Measured {
                 // Two full passes first: every line and translation of this chain where it settles.
                 var p = PageChain.chase(start, 2 * pages)
-                let m = try Sampler.run(config, counters: counters) { n in p = PageChain.chase(p, n) }
+                let m = try Sampler.run(search ? Self.searchConfig : config, counters: search ? nil : counters) { n in p = PageChain.chase(p, n) }
                 withExtendedLifetime(p) {}
                 return m
             }
+
+            // The first-level searches (ReachVote): per variant, set up once the sweep has shown its
+            // first knee and two octaves past it, then run one at a time between the remaining sweep
+            // points, so that they meet different phases of the host; what is left runs at the end.
+            let packed = variants.contains("control")
+                ? try PageRegion(bytes: Self.maxPages * PageChain.line, backing: .huge, node: node) : nil
+            let searches = Self.searchCount(context.options)
+            var plans: [String: SearchPlan] = [:]
+            func searchOnce(_ variant: String, _ region: PageRegion, _ plan: SearchPlan) throws -> Int {
+                guard let packed else { return plan.bracket.lo }
+                var flip = false
+                return try Self.bisect(lo: plan.bracket.lo, hi: plan.bracket.hi, limit: plan.limit) { pages in
+                    flip.toggle()
+                    var v = 0.0, c = 0.0
+                    for isControl in flip ? [false, true] : [true, false] {
+                        let start = isControl
+                            ? PageChain.build(base: packed.base, count: pages, slotBytes: PageChain.line, linesPerSlot: 1, rng: &rng)
+                            : PageChain.build(base: region.base, count: pages, slotBytes: PageRegion.smallPage, linesPerSlot: 64, rng: &rng)
+                        let m = KneeDetector.median(try measure(start, pages: pages, search: true).perOp)
+                        if isControl { c = m } else { v = m }
+                    }
+                    return v - c
+                }
+            }
+            /// After a sweep point: set up the plan once the knee shows, and search when it is time.
+            func searchTick(_ variant: String, _ region: PageRegion, at pages: Int, pointsLeft: Int) throws {
+                guard packed != nil else { return }
+                if plans[variant] == nil {
+                    let (x, y) = TLBAnalysis.extra(rows, variant: variant)
+                    guard let k = KneeDetector.knees(x: x, y: y, maxKnees: 1).first, Double(pages) >= 4 * k.firstAbove else { return }
+                    plans[variant] = SearchPlan(bracket: Self.searchBracket(k), limit: k.lower + 0.25 * k.step,
+                                                every: max(1, pointsLeft / searches))
+                }
+                guard var plan = plans[variant], plan.readings.count < searches else { return }
+                plan.sinceLast += 1
+                if plan.sinceLast >= plan.every {
+                    plan.sinceLast = 0
+                    plan.readings.append(try searchOnce(variant, region, plan))
+                }
+                plans[variant] = plan
+            }
+            /// After the sweep: the searches not run yet (the plan from the whole curve if none was set up).
+            func finishSearches(_ variant: String, _ region: PageRegion) throws -> ReachVote? {
+                guard packed != nil else { return nil }
+                if plans[variant] == nil {
+                    let (x, y) = TLBAnalysis.extra(rows, variant: variant)
+                    guard let k = KneeDetector.knees(x: x, y: y, maxKnees: 1).first else { return nil }
+                    plans[variant] = SearchPlan(bracket: Self.searchBracket(k), limit: k.lower + 0.25 * k.step, every: 1)
+                }
+                guard var plan = plans[variant] else { return nil }
+                while plan.readings.count < searches { plan.readings.append(try searchOnce(variant, region, plan)) }
+                plans[variant] = plan
+                return ReachVote(plan.readings)
+            }
+            var votes: [String: ReachVote] = [:]
 
             // Phase 1: 4k and control, interleaved point by point.
             var controlNote = ""
             if variants.contains("4k") || variants.contains("control") {
                 let small = variants.contains("4k")
                     ? try PageRegion(bytes: Self.maxPages * PageRegion.smallPage, backing: .small, node: node) : nil
-                let packed = variants.contains("control")
-                    ? try PageRegion(bytes: Self.maxPages * PageChain.line, backing: .huge, node: node) : nil
                 if let packed {
                     let huge = packed.hugeBytes() ?? 0
                     controlNote = huge >= packed.bytes
                         ? "lines packed 64 per 4 KiB in \(packed.bytes >> 21) granted 2 MiB page(s)"
                         : "lines packed 64 per 4 KiB page (huge pages \(huge >> 10) of \(packed.bytes >> 10) KiB granted)"
                 }
-                func measurePoints(_ list: [Int]) throws {
+                func measurePoints(_ list: [Int], searching: Bool = false) throws {
                     for (i, pages) in list.enumerated() {
                         var order: [(String, PageRegion)] = []
                         if let small { order.append(("4k", small)) }
@@ -155,9 +243,10 @@ public struct TLBHarness: Harness {
                             rows += record(variant, pages, m, note: variant == "control" ? controlNote
                                             : "4 KiB pages (MADV_NOHUGEPAGE)")
                         }
+                        if searching, let small { try searchTick("4k", small, at: pages, pointsLeft: list.count - i - 1) }
                     }
                 }
-                try measurePoints(points)
+                try measurePoints(points, searching: true)
                 // Denser near the knees: more points from the sweep point before each of the first two
                 // knees' reach to the first point past it.
                 if small != nil && packed != nil {
@@ -170,6 +259,7 @@ public struct TLBHarness: Harness {
                     try measurePoints(extra)
                     points = (points + extra).sorted()
                 }
+                if let small { votes["4k"] = try finishSearches("4k", small) }
             }
 
             // Phase 2: 2m.
@@ -190,11 +280,13 @@ public struct TLBHarness: Harness {
                     hugeNote = "huge pages not verified: /proc/self/smaps unreadable (THP \(thp))"
                     hugeGrant = .unverified
                 }
-                for pages in points {
+                for (i, pages) in points.enumerated() {
                     let start = PageChain.build(base: region.base, count: pages, slotBytes: PageRegion.smallPage,
                                                 linesPerSlot: 64, rng: &rng)
                     rows += record("2m", pages, try measure(start, pages: pages), note: hugeNote)
+                    try searchTick("2m", region, at: pages, pointsLeft: points.count - i - 1)
                 }
+                votes["2m"] = try finishSearches("2m", region)
             }
 
             // Events that did not open: one empty row per variant, with why.
@@ -208,7 +300,7 @@ public struct TLBHarness: Harness {
                 }
             }
 
-            rows += TLBAnalysis.factRecords(rows, hugeGranted: hugeGranted, cpu: cpu)
+            rows += TLBAnalysis.factRecords(rows, hugeGranted: hugeGranted, cpu: cpu, votes: votes.compactMapValues { $0 })
             return rows
         }
     }

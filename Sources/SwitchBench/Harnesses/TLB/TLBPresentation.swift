@@ -77,11 +77,16 @@ extension TLBHarness {
         cost. A knee in that difference is where a TLB level runs out: the *reach* is the largest working
         set still under a quarter of the step, and the *extra* is the step itself (ns per access).
         Knees past the second are not TLB levels: there the page walks themselves slow down.
+        The first level's reach is searched for again and again through the run (a bisection each time),
+        because the host crowds this guest in phases and one search meets one phase: the reach is what
+        most searches agree on, and the table says how many did.
         """, """
         一条相互依赖的指针链在 N 个页里各访问一个缓存行（每页随机取一行，页的顺序也是随机的，预取器帮不上忙）。
         对照链访问同样多的缓存行，但 64 个挤在一页里，所以 `4k − control` 就是去掉缓存缺失之后、单纯地址转换的代价。
         这个差值出现拐点的地方，就是某一级快表装不下了：“覆盖范围”是增幅还不到四分之一时最大的工作集，
         “额外代价”是这一级台阶的高度（每次访问多出的 ns）。第二个拐点之后的就不是快表的级了，而是页表遍历本身变慢。
+        一级快表的覆盖范围在整次运行中反复搜索（每次一轮二分查找），因为宿主机会一阵一阵地挤占这台虚拟机，
+        一次搜索只碰上一阵：覆盖范围取多数搜索一致的结果，表里写明有几次一致。
         """)]
         var reach = MarkdownTable(lang == .en
             ? ["TLB level", "4 KiB pages: reach", "extra per access beyond", "2 MiB pages: reach", "extra per access beyond"]
@@ -90,7 +95,15 @@ extension TLBHarness {
         while fact("4k", "reach_l\(level)_pages") != nil || fact("2m", "reach_l\(level)_pages") != nil {
             func cell(_ v: String) -> (String, String) {
                 guard let p = fact(v, "reach_l\(level)_pages") else { return ("–", "–") }
-                return ("\(Format.value(p, unit: "pages", lang: lang)) (\(Format.bytes(p * 4096)))", humanTime(fact(v, "miss_l\(level)_extra_ns")))
+                var text = "\(Format.value(p, unit: "pages", lang: lang)) (\(Format.bytes(p * 4096)))"
+                // A reach from repeated searches says how many agreed, and when they did not.
+                if let row = rows.first(where: { $0.mechanism == v && $0.metric == "reach_l\(level)_pages" }),
+                   let n = row.factNumber(TLBAnalysis.searchesKey), let a = row.factNumber(TLBAnalysis.agreeingKey) {
+                    text += row.valid
+                        ? lang.t(", \(Int(a)) of \(Int(n)) searches agree", "，\(Int(n)) 次搜索中 \(Int(a)) 次一致")
+                        : lang.t(", searches disagree (\(Int(a)) of \(Int(n)))", "，搜索结果不一致（\(Int(n)) 次中只有 \(Int(a)) 次一致）")
+                }
+                return (text, humanTime(fact(v, "miss_l\(level)_extra_ns")))
             }
             let a = cell("4k"), b = cell("2m")
             reach.add([Self.levelName(level - 1, lang), a.0, a.1, b.0, b.1])
