@@ -50,6 +50,23 @@ for r in table:
     lines.append(f"| {r['kind']} | `{r['row']}` ({r['metric']}) | {ns(r['median_ns'])} | {times(r.get('over_system_call'))} | "
                  f"{times(r.get('over_coroutine_switch'))} | {spo} |")
 
+steps = doc.get("two_steps")
+if steps:
+    lines += ["", "The note's two steps on that machine (the `anatomy` harness: one process switch taken apart on one CPU; "
+              "the first four parts add up to it by construction, the prediction is the check):", "",
+              "| part | per switch |", "|---|---|"]
+    for p in steps["parts"]:
+        lines.append(f"| {p['name']} | {'n/a' if p.get('ns') is None else ns(p['ns'])} |")
+    for label, key in (("process switch, measured", "process_switch_ns"), ("futex hand-off predicted from the parts", "predicted_futex_ns"),
+                       ("futex hand-off measured", "measured_futex_ns")):
+        v = steps.get(key)
+        lines.append(f"| {label} | {'n/a' if v is None else ns(v)} |")
+    r = steps.get("predicted_over_measured")
+    lines.append(f"| predicted ÷ measured | {'n/a' if r is None else times(r)} |")
+
+if doc.get("durationSeconds") is not None:
+    lines += ["", f"That `--all` took {doc['durationSeconds']:.0f} s."]
+
 verdicts = [(c["id"], c["verdict"]) for c in claims]
 if verdicts:
     lines += ["", "Verdicts of that run: " + ", ".join(f"{c} {v}" for c, v in verdicts) +

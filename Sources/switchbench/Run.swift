@@ -56,12 +56,13 @@ struct Run: ParsableCommand {
         let t0 = Date()
         Runner(context: context, progress: { stderr.write(Data(($0 + "\n").utf8)) })
             .run(harnesses, into: &result)
+        result.durationSeconds = Date().timeIntervalSince(t0)
 
         let files = try RunWriter.writeAll(result, to: dir, lang: try flags.language())
         let shown = ["csv": "results.csv", "json": "results.json"][flags.format] ?? "results.md"
         print(files.first { $0.name == shown }?.contents ?? "", terminator: "")
         stderr.write(Data(String(format: "switchbench: %d rows in %.1f s; files in %@\n",
-                                 result.records.count, Date().timeIntervalSince(t0), dir).utf8))
+                                 result.records.count, result.durationSeconds ?? 0, dir).utf8))
         if !result.failures.isEmpty {
             stderr.write(Data("switchbench: \(result.failures.count) case(s) failed:\n".utf8))
             for f in result.failures { stderr.write(Data("  \(f)\n".utf8)) }

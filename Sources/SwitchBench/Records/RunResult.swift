@@ -12,6 +12,9 @@ public struct RunResult: Sendable, Codable {
     /// Cases not run because this machine (or --cpus/taskset) cannot honour their placement: one line
     /// per reason, naming the cases (e.g. cross-cpu with one allowed CPU).
     public var skipped: [String]
+    /// Wall time of the cases, seconds (the CLI sets it); nil for runs written before it existed and
+    /// runs put together from CSVs.
+    public var durationSeconds: Double?
 
     public init(runID: String, timestampUTC: String, environment: Environment, records: [Record] = [], failures: [String] = [],
                 skipped: [String] = []) {
@@ -23,7 +26,7 @@ public struct RunResult: Sendable, Codable {
         self.skipped = skipped
     }
 
-    enum CodingKeys: String, CodingKey { case runID, timestampUTC, environment, records, failures, skipped }
+    enum CodingKeys: String, CodingKey { case runID, timestampUTC, environment, records, failures, skipped, durationSeconds }
 
     /// `skipped` is absent from results.json files written before it existed.
     public init(from decoder: any Decoder) throws {
@@ -32,6 +35,7 @@ public struct RunResult: Sendable, Codable {
                   environment: try c.decode(Environment.self, forKey: .environment),
                   records: try c.decode([Record].self, forKey: .records), failures: try c.decode([String].self, forKey: .failures),
                   skipped: try c.decodeIfPresent([String].self, forKey: .skipped) ?? [])
+        durationSeconds = try c.decodeIfPresent(Double.self, forKey: .durationSeconds)
     }
 
     /// A new run stamped now: run id `<UTC yyyymmddThhmmssZ>-<host>`.

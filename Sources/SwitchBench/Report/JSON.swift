@@ -11,7 +11,8 @@ public struct JSONExporter: Exporter {
     }
 
     public static func render(_ run: RunResult, claims: [Claims.Outcome]? = nil) -> String {
-        JSONText.encode(Document(run: run, claims: claims ?? Claims.verdicts(run), classTable: classTable(run)))
+        JSONText.encode(Document(run: run, claims: claims ?? Claims.verdicts(run), classTable: classTable(run),
+                                 twoSteps: TwoSteps(SwitchAnatomy.of(run))))
     }
 
     /// One row of notes.md's class table (`NotesReport.classRows`), for the README's table script.
@@ -39,17 +40,45 @@ public struct JSONExporter: Exporter {
         }
     }
 
-    /// RunResult's keys with `claims` and `class_table` beside them (decoding a RunResult ignores both).
+    /// The note's two steps as the anatomy harness took one process switch apart (`SwitchAnatomy`):
+    /// each part in ns per switch (nil where a row it needs is missing or invalid) and the prediction check.
+    public struct TwoSteps: Encodable, Sendable {
+        public var parts: [Part]
+        public var processSwitchNs: Double?
+        public var predictedFutexNs: Double?
+        public var measuredFutexNs: Double?
+        public var predictedOverMeasured: Double?
+        public struct Part: Encodable, Sendable {
+            public var name: String
+            public var ns: Double?
+        }
+        enum CodingKeys: String, CodingKey {
+            case parts, processSwitchNs = "process_switch_ns", predictedFutexNs = "predicted_futex_ns",
+                 measuredFutexNs = "measured_futex_ns", predictedOverMeasured = "predicted_over_measured"
+        }
+        init?(_ a: SwitchAnatomy?) {
+            guard let a else { return nil }
+            parts = a.parts(.en).map { Part(name: $0.name, ns: $0.ns) }
+            processSwitchNs = a.processSwitch
+            predictedFutexNs = a.predictedFutex
+            measuredFutexNs = a.measuredFutex
+            predictedOverMeasured = a.predictionRatio
+        }
+    }
+
+    /// RunResult's keys with `claims`, `class_table` and `two_steps` beside them (decoding a RunResult ignores them).
     struct Document: Encodable {
         var run: RunResult
         var claims: [Claims.Outcome]
         var classTable: [ClassTableRow]
-        enum Keys: String, CodingKey { case claims, classTable = "class_table" }
+        var twoSteps: TwoSteps?
+        enum Keys: String, CodingKey { case claims, classTable = "class_table", twoSteps = "two_steps" }
         func encode(to encoder: any Encoder) throws {
             try run.encode(to: encoder)
             var c = encoder.container(keyedBy: Keys.self)
             try c.encode(claims, forKey: .claims)
             try c.encode(classTable, forKey: .classTable)
+            try c.encodeIfPresent(twoSteps, forKey: .twoSteps)
         }
     }
 
