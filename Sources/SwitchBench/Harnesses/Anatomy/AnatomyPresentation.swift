@@ -263,7 +263,8 @@ extension AnatomyHarness {
 
     static let claimText = Claims.Text("C1", title: ("A thread switch is cheaper than a process switch.", "线程切换比进程切换代价小。"), quote: "线程切换只需要第二步",
         rule: ("anatomy harness, one CPU: two threads and two processes take turns with sched_yield() (the same switch, with and without the address-space change, no IPC), timed in alternating pairs (order drawn at random per pair). Holds when the 95 % CI of the median per-pair ratio process ÷ thread lies above 1 and no valid futex or pipe pair lies wholly below 1; does not hold when the yield pair's CI lies below 1; inconclusive when it contains 1 or rows are invalid; not measured when the rows are missing.",
-               "`anatomy` 测试，同一个 CPU：两个线程、两个进程分别用 `sched_yield()` 轮流让出 CPU（同样的切换，一个换地址空间、一个不换，没有进程间通信），两边交替成对计时（每对的先后随机）。每对的比值 进程 ÷ 线程 取中位数，其 95 % 置信区间整体大于 1、且 futex 和 pipe 的成对比值没有整体小于 1 的，则成立；`yield` 的置信区间整体小于 1 则不成立；区间包含 1 或数据行无效则无法判定；缺数据则为未测量。"))
+               "`anatomy` 测试，同一个 CPU：两个线程、两个进程分别用 `sched_yield()` 轮流让出 CPU（同样的切换，一个换地址空间、一个不换，没有进程间通信），两边交替成对计时（每对的先后随机）。每对的比值 进程 ÷ 线程 取中位数，其 95 % 置信区间整体大于 1、且 futex 和 pipe 的成对比值没有整体小于 1 的，则成立；`yield` 的置信区间整体小于 1 则不成立；区间包含 1 或数据行无效则无法判定；缺数据则为未测量。"),
+        ruleID: "C1.paired.v2")
 
     /// The relative width of a ratio's 95 % CI: (high − low) ÷ median.
     static func relativeWidth(low: Double, high: Double, median: Double) -> Double { (high - low) / median }
