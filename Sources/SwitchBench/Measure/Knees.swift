@@ -113,7 +113,8 @@ public enum KneeDetector {
 /// what most searches agree on, never one search's reading:
 ///
 /// - searches *agree* when they read within `tolerance` of each other (at least one page: the
-///   bisection's resolution; a soft knee, as a set-associative level has, spreads a few pages);
+///   bisection's resolution: ±1 page up to 74 pages). Tight on purpose: readings in crowded phases
+///   scatter over a few pages and must not pool into a false majority;
 /// - the reach is the most frequent reading of the largest agreeing group (ties, of groups and of
 ///   readings: the larger reach, since a crowded phase only ever lowers a reach);
 /// - the vote holds (`agreed`) when that group has at least two searches and at least `quorum` of all
@@ -128,7 +129,7 @@ public struct ReachVote: Sendable, Equatable {
     public var agreed: Bool
     public var searches: Int { readings.count }
 
-    public static let tolerance = 0.03
+    public static let tolerance = 0.02
     public static let quorum = 0.5
 
     public init(_ readings: [Int], tolerance: Double = ReachVote.tolerance, quorum: Double = ReachVote.quorum) {
