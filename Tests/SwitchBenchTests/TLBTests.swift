@@ -264,6 +264,20 @@ import Testing
         #expect(!vote.agreed)
     }
 
+    @Test func aSteadilyCrowdedMajorityIsFlaggedByAHigherReading() {
+        // Readings of a real run here: 7 of 12 agree on 62–64 pages (lmbench `tlb` read 65 beside it),
+        // but one search read 72 and one 65: the level holds more than the majority says.
+        let vote = ReachVote([63, 52, 62, 62, 55, 52, 62, 63, 65, 62, 64, 72])
+        #expect(vote.agreeing == 7)
+        #expect(vote.above == [65, 72])
+        #expect(!vote.agreed)
+        #expect(vote.disagreement?.contains("read more") == true)
+        // The same majority with nothing above it holds.
+        let clean = ReachVote([63, 52, 62, 62, 55, 52, 62, 63, 60, 62, 64, 58])
+        #expect(clean.agreed)
+        #expect(clean.above.isEmpty)
+    }
+
     @Test func aCrowdedClusterBelowHalfIsFlagged() {
         // Four searches in one crowded phase agree on 66; the three clean ones read 72: the largest
         // group (66) is not half of eleven, so the vote does not hold.
