@@ -16,7 +16,9 @@ import Glibc
 /// The x axis of every variant is the number of 4 KiB-strided slots visited (`working_set_pages`).
 /// 4k and control are measured interleaved point by point; 2m follows (one 256 MiB region at a time
 /// keeps the peak RSS under 300 MiB). From the curves: knees (TLB levels), their reach and the extra
-/// cost per access beyond each (`TLBAnalysis`).
+/// cost per access beyond each (`TLBAnalysis`). The first level's reach of each curve is not one
+/// sweep's knee but the vote of 12 bisection searches spread over the rest of the run (`ReachVote`):
+/// the host crowds this guest in phases, and one sweep meets one phase.
 public struct TLBHarness: Harness {
     public init() {}
     public let info = HarnessInfo("tlb", claims: ["C5"], summary: "pointer chase over 8…65536 pages: TLB reach and miss cost, 4 KiB vs 2 MiB pages, cache-only control", mechanisms: [
