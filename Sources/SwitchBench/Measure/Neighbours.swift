@@ -208,9 +208,9 @@ public enum Neighbours {
     /// visible from user space; the CPU time other tasks used on the row's CPU over the case
     /// (`Shares.own`) is what they must have waited for there.
     public static func applyRunQueue(_ own: Double?, to r: inout Record) {
-        // A hand-off row has an expected switch count; a paired row (ratio or difference of two such
+        // A hand-off row expects switches; a paired row (ratio or difference of two such
         // rows, `PairedMeasured.pairsKey`) rests on hand-offs too.
-        let handOff = r.expectedSwitchesPerOp != nil || r.fact(PairedMeasured.pairsKey) != nil
+        let handOff = (r.expectedSwitchesPerOp ?? 0) > 0 || r.fact(PairedMeasured.pairsKey) != nil
         guard r.valid, r.placement == Placement.sameCPU.rawValue, handOff,
               r.unit == "ns" || r.unit == "ratio", r.stats != nil, r.samples >= 3, let own, own > runQueueThreshold else { return }
         r.invalidate(String(format: "other tasks used %.0f %% of CPU %@ during this case (over %.0f %%): with another task queued there the kernel hands off without wakeup preemption, by the full sleep-and-wake path (measured 1.3–1.4× slower with no stolen time); rerun with that CPU free (--cpus)",

@@ -67,7 +67,7 @@ public struct SwitchAnatomy: Sendable, Equatable {
          (lang.t("scheduler pass", "调度器的一次挑选"), scheduler),
          (lang.t("switch proper: kernel stack and registers (step 2)", "切换本身：内核栈和硬件上下文（第二步）"), switchProper),
          (lang.t("address space: page table (step 1)", "地址空间：页表（第一步）"), addressSpace),
-         (lang.t("futex hand-off on top (IPC)", "再加上 futex 交接（进程间通信）"), ipcOnTop)]
+         (lang.t("a futex hand-off adds (measured: futex switch − yield switch)", "换成 futex 交接多出的（实测：futex 切换 − yield 切换）"), ipcOnTop)]
     }
 }
 
@@ -137,24 +137,48 @@ extension AnatomyHarness {
     static func decomposition(_ all: [SwitchAnatomy], _ lang: Language, headers: [String]? = nil) -> String {
         guard let first = all.first else { return "" }
         var t = MarkdownTable([lang.t("where a process switch's time goes", "进程切换的时间花在哪里")] + (headers ?? [lang.t("per switch", "每次切换")]))
-        for (i, part) in first.parts(lang).enumerated() {
-            t.add([part.name] + all.map { a in humanTime(a.parts(lang)[i].ns) })
-        }
-        t.add([lang.t("**process switch, measured** (the first four add up to it, up to pairing)", "**进程切换，实测**（前四项之和，成对测量的误差除外）")]
+        let names = first.parts(lang).map(\.name)
+        func partRow(_ i: Int) { t.add([names[i]] + all.map { a in humanTime(a.parts(lang)[i].ns) }) }
+        for i in 0..<4 { partRow(i) }
+        t.add([lang.t("**process switch by `sched_yield()`, measured** (the first four add up to it, up to pairing)",
+                      "**用 `sched_yield()` 的进程切换，实测**（前四项之和，成对测量的误差除外）")]
               + all.map { "**\(humanTime($0.processSwitch))**" })
-        t.add([lang.t("futex hand-off predicted from parts: process switch − lone `sched_yield()` + futex calls alone",
-                      "由各部分预测的 futex 交接：进程切换 − 单独的 `sched_yield()` + 单独的 futex 调用")]
+        partRow(4)
+        t.add([lang.t("process switch with a futex hand-off, predicted from parts measured alone: the switch above − a lone `sched_yield()` + the futex calls alone",
+                      "带 futex 交接的进程切换，由单独测得的各部分预测：上面的切换 − 单独的 `sched_yield()` + 单独的 futex 调用")]
               + all.map { humanTime($0.predictedFutex) })
-        t.add([lang.t("futex hand-off measured (process, one CPU)", "futex 交接实测（进程，同一个 CPU）")] + all.map { humanTime($0.measuredFutex) })
+        t.add([lang.t("process switch with a futex hand-off, measured (`futex process_switch`)", "带 futex 交接的进程切换，实测（`futex process_switch`）")]
+              + all.map { humanTime($0.measuredFutex) })
         t.add([lang.t("predicted ÷ measured", "预测 ÷ 实测")] + all.map { $0.predictionRatio.map(Format.times) ?? "–" })
         var note = lang.t("""
-        The first four parts are differences of measured rows, so they add up to the process switch by \
-        construction; that checks nothing. The check is the prediction: parts measured on their own predict the \
-        futex hand-off, which is then measured.
+        Every switch here is two tasks on one CPU taking turns with `sched_yield()`: no IPC, and neither task \
+        ever sleeps. The privilege switch is this harness's own `getppid`, timed beside the other parts (the \
+        `syscall` harness times it again for claim C7, a separate measurement). The class table's thread and \
+        process switches are futex rings (a wake-up and a sleep per switch): they are the larger numbers. The \
+        first four parts are differences of measured rows, so they add up to the yield switch by construction; \
+        that checks nothing. The check is the prediction: parts measured on their own predict the futex \
+        hand-off, which is then measured.
         """, """
-        前四项是实测数据行之间的差，按定义加起来就是进程切换，这本身不检验任何东西。真正的检验是预测：\
+        这里的每次切换都是两个任务在同一个 CPU 上用 `sched_yield()` 轮流让出：没有进程间通信，两个任务都不睡眠。\
+        特权级切换用的是本测试自己的 `getppid`，与其他部分一起计时（`syscall` 测试为说法 C7 另测一次，是另一次测量）。\
+        总表里的线程切换和进程切换是 futex 令牌环（每次切换都有一次唤醒和一次睡眠），所以数字更大。\
+        前四项是实测数据行之间的差，按定义加起来就是 `yield` 切换，这本身不检验任何东西。真正的检验是预测：\
         用单独测得的各部分去预测 futex 交接的代价，再与实测值对照。
         """)
+        for (i, a) in all.enumerated() {
+            guard let r = a.predictionRatio, let p = a.predictedFutex, let m = a.measuredFutex else { continue }
+            let who = all.count > 1 ? (headers?[i] ?? "") + lang.t(": ", "：") : ""
+            let gap = m - p, pct = Format.sig3(abs(gap) / m * 100)
+            if abs(r - 1) <= 0.15 {
+                note += lang.t(" \(who)The prediction is within \(pct) % of the measured switch.", "\(who)预测与实测相差 \(pct) %，在 15 % 以内。")
+            } else if gap > 0 {
+                note += lang.t(" \(who)The prediction falls short by \(humanTime(gap)) (\(pct) % of the measured switch): the futex calls timed alone (a `FUTEX_WAKE` with no waiter, a `FUTEX_WAIT` that returns at once) never put a task to sleep, and a `sched_yield()` switch keeps both tasks on the run queue; a real hand-off takes the waiting task off the run queue when it sleeps and puts it back when it is woken (`try_to_wake_up`). That sleep-and-wake-up path is what no part measured alone contains.",
+                               "\(who)预测比实测少 \(humanTime(gap))（占实测的 \(pct) %）：单独计时的 futex 调用（没有等待者的 `FUTEX_WAKE`、立即返回的 `FUTEX_WAIT`）从不让任务睡下，`sched_yield()` 切换时两个任务也一直留在运行队列里；真正的交接要在等待者睡下时把它移出运行队列，被唤醒时再放回去（`try_to_wake_up`）。这条“睡下再被唤醒”的路径，是单独测量的各部分里都没有的。")
+            } else {
+                note += lang.t(" \(who)The prediction is \(humanTime(-gap)) above the measured switch (\(pct) %): the parts measured alone cost more than the hand-off they add up to.",
+                               "\(who)预测比实测多 \(humanTime(-gap))（\(pct) %）：单独测得的各部分比它们合起来的交接还贵。")
+            }
+        }
         let invalid = Array(Set(all.flatMap(\.invalid))).sorted()
         if !invalid.isEmpty {
             note += lang.t(" Parts that need an invalid row are left out (n/a): \(invalid.joined(separator: ", ")) (why: the table above and the CSV's note column).",
@@ -213,13 +237,18 @@ extension AnatomyHarness {
     static func stackedBar(_ a: SwitchAnatomy, _ lang: Language) -> String {
         let parts = a.parts(lang)
         let shown = parts.map { max($0.ns ?? 0, 0) }
-        let total = max(shown.reduce(0, +), a.measuredFutex ?? 0, a.processSwitch ?? 0, 1)
+        let longest = max(shown.reduce(0, +), a.measuredFutex ?? 0, a.processSwitch ?? 0, a.predictedFutex ?? 0, 1)
+        // A round tick step (1, 2 or 5 × 10^k) with four to eight ticks up to the longest bar.
+        let raw = longest / 5, mag = pow(10, floor(log10(raw)))
+        let step = [1.0, 2, 5, 10].map { $0 * mag }.first { longest / $0 <= 6 } ?? 10 * mag
+        let axisMax = ceil(longest / step) * step
         let (left, width, top) = (40.0, 640.0, 60.0)
-        var svg = SVGDocument(width: 760, height: 150 + 22 * Double(parts.count))
+        let legendTop = top + 3 * 40 + 40
+        var svg = SVGDocument(width: 760, height: legendTop + 22 * Double(parts.count) + 16)
         svg.text(plotTitle(lang), 380, 26, size: 16, anchor: .middle, weight: "bold")
-        let scale = width / (total * 1.1)
-        let bars: [(String, Int, Double?)] = [(lang.t("process switch (sched_yield, no IPC)", "进程切换（sched_yield，没有进程间通信）"), 4, a.processSwitch),
-                                              (lang.t("futex hand-off between processes", "进程之间的 futex 交接"), parts.count, a.measuredFutex)]
+        let scale = width / axisMax
+        let bars: [(String, Int, Double?)] = [(lang.t("process switch by sched_yield() (no IPC): the parts", "用 sched_yield() 的进程切换（没有进程间通信）：各部分"), 4, a.processSwitch),
+                                              (lang.t("process switch with a futex hand-off, measured", "带 futex 交接的进程切换，实测"), parts.count, a.measuredFutex)]
         for (b, bar) in bars.enumerated() {
             let y = top + Double(b) * 40
             svg.text(bar.0, left, y - 4, size: 11)
@@ -231,20 +260,27 @@ extension AnatomyHarness {
             }
             svg.text(lang.t("measured ", "实测 ") + humanTime(bar.2), x + 6, y + 16, size: 11)
         }
-        // Axis: 0 … 1.1 × the longest bar, four ticks.
-        let axisY = top + 80
+        // The prediction from parts measured alone, as one grey bar: what the stack above cannot see.
+        let py = top + 80
+        svg.text(lang.t("the same, predicted from parts measured alone", "同上，由单独测得的各部分预测"), left, py - 4, size: 11)
+        let pw = max(a.predictedFutex ?? 0, 0) * scale
+        svg.rect(left, py, pw, 22, fill: "#9e9e9e", title: humanTime(a.predictedFutex))
+        svg.text(lang.t("predicted ", "预测 ") + humanTime(a.predictedFutex) + (a.predictionRatio.map { lang.t(" (", "（") + Format.times($0) + lang.t(" the measured)", "实测）") } ?? ""),
+                 left + pw + 6, py + 16, size: 11)
+        let axisY = top + 120
         svg.line(left, axisY, left + width, axisY)
-        for k in 0...4 {
-            let v = total * 1.1 * Double(k) / 4
+        var v = 0.0
+        while v <= axisMax + step / 2 {
             svg.line(left + v * scale, axisY, left + v * scale, axisY + 4)
             svg.text(humanTime(v), left + v * scale, axisY + 16, size: 10, anchor: .middle)
+            v += step
         }
         for (i, p) in parts.enumerated() {
-            let y = axisY + 36 + Double(i) * 22
+            let y = legendTop + Double(i) * 22
             svg.rect(left, y - 10, 12, 12, fill: SVGPlots.palette[i % SVGPlots.palette.count])
             let extra = p.ns == nil ? lang.t(" (not measured: a row is missing or invalid)", "（未测得：数据行缺失或无效）")
                 : ((p.ns ?? 0) < 0 ? lang.t(" (below zero: drawn as 0)", "（小于零，画作 0）") : "")
-            svg.text("\(p.name): \(humanTime(p.ns))" + extra, left + 18, y, size: 11)
+            svg.text(p.name + lang.t(": ", "：") + humanTime(p.ns) + extra, left + 18, y, size: 11)
         }
         return svg.text
     }
