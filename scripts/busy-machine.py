@@ -6,7 +6,7 @@ Usage: scripts/busy-machine.py [PAIRS] [-- RUN ARGS...]
 Each pair is one quiet run, then one run under `stress-ng --cpu $(nproc)` (started 1 s before, stopped
 after). Needs a release build (.build/release/switchbench) and stress-ng. Prints, for the rows issue 8
 names, the median over pairs of each row's median quiet and loaded, loaded ÷ quiet, and the samples
-retaken; then every valid row off by more than 1.25× either way; then the C1–C7 verdicts of each run."""
+retaken; then every valid row off by more than 1.25× either way; then the verdicts of every claim of each run."""
 import json, csv, os, re, statistics, subprocess, sys, time
 
 argv = sys.argv[1:]

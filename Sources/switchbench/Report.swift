@@ -6,7 +6,7 @@ struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Regenerate the claims report (report.md) and SVG plots from a run's CSV, or put several runs side by side (machines.md).",
         discussion: """
-        One run: reads a results.csv (or a run directory holding one), judges claims C1–C7 from its rows and writes \
+        One run: reads a results.csv (or a run directory holding one), judges the course note's claims (C1–C9, docs/claims.md) from its rows and writes \
         report.md plus the SVG plots its rows allow into --output (default: the run directory, or the CSV's \
         directory), in --lang en|zh (default en: an English run can be rendered in Chinese later). The report is \
         also printed on stdout. The environment is rebuilt from the CSV's \

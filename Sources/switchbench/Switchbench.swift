@@ -17,7 +17,7 @@ struct Switchbench: ParsableCommand {
           switchbench env                 the environment fingerprint (--machine-id: this machine's baseline name)
           switchbench validate            beside `perf bench sched pipe`
           switchbench compare BASE CUR    regressions between two runs (exit 1 on one)
-          switchbench report RUN_DIR      claims report (C1–C7) and plots from a run's CSV
+          switchbench report RUN_DIR      claims report (C1–C9) and plots from a run's CSV
           switchbench report A B …        several runs side by side (machines.md), --lang en|zh
 
         Exit status: 0 ok, 1 a case failed (compare: a regression), 2 bad input, 3 compare: runs of different
