@@ -481,8 +481,9 @@ extension ProcessSpawningTests {
         let readings = try #require(reach.fact(TLBAnalysis.readingsKey)).split(separator: " ").compactMap { Int($0) }
         #expect(readings.count == searches)
         #expect(readings.contains(Int(reach.stats?.median ?? -1)))
-        // Valid exactly when the vote holds (a run here has no other reason to invalidate a fact row).
-        #expect(reach.valid == (agreeing >= 2 && agreeing * 2 >= Double(searches)))
+        // Valid exactly when the vote over its own readings holds (a run here has no other reason to
+        // invalidate a fact row): a quorum, and no reading above the agreeing group.
+        #expect(reach.valid == ReachVote(readings).agreed, "\(readings): \(reach.note)")
         #expect(!rows.contains { $0.mechanism == "2m" })
         #expect(Set(rows.map(\.key)).count == rows.count)   // refined points never repeat a case key
     }
