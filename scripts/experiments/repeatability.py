@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs the same-cpu process and thread pipe rows several times back to back, alternating a debug
 and a release build, and prints each row's median per run, the CV of those medians, and the
-release/debug ratio. Usage: scripts/repeatability.py [RUNS] (builds both configurations first)."""
+release/debug ratio. Usage: scripts/experiments/repeatability.py [RUNS] (builds both configurations first)."""
 import csv, io, statistics, subprocess, sys
 
 runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5

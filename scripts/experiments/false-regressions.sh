@@ -2,13 +2,13 @@
 # How often compare cries wolf here: PAIRS pairs of back-to-back runs of unchanged code, each run
 # compared with the one before it (a single-run baseline). Every regression it reports is false.
 #
-#   scripts/false-regressions.sh [PAIRS] [RUN ARGS...]     default: 5 pairs of `--all --quick`
+#   scripts/experiments/false-regressions.sh [PAIRS] [RUN ARGS...]     default: 5 pairs of `--all --quick`
 #
 # Needs a build (BIN, default .build/release/switchbench). Prints two lines per pair and the totals: what
 # compare says from one run, and what it says after rerunning the flagged harnesses
 # (scripts/confirm-regressions.sh, CONFIRM reruns, default 2), which is what scripts/ci-regression.sh gates on.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 PAIRS=${1:-5}
 shift || true
 args=("$@")

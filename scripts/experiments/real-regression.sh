@@ -2,26 +2,26 @@
 # Does the CI gate catch a regression that is really there, and only that? On this machine, now:
 #   1. a baseline of RUNS quick runs of the gate set (default 3, as `ci-regression.sh --refresh` makes);
 #   2. a control run, compared through scripts/confirm-regressions.sh (reruns of what it flags): must exit 0;
-#   3. a run with every system call slowed by a seccomp filter of SLOW instructions (scripts/slow-syscalls.c,
+#   3. a run with every system call slowed by a seccomp filter of SLOW instructions (scripts/experiments/slow-syscalls.c,
 #      built with cc; default 1000: getppid about 2x, a pipe hop 1.5-2x, the ucontext coroutine 1.3-1.9x
 #      here), compared the same way (its reruns slowed too): must exit 1, and no row that makes no system
 #      call (the asm coroutines) may be among the regressions. Rows too noisy to judge are shown `noisy`,
 #      not gated, so which slowed rows are caught depends on the machine's noise at the time.
 #
-#   scripts/real-regression.sh        exit 0 when both hold; prints what compare said
+#   scripts/experiments/real-regression.sh        exit 0 when both hold; prints what compare said
 #
 # Environment: BIN (default .build/release/switchbench), RUNS, SLOW, HARNESSES (default the gate set of
 # ci-regression.sh: "syscall thread process coroutine"), PAUSE and CONFIRM (confirm-regressions.sh),
 # KEEP=DIR to keep the runs.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 BIN=$(realpath "${BIN:-.build/release/switchbench}")
 RUNS=${RUNS:-3}
 SLOW=${SLOW:-1000}
 read -r -a harnesses <<< "${HARNESSES:-syscall thread process coroutine}"
 if [ -n "${KEEP:-}" ]; then tmp=$KEEP; mkdir -p "$tmp"; else tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT; fi
 
-cc -O2 -Wall -o "$tmp/slow-syscalls" scripts/slow-syscalls.c
+cc -O2 -Wall -o "$tmp/slow-syscalls" scripts/experiments/slow-syscalls.c
 printf '#!/bin/sh\nexec "%s" %s "%s" "$@"\n' "$tmp/slow-syscalls" "$SLOW" "$BIN" > "$tmp/switchbench-slow"
 chmod +x "$tmp/switchbench-slow"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Quiet and loaded runs, interleaved: how much a busy machine moves the numbers (docs/busy-machines.md).
 
-Usage: scripts/busy-machine.py [PAIRS] [-- RUN ARGS...]
+Usage: scripts/experiments/busy-machine.py [PAIRS] [-- RUN ARGS...]
   default run args: syscall coroutine thread process --placement same-cpu --quick
 Each pair is one quiet run, then one run under `stress-ng --cpu $(nproc)` (started 1 s before, stopped
 after). Needs a release build (.build/release/switchbench) and stress-ng. Prints, for the rows issue 8
@@ -16,7 +16,8 @@ if argv and argv[0].isdigit():
 if argv and argv[0] == "--":
     argv.pop(0)
 args = argv or ["syscall", "coroutine", "thread", "process", "--placement", "same-cpu", "--quick"]
-binary = ".build/release/switchbench"
+os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))   # the repository root
+binary = os.environ.get("BIN", ".build/release/switchbench")   # as the shell scripts: BIN
 base = f"/tmp/switchbench-busy-{os.getpid()}"
 
 FOCUS = [("syscall", "getppid", "same-cpu", "per_call"), ("coroutine", "asm", "same-cpu", "round_trip"),

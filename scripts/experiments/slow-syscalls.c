@@ -2,7 +2,7 @@
 // its first argument, so the kernel cannot cache the verdict (Linux >= 5.11 skips filters whose answer
 // does not depend on the arguments) and runs the filter on every call: a uniform slowdown of the kernel
 // entry path, as a new mitigation would bring (larger N, slower; N <= 4000). Used by
-// scripts/real-regression.sh to check that the CI gate catches a regression that is really there.
+// scripts/experiments/real-regression.sh to check that the CI gate catches a regression that is really there.
 // Children inherit the filter.
 #include <linux/filter.h>
 #include <linux/seccomp.h>
