@@ -1,5 +1,6 @@
 import CSwitchBench
 import Foundation
+import SwitchBench
 import Testing
 
 /// The built `switchbench` binary, run as a user would: exit codes, one-line errors, signals, leftovers.
@@ -137,7 +138,10 @@ extension ProcessSpawningTests {
                                    "--samples", "5", "--quick", "--format", "csv", "--output", dir])
         #expect(r.status == 0, "\(r.stderr)")
         let files = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
-        #expect(files == ["results.csv", "results.md"] || files.contains("results.csv"))
+        // Exactly the files the writer makes of this run (the run read back from its own CSV), no more.
+        let run = try RunLoader.load(dir + "/results.csv").run
+        #expect(files == RunWriter.files(for: run).map(\.name).sorted())
+        #expect(files.contains("results.csv") && files.contains("notes.md"))
         #expect(!files.contains { $0.hasPrefix(".") }, "no temporary file left: \(files)")
         #expect(r.stdout.hasPrefix("suite_version,run_id,"))
         #expect(r.stderr.contains("[1/2]") && r.stderr.contains("[2/2]"), "progress on stderr")
