@@ -121,6 +121,30 @@ import Testing
         }
     }
 
+    /// C2 quotes the number the harness decided on (the median share of a flush over the working sets
+    /// where a flush is visible), names those points, and says "usually not flushed" with PCID.
+    @Test func c2QuotesTheDecidingMedianAndNamesItsPoints() throws {
+        // 16 pages: 23 % of a flush; 32, 64, 128 pages: 5 % or less: the harness says no on the median.
+        let excess: [Int: Double] = [16: 3.45, 32: 0.75, 64: 0.6, 128: 0.3]
+        var records: [Record] = []
+        for (w, e) in excess {
+            records.append(ReportFixture.record("pollution", "thread", metric: "rewalk_penalty_per_page", 1.0, tasks: 2, pages: w))
+            records.append(ReportFixture.record("pollution", "process", metric: "rewalk_penalty_per_page", 1.0 + e, tasks: 2, pages: w))
+            records.append(ReportFixture.record("pollution", "none", metric: "rewalk_penalty_per_page", 0.3, tasks: 2, pages: w))
+            records.append(ReportFixture.record("pollution", "flush", metric: "rewalk_penalty_per_page", 15.3, tasks: 2, pages: w))
+        }
+        var run = ReportFixture.run(records)
+        run.environment.pcid = true
+        let zh = try #require(Claims.evaluate(run, lang: .zh).first { $0.id == "C2" })
+        #expect(zh.verdict == .doesNotHold)
+        #expect(zh.decidingValues.map(\.name) == ["median_share_of_flush"])
+        let median = try #require(zh.decidingValues.first?.value)
+        #expect(median < 6 && median > 3)
+        let advice = try #require(zh.advice)
+        #expect(advice.contains("通常不清空快表") && !advice.contains("只有在处理器不能"), "\(advice)")
+        #expect(advice.contains("16、32、64、128 页") && !advice.contains("23.0 %"), "\(advice)")
+    }
+
     @Test func c2PollutionVerdicts() {
         func run(_ p: Double, _ t: Double) -> RunResult {
             ReportFixture.run([

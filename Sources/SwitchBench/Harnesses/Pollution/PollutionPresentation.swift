@@ -101,16 +101,19 @@ extension PollutionHarness {
                                          rule: ("pollution harness, idle B (footprint 0): the re-walk penalty per page of task A after a switch to another process, to a thread, no switch (none) and an mprotect() flush reference. The harness's answer decides (over the working sets where the flush reference is visible, a majority must show process above thread beyond the 95 % CIs by ≥ 25 % of a flush; then yes if the median share of a full flush is ≥ 60 %, else partly; otherwise no): yes → holds, no → does not hold here, partly or inconclusive → inconclusive. Without the flush and none rows, at the smallest working set with both (inside the L1 dTLB): holds when process is above thread with disjoint CIs; does not hold when the CIs overlap and the ratio is below 1.10 or thread is above process beyond the CIs; otherwise inconclusive.",
                          "`pollution` 测试，B 空闲（footprint 0）：比较任务 A 在切到另一个进程、切到一个线程、不切换（none）之后重新遍历每页的代价，并以 mprotect() 清空作参照。由测试给出的答案决定（在看得出清空效果的工作集里，多数要满足进程高于线程、超出 95 % 置信区间、且多出的部分达到一次清空的 25 %；再看多出部分的中位数是否达到完整清空的 60 %：达到为“是”，否则为“部分”；不满足多数则为“否”）：是 → 成立，否 → 在这台机器上不成立，部分或无法判定 → 无法判定。如果没有清空和不切换的行，就取两者都有的最小工作集（在 L1 dTLB 之内）：进程高于线程且区间不重叠则成立；区间重叠且比值低于 1.10，或线程超出区间高于进程，则不成立；其余无法判定。"))
 
-    /// What the note should say about C2 here, from the share of a flush and PCID.
-    static func advice(_ c: Claims.Claim, _ e: Environment, _ lang: Language) -> String? {
-        let share = c.values.first { $0.name == "share_of_flush" }.map { Format.value($0.value, unit: "percent", lang: lang) }
+    /// What the note should say about C2 here, from the share of a flush that decided (the median
+    /// over the working sets where a flush is visible, named) and PCID.
+    static func advice(_ c: Claims.Claim, _ e: Environment, _ lang: Language, where points: String?) -> String? {
+        let decided = c.values.first { $0.name == "median_share_of_flush" } ?? c.values.first { $0.name == "share_of_flush" }
+        let share = decided.map { Format.value($0.value, unit: "percent", lang: lang) }
+        let at = points ?? ""
         switch c.verdict {
         case .holds:
-            return lang.t("Here a process switch cost task A about as much as a full TLB flush\(share.map { " (\($0) of one)" } ?? ""): the note's \"进程切换需要清空快表\" describes this machine\(e.pcid ? "" : ", which runs without PCID").",
-                          "在这台机器上，进程切换让任务 A 付出的代价接近一次完整的快表清空\(share.map { "（相当于 \($0)）" } ?? "")：笔记“进程切换需要清空快表”符合这台机器\(e.pcid ? "" : "（它没有 PCID）")。")
+            return lang.t("Here a process switch cost task A about as much as a full TLB flush\(share.map { " (\($0) of one\(at.isEmpty ? "" : ", " + at))" } ?? ""): the note's \"进程切换需要清空快表\" describes this machine\(e.pcid ? "" : ", which runs without PCID").",
+                          "在这台机器上，进程切换让任务 A 付出的代价接近一次完整的快表清空\(share.map { "（\(at.isEmpty ? "" : at + "，")相当于 \($0)）" } ?? "")：笔记“进程切换需要清空快表”符合这台机器\(e.pcid ? "" : "（它没有 PCID）")。")
         case .doesNotHold:
-            return lang.t("Here a process switch cost task A \(share.map { "only \($0) of" } ?? "far less than") a real TLB flush\(e.pcid ? ": with PCID, Linux keeps each address space's TLB entries tagged instead of flushing them" : ""), so the note should say that a process switch changes the page table and flushes the TLB only where the CPU cannot tag entries by address space (no PCID/ASID).",
-                          "在这台机器上，进程切换让任务 A 付出的代价\(share.map { "只有一次真正清空快表的 \($0)" } ?? "远小于一次真正清空快表")\(e.pcid ? "：有了 PCID，Linux 给各地址空间的快表表项打上标签，而不是清空它们" : "")；笔记应当说：进程切换要切换页表，只有在处理器不能按地址空间区分表项（没有 PCID/ASID）时才需要清空快表。")
+            return lang.t("Here a process switch cost task A \(share.map { "only \($0) of" } ?? "far less than") a real TLB flush\(at.isEmpty ? "" : " (" + at + ")")\(e.pcid ? ": with PCID, Linux keeps a few address spaces' TLB entries tagged on each CPU instead of flushing them" : ""), so the note should say that a process switch changes the page table, and that on a CPU that tags TLB entries by address space (PCID/ASID) the TLB is usually not flushed.",
+                          "在这台机器上，进程切换让任务 A 付出的代价\(share.map { "只有一次真正清空快表的 \($0)" } ?? "远小于一次真正清空快表")\(at.isEmpty ? "" : "（" + at + "）")\(e.pcid ? "：有了 PCID，Linux 在每个 CPU 上为最近用过的几个地址空间的快表表项打上标签，而不是清空它们" : "")；笔记应当说：进程切换要切换页表，但在能按地址空间区分快表表项（PCID/ASID）的处理器上，通常不清空快表。")
         default:
             return nil
         }
@@ -165,8 +168,21 @@ extension PollutionHarness {
             case .inconclusive:
                 c.undecided(lang.t("the pollution harness's answer is inconclusive.", "`pollution` 测试无法给出答案。"))
             }
-            c.deciding = c.values.contains { $0.name == "share_of_flush" } ? ["share_of_flush"] : []
-            c.advice = Self.advice(c, run.environment, lang)
+            // The harness decided on the median share over the working sets where a flush is visible:
+            // that is the deciding number, named with its points (not the smallest point's share).
+            let usable = points.filter(\.flushVisible)
+            var named: String? = nil
+            if !usable.isEmpty {
+                let share = KneeDetector.median(usable.map { $0.reference > 0 ? $0.excess / $0.reference : 0 }) * 100
+                c.values.append(.init("median_share_of_flush", share, unit: "percent"))
+                let ws = usable.map(\.w).sorted()
+                let list = ws.count <= 4 ? ws.map(String.init).joined(separator: lang.t(", ", "、")) : "\(ws.first!)–\(ws.last!)"
+                named = lang.t("the median over the \(ws.count) working sets where a flush is visible, \(list) pages",
+                               "取看得出清空效果的 \(ws.count) 个工作集（\(list) 页）的中位数")
+            }
+            c.deciding = c.values.contains { $0.name == "median_share_of_flush" } ? ["median_share_of_flush"]
+                : (c.values.contains { $0.name == "share_of_flush" } ? ["share_of_flush"] : [])
+            c.advice = Self.advice(c, run.environment, lang, where: named)
             return [c]
         }
         guard let (p, t) = pair, Claims.med(t) > 0 else {
