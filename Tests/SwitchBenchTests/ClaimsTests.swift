@@ -218,4 +218,22 @@ import Testing
         #expect(back.thp == run.environment.thp)
         #expect(back.mitigationSummary == run.environment.mitigationSummary)
     }
+
+    /// A report read back from results.csv prints what the run printed: a state with several parts
+    /// keeps them all ("BHI: Vulnerable"), and a statistic near a rounding edge is not rounded twice
+    /// (ci95_low 1.13492 printed 1.13× by the run and 1.14× by `report` from a "%.3f" CSV).
+    @Test func aReportFromTheCSVPrintsTheRunsNumbers() throws {
+        var run = ReportFixture.basic
+        run.environment.mitigations = ["spectre_v2: Mitigation: Enhanced / Automatic IBRS; IBPB: conditional; BHI: Vulnerable", "mds: Not affected"]
+        var r = ReportFixture.record("tlb", "4k", metric: "ns_per_access", 107.0, tasks: 1, pages: 65536, pageSize: 4096)
+        r.stats?.ci95Low = 1.13492
+        r.stats?.median = 59.64951
+        run.records.append(r)
+        let back = try ReportFixture.loaded(run).run
+        #expect(back.environment.mitigations.first == run.environment.mitigations.first)
+        let b = try #require(back.records.first { $0.harness == "tlb" && $0.workingSetPages == 65536 })
+        #expect(Format.times(b.stats!.ci95Low) == Format.times(1.13492) && Format.times(1.13492) == "1.13×")
+        #expect(humanTime(b.stats!.median) == "59.6 ns")
+        #expect(Claims.mitigationFact(back.environment, .zh).contains("BHI: Vulnerable"))
+    }
 }
