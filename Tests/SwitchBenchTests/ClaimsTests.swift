@@ -226,14 +226,14 @@ import Testing
         var run = ReportFixture.basic
         run.environment.mitigations = ["spectre_v2: Mitigation: Enhanced / Automatic IBRS; IBPB: conditional; BHI: Vulnerable", "mds: Not affected"]
         var r = ReportFixture.record("tlb", "4k", metric: "ns_per_access", 107.0, tasks: 1, pages: 65536, pageSize: 4096)
-        r.stats?.ci95Low = 1.13492
-        r.stats?.median = 59.64951
+        r.stats?.ci95Low = 1.14496
+        r.stats?.median = 59.7496
         run.records.append(r)
         let back = try ReportFixture.loaded(run).run
         #expect(back.environment.mitigations.first == run.environment.mitigations.first)
         let b = try #require(back.records.first { $0.harness == "tlb" && $0.workingSetPages == 65536 })
-        #expect(Format.times(b.stats!.ci95Low) == Format.times(1.13492) && Format.times(1.13492) == "1.13×")
-        #expect(humanTime(b.stats!.median) == "59.6 ns")
+        #expect(Format.times(b.stats!.ci95Low) == "1.14×")   // "1.145" from a "%.3f" CSV printed 1.15×
+        #expect(humanTime(b.stats!.median) == "59.7 ns")   // "59.750" printed 59.8 ns
         #expect(Claims.mitigationFact(back.environment, .zh).contains("BHI: Vulnerable"))
     }
 }
