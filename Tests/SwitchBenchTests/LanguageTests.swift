@@ -251,7 +251,7 @@ enum LeakCheck {
         #expect(md.contains("did not shorten the walk"))
         let svg = try #require(TLBPlot.render(epyc))
         #expect(!svg.contains("L3 reach") && !svg.contains("L4 reach") && !svg.contains(">L3<"))
-        #expect(svg.contains("walk slows"))
+        #expect(svg.contains("walks slow past") && svg.contains(">W1<"))
         #expect(svg.contains("log scale"))
     }
 }

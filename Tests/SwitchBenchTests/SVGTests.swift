@@ -68,6 +68,17 @@ enum TLBFixture {
         #expect(!ticks.isEmpty)
     }
 
+    @Test func aKneeFromAnInvalidReachRowIsNotDrawn() throws {
+        var run = TLBFixture.run
+        let with = try #require(TLBPlot.render(run, lang: .zh))
+        #expect(with.contains(">L1<") && with.contains("快表覆盖 64 页"))
+        let i = try #require(run.records.firstIndex { $0.metric == "reach_l1_pages" })
+        run.records[i].invalidate("the searches disagree")
+        let without = try #require(TLBPlot.render(run, lang: .zh))
+        #expect(!without.contains(">L1<") && !without.contains("快表覆盖 64 页"))
+        #expect(without.contains("每次访问的时间（ns，对数坐标）"))
+    }
+
     @Test func tlbPlotIsValidXMLWithThreeLinesAndAKnee() throws {
         let svg = try #require(TLBPlot.render(TLBFixture.run))
         let (ok, c) = SVGChecker.parse(svg)

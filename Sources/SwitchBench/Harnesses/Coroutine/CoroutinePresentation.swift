@@ -51,7 +51,7 @@ extension CoroutineHarness {
         Thread and process rows are `per_switch` of the futex ring with 2 tasks. The system call row
         is one kernel entry and exit without any switch of task.
         """, """
-        都在同一个 CPU 上。协程切换不离开用户态，内核不会为它记一次上下文切换
+        都在同一处理器上。协程切换不离开用户态，内核不会为它记一次上下文切换
         （“上下文切换次数（内核统计）”是内核按每次往返统计的，应为 0，不超过 0.01 都算有效）。
         线程和进程两行是两个任务的 futex 令牌环的 `per_switch`。系统调用那一行只进出一次内核，不换任务。
         """)
@@ -63,7 +63,7 @@ extension CoroutineHarness {
                                                      "协程切换在用户态完成，代价远小于线程从用户态进入内核态（一次系统调用）。"),
                                          quote: "切换在用户态完成，切换的代价比线程从用户态到内核态的代价小很多",
                                          rule: ("same-cpu: the note compares a coroutine switch with one trip into the kernel, so the deciding number is a system call (`syscall getppid per_call`) ÷ the asm coroutine's `per_switch`: holds when the coroutine's CI high × 10 is below the system call's CI low (at least 10× cheaper beyond noise); does not hold when the coroutine's CI low × 10 is above the system call's CI high; otherwise inconclusive. Without a valid system-call row the cheapest valid thread `per_switch` row takes its place. The thread-switch ratio, ucontext and Swift-task rows are shown beside it, not judged.",
-                                                "同一个 CPU：笔记拿协程切换和线程进一次内核相比，所以判定用的是一次系统调用（`syscall getppid per_call`）÷ asm 协程的 `per_switch`：协程置信区间上限的 10 倍仍低于系统调用的区间下限（超出噪声，系统调用的代价仍是协程切换的 10 倍以上），则成立；协程区间下限的 10 倍高于系统调用的区间上限，则不成立；其余无法判定。没有有效的系统调用行时，用代价最小的有效线程 `per_switch` 行代替。线程切换的比值、ucontext 和 Swift 任务的行列在旁边，不参与判定。"),
+                                                "同一处理器：笔记拿协程切换和线程进一次内核相比，所以判定用的是一次系统调用（`syscall getppid per_call`）÷ asm 协程的 `per_switch`：协程置信区间上限的 10 倍仍低于系统调用的区间下限（超出噪声，系统调用的代价仍是协程切换的 10 倍以上），则成立；协程区间下限的 10 倍高于系统调用的区间上限，则不成立；其余无法判定。没有有效的系统调用行时，用代价最小的有效线程 `per_switch` 行代替。线程切换的比值、ucontext 和 Swift 任务的行列在旁边，不参与判定。"),
                                          ruleID: "C3.vs-syscall.v2")
 
     public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] {
@@ -79,7 +79,7 @@ extension CoroutineHarness {
         let sys = sysRow.flatMap { $0.valid && $0.stats != nil ? $0 : nil }
         guard let against = sys ?? t else {
             c.undecided(allThreads.isEmpty && sysRow == nil
-                        ? lang.t("no same-cpu system call or thread row to compare with", "没有可比较的同一 CPU 上的系统调用行或线程行")
+                        ? lang.t("no same-cpu system call or thread row to compare with", "没有可比较的同一处理器上的系统调用行或线程行")
                         : (Claims.invalidWhy(allThreads + (sysRow.map { [$0] } ?? []), lang) ?? ""))
             return [c]
         }

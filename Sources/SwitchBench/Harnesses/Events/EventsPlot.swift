@@ -47,11 +47,11 @@ public enum EventsPlot {
         func y(_ t: Double) -> Double { top + plotH - (log10(t) - tLo) / (tHi - tLo) * plotH }
 
         var svg = SVGDocument(width: width, height: height)
-        let where_ = placement == .sameCPU ? lang.t("one CPU", "同一个 CPU") : lang.t("unpinned", "不绑核")
+        let where_ = placement == .sameCPU ? lang.t("one CPU", "同一处理器") : lang.t("unpinned", "不绑核")
         svg.text(lang.t("Cost per event with N tasks waiting (\(where_), medians)", "N 个任务等待时每个事件的开销（\(where_)，中位数）"),
                  left + plotW / 2 + 60, 24, size: 15, anchor: .middle, weight: "bold")
         svg.text(lang.t("A burst makes K random tasks ready at once; time per event = burst time ÷ K.",
-                        "一次突发让 K 个随机任务同时就绪；每事件耗时 = 一次突发的时间 ÷ K。"),
+                        "一次突发让 K 个随机任务同时就绪；每个事件耗时 = 一次突发的时间 ÷ K。"),
                  left + plotW / 2 + 60, 44, size: 12, anchor: .middle, fill: "#444")
 
         // grid and ticks
@@ -96,7 +96,7 @@ public enum EventsPlot {
                 let sw = r.switchesPerOp.map { Format.number($0, 3) } ?? "?"
                 marker(&svg, px, py, square: square, fill: r.valid ? color : "#bbbbbb",
                        title: "\(ManyFormat.kind(s.mechanism, lang)), N = \(ManyFormat.count(p.n)), K = \(s.k): \(Format.median(r)) " +
-                              lang.t("per event, \(sw) kernel switches per event", "每个事件，每个事件 \(sw) 次上下文切换") +
+                              lang.t("per event, \(sw) kernel switches per event", "每个事件；每个事件 \(sw) 次上下文切换") +
                               (r.valid ? "" : lang.t(" (invalid)", "（无效）")))
             }
             svg.line(legendX, ly - 4, legendX + 30, ly - 4, stroke: color, width: 2, dash: dash)
@@ -110,7 +110,7 @@ public enum EventsPlot {
         var notes = [lang.t("Thread or process per task: K + 1", "每任务一个线程或进程：每次突发"),
                      lang.t("kernel switches per burst, (K + 1)/K per event.", "每次突发 K + 1 次上下文切换，每个事件 (K + 1)/K 次。"),
                      lang.t("Coroutines on one event-loop thread:", "一个事件循环线程上的协程："),
-                     lang.t("2 per burst, 2/K per event.", "每次突发 2 次，每事件 2/K 次。")]
+                     lang.t("2 per burst, 2/K per event.", "每次突发 2 次，每个事件 2/K 次。")]
         notes.append(lang.t("Vertical bar: 95 % CI of the median.", "竖线：中位数的 95 % 置信区间。"))
         if ks.count > 1 {
             let big = ks.dropFirst().map(String.init).joined(separator: ", ")
@@ -119,7 +119,7 @@ public enum EventsPlot {
         }
         if ks == [1] {
             notes += [lang.t("Only K = 1 here: every kind switches", "这里只有 K = 1：各种方式都是"),
-                      lang.t("twice per event (use --burst 1,16).", "每事件切换 2 次（用 --burst 1,16）。")]
+                      lang.t("twice per event (use --burst 1,16).", "每个事件切换 2 次（用 --burst 1,16）。")]
         }
         if EventsHarness.eventRows(run, placement).contains(where: { $0.stats == nil }) {
             notes.append(lang.t("A missing point was not run (a limit:", "缺少的点没有运行（受限制，"))

@@ -69,7 +69,7 @@ extension PollutionHarness {
             switch answer {
             case .yes: student = lang.t("On this machine (\(machine)) a process switch flushed the TLB: \(numbers). Without PCID/ASID tags the kernel must drop the old address space's translations at every CR3 change, as the note says (进程切换需要清空快表).", "在这台机器上（\(machine)），进程切换清空了快表：\(numbers)。没有 PCID/ASID 标签时，每次换 CR3 内核都必须丢掉旧地址空间的转换，正如笔记所说（进程切换需要清空快表）。")
             case .partly: student = lang.t("On this machine (\(machine)) a process switch cost part of a TLB flush: \(numbers). Some of the old translations were lost on the way through the other address space, but not all.", "在这台机器上（\(machine)），进程切换相当于清空了一部分快表：\(numbers)。经过另一个地址空间走一趟，旧的转换丢了一些，但没有全丢。")
-            case .no: student = lang.t("On this machine (\(machine)) a process switch did not flush the TLB: \(numbers). Linux tags TLB entries with a PCID per address space, so switching CR3 to another process keeps the old translations, and the note's 进程切换需要清空快表 holds only without PCID (x86) or ASID (arm64).", "在这台机器上（\(machine)），进程切换并没有清空快表：\(numbers)。Linux 给每个地址空间的 TLB 表项打上 PCID 标签，CR3 换成另一个进程的页表时旧的转换仍然留着；笔记里“进程切换需要清空快表”只在没有 PCID（x86）或 ASID（arm64）时才成立。")
+            case .no: student = lang.t("On this machine (\(machine)) a process switch did not flush the TLB: \(numbers). Linux tags TLB entries with a PCID per address space, so switching CR3 to another process keeps the old translations, and the note's 进程切换需要清空快表 holds only without PCID (x86) or ASID (arm64).", "在这台机器上（\(machine)），进程切换并没有清空快表：\(numbers)。Linux 给每个地址空间的 快表表项打上 PCID 标签，CR3 换成另一个进程的页表时旧的转换仍然留着；笔记里“进程切换需要清空快表”只在没有 PCID（x86）或 ASID（arm64）时才成立。")
             case .inconclusive: student = lang.t("On this machine (\(machine)) the measurement could not decide whether a process switch flushes the TLB: \(numbers).", "在这台机器上（\(machine)），测量无法判定进程切换是否清空了快表：\(numbers)。")
             }
         } else {
@@ -84,7 +84,7 @@ extension PollutionHarness {
         *No switch* is the same kernel entry with nothing else to run; *real flush* is mprotect() of A's
         pages, which must drop their translations. Reps whose kernel switch count was off were retaken.
         """, """
-        任务 A 先把 W 个页走一遍（热了），再把 CPU 交给同一 CPU 上的任务 B；B 走自己的 W 个页（“忙”）或什么都不走（“空闲”），
+        任务 A 先把 W 个页走一遍（热了），再把 CPU 交给同一处理器上的任务 B；B 走自己的 W 个页（“忙”）或什么都不走（“空闲”），
         然后交回来。A 重新遍历的第一遍与紧接着的第二遍（热的）相比，多出来的就是表中的“重新遍历的代价”，单位是每页 ns
         （中位数 [95 % 置信区间]）。所有情况在一次运行里逐轮交错进行（W 旁边注明了装得下 W 页的是哪一级快表，来自同时运行的 tlb 扫描）。
         “不切换”是同样进一次内核、但没有别的任务可运行；“真正清空”是对 A 的页做 mprotect()，内核必须丢掉这些页的转换。

@@ -143,7 +143,7 @@ extension TLBHarness {
             }
             n *= 2
         }
-        parts.append(lang.t("ns per access (median), at powers of two:", "每次访问的 ns（中位数），取 2 的幂：") + "\n\n" + sweep.text)
+        parts.append(lang.t("ns per access (median), at powers of two:", "每次访问的时间（ns，中位数），取 2 的幂：") + "\n\n" + sweep.text)
         // Counters: filled ones, and which are empty (the CSV's note says why).
         let empty = Set(rows.filter { $0.stats == nil && $0.unit == "per access" }.map(\.metric)).sorted()
         let filled = Set(rows.filter { $0.unit == "per access" && $0.stats != nil }.map(\.metric)).sorted()
@@ -210,8 +210,8 @@ extension TLBHarness {
         }
         if let h = huge[w] {
             let mh = Claims.med(h)
-            c.measured.append(lang.t(String(format: "2 MiB pages at %d pages: %.2f ns per access (", w, mh) + (mh <= mf ? "\(Format.times(mf / mh)) faster than 4 KiB)" : "\(Format.times(mh / mf)) slower than 4 KiB)"),
-                                     String(format: "2 MiB 页在 %d 页时：每次访问 %.2f ns（", w, mh) + (mh <= mf ? "比 4 KiB 页快 \(Format.times(mf / mh))）" : "比 4 KiB 页慢 \(Format.times(mh / mf))）")))
+            c.measured.append(lang.t(String(format: "2 MiB pages at %d pages: %.2f ns per access (", w, mh) + (mh <= mf ? "4 KiB pages cost \(Format.times(mf / mh)) as much)" : "\(Format.times(mh / mf)) what 4 KiB pages cost)"),
+                                     String(format: "2 MiB 页在 %d 页时：每次访问 %.2f ns（", w, mh) + (mh <= mf ? "4 KiB 页的代价是它的 \(Format.sig3(mf / mh)) 倍）" : "是 4 KiB 页的 \(Format.sig3(mh / mf)) 倍）")))
         }
         if let s = smallest, s.workingSetPages != w {
             c.measured.append(lang.t(String(format: "4 KiB at %d pages (inside the TLB): %.2f ns per access", s.workingSetPages ?? 0, Claims.med(s)),
@@ -247,7 +247,7 @@ extension TLBHarness {
     }
 
     public func plots(_ run: RunResult, lang: Language) -> [Plot] {
-        let title = lang.t("TLB curve: ns per access vs working set", "快表曲线：每次访问的 ns 随工作集的变化")
+        let title = lang.t("TLB curve: ns per access vs working set", "快表曲线：每次访问的时间随工作集的变化")
         return TLBPlot.render(run, lang: lang).map { [Plot(name: "tlb.svg", title: title, contents: $0)] } ?? []
     }
 
