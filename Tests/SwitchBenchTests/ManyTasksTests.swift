@@ -364,7 +364,7 @@ extension ProcessSpawningTests {
             let texts = c.texts.joined(separator: "\n")
             for m in EventsHarness.kinds {
                 for k in [1, 16] {
-                    #expect(texts.contains("\(ManyFormat.kind(m, lang))\(lang.t(", ", "，"))K = \(k): "), "\(lang) \(m) K=\(k)")
+                    #expect(texts.contains("\(ManyFormat.kind(m, lang))\(lang.t(", ", "，"))K = \(k)\(lang.t(": ", "："))"), "\(lang) \(m) K=\(k)")
                 }
             }
             #expect(texts.contains(lang.t("log scale", "对数坐标")))
