@@ -69,8 +69,8 @@ public enum NotesReport {
                 + lang.t("; run `\(r.runID)` at \(r.timestampUTC).", "；运行 `\(r.runID)`，时间 \(r.timestampUTC)。") + "\n\n"
         }
         out += (several
-            ? lang.t("Each number below is a median of its machine's run; the rules, every row and the confidence intervals are in the appendix: `report.md` (each claim's rule and evidence rows, per run) and `machines.md` (the runs side by side).",
-                     "下面每个数都是该列那次运行的中位数；判定规则、全部数据行和置信区间见附录：`report.md`（每次运行每条说法的判定规则和依据的数据行）和 `machines.md`（几次运行并排对比）。")
+            ? lang.t("Each number below is a median of its column's run; the runs side by side are in the appendix `machines.md`, and each run's rules, rows and confidence intervals in the `report.md` that `switchbench report` writes for that run alone.",
+                     "下面每个数都是该列那次运行的中位数；几次运行的并排对比见附录 `machines.md`，每次运行的判定规则、数据行和置信区间见对那次运行单独执行 `switchbench report` 写出的 `report.md`。")
             : lang.t("Each number below is a median of this run; the rules, every row and the confidence intervals are in the appendix: `results.md` (every measurement) and `report.md` (each claim's rule and evidence rows).",
                      "下面每个数都是本次运行的中位数；判定规则、全部数据行和置信区间见附录：`results.md`（全部测量）和 `report.md`（每条说法的判定规则和依据的数据行）。")) + "\n\n"
         out += classSection(runs, labels, lang) + "\n\n"
