@@ -151,12 +151,12 @@ public enum NotesReport {
                     b += lang.t(" — decided by ", "。判定所依据的数：") + deciding(c, lang)
                 }
                 b += lang.t(".", "。") + "\n\n"
-                b += lang.t("**What the note should say here:** ", "**笔记在这台机器上应当这样说：**") + sentence(c, lang) + "\n"
+                b += lang.t("**What the note should say here:** ", "**笔记在这台机器上应当这样说：**") + sentence(c, lang, several: false) + "\n"
             } else {
                 var t = MarkdownTable([lang.t("machine", "机器"), lang.t("verdict", "结论"), lang.t("deciding number", "判定所依据的数"), lang.t("what the note should say there", "笔记在那台机器上应当这样说")])
                 for (l, c) in zip(labels, cs) {
                     guard let c else { t.add([l, Claims.Verdict.notMeasured.text(lang), "–", "–"]); continue }
-                    t.add([l, "**\(c.verdict.text(lang))**", c.verdict == .notMeasured ? "–" : deciding(c, lang), sentence(c, lang)])
+                    t.add([l, "**\(c.verdict.text(lang))**", c.verdict == .notMeasured ? "–" : deciding(c, lang), sentence(c, lang, several: true)])
                 }
                 b += t.text + "\n"
             }
@@ -166,8 +166,10 @@ public enum NotesReport {
     }
 
     /// The advice, or the verdict's reason; a sentence that ends with its full stop.
-    static func sentence(_ c: Claims.Claim, _ lang: Language) -> String {
-        if c.verdict == .notMeasured { return lang.t("Not measured in that run.", "那次运行没有测量。") }
+    static func sentence(_ c: Claims.Claim, _ lang: Language, several: Bool = false) -> String {
+        if c.verdict == .notMeasured {
+            return several ? lang.t("Not measured in that run.", "那次运行没有测量。") : lang.t("Not measured in this run.", "本次运行没有测量。")
+        }
         var s = c.advice ?? c.why
         if let first = s.first, lang == .en, first.isLowercase { s = first.uppercased() + s.dropFirst() }
         if !(s.hasSuffix(".") || s.hasSuffix("。")) { s += lang.t(".", "。") }
