@@ -69,7 +69,7 @@ import Testing
         #expect(Self.row(fp, startingWith: "CPU model")?.dropFirst().map { $0 } ==
                 ["`Intel(R) Xeon(R) Processor`", "`AMD EPYC`", "`Test CPU`"])
         // old CSVs have no online_cpus column: shown as unknown; the synthetic run knows "0-1"
-        #expect(Self.row(fp, startingWith: "online CPUs")?.dropFirst().map { $0 } == ["?", "?", "2 (`0-1`)"])
+        #expect(Self.row(fp, startingWith: "online CPUs")?.dropFirst().map { $0 } == ["not recorded", "not recorded", "2 (`0-1`)"])
     }
 
     @Test func aHarnessAbsentFromARunIsNotMeasured() throws {
@@ -266,12 +266,12 @@ extension MachinesTests {
         #expect(sixteen.environment.onlineCPUCount == 16 && unknown.environment.onlineCPUCount == nil)
         let cols = [sixteen, two, unknown].map { MachineColumn(run: $0) }
         let md = MachinesReport.render(cols)
-        #expect(Self.row(Self.table(md, "Fingerprint"), startingWith: "online CPUs")?.dropFirst().map { $0 } == ["16", "2", "?"])
+        #expect(Self.row(Self.table(md, "Fingerprint"), startingWith: "online CPUs")?.dropFirst().map { $0 } == ["16", "2", "not recorded"])
         // 16 and 2 online CPUs of one CPU model: two machines (compare: not comparable); the run that did not
         // record the count joins the first machine it matches (compare: unknown is no difference)
         #expect(MachinesReport.labels(cols) == ["M1a", "M2", "M1b"])
         let zh = MachinesReport.render(cols, lang: .zh)
-        #expect(Self.row(Self.table(zh, "机器指纹"), startingWith: "在线处理器")?.dropFirst().map { $0 } == ["16", "2", "?"])
+        #expect(Self.row(Self.table(zh, "机器指纹"), startingWith: "在线处理器")?.dropFirst().map { $0 } == ["16", "2", "未记录"])
         // the environment line under every table uses the count too
         #expect(EnvironmentText.line(sixteen.environment, lang: .en).contains("16 online"))
     }

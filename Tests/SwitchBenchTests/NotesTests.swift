@@ -33,6 +33,17 @@ import Testing
         let row = try #require(notes.split(separator: "\n").first { $0.hasPrefix("| 进程切换¹") })
         #expect(row.split(separator: "|").count == 4)   // name + three columns
         #expect(notes.contains("| M2 | **"))
+        // several runs: no "this run", the build of each machine, no advice against comparing runs
+        #expect(!notes.contains("本次运行") && !notes.contains("不要跨运行比较"))
+        for r in runs where !r.environment.build.isEmpty { #expect(notes.contains("`\(r.environment.build)` 构建")) }
+        let en = NotesReport.render(runs, labels: ["M1a", "M2", "M1b"], lang: .en)
+        #expect(!en.contains("this run") && !en.contains("not across runs"))
+        #expect(notes.hasPrefix("# 课程笔记中的说法在这几台机器上的检验"))
+        // machines.md's example of a shared number is this page's own (M1a, M1b), never M2a
+        let md = MachinesReport.render(runs.map { MachineColumn(run: $0) }, lang: .zh)
+        let labels = MachinesReport.labels(runs.map { MachineColumn(run: $0) })
+        #expect(!md.contains("M2a") || labels.contains("M2a"))
+        for l in labels where l.last?.isLetter == true { #expect(md.contains(l + "、") || md.contains(l + "）")) }
     }
 
     /// A harness that answers the two-steps hook with one line per run.
@@ -61,9 +72,9 @@ import Testing
         let runs = try Self.fixtures()
         let with = NotesReport.render(runs, labels: [], lang: .en, presenters: Registry.presenters + [StepsHarness()])
         #expect(with.contains("STEPS " + runs.map(\.runID).joined(separator: " | ")))
-        #expect(!with.contains("Not measured in this run (the `anatomy`"))
+        #expect(!with.contains("Not measured in this run (the `anatomy`") && !with.contains("Not measured in these runs (the `anatomy`"))
         let without = NotesReport.render(runs, labels: [], lang: .zh, presenters: [])
-        #expect(without.contains("本次运行没有测量（`anatomy`"))
+        #expect(without.contains("这几次运行都没有测量（`anatomy`"))   // several runs: not "本次运行"
     }
 
     @Test func theEnvironmentIsWrittenOncePerFile() throws {

@@ -68,6 +68,25 @@ enum TLBFixture {
         #expect(!ticks.isEmpty)
     }
 
+    @Test func costPerEventHasAtLeastThreeTimeTicks() {
+        // a full run's times, 1.5–2.5 µs: 1-2-5 ticks gave one (2 µs)
+        let narrow = EventsPlot.timeTicks(lo: log10(1_500 / 1.25), hi: log10(2_490 * 1.25))
+        #expect(narrow.count >= 3 && narrow.contains(2_000) && narrow.contains(3_000))
+        // a wide range keeps 1-2-5
+        #expect(EventsPlot.timeTicks(lo: log10(800), hi: log10(12_000)) == [1_000, 2_000, 5_000, 10_000])
+    }
+
+    @Test func aKneeFromAnInvalidReachRowIsNotDrawn() throws {
+        var run = TLBFixture.run
+        let with = try #require(TLBPlot.render(run, lang: .zh))
+        #expect(with.contains(">L1<") && with.contains("快表覆盖 64 页"))
+        let i = try #require(run.records.firstIndex { $0.metric == "reach_l1_pages" })
+        run.records[i].invalidate("the searches disagree")
+        let without = try #require(TLBPlot.render(run, lang: .zh))
+        #expect(!without.contains(">L1<") && !without.contains("快表覆盖 64 页"))
+        #expect(without.contains("每次访问的时间（ns，对数坐标）"))
+    }
+
     @Test func tlbPlotIsValidXMLWithThreeLinesAndAKnee() throws {
         let svg = try #require(TLBPlot.render(TLBFixture.run))
         let (ok, c) = SVGChecker.parse(svg)

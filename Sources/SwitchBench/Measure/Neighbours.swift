@@ -222,7 +222,7 @@ public enum Neighbours {
     public static func rules(_ lang: Language) -> String {
         let (busy, own) = (String(format: "%.1f", threshold), String(format: "%.0f", runQueueThreshold * 100))
         return lang.t("`neighbour_busy` > \(busy), or other tasks on more than \(own) % of a same-cpu hand-off row's own CPU",
-                      "`neighbour_busy` > \(busy)，或同一 CPU 上交接的行自己的 CPU 被别的程序占去 \(own) % 以上")
+                      "`neighbour_busy` > \(busy)，或同一处理器上交接的行自己的 CPU 被别的程序占去 \(own) % 以上")
     }
 
     /// The fact that marks a row this rule invalidated (and no other rule).

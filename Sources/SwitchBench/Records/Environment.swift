@@ -188,6 +188,18 @@ public struct Environment: Sendable, Codable, Equatable {
     }
 
     /// Mitigations in one short cell: entries that are not "Not affected", name and first words.
+    /// Every mitigation line in full for the CSV's `mitigations` column: "name=state" joined by "; ",
+    /// a ";" inside a state written "\\;" so that a state with several parts ("…IBRS; BHI: Vulnerable")
+    /// comes back whole (`RunLoader.environment`).
+    public var mitigationsCSV: String {
+        mitigations.filter { !$0.contains("Not affected") }
+            .map { entry -> String in
+                let parts = entry.split(separator: ":", maxSplits: 1)
+                let state = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
+                return "\(parts[0])=" + state.replacingOccurrences(of: ";", with: "\\;")
+            }.joined(separator: "; ")
+    }
+
     public var mitigationSummary: String {
         mitigations.filter { !$0.contains("Not affected") }
             .map { entry -> String in

@@ -82,6 +82,16 @@ public struct CSVExporter: Exporter {
         return String(format: "%.\(places)f", v)
     }
 
+    /// A statistic, read back as the stored, authoritative value (`read` does not recompute): plain
+    /// decimals with at least nine significant digits (three decimals at least), so that a report
+    /// read from the CSV prints the same three significant digits as the run that wrote it
+    /// (with "%.3f" a CI low of 1.13492 came back as 1.135 and printed 1.14× beside the run's 1.13×).
+    static func stat(_ v: Double?) -> String {
+        guard let v, v.isFinite else { return "" }
+        let magnitude = v == 0 ? 0 : Int(floor(log10(abs(v))))
+        return String(format: "%.\(min(12, max(3, 8 - magnitude)))f", v)
+    }
+
     public static func row(_ r: Record, run: RunResult) -> [String] {
         let e = run.environment
         let s = r.stats
@@ -90,11 +100,11 @@ public struct CSVExporter: Exporter {
             r.harness, r.mechanism, r.placement, r.cpus, String(r.tasks), String(r.footprintBytes),
             r.pageSizeBytes.map(String.init) ?? "", r.workingSetPages.map(String.init) ?? "",
             r.metric, r.unit, String(r.samples), String(r.opsPerSample),
-            num(s?.median), num(s?.min), num(s?.mean), num(s?.max), num(s?.stddev), num(s?.cv, 4),
-            num(s?.ci95Low), num(s?.ci95High), s.map { String($0.outliers) } ?? "",
+            stat(s?.median), stat(s?.min), stat(s?.mean), stat(s?.max), stat(s?.stddev), num(s?.cv, 4),
+            stat(s?.ci95Low), stat(s?.ci95High), s.map { String($0.outliers) } ?? "",
             num(r.switchesPerOp, 4), r.valid ? "true" : "false", r.note,
             num(r.expectedSwitchesPerOp, 2), r.counterSource, r.cpusSeen, e.gitCommit, e.pcid ? "yes" : "no",
-            e.thp, e.mitigationSummary, r.sampleValues.map { String(format: "%.3f", $0) }.joined(separator: " "),
+            e.thp, e.mitigationsCSV, r.sampleValues.map { String(format: "%.3f", $0) }.joined(separator: " "),
             e.onlineCPUCount.map(String.init) ?? "",
             r.samplesRetaken.map(String.init) ?? "", num(r.stolenFraction, 4),
             r.factsText,

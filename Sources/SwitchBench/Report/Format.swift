@@ -26,6 +26,7 @@ public enum Format {
         case "pages": return String(format: "%.0f ", v) + lang.t("pages", "页")
         case "bytes": return bytes(v)
         case "ratio": return times(v)
+        case "ratio2": return lang.t("about \(sig2(v))×", "约 \(sig2(v)) 倍")
         case "percent": return sig3(v) + " %"
         case "tasks": return String(format: "%.0f", v)
         case "turns": return String(format: "%.0f ", v) + lang.t("turns", "次")
@@ -51,6 +52,16 @@ public enum Format {
     public static func times(_ v: Double) -> String {
         guard v.isFinite else { return "∞" }
         return sig3(v) + "×"
+    }
+
+    /// Two significant digits, for ratios of noisy counts (C8's memory): "7.2", "47", "380", "0.83".
+    public static func sig2(_ v: Double) -> String {
+        guard v.isFinite else { return sig3(v) }
+        if v == 0 { return "0" }
+        let step = pow(10, floor(log10(abs(v))) - 1)
+        let r = (v / step).rounded() * step
+        let digits = max(0, 1 - Int(floor(log10(abs(r)))))
+        return String(format: "%.\(digits)f", r)
     }
 
     /// a ÷ b as "1.23×", "n/a" when either is missing or b is not positive.

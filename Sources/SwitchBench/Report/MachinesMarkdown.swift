@@ -59,14 +59,19 @@ public enum MachinesReport {
         }
 
         var out = "# " + lang.t("Machines side by side", "多台机器对比") + "\n\n"
+        // The example of a shared number names this page's own columns (M1a, M1b), or none when each
+        // run is its own machine.
+        let shared = labels.filter { $0.last?.isLetter ?? false }
+        let example = shared.isEmpty ? "" : lang.t(" (\(shared.joined(separator: ", ")))", "（\(shared.joined(separator: "、"))）")
         out += lang.t("""
             \(columns.count) run(s), one column each. Runs are told apart by machine — CPU model, online CPUs, virtualization, the rule \
-            `switchbench compare` uses — never by host name; runs of one machine share a number (M2a, M2b) even when their kernel, PCID \
-            or THP differ (the rows below show them). `not measured`: the run did not include that harness; `–`: the harness ran but has no such row.
+            `switchbench compare` uses — never by host name; runs of one machine share a number\(example) even when their kernel, PCID \
+            or THP differ (the rows below show them). `not measured`: the run did not include that harness; `–`: the harness ran but has no such row; \
+            `not recorded`: the run's results.csv predates that column.
             """, """
             共 \(columns.count) 次运行，每次一列。区分机器只看处理器型号、在线处理器数和虚拟化（与 `switchbench compare` 的规则相同），\
-            不看主机名；同一台机器的几次运行共用一个编号（M2a、M2b），即使内核、PCID 或 THP 不同（见下表）。“未测量”表示这次运行没有包含该测试，\
-            “–”表示测试运行了但没有这一行。
+            不看主机名；同一台机器的几次运行共用一个编号\(example)，即使内核、PCID 或 THP 不同（见下表）。“未测量”表示那次运行没有包含该测试，\
+            “–”表示测试运行了但没有这一行，“未记录”表示那次运行的 results.csv 早于这一列。
             """) + "\n\n"
 
         // Fingerprint
@@ -74,7 +79,7 @@ public enum MachinesReport {
         let envs = columns.map(\.run.environment)
         out += table(lang.t("machine", "机器"), [
             (lang.t("CPU model", "处理器型号"), envs.map { code($0.cpuModel) }),
-            (lang.t("online CPUs", "在线处理器"), envs.map { EnvironmentText.onlineCPUs($0, code: true) }),
+            (lang.t("online CPUs", "在线处理器数"), envs.map { $0.onlineCount == nil ? lang.t("not recorded", "未记录") : EnvironmentText.onlineCPUs($0, code: true) }),
             (lang.t("virtualization", "虚拟化"), envs.map { EnvironmentText.virtualization($0, lang: lang) }),
             (lang.t("kernel", "内核"), envs.map { code($0.kernel) }),
             ("PCID", envs.map { EnvironmentText.pcid($0, lang: lang) }),

@@ -52,19 +52,27 @@ public enum NotesReport {
                               presenters: [any Harness] = Registry.presenters) -> String {
         let several = runs.count > 1
         let labels = several ? (labels.count == runs.count ? labels : runs.indices.map { "M\($0 + 1)" }) : [""]
-        var out = "# " + lang.t("What the course note's claims look like on this machine", "课程笔记的说法在这台机器上的样子") + "\n\n"
+        var out = "# " + lang.t("The course note's claims tested on this machine", "课程笔记中的说法在本机上的检验") + "\n\n"
+        // The build each run was made with (a debug build's coroutine and Swift-task rows are slower).
+        func build(_ e: Environment) -> String {
+            e.build.isEmpty ? "" : lang.t(", `\(e.build)` build", "，`\(e.build)` 构建")
+        }
         if several {
-            out = "# " + lang.t("What the course note's claims look like on these machines", "课程笔记的说法在这几台机器上的样子") + "\n\n"
+            out = "# " + lang.t("The course note's claims tested on these machines", "课程笔记中的说法在这几台机器上的检验") + "\n\n"
             for (l, r) in zip(labels, runs) {
-                out += "- **\(l)**" + lang.t(": ", "：") + EnvironmentText.machine(r.environment, lang: lang) + lang.t(" (run `\(r.runID)`)", "（运行 `\(r.runID)`）") + "\n"
+                out += "- **\(l)**" + lang.t(": ", "：") + EnvironmentText.machine(r.environment, lang: lang) + build(r.environment)
+                    + lang.t(" (run `\(r.runID)`)", "（运行 `\(r.runID)`）") + "\n"
             }
             out += "\n"
         } else if let r = runs.first {
-            out += lang.t("**Machine:** ", "**机器：**") + EnvironmentText.machine(r.environment, lang: lang)
+            out += lang.t("**Machine:** ", "**机器：**") + EnvironmentText.machine(r.environment, lang: lang) + build(r.environment)
                 + lang.t("; run `\(r.runID)` at \(r.timestampUTC).", "；运行 `\(r.runID)`，时间 \(r.timestampUTC)。") + "\n\n"
         }
-        out += lang.t("Each number below is a median of this run; the rules, every row and the confidence intervals are in the appendix: `results.md` (every measurement) and `report.md` (each claim's rule and evidence rows).",
-                      "下面每个数都是本次运行的中位数；判定规则、全部数据行和置信区间见附录：`results.md`（全部测量）和 `report.md`（每条说法的判定规则和依据的数据行）。") + "\n\n"
+        out += (several
+            ? lang.t("Each number below is a median of its column's run; the runs side by side are in the appendix `machines.md`, and each run's rules, rows and confidence intervals in the `report.md` that `switchbench report` writes for that run alone.",
+                     "下面每个数都是该列那次运行的中位数；几次运行的并排对比见附录 `machines.md`，每次运行的判定规则、数据行和置信区间见对那次运行单独执行 `switchbench report` 写出的 `report.md`。")
+            : lang.t("Each number below is a median of this run; the rules, every row and the confidence intervals are in the appendix: `results.md` (every measurement) and `report.md` (each claim's rule and evidence rows).",
+                     "下面每个数都是本次运行的中位数；判定规则、全部数据行和置信区间见附录：`results.md`（全部测量）和 `report.md`（每条说法的判定规则和依据的数据行）。")) + "\n\n"
         out += classSection(runs, labels, lang) + "\n\n"
         out += twoSteps(runs, lang, presenters) + "\n\n"
         out += claimsSection(runs, labels, lang) + "\n\n"
@@ -120,7 +128,9 @@ public enum NotesReport {
             }.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
         }
         out += blocks.isEmpty
-            ? lang.t("Not measured in this run (the `anatomy` harness measures each step on its own).", "本次运行没有测量（`anatomy` 测试单独测量每一步）。")
+            ? (runs.count > 1
+               ? lang.t("Not measured in these runs (the `anatomy` harness measures each step on its own).", "这几次运行都没有测量（`anatomy` 测试单独测量每一步）。")
+               : lang.t("Not measured in this run (the `anatomy` harness measures each step on its own).", "本次运行没有测量（`anatomy` 测试单独测量每一步）。"))
             : blocks.joined(separator: "\n\n")
         return out
     }
@@ -141,12 +151,12 @@ public enum NotesReport {
                     b += lang.t(" — decided by ", "。判定所依据的数：") + deciding(c, lang)
                 }
                 b += lang.t(".", "。") + "\n\n"
-                b += lang.t("**What the note should say here:** ", "**笔记在这台机器上应当这样说：**") + sentence(c, lang) + "\n"
+                b += lang.t("**What the note should say here:** ", "**笔记在这台机器上应当这样说：**") + sentence(c, lang, several: false) + "\n"
             } else {
                 var t = MarkdownTable([lang.t("machine", "机器"), lang.t("verdict", "结论"), lang.t("deciding number", "判定所依据的数"), lang.t("what the note should say there", "笔记在那台机器上应当这样说")])
                 for (l, c) in zip(labels, cs) {
                     guard let c else { t.add([l, Claims.Verdict.notMeasured.text(lang), "–", "–"]); continue }
-                    t.add([l, "**\(c.verdict.text(lang))**", c.verdict == .notMeasured ? "–" : deciding(c, lang), sentence(c, lang)])
+                    t.add([l, "**\(c.verdict.text(lang))**", c.verdict == .notMeasured ? "–" : deciding(c, lang), sentence(c, lang, several: true)])
                 }
                 b += t.text + "\n"
             }
@@ -156,8 +166,10 @@ public enum NotesReport {
     }
 
     /// The advice, or the verdict's reason; a sentence that ends with its full stop.
-    static func sentence(_ c: Claims.Claim, _ lang: Language) -> String {
-        if c.verdict == .notMeasured { return lang.t("Not measured in this run.", "本次运行没有测量。") }
+    static func sentence(_ c: Claims.Claim, _ lang: Language, several: Bool = false) -> String {
+        if c.verdict == .notMeasured {
+            return several ? lang.t("Not measured in that run.", "那次运行没有测量。") : lang.t("Not measured in this run.", "本次运行没有测量。")
+        }
         var s = c.advice ?? c.why
         if let first = s.first, lang == .en, first.isLowercase { s = first.uppercased() + s.dropFirst() }
         if !(s.hasSuffix(".") || s.hasSuffix("。")) { s += lang.t(".", "。") }
@@ -195,8 +207,8 @@ public enum NotesReport {
             out.append(lang.t("Bare metal: no hypervisor between the kernel and the CPU.", "物理机：内核和处理器之间没有虚拟机管理程序。"))
         } else {
             out.append(lang.t(
-                "A virtual machine (`\(e.virtualization)`): address translation has two levels (the guest's page tables, then the host's), so a TLB miss walks both and costs more than on bare metal; waking an idle virtual CPU goes through the hypervisor, so cross-CPU wake-ups cost microseconds; and the host can slow the guest for seconds at a time, so compare numbers taken in one run, not across runs.",
-                "这是虚拟机（`\(e.virtualization)`）：地址转换有两级（先查客户机的页表，再查宿主机的页表），快表缺失时两级都要查，比物理机更贵；唤醒一个空闲的虚拟处理器要经过虚拟机管理程序，所以跨处理器唤醒要花几微秒；宿主机还会让客户机整段整段地变慢（几秒到几分钟），所以只比较同一次运行里的数字，不要跨运行比较。"))
+                "A virtual machine (`\(e.virtualization)`): address translation has two levels (the guest's page tables, then the host's), so a TLB miss walks both and costs more than on bare metal; waking an idle virtual CPU goes through the hypervisor, so cross-CPU wake-ups cost microseconds; and the host can slow the guest for seconds at a time, so a single number can be off: trust differences that hold within one run, and compare runs by their verdicts and ratios rather than by one absolute time.",
+                "这是虚拟机（`\(e.virtualization)`）：地址转换有两级（先查客户机的页表，再查宿主机的页表），快表缺失时两级都要查，比物理机更贵；唤醒一个空闲的虚拟处理器要经过虚拟机管理程序，所以跨处理器唤醒要花几微秒；宿主机还可能让客户机连续数秒变慢，所以单个数字可能偏高：同一次运行里成立的差别才可信，比较几次运行时看结论和比值，而不是看某一个绝对时间。"))
         }
         out.append(e.pcid
             ? lang.t("PCID is on: Linux tags each TLB entry with its address space, so a process switch does not flush the TLB; the note's \"进程切换需要清空快表\" is the picture without PCID.",

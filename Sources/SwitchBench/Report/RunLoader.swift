@@ -48,8 +48,9 @@ public enum RunLoader {
     /// The fingerprint as far as the CSV columns carry it (kernel, CPU, online CPU count,
     /// virtualization, build, host, git commit, PCID, THP, mitigations). Facts the CSV does not carry are left empty.
     public static func environment(from f: [String: String]) -> Environment {
-        let mitigations = (f["mitigations"] ?? "").split(separator: ";")
-            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        // entries split on ";" but not on "\\;" (a ";" inside one state, `Environment.mitigationsCSV`)
+        let mitigations = (f["mitigations"] ?? "").replacingOccurrences(of: "\\;", with: "\u{1F}").split(separator: ";")
+            .map { $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "\u{1F}", with: ";") }.filter { !$0.isEmpty }
             .map { entry -> String in
                 let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
                 return parts.count == 2 ? "\(parts[0]): \(parts[1])" : entry

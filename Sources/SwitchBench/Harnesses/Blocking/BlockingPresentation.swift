@@ -42,7 +42,7 @@ extension BlockingHarness {
         return Claims.section(heading, [intro, t.text], run, lang)
     }
 
-    static let claimText = Claims.Text("C4", title: ("A blocking call in one coroutine blocks every coroutine on that thread.", "一个协程里的阻塞调用会让同一线程上的所有协程都停下来。"), quote: "在协程调用阻塞IO操作的时候，当前的协程和其它绑定在该线程之上的协程都会陷入阻塞而得不到调度",
+    static let claimText = Claims.Text("C4", title: ("A blocking call in one coroutine blocks every coroutine on that thread.", "一个协程里的阻塞调用会让同一线程上的所有协程都停下来。"), quote: "在协程调用阻塞IO操作的时候，……当前的协程和其它绑定在该线程之上的协程都会陷入阻塞而得不到调度",
                                          rule: ("blocking harness. The turns the other coroutines got while coroutine 0 waited for its byte decide when both turns rows are valid: holds when they got none (median 0) with the blocking read and at least one with the non-blocking read; does not hold when they got at least half as many with the blocking read as with the non-blocking one; otherwise inconclusive. Without valid turns rows, the max_gap rows: holds when the smallest stall with a blocking read is ≥ 10× the largest stall with the non-blocking read and its CI low is above that row's CI high; does not hold when it is under 2×; otherwise inconclusive. (The stall ratio grows with the chosen wait T; the turns do not.)",
                          "`blocking` 测试。两行“轮次”都有效时由它们判定：0 号协程等待数据期间，用阻塞读时其他协程一次也没有得到运行（中位数为 0），用非阻塞读时至少得到一次，则成立；阻塞读时得到的次数不少于非阻塞读时的一半，则不成立；其余无法判定。没有有效的轮次行时看 max_gap 行：阻塞读时其他协程最短的停顿是非阻塞读时最长停顿的 10 倍以上，且前者的区间下限高于后者的区间上限，则成立；不到 2 倍则不成立；其余无法判定。（停顿之比随所选的等待时间 T 变大，轮次不会。）"),
                                          ruleID: "C4.turns.v2")

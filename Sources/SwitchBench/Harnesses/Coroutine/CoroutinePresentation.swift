@@ -51,7 +51,7 @@ extension CoroutineHarness {
         Thread and process rows are `per_switch` of the futex ring with 2 tasks. The system call row
         is one kernel entry and exit without any switch of task.
         """, """
-        都在同一个 CPU 上。协程切换不离开用户态，内核不会为它记一次上下文切换
+        都在同一处理器上。协程切换不离开用户态，内核不会为它记一次上下文切换
         （“上下文切换次数（内核统计）”是内核按每次往返统计的，应为 0，不超过 0.01 都算有效）。
         线程和进程两行是两个任务的 futex 令牌环的 `per_switch`。系统调用那一行只进出一次内核，不换任务。
         """)
@@ -59,57 +59,87 @@ extension CoroutineHarness {
         return Claims.section(heading, [intro, t.text, facts.map { "- " + $0 }.joined(separator: "\n")], run, lang)
     }
 
-    static let claimText = Claims.Text("C3", title: ("A coroutine switch happens in user mode and costs far less than a thread switch.", "协程切换在用户态完成，代价远小于线程切换。"), quote: "切换在用户态完成，切换的代价比线程从用户态到内核态的代价小很多",
-                                         rule: ("same-cpu per_switch: holds when the asm coroutine's CI high × 10 is below the cheapest valid thread row's CI low (at least 10× cheaper beyond noise); does not hold when the coroutine's CI low × 10 is above that thread row's CI high; otherwise inconclusive. ucontext and Swift-task rows are shown for contrast, not judged.",
-                         "同一个 CPU 上的 `per_switch`：asm 协程置信区间上限的 10 倍仍低于代价最小的有效线程行的区间下限（超出噪声，线程切换的代价仍是协程切换的 10 倍以上），则成立；协程区间下限的 10 倍高于那一行线程的区间上限，则不成立；其余无法判定。ucontext 和 Swift 任务的行只作对照，不参与判定。"))
+    static let claimText = Claims.Text("C3", title: ("A coroutine switch happens in user mode and costs far less than a thread's trip from user to kernel mode (a system call).",
+                                                     "协程切换在用户态完成，代价远小于线程从用户态进入内核态（一次系统调用）。"),
+                                         quote: "切换在用户态完成，切换的代价比线程从用户态到内核态的代价小很多",
+                                         rule: ("same-cpu: the note compares a coroutine switch with one trip into the kernel, so the deciding number is a system call (`syscall getppid per_call`) ÷ the asm coroutine's `per_switch`: holds when the coroutine's CI high × 10 is below the system call's CI low (at least 10× cheaper beyond noise); does not hold when the coroutine's CI low × 10 is above the system call's CI high; otherwise inconclusive. Without a valid system-call row the cheapest valid thread `per_switch` row takes its place. The thread-switch ratio, ucontext and Swift-task rows are shown beside it, not judged.",
+                                                "同一处理器：笔记拿协程切换和线程进一次内核相比，所以判定用的是一次系统调用（`syscall getppid per_call`）÷ asm 协程的 `per_switch`：协程置信区间上限的 10 倍仍低于系统调用的区间下限（超出噪声，系统调用的代价仍是协程切换的 10 倍以上），则成立；协程区间下限的 10 倍高于系统调用的区间上限，则不成立；其余无法判定。没有有效的系统调用行时，用代价最小的有效线程 `per_switch` 行代替。线程切换的比值、ucontext 和 Swift 任务的行列在旁边，不参与判定。"),
+                                         ruleID: "C3.vs-syscall.v2")
 
     public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] {
         var c = Self.claimText.claim(lang, facts: [Claims.mitigationFact(run.environment, lang)])
         let allThreads = ["futex", "pipe"].compactMap { Claims.row(run, "thread", $0, "per_switch") }
         let threads = allThreads.filter(\.valid)
         let asm = Claims.row(run, id, "asm", "per_switch")
+        let sysRow = Claims.row(run, "syscall", "getppid", "per_call")
         let others = ["ucontext", "swift-task"].compactMap { Claims.row(run, id, $0, "per_switch") }
-        c.evidence = (asm.map { [$0] } ?? []) + others + allThreads
+        c.evidence = (asm.map { [$0] } ?? []) + (sysRow.map { [$0] } ?? []) + others + allThreads
         guard let asm else { return [c] }
-        guard let t = threads.min(by: { Claims.med($0) < Claims.med($1) }) else {
-            c.undecided(allThreads.isEmpty ? lang.t("no same-cpu thread per_switch row to compare with", "没有可比较的同 CPU 线程 per_switch 行")
-                        : (Claims.invalidWhy(allThreads, lang) ?? ""))
+        let t = threads.min(by: { Claims.med($0) < Claims.med($1) })
+        let sys = sysRow.flatMap { $0.valid && $0.stats != nil ? $0 : nil }
+        guard let against = sys ?? t else {
+            c.undecided(allThreads.isEmpty && sysRow == nil
+                        ? lang.t("no same-cpu system call or thread row to compare with", "没有可比较的同一处理器上的系统调用行或线程行")
+                        : (Claims.invalidWhy(allThreads + (sysRow.map { [$0] } ?? []), lang) ?? ""))
             return [c]
         }
         if let w = Claims.invalidWhy([asm], lang) { c.undecided(w); return [c] }
-        let (mt, ma) = (Claims.med(t), Claims.med(asm))
-        c.values.append(.init("thread_over_asm", mt / ma, unit: "ratio"))
-        c.measured.append(lang.t("thread (\(t.mechanism)) ÷ asm coroutine per switch = \(Format.times(mt / ma))",
-                                 "每次切换线程（\(t.mechanism)）÷ asm 协程 = \(Format.times(mt / ma))"))
+        let ma = Claims.med(asm), mv = Claims.med(against)
+        let times = Format.sig3(mv / ma)
+        if sys != nil {
+            c.values.append(.init("syscall_over_asm", mv / ma, unit: "ratio"))
+            c.measured.append(lang.t("one system call (getppid) ÷ asm coroutine switch = \(Format.times(mv / ma))",
+                                     "一次系统调用（getppid）÷ asm 协程切换 = \(Format.times(mv / ma))"))
+        }
+        if let t {
+            let mt = Claims.med(t)
+            c.values.append(.init("thread_over_asm", mt / ma, unit: "ratio"))
+            c.measured.append(lang.t("thread (\(t.mechanism)) ÷ asm coroutine per switch = \(Format.times(mt / ma))",
+                                     "每次切换线程（`\(t.mechanism)`）÷ asm 协程 = \(Format.times(mt / ma))"))
+        }
         for o in others {
-            c.values.append(.init("thread_over_\(o.mechanism)", mt / Claims.med(o), unit: "ratio"))
-            c.measured.append(lang.t("thread (\(t.mechanism)) ÷ \(o.mechanism) per switch = \(Format.times(mt / Claims.med(o)))",
-                                     "每次切换线程（`\(t.mechanism)`）÷ `\(o.mechanism)` = \(Format.times(mt / Claims.med(o)))"))
+            c.values.append(.init("syscall_over_\(o.mechanism)", mv / Claims.med(o), unit: "ratio"))
+            c.measured.append(lang.t("\(sys != nil ? "one system call" : "thread (\(against.mechanism))") ÷ \(o.mechanism) per switch = \(Format.times(mv / Claims.med(o)))",
+                                     "\(sys != nil ? "一次系统调用" : "线程（`\(against.mechanism)`）")÷ `\(o.mechanism)` 每次切换 = \(Format.times(mv / Claims.med(o)))"))
         }
-        let times = Format.sig3(mt / ma)
-        let cheaper = lang.t("a thread switch (\(humanTime(mt))) costs \(times) times an asm coroutine switch (\(humanTime(ma))), more than 10 times even at the CI edges: no kernel entry, no scheduler.",
-                             "线程切换（\(humanTime(mt))）的代价是 asm 协程切换（\(humanTime(ma))）的 \(times) 倍，取置信区间的边缘也超过 10 倍：协程切换不进内核，也不经过调度器。")
-        c.decide(Claims.ratioVerdict(t, over: asm, atLeast: 10), holds: cheaper,
-                 doesNotHold: lang.t("a thread switch costs less than 10 times an asm coroutine switch, beyond the CIs.", "超出置信区间看，线程切换的代价不到 asm 协程切换的 10 倍。"),
+        let (what, whatZH) = sys != nil ? ("one system call", "一次系统调用") : ("a thread switch", "线程切换")
+        c.decide(Claims.ratioVerdict(against, over: asm, atLeast: 10),
+                 holds: lang.t("\(what) (\(humanTime(mv))) costs \(times) times an asm coroutine switch (\(humanTime(ma))), more than 10 times even at the CI edges.",
+                               "\(whatZH)（\(humanTime(mv))）的代价是 asm 协程切换（\(humanTime(ma))）的 \(times) 倍，取置信区间的边缘也超过 10 倍。"),
+                 doesNotHold: lang.t("\(what) (\(humanTime(mv))) costs less than 10 times an asm coroutine switch (\(humanTime(ma))), beyond the CIs.",
+                                     "超出置信区间看，\(whatZH)（\(humanTime(mv))）的代价不到 asm 协程切换（\(humanTime(ma))）的 10 倍。"),
                  otherwise: lang.t("the 10× margin is within the CIs.", "10 倍的界线落在置信区间之内。"))
-        c.deciding = ["thread_over_asm"]
-        // The note's contrast: a user-mode switch against one trip into the kernel, and ucontext,
-        // which is a coroutine switch too but makes a system call each time.
-        let sys = Claims.row(run, "syscall", "getppid", "per_call").flatMap { $0.valid ? Claims.med($0) : nil }
-        let uc = Claims.row(run, id, "ucontext", "per_switch").flatMap { $0.valid ? Claims.med($0) : nil }
-        var advice = lang.t("An asm coroutine switch costs \(humanTime(ma)) here, a thread switch (`\(t.mechanism)` ring) \(humanTime(mt)) (\(times) times as much)",
-                            "在这台机器上，asm 协程切换要 \(humanTime(ma))，线程切换（`\(t.mechanism)` 令牌环）要 \(humanTime(mt))（是前者的 \(times) 倍）")
-        if let sys {
-            advice += lang.t(sys > ma ? "; even one system call (\(humanTime(sys))) costs more than the coroutine switch, because it enters the kernel" : "; one system call (\(humanTime(sys))) costs no more than the coroutine switch",
-                             sys > ma ? "；就连一次系统调用（\(humanTime(sys))）都比协程切换贵，因为它要进入内核" : "；一次系统调用（\(humanTime(sys))）并不比协程切换贵")
+        c.deciding = [sys != nil ? "syscall_over_asm" : "thread_over_asm"]
+        // The note's contrast: a user-mode switch against one trip into the kernel; then the thread
+        // switch; then the user-mode switches that still cost more than a system call.
+        var advice: String
+        if sys != nil {
+            advice = mv > ma
+                ? lang.t("An asm coroutine switch costs \(humanTime(ma)) here; even one system call (\(humanTime(mv))) costs more than the coroutine switch (\(times) times as much), because it enters the kernel",
+                         "在这台机器上，asm 协程切换要 \(humanTime(ma))；就连一次系统调用（\(humanTime(mv))）都比协程切换贵（是它的 \(times) 倍），因为它要进入内核")
+                : lang.t("An asm coroutine switch costs \(humanTime(ma)) here; one system call (\(humanTime(mv))) costs no more than the coroutine switch",
+                         "在这台机器上，asm 协程切换要 \(humanTime(ma))；一次系统调用（\(humanTime(mv))）并不比协程切换贵")
+        } else {
+            advice = lang.t("An asm coroutine switch costs \(humanTime(ma)) here (no system-call row in this run)", "在这台机器上，asm 协程切换要 \(humanTime(ma))（这次没有测系统调用）")
         }
-        if let uc {
-            let word = sys.map { uc > $0 ? lang.t("more than", "比") : lang.t("less than", "比") } ?? ""
-            if let sys {
-                advice += uc > sys
-                    ? lang.t(", and a `ucontext` coroutine switch (\(humanTime(uc))) costs \(word) one system call: it makes one (`rt_sigprocmask`) each time, so \"in user mode\" holds only for switches that save registers themselves",
-                             "；而 `ucontext` 协程切换（\(humanTime(uc))）\(word)一次系统调用还贵：它每次都要调用一次 `rt_sigprocmask`，所以“在用户态完成”只对自己保存寄存器的切换成立")
-                    : lang.t(", and a `ucontext` coroutine switch (\(humanTime(uc))) costs \(word) one system call", "；`ucontext` 协程切换（\(humanTime(uc))）\(word)一次系统调用代价小")
+        if let t {
+            let mt = Claims.med(t)
+            advice += lang.t("; a thread switch (`\(t.mechanism)` ring) costs \(humanTime(mt)), \(Format.sig3(mt / ma)) times the coroutine switch",
+                             "；线程切换（`\(t.mechanism)` 令牌环）要 \(humanTime(mt))，是协程切换的 \(Format.sig3(mt / ma)) 倍")
+        }
+        if let s = sys.map(Claims.med) {
+            var dearer: [(en: String, zh: String)] = []
+            if let uc = Claims.row(run, id, "ucontext", "per_switch"), uc.valid, Claims.med(uc) > s {
+                dearer.append(("a `ucontext` coroutine switch (\(humanTime(Claims.med(uc))), \(Format.sig3(Claims.med(uc) / s)) times a system call; it makes one, `rt_sigprocmask`, each time)",
+                               "`ucontext` 协程切换（\(humanTime(Claims.med(uc)))，是一次系统调用的 \(Format.sig3(Claims.med(uc) / s)) 倍；它每次都要调用一次 `rt_sigprocmask`）"))
+            }
+            if let st = Claims.row(run, id, "swift-task", "per_switch"), st.valid, Claims.med(st) > s {
+                dearer.append(("a Swift task switch (\(humanTime(Claims.med(st))), \(Format.sig3(Claims.med(st) / s)) times a system call, though it stays in user mode and makes no system call)",
+                               "Swift 任务切换（\(humanTime(Claims.med(st)))，是一次系统调用的 \(Format.sig3(Claims.med(st) / s)) 倍，而它全程在用户态、不做系统调用）"))
+            }
+            if !dearer.isEmpty {
+                advice += lang.t(". But " + dearer.map(\.en).joined(separator: " and ") + " cost" + (dearer.count == 1 ? "s" : "") + " more than one system call: \"in user mode\" alone does not make a switch cheap; what the switch does (saving registers only, or more) decides",
+                                 "。但 " + dearer.map(\.zh).joined(separator: "和 ") + " 都比一次系统调用还贵：“在用户态完成”本身并不能让切换的代价变小，切换时做多少事（只保存寄存器，还是更多）才是关键")
             }
         }
         c.advice = advice + lang.t(".", "。")

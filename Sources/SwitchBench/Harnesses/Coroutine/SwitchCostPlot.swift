@@ -113,7 +113,8 @@ public enum SwitchCostPlot {
                 guard let s = row.2.stats, s.median > 0 else { continue }
                 let r = row.2
                 svg.rect(left, y, x(s.median) - left, barH - 2, fill: r.valid ? color : "#bbbbbb",
-                         title: "\(row.0): \(humanTime(s.median)) (95 % CI \(humanTime(s.ci95Low)) – \(humanTime(s.ci95High)))")
+                         title: row.0 + lang.t(": \(humanTime(s.median)) (95 % CI \(humanTime(s.ci95Low)) – \(humanTime(s.ci95High)))",
+                                              "：\(humanTime(s.median))（95 % 置信区间 \(humanTime(s.ci95Low)) – \(humanTime(s.ci95High))）"))
                 if s.ci95High > s.ci95Low {
                     svg.line(x(s.ci95Low), y + (barH - 2) / 2, x(s.ci95High), y + (barH - 2) / 2, stroke: "#000", width: 1)
                 }

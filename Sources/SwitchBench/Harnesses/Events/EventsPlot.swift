@@ -47,11 +47,11 @@ public enum EventsPlot {
         func y(_ t: Double) -> Double { top + plotH - (log10(t) - tLo) / (tHi - tLo) * plotH }
 
         var svg = SVGDocument(width: width, height: height)
-        let where_ = placement == .sameCPU ? lang.t("one CPU", "同一个 CPU") : lang.t("unpinned", "不绑核")
+        let where_ = placement == .sameCPU ? lang.t("one CPU", "同一处理器") : lang.t("unpinned", "不绑核")
         svg.text(lang.t("Cost per event with N tasks waiting (\(where_), medians)", "N 个任务等待时每个事件的开销（\(where_)，中位数）"),
                  left + plotW / 2 + 60, 24, size: 15, anchor: .middle, weight: "bold")
         svg.text(lang.t("A burst makes K random tasks ready at once; time per event = burst time ÷ K.",
-                        "一次突发让 K 个随机任务同时就绪；每事件耗时 = 一次突发的时间 ÷ K。"),
+                        "一次突发让 K 个随机任务同时就绪；每个事件耗时 = 一次突发的时间 ÷ K。"),
                  left + plotW / 2 + 60, 44, size: 12, anchor: .middle, fill: "#444")
 
         // grid and ticks
@@ -62,16 +62,11 @@ public enum EventsPlot {
             svg.text(ManyFormat.count(Int(v)), x(v), top + plotH + 18, size: 11, anchor: .middle)
             d += 1
         }
-        var decade = floor(tLo)
-        while decade <= ceil(tHi) {
-            for m in [1.0, 2.0, 5.0] {
-                let v = m * pow(10, decade)
-                let lv = log10(v)
-                guard lv >= tLo && lv <= tHi else { continue }
-                svg.line(left, y(v), left + plotW, y(v), stroke: m == 1 ? "#ccc" : "#eee")
-                svg.text(SVGPlots.timeTick(v), left - 6, y(v) + 4, size: 11, anchor: .end)
-            }
-            decade += 1
+        // 1-2-5 ticks; a narrow range (fewer than three of them) takes every whole step 1…9
+        let yTicks = Self.timeTicks(lo: tLo, hi: tHi)
+        for v in yTicks {
+            svg.line(left, y(v), left + plotW, y(v), stroke: v == pow(10, floor(log10(v))) ? "#ccc" : "#eee")
+            svg.text(SVGPlots.timeTick(v), left - 6, y(v) + 4, size: 11, anchor: .end)
         }
         svg.line(left, top, left, top + plotH, stroke: "#333")
         svg.line(left, top + plotH, left + plotW, top + plotH, stroke: "#333")
@@ -96,30 +91,30 @@ public enum EventsPlot {
                 let sw = r.switchesPerOp.map { Format.number($0, 3) } ?? "?"
                 marker(&svg, px, py, square: square, fill: r.valid ? color : "#bbbbbb",
                        title: "\(ManyFormat.kind(s.mechanism, lang)), N = \(ManyFormat.count(p.n)), K = \(s.k): \(Format.median(r)) " +
-                              lang.t("per event, \(sw) kernel switches per event", "每个事件，每个事件 \(sw) 次上下文切换") +
+                              lang.t("per event, \(sw) kernel switches per event", "每个事件；每个事件 \(sw) 次上下文切换") +
                               (r.valid ? "" : lang.t(" (invalid)", "（无效）")))
             }
             svg.line(legendX, ly - 4, legendX + 30, ly - 4, stroke: color, width: 2, dash: dash)
             marker(&svg, legendX + 15, ly - 4, square: square, fill: color, title: nil)
             let switches = s.points.compactMap { $0.r.switchesPerOp }
             let sw = switches.isEmpty ? "?" : Format.number(Statistics(switches).median, 3)
-            svg.text("\(ManyFormat.kind(s.mechanism, lang))\(lang.t(", ", "，"))K = \(s.k): \(sw)", legendX + 38, ly, size: 12)
+            svg.text("\(ManyFormat.kind(s.mechanism, lang))\(lang.t(", ", "，"))K = \(s.k)\(lang.t(": ", "："))\(sw)", legendX + 38, ly, size: 12)
             ly += 19
         }
         ly += 8
-        var notes = [lang.t("Thread or process per task: K + 1", "每任务一个线程或进程：每次突发"),
+        var notes = [lang.t("Thread or process per task: K + 1", "每任务一个线程或进程："),
                      lang.t("kernel switches per burst, (K + 1)/K per event.", "每次突发 K + 1 次上下文切换，每个事件 (K + 1)/K 次。"),
                      lang.t("Coroutines on one event-loop thread:", "一个事件循环线程上的协程："),
-                     lang.t("2 per burst, 2/K per event.", "每次突发 2 次，每事件 2/K 次。")]
+                     lang.t("2 per burst, 2/K per event.", "每次突发 2 次，每个事件 2/K 次。")]
         notes.append(lang.t("Vertical bar: 95 % CI of the median.", "竖线：中位数的 95 % 置信区间。"))
         if ks.count > 1 {
             let big = ks.dropFirst().map(String.init).joined(separator: ", ")
-            notes += [lang.t("Circles: K = \(ks[0]); squares: K = \(big),", "圆点：K = \(ks[0])；方块：K = \(big)，"),
-                      lang.t("run only where N ≥ K.", "只在 N ≥ K 时才测。")]
+            notes += [lang.t("Circles: K = \(ks[0]); squares: K = \(big).", "圆点：K = \(ks[0])；方块：K = \(big)。"),
+                      lang.t("Each K is run only where N ≥ K.", "每个 K 只在 N ≥ K 时才测。")]
         }
         if ks == [1] {
             notes += [lang.t("Only K = 1 here: every kind switches", "这里只有 K = 1：各种方式都是"),
-                      lang.t("twice per event (use --burst 1,16).", "每事件切换 2 次（用 --burst 1,16）。")]
+                      lang.t("twice per event (use --burst 1,16).", "每个事件切换 2 次（用 --burst 1,16）。")]
         }
         if EventsHarness.eventRows(run, placement).contains(where: { $0.stats == nil }) {
             notes.append(lang.t("A missing point was not run (a limit:", "缺少的点没有运行（受限制，"))
@@ -134,5 +129,27 @@ public enum EventsPlot {
         }
         svg.text(EnvironmentText.short(run.environment, lang: lang), 8, height - 10, size: 10, fill: "#555")
         return svg.text
+    }
+
+    /// Time ticks (ns) between 10^lo and 10^hi: 1-2-5 per decade, or every whole step 1…9 when that
+    /// gives fewer than three, then every half step (a range inside one decade, e.g. 1.2–3.1 µs, had one tick).
+    static func timeTicks(lo: Double, hi: Double) -> [Double] {
+        func ticks(_ ms: [Double]) -> [Double] {
+            var out: [Double] = []
+            var decade = floor(lo)
+            while decade <= ceil(hi) {
+                for m in ms {
+                    let v = m * pow(10, decade)
+                    if log10(v) >= lo && log10(v) <= hi { out.append(v) }
+                }
+                decade += 1
+            }
+            return out
+        }
+        for ms in [[1.0, 2, 5], [1, 2, 3, 4, 5, 6, 7, 8, 9], stride(from: 1.0, through: 9.5, by: 0.5).map { $0 }] {
+            let t = ticks(ms)
+            if t.count >= 3 { return t }
+        }
+        return ticks(stride(from: 1.0, through: 9.9, by: 0.1).map { $0 })
     }
 }

@@ -69,7 +69,7 @@ extension PollutionHarness {
             switch answer {
             case .yes: student = lang.t("On this machine (\(machine)) a process switch flushed the TLB: \(numbers). Without PCID/ASID tags the kernel must drop the old address space's translations at every CR3 change, as the note says (进程切换需要清空快表).", "在这台机器上（\(machine)），进程切换清空了快表：\(numbers)。没有 PCID/ASID 标签时，每次换 CR3 内核都必须丢掉旧地址空间的转换，正如笔记所说（进程切换需要清空快表）。")
             case .partly: student = lang.t("On this machine (\(machine)) a process switch cost part of a TLB flush: \(numbers). Some of the old translations were lost on the way through the other address space, but not all.", "在这台机器上（\(machine)），进程切换相当于清空了一部分快表：\(numbers)。经过另一个地址空间走一趟，旧的转换丢了一些，但没有全丢。")
-            case .no: student = lang.t("On this machine (\(machine)) a process switch did not flush the TLB: \(numbers). Linux tags TLB entries with a PCID per address space, so switching CR3 to another process keeps the old translations, and the note's 进程切换需要清空快表 holds only without PCID (x86) or ASID (arm64).", "在这台机器上（\(machine)），进程切换并没有清空快表：\(numbers)。Linux 给每个地址空间的 TLB 表项打上 PCID 标签，CR3 换成另一个进程的页表时旧的转换仍然留着；笔记里“进程切换需要清空快表”只在没有 PCID（x86）或 ASID（arm64）时才成立。")
+            case .no: student = lang.t("On this machine (\(machine)) a process switch did not flush the TLB: \(numbers). Linux tags TLB entries with a PCID per address space, so switching CR3 to another process keeps the old translations, and the note's 进程切换需要清空快表 holds only without PCID (x86) or ASID (arm64).", "在这台机器上（\(machine)），进程切换并没有清空快表：\(numbers)。Linux 给每个地址空间的 快表表项打上 PCID 标签，CR3 换成另一个进程的页表时旧的转换仍然留着；笔记里“进程切换需要清空快表”只在没有 PCID（x86）或 ASID（arm64）时才成立。")
             case .inconclusive: student = lang.t("On this machine (\(machine)) the measurement could not decide whether a process switch flushes the TLB: \(numbers).", "在这台机器上（\(machine)），测量无法判定进程切换是否清空了快表：\(numbers)。")
             }
         } else {
@@ -84,7 +84,7 @@ extension PollutionHarness {
         *No switch* is the same kernel entry with nothing else to run; *real flush* is mprotect() of A's
         pages, which must drop their translations. Reps whose kernel switch count was off were retaken.
         """, """
-        任务 A 先把 W 个页走一遍（热了），再把 CPU 交给同一 CPU 上的任务 B；B 走自己的 W 个页（“忙”）或什么都不走（“空闲”），
+        任务 A 先把 W 个页走一遍（热了），再把 CPU 交给同一处理器上的任务 B；B 走自己的 W 个页（“忙”）或什么都不走（“空闲”），
         然后交回来。A 重新遍历的第一遍与紧接着的第二遍（热的）相比，多出来的就是表中的“重新遍历的代价”，单位是每页 ns
         （中位数 [95 % 置信区间]）。所有情况在一次运行里逐轮交错进行（W 旁边注明了装得下 W 页的是哪一级快表，来自同时运行的 tlb 扫描）。
         “不切换”是同样进一次内核、但没有别的任务可运行；“真正清空”是对 A 的页做 mprotect()，内核必须丢掉这些页的转换。
@@ -101,16 +101,19 @@ extension PollutionHarness {
                                          rule: ("pollution harness, idle B (footprint 0): the re-walk penalty per page of task A after a switch to another process, to a thread, no switch (none) and an mprotect() flush reference. The harness's answer decides (over the working sets where the flush reference is visible, a majority must show process above thread beyond the 95 % CIs by ≥ 25 % of a flush; then yes if the median share of a full flush is ≥ 60 %, else partly; otherwise no): yes → holds, no → does not hold here, partly or inconclusive → inconclusive. Without the flush and none rows, at the smallest working set with both (inside the L1 dTLB): holds when process is above thread with disjoint CIs; does not hold when the CIs overlap and the ratio is below 1.10 or thread is above process beyond the CIs; otherwise inconclusive.",
                          "`pollution` 测试，B 空闲（footprint 0）：比较任务 A 在切到另一个进程、切到一个线程、不切换（none）之后重新遍历每页的代价，并以 mprotect() 清空作参照。由测试给出的答案决定（在看得出清空效果的工作集里，多数要满足进程高于线程、超出 95 % 置信区间、且多出的部分达到一次清空的 25 %；再看多出部分的中位数是否达到完整清空的 60 %：达到为“是”，否则为“部分”；不满足多数则为“否”）：是 → 成立，否 → 在这台机器上不成立，部分或无法判定 → 无法判定。如果没有清空和不切换的行，就取两者都有的最小工作集（在 L1 dTLB 之内）：进程高于线程且区间不重叠则成立；区间重叠且比值低于 1.10，或线程超出区间高于进程，则不成立；其余无法判定。"))
 
-    /// What the note should say about C2 here, from the share of a flush and PCID.
-    static func advice(_ c: Claims.Claim, _ e: Environment, _ lang: Language) -> String? {
-        let share = c.values.first { $0.name == "share_of_flush" }.map { Format.value($0.value, unit: "percent", lang: lang) }
+    /// What the note should say about C2 here, from the share of a flush that decided (the median
+    /// over the working sets where a flush is visible, named) and PCID.
+    static func advice(_ c: Claims.Claim, _ e: Environment, _ lang: Language, where points: String?) -> String? {
+        let decided = c.values.first { $0.name == "median_share_of_flush" } ?? c.values.first { $0.name == "share_of_flush" }
+        let share = decided.map { Format.value($0.value, unit: "percent", lang: lang) }
+        let at = points ?? ""
         switch c.verdict {
         case .holds:
-            return lang.t("Here a process switch cost task A about as much as a full TLB flush\(share.map { " (\($0) of one)" } ?? ""): the note's \"进程切换需要清空快表\" describes this machine\(e.pcid ? "" : ", which runs without PCID").",
-                          "在这台机器上，进程切换让任务 A 付出的代价接近一次完整的快表清空\(share.map { "（相当于 \($0)）" } ?? "")：笔记“进程切换需要清空快表”符合这台机器\(e.pcid ? "" : "（它没有 PCID）")。")
+            return lang.t("Here a process switch cost task A about as much as a full TLB flush\(share.map { " (\($0) of one\(at.isEmpty ? "" : ", " + at))" } ?? ""): the note's \"进程切换需要清空快表\" describes this machine\(e.pcid ? "" : ", which runs without PCID").",
+                          "在这台机器上，进程切换让任务 A 付出的代价接近一次完整的快表清空\(share.map { "（\(at.isEmpty ? "" : at + "，")相当于 \($0)）" } ?? "")：笔记“进程切换需要清空快表”符合这台机器\(e.pcid ? "" : "（它没有 PCID）")。")
         case .doesNotHold:
-            return lang.t("Here a process switch cost task A \(share.map { "only \($0) of" } ?? "far less than") a real TLB flush\(e.pcid ? ": with PCID, Linux keeps each address space's TLB entries tagged instead of flushing them" : ""), so the note should say that a process switch changes the page table and flushes the TLB only where the CPU cannot tag entries by address space (no PCID/ASID).",
-                          "在这台机器上，进程切换让任务 A 付出的代价\(share.map { "只有一次真正清空快表的 \($0)" } ?? "远小于一次真正清空快表")\(e.pcid ? "：有了 PCID，Linux 给各地址空间的快表表项打上标签，而不是清空它们" : "")；笔记应当说：进程切换要切换页表，只有在处理器不能按地址空间区分表项（没有 PCID/ASID）时才需要清空快表。")
+            return lang.t("Here a process switch cost task A \(share.map { "only \($0) of" } ?? "far less than") a real TLB flush\(at.isEmpty ? "" : " (" + at + ")")\(e.pcid ? ": with PCID, Linux keeps a few address spaces' TLB entries tagged on each CPU instead of flushing them" : ""), so the note should say that a process switch changes the page table, and that on a CPU that tags TLB entries by address space (PCID/ASID) the TLB is usually not flushed.",
+                          "在这台机器上，进程切换让任务 A 付出的代价\(share.map { "只有一次真正清空快表的 \($0)" } ?? "远小于一次真正清空快表")\(at.isEmpty ? "" : "（" + at + "）")\(e.pcid ? "：有了 PCID，Linux 在每个 CPU 上为最近用过的几个地址空间的快表表项打上标签，而不是清空它们" : "")；笔记应当说：进程切换要切换页表，但在能按地址空间区分快表表项（PCID/ASID）的处理器上，通常不清空快表。")
         default:
             return nil
         }
@@ -165,8 +168,21 @@ extension PollutionHarness {
             case .inconclusive:
                 c.undecided(lang.t("the pollution harness's answer is inconclusive.", "`pollution` 测试无法给出答案。"))
             }
-            c.deciding = c.values.contains { $0.name == "share_of_flush" } ? ["share_of_flush"] : []
-            c.advice = Self.advice(c, run.environment, lang)
+            // The harness decided on the median share over the working sets where a flush is visible:
+            // that is the deciding number, named with its points (not the smallest point's share).
+            let usable = points.filter(\.flushVisible)
+            var named: String? = nil
+            if !usable.isEmpty {
+                let share = KneeDetector.median(usable.map { $0.reference > 0 ? $0.excess / $0.reference : 0 }) * 100
+                c.values.append(.init("median_share_of_flush", share, unit: "percent"))
+                let ws = usable.map(\.w).sorted()
+                let list = ws.count <= 4 ? ws.map(String.init).joined(separator: lang.t(", ", "、")) : "\(ws.first!)–\(ws.last!)"
+                named = lang.t("the median over the \(ws.count) working sets where a flush is visible, \(list) pages",
+                               "取看得出清空效果的 \(ws.count) 个工作集、\(list) 页的中位数")
+            }
+            c.deciding = c.values.contains { $0.name == "median_share_of_flush" } ? ["median_share_of_flush"]
+                : (c.values.contains { $0.name == "share_of_flush" } ? ["share_of_flush"] : [])
+            c.advice = Self.advice(c, run.environment, lang, where: named)
             return [c]
         }
         guard let (p, t) = pair, Claims.med(t) > 0 else {

@@ -26,7 +26,7 @@ extension SyscallHarness {
 
     static let claimText = Claims.Text("C7", title: ("A privilege switch (user ↔ kernel) has a cost of its own.", "特权级切换（用户态 ↔ 内核态）本身就有代价。"), quote: "特权级切换",
                                          rule: ("syscall harness, same CPU: holds when getppid through syscall(2) (one kernel entry and exit per call) is above the vDSO clock_gettime (no kernel entry) with disjoint 95 % CIs; does not hold when it is not above; inconclusive when rows are invalid; not measured when missing.",
-                         "`syscall` 测试，同一个 CPU：用 `syscall(2)` 调 getppid（每次进出内核一次）与经 vDSO 的 clock_gettime（不进内核）比较，前者高于后者且两者的 95 % 置信区间不重叠，则成立；不高于则不成立；数据行无效则无法判定；缺数据则为未测量。"))
+                         "`syscall` 测试，同一处理器：用 `syscall(2)` 调 getppid（每次进出内核一次）与经 vDSO 的 clock_gettime（不进内核）比较，前者高于后者且两者的 95 % 置信区间不重叠，则成立；不高于则不成立；数据行无效则无法判定；缺数据则为未测量。"))
 
     public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] {
         var c = Self.claimText.claim(lang, facts: [Claims.mitigationFact(run.environment, lang), Claims.virtFact(run.environment, lang)])

@@ -7,9 +7,11 @@ public enum TLBPlot {
         [("4k", lang.t("4 KiB pages", "4 KiB 页")), ("2m", lang.t("2 MiB pages", "2 MiB 大页")), ("control", lang.t("cache-only control", "只有缓存缺失的对照"))]
     }
 
-    /// A knee's short tag on the plot: the TLB level for the first two, a page walk slowing past them.
+    /// A knee's short tag on the plot: the TLB level for the first two (L1, L2), then W1, W2 … for
+    /// each point where page walks slow further (the legend says which is which): short tags, so
+    /// that two of them near the top right do not repeat one long phrase over each other.
     static func tag(_ level: Int, _ lang: Language) -> String {
-        level <= 2 ? "L\(level)" : lang.t("walk slows", "查页表变慢")
+        level <= 2 ? "L\(level)" : "W\(level - 2)"
     }
 
     public static func render(_ run: RunResult, lang: Language = .en) -> String? {
@@ -27,14 +29,15 @@ public enum TLBPlot {
         // Knees: the tlb harness's reach rows (metric reach_l<i>_pages, unit pages), at that many pages.
         let knees = tlb.filter { $0.metric.hasPrefix("reach_l") && $0.metric.hasSuffix("_pages") && $0.unit == "pages" }
             .compactMap { r -> (pages: Double, legend: String, color: String, tag: String, variant: String)? in
-                guard let pages = r.stats?.median ?? r.workingSetPages.map(Double.init), pages > 0,
+                // a knee from an invalid reach row (a flagged vote) is not drawn
+                guard r.valid, let pages = r.stats?.median ?? r.workingSetPages.map(Double.init), pages > 0,
                       let level = Int(r.metric.dropFirst("reach_l".count).dropLast("_pages".count)) else { return nil }
                 let color = SVGPlots.palette[lines.firstIndex { $0.0 == r.mechanism } ?? 3]
                 let n = Int(pages.rounded())
                 let name = lines.first { $0.0 == r.mechanism }?.1 ?? r.mechanism
                 let legend = level <= 2
                     ? lang.t("\(name): L\(level) TLB reach \(n) pages", "\(name)：L\(level) 快表覆盖 \(n) 页")
-                    : lang.t("\(name): walks slow past \(n) pages", "\(name)：超过 \(n) 页查页表变慢")
+                    : lang.t("\(name): W\(level - 2), walks slow past \(n) pages", "\(name)：W\(level - 2)，超过 \(n) 页查页表变慢")
                 return (pages, legend, color, tag(level, lang), r.mechanism)
             }
         let xs = all.map(\.0) + knees.map(\.pages)
@@ -66,7 +69,7 @@ public enum TLBPlot {
             svg.line(left, y(v), left + plotW, y(v), stroke: v == pow(10, floor(log10(v))) ? "#ccc" : "#eee")
             svg.text(String(format: "%g", v), left - 6, y(v) + 4, size: 11, anchor: .end)
         }
-        svg.text(lang.t("ns per access (log scale)", "每次访问的 ns（对数坐标）"), 18, top + plotH / 2, size: 12, anchor: .middle, rotate: -90)
+        svg.text(lang.t("time per access, ns (log scale)", "每次访问的时间（ns，对数坐标）"), 18, top + plotH / 2, size: 12, anchor: .middle, rotate: -90)
         svg.line(left, top, left, bottom, stroke: "#333")
         svg.line(left, bottom, left + plotW, bottom, stroke: "#333")
         // A dashed line and a short tag per knee (one row of tags per page size, so coinciding knees
@@ -78,7 +81,8 @@ public enum TLBPlot {
             // the tag's width at 10 px: wide for CJK characters
             let width = k.tag.unicodeScalars.reduce(8.0) { $0 + ($1.value >= 0x2E80 ? 10.5 : 6.2) }
             var row = lines.firstIndex { $0.0 == k.variant } ?? 0
-            while placed.contains(where: { $0.row == row && px >= $0.x && px - $0.x < $0.width }) { row += 1 }
+            // overlap either way: a tag to the left of one already placed can run into it too
+            while placed.contains(where: { $0.row == row && px < $0.x + $0.width && $0.x < px + width }) { row += 1 }
             placed.append((px, width, row))
             svg.line(px, top, px, bottom, stroke: k.color, width: 1, dash: "5,4")
             svg.text(k.tag, px + 3, top + 11 + Double(row) * 12, size: 10, fill: k.color)
