@@ -120,7 +120,7 @@ extension AnatomyHarness {
         paired difference.
         """, """
         笔记原文：进程切换分两步：1、切换页表以使用新的地址空间；2、切换内核栈和硬件上下文。线程切换只需要第二步。 \
-        下面每一部分都在同一个 CPU 上单独测量，并以内核统计的上下文切换次数为证（切换行：每次操作一次切换）。\
+        下面每一部分都在同一处理器 上单独测量，并以内核统计的上下文切换次数为证（切换行：每次操作一次切换）。\
         线程切换和进程切换都是两个任务用 `sched_yield()` 轮流让出 CPU（没有进程间通信），两边交替成对计时，\
         机器变慢的时段对两边的影响相同；第一步就是两者成对测得的差。
         """)
@@ -159,7 +159,7 @@ extension AnatomyHarness {
         that checks nothing. The check is the prediction: parts measured on their own predict the futex \
         hand-off, which is then measured.
         """, """
-        这里的每次切换都是两个任务在同一个 CPU 上用 `sched_yield()` 轮流让出：没有进程间通信，两个任务都不睡眠。\
+        这里的每次切换都是两个任务在同一处理器 上用 `sched_yield()` 轮流让出：没有进程间通信，两个任务都不睡眠。\
         特权级切换用的是本测试自己的 `getppid`，与其他部分一起计时（`syscall` 测试为说法 C7 另测一次，是另一次测量）。\
         总表里的线程切换和进程切换是 futex 令牌环（每次切换都有一次唤醒和一次睡眠），所以数字更大。\
         前四项是实测数据行之间的差，按定义加起来就是 `yield` 切换，这本身不检验任何东西。真正的检验是预测：\
@@ -255,7 +255,7 @@ extension AnatomyHarness {
             var x = left
             for i in 0..<bar.1 {
                 let w = shown[i] * scale
-                svg.rect(x, y, w, 22, fill: SVGPlots.palette[i % SVGPlots.palette.count], title: "\(parts[i].name): \(humanTime(parts[i].ns))")
+                svg.rect(x, y, w, 22, fill: SVGPlots.palette[i % SVGPlots.palette.count], title: parts[i].name + lang.t(": ", "：") + humanTime(parts[i].ns))
                 x += w
             }
             svg.text(lang.t("measured ", "实测 ") + humanTime(bar.2), x + 6, y + 16, size: 11)
@@ -299,7 +299,7 @@ extension AnatomyHarness {
 
     static let claimText = Claims.Text("C1", title: ("A thread switch is cheaper than a process switch.", "线程切换比进程切换代价小。"), quote: "线程切换只需要第二步",
         rule: ("anatomy harness, one CPU: two threads and two processes take turns with sched_yield() (the same switch, with and without the address-space change, no IPC), timed in alternating pairs (order drawn at random per pair). Holds when the 95 % CI of the median per-pair ratio process ÷ thread lies above 1 and no valid futex or pipe pair lies wholly below 1; does not hold when the yield pair's CI lies below 1; inconclusive when it contains 1 or rows are invalid; not measured when the rows are missing.",
-               "`anatomy` 测试，同一个 CPU：两个线程、两个进程分别用 `sched_yield()` 轮流让出 CPU（同样的切换，一个换地址空间、一个不换，没有进程间通信），两边交替成对计时（每对的先后随机）。每对的比值 进程 ÷ 线程 取中位数，其 95 % 置信区间整体大于 1、且 futex 和 pipe 的成对比值没有整体小于 1 的，则成立；`yield` 的置信区间整体小于 1 则不成立；区间包含 1 或数据行无效则无法判定；缺数据则为未测量。"),
+               "`anatomy` 测试，同一处理器：两个线程、两个进程分别用 `sched_yield()` 轮流让出 CPU（同样的切换，一个换地址空间、一个不换，没有进程间通信），两边交替成对计时（每对的先后随机）。每对的比值 进程 ÷ 线程 取中位数，其 95 % 置信区间整体大于 1、且 futex 和 pipe 的成对比值没有整体小于 1 的，则成立；`yield` 的置信区间整体小于 1 则不成立；区间包含 1 或数据行无效则无法判定；缺数据则为未测量。"),
         ruleID: "C1.paired.v2")
 
     /// The relative width of a ratio's 95 % CI: (high − low) ÷ median.
@@ -336,7 +336,7 @@ extension AnatomyHarness {
             c.values.append(.init("\(r.mechanism).process_over_thread", r.stats!.median, unit: "ratio"))
         }
         c.measured.append(lang.t("process ÷ thread, paired over \(pairs) pairs: \(Format.times(s.median)) (95 % CI \(Format.times(s.ci95Low)) – \(Format.times(s.ci95High))); the same samples unpaired would give a CI \(String(format: "%.1f", unpaired / max(paired, 1e-9)))× as wide",
-                                 "进程 ÷ 线程，\(pairs) 对成对测量：\(Format.times(s.median))（95 % 置信区间 \(Format.times(s.ci95Low)) – \(Format.times(s.ci95High))）；同样的样本若不成对，置信区间宽 \(String(format: "%.1f", unpaired / max(paired, 1e-9))) 倍"))
+                                 "进程 ÷ 线程，\(pairs) 对成对测量：\(Format.times(s.median))（95 % 置信区间 \(Format.times(s.ci95Low)) – \(Format.times(s.ci95High))）；同样的样本若不成对，置信区间是成对时的 \(String(format: "%.1f", unpaired / max(paired, 1e-9))) 倍"))
         // The sentence follows the sign: a process switch that measured cheaper is said to be cheaper.
         let d = diff.stats!.median
         c.measured.append(d >= 0
