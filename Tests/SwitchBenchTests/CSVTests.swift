@@ -58,3 +58,16 @@ import Testing
         #expect(throws: SwitchBenchError.self) { try CSVExporter.read(text) }
     }
 }
+
+@Suite struct MitigationsColumnTests {
+    @Test func aMitigationInForceWhoseStateNamesANotAffectedPartSurvivesTheCSV() throws {
+        var e = ReportFixture.environment()
+        e.mitigations = ["meltdown: Not affected",
+                         "spectre_v2: Mitigation: Retpolines; STIBP: disabled; RSB filling; PBRSB-eIBRS: Not affected; BHI: Not affected"]
+        let text = CSVExporter.render(RunResult(runID: "r", timestampUTC: "t", environment: e,
+                                                records: [ReportFixture.record("syscall", "getppid", metric: "per_call", 100, tasks: 1)]))
+        let back = try RunLoader.parse(text, source: "t.csv").run.environment
+        #expect(back.mitigations == ["spectre_v2: Mitigation: Retpolines; STIBP: disabled; RSB filling; PBRSB-eIBRS: Not affected; BHI: Not affected"])
+        #expect(back.mitigationSummary.contains("spectre_v2"))
+    }
+}

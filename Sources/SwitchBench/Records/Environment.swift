@@ -192,7 +192,7 @@ public struct Environment: Sendable, Codable, Equatable {
     /// a ";" inside a state written "\\;" so that a state with several parts ("…IBRS; BHI: Vulnerable")
     /// comes back whole (`RunLoader.environment`).
     public var mitigationsCSV: String {
-        mitigations.filter { !$0.contains("Not affected") }
+        mitigations.filter { !Self.notAffected($0) }
             .map { entry -> String in
                 let parts = entry.split(separator: ":", maxSplits: 1)
                 let state = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
@@ -200,8 +200,15 @@ public struct Environment: Sendable, Codable, Equatable {
             }.joined(separator: "; ")
     }
 
+    /// Whether a mitigation line ("name: state") says the CPU is not affected. Its state, not the line:
+    /// spectre_v2's state can be "Mitigation: Retpolines; …; BHI: Not affected" and is in force.
+    static func notAffected(_ entry: String) -> Bool {
+        let parts = entry.split(separator: ":", maxSplits: 1)
+        return (parts.count > 1 ? parts[1] : parts[0]).trimmingCharacters(in: .whitespaces).hasPrefix("Not affected")
+    }
+
     public var mitigationSummary: String {
-        mitigations.filter { !$0.contains("Not affected") }
+        mitigations.filter { !Self.notAffected($0) }
             .map { entry -> String in
                 let parts = entry.split(separator: ":", maxSplits: 1)
                 let state = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
