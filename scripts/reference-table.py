@@ -57,8 +57,9 @@ if steps:
               "| part | per switch |", "|---|---|"]
     for p in steps["parts"]:
         lines.append(f"| {p['name']} | {'n/a' if p.get('ns') is None else ns(p['ns'])} |")
-    for label, key in (("process switch, measured", "process_switch_ns"), ("futex hand-off predicted from the parts", "predicted_futex_ns"),
-                       ("futex hand-off measured", "measured_futex_ns")):
+    for label, key in (("process switch by `sched_yield()` (no IPC), measured", "process_switch_ns"),
+                       ("process switch with a futex hand-off, predicted from the parts measured alone", "predicted_futex_ns"),
+                       ("process switch with a futex hand-off, measured", "measured_futex_ns")):
         v = steps.get(key)
         lines.append(f"| {label} | {'n/a' if v is None else ns(v)} |")
     r = steps.get("predicted_over_measured")
