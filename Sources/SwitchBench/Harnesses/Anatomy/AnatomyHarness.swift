@@ -187,7 +187,8 @@ public struct AnatomyHarness: Harness {
     /// `<a>_over_<b>` (median of per-pair ratios) and `<a>_minus_<b>` (per switch, median of per-pair
     /// differences), and the IPC alone where the hand-off has one.
     func paired(_ spec: CaseSpec, cpu: Int, config: SamplerConfig, a: Side, b: Side) throws -> [Record] {
-        let mechanism = spec.mechanism == "yield" || !["futex", "pipe"].contains(spec.mechanism) ? "yield" : spec.mechanism
+        // The futex and pipe pairs hand the token over by their IPC; every other pair takes turns by yielding.
+        let mechanism = ["futex", "pipe"].contains(spec.mechanism) ? spec.mechanism : "yield"
         let ringSpec = CaseSpec(harness: id, mechanism: mechanism, placement: .sameCPU, tasks: 2)
         let ringA = try RingInstance(kind: a.kind, spec: ringSpec, taskCPUs: [cpu, cpu], config: config, driven: true, setup: a.setup)
         defer { ringA.close() }
