@@ -102,16 +102,8 @@ public struct AnatomyHarness: Harness {
             }
         }
         withExtendedLifetime(sink) {}
-        var r = Record(harness: id, mechanism: mechanism, placement: Placement.sameCPU.rawValue, cpus: String(cpu), tasks: 1,
-                       metric: "per_call", samples: measured.perOp, opsPerSample: measured.opsPerSample,
-                       switchesPerOp: measured.switchesPerOp, expectedSwitchesPerOp: 0, counterSource: counter.source,
-                       cpusSeen: String(sb_sched_getcpu()))
-        r.applySampling(measured)
-        r.addNote(mechanism == "getppid" ? "one kernel entry and exit per call" : "sched_yield() with nothing else runnable on CPU \(cpu): the scheduler picks this thread again")
-        if let spo = measured.switchesPerOp, spo > 0.01 {
-            r.invalidate(String(format: "kernel counted %.3f switches per call, expected none", spo))
-        }
-        return r
+        return SyscallHarness.perCallRow(harness: id, mechanism: mechanism, cpu: cpu, measured: measured, counter: counter,
+                                         note: mechanism == "getppid" ? "one kernel entry and exit per call" : "sched_yield() with nothing else runnable on CPU \(cpu): the scheduler picks this thread again")
     }
 
     /// Pages a page-fault batch maps at most at once (larger batches map again): 64 MiB.

@@ -36,18 +36,27 @@ public struct SyscallHarness: Harness {
                 }
             }
             withExtendedLifetime(sink) {}
-            var r = Record(harness: id, mechanism: spec.mechanism, placement: spec.placement.rawValue,
-                           cpus: String(cpu), tasks: 1, metric: "per_call", samples: measured.perOp,
-                           opsPerSample: measured.opsPerSample, switchesPerOp: measured.switchesPerOp,
-                           expectedSwitchesPerOp: 0, counterSource: counter.source,
-                           cpusSeen: String(sb_sched_getcpu()))
-            r.applySampling(measured)
-            r.addNote(spec.mechanism == "getppid" ? "one kernel entry and exit per op" : "user mode only (vDSO)")
-            // No task to switch to: the kernel should count (almost) none. Timer ticks may preempt us rarely.
-            if let spo = measured.switchesPerOp, spo > 0.01 {
-                r.invalidate(String(format: "kernel counted %.3f switches per call, expected none", spo))
-            }
+            let r = Self.perCallRow(harness: id, mechanism: spec.mechanism, cpu: cpu, measured: measured, counter: counter,
+                                    note: spec.mechanism == "getppid" ? "one kernel entry and exit per op" : "user mode only (vDSO)")
             return [r]
         }
+    }
+
+    /// The row of calls that switch no task (`per_call`, pinned to `cpu`): the kernel's count is expected
+    /// to be 0, and a row above 0.01 switches per call is invalid (timer ticks may preempt rarely; a call
+    /// that switched measured something else). The syscall and anatomy harnesses' rows.
+    static func perCallRow(harness: String, mechanism: String, cpu: Int, measured: Measured, counter: SwitchCounter,
+                           note: String) -> Record {
+        var r = Record(harness: harness, mechanism: mechanism, placement: Placement.sameCPU.rawValue,
+                       cpus: String(cpu), tasks: 1, metric: "per_call", samples: measured.perOp,
+                       opsPerSample: measured.opsPerSample, switchesPerOp: measured.switchesPerOp,
+                       expectedSwitchesPerOp: 0, counterSource: counter.source,
+                       cpusSeen: String(sb_sched_getcpu()))
+        r.applySampling(measured)
+        r.addNote(note)
+        if let spo = measured.switchesPerOp, spo > 0.01 {
+            r.invalidate(String(format: "kernel counted %.3f switches per call, expected none", spo))
+        }
+        return r
     }
 }
