@@ -262,10 +262,9 @@ final class RingInstance {
         }
         if mechanism != .pipe {
             sb_store_release(stopWord, 1)
-            for i in 0..<n {
-                let w = (shared + 64 * i).assumingMemoryBound(to: UInt32.self)
-                sb_store_release(w, 1)
-                _ = sb_futex_wake(w, 1, 1)
+            for t in tasks {   // none before they exist: nothing to wake
+                sb_store_release(t.word, 1)
+                _ = sb_futex_wake(t.word, 1, 1)
             }
         }
     }
