@@ -1,5 +1,5 @@
 // switchbench-proc: the create harness's minimal parent. A small process that creates tasks the way
-// lmbench's lat_proc does (fork/_exit/waitpid, fork/execve/waitpid, plus posix_spawn and pthread
+// lmbench's lat_proc does (fork/exit/waitpid, fork/execve/waitpid, plus posix_spawn and pthread
 // create/join), so that a row times the creation, not the suite's own large Swift process.
 //
 //   switchbench-proc NOOP_PROGRAM     (NOOP_PROGRAM: what `exec` and `spawn` run, switchbench-noop)
@@ -78,10 +78,10 @@ static int run(const char *kind, long n, const char **what) {
     for (long i = 0; i < n; i++) {
         pid_t pid;
         int err;
-        if (kind[0] == 'f') {                       // fork: the child exits at once
-            *what = "fork";
-            pid = fork();
-            if (pid == 0) _exit(0);
+        if (kind[0] == 'f') {                       // fork: the child exits at once, by exit() as
+            *what = "fork";                         // lat_proc's does (libc's exit handlers run;
+            pid = fork();                           // this parent writes with write(), so stdio
+            if (pid == 0) exit(0);                  // holds nothing to flush twice)
             if (pid < 0) return errno;
         } else if (kind[0] == 'e') {                // fork + execve of the no-op
             *what = "fork+execve";

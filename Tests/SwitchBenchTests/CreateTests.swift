@@ -60,6 +60,10 @@ import Testing
             #expect(r.stats != nil && r.samples == 3, "\(m): \(r.note)")
             // The parent ran where the row says (sched_getcpu in the helper, before and after the batches).
             #expect(r.cpusSeen == String(cpu), "\(m): \(r.cpusSeen)")
+            // What fork copies: the static parent's mappings, fewer than this dynamically linked test's.
+            let own = try #require(readProcFile("/proc/self/maps")).split(separator: "\n").count
+            let mappings = try #require(CreateParent.mappings(r), "\(m): \(r.factsText)")
+            #expect(mappings > 0 && mappings < own, "\(m): \(mappings) mappings, this test process \(own)")
             // Its kernel switches are counted from /proc: a parent that waits for each child sleeps.
             #expect((r.switchesPerOp ?? 0) > 0, "\(m): \(String(describing: r.switchesPerOp))")
             if m == "fork-exec" || m == "posix-spawn" {

@@ -121,6 +121,7 @@ public struct CreateHarness: Harness {
             let address = try parent.touch(spec.footprint)
             residency = parent.residency(address: address, bytes: spec.footprint)
         }
+        let mappings = parent.mappings()
         // The helper's CPU time and its reaped children's cover the batch: everything runs pinned to
         // this CPU, which never idles in it (a new task runs while its parent waits), so wall − CPU is
         // time other tasks had the CPU (as PreemptionCheck.processAndChildrenCPU, read in the helper).
@@ -134,10 +135,11 @@ public struct CreateHarness: Harness {
                    opsPerSample: measured.opsPerSample, switchesPerOp: measured.switchesPerOp,
                    counterSource: counter.source, cpusSeen: seen == seenAfter ? String(seen) : "\(seen)/\(seenAfter)")
         r.setFact(CreateParent.key, CreateParent.minimal.rawValue)
+        if let m = mappings { r.setFact(CreateParent.mappingsKey, String(m)) }
         r.addNote("run by a minimal C parent (\(MinimalParent.parentName), a small static executable, as lmbench's lat_proc) pinned to CPU \(cpu)")
         switch spec.mechanism {
         case "fork-exit-wait":
-            r.addNote("fork (copy of page tables, COW), child _exit, parent waitpid reaps the zombie")
+            r.addNote("fork (copy of the parent's mappings and page tables, COW), child exit() as lat_proc's, parent waitpid reaps the zombie")
         case "fork-exec":
             r.addNote("fork + execve of the static no-op \(MinimalParent.noopName) (new address space, program loading) + exit + waitpid")
         case "posix-spawn":
@@ -276,6 +278,9 @@ public enum CreateParent: String, Sendable {
     static let hugeKey = "touched_huge_bytes"
     /// Resident bytes of the touched memory.
     static let residentKey = "touched_resident_bytes"
+    /// The parent's mappings (VMAs) before its loop: fork copies each, so a dynamically linked parent
+    /// (lmbench's lat_proc with libtirpc maps about 70) forks slower than this static one.
+    static let mappingsKey = "parent_mappings"
 
     /// The parent of a process or thread row of the create harness; nil for other rows.
     public static func of(_ r: Record) -> CreateParent? {
@@ -285,6 +290,8 @@ public enum CreateParent: String, Sendable {
 
     /// The huge-page bytes read back for a sweep row; nil when not recorded.
     public static func hugeBytes(_ r: Record) -> Int? { r.fact(hugeKey).flatMap { Int($0) } }
+    /// The parent's mappings when its loop ran; nil when not recorded.
+    public static func mappings(_ r: Record) -> Int? { r.fact(mappingsKey).flatMap { Int($0) } }
     /// The resident bytes read back for a sweep row; nil when not recorded.
     public static func residentBytes(_ r: Record) -> Int? { r.fact(residentKey).flatMap { Int($0) } }
 }

@@ -16,8 +16,8 @@ extension CreateHarness {
         case nil: program = lang.t("a program that exits at once", "一个启动后立即退出的程序")
         }
         switch r.mechanism {
-        case "fork-exit-wait": return by + lang.t("fork (copy of page tables, COW), child _exit, parent waitpid reaps the zombie",
-                                                  "fork（复制页表，写时复制），子进程 _exit，父进程 waitpid 回收僵尸进程")
+        case "fork-exit-wait": return by + lang.t("fork (copy of the parent's mappings and page tables, COW), child exit() as lat_proc's, parent waitpid reaps the zombie",
+                                                  "fork（复制父进程的映射和页表，写时复制），子进程像 lat_proc 那样调用 exit()，父进程 waitpid 回收僵尸进程")
         case "fork-exec": return by + lang.t("fork + execve of \(program) (new address space, program loading) + exit + waitpid",
                                              "fork + execve \(program)（新的地址空间，装载程序）+ 退出 + waitpid")
         case "posix-spawn": return by + lang.t("glibc posix_spawn of \(program) (clone(CLONE_VM|CLONE_VFORK) + execve, no page-table copy) + exit + waitpid",
@@ -73,8 +73,8 @@ extension CreateHarness {
         func row(_ m: String, _ size: Int) -> Record? { rows.first { $0.mechanism == m && $0.footprintBytes == size && $0.stats != nil } }
         let fork0 = row("fork-exit-wait", 0)?.stats?.median, spawn0 = row("posix-spawn", 0)?.stats?.median
         var t = MarkdownTable(lang == .en
-            ? ["parent's touched memory", "fork + _exit + waitpid", "× with none", "posix_spawn + waitpid", "× with none", "huge pages in it", "valid"]
-            : ["父进程触碰的内存", "fork + _exit + waitpid", "相对不触碰", "posix_spawn + waitpid", "相对不触碰", "其中的大页", "有效"])
+            ? ["parent's touched memory", "fork + exit + waitpid", "× with none", "posix_spawn + waitpid", "× with none", "huge pages in it", "valid"]
+            : ["父进程触碰的内存", "fork + exit + waitpid", "相对不触碰", "posix_spawn + waitpid", "相对不触碰", "其中的大页", "有效"])
         for size in [0] + sizes {
             let f = row("fork-exit-wait", size), s = row("posix-spawn", size)
             let huge = [f, s].compactMap { $0.flatMap(CreateParent.hugeBytes) }.max()
@@ -91,8 +91,8 @@ extension CreateHarness {
         let top = sizes.last!
         if let f0 = fork0, let fN = row("fork-exit-wait", top)?.stats?.median, f0 > 0 {
             let perPage = (fN - f0) / (Double(top) / 4096)
-            var line = lang.t("With \(Format.bytes(Double(top))) touched, fork + _exit + waitpid took \(Format.times(fN / f0)) as long as with none: \(humanTime(perPage)) per 4 KiB page of the parent's memory",
-                              "父进程触碰了 \(Format.bytes(Double(top))) 时，fork + _exit + waitpid 的耗时是不触碰时的 \(Format.times(fN / f0))：父进程每 4 KiB 内存页 \(humanTime(perPage))")
+            var line = lang.t("With \(Format.bytes(Double(top))) touched, fork + exit + waitpid took \(Format.times(fN / f0)) as long as with none: \(humanTime(perPage)) per 4 KiB page of the parent's memory",
+                              "父进程触碰了 \(Format.bytes(Double(top))) 时，fork + exit + waitpid 的耗时是不触碰时的 \(Format.times(fN / f0))：父进程每 4 KiB 内存页 \(humanTime(perPage))")
             if let s0 = spawn0, let sN = row("posix-spawn", top)?.stats?.median, s0 > 0 {
                 line += lang.t("; posix_spawn + waitpid took \(Format.times(sN / s0)) as long", "；posix_spawn + waitpid 是不触碰时的 \(Format.times(sN / s0))")
             }

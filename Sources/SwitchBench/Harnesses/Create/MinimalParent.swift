@@ -140,6 +140,12 @@ final class MinimalParent {
         return a
     }
 
+    /// How many mappings (VMAs, lines of /proc/<pid>/maps) the helper has; nil when unreadable. fork
+    /// copies each one (dup_mmap), so a parent with more shared libraries forks slower.
+    func mappings() -> Int? {
+        readProcFile("/proc/\(pid)/maps").map { $0.split(separator: "\n").count }
+    }
+
     /// What the kernel gave the touched region [address, address + bytes): its resident bytes and the
     /// bytes backed by transparent huge pages, from the helper's /proc/<pid>/smaps; nil when unreadable.
     func residency(address: UInt, bytes: Int) -> (rss: Int, huge: Int)? {
