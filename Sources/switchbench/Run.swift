@@ -5,7 +5,7 @@ import SwitchBench
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the named harnesses (see 'switchbench list').",
-        discussion: "Example: switchbench run process thread --mechanism pipe --placement same-cpu --tasks 2,8 --footprint 0,64K")
+        discussion: "Example: switchbench run process thread --mechanism pipe --placement same-cpu --tasks 2,8 --footprint 0,64K\n\n" + HarnessArguments.help)
 
     @Argument(help: "Harness ids, space or comma separated (e.g. process thread syscall).")
     var harnesses: [String] = []

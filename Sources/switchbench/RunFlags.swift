@@ -31,18 +31,6 @@ struct RunFlags: ParsableArguments {
     @Option(help: "Directory for the run's files (default: results/runs/<UTC time>-<host>/).")
     var output: String?
 
-    @Option(help: "NUMA node for memory-heavy harnesses (needs libnuma and more than one node).")
-    var node: Int?
-
-    @Option(help: "memory/events: tasks alive at once (comma list, 1–100000). Default 10,1000; full range: 1,10,100,1000,10000.")
-    var population: String?
-
-    @Option(help: "events: tasks made ready at once per burst (comma list, 1–1024; a K above N is not run). Default 1,16.")
-    var burst: String?
-
-    @Option(help: "memory: stack bytes per thread / asm coroutine (comma list; K/M suffix; 0 = the mechanism's default: pthread 8 MiB, coroutine 256 KiB).")
-    var stackSize: String?
-
     @Option(name: .long, help: "Language of the files written for people (results.md, report.md, SVG text, compare's Markdown): en or zh. CSV and JSON stay English.")
     var lang: String = "en"
 
@@ -67,9 +55,7 @@ struct RunFlags: ParsableArguments {
     /// The comma list given to option `name`, each item through `parse`; throws `.usage` when it is
     /// empty ("expected e.g. `example`").
     func list<T>(_ s: String, _ name: String, example: String, _ parse: (String) throws -> T) throws -> [T] {
-        let items = try commaList(s).map(parse)
-        if items.isEmpty { throw SwitchBenchError.usage("\(name) is empty; expected e.g. \(example)") }
-        return items
+        try HarnessOption.list(s, name, example: example, parse)
     }
 
     /// A comma list of whole numbers in `range`, each `what` ("a task count"); throws `.usage`.
@@ -121,36 +107,23 @@ struct RunFlags: ParsableArguments {
         guard Self.formats.contains(format) else {
             throw SwitchBenchError.usage("unknown format '\(format)'; valid: \(Self.formats.joined(separator: ", "))")
         }
-        if let population { o.population = try numbers(population, "--population", "a task count", 1...100_000, example: "10,1000") }
-        if let burst { o.bursts = try numbers(burst, "--burst", "a burst size", 1...1024, example: "1,16") }
-        if let stackSize {
-            o.stackSizes = try list(stackSize, "--stack-size", example: "0,64K") { try Self.bytes($0, name: "--stack-size", max: 1 << 30) }
+        // The harnesses' own options: each parsed by its declaration, and given only to a run that has
+        // a harness reading it (`run syscall --population 10` would be silently ignored otherwise).
+        for option in Registry.options {
+            guard let text = HarnessArguments.given[option.name] else { continue }
+            o[option] = try option.parse(text)
+            let readers = Registry.harnesses.filter { $0.declaredOptions.contains(option) }.map(\.id)
+            if !harnesses.contains(where: { readers.contains($0.id) }) {
+                throw SwitchBenchError.usage("\(option.flag) is read by \(readers.joined(separator: ", ")), none of which is selected")
+            }
         }
 
         _ = try language()
-        if let node {
-            guard node >= 0 else { throw SwitchBenchError.usage("--node \(node) is negative") }
-            o.node = node
-        }
         return o
     }
 
     /// "4096", "16K", "2M", "1G" → bytes; throws `.usage` for anything else or above max.
     static func bytes(_ s: String, name: String, max: Int) throws -> Int {
-        var t = s.uppercased()
-        var mult = 1
-        if let last = t.last, let m = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30][String(last)] {
-            mult = m
-            t.removeLast()
-            if t.hasSuffix("I") { t.removeLast() }
-        } else if t.hasSuffix("B") { t.removeLast() }
-        guard let v = Int(t), v >= 0 else {
-            throw SwitchBenchError.usage("\(name) '\(s)' is not a byte count (e.g. 0, 4096, 16K, 1M)")
-        }
-        let (bytes, overflow) = v.multipliedReportingOverflow(by: mult)
-        guard !overflow, bytes <= max else {
-            throw SwitchBenchError.usage("\(name) '\(s)' is too large; at most \(max >> 20) MiB")
-        }
-        return bytes
+        try HarnessOption.bytes(s, name: name, max: max)
     }
 }

@@ -22,7 +22,8 @@ struct Switchbench: ParsableCommand {
 
         Exit status: 0 ok, 1 a case failed (compare: a regression), 2 bad input, 3 compare: runs of different
         machines, not gated (see compare --across-machines), 130/143 interrupted.
-        """,
+
+        """ + HarnessArguments.help,
         version: Environment.suiteVersion,
         subcommands: [Run.self, List.self, Env.self, Validate.self, Compare.self, Report.self])
 

@@ -15,7 +15,11 @@ func fail(_ message: String, code: Int32) -> Never {
 }
 
 do {
-    var command = try Switchbench.parseAsRoot()
+    var arguments = Array(CommandLine.arguments.dropFirst())
+    if HarnessArguments.applies(to: arguments) {
+        (arguments, HarnessArguments.given) = try HarnessOption.extract(arguments, options: Registry.options)
+    }
+    var command = try Switchbench.parseAsRoot(arguments)
     try command.run()
 } catch let e as SwitchBenchError {
     fail(e.description, code: e.exitCode)

@@ -76,11 +76,11 @@ import Testing
         var cols = try Self.columns([Self.epyc])
         cols.append(MachineColumn(run: Self.small(), source: "synthetic"))
         let s = cols[1]
-        #expect(s.switchCost(.syscall).value != nil)
-        #expect(s.switchCost(.threadPipe).value?.median == 2000)
-        #expect(s.switchCost(.threadFutex) == .missing)          // the harness ran, this row did not
-        #expect(s.switchCost(.processPipe) == .notMeasured)
-        #expect(s.switchCost(.coroutineAsm) == .notMeasured)
+        #expect(s.switchCost(try #require(SwitchKind.named("syscall/getppid"))).value != nil)
+        #expect(s.switchCost(try #require(SwitchKind.named("thread/pipe"))).value?.median == 2000)
+        #expect(s.switchCost(try #require(SwitchKind.named("thread/futex"))) == .missing)          // the harness ran, this row did not
+        #expect(s.switchCost(try #require(SwitchKind.named("process/pipe"))) == .notMeasured)
+        #expect(s.switchCost(try #require(SwitchKind.named("coroutine/asm"))) == .notMeasured)
         #expect(s.tlbReach == .notMeasured)
         #expect(s.creationCosts.value == nil)
         #expect(s.verdicts.first { $0.id == "C5" }?.verdict == .notMeasured)

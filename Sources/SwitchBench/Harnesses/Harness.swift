@@ -10,14 +10,9 @@ public struct RunOptions: Sendable {
     public var footprints: [Int] = [0]
     public var sampler: SamplerConfig = .standard
     public var quick = false
-    /// NUMA node for memory (tlb), nil: local.
-    public var node: Int?
-    /// How many tasks live at once in the many-tasks harnesses (memory, events); nil: their small default set.
-    public var population: [Int]?
-    /// Tasks made ready at once per burst (events); nil: `EventsHarness.defaultBursts`.
-    public var bursts: [Int]?
-    /// Stack bytes per task (memory: threads and asm coroutines); nil: each mechanism's usual default.
-    public var stackSizes: [Int]?
+    /// The values of the options harnesses declare (`HarnessOption`), by name; read through
+    /// `options[option]` or the typed accessor beside the harness that owns it.
+    public var harnessValues: [String: [Int]] = [:]
 
     public init() {}
 }
@@ -124,11 +119,18 @@ public struct RunContext: Sendable {
 /// Harnesses/Syscall/SyscallPresentation.swift for the smallest complete example.
 ///
 /// Adding a harness: its own files (a folder under Harnesses/) plus one line in `Registry.harnesses`.
+/// What it owns beyond its rows it declares there too: its command-line options (`declaredOptions`),
+/// the kinds of switch it adds to the switch-cost table and plot (`switchKinds`), its block of the
+/// machines page (`machinesSection`).
 public protocol Harness: Sendable {
     /// Its id, summary, claims and mechanisms, declared once (`id` … `mechanisms` below read it).
     var info: HarnessInfo { get }
     /// Placements it understands.
     var placements: [Placement] { get }
+    /// The options it owns (`--population`, `--node`, …), declared in its folder. Default none.
+    var declaredOptions: [HarnessOption] { get }
+    /// The kinds of switch it adds to the switch-cost table and plot and machines.md (`SwitchKind`). Default none.
+    var switchKinds: [SwitchKind] { get }
     /// The cases the options select, in run order.
     func plan(_ options: RunOptions) -> [CaseSpec]
     /// Runs one case and returns its rows.
@@ -152,6 +154,8 @@ public protocol Harness: Sendable {
     /// Its block under the notes page's heading for the note's two steps (notes.md), for one run or
     /// several side by side (a column per run); nil when no run has its rows. Default nil.
     func notesSection(_ runs: [RunResult], lang: Language) -> String?
+    /// Its block of machines.md (several runs side by side, `MachinesPage`: a column per run); nil: none. Default nil.
+    func machinesSection(_ page: MachinesPage) -> String?
     /// Why `compare` shows but does not count a change of this case (nil: it counts).
     func compareExemption(_ c: Comparison.Case, baseline: [CaseKey: Record], current: [CaseKey: Record]) -> (en: String, zh: String)?
 }
@@ -189,6 +193,8 @@ extension Harness {
 
 extension Harness {
     public var placements: [Placement] { [.sameCPU] }
+    public var declaredOptions: [HarnessOption] { [] }
+    public var switchKinds: [SwitchKind] { [] }
     public var presentationID: String { id }
     public var neighbourSensitive: Bool { false }
     public var runQueueSensitive: Bool { false }
@@ -196,6 +202,7 @@ extension Harness {
     public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] { [] }
     public func plots(_ run: RunResult, lang: Language) -> [Plot] { [] }
     public func notesSection(_ runs: [RunResult], lang: Language) -> String? { nil }
+    public func machinesSection(_ page: MachinesPage) -> String? { nil }
     public func compareExemption(_ c: Comparison.Case, baseline: [CaseKey: Record], current: [CaseKey: Record]) -> (en: String, zh: String)? { nil }
 
     /// Mechanisms selected by the options, in this harness's order (unknown ones were rejected by the CLI).
@@ -238,6 +245,27 @@ public enum Registry {
     public static var presenters: [any Harness] {
         var seen = Set<String>()
         return harnesses.filter { seen.insert($0.presentationID).inserted }
+    }
+
+    /// Every option a harness declares, once each (harnesses may share one), in registry order.
+    public static var options: [HarnessOption] {
+        var out: [HarnessOption] = []
+        for h in harnesses { for o in h.declaredOptions where !out.contains(where: { $0.name == o.name }) { out.append(o) } }
+        return out
+    }
+
+    /// "Harness options" for `--help`: each option's flag and example with the harnesses that read it,
+    /// then its line, wrapped to fit 80 columns (the help printer wraps longer lines flush left).
+    public static var optionsHelp: String {
+        options.map { o in
+            let owners = harnesses.filter { $0.declaredOptions.contains(o) }.map(\.id).joined(separator: ", ")
+            var lines = ["  \(o.flag) <\(o.example)>   (\(owners))"], line = "     "
+            for word in o.help.split(separator: " ") {
+                if line.count + word.count + 1 > 78 { lines.append(line); line = "     " }
+                line += " " + word
+            }
+            return (lines + [line]).joined(separator: "\n")
+        }.joined(separator: "\n")
     }
 
     public static func harness(_ id: String) -> (any Harness)? {

@@ -2,8 +2,9 @@ import Foundation
 
 // Machines side by side (`switchbench report A B …`): one column per run, each headed by the
 // machine's fingerprint. Everything the side-by-side report shows comes through `MachineColumn`
-// (verdicts, switchCosts, tlbReach, hugePages, creationCosts, zombie), which reads the typed facts
-// the harnesses and claims already expose; the Markdown is in MachinesMarkdown.swift.
+// (verdicts, switchCosts here; a harness's own values, e.g. the tlb harness's reach, in an extension
+// beside it), which reads the typed facts the harnesses and claims already expose; the Markdown is in
+// MachinesMarkdown.swift and each harness's `machinesSection`.
 
 /// What the column header shows of a run's machine. Host names are not part of it: machines are often
 /// all called `vm` or `localhost`. Whether two runs are the same machine is `Environment.sameMachine`
@@ -58,39 +59,6 @@ public struct MachineTiming: Equatable, Sendable {
     }
 }
 
-/// One knee of the tlb sweep: the reach (pages, 4 KiB-strided) and the extra ns per access past it.
-public struct MachineTLBLevel: Equatable, Sendable {
-    public var pages: Double
-    public var extraNs: Double?
-    public var bytes: Double { pages * 4096 }
-}
-
-/// The knees of the 4 KiB and 2 MiB curves, by level (1 = L1 dTLB, 2 = STLB, 3… page walks slowing).
-public struct MachineTLBReach: Equatable, Sendable {
-    public var small: [Int: MachineTLBLevel]
-    public var huge: [Int: MachineTLBLevel]
-    public var levels: Int { max(small.keys.max() ?? 0, huge.keys.max() ?? 0) }
-}
-
-/// The 2 MiB outcome as the tlb harness recorded it (`TLBAnalysis.HugeOutcome.of`: its `outcome` fact,
-/// or for an older CSV its rule applied to the ratio) and whether the kernel granted the huge pages
-/// (`HugeGrant.of`, nil in older CSVs).
-public struct MachineHugePages: Equatable, Sendable {
-    public var outcome: TLBAnalysis.HugeOutcome
-    public var grant: HugeGrant?
-    /// The `huge_page_reach_ratio` row's value; nil when the row has none.
-    public var ratio: Double?
-    /// The 2 MiB curve had no knee in the sweep: `ratio` is a lower bound.
-    public var lowerBound: Bool
-}
-
-/// An exec row of the create harness with the program it exec'ed (nil when not recorded).
-public struct MachineCreation: Equatable, Sendable {
-    public var mechanism: String
-    public var cost: MachineTiming
-    public var program: ExecProgram?
-}
-
 /// One column of the side-by-side report: one run of one machine.
 public struct MachineColumn: Sendable {
     public var run: RunResult
@@ -104,7 +72,8 @@ public struct MachineColumn: Sendable {
         fingerprint = MachineFingerprint(run.environment)
     }
 
-    func ran(_ harness: String) -> Bool { run.records.contains { $0.harness == harness } }
+    /// Whether the run has any row of the harness (`MachineCell.notMeasured` when not).
+    public func ran(_ harness: String) -> Bool { run.records.contains { $0.harness == harness } }
 
     /// Every claim the registered harnesses judge (`Claims.verdicts`), in id order.
     public var verdicts: [Claims.Outcome] { Claims.verdicts(run) }
@@ -119,52 +88,6 @@ public struct MachineColumn: Sendable {
         return MachineTiming(kind.row(run)).map { .value($0) } ?? .missing
     }
 
-    /// The tlb harness's `reach_l<i>_pages` and `miss_l<i>_extra_ns` fact rows of the 4k and 2m curves.
-    public var tlbReach: MachineCell<MachineTLBReach> {
-        guard ran("tlb") else { return .notMeasured }
-        let rows = run.records(harness: "tlb")
-        func levels(_ variant: String) -> [Int: MachineTLBLevel] {
-            var out: [Int: MachineTLBLevel] = [:]
-            var level = 1
-            while let r = rows.first(where: { $0.mechanism == variant && $0.metric == "reach_l\(level)_pages" }) {
-                if let pages = r.stats?.median {
-                    let extra = rows.first { $0.mechanism == variant && $0.metric == "miss_l\(level)_extra_ns" }?.stats?.median
-                    out[level] = MachineTLBLevel(pages: pages, extraNs: extra)
-                }
-                level += 1
-            }
-            return out
-        }
-        let reach = MachineTLBReach(small: levels("4k"), huge: levels("2m"))
-        return reach.levels == 0 ? .missing : .value(reach)
-    }
-
-    /// The harness's own 2 MiB verdict and grant; `.missing` when the run has no `huge_page_reach_ratio` row.
-    public var hugePages: MachineCell<MachineHugePages> {
-        guard ran("tlb") else { return .notMeasured }
-        guard let outcome = TLBAnalysis.HugeOutcome.of(run) else {
-            // smaps unreadable: the harness judged nothing, but says why
-            return HugeGrant.of(run) == .unverified ? .value(MachineHugePages(outcome: .unknown, grant: .unverified, ratio: nil, lowerBound: false)) : .missing
-        }
-        let tlb = run.records(harness: "tlb")
-        let ratio = tlb.first { $0.metric == "huge_page_reach_ratio" }?.stats?.median
-        let twoMKnee = tlb.contains { $0.mechanism == "2m" && $0.metric == "reach_l1_pages" && $0.stats != nil }
-        return .value(MachineHugePages(outcome: outcome, grant: HugeGrant.of(run), ratio: ratio, lowerBound: !twoMKnee))
-    }
-
-    /// The create harness's `create_cleanup` rows, by mechanism in run order, with the program the exec rows ran.
-    public var creationCosts: MachineCell<[MachineCreation]> {
-        guard ran("create") else { return .notMeasured }
-        return .value(run.records(harness: "create").filter { $0.metric == "create_cleanup" && $0.footprintBytes == 0 }
-            .compactMap { r in MachineTiming(r).map { MachineCreation(mechanism: r.mechanism, cost: $0, program: ExecProgram.of(r)) } })
-    }
-
-    /// The zombie check (create harness); `.missing` when create ran without it or the CSV does not hold it.
-    public var zombie: MachineCell<(fact: ZombieFact, valid: Bool)> {
-        guard ran("create") else { return .notMeasured }
-        guard let r = ZombieFact.row(run), let z = ZombieFact.from(r) else { return .missing }
-        return .value((z, r.valid))
-    }
 }
 
 /// Reading runs for the side-by-side report: each path is a run directory or a CSV; a CSV may hold

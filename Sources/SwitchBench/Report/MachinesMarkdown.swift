@@ -38,25 +38,11 @@ public enum MachinesReport {
 
     public static func render(_ columns: [MachineColumn], lang: Language = .en) -> String {
         let labels = labels(columns)
-        func table(_ first: String, _ rows: [(String, [String])]) -> String {
-            var t = MarkdownTable([first] + labels)
-            for (name, cells) in rows { t.add([name] + cells) }
-            return t.text
-        }
+        let page = MachinesPage(columns: columns, labels: labels, lang: lang)
+        func table(_ first: String, _ rows: [(String, [String])]) -> String { page.table(first, rows) }
         func code(_ s: String) -> String { s.isEmpty ? "?" : "`\(s.replacingOccurrences(of: "`", with: "'"))`" }
-        let missing = "–"
-        func cell<T>(_ c: MachineCell<T>, _ show: (T) -> String) -> String {
-            switch c {
-            case .notMeasured: return Claims.Verdict.notMeasured.text(lang)
-            case .missing: return missing
-            case .value(let v): return show(v)
-            }
-        }
-        func time(_ t: MachineTiming) -> String {
-            var s = humanTime(t.median)
-            if !t.valid { s += lang.t(" (invalid)", "（无效）") } else if t.noisy { s += lang.t(" (noisy)", "（波动大）") }
-            return s
-        }
+        func cell<T>(_ c: MachineCell<T>, _ show: (T) -> String) -> String { page.cell(c, show) }
+        func time(_ t: MachineTiming) -> String { page.time(t) }
 
         var out = "# " + lang.t("Machines side by side", "多台机器对比") + "\n\n"
         // The example of a shared number names this page's own columns (M1a, M1b), or none when each
@@ -121,106 +107,41 @@ public enum MachinesReport {
             (kind.label(lang, markdown: true), columns.map { cell($0.switchCost(kind), time) })
         }) + "\n\n"
 
-        // TLB reach
-        out += "## " + lang.t("TLB reach per level", "快表（TLB）各级覆盖范围") + "\n\n"
-        out += lang.t("""
-            Where the translation cost of a pointer chase steps up (tlb harness): the reach in pages (and in 4 KiB-strided \
-            bytes), then the extra time per access past it. Knees past the second level are page walks slowing as the page \
-            tables leave the caches, not TLB levels.
-            """, """
-            指针追逐的地址转换代价在何处跳升（`tlb` 测试）：覆盖的页数（按 4 KiB 步长折算的字节数），以及超出后每次访问多花的时间。\
-            第二级之后的拐点是页表离开缓存、查页表变慢，不是又一级快表。
-            """) + "\n\n"
-        let reaches = columns.map(\.tlbReach)
-        let levels = reaches.map { $0.value?.levels ?? 0 }.max() ?? 0
-        func levelName(_ level: Int) -> String {
-            level <= 2 ? TLBHarness.levelName(level - 1, lang)
-                : lang.t("knee \(level): ", "第 \(level) 个拐点：") + TLBHarness.levelName(level - 1, lang)
-        }
-        var tlbRows: [(String, [String])] = []
-        for (huge, pageName) in [(false, lang.t("4 KiB pages", "4 KiB 页")), (true, lang.t("2 MiB pages", "2 MiB 大页"))] {
-            for level in stride(from: 1, through: max(levels, 1), by: 1) {
-                let present = reaches.contains { r in r.value.map { (huge ? $0.huge : $0.small)[level] != nil } ?? false }
-                guard present || (level == 1 && levels == 0) else { continue }
-                tlbRows.append(("\(pageName)\(lang.t(": ", "："))\(levelName(level))", reaches.map { r in
-                    cell(r) { reach in
-                        guard let l = (huge ? reach.huge : reach.small)[level] else { return missing }
-                        var s = Format.value(l.pages, unit: "pages", lang: lang) + lang.t(" (\(Format.bytes(l.bytes)))", "（\(Format.bytes(l.bytes))）")
-                        if let e = l.extraNs { s += lang.t(", then +\(humanTime(e))", "，超出后 +\(humanTime(e))") }
-                        return s
-                    }
-                }))
-            }
-        }
-        tlbRows.append((lang.t("**huge pages (2 MiB)**", "**大页（2 MiB）**"), columns.map { c in cell(c.hugePages) { hugeText($0, lang) } }))
-        out += table(lang.t("TLB level", "快表层级"), tlbRows) + "\n\n"
-
-        // Creation costs
-        out += "## " + lang.t("Creation costs", "创建代价") + "\n\n"
-        out += lang.t("One op = one task created, run to its end and cleaned up (reaped, joined or destroyed), on one CPU. The exec rows name the no-op program they ran: the static `switchbench-noop` (newer runs, from the minimal C parent `switchbench-proc`), or in older runs the switchbench binary (dynamic loading and Swift start-up, far dearer) or `/bin/true`, so compare them only when the program is the same. Older runs also forked the suite's own large process, which made fork dearer than the minimal parent's.",
-                      "一次操作 = 在同一处理器上创建一个任务、运行到结束并清理（回收僵尸进程、`join` 或销毁）。`exec` 几行注明了执行的空程序：较新的运行是静态链接的 `switchbench-noop`（由最小的 C 父进程 `switchbench-proc` 启动），较早的运行是 `switchbench` 本身（动态链接加 Swift 运行时启动，贵得多）或 `/bin/true`，程序相同时才好比较。较早的运行还是从套件自己那个大进程 fork 的，比最小父进程的 fork 贵。") + "\n\n"
-        let creations = columns.map(\.creationCosts)
-        var mechanisms: [String] = []
-        for c in creations { for m in c.value?.map(\.mechanism) ?? [] where !mechanisms.contains(m) { mechanisms.append(m) } }
-        if mechanisms.isEmpty {
-            out += lang.t("No run here measured creation costs.", "这里没有任何一次运行测量了创建代价。") + "\n\n"
-        } else {
-            var rows = mechanisms.map { m in
-                (creationName(m, lang), creations.map { c in
-                    cell(c) { rows in
-                        rows.first { $0.mechanism == m }.map { r in time(r.cost) + (r.program.map { " (`\($0.rawValue)`)" } ?? "") } ?? missing
-                    }
-                })
-            }
-            rows.append((lang.t("zombie: state before → after `waitpid`", "僵尸进程：`waitpid` 之前 → 之后的状态"), columns.map { c in
-                cell(c.zombie) { z in "`\(z.fact.before)` → `\(z.fact.after)`" + (z.valid ? "" : lang.t(" (invalid)", "（无效）")) }
-            }))
-            out += table(lang.t("kind", "类型"), rows) + "\n\n"
-        }
+        // What each harness adds (the tlb harness its reach per level, create its creation costs, …).
+        for h in Registry.presenters { if let section = h.machinesSection(page) { out += section } }
         return out
     }
+}
 
-    // MARK: names
+/// What a harness's block of machines.md is made with (`Harness.machinesSection`): the columns, their
+/// labels, and the page's one way to draw a table and a cell.
+public struct MachinesPage {
+    public let columns: [MachineColumn]
+    public let labels: [String]
+    public let lang: Language
+    /// The cell of a harness that ran but has no such row.
+    public let missing = "–"
 
-    static func creationName(_ mechanism: String, _ lang: Language) -> String {
-        lang.name(mechanism, in: creationNames, else: "`\(mechanism)`")
+    /// A table: a first column named `first`, then a column per run.
+    public func table(_ first: String, _ rows: [(String, [String])]) -> String {
+        var t = MarkdownTable([first] + labels)
+        for (name, cells) in rows { t.add([name] + cells) }
+        return t.text
     }
-    static let creationNames: [String: (en: String, zh: String)] = [
-        "fork-exit-wait": ("process: `fork` + `_exit` + `waitpid`", "进程：`fork` + `_exit` + `waitpid`（回收僵尸进程）"),
-        "fork-exec": ("process: `fork` + `execve` + `waitpid`", "进程：`fork` + `execve` + `waitpid`"),
-        "posix-spawn": ("process: `posix_spawn` + `waitpid`", "进程：`posix_spawn` + `waitpid`"),
-        "pthread": ("thread: `pthread_create` + `pthread_join`", "线程：`pthread_create` + `pthread_join`"),
-        "coroutine": ("coroutine: create, first switch, destroy", "协程：创建、首次切换、销毁"),
-        "swift-task": ("Swift task: create, run, await", "Swift 任务：创建、运行、等待结果")]
 
-    /// A short cell for the tlb harness's 2 MiB outcome (the long sentence is results.md's), with the grant.
-    static func hugeText(_ h: MachineHugePages, _ lang: Language) -> String {
-        var s: String
-        switch h.outcome {
-        case .reachGain(let f):
-            if h.lowerBound || f.isInfinite {
-                let bound = h.ratio.map { lang.t(" (≥ \(Format.times($0)))", "（至少 \(Format.times($0))）") } ?? ""
-                s = lang.t("extend the first-level reach beyond the sweep", "大页让一级快表的覆盖范围超出了扫描范围") + bound
-            } else {
-                s = lang.t("extend the first-level reach \(Format.times(f))", "大页让一级快表的覆盖范围扩大到 \(Format.times(f))")
-            }
-        case .noReachGain:
-            let r = h.ratio.map { lang.t(" (\(Format.times($0)))", "（\(Format.times($0))）") } ?? ""
-            s = lang.t("no reach gain\(r): likely 4 KiB backing on the host", "覆盖范围没有扩大\(r)：宿主机可能仍以 4 KiB 页映射")
-        case .partialGain(let f):
-            s = lang.t("first-level reach only \(Format.times(f)) (partly small pages?)", "一级覆盖范围只扩大到 \(Format.times(f))（可能部分仍是小页）")
-        case .notGranted:
-            s = lang.t("not granted: the 2 MiB curve is a 4 KiB curve", "内核没有分配大页：2 MiB 曲线其实是 4 KiB 页的曲线")
-        case .unknown where h.grant == .unverified:
-            return lang.t("no verdict: whether huge pages were granted is not known (smaps unreadable)", "无结论：不知道内核是否分配了大页（读不到 smaps）")
-        case .unknown:
-            s = lang.t("no verdict: no first-level knee on the 4 KiB curve", "无结论：4 KiB 曲线没有一级拐点")
+    /// A cell: "not measured", `missing`, or the value shown.
+    public func cell<T>(_ c: MachineCell<T>, _ show: (T) -> String) -> String {
+        switch c {
+        case .notMeasured: return Claims.Verdict.notMeasured.text(lang)
+        case .missing: return missing
+        case .value(let v): return show(v)
         }
-        switch h.grant {
-        case .partial? where h.outcome != .notGranted: s += lang.t(" (huge pages not fully granted)", "（大页没有全部分配到）")
-        case .unverified?: s += lang.t(" (grant not verified: smaps unreadable)", "（无法确认内核是否分配了大页：读不到 smaps）")
-        default: break
-        }
+    }
+
+    /// A timed row's median, with "(invalid)" or "(noisy)".
+    public func time(_ t: MachineTiming) -> String {
+        var s = humanTime(t.median)
+        if !t.valid { s += lang.t(" (invalid)", "（无效）") } else if t.noisy { s += lang.t(" (noisy)", "（波动大）") }
         return s
     }
 }

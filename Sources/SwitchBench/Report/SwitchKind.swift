@@ -1,60 +1,57 @@
 import Foundation
 
-/// The kinds of switch the suite compares, cheapest first: one list for the switch-cost plot and the
-/// side-by-side report (machines.md). Each is the two-task, no-footprint row of one case (`Claims.row`).
-public enum SwitchKind: String, CaseIterable, Sendable {
-    case syscall, coroutineAsm, coroutineGenerator, ucontext, swiftTask, swiftTaskYield
-    case threadFutex, threadPipe, processFutex, processPipe
-
-    public var harness: String {
-        switch self {
-        case .syscall: return "syscall"
-        case .coroutineAsm, .coroutineGenerator, .ucontext, .swiftTask, .swiftTaskYield: return "coroutine"
-        case .threadFutex, .threadPipe: return "thread"
-        case .processFutex, .processPipe: return "process"
-        }
+/// A kind of switch the suite compares across harnesses: the two-task, no-footprint row of one case
+/// (`Claims.row`), with its name. Each harness declares its own (`Harness.switchKinds`, in its folder);
+/// `SwitchKind.allCases` is every registered harness's, cheapest tier first: one list for the
+/// switch-cost table and plot and the side-by-side report (machines.md).
+public struct SwitchKind: Hashable, Sendable {
+    /// Where a kind sorts: user-mode switches, the privilege switch alone, then thread and process switches.
+    public enum Tier: Int, Sendable, Comparable {
+        case userMode, privilege, thread, process
+        public static func < (a: Tier, b: Tier) -> Bool { a.rawValue < b.rawValue }
     }
 
-    public var mechanism: String {
-        switch self {
-        case .syscall: return "getppid"
-        case .coroutineAsm: return "asm"
-        case .coroutineGenerator: return "asm-generator"
-        case .ucontext: return "ucontext"
-        case .swiftTask: return "swift-task"
-        case .swiftTaskYield: return "swift-task-yield"
-        case .threadFutex, .processFutex: return "futex"
-        case .threadPipe, .processPipe: return "pipe"
-        }
+    public var harness: String
+    public var mechanism: String
+    /// per_call for a system call (no switch of task), per_switch for the others.
+    public var metric: String
+    public var tier: Tier
+    /// The kind's name ("thread switch", "线程切换") and what tells it from its tier's others (a code
+    /// span in Markdown; nil: none).
+    public var en: String, zh: String, detail: String?
+    /// Whether switch-cost.svg draws it.
+    public var plotted: Bool
+
+    public init(harness: String, mechanism: String, metric: String = "per_switch", tier: Tier,
+                en: String, zh: String, detail: String? = nil, plotted: Bool = true) {
+        (self.harness, self.mechanism, self.metric, self.tier) = (harness, mechanism, metric, tier)
+        (self.en, self.zh, self.detail, self.plotted) = (en, zh, detail, plotted)
     }
 
-    /// per_call for the system call (no switch of task), per_switch for the others.
-    public var metric: String { self == .syscall ? "per_call" : "per_switch" }
+    /// "thread/futex": the harness and mechanism, unique among kinds.
+    public var id: String { "\(harness)/\(mechanism)" }
+
+    /// Every registered harness's kinds, by tier, then in registry order.
+    public static var allCases: [SwitchKind] {
+        Registry.harnesses.flatMap(\.switchKinds).enumerated()
+            .sorted { ($0.element.tier, $0.offset) < ($1.element.tier, $1.offset) }.map(\.element)
+    }
+
+    /// The registered kind with this id ("thread/pipe"), nil when no harness declares it.
+    public static func named(_ id: String) -> SwitchKind? { allCases.first { $0.id == id } }
+
+    /// The kinds switch-cost.svg draws.
+    static var plotted: [SwitchKind] { allCases.filter(\.plotted) }
 
     /// The row of this kind in a run at a placement, nil when not measured.
     public func row(_ run: RunResult, placement: Placement = .sameCPU) -> Record? {
         Claims.row(run, harness, mechanism, metric, placement: placement)
     }
 
-    /// "thread switch (futex)"; in Markdown the mechanism is a code span.
+    /// "thread switch (futex)"; in Markdown the detail is a code span.
     public func label(_ lang: Language, markdown: Bool = false) -> String {
-        let (en, zh, detail): (String, String, String?) = {
-            switch self {
-            case .syscall: return ("system call", "系统调用", "getppid")
-            case .coroutineAsm: return ("coroutine", "协程", "asm")
-            case .coroutineGenerator: return ("coroutine", "协程", "asm resume/yield")
-            case .ucontext: return ("coroutine", "协程", "ucontext")
-            case .swiftTask: return ("Swift task", "Swift 任务", nil)
-            case .swiftTaskYield: return ("Swift task", "Swift 任务", "Task.yield")
-            case .threadFutex, .threadPipe: return ("thread switch", "线程切换", mechanism)
-            case .processFutex, .processPipe: return ("process switch", "进程切换", mechanism)
-            }
-        }()
         guard let detail else { return lang.t(en, zh) }
         let d = markdown ? "`\(detail)`" : detail
         return lang.t("\(en) (\(d))", "\(zh)（\(d)）")
     }
-
-    /// The kinds switch-cost.svg draws.
-    static let plotted: [SwitchKind] = [.coroutineAsm, .ucontext, .swiftTask, .syscall, .threadFutex, .threadPipe, .processFutex, .processPipe]
 }

@@ -22,7 +22,7 @@ public enum SwitchCostPlot {
         let same = SwitchKind.plotted.compactMap { k -> (String, String, Record)? in
             k.row(run, placement: .sameCPU).map { (k.label(lang), k.harness, $0) }
         }
-        let cross = SwitchKind.plotted.filter { $0.harness == "thread" || $0.harness == "process" }.compactMap { k -> (String, String, Record)? in
+        let cross = SwitchKind.plotted.filter { $0.tier == .thread || $0.tier == .process }.compactMap { k -> (String, String, Record)? in
             // a hand-off between tasks on two CPUs, not a switch: "thread (futex)", "线程（futex）"
             k.row(run, placement: .crossCPU).map { (k.label(lang).replacingOccurrences(of: " switch", with: "").replacingOccurrences(of: "切换", with: ""), k.harness, $0) }
         }

@@ -37,6 +37,9 @@ public struct EventsHarness: Harness {
     /// event, and 16, where C9 is judged (a K larger than N is not planned: 16 runs at N = 1 000 only
     /// in the default population 10, 1 000).
     public static let defaultBursts = [1, 16]
+    public static let burstOption = HarnessOption("burst", .numbers(1...1024, what: "a burst size"), example: "1,16",
+        help: "tasks made ready at once per burst (comma list, 1–1024; a K above N is not run). Default 1,16.")
+    public var declaredOptions: [HarnessOption] { [ManyTasks.populationOption, Self.burstOption] }
 
     /// The fixed work each ready task does per event (a multiply-xorshift chain on its own word).
     public static let workRounds = 64
@@ -160,5 +163,13 @@ public struct EventsHarness: Harness {
             }
         }
         return rows
+    }
+}
+
+extension RunOptions {
+    /// Tasks made ready at once per burst (events, `--burst`); nil: `EventsHarness.defaultBursts`.
+    public var bursts: [Int]? {
+        get { self[EventsHarness.burstOption] }
+        set { self[EventsHarness.burstOption] = newValue }
     }
 }

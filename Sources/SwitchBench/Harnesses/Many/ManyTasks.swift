@@ -21,6 +21,10 @@ enum ManyTasks {
         options.population ?? defaultPopulation
     }
 
+    /// `--population`: declared by memory and events.
+    public static let populationOption = HarnessOption("population", .numbers(1...100_000, what: "a task count"), example: "10,1000",
+        help: "tasks alive at once (comma list, 1–100000). Default 10,1000; full range: 1,10,100,1000,10000.")
+
     /// Why a process case of n tasks is not run by default, or nil.
     static func processCap(_ n: Int, options: RunOptions) -> String? {
         guard n > processDefaultCap, !(options.mechanisms ?? []).contains("process") else { return nil }
@@ -301,5 +305,13 @@ enum ManyTasks {
         var size = 0
         pthread_attr_getstacksize(&attr, &size)
         return size
+    }
+}
+
+extension RunOptions {
+    /// How many tasks live at once in the many-tasks harnesses (`--population`); nil: their default set.
+    public var population: [Int]? {
+        get { self[ManyTasks.populationOption] }
+        set { self[ManyTasks.populationOption] = newValue }
     }
 }

@@ -30,6 +30,9 @@ public struct MemoryHarness: Harness {
         ("swift-task", "Swift tasks suspended on a continuation, on one thread (SingleThreadExecutor)")])
     /// Memory does not depend on where tasks run: they are not pinned.
     public var placements: [Placement] { [.unpinned] }
+    public static let stackSizeOption = HarnessOption("stack-size", .bytes(max: 1 << 30), example: "0,64K",
+        help: "stack bytes per thread / asm coroutine (comma list; K/M suffix; 0 = the mechanism's default: pthread 8 MiB, coroutine 256 KiB).")
+    public var declaredOptions: [HarnessOption] { [ManyTasks.populationOption, Self.stackSizeOption] }
 
     public static let metrics = ["user_bytes_per_task", "heap_bytes_per_task", "kernel_bytes_per_task",
                                  "address_space_bytes_per_task", "meminfo_bytes_per_task"]
@@ -407,5 +410,13 @@ final class ParkedSwiftTasks: @unchecked Sendable {
     func deallocate() {
         resume(0..<count)
         slots.deallocate()
+    }
+}
+
+extension RunOptions {
+    /// Stack bytes per task (memory: threads and asm coroutines, `--stack-size`); nil: each mechanism's default.
+    public var stackSizes: [Int]? {
+        get { self[MemoryHarness.stackSizeOption] }
+        set { self[MemoryHarness.stackSizeOption] = newValue }
     }
 }

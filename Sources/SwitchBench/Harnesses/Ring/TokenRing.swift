@@ -38,6 +38,12 @@ public struct TokenRingHarness: Harness {
     }
     public var placements: [Placement] { Placement.allCases }
     public var runQueueSensitive: Bool { true }
+    /// The 2-task futex and pipe rings (yield runs only when asked for).
+    public var switchKinds: [SwitchKind] {
+        let (tier, en, zh): (SwitchKind.Tier, String, String) = kind == .process
+            ? (.process, "process switch", "进程切换") : (.thread, "thread switch", "线程切换")
+        return ["futex", "pipe"].map { SwitchKind(harness: id, mechanism: $0, tier: tier, en: en, zh: zh, detail: $0) }
+    }
 
     public func plan(_ options: RunOptions) -> [CaseSpec] {
         var specs: [CaseSpec] = []

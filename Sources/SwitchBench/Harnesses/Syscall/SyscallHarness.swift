@@ -4,6 +4,10 @@ import Glibc
 /// The privilege switch alone (claim C7): a system call that really enters the kernel and
 /// returns, with no context switch, against a vDSO call that stays in user mode.
 public struct SyscallHarness: Harness {
+    /// The privilege switch alone, per call: no task switch.
+    public var switchKinds: [SwitchKind] {
+        [SwitchKind(harness: id, mechanism: "getppid", metric: "per_call", tier: .privilege, en: "system call", zh: "系统调用", detail: "getppid")]
+    }
     public init() {}
     public let info = HarnessInfo("syscall", claims: ["C7"], summary: "user ↔ kernel round trip with no context switch (raw syscall vs vDSO)", mechanisms: [
         ("getppid", "syscall(SYS_getppid): enters the kernel every time (glibc cannot cache it)"),

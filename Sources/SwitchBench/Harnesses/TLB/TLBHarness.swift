@@ -27,6 +27,9 @@ public struct TLBHarness: Harness {
         ("control", "as many cache lines packed into few pages, random order: cache misses without TLB misses")])
     /// Page walks and re-walks miss to shared caches and memory: a busy neighbour moves them (docs/busy-machines.md).
     public var neighbourSensitive: Bool { true }
+    public static let nodeOption = HarnessOption("node", .index, example: "1",
+        help: "NUMA node for the pages of the pointer chase (needs libnuma and more than one node).")
+    public var declaredOptions: [HarnessOption] { [Self.nodeOption] }
 
     public static let minPages = 8
     public static let maxPages = 65_536
@@ -340,5 +343,13 @@ public enum HugeGrant: String, Sendable {
     /// From a run's 2m rows; nil when not recorded (old CSV) or 2m did not run.
     public static func of(_ run: RunResult) -> HugeGrant? {
         run.records(harness: "tlb").lazy.filter { $0.mechanism == "2m" }.compactMap { $0.fact(key).flatMap(HugeGrant.init) }.first
+    }
+}
+
+extension RunOptions {
+    /// NUMA node for the tlb harness's memory (`--node`); nil: local.
+    public var node: Int? {
+        get { self[TLBHarness.nodeOption]?.first }
+        set { self[TLBHarness.nodeOption] = newValue.map { [$0] } }
     }
 }
