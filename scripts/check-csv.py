@@ -1,23 +1,33 @@
 #!/usr/bin/env python3
-"""Checks a switchbench CSV the way a downstream tool would read it: the column contract of
-docs/csv.md, numbers where numbers belong, and same-cpu switch rows proven by the kernel's count.
-Usage: check-csv.py FILE [FILE...]; exits 1 with a message on the first problem."""
-import csv, sys
-
-CONTRACT = ("suite_version run_id timestamp_utc host kernel cpu_model virtualization build harness mechanism "
-            "placement cpus tasks footprint_bytes page_size_bytes working_set_pages metric unit samples "
-            "ops_per_sample median min mean max stddev cv ci95_low ci95_high outliers switches_per_op valid note").split()
+"""Checks a switchbench CSV the way a downstream tool would read it: the columns the binary writes (taken
+from `$BIN list --format json`, `csv_columns`, in that order), numbers where numbers belong, and same-cpu
+switch rows proven by the kernel's count.
+Usage: check-csv.py FILE [FILE...]; exits 1 with a message on the first problem.
+Environment: BIN, the switchbench binary that wrote the files (default .build/release/switchbench; a
+relative path is taken from the repository root, as the shell scripts do)."""
+import csv, json, os, subprocess, sys
 
 def fail(msg):
     print(f"check-csv: {msg}", file=sys.stderr)
     sys.exit(1)
 
+root = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+binary = os.path.join(root, os.environ.get("BIN") or ".build/release/switchbench")
+try:
+    listing = subprocess.run([binary, "list", "--format", "json"], check=True, capture_output=True, text=True).stdout
+except (OSError, subprocess.CalledProcessError) as e:
+    fail(f"cannot read the column list from {binary} list --format json ({e}); set BIN to the binary that wrote the CSV")
+COLUMNS = json.loads(listing)["csv_columns"]
+
 for path in sys.argv[1:]:
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
         header = list(rows[0].keys()) if rows else []
-    if header[:len(CONTRACT)] != CONTRACT:
-        fail(f"{path}: header does not start with the contract columns")
+    if header != COLUMNS:
+        missing = [c for c in COLUMNS if c not in header]
+        unknown = [c for c in header if c not in COLUMNS]
+        fail(f"{path}: header is not {binary}'s column list (missing: {', '.join(missing) or 'none'}; "
+             f"unknown: {', '.join(unknown) or 'none'}{'; order differs' if not missing and not unknown else ''})")
     if not rows:
         fail(f"{path}: no rows")
     for i, r in enumerate(rows, 2):

@@ -76,7 +76,7 @@ if [ ! -s "$csv" ]; then
   exit 1
 fi
 if command -v python3 >/dev/null 2>&1; then
-  python3 "$repo/scripts/check-csv.py" "$csv"
+  BIN="$exe" python3 "$repo/scripts/check-csv.py" "$csv"   # the columns of the binary that wrote it
   python3 - "$csv" <<'EOF'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1], newline="")))

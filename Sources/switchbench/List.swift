@@ -2,9 +2,28 @@ import ArgumentParser
 import SwitchBench
 
 struct List: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List harnesses, their mechanisms and placements.")
+    static let configuration = CommandConfiguration(
+        abstract: "List harnesses, their mechanisms and placements.",
+        discussion: """
+        --format json prints one JSON object instead: `harnesses` (id, summary, claims, mechanisms, placements), \
+        `csv_columns` (the columns results.csv has, in order) and `switch_kinds` (the kinds of switch compared, \
+        with harness, mechanism, metric and label en/zh). Scripts read these lists from here rather than repeat them.
+        """)
+
+    /// `--format`: the root command's RunFlags consume it before a subcommand is parsed (see Compare);
+    /// its default there ("markdown") stands for this command's text.
+    @OptionGroup(visibility: .hidden) var runFlags: RunFlags
 
     func run() throws {
+        switch runFlags.format {
+        case "markdown", "text": printText()
+        case "json": print(Listing.json(), terminator: "")
+        default:
+            throw SwitchBenchError.usage("unknown format '\(runFlags.format)' for list; valid: text, json")
+        }
+    }
+
+    func printText() {
         for h in Registry.harnesses {
             print("\(h.id) — \(h.summary) [\(h.claims.joined(separator: ", "))]")
             for m in h.mechanisms { print("    \(m.id.padding(toLength: max(16, m.id.count), withPad: " ", startingAt: 0)) \(m.summary)") }

@@ -38,62 +38,47 @@ extension Sampler {
     /// (as in `runTimed`), at most `retakeFactor` × samples times.
     public static func runPaired(_ config: SamplerConfig, a: PairSide, b: PairSide,
                                  seed: UInt64 = monotonicNanoseconds()) throws -> PairedMeasured {
-        var nA = try calibrate(config, a.batch)
-        var nB = try calibrate(config, b.batch)
+        let calA = try calibrate(config, a.batch)
+        let calB = try calibrate(config, b.batch)
         for _ in 0..<config.warmup {
-            _ = try a.batch(nA)
-            _ = try b.batch(nB)
+            _ = try a.batch(calA)
+            _ = try b.batch(calB)
         }
-        let (calA, calB) = (nA, nB)
         var rng = SplitMix64(seed: seed)
-        var perA: [Double] = [], perB: [Double] = [], stolenA: [Double] = [], stolenB: [Double] = []
-        var opsA = 0, opsB = 0, retaken = 0, aFirst = 0
-        var exhausted = false
+        var sideA = TimedSeries(calibrated: calA, samples: config.samples)
+        var sideB = TimedSeries(calibrated: calB, samples: config.samples)
+        var budget = RetakeBudget(config)
+        var aFirst = 0
         try a.counter?.start()
         try b.counter?.start()
         let cheap = (a.counter?.cheapToRead ?? true) && (b.counter?.cheapToRead ?? true)
-        var retakenA: UInt64 = 0, retakenB: UInt64 = 0
-        while perA.count < config.samples {
+        while sideA.perOp.count < config.samples {
             let before = cheap ? (a.counter?.sinceStart(), b.counter?.sinceStart()) : (nil, nil)
             let first = rng.next() & 1 == 0
             let sa: TimedSample, sb: TimedSample
             if first {
-                sa = try a.batch(nA)
-                sb = try b.batch(nB)
+                sa = try a.batch(sideA.n)
+                sb = try b.batch(sideB.n)
             } else {
-                sb = try b.batch(nB)
-                sa = try a.batch(nA)
+                sb = try b.batch(sideB.n)
+                sa = try a.batch(sideA.n)
             }
-            if let f = sa.stolenFraction { stolenA.append(f) }
-            if let f = sb.stolenFraction { stolenB.append(f) }
-            if sa.preempted || sb.preempted {
-                if retaken < retakeFactor * config.samples {
-                    retaken += 1
-                    let after = cheap ? (a.counter?.sinceStart(), b.counter?.sinceStart()) : (nil, nil)
-                    if let x0 = before.0, let x1 = after.0, x1 >= x0 { retakenA += x1 - x0 } else { opsA += nA + sa.extraOps }
-                    if let y0 = before.1, let y1 = after.1, y1 >= y0 { retakenB += y1 - y0 } else { opsB += nB + sb.extraOps }
-                    nA = max(1, calA / shortestBatchDivisor, nA / 2)
-                    nB = max(1, calB / shortestBatchDivisor, nB / 2)
-                    continue
-                }
-                exhausted = true
+            sideA.saw(sa)
+            sideB.saw(sb)
+            if sa.preempted || sb.preempted, budget.retake() {
+                let after = cheap ? (a.counter?.sinceStart(), b.counter?.sinceStart()) : (nil, nil)
+                sideA.retake(sa, switchesBefore: before.0, after: after.0)
+                sideB.retake(sb, switchesBefore: before.1, after: after.1)
+                continue
             }
             if first { aFirst += 1 }
-            opsA += nA + sa.extraOps
-            opsB += nB + sb.extraOps
-            perA.append(Double(sa.ns) / Double(nA))
-            perB.append(Double(sb.ns) / Double(nB))
+            sideA.keep(sa)
+            sideB.keep(sb)
         }
-        let switchesA = try a.counter.map { c -> UInt64 in let v = try c.stop(); return v >= retakenA ? v - retakenA : 0 }
-        let switchesB = try b.counter.map { c -> UInt64 in let v = try c.stop(); return v >= retakenB ? v - retakenB : 0 }
-        func side(_ per: [Double], _ cal: Int, _ sw: UInt64?, _ ops: Int, _ stolen: [Double]) -> Measured {
-            var m = Measured(perOp: per, opsPerSample: cal, switches: sw, totalOps: ops)
-            m.retaken = retaken
-            m.stolenFractions = stolen
-            m.retakesExhausted = exhausted
-            return m
-        }
-        return PairedMeasured(a: side(perA, calA, switchesA, opsA, stolenA), b: side(perB, calB, switchesB, opsB, stolenB),
+        let measuredA = sideA.measured(switches: try a.counter?.stop(), budget)
+        let measuredB = sideB.measured(switches: try b.counter?.stop(), budget)
+        let (perA, perB) = (measuredA.perOp, measuredB.perOp)
+        return PairedMeasured(a: measuredA, b: measuredB,
                               ratios: zip(perA, perB).map { $0 / $1 }, differences: zip(perA, perB).map { $0 - $1 },
                               aFirst: aFirst)
     }

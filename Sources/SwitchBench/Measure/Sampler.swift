@@ -198,52 +198,103 @@ public enum Sampler {
     /// - counters: perf events counted over the timed samples (`Measured.counts`).
     public static func runTimed(_ config: SamplerConfig, counter: SwitchCounter? = nil, counters: CounterSet? = nil,
                                 timedBatch: (Int) throws -> TimedSample) throws -> Measured {
-        var n = try calibrate(config, timedBatch)
-        for _ in 0..<config.warmup { _ = try timedBatch(n) }
+        let calibrated = try calibrate(config, timedBatch)
+        for _ in 0..<config.warmup { _ = try timedBatch(calibrated) }
 
-        let calibrated = n
-        let shortest = max(1, calibrated / shortestBatchDivisor)
-        var perOp: [Double] = []
-        perOp.reserveCapacity(config.samples)
-        var stolen: [Double] = []
+        var series = TimedSeries(calibrated: calibrated, samples: config.samples)
+        var budget = RetakeBudget(config)
         try counter?.start()
         counters?.start()
-        var retaken = 0
-        var exhausted = false
-        var totalOps = 0
         // Switches of retaken samples are left out of the count, as their time is: the preemption
         // that made them retaken is itself a switch (read between samples where that is cheap).
         let perSample = counter?.cheapToRead == true ? counter : nil
-        var retakenSwitches: UInt64 = 0
-        while perOp.count < config.samples {
+        while series.perOp.count < config.samples {
             let before = perSample?.sinceStart()
-            let s = try timedBatch(n)
+            let s = try timedBatch(series.n)
             let after = perSample?.sinceStart()
-            if let f = s.stolenFraction { stolen.append(f) }
-            if s.preempted {
-                if retaken < retakeFactor * config.samples {
-                    retaken += 1
-                    if let before, let after, after >= before {
-                        retakenSwitches += after - before
-                    } else {
-                        totalOps += n + s.extraOps   // counted with the rest when it cannot be left out
-                    }
-                    n = max(shortest, n / 2)
-                    continue
-                }
-                exhausted = true
+            series.saw(s)
+            if s.preempted, budget.retake() {
+                series.retake(s, switchesBefore: before, after: after)
+                continue
             }
-            totalOps += n + s.extraOps
-            perOp.append(Double(s.ns) / Double(n))
+            series.keep(s)
         }
         counters?.stop()
-        let all: UInt64? = try counter?.stop()
+        var m = series.measured(switches: try counter?.stop(), budget)
+        m.counts = counters?.read() ?? []
+        return m
+    }
+}
+
+/// The retake budget of one case, shared by every side of it: at most `Sampler.retakeFactor` ×
+/// samples retakes; a preempted sample past that is kept, and the case says the budget ran out.
+struct RetakeBudget {
+    let limit: Int
+    private(set) var retaken = 0
+    private(set) var exhausted = false
+
+    init(_ config: SamplerConfig) { limit = Sampler.retakeFactor * config.samples }
+
+    /// Whether a preempted sample may be taken again (counted when it may; else the budget is spent).
+    mutating func retake() -> Bool {
+        if retaken < limit {
+            retaken += 1
+            return true
+        }
+        exhausted = true
+        return false
+    }
+}
+
+/// One side's timed samples as `Sampler.runTimed` and `Sampler.runPaired` keep them: the batch size
+/// (the calibrated one, halved after each retake down to 1/`shortestBatchDivisor` of it), the per-op
+/// values kept, the ops counted, every sample's stolen share, and the switches of retaken samples,
+/// which are left out of the count where they could be read.
+struct TimedSeries {
+    let calibrated: Int
+    let shortest: Int
+    /// The batch size of the next sample.
+    private(set) var n: Int
+    private(set) var perOp: [Double] = []
+    private(set) var stolen: [Double] = []
+    private(set) var totalOps = 0
+    private(set) var retakenSwitches: UInt64 = 0
+
+    init(calibrated: Int, samples: Int) {
+        self.calibrated = calibrated
+        shortest = max(1, calibrated / Sampler.shortestBatchDivisor)
+        n = calibrated
+        perOp.reserveCapacity(samples)
+    }
+
+    /// Every sample taken, kept or retaken: its stolen share, where the batch measured it.
+    mutating func saw(_ s: TimedSample) {
+        if let f = s.stolenFraction { stolen.append(f) }
+    }
+
+    /// A preempted sample taken again: its switches (the counter read before and after it) are left out
+    /// of the count, or, where they could not be read, its ops are counted with the rest; the next batch is halved.
+    mutating func retake(_ s: TimedSample, switchesBefore before: UInt64?, after: UInt64?) {
+        if let before, let after, after >= before {
+            retakenSwitches += after - before
+        } else {
+            totalOps += n + s.extraOps   // counted with the rest when it cannot be left out
+        }
+        n = max(shortest, n / 2)
+    }
+
+    mutating func keep(_ s: TimedSample) {
+        totalOps += n + s.extraOps
+        perOp.append(Double(s.ns) / Double(n))
+    }
+
+    /// The side's `Measured`: `all` is its counter's switches over every sample, retaken ones included.
+    func measured(switches all: UInt64?, _ budget: RetakeBudget) -> Measured {
         let switches = all.map { $0 >= retakenSwitches ? $0 - retakenSwitches : 0 }
         var m = Measured(perOp: perOp, opsPerSample: calibrated, switches: switches, totalOps: totalOps)
-        m.counts = counters?.read() ?? []
-        m.retaken = retaken
+        m.retaken = budget.retaken
         m.stolenFractions = stolen
-        m.retakesExhausted = exhausted
+        m.retakesExhausted = budget.exhausted
         return m
     }
 }
