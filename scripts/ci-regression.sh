@@ -20,7 +20,8 @@
 # Environment: BASELINE (default results/baselines/<machine id>.csv), OUT (run directory, default
 # results/runs/ci-<UTC time>), CONFIG (swift build configuration, default release), BIN (a switchbench binary
 # to use instead of building one), RUNS (for --refresh),
-# HARNESSES (space-separated harness ids, default "syscall thread process coroutine": the switch costs,
+# HARNESSES (space-separated harness ids, default: the harnesses that declare a kind of switch, from
+# `$BIN list --format json` (today syscall, coroutine, thread, process): the switch costs,
 # whose rows are stable enough to gate on here; "all" runs --all, whose tlb/pollution rows move by
 # 20-40 % between runs on a shared guest; use the same value for --refresh and for the check).
 # CONFIRM (reruns of a flagged harness, default 2, 0: none; PAUSE s before each, default 10): a regression counts only when every rerun of its
@@ -50,7 +51,12 @@ if [ $refresh = 0 ] && [ ! -f "$BASELINE" ]; then
     exit 2
 fi
 
-HARNESSES=${HARNESSES:-syscall thread process coroutine}
+# The switch-cost harnesses, from the binary (each declares its kinds of switch), in registry order.
+default_harnesses() {
+    "$BIN" list --format json | python3 -c 'import json, sys
+print(" ".join(dict.fromkeys(k["harness"] for k in json.load(sys.stdin)["switch_kinds"])))'
+}
+HARNESSES=${HARNESSES:-$(default_harnesses)}
 if [ "$HARNESSES" = all ]; then select=(--all); else select=(run $HARNESSES); fi
 
 # A failed case makes a run exit 1, which ends the script here with 1 as well.

@@ -26,6 +26,8 @@ import Testing
             #expect(mechanisms.allSatisfy { !($0["summary"] ?? "").isEmpty }, "\(h.id)")
             #expect(entry["placements"] as? [String] == h.placements.map(\.rawValue), "\(h.id)")
             #expect(entry["claims"] as? [String] == h.claims, "\(h.id)")
+            let options = try #require(entry["options"] as? [[String: String]], "\(h.id)")
+            #expect(options.map { $0["flag"] } == h.declaredOptions.map(\.flag), "\(h.id)")
         }
     }
 

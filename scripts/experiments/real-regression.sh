@@ -11,14 +11,16 @@
 #   scripts/experiments/real-regression.sh        exit 0 when both hold; prints what compare said
 #
 # Environment: BIN (default .build/release/switchbench), RUNS, SLOW, HARNESSES (default the gate set of
-# ci-regression.sh: "syscall thread process coroutine"), PAUSE and CONFIRM (confirm-regressions.sh),
+# ci-regression.sh: the harnesses that declare a kind of switch, from `$BIN list --format json`), PAUSE and CONFIRM (confirm-regressions.sh),
 # KEEP=DIR to keep the runs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=$(realpath "${BIN:-.build/release/switchbench}")
 RUNS=${RUNS:-3}
 SLOW=${SLOW:-1000}
-read -r -a harnesses <<< "${HARNESSES:-syscall thread process coroutine}"
+gate=$("$BIN" list --format json | python3 -c 'import json, sys
+print(" ".join(dict.fromkeys(k["harness"] for k in json.load(sys.stdin)["switch_kinds"])))')
+read -r -a harnesses <<< "${HARNESSES:-$gate}"
 if [ -n "${KEEP:-}" ]; then tmp=$KEEP; mkdir -p "$tmp"; else tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT; fi
 
 cc -O2 -Wall -o "$tmp/slow-syscalls" scripts/experiments/slow-syscalls.c

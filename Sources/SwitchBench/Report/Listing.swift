@@ -2,7 +2,8 @@ import Foundation
 
 /// `switchbench list --format json`: what the binary knows and scripts must not repeat — the harnesses
 /// (`Registry.harnesses`), the CSV exporter's columns (`CSVExporter.columns`, the list its header is
-/// written from) and the kinds of switch the suite compares (`SwitchKind.allCases`).
+/// written from), each harness's own options, and the kinds of switch the suite compares
+/// (`SwitchKind.allCases`, each declared by its harness).
 public enum Listing {
     struct Document: Encodable {
         var harnesses: [HarnessEntry]
@@ -17,7 +18,10 @@ public enum Listing {
         var claims: [String]
         var mechanisms: [Mechanism]
         var placements: [String]
+        /// The options it declares (`HarnessOption`): flag, example, help.
+        var options: [Option]
         struct Mechanism: Encodable { var id: String; var summary: String }
+        struct Option: Encodable { var flag: String; var example: String; var help: String }
     }
 
     struct KindEntry: Encodable {
@@ -34,11 +38,12 @@ public enum Listing {
             harnesses: harnesses.map { h in
                 HarnessEntry(id: h.id, summary: h.summary, claims: h.claims,
                              mechanisms: h.mechanisms.map { .init(id: $0.id, summary: $0.summary) },
-                             placements: h.placements.map(\.rawValue))
+                             placements: h.placements.map(\.rawValue),
+                             options: h.declaredOptions.map { .init(flag: $0.flag, example: $0.example, help: $0.help) })
             },
             csvColumns: CSVExporter.columns,
             switchKinds: SwitchKind.allCases.map { k in
-                KindEntry(id: k.rawValue, harness: k.harness, mechanism: k.mechanism, metric: k.metric,
+                KindEntry(id: k.id, harness: k.harness, mechanism: k.mechanism, metric: k.metric,
                           label: ["en": k.label(.en), "zh": k.label(.zh)])
             })
         return JSONText.encode(doc)
