@@ -20,19 +20,25 @@ extension ProcessSpawningTests {
                     footprint: Int = 0, context: RunContext = context()) throws -> [Record] {
         let h = TokenRingHarness(kind: kind)
         let spec = CaseSpec(harness: h.id, mechanism: mech, placement: placement, tasks: tasks, footprint: footprint)
-        // Another test suite running beside this one can preempt every sample of a ring on its CPU;
-        // then the row is rightly invalid ("retakes ran out"), which says nothing of what these tests
-        // check. So is the host when it steals this vCPU (stolen 5.5 % in every sample of a ring of 4,
-        // for seconds at a time, measured here). Such a case is run again, up to 5 tries, waiting 0.3,
-        // 0.6, 1.2 and 2.4 s before them: three tries back to back (0.2 s in all), and then three 0.3 s
-        // apart, were all preempted in CI runs.
-        var rows: [Record] = []
-        for attempt in 0..<5 {
-            if attempt > 0 { usleep(UInt32(300_000) << UInt32(attempt - 1)) }
-            rows = try h.run(spec, context: context)
-            if !rows.contains(where: { $0.note.contains("retakes") && !$0.valid }) { break }
-        }
-        return rows
+        return try h.run(spec, context: context)
+    }
+
+    /// The reasons a row was made invalid (each `Record.invalidate` adds "invalid: <reason>").
+    static func invalidReasons(_ r: Record) -> [String] {
+        r.note.components(separatedBy: "invalid: ").dropFirst().map { $0 }
+    }
+
+    /// Whether the row is invalid because other tasks took its CPU, and for nothing else: the
+    /// neighbours rules saw other work on the machine or on its CPU (`Neighbours.invalidatedByNeighbours`),
+    /// or the sampler's retakes ran out (another suite, or the host stealing this vCPU, preempted every
+    /// sample) — then the kept samples include the preemptions' switches, so the switch count may be
+    /// off as well. These are the validity rules at work, not a failure; such a row's switch count
+    /// cannot be checked. One run, no retries: the caller records a warning saying so.
+    static func invalidOnlyByOtherTasks(_ r: Record) -> Bool {
+        if Neighbours.invalidatedByNeighbours(r) { return true }
+        let reasons = invalidReasons(r)
+        return !r.valid && reasons.contains { $0.hasPrefix("preempted samples") }
+            && reasons.allSatisfy { $0.hasPrefix("preempted samples") || $0.hasPrefix("kernel counted") }
     }
 
     @Test(arguments: [TaskKind.process, .thread], ["pipe", "futex"])
@@ -40,8 +46,12 @@ extension ProcessSpawningTests {
         let rows = try Self.run(kind, mech)
         let rt = try #require(rows.first { $0.metric == "round_trip" })
         let spo = try #require(rt.switchesPerOp)
-        #expect(spo >= 1.9 && spo <= 2.2, "switches per round trip \(spo)")
-        #expect(rt.valid, "\(rt.note)")
+        if Self.invalidOnlyByOtherTasks(rt) {
+            Issue.record("switch count not checked: other tasks took the CPU (\(rt.note))", severity: .warning)
+        } else {
+            #expect(spo >= 1.9 && spo <= 2.2, "switches per round trip \(spo)")
+            #expect(rt.valid, "\(rt.note)")
+        }
         #expect(rt.cpusSeen == "0,0" || rt.cpusSeen.split(separator: ",").count == 2)
         #expect(Set(["round_trip", "per_switch", "net_switch", "ipc_overhead"]).isSubset(of: Set(rows.map(\.metric))))
         // per switch is the round trip halved, sample by sample
@@ -60,10 +70,13 @@ extension ProcessSpawningTests {
         Runner(context: RunContext(options: o, environment: .blank)).run([TokenRingHarness(kind: .process)], into: &result)
         let rt = try #require(result.records.first { $0.metric == "round_trip" })
         #expect(rt.tasks == 4 && rt.expectedSwitchesPerOp == 4)
-        if Neighbours.invalidatedByNeighbours(rt) { return }
         let spo = try #require(rt.switchesPerOp)
-        #expect(abs(spo - 4) / 4 <= 0.10, "switches per lap \(spo); \(rt.note)")
-        #expect(rt.valid || rt.note.contains("retakes"), "\(rt.note)")
+        if Self.invalidOnlyByOtherTasks(rt) {
+            Issue.record("switch count not checked: other tasks took the CPU (\(rt.note))", severity: .warning)
+        } else {
+            #expect(abs(spo - 4) / 4 <= 0.10, "switches per lap \(spo); \(rt.note)")
+            #expect(rt.valid, "\(rt.note)")
+        }
     }
 
     @Test func footprintAddsATouchRow() throws {
@@ -96,7 +109,9 @@ extension ProcessSpawningTests {
         #expect(pinned.first { $0.metric == "round_trip" }!.valid == false)
     }
 
-    /// A child killed mid-run ends the case with a clear error: no hang, no zombie.
+    /// A child killed mid-run ends the case with a clear error: no hang, no zombie. The ring's tasks are
+    /// forked after its IPC baseline (same sampler: more samples would only lengthen that phase), and
+    /// the killer acts about 0.1 s after one exists, while the ring's 1000 samples of ≥ 1 ms run.
     @Test(arguments: ["pipe", "futex"])
     func killedChildEndsTheCase(mech: String) throws {
         let killer = Thread {
@@ -136,6 +151,9 @@ enum ProcessTable {
             return (pid, ppid, String(rest[0]), comm)
         }
     }
+
+    /// The name (comm) of a process, nil when it is gone.
+    static func comm(_ pid: pid_t) -> String? { all().first { $0.pid == pid }?.comm }
 
     static func children(of pid: pid_t) -> [pid_t] { all().filter { $0.ppid == pid }.map(\.pid) }
 
