@@ -143,11 +143,13 @@ extension ProcessSpawningTests {
         #expect(ManyTasks.limitReached(reserve, l)?.hasPrefix("vm.overcommit_memory = 2") == true)
     }
 
-    /// A forked events task killed from outside ends the case with the task named, within seconds:
-    /// the driver is not left blocked on a reply that will never come.
+    /// A forked events task killed from outside ends the case with the task named: the driver is not
+    /// left blocked on a reply that will never come, nor does it run on to the end of its samples. The
+    /// case is given 100 000 samples of ≥ 5 ms (over 8 minutes), so the only way it can end within this
+    /// test is by seeing the killed task; no clock is read to judge it.
     @Test func eventsProcessCaseEndsWhenATaskIsKilledFromOutside() throws {
         var o = Self.context(population: [10], bursts: [1], mechanisms: ["process"]).options
-        o.sampler = SamplerConfig(samples: 1000, warmup: 1, minSampleNs: 5_000_000)   // ≥ 5 s if nothing happens
+        o.sampler = SamplerConfig(samples: 100_000, warmup: 1, minSampleNs: 5_000_000)
         let ctx = RunContext(options: o, environment: Environment.read())
         let spec = try #require(EventsHarness().cases(o).first { $0.mechanism == "process" })
         /// The pid killed, written by the killer thread; `over` tells it the case has ended (it must
@@ -175,14 +177,12 @@ extension ProcessSpawningTests {
             }
         }.start()
         defer { sb_store_release(killed.over, 1); finished.wait() }
-        let t0 = monotonicNanoseconds()
         do {
             let rows = try EventsHarness().run(spec, context: ctx)
             Issue.record("the case ended normally although task pid \(killed.pid) was killed: \(rows.first?.note ?? "no row")")
         } catch let SwitchBenchError.caseFailed(why) {
             #expect(killed.pid > 0 && why.contains("pid \(killed.pid)") && why.contains("killed by signal 9"), "\(why)")
         }
-        #expect(monotonicNanoseconds() - t0 < 4_000_000_000)
     }
 
     /// RLIMIT_NPROC is checked against this user's tasks (threads included), not the machine's.
@@ -200,10 +200,11 @@ extension ProcessSpawningTests {
         o.mechanisms = nil
         let ctx = RunContext(options: o, environment: Environment.read())
         let spec = try #require(MemoryHarness().cases(o).first { $0.mechanism == "process" })
-        let t0 = monotonicNanoseconds()
         let rows = try MemoryHarness().run(spec, context: ctx)
-        #expect(monotonicNanoseconds() - t0 < 500_000_000, "nothing was created")
-        #expect(!rows.isEmpty && rows.allSatisfy { $0.stats == nil && $0.note.hasPrefix("n/a: processes stop at 1000") })
+        // Not attempted: no row has a value (a measured case has one per repetition), every row names
+        // the limit, and no child of this process is left.
+        #expect(!rows.isEmpty && rows.allSatisfy { $0.stats == nil && $0.samples == 0 && $0.note.hasPrefix("n/a: processes stop at 1000") })
+        #expect(Self.liveChildren() == 0)
         let ev = try #require(EventsHarness().cases(o).first { $0.mechanism == "process" })
         let evRows = try EventsHarness().run(ev, context: ctx)
         #expect(evRows.count == 1 && evRows[0].stats == nil && evRows[0].note.hasPrefix("n/a: "))
