@@ -75,18 +75,19 @@ extension ProcessSpawningTests {
         let specs = h.cases(ctx.options)
         #expect(specs.count == 1 && specs[0].placement == .sameCPU)
         let expected = EventsHarness.expectedSwitchesPerEvent(mechanism, k: k)
-        // Other tests run threads at the same time and may preempt the case's tasks on its CPU (extra,
-        // involuntary switches): up to three tries, the property must hold in one.
-        var rows: [Record] = []
-        for _ in 0..<3 {
-            rows = try h.run(specs[0], context: ctx)
-            if let r = rows.first(where: { $0.metric == EventsHarness.eventMetric(k) }), r.valid { break }
-        }
+        // One run. Other tests run threads at the same time and may preempt the case's tasks on its CPU:
+        // a preempted sample is retaken and its switches left out; where the retakes run out the kept
+        // samples hold the preemptions' switches too, and the row says so (then its count is not checked).
+        let rows = try h.run(specs[0], context: ctx)
         let event = try #require(rows.first { $0.metric == EventsHarness.eventMetric(k) })
         let spe = try #require(event.switchesPerOp)
         #expect(event.expectedSwitchesPerOp == expected)
-        #expect(abs(spe - expected) / expected <= 0.10, "\(mechanism) N=\(n) K=\(k): \(spe) switches per event, expected \(expected)")
-        #expect(event.valid, "\(event.note)")
+        if RingTests.invalidOnlyByOtherTasks(event) {
+            Issue.record("switch count not checked: other tasks took the CPU (\(event.note))", severity: .warning)
+        } else {
+            #expect(abs(spe - expected) / expected <= 0.10, "\(mechanism) N=\(n) K=\(k): \(spe) switches per event, expected \(expected)")
+            #expect(event.valid, "\(event.note)")
+        }
         let burst = try #require(rows.first { $0.metric == EventsHarness.burstMetric(k) })
         #expect(zip(burst.sampleValues, event.sampleValues).allSatisfy { abs($0 - $1 * Double(k)) < 1e-6 })
         #expect(Self.liveChildren() == 0)
@@ -382,9 +383,12 @@ extension ProcessSpawningTests {
         #expect(svg.contains("--burst 1,16"))
     }
 
-    /// Renders a real run's CSV when SB_MANY_RENDER names one (a look at the sections, not a check).
-    @Test func renderARun() throws {
-        guard let path = ProcessInfo.processInfo.environment["SB_MANY_RENDER"] else { return }
+    /// Renders a real run's CSV when SB_MANY_RENDER names one (a look at the sections, not a check);
+    /// skipped, saying so, when it does not.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["SB_MANY_RENDER"] != nil,
+                   "SB_MANY_RENDER names no CSV: nothing to render (a look at a real run's sections, not a check)"))
+    func renderARun() throws {
+        let path = try #require(ProcessInfo.processInfo.environment["SB_MANY_RENDER"])
         let run = try RunLoader.load(path).run
         for lang in Language.allCases {
             print(MemoryHarness().markdownSection(run, lang: lang) ?? "")
