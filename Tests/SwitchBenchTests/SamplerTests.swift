@@ -265,8 +265,11 @@ extension ProcessSpawningTests {
         o.mechanisms = ["thread"]
         o.placements = [.sameCPU, .unpinned]
         let context = RunContext(options: o, environment: Environment.read())
-        for spec in EventsHarness().cases(o) {
+        let specs = EventsHarness().cases(o)
+        #expect(specs.map(\.placement) == [.sameCPU, .unpinned])
+        for spec in specs {
             let rows = try EventsHarness().run(spec, context: context)
+            #expect(rows.contains { $0.metric == EventsHarness.eventMetric(2) }, "\(spec.label)")
             for r in rows where r.metric != "ring_round_trip" {
                 if spec.placement == .sameCPU {
                     #expect(r.samplesRetaken != nil && r.stolenFraction != nil, "\(r.label)")
@@ -280,6 +283,7 @@ extension ProcessSpawningTests {
     /// Quiet or not, every same-cpu ring row carries the columns.
     @Test func ringRowsCarryTheColumns() throws {
         let rows = try RingTests.run(.thread, "pipe", .sameCPU)
+        #expect(Set(rows.map(\.metric)) == ["round_trip", "per_switch", "net_switch", "ipc_overhead"])
         for r in rows where r.metric != "ipc_overhead" {
             #expect(r.samplesRetaken != nil && r.stolenFraction != nil)
         }
