@@ -75,19 +75,11 @@ extension ProcessSpawningTests {
         let specs = h.cases(ctx.options)
         #expect(specs.count == 1 && specs[0].placement == .sameCPU)
         let expected = EventsHarness.expectedSwitchesPerEvent(mechanism, k: k)
-        // One run. Other tests run threads at the same time and may preempt the case's tasks on its CPU:
-        // a preempted sample is retaken and its switches left out; where the retakes run out the kept
-        // samples hold the preemptions' switches too, and the row says so (then its count is not checked).
+        // One run. Other tests run threads at the same time and may share the case's CPU, adding
+        // switches (0.30 per event for 0.25 seen, nothing preempting a sample): checkSwitchCount.
         let rows = try h.run(specs[0], context: ctx)
         let event = try #require(rows.first { $0.metric == EventsHarness.eventMetric(k) })
-        let spe = try #require(event.switchesPerOp)
-        #expect(event.expectedSwitchesPerOp == expected)
-        if RingTests.invalidOnlyByOtherTasks(event) {
-            Issue.record("switch count not checked: other tasks took the CPU (\(event.note))", severity: .warning)
-        } else {
-            #expect(abs(spe - expected) / expected <= 0.10, "\(mechanism) N=\(n) K=\(k): \(spe) switches per event, expected \(expected)")
-            #expect(event.valid, "\(event.note)")
-        }
+        RingTests.checkSwitchCount(event, expected: expected, "\(mechanism) N=\(n) K=\(k) per event")
         let burst = try #require(rows.first { $0.metric == EventsHarness.burstMetric(k) })
         #expect(zip(burst.sampleValues, event.sampleValues).allSatisfy { abs($0 - $1 * Double(k)) < 1e-6 })
         #expect(Self.liveChildren() == 0)

@@ -41,17 +41,42 @@ extension ProcessSpawningTests {
             && reasons.allSatisfy { $0.hasPrefix("preempted samples") || $0.hasPrefix("kernel counted") }
     }
 
+    /// The kernel's switch count on a same-cpu hand-off row, judged as far as a shared machine allows,
+    /// in one run (no retries). Every hand-off between tasks on one CPU is a switch, so the count is
+    /// never below what the hand-offs need (the rule's 10 % below, for the edges): always checked.
+    /// Within ±10 % the row is valid, unless other tasks took its CPU (`invalidOnlyByOtherTasks`).
+    /// Above, other tasks queued on the CPU added switches (another suite in this process, or other
+    /// work on the machine: 4.6 per lap of 4 seen here with nothing preempting a sample): the row must
+    /// then be invalid, naming the count, and a warning says the count itself went unchecked.
+    static func checkSwitchCount(_ r: Record, expected: Double, _ what: String,
+                                 sourceLocation: SourceLocation = #_sourceLocation) {
+        guard let spo = r.switchesPerOp else {
+            Issue.record("\(what): no switch count; \(r.note)", sourceLocation: sourceLocation)
+            return
+        }
+        #expect(r.expectedSwitchesPerOp == expected, "\(what)", sourceLocation: sourceLocation)
+        #expect(spo >= expected * 0.9, "\(what): \(spo) switches per op, the hand-offs need \(expected); \(r.note)",
+                sourceLocation: sourceLocation)
+        if abs(spo - expected) / expected <= 0.10 {
+            if invalidOnlyByOtherTasks(r) {
+                Issue.record("\(what): validity not checked: other tasks took the CPU (\(r.note))", severity: .warning,
+                             sourceLocation: sourceLocation)
+            } else {
+                #expect(r.valid, "\(what): \(r.note)", sourceLocation: sourceLocation)
+            }
+        } else if spo > expected {
+            #expect(!r.valid && invalidReasons(r).contains { $0.hasPrefix("kernel counted") }, "\(what): \(spo) switches per op unflagged; \(r.note)",
+                    sourceLocation: sourceLocation)
+            Issue.record("\(what): \(spo) switches per op, expected \(expected): other tasks on the CPU added switches, and the row says so; the count itself not checked",
+                         severity: .warning, sourceLocation: sourceLocation)
+        }
+    }
+
     @Test(arguments: [TaskKind.process, .thread], ["pipe", "futex"])
     func sameCPUSwitchesTwicePerRoundTrip(kind: TaskKind, mech: String) throws {
         let rows = try Self.run(kind, mech)
         let rt = try #require(rows.first { $0.metric == "round_trip" })
-        let spo = try #require(rt.switchesPerOp)
-        if Self.invalidOnlyByOtherTasks(rt) {
-            Issue.record("switch count not checked: other tasks took the CPU (\(rt.note))", severity: .warning)
-        } else {
-            #expect(spo >= 1.9 && spo <= 2.2, "switches per round trip \(spo)")
-            #expect(rt.valid, "\(rt.note)")
-        }
+        Self.checkSwitchCount(rt, expected: 2, "\(kind) \(mech) round trip")
         #expect(rt.cpusSeen == "0,0" || rt.cpusSeen.split(separator: ",").count == 2)
         #expect(Set(["round_trip", "per_switch", "net_switch", "ipc_overhead"]).isSubset(of: Set(rows.map(\.metric))))
         // per switch is the round trip halved, sample by sample
@@ -62,21 +87,14 @@ extension ProcessSpawningTests {
     @Test func ringOfFourSwitchesFourTimesPerLap() throws {
         // Through the Runner, as a run does: other test suites run beside this one, and a task of theirs
         // queued on the ring's CPU changes the kernel's hand-off path (extra switches: 5–7 per lap seen
-        // here). The run-queue rule then marks the row invalid, saying so; the count is checked when the
-        // CPU was the ring's.
+        // here, and 4.6 with no sample preempted). The row is then invalid, saying so; checkSwitchCount.
         var o = Self.context().options
         (o.mechanisms, o.placements, o.tasks) = (["pipe"], [.sameCPU], [4])
         var result = RunResult(runID: "t", timestampUTC: "", environment: .blank)
         Runner(context: RunContext(options: o, environment: .blank)).run([TokenRingHarness(kind: .process)], into: &result)
         let rt = try #require(result.records.first { $0.metric == "round_trip" })
-        #expect(rt.tasks == 4 && rt.expectedSwitchesPerOp == 4)
-        let spo = try #require(rt.switchesPerOp)
-        if Self.invalidOnlyByOtherTasks(rt) {
-            Issue.record("switch count not checked: other tasks took the CPU (\(rt.note))", severity: .warning)
-        } else {
-            #expect(abs(spo - 4) / 4 <= 0.10, "switches per lap \(spo); \(rt.note)")
-            #expect(rt.valid, "\(rt.note)")
-        }
+        #expect(rt.tasks == 4)
+        Self.checkSwitchCount(rt, expected: 4, "ring of 4, per lap")
     }
 
     @Test func footprintAddsATouchRow() throws {
