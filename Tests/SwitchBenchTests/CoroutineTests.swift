@@ -175,28 +175,40 @@ extension ProcessSpawningTests {
         #expect(yieldJobs > 0.99, "\(yieldJobs)")
     }
 
+    /// C4's mechanism, by what the kernel and the coroutines count rather than by how long anything took:
+    /// while coroutine 0 sits in a blocking read() the thread sleeps (≥ 1 voluntary switch per
+    /// repetition) and no other coroutine gets a single turn; with O_NONBLOCK + yield the thread never
+    /// sleeps (no voluntary switch: the row stays valid) and the others take turns while it polls. T is
+    /// 500 ms only so that the read is surely issued before the byte is written (a few µs after the
+    /// writer starts its clock); nothing here compares a time with T. How long the gaps are (≈ T
+    /// blocking, µs non-blocking) is a timing: scripts/experiments/timing-orderings.py checks it on
+    /// a real run, and C4's verdict on gap and turn values is tested on records (ClaimsTests, NotesTests).
     @Test func blockingReadStallsTheOthersNonBlockingDoesNot() throws {
-        // T = 1 s: the non-blocking thread spins and, with other suites running on the same CPU, the
-        // kernel preempts it for tens of milliseconds at times (32 ms seen with T = 300 ms); T / 10 = 100 ms
-        // keeps this a property, not a race. Two repetitions per mode and mechanism: about 8 s.
-        let delayMs = 1000
+        let delayMs = 500
         var options = RunOptions()
         options.sampler = SamplerConfig(samples: 2, warmup: 0, minSampleNs: 1)
         let context = RunContext(options: options, environment: Environment.read())
         let h = BlockingHarness(coroutines: 3, delayMs: delayMs)
-        let t = Double(delayMs) * 1e6
         for spec in h.plan(options) {
             let rows = try h.run(spec, context: context)
+            #expect(rows.map(\.metric) == ["max_gap_blocking", "turns_during_read_blocking",
+                                           "max_gap_nonblocking", "turns_during_read_nonblocking"], "\(spec.mechanism)")
             let blocking = try #require(rows.first { $0.metric == "max_gap_blocking" })
             let nonBlocking = try #require(rows.first { $0.metric == "max_gap_nonblocking" })
-            #expect(blocking.stats!.median >= t / 2, "\(spec.mechanism): \(blocking.stats!.median) ns")
-            #expect(nonBlocking.stats!.median < t / 10, "\(spec.mechanism): \(nonBlocking.stats!.median) ns")
+            // One value per repetition, and the setup on the row.
+            #expect(rows.allSatisfy { $0.samples == 2 && $0.sampleValues.count == 2 }, "\(spec.mechanism)")
+            #expect(BlockingSetup.from(blocking).delayNs == Double(delayMs) * 1e6)
+            #expect(BlockingSetup.from(blocking).coroutines == 3)
+            // The blocking read slept in the kernel (the row's voluntary switches per repetition);
+            // the polling thread never did. Each row is valid exactly by that count.
+            #expect((blocking.switchesPerOp ?? 0) >= 1, "\(spec.mechanism): \(blocking.note)")
+            #expect((nonBlocking.switchesPerOp ?? 1) <= 0.5, "\(spec.mechanism): \(nonBlocking.note)")
             #expect(blocking.valid && nonBlocking.valid, "\(blocking.note) / \(nonBlocking.note)")
             // While the read blocks, nobody else runs; while it polls, the others keep taking turns.
             let turnsBlocking = try #require(rows.first { $0.metric == "turns_during_read_blocking" })
             let turnsPolling = try #require(rows.first { $0.metric == "turns_during_read_nonblocking" })
             #expect(turnsBlocking.stats!.max == 0)
-            #expect(turnsPolling.stats!.min > 100)
+            #expect(turnsPolling.stats!.min >= 1, "\(spec.mechanism): \(turnsPolling.sampleValues)")
         }
     }
 
@@ -251,12 +263,10 @@ extension ProcessSpawningTests {
             }
         }
         #expect(mechanisms.reduce(into: [String]()) { if $0.last != $1 { $0.append($1) } } == h.mechanisms.map(\.id))
-        // No zombie of ours may stay (another test's child may be one for a moment: look again).
-        var zombies = zombieChildren()
-        for _ in 0..<20 where !zombies.isEmpty {
-            usleep(50_000)
-            zombies = zombieChildren()
-        }
+        // No zombie of ours stays: the zombie case forks a copy of this process, so its child has this
+        // process's name (other suites' children exec other programs — switchbench, python3, git — and
+        // may be zombies for a moment until Foundation reaps them: not ours, not looked at).
+        let zombies = zombieChildren().filter { ProcessTable.comm($0) == ProcessTable.comm(getpid()) }
         #expect(zombies.isEmpty, "zombie children: \(zombies)")
     }
 

@@ -75,18 +75,11 @@ extension ProcessSpawningTests {
         let specs = h.cases(ctx.options)
         #expect(specs.count == 1 && specs[0].placement == .sameCPU)
         let expected = EventsHarness.expectedSwitchesPerEvent(mechanism, k: k)
-        // Other tests run threads at the same time and may preempt the case's tasks on its CPU (extra,
-        // involuntary switches): up to three tries, the property must hold in one.
-        var rows: [Record] = []
-        for _ in 0..<3 {
-            rows = try h.run(specs[0], context: ctx)
-            if let r = rows.first(where: { $0.metric == EventsHarness.eventMetric(k) }), r.valid { break }
-        }
+        // One run. Other tests run threads at the same time and may share the case's CPU, adding
+        // switches (0.30 per event for 0.25 seen, nothing preempting a sample): checkSwitchCount.
+        let rows = try h.run(specs[0], context: ctx)
         let event = try #require(rows.first { $0.metric == EventsHarness.eventMetric(k) })
-        let spe = try #require(event.switchesPerOp)
-        #expect(event.expectedSwitchesPerOp == expected)
-        #expect(abs(spe - expected) / expected <= 0.10, "\(mechanism) N=\(n) K=\(k): \(spe) switches per event, expected \(expected)")
-        #expect(event.valid, "\(event.note)")
+        RingTests.checkSwitchCount(event, expected: expected, "\(mechanism) N=\(n) K=\(k) per event")
         let burst = try #require(rows.first { $0.metric == EventsHarness.burstMetric(k) })
         #expect(zip(burst.sampleValues, event.sampleValues).allSatisfy { abs($0 - $1 * Double(k)) < 1e-6 })
         #expect(Self.liveChildren() == 0)
@@ -143,11 +136,13 @@ extension ProcessSpawningTests {
         #expect(ManyTasks.limitReached(reserve, l)?.hasPrefix("vm.overcommit_memory = 2") == true)
     }
 
-    /// A forked events task killed from outside ends the case with the task named, within seconds:
-    /// the driver is not left blocked on a reply that will never come.
+    /// A forked events task killed from outside ends the case with the task named: the driver is not
+    /// left blocked on a reply that will never come, nor does it run on to the end of its samples. The
+    /// case is given 100 000 samples of ≥ 5 ms (over 8 minutes), so the only way it can end within this
+    /// test is by seeing the killed task; no clock is read to judge it.
     @Test func eventsProcessCaseEndsWhenATaskIsKilledFromOutside() throws {
         var o = Self.context(population: [10], bursts: [1], mechanisms: ["process"]).options
-        o.sampler = SamplerConfig(samples: 1000, warmup: 1, minSampleNs: 5_000_000)   // ≥ 5 s if nothing happens
+        o.sampler = SamplerConfig(samples: 100_000, warmup: 1, minSampleNs: 5_000_000)
         let ctx = RunContext(options: o, environment: Environment.read())
         let spec = try #require(EventsHarness().cases(o).first { $0.mechanism == "process" })
         /// The pid killed, written by the killer thread; `over` tells it the case has ended (it must
@@ -175,14 +170,12 @@ extension ProcessSpawningTests {
             }
         }.start()
         defer { sb_store_release(killed.over, 1); finished.wait() }
-        let t0 = monotonicNanoseconds()
         do {
             let rows = try EventsHarness().run(spec, context: ctx)
             Issue.record("the case ended normally although task pid \(killed.pid) was killed: \(rows.first?.note ?? "no row")")
         } catch let SwitchBenchError.caseFailed(why) {
             #expect(killed.pid > 0 && why.contains("pid \(killed.pid)") && why.contains("killed by signal 9"), "\(why)")
         }
-        #expect(monotonicNanoseconds() - t0 < 4_000_000_000)
     }
 
     /// RLIMIT_NPROC is checked against this user's tasks (threads included), not the machine's.
@@ -200,10 +193,11 @@ extension ProcessSpawningTests {
         o.mechanisms = nil
         let ctx = RunContext(options: o, environment: Environment.read())
         let spec = try #require(MemoryHarness().cases(o).first { $0.mechanism == "process" })
-        let t0 = monotonicNanoseconds()
         let rows = try MemoryHarness().run(spec, context: ctx)
-        #expect(monotonicNanoseconds() - t0 < 500_000_000, "nothing was created")
-        #expect(!rows.isEmpty && rows.allSatisfy { $0.stats == nil && $0.note.hasPrefix("n/a: processes stop at 1000") })
+        // Not attempted: no row has a value (a measured case has one per repetition), every row names
+        // the limit, and no child of this process is left.
+        #expect(!rows.isEmpty && rows.allSatisfy { $0.stats == nil && $0.samples == 0 && $0.note.hasPrefix("n/a: processes stop at 1000") })
+        #expect(Self.liveChildren() == 0)
         let ev = try #require(EventsHarness().cases(o).first { $0.mechanism == "process" })
         let evRows = try EventsHarness().run(ev, context: ctx)
         #expect(evRows.count == 1 && evRows[0].stats == nil && evRows[0].note.hasPrefix("n/a: "))
@@ -381,9 +375,12 @@ extension ProcessSpawningTests {
         #expect(svg.contains("--burst 1,16"))
     }
 
-    /// Renders a real run's CSV when SB_MANY_RENDER names one (a look at the sections, not a check).
-    @Test func renderARun() throws {
-        guard let path = ProcessInfo.processInfo.environment["SB_MANY_RENDER"] else { return }
+    /// Renders a real run's CSV when SB_MANY_RENDER names one (a look at the sections, not a check);
+    /// skipped, saying so, when it does not.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["SB_MANY_RENDER"] != nil,
+                   "SB_MANY_RENDER names no CSV: nothing to render (a look at a real run's sections, not a check)"))
+    func renderARun() throws {
+        let path = try #require(ProcessInfo.processInfo.environment["SB_MANY_RENDER"])
         let run = try RunLoader.load(path).run
         for lang in Language.allCases {
             print(MemoryHarness().markdownSection(run, lang: lang) ?? "")

@@ -92,12 +92,11 @@ extension ProcessSpawningTests {
             // Two kernel switches per rep (A→B, B→A) for a thread B, none otherwise; counted from /proc.
             #expect(abs((r.switchesPerOp ?? -1) - expected) < 0.5, "\(r.mechanism) W=\(r.workingSetPages ?? 0): \(r.switchesPerOp ?? -1)")
         }
-        // A real flush costs more than no switch at the smallest W (an ordering that cannot flip:
-        // every translation of the walked pages is gone).
-        let w = PollutionHarness.quickW[0]
-        let flush = try #require(penalty.first { $0.mechanism == "flush" && $0.workingSetPages == w }?.stats)
-        let none = try #require(penalty.first { $0.mechanism == "none" && $0.workingSetPages == w }?.stats)
-        #expect(flush.median > none.median)
+        // Every mechanism has a row at every W (whether a flush costs more than no switch there is a
+        // timing: scripts/experiments/timing-orderings.py checks it on a real run).
+        for m in ["none", "flush"] {
+            #expect(penalty.filter { $0.mechanism == m }.compactMap(\.workingSetPages) == PollutionHarness.quickW, "\(m)")
+        }
         #expect(Set(rows.map(\.key)).count == rows.count)
         let verdict = try #require(rows.first { $0.mechanism == "verdict" })
         #expect(verdict.note.hasPrefix("inconclusive: needs the process"))

@@ -20,28 +20,63 @@ extension ProcessSpawningTests {
                     footprint: Int = 0, context: RunContext = context()) throws -> [Record] {
         let h = TokenRingHarness(kind: kind)
         let spec = CaseSpec(harness: h.id, mechanism: mech, placement: placement, tasks: tasks, footprint: footprint)
-        // Another test suite running beside this one can preempt every sample of a ring on its CPU;
-        // then the row is rightly invalid ("retakes ran out"), which says nothing of what these tests
-        // check. So is the host when it steals this vCPU (stolen 5.5 % in every sample of a ring of 4,
-        // for seconds at a time, measured here). Such a case is run again, up to 5 tries, waiting 0.3,
-        // 0.6, 1.2 and 2.4 s before them: three tries back to back (0.2 s in all), and then three 0.3 s
-        // apart, were all preempted in CI runs.
-        var rows: [Record] = []
-        for attempt in 0..<5 {
-            if attempt > 0 { usleep(UInt32(300_000) << UInt32(attempt - 1)) }
-            rows = try h.run(spec, context: context)
-            if !rows.contains(where: { $0.note.contains("retakes") && !$0.valid }) { break }
+        return try h.run(spec, context: context)
+    }
+
+    /// The reasons a row was made invalid (each `Record.invalidate` adds "invalid: <reason>").
+    static func invalidReasons(_ r: Record) -> [String] {
+        r.note.components(separatedBy: "invalid: ").dropFirst().map { $0 }
+    }
+
+    /// Whether the row is invalid because other tasks took its CPU, and for nothing else: the
+    /// neighbours rules saw other work on the machine or on its CPU (`Neighbours.invalidatedByNeighbours`),
+    /// or the sampler's retakes ran out (another suite, or the host stealing this vCPU, preempted every
+    /// sample) — then the kept samples include the preemptions' switches, so the switch count may be
+    /// off as well. These are the validity rules at work, not a failure; such a row's switch count
+    /// cannot be checked. One run, no retries: the caller records a warning saying so.
+    static func invalidOnlyByOtherTasks(_ r: Record) -> Bool {
+        if Neighbours.invalidatedByNeighbours(r) { return true }
+        let reasons = invalidReasons(r)
+        return !r.valid && reasons.contains { $0.hasPrefix("preempted samples") }
+            && reasons.allSatisfy { $0.hasPrefix("preempted samples") || $0.hasPrefix("kernel counted") }
+    }
+
+    /// The kernel's switch count on a same-cpu hand-off row, judged as far as a shared machine allows,
+    /// in one run (no retries). Every hand-off between tasks on one CPU is a switch, so the count is
+    /// never below what the hand-offs need (the rule's 10 % below, for the edges): always checked.
+    /// Within ±10 % the row is valid, unless other tasks took its CPU (`invalidOnlyByOtherTasks`).
+    /// Above, other tasks queued on the CPU added switches (another suite in this process, or other
+    /// work on the machine: 4.6 per lap of 4 seen here with nothing preempting a sample): the row must
+    /// then be invalid, naming the count, and a warning says the count itself went unchecked.
+    static func checkSwitchCount(_ r: Record, expected: Double, _ what: String,
+                                 sourceLocation: SourceLocation = #_sourceLocation) {
+        guard let spo = r.switchesPerOp else {
+            Issue.record("\(what): no switch count; \(r.note)", sourceLocation: sourceLocation)
+            return
         }
-        return rows
+        #expect(r.expectedSwitchesPerOp == expected, "\(what)", sourceLocation: sourceLocation)
+        #expect(spo >= expected * 0.9, "\(what): \(spo) switches per op, the hand-offs need \(expected); \(r.note)",
+                sourceLocation: sourceLocation)
+        if abs(spo - expected) / expected <= 0.10 {
+            if invalidOnlyByOtherTasks(r) {
+                Issue.record("\(what): validity not checked: other tasks took the CPU (\(r.note))", severity: .warning,
+                             sourceLocation: sourceLocation)
+            } else {
+                #expect(r.valid, "\(what): \(r.note)", sourceLocation: sourceLocation)
+            }
+        } else if spo > expected {
+            #expect(!r.valid && invalidReasons(r).contains { $0.hasPrefix("kernel counted") }, "\(what): \(spo) switches per op unflagged; \(r.note)",
+                    sourceLocation: sourceLocation)
+            Issue.record("\(what): \(spo) switches per op, expected \(expected): other tasks on the CPU added switches, and the row says so; the count itself not checked",
+                         severity: .warning, sourceLocation: sourceLocation)
+        }
     }
 
     @Test(arguments: [TaskKind.process, .thread], ["pipe", "futex"])
     func sameCPUSwitchesTwicePerRoundTrip(kind: TaskKind, mech: String) throws {
         let rows = try Self.run(kind, mech)
         let rt = try #require(rows.first { $0.metric == "round_trip" })
-        let spo = try #require(rt.switchesPerOp)
-        #expect(spo >= 1.9 && spo <= 2.2, "switches per round trip \(spo)")
-        #expect(rt.valid, "\(rt.note)")
+        Self.checkSwitchCount(rt, expected: 2, "\(kind) \(mech) round trip")
         #expect(rt.cpusSeen == "0,0" || rt.cpusSeen.split(separator: ",").count == 2)
         #expect(Set(["round_trip", "per_switch", "net_switch", "ipc_overhead"]).isSubset(of: Set(rows.map(\.metric))))
         // per switch is the round trip halved, sample by sample
@@ -52,18 +87,14 @@ extension ProcessSpawningTests {
     @Test func ringOfFourSwitchesFourTimesPerLap() throws {
         // Through the Runner, as a run does: other test suites run beside this one, and a task of theirs
         // queued on the ring's CPU changes the kernel's hand-off path (extra switches: 5–7 per lap seen
-        // here). The run-queue rule then marks the row invalid, saying so; the count is checked when the
-        // CPU was the ring's.
+        // here, and 4.6 with no sample preempted). The row is then invalid, saying so; checkSwitchCount.
         var o = Self.context().options
         (o.mechanisms, o.placements, o.tasks) = (["pipe"], [.sameCPU], [4])
         var result = RunResult(runID: "t", timestampUTC: "", environment: .blank)
         Runner(context: RunContext(options: o, environment: .blank)).run([TokenRingHarness(kind: .process)], into: &result)
         let rt = try #require(result.records.first { $0.metric == "round_trip" })
-        #expect(rt.tasks == 4 && rt.expectedSwitchesPerOp == 4)
-        if Neighbours.invalidatedByNeighbours(rt) { return }
-        let spo = try #require(rt.switchesPerOp)
-        #expect(abs(spo - 4) / 4 <= 0.10, "switches per lap \(spo); \(rt.note)")
-        #expect(rt.valid || rt.note.contains("retakes"), "\(rt.note)")
+        #expect(rt.tasks == 4)
+        Self.checkSwitchCount(rt, expected: 4, "ring of 4, per lap")
     }
 
     @Test func footprintAddsATouchRow() throws {
@@ -96,7 +127,9 @@ extension ProcessSpawningTests {
         #expect(pinned.first { $0.metric == "round_trip" }!.valid == false)
     }
 
-    /// A child killed mid-run ends the case with a clear error: no hang, no zombie.
+    /// A child killed mid-run ends the case with a clear error: no hang, no zombie. The ring's tasks are
+    /// forked after its IPC baseline (same sampler: more samples would only lengthen that phase), and
+    /// the killer acts about 0.1 s after one exists, while the ring's 1000 samples of ≥ 1 ms run.
     @Test(arguments: ["pipe", "futex"])
     func killedChildEndsTheCase(mech: String) throws {
         let killer = Thread {
@@ -136,6 +169,9 @@ enum ProcessTable {
             return (pid, ppid, String(rest[0]), comm)
         }
     }
+
+    /// The name (comm) of a process, nil when it is gone.
+    static func comm(_ pid: pid_t) -> String? { all().first { $0.pid == pid }?.comm }
 
     static func children(of pid: pid_t) -> [pid_t] { all().filter { $0.ppid == pid }.map(\.pid) }
 

@@ -153,12 +153,11 @@ import Testing
         }
     }
 
-    @Test func twoStepsAreFound() {
+    @Test func twoStepsAreFound() throws {
         let xs = TLBHarness.sweep(perOctave: 4)
         let ys = staircase(xs, k1: 96, k2: 2048)
         let k = KneeDetector.knees(x: xs.map(Double.init), y: ys)
-        #expect(k.count == 2)
-        guard k.count == 2 else { return }
+        try #require(k.count == 2)
         // The reach is the last sweep point at or below the true edge.
         #expect(k[0].lastBelow == Double(xs.last { $0 <= 96 }!))
         #expect(k[1].lastBelow == Double(xs.last { $0 <= 2048 }!))
@@ -398,7 +397,13 @@ import Testing
         // Software events open as one group (page-faults leads); a sleep is at least one voluntary switch.
         let set = CounterSet([.pageFaults, .contextSwitches, Self.bogus, .cpuMigrations])
         #expect(set.unavailable.map(\.event.name) == ["bogus-event"])   // the bad one does not spoil the group
-        guard set.available.contains(.contextSwitches) else { return }  // perf not allowed here at all
+        guard set.available.contains(.contextSwitches) else {
+            // perf refuses context-switches here (not allowed at all, or user mode only): it says why,
+            // and the group's counts are not checked.
+            #expect(set.unavailable.contains { $0.event == .contextSwitches && !$0.reason.isEmpty }, "\(set.unavailable)")
+            Issue.record("perf refuses context-switches here: the software group's counts not checked", severity: .warning)
+            return
+        }
         #expect(set.ungrouped.isEmpty)
         let (_, readings) = set.measure { usleep(2_000) }
         let cs = readings.first { $0.event == "context-switches" }
@@ -427,12 +432,16 @@ import Testing
         #expect(set.read().first?.value == nil)
     }
 
-    @Test func userOnlyEventSaysSo() {
+    @Test func userOnlyEventSaysSo() throws {
         // page-faults under a strict policy opens user-only (where perf is allowed at all) and says why.
         let set = CounterSet([.pageFaults], policy: PerfPolicy(paranoid: 2, privileged: false))
-        if let r = set.read().first, r.value != nil {
+        let r = try #require(set.read().first)
+        if r.value != nil {
             #expect(r.userOnly)
             #expect(r.note.contains("perf_event_paranoid=2"))
+        } else {
+            // perf not allowed here at all: the event is refused with a reason, not read as 0.
+            #expect(set.unavailable.contains { $0.event == .pageFaults && !$0.reason.isEmpty }, "\(set.unavailable)")
         }
     }
 
@@ -453,8 +462,9 @@ import Testing
 extension ProcessSpawningTests {
 @Suite(.serialized) struct TLBRunTests {
     /// A short real sweep (4k and control): every point of both curves, the walks never fault,
-    /// counters either filled or empty with a reason, a reach row, and the one ordering that
-    /// cannot flip: 65 536 pages cost more per access than 8.
+    /// counters either filled or empty with a reason, a reach row. How the times order (65 536 pages
+    /// cost more per access than 8) is a timing: scripts/experiments/timing-orderings.py checks it on a
+    /// real run; the knee and reach analysis is tested on synthetic curves above.
     @Test func quickSweepRows() throws {
         var o = RunOptions()
         o.quick = true
@@ -472,9 +482,7 @@ extension ProcessSpawningTests {
                 #expect(ns.contains { $0.mechanism == v && $0.workingSetPages == pages && $0.unit == "ns" }, "\(v) \(pages)")
             }
         }
-        let small = try #require(ns.first { $0.mechanism == "4k" && $0.workingSetPages == 8 }?.stats?.median)
-        let large = try #require(ns.first { $0.mechanism == "4k" && $0.workingSetPages == 65_536 }?.stats?.median)
-        #expect(large > 3 * small)
+        #expect(ns.allSatisfy { $0.stats != nil && $0.samples >= 3 }, "a value at every point")
         for r in rows where r.unit == "per access" {
             if let s = r.stats {
                 if r.metric == "page-faults" { #expect(s.median < 0.001) }
