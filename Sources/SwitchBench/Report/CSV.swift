@@ -102,7 +102,7 @@ public struct CSVExporter: Exporter {
             r.metric, r.unit, String(r.samples), String(r.opsPerSample),
             stat(s?.median), stat(s?.min), stat(s?.mean), stat(s?.max), stat(s?.stddev), num(s?.cv, 4),
             stat(s?.ci95Low), stat(s?.ci95High), s.map { String($0.outliers) } ?? "",
-            num(r.switchesPerOp, 4), r.valid ? "true" : "false", r.note,
+            num(r.switchesPerOp, 6), r.valid ? "true" : "false", r.note,
             num(r.expectedSwitchesPerOp, 2), r.counterSource, r.cpusSeen, e.gitCommit, e.pcid ? "yes" : "no",
             e.thp, e.mitigationsCSV, r.sampleValues.map { String(format: "%.3f", $0) }.joined(separator: " "),
             e.onlineCPUCount.map(String.init) ?? "",
