@@ -107,6 +107,14 @@ enum TLBFixture {
         #expect(md.contains("](switch-cost.svg)"))
         #expect(!md.contains("tlb.svg"))
         #expect(RunWriter.files(for: ReportFixture.basic).map(\.name).contains("switch-cost.svg"))
+        // The plot is the report's: a run of the rings alone (no coroutine harness) has it too, and a run
+        // with no row of a plotted kind has none.
+        var rings = ReportFixture.basic
+        rings.records = rings.records.filter { $0.harness == "thread" || $0.harness == "process" }
+        #expect(!rings.records.isEmpty)
+        #expect(SVGPlots.files(for: rings).map(\.name) == ["switch-cost.svg"])
+        rings.records = []
+        #expect(SVGPlots.files(for: rings).isEmpty)
         // escaping: a hostile label stays well-formed
         var run = ReportFixture.basic
         run.environment.cpuModel = "CPU <&> \"quoted\""

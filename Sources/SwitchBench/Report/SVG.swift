@@ -72,9 +72,10 @@ public struct SVGDocument {
 public enum SVGPlots {
     public static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
 
-    /// Every plot the registered harnesses make of this run, in registry order.
+    /// Every plot of this run: the switch-cost plot of every harness's kinds of switch (when the run has
+    /// one of their rows), then the registered harnesses' own, in registry order.
     public static func files(for run: RunResult, lang: Language = .en) -> [Plot] {
-        Registry.presenters.flatMap { $0.plots(run, lang: lang) }
+        SwitchCostPlot.plot(run, lang: lang) + Registry.presenters.flatMap { $0.plots(run, lang: lang) }
     }
 
     /// A "nice" tick label for a time on a log axis.

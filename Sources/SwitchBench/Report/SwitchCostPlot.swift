@@ -2,8 +2,15 @@ import Foundation
 
 /// switch-cost.svg: every kind of switch on one CPU on a log time axis, and below it, in a panel of
 /// its own, the cross-CPU wake-up latency of the thread and process rings (not switch cost: no task
-/// waits for another's CPU). Each axis ends a little past its data's maximum.
+/// waits for another's CPU). Each axis ends a little past its data's maximum. It draws the kinds every
+/// harness declares (`SwitchKind.plotted`), so it belongs to the report, not to one harness.
 public enum SwitchCostPlot {
+    /// switch-cost.svg as a plot of the run; none when the run has no row of a plotted kind.
+    public static func plot(_ run: RunResult, lang: Language) -> [Plot] {
+        guard let s = render(run, lang: lang) else { return [] }
+        return [Plot(name: "switch-cost.svg", title: lang.t("Switch cost by kind (log scale)", "各种切换的代价（对数坐标）"), contents: s)]
+    }
+
     /// A log axis fitted to the data: from a little below the minimum to a little above the maximum
     /// (never past 2× it), ticks at 1, 2, 5 × 10^k inside.
     public static func logAxis(_ lo: Double, _ hi: Double) -> (lo: Double, hi: Double, ticks: [Double]) {

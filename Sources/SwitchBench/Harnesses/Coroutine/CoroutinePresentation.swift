@@ -1,6 +1,7 @@
 import Foundation
 
-/// The coroutine harness's section (every kind of switch on one CPU), claim C3 and the switch-cost plot.
+/// The coroutine harness's section (every kind of switch on one CPU) and claim C3. The switch-cost plot
+/// draws every harness's kinds: it is the report's (Report/SwitchCostPlot.swift).
 extension CoroutineHarness {
     public func markdownSection(_ run: RunResult, lang: Language) -> String? {
         guard !run.records(harness: id).isEmpty else { return nil }
@@ -144,11 +145,6 @@ extension CoroutineHarness {
         }
         c.advice = advice + lang.t(".", "。")
         return [c]
-    }
-
-    public func plots(_ run: RunResult, lang: Language) -> [Plot] {
-        guard let s = SwitchCostPlot.render(run, lang: lang) else { return [] }
-        return [Plot(name: "switch-cost.svg", title: lang.t("Switch cost by kind (log scale)", "各种切换的代价（对数坐标）"), contents: s)]
     }
 
     /// per_switch is round trip ÷ 2, the same samples: judged through the round_trip row (gating both
