@@ -70,4 +70,15 @@ import Testing
         #expect(back.mitigations == ["spectre_v2: Mitigation: Retpolines; STIBP: disabled; RSB filling; PBRSB-eIBRS: Not affected; BHI: Not affected"])
         #expect(back.mitigationSummary.contains("spectre_v2"))
     }
+
+    @Test func theEnvironmentLineSurvivesTheCSV() throws {
+        var e = ReportFixture.environment()
+        e.onlineCPUs = "0-1"
+        e.clocksource = "tsc"
+        let run = RunResult(runID: "r", timestampUTC: "t", environment: e,
+                            records: [ReportFixture.record("syscall", "getppid", metric: "per_call", 100, tasks: 1)])
+        let back = try RunLoader.parse(CSVExporter.render(run), source: "t.csv").run.environment
+        #expect(back.onlineCPUs == "0-1" && back.clocksource == "tsc")
+        #expect(EnvironmentText.onlineCPUs(back) == EnvironmentText.onlineCPUs(e))
+    }
 }

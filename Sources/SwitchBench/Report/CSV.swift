@@ -68,6 +68,9 @@ public struct CSVExporter: Exporter {
         "facts",
         // How busy the rest of the machine was during the case (Neighbours.Shares.busy); absent from older runs.
         "neighbour_busy",
+        // The rest of the environment line of results.md, so that a report made from the CSV alone says
+        // the same; absent from older runs (loaded as empty: "?").
+        "online_cpu_list", "clocksource",
     ]
     public static var columns: [String] { contractColumns + extraColumns }
 
@@ -109,6 +112,7 @@ public struct CSVExporter: Exporter {
             r.samplesRetaken.map(String.init) ?? "", num(r.stolenFraction, 4),
             r.factsText,
             num(r.neighbourBusy, 4),
+            e.onlineCPUs, e.clocksource,
         ]
     }
 

@@ -67,6 +67,8 @@ public enum RunLoader {
         e.pcid = f["pcid"] == "yes"
         e.thp = f["thp"] ?? ""
         e.onlineCPUCount = Int(f["online_cpus"] ?? "")   // absent (nil) in CSVs written before the column
+        e.onlineCPUs = f["online_cpu_list"] ?? ""
+        e.clocksource = f["clocksource"] ?? ""
         return e
     }
 }
