@@ -13,7 +13,7 @@ public struct CreateHarness: Harness {
 
     public init(helperDirectory: String? = nil) { self.helperDirectory = helperDirectory }
     public let info = HarnessInfo("create", claims: ["C6"], summary: "create + clean up one process, thread, coroutine or Swift task (processes and threads from a minimal C parent); fork cost vs the parent's memory; the zombie before waitpid", mechanisms: [
-        ("fork-exit-wait", "in the minimal parent: fork(); the child _exit(0)s; waitpid(); with 0, 64 MiB and 1 GiB touched"),
+        ("fork-exit-wait", "in the minimal parent: fork(); the child exit(0)s (as lmbench lat_proc fork); waitpid(); with 0, 64 MiB and 1 GiB touched"),
         ("fork-exec", "in the minimal parent: fork(); the child execve()s the static no-op switchbench-noop; waitpid()"),
         ("posix-spawn", "in the minimal parent: posix_spawn() of switchbench-noop; waitpid(); with 0, 64 MiB and 1 GiB touched"),
         ("pthread", "in the minimal parent: pthread_create() of a thread that returns at once; pthread_join()"),
