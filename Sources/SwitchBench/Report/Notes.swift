@@ -136,7 +136,7 @@ public enum NotesReport {
     }
 
     static func claimsSection(_ runs: [RunResult], _ labels: [String], _ lang: Language) -> String {
-        var out = "## " + lang.t("The note's claims", "笔记的说法") + "\n\n"
+        let out = "## " + lang.t("The note's claims", "笔记的说法") + "\n\n"
         let judged = runs.map { Claims.evaluate($0, lang: lang) }
         var ids: [String] = []
         for j in judged { for c in j where !ids.contains(c.id) { ids.append(c.id) } }
