@@ -119,7 +119,7 @@ public enum EnvironmentText {
             ? ["`\(e.cpuModel)`", "\(online) online", "virtualization \(virt(e, lang))", "Linux \(e.kernel)",
                "PCID \(pcid(e, lang: lang))", "THP \(e.thp)", "clocksource \(e.clocksource.isEmpty ? "?" : e.clocksource)",
                "\(e.build) build", "switchbench \(e.suiteVersion) (`\(e.gitCommit)`)"]
-            : ["`\(e.cpuModel)`", "在线 CPU \(online)", "虚拟化 \(virt(e, lang))", "Linux \(e.kernel)",
+            : ["`\(e.cpuModel)`", "在线处理器 \(online)", "虚拟化 \(virt(e, lang))", "Linux \(e.kernel)",
                "PCID \(pcid(e, lang: lang))", "THP \(e.thp)", "时钟源 \(e.clocksource.isEmpty ? "?" : e.clocksource)",
                "\(e.build) 构建", "switchbench \(e.suiteVersion)（`\(e.gitCommit)`）"]
         return lang.t("_Environment: ", "_测试环境：") + parts.joined(separator: lang.t(", ", "，")) + lang.t("._", "。_")
@@ -147,8 +147,9 @@ public enum EnvironmentText {
         e.virtualization.isEmpty ? lang.t("unknown", "未知") : e.virtualization
     }
 
-    /// How many CPUs were online, and which when known: "2 (0-1)"; "16" (a CSV carries the count
-    /// only); "?" (not recorded: CSVs written before the `online_cpus` column). `code`: the list as a code span.
+    /// How many CPUs were online, and which when known: "2 (0-1)"; "16" (a CSV written before the
+    /// `online_cpu_list` column carries the count only); "?" (not recorded: CSVs written before the
+    /// `online_cpus` column). `code`: the list as a code span.
     public static func onlineCPUs(_ e: Environment, code: Bool = false) -> String {
         guard let n = e.onlineCount else { return "?" }
         guard !e.onlineCPUs.isEmpty else { return "\(n)" }
