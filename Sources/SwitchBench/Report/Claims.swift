@@ -243,7 +243,7 @@ public enum Claims {
 
     /// The mitigations in force (paid for) and those reported vulnerable (not paid for): notes.md's caveat lines.
     static func mitigationFact(_ e: Environment, _ lang: Language) -> String {
-        NotesReport.mitigationCaveats(e, lang).joined(separator: " ")
+        NotesReport.mitigationCaveats(e, lang).joined(separator: lang.t(" ", ""))
     }
 
     // MARK: Rendering
@@ -273,7 +273,7 @@ public enum Claims {
             }
             if !c.evidence.isEmpty { out += lang.t("**Evidence rows:**\n\n", "**依据的数据行：**\n\n") + evidenceTable(c.evidence, lang) + "\n\n" }
             if !c.facts.isEmpty {
-                out += lang.t("**Machine facts that bear on it:** ", "**与此相关的机器情况：**") + c.facts.joined(separator: " ") + "\n\n"
+                out += lang.t("**Machine facts that bear on it:** ", "**与此相关的机器情况：**") + c.facts.joined(separator: lang.t(" ", "")) + "\n\n"
             }
         }
         if !plots.isEmpty {

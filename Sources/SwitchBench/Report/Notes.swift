@@ -111,7 +111,7 @@ public enum NotesReport {
         let ids = classRows.map { "`\($0.harness)/\($0.mechanism)`" + lang.t(" (`\($0.metric)`)", "（`\($0.metric)`）") }
         out += "\n\n¹ " + lang.t(
             "Same CPU, median per switch (the system call per call: one trip into the kernel and back, no switch of task). Rows, as in the README's reference table: coroutine switch \(ids[0]); system call \(ids[1]); thread and process switch \(ids[2]) and \(ids[3]), a ring of 2 tasks handing a token over a futex, so each includes a futex wake and wait besides the switch itself.",
-            "同一处理器上每次切换的中位数（系统调用按每次调用计：进出内核一次，不换任务）。所用数据行与 README 的参考表相同：协程切换 \(ids[0])；系统调用 \(ids[1])；线程切换和进程切换 \(ids[2]) 与 \(ids[3])，两个任务用 futex 传递令牌，所以除了切换本身，每次还包含一次 futex 唤醒和等待。")
+            "同一处理器上每次切换的中位数（系统调用按每次调用计：进出内核一次，不换任务）。所用数据行与 README 的参考表相同：协程切换 \(ids[0])；系统调用 \(ids[1])；线程切换和进程切换 \(ids[2])与 \(ids[3])，两个任务用 futex 传递令牌，所以除了切换本身，每次还包含一次 futex 唤醒和等待。")
         return out
     }
 

@@ -140,7 +140,7 @@ extension CoroutineHarness {
             }
             if !dearer.isEmpty {
                 advice += lang.t(". But " + dearer.map(\.en).joined(separator: " and ") + " cost" + (dearer.count == 1 ? "s" : "") + " more than one system call: \"in user mode\" alone does not make a switch cheap; what the switch does (saving registers only, or more) decides",
-                                 "。但 " + dearer.map(\.zh).joined(separator: "和 ") + " 都比一次系统调用还贵：“在用户态完成”本身并不能让切换的代价变小，切换时做多少事（只保存寄存器，还是更多）才是关键")
+                                 "。但 " + dearer.map(\.zh).joined(separator: "和") + (dearer.count == 1 ? "比" : "都比") + "一次系统调用还贵：“在用户态完成”本身并不能让切换的代价变小，切换时做多少事（只保存寄存器，还是更多）才是关键")
             }
         }
         c.advice = advice + lang.t(".", "。")

@@ -113,7 +113,7 @@ extension PollutionHarness {
                           "在这台机器上，进程切换让任务 A 付出的代价接近一次完整的快表清空\(share.map { "（\(at.isEmpty ? "" : at + "，")相当于 \($0)）" } ?? "")：笔记“进程切换需要清空快表”符合这台机器\(e.pcid ? "" : "（它没有 PCID）")。")
         case .doesNotHold:
             return lang.t("Here a process switch cost task A \(share.map { "only \($0) of" } ?? "far less than") a real TLB flush\(at.isEmpty ? "" : " (" + at + ")")\(e.pcid ? ": with PCID, Linux keeps a few address spaces' TLB entries tagged on each CPU instead of flushing them" : ""), so the note should say that a process switch changes the page table, and that on a CPU that tags TLB entries by address space (PCID/ASID) the TLB is usually not flushed.",
-                          "在这台机器上，进程切换让任务 A 付出的代价\(share.map { "只有一次真正清空快表的 \($0)" } ?? "远小于一次真正清空快表")\(at.isEmpty ? "" : "（" + at + "）")\(e.pcid ? "：有了 PCID，Linux 在每个 CPU 上为最近用过的几个地址空间的快表表项打上标签，而不是清空它们" : "")；笔记应当说：进程切换要切换页表，但在能按地址空间区分快表表项（PCID/ASID）的处理器上，通常不清空快表。")
+                          "在这台机器上，进程切换让任务 A 付出的代价\(share.map { "只有一次真正清空快表的 \($0)" } ?? "远小于一次真正清空快表")\(at.isEmpty ? "" : "（" + at + "）")\(e.pcid ? "：有了 PCID，Linux 在每个处理器上为最近用过的几个地址空间的快表表项打上标签，而不是清空它们" : "")；笔记应当说：进程切换要切换页表，但在能按地址空间区分快表表项（PCID/ASID）的处理器上，通常不清空快表。")
         default:
             return nil
         }
