@@ -7,7 +7,7 @@ Each pair is one quiet run, then one run under `stress-ng --cpu $(nproc)` (start
 after). Needs a release build (.build/release/switchbench) and stress-ng. Prints, for the rows issue 8
 names, the median over pairs of each row's median quiet and loaded, loaded ÷ quiet, and the samples
 retaken; then every valid row off by more than 1.25× either way; then the verdicts of every claim of each run."""
-import json, csv, os, re, statistics, subprocess, sys, time
+import json, csv, os, re, statistics, subprocess, sys, tempfile, time
 
 argv = sys.argv[1:]
 pairs = 3
@@ -18,7 +18,7 @@ if argv and argv[0] == "--":
 args = argv or ["syscall", "coroutine", "thread", "process", "--placement", "same-cpu", "--quick"]
 os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))   # the repository root
 binary = os.environ.get("BIN", ".build/release/switchbench")   # as the shell scripts: BIN
-base = f"/tmp/switchbench-busy-{os.getpid()}"
+base = tempfile.mkdtemp(prefix="switchbench-busy-")   # private (0700), never a guessable name
 
 FOCUS = [("syscall", "getppid", "same-cpu", "per_call"), ("coroutine", "asm", "same-cpu", "round_trip"),
          ("coroutine", "ucontext", "same-cpu", "round_trip")] + [

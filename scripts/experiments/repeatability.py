@@ -2,11 +2,12 @@
 """Runs the same-cpu process and thread pipe rows several times back to back, alternating a debug
 and a release build, and prints each row's median per run, the CV of those medians, and the
 release/debug ratio. Usage: scripts/experiments/repeatability.py [RUNS] (builds both configurations first)."""
-import csv, io, statistics, subprocess, sys
+import csv, io, shutil, statistics, subprocess, sys, tempfile
 
 runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
 args = ["run", "process", "thread", "--mechanism", "pipe,futex", "--placement", "same-cpu", "--quick",
-        "--format", "csv", "--output", "/tmp/switchbench-repeatability"]
+        "--format", "csv", "--output"]
+out = tempfile.mkdtemp(prefix="switchbench-repeatability-")   # private (0700), never a guessable name
 bins = {}
 for config in ("debug", "release"):
     subprocess.run(["swift", "build", "-c", config], check=True, stdout=subprocess.DEVNULL)
@@ -15,10 +16,11 @@ for config in ("debug", "release"):
 medians = {}
 for i in range(runs):
     for config, b in bins.items():
-        out = subprocess.run([b] + args, check=True, capture_output=True, text=True).stdout
-        for r in csv.DictReader(io.StringIO(out)):
+        out_csv = subprocess.run([b] + args + [out], check=True, capture_output=True, text=True).stdout
+        for r in csv.DictReader(io.StringIO(out_csv)):
             if r["metric"] == "round_trip":
                 medians.setdefault((r["harness"], r["mechanism"], config), []).append(float(r["median"]))
+shutil.rmtree(out, ignore_errors=True)
 print(f"{'row':28} {'config':8} {'medians (ns)':48} {'CV':>6}")
 for (h, m, c), v in sorted(medians.items()):
     cv = statistics.stdev(v) / statistics.mean(v) * 100 if len(v) > 1 else 0

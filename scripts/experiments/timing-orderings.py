@@ -14,12 +14,12 @@ each ordering is judged on the row medians of that run:
 Prints one line per ordering and run (the values it compared, and whether the rows were valid), then
 how many runs held each ordering. Exit 1 when an ordering failed in a run whose rows were all valid.
 Run it under `flock /tmp/sb-measure.lock` on a shared machine and give the load (`uptime`) beside it."""
-import csv, os, shutil, subprocess, sys
+import csv, os, shutil, subprocess, sys, tempfile
 
 runs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
 os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))   # the repository root
 binary = os.environ.get("BIN", ".build/release/switchbench")
-base = f"/tmp/switchbench-orderings-{os.getpid()}"
+base = tempfile.mkdtemp(prefix="switchbench-orderings-")   # private (0700), never a guessable name
 
 
 def rows(out, args):
