@@ -40,7 +40,15 @@ for tool in ansible-playbook /usr/sbin/sshd ssh-keygen python3; do
 done
 [ "$(id -u)" = 0 ] || fail "run as root (sshd on a loopback port, the running pre-check)"
 
-tmp=$(mktemp -d /tmp/sb-fleet-test.XXXXXX)
+# Another user of the machine (nobody) makes, before any play, every path the playbook once used: the fixed
+# /tmp/switchbench-fleet/<host>/ (mode 0777), with a fake switchbench in it. The test's own /tmp is a
+# tmpfs in its own mount namespace (as its PID namespace), so these paths never meet the machine's /tmp;
+# its files go to /var/tmp (KEEP=1 keeps them). SWITCHBENCH_BINARY must not lie under /tmp.
+if [ -n "${SB_FLEET_NS:-}" ]; then
+    case ${SWITCHBENCH_BINARY:-} in /tmp/*) fail "SWITCHBENCH_BINARY under /tmp: the test mounts a /tmp of its own; put it elsewhere";; esac
+    mount -t tmpfs -o mode=1777,size=1g sb-fleet-tmp /tmp || fail "cannot mount a tmpfs of the test's own on /tmp"
+fi
+tmp=$(mktemp -d /var/tmp/sb-fleet-test.XXXXXX)
 sshd_pid=
 fake_pid=
 cleanup() {
@@ -99,6 +107,7 @@ inventory() {
         for h in "$@"; do
             case $h in
                 localhost) echo "    localhost: {ansible_connection: local}" ;;
+                local-b) echo "    local-b: {ansible_connection: local}" ;;
                 ssh) echo "    127.0.0.1: {ansible_port: $port}" ;;
                 ssh-glibc) echo "    127.0.0.1: {ansible_port: $port, switchbench_required_glibc: '9.99'}" ;;
                 down) echo "    down: {ansible_host: 127.0.0.1, ansible_port: $closed}" ;;
@@ -112,6 +121,40 @@ inventory() {
             echo "        127.0.0.1:"
         fi
     } > "$out"
+}
+
+# nobody's paths: the old playbook's directory for each host the cases name, and a fake binary in each
+old_dir=/tmp/switchbench-fleet
+if [ -e "$old_dir" ] && [ "$(stat -c %U "$old_dir")" != nobody ]; then
+    fail "$old_dir exists and is not nobody's (the test needs a /tmp of its own: run it as root, where unshare works)"
+fi
+runuser -u nobody -- sh -c "umask 0; mkdir -p $old_dir && chmod 0777 $old_dir" || fail "nobody cannot make $old_dir"
+for h in localhost 127.0.0.1 down local-b; do
+    runuser -u nobody -- sh -c "umask 0; mkdir -p $old_dir/$h && printf '#!/bin/sh\\ntouch $old_dir/hijacked-$h\\n' > $old_dir/$h/switchbench && chmod 0777 $old_dir/$h $old_dir/$h/switchbench"
+done
+snapshot() { find "$old_dir" -printf '%p %u %m %s %T@\n' | sort; }
+snapshot > "$tmp/nobody.before"
+echo "test-fleet: nobody made $old_dir/{localhost,127.0.0.1,down,local-b}/ (mode 0777, each with a fake switchbench): $(wc -l < "$tmp/nobody.before") paths"
+# after every play: nothing of nobody's was written, replaced or run (the fakes would touch hijacked-<host>)
+nobody_untouched() {
+    snapshot > "$tmp/nobody.after"
+    diff "$tmp/nobody.before" "$tmp/nobody.after" > "$tmp/nobody.diff" || fail "case $1: the play changed what nobody made: $(cat "$tmp/nobody.diff")"
+}
+# ran_from HOST: the directory the binary ran from on HOST, its owner and mode (summary.md's line), checked:
+# owned by root (the inventory's user), writable by no one else, not nobody's, gone after the play
+ran_from() {
+    local line dir owner mode
+    line=$(grep "^- measured  *$1: " "$runs/summary.md") || fail "summary.md has no measured line for $1: $(cat "$runs/summary.md")"
+    dir=$(echo "$line" | sed -n 's/.*ran from \([^,]*\), owner \([^,]*\), mode \([0-7]*\)).*/\1/p')
+    owner=$(echo "$line" | sed -n 's/.*ran from \([^,]*\), owner \([^,]*\), mode \([0-7]*\)).*/\2/p')
+    mode=$(echo "$line" | sed -n 's/.*ran from \([^,]*\), owner \([^,]*\), mode \([0-7]*\)).*/\3/p')
+    [ -n "$dir" ] || fail "$1: summary.md does not say where the binary ran from: $line"
+    echo "test-fleet: $1 ran from $dir (owner $owner, mode $mode)"
+    [ "$owner" = root ] || fail "$1 ran from $dir, owned by $owner, not root"
+    [ $(( 0$mode & 022 )) = 0 ] || fail "$1 ran from $dir, mode $mode: writable by others"
+    case $dir in "$old_dir"|"$old_dir"/*) fail "$1 ran from $dir, under nobody's $old_dir";; esac
+    [ ! -e "$dir" ] || fail "$1: $dir is still there after the play"
+    ran_dir=$dir
 }
 
 HARNESSES=${HARNESSES:-syscall coroutine}
@@ -130,6 +173,7 @@ play() {
         > "$tmp/$name.log" 2>&1 || rc=$?
     secs=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.0f}')" "$start" "$(date +%s.%N)")
     echo "test-fleet: case $name: ansible-playbook exit $rc in $secs s (log $tmp/$name.log)"
+    nobody_untouched "$name"
 }
 show_fail() { echo "---- $tmp/$1.log (tail)"; tail -n 40 "$tmp/$1.log"; fail "$2"; }
 columns() { python3 - "$1" <<'EOF'
@@ -159,6 +203,7 @@ for h in localhost 127.0.0.1; do
     echo "test-fleet: $f: git_commit $got, harnesses $(csv_field "$f" harness)"
     [ "$got" = "['$embedded']" ] || fail "$f records git_commit $got, the binary was built from $embedded"
 done
+for h in localhost 127.0.0.1; do ran_from "$h"; done
 [ -s "$runs/machines.md" ] && [ -s "$runs/machines.zh.md" ] || show_fail two "no machines.md / machines.zh.md in $runs"
 n=$(columns "$runs/machines.md")
 [ "$n" = 2 ] || fail "machines.md has $n columns, expected 2"
@@ -167,6 +212,40 @@ grep -q "fleet-runs/localhost/results.csv" "$runs/machines.md" && grep -q "fleet
 grep -q "多台机器对比" "$runs/machines.zh.md" || fail "machines.zh.md is not Chinese"
 grep -q "2 of 2 host(s) measured" "$runs/summary.md" || fail "summary: $(cat "$runs/summary.md")"
 echo "test-fleet: case two: PASS (machines.md: $n columns $(grep -o '| M1[ab] ' "$runs/machines.md" | head -2 | tr -d '|' | xargs))"
+
+# ---- case private: switchbench_remote_dir, when set, must be the play's user's alone; the run makes a fresh
+# directory inside it and removes it after. A binary without its helpers is refused on the controller.
+good=$(mktemp -d /var/tmp/sb-fleet-remote.XXXXXX)   # root's, mode 0700
+install -d -o root -m 0777 "$tmp/open"                # root's, but anyone may write
+inventory "$tmp/private.yml" parallel localhost local-b ssh
+python3 - "$tmp/private.yml" "$old_dir/localhost" "$tmp/open" "$good" <<'EOF'
+import sys
+p, nob, open_, good = sys.argv[1:]
+t = open(p).read()
+t = t.replace("    localhost: {ansible_connection: local}", f"    localhost: {{ansible_connection: local, switchbench_remote_dir: '{nob}'}}")
+t = t.replace("    local-b: {ansible_connection: local}", f"    local-b: {{ansible_connection: local, switchbench_remote_dir: '{open_}'}}")
+t = t.replace("    127.0.0.1: {", f"    127.0.0.1: {{switchbench_remote_dir: '{good}', ")
+open(p, "w").write(t)
+EOF
+play private "$tmp/private.yml" -e "switchbench_binary=$SWITCHBENCH_BINARY"
+[ "$rc" != 0 ] || show_fail private "two hosts with a switchbench_remote_dir others can write: exit 0, expected non-zero"
+for want in "localhost: private dir on localhost: switchbench_remote_dir $old_dir/localhost is owned by nobody (uid 65534), not by root (uid 0)" \
+            "local-b: private dir on local-b: switchbench_remote_dir $tmp/open is writable by its group or by others (mode 777)"; do
+    grep -qF -- "- NOT MEASURED  $want" "$runs/summary.md" || show_fail private "summary.md lacks: $want ($(cat "$runs/summary.md"))"
+done
+echo "test-fleet: $(grep -m1 'NOT MEASURED  localhost' "$runs/summary.md")"
+ran_from 127.0.0.1
+[ "$(dirname "$ran_dir")" = "$good" ] || fail "127.0.0.1 ran from $ran_dir, not a fresh directory inside $good"
+[ -d "$good" ] && [ -z "$(ls -A "$good")" ] || fail "$good: the given directory must stay, empty: $(ls -A "$good")"
+[ ! -e "$runs/localhost" ] && [ ! -e "$runs/local-b" ] || fail "a refused host has a run directory"
+rmdir "$good"
+mkdir "$tmp/alone" && cp "$SWITCHBENCH_BINARY" "$tmp/alone/switchbench"
+inventory "$tmp/alone.yml" parallel localhost
+play alone "$tmp/alone.yml" -e "switchbench_binary=$tmp/alone/switchbench"
+[ "$rc" != 0 ] || show_fail alone "a binary without its helpers: exit 0, expected non-zero"
+grep -q "no switchbench-proc and no switchbench-noop beside $tmp/alone/switchbench" "$tmp/alone.log" || show_fail alone "no line naming the missing helpers"
+[ ! -e "$runs/localhost" ] || fail "a binary without its helpers was run"
+echo "test-fleet: case private: PASS (exit $rc; a binary without its helpers: refused on the controller)"
 
 # ---- case down: a third host where nothing listens; the two share this machine: one at a time
 inventory "$tmp/down.yml" serial localhost ssh down
