@@ -49,7 +49,9 @@ struct Run: ParsableCommand {
         }
         var result = RunResult.start(environment: environment)
         let dir = flags.output ?? RunWriter.defaultDirectory(for: result)
-        try RunWriter.prepare(dir)   // an unwritable output fails here, before the first case
+        // A full disk and an unwritable output fail here, before the first case, and make nothing.
+        try RunSpace.check(dir, harnesses: harnesses, options: options)
+        try RunWriter.prepare(dir)
 
         let stderr = FileHandle.standardError
         stderr.write(Data("switchbench \(Environment.suiteVersion): \(environment.cpuModel), CPUs \(CPUList.format(context.allowedCPUs)), \(environment.build) build\n".utf8))

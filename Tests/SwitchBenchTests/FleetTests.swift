@@ -145,6 +145,23 @@ enum PyYAML {
         let used = Set(re.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap { Range($0.range, in: text).map { String(text[$0]) } })
             .subtracting(["switchbench_serial"])   // also the group's name
         for v in used { #expect(head.contains(v), "\(v) is not documented at the head of fleet/switchbench.yml") }
+        // a private place: a fresh mkdtemp directory, checked before the binary goes in, removed whatever happened;
+        // never a fixed path another user of the target could make first
+        #expect(!text.contains("/tmp/switchbench-fleet"), "a fixed, guessable directory on the targets")
+        let names = block.map { $0["name"] as? String ?? "" }
+        let made = try #require(block.firstIndex { ($0["ansible.builtin.tempfile"] as? Object)?["state"] as? String == "directory" })
+        let checked = try #require(block.firstIndex { ($0["ansible.builtin.include_tasks"] as? String) == "private-dir.yml"
+            && ($0["vars"] as? Object)?["sb_private_path"] as? String == "{{ sb_dir }}" })
+        let copied = try #require(block.firstIndex { ($0["ansible.builtin.copy"] as? Object)?["dest"] as? String == "{{ sb_dir }}/switchbench" })
+        #expect(made < checked && checked < copied, "\(names)")
+        let given = try #require(block.firstIndex { ($0["vars"] as? Object)?["sb_private_what"] as? String == "switchbench_remote_dir" })
+        #expect(given < made, "switchbench_remote_dir must be checked before a directory is made in it")
+        let always = try #require(measure.first { $0["block"] != nil }?["always"] as? [Object])
+        #expect(always.contains { ($0["ansible.builtin.file"] as? Object)?["path"] as? String == "{{ sb_dir }}"
+            && ($0["ansible.builtin.file"] as? Object)?["state"] as? String == "absent" }, "the run's directory is not removed whatever happened")
+        let check = try #require(PyYAML.load(Self.dir + "/private-dir.yml") as? [Object])
+        let script = check.compactMap { $0["ansible.builtin.shell"] as? String }.joined()
+        for needle in ["stat -c '%u %a %U'", "022", "01000", "readlink -f", "-L"] { #expect(script.contains(needle), "private-dir.yml lacks \(needle)") }
         let inventory = try #require(PyYAML.load(Self.dir + "/inventory.example.yml") as? Object)
         let children = ((inventory["all"] as? Object)?["children"] as? Object) ?? [:]
         #expect(children["switchbench_serial"] != nil, "the example shows the one-at-a-time group")

@@ -27,23 +27,37 @@ public enum RunWriter {
         }
         // access() says yes to root on a directory it still cannot write (some /proc, /sys and
         // overlay paths): create and remove a file, as the run will.
-        let probe = (dir as NSString).appendingPathComponent(".switchbench-probe-\(getpid())")
-        let fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        guard fd >= 0 else {
-            throw SwitchBenchError.usage("output directory '\(dir)' is not writable: \(errnoText(errno))")
-        }
+        let (fd, probe) = try makeTemp(in: dir, prefix: ".switchbench-probe")
         close(fd)
         unlink(probe)
     }
 
-    /// Writes `contents` to dir/name atomically (temp file + rename).
+    /// A new file in dir, created with mkstemp (a random name, O_EXCL, mode 0600): never a fixed or
+    /// guessable name that another user of a shared directory (say /tmp) could have made first, as a
+    /// link to a file of ours. Returns its descriptor and path; throws `.usage` naming dir.
+    static func makeTemp(in dir: String, prefix: String) throws -> (Int32, String) {
+        var template = Array(((dir as NSString).appendingPathComponent(prefix + ".XXXXXX")).utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else {
+            throw SwitchBenchError.usage("output directory '\(dir)' is not writable: \(errnoText(errno))")
+        }
+        return (fd, String(cString: template))
+    }
+
+    /// Writes `contents` to dir/name atomically: a new temporary file (`makeTemp`), renamed into place.
+    /// The file gets the mode a plain create would (0666 less the umask).
     public static func write(_ contents: String, name: String, in dir: String) throws {
         let final = (dir as NSString).appendingPathComponent(name)
-        let temp = (dir as NSString).appendingPathComponent(".\(name).tmp-\(getpid())")
+        let (fd, temp) = try makeTemp(in: dir, prefix: ".\(name).tmp")
         sb_track_tempfile(temp)
         defer { sb_untrack_tempfile(temp) }
+        let mask = umask(0)
+        umask(mask)
+        fchmod(fd, 0o666 & ~mask)
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         do {
-            try contents.write(toFile: temp, atomically: false, encoding: .utf8)
+            try handle.write(contentsOf: Data(contents.utf8))
+            try handle.close()
             guard rename(temp, final) == 0 else {
                 throw SwitchBenchError.caseFailed("rename \(temp) → \(final): \(errnoText(errno))")
             }
@@ -52,8 +66,15 @@ public enum RunWriter {
             throw e
         } catch {
             unlink(temp)
-            throw SwitchBenchError.caseFailed("cannot write \(final): \(error.localizedDescription)")
+            throw SwitchBenchError.caseFailed("cannot write \(final): \(reason(error))")
         }
+    }
+
+    /// The kernel's words for a failed write ("No space left on device"), where Foundation kept its errno.
+    static func reason(_ error: Error) -> String {
+        let e = error as NSError
+        let posix = e.domain == NSPOSIXErrorDomain ? e : (e.userInfo[NSUnderlyingErrorKey] as? NSError).flatMap { $0.domain == NSPOSIXErrorDomain ? $0 : nil }
+        return posix.map { errnoText(Int32($0.code)) } ?? error.localizedDescription
     }
 
     /// The files of a run: every exporter of `Exporters.run`, in order.

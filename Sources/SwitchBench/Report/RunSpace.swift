@@ -1,0 +1,67 @@
+import Foundation
+
+/// Whether the output directory's filesystem has room for a run's files, asked before the first case
+/// (statvfs), so that a full disk is found before the minutes of measuring, not after them.
+///
+/// What a run writes is estimated from a measured run, not from the rows it will make (a TLB sweep's
+/// rows are known only once it ran): the bytes each harness's cases wrote, per case, into the files that
+/// grow with the rows (results.csv, results.json, benchmark-action.json, results.md), plus the files
+/// every run writes once (the plots, report.md, notes.md). docs/csv.md gives the run that measured them.
+public enum RunSpace {
+    /// Bytes of the row files per case of each harness, at `measuredSamples` samples a case: a release
+    /// `switchbench --all` on a 2-vCPU AMD EPYC KVM guest (829 rows, 2 876 697 bytes in all; docs/csv.md),
+    /// each harness's share of the row files by its share of results.csv's bytes, over its cases, rounded
+    /// up to 100 bytes. A harness missing here counts as the largest (RunSpaceTests checks that every
+    /// registered one is listed).
+    static let bytesPerCase: [String: Int] = [
+        "syscall": 3_000, "thread": 15_400, "process": 15_200, "coroutine": 7_600, "anatomy": 10_000,
+        "create": 4_100, "blocking": 16_200, "tlb": 1_613_300, "pollution": 522_400, "memory": 12_400,
+        "events": 9_600,
+    ]
+    /// The samples a case took in that run (the default, 31): more samples, longer sample lists.
+    static let measuredSamples = 31
+    /// The files written once a run (plots, report.md, notes.md): 126 851 bytes in that run, and the
+    /// anatomy plot it lacked (5 212 bytes in another), rounded up.
+    static let onceBytes = 135_000
+    /// Files a run writes (its own and the temporary one beside each while it is written).
+    static let files = 16
+
+    /// The bytes a run of these harnesses under these options is expected to write, with a quarter more
+    /// for a machine whose cases make more rows than the measured one's.
+    public static func estimate(_ harnesses: [any Harness], options: RunOptions) -> Int {
+        let largest = bytesPerCase.values.max() ?? 0
+        let scale = max(1.0, Double(options.sampler.samples) / Double(measuredSamples))
+        let rows = harnesses.reduce(0.0) { sum, h in
+            sum + Double(h.cases(options).count * (bytesPerCase[h.id] ?? largest)) * scale
+        }
+        return Int((rows + Double(onceBytes)) * 1.25)
+    }
+
+    /// What the filesystem that holds dir (or will: its nearest existing parent) still takes: bytes (the
+    /// reserved blocks count for root) and files.
+    static func available(_ dir: String) -> (bytes: UInt64, files: UInt64?)? {
+        var s = statvfs()
+        var path = dir.isEmpty ? "." : dir
+        while statvfs(path, &s) != 0 {
+            guard errno == ENOENT, path != "/", path != "." else { return nil }
+            let up = (path as NSString).deletingLastPathComponent
+            path = up.isEmpty ? "." : up
+        }
+        let blocks = geteuid() == 0 ? UInt64(s.f_bfree) : UInt64(s.f_bavail)
+        // A filesystem that does not count files (some network and FUSE ones) reports 0 of them.
+        return (blocks * UInt64(s.f_frsize), s.f_files == 0 ? nil : UInt64(s.f_favail))
+    }
+
+    /// Throws `.usage` (exit 2, one line) when dir's filesystem has less room than the run needs.
+    public static func check(_ dir: String, harnesses: [any Harness], options: RunOptions) throws {
+        guard let free = available(dir) else { return }   // statvfs said nothing: the writes will tell
+        let need = estimate(harnesses, options: options)
+        let cases = harnesses.reduce(0) { $0 + $1.cases(options).count }
+        if free.bytes < UInt64(need) {
+            throw SwitchBenchError.usage("not enough space for the run's files in '\(dir)': \(Format.bytes(Double(free.bytes))) free on its filesystem, about \(Format.bytes(Double(need))) needed for \(cases) case(s); free some, or name another --output")
+        }
+        if let left = free.files, left < UInt64(files) {
+            throw SwitchBenchError.usage("not enough space for the run's files in '\(dir)': its filesystem takes \(left) more file(s), the run writes up to \(files); free some, or name another --output")
+        }
+    }
+}
