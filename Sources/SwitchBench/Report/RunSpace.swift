@@ -47,6 +47,8 @@ public enum RunSpace {
             let up = (path as NSString).deletingLastPathComponent
             path = up.isEmpty ? "." : up
         }
+        // Read-only and pseudo filesystems (no blocks: /proc, /sys): RunWriter.prepare names the real fault.
+        guard s.f_flag & UInt(ST_RDONLY) == 0, s.f_blocks > 0 else { return nil }
         let blocks = geteuid() == 0 ? UInt64(s.f_bfree) : UInt64(s.f_bavail)
         // A filesystem that does not count files (some network and FUSE ones) reports 0 of them.
         return (blocks * UInt64(s.f_frsize), s.f_files == 0 ? nil : UInt64(s.f_favail))
