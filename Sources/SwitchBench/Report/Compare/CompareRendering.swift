@@ -17,8 +17,7 @@ extension Comparison {
     public func warnings(_ lang: Language) -> [String] {
         var w: [String] = []
         if !comparable {
-            let (tick, q) = lang == .en ? ("", "'") : ("`", "`")   // identifiers as code in Chinese prose
-            let diff = machineChanges.map { "\(tick)\($0.fact)\(tick) \(q)\($0.baseline)\(q) → \(q)\($0.current)\(q)" }.joined(separator: "; ")
+            let diff = machineChanges.map { $0.text(lang) }.joined(separator: "; ")
             w.append(acrossMachines
                 ? lang.t("DIFFERENT MACHINES (\(diff)); gated anyway (--across-machines): a change may be the hardware's, not the code's.",
                          "不同机器（\(diff)）；按 `--across-machines` 照样判定：变化可能来自硬件，而不是代码。")
@@ -29,9 +28,7 @@ extension Comparison {
         }
         let important = environmentChanges.filter(\.important)
         if !important.isEmpty {
-            let tick = lang == .en ? "" : "`"   // identifiers as code in Chinese prose
-            let q = lang == .en ? "'" : "`"
-            let list = important.map { "\(tick)\($0.fact)\(tick) \(q)\($0.baseline)\(q) → \(q)\($0.current)\(q)" }.joined(separator: "; ")
+            let list = important.map { $0.text(lang) }.joined(separator: "; ")
             let kernel = important.contains { $0.fact == "kernel" }
             w.append(lang.t("ENVIRONMENT DIFFERS — these numbers may have moved for that reason, not because of the code: " + list
                                 + (kernel ? ". A kernel change is news, not noise." : "."),
