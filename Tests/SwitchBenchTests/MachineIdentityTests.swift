@@ -66,6 +66,14 @@ import Testing
         (run.environment.cpuStepping, run.environment.cpuCaches) = ("2", "L1d=48K L2=2048K")
         let e = try RunLoader.parse(CSVExporter.render(run), source: "t.csv").run.environment
         #expect(e.machineFacts == run.environment.machineFacts)
+        // results.json: the facts survive, and a file written before them loads them as not recorded
+        #expect(try JSONExporter.decode(JSONExporter.render(run)).environment.machineFacts == run.environment.machineFacts)
+        var json = try #require(try JSONSerialization.jsonObject(with: Data(JSONExporter.render(run).utf8)) as? [String: Any])
+        var env = try #require(json["environment"] as? [String: Any])
+        for k in ["cpuVendor", "cpuFamily", "cpuModelNumber", "cpuStepping", "cpuCaches"] { env.removeValue(forKey: k) }
+        json["environment"] = env
+        let oldJSON = String(decoding: try JSONSerialization.data(withJSONObject: json), as: UTF8.self)
+        #expect(try JSONExporter.decode(oldJSON).environment.cpuFamily == "")
         let old = try RunLoader.load(MachineFixtures.xeon16).run.environment
         #expect(old.cpuFamily.isEmpty && old.cpuCaches.isEmpty)
         for column in ["cpu_vendor", "cpu_family", "cpu_model_number", "cpu_stepping", "cpu_caches"] {

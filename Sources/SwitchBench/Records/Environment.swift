@@ -262,3 +262,23 @@ public struct Environment: Sendable, Codable, Equatable {
             + mitigations.map { ("mitigation", $0) }
     }
 }
+
+extension Environment {
+    /// Decodes a results.json; the silicon facts (and the CPU count) are absent from files written before
+    /// them and load as not recorded ("").
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func s(_ k: CodingKeys) throws -> String { try c.decode(String.self, forKey: k) }
+        self.init(suiteVersion: try s(.suiteVersion), gitCommit: try s(.gitCommit), build: try s(.build), host: try s(.host),
+                  kernel: try s(.kernel), cpuModel: try s(.cpuModel), onlineCPUs: try s(.onlineCPUs), allowedCPUs: try s(.allowedCPUs),
+                  numaNodes: try c.decode(Int.self, forKey: .numaNodes), virtualization: try s(.virtualization),
+                  mitigations: try c.decode([String].self, forKey: .mitigations), pcid: try c.decode(Bool.self, forKey: .pcid),
+                  thp: try s(.thp), clocksource: try s(.clocksource), perfEventParanoid: try s(.perfEventParanoid),
+                  countersAvailable: try c.decode([String].self, forKey: .countersAvailable),
+                  countersUnavailable: try c.decode([String].self, forKey: .countersUnavailable), swiftVersion: try s(.swiftVersion),
+                  onlineCPUCount: try c.decodeIfPresent(Int.self, forKey: .onlineCPUCount))
+        func opt(_ k: CodingKeys) throws -> String { try c.decodeIfPresent(String.self, forKey: k) ?? "" }
+        (cpuVendor, cpuFamily, cpuModelNumber, cpuStepping, cpuCaches) =
+            (try opt(.cpuVendor), try opt(.cpuFamily), try opt(.cpuModelNumber), try opt(.cpuStepping), try opt(.cpuCaches))
+    }
+}
