@@ -164,13 +164,9 @@ public struct Environment: Sendable, Codable, Equatable {
 
     /// Whether a fingerprint column differs between two runs, given its values. A value one run did not
     /// record ("", a CSV written before the column) is unknown, not the same: it differs from any recorded
-    /// value. Two runs that both lack it are told apart by the other columns (`unrecorded` names it).
+    /// value. Two runs that both lack it are told apart by the other columns (`Comparison.EnvironmentChange.text`
+    /// says "not recorded").
     public static func differs(_ column: String, _ a: String, _ b: String) -> Bool { a != b }
-
-    /// The machine columns that one of the two runs recorded and the other did not.
-    public static func unrecorded(_ a: [String: String], _ b: [String: String]) -> [String] {
-        machineColumns.filter { ((a[$0] ?? "").isEmpty) != ((b[$0] ?? "").isEmpty) }
-    }
 
     /// The machine columns' values of this environment, exactly as its CSV rows carry them (the recorded
     /// count, as `machineID` uses it).

@@ -76,11 +76,11 @@ public struct Comparison: Sendable {
         public func text(_ lang: Language) -> String {
             let (tick, q) = lang == .en ? ("", "'") : ("`", "`")   // identifiers as code in Chinese prose
             let name = tick + fact + tick
-            if baseline.isEmpty && !current.isEmpty {
+            if unrecorded && baseline.isEmpty {
                 return lang.t("\(name) not recorded in the baseline (current \(q)\(current)\(q)): unknown, not the same",
                               "基线没有记录 \(name)（本次为 \(q)\(current)\(q)）：未知，不算相同")
             }
-            if current.isEmpty && !baseline.isEmpty {
+            if unrecorded {
                 return lang.t("\(name) not recorded in the current run (baseline \(q)\(baseline)\(q)): unknown, not the same",
                               "本次没有记录 \(name)（基线为 \(q)\(baseline)\(q)）：未知，不算相同")
             }
