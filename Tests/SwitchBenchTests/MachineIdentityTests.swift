@@ -53,7 +53,7 @@ import Testing
         var e = ReportFixture.environment()
         (e.cpuVendor, e.cpuFamily, e.cpuModelNumber, e.cpuStepping) = ("AuthenticAMD", "25", "17", "1")
         #expect(EnvironmentText.machine(e, lang: .en).hasPrefix("`Test CPU` (`Zen 4`, family 25 model 17 stepping 1)"))
-        #expect(EnvironmentText.machine(e, lang: .zh).hasPrefix("`Test CPU`（`Zen 4`，家族 25 型号 17 步进 1）"))
+        #expect(EnvironmentText.machine(e, lang: .zh).hasPrefix("`Test CPU`（`Zen 4`，系列 25 型号 17 步进 1）"))
         e.cpuModelNumber = "250"   // not in the table: the numbers
         #expect(EnvironmentText.line(e, lang: .en).contains("`Test CPU` (family 25 model 250 stepping 1)"))
         e.cpuFamily = ""           // not recorded: nothing added

@@ -87,7 +87,7 @@ public struct CPUIdentity: Sendable, Equatable {
     /// numbers ("`Zen 4`, family 25 model 17 stepping 1"), the numbers alone when the table does not know them, nil when the run did not record them.
     public static func describe(_ e: Environment, lang: Language) -> String? {
         guard !e.cpuFamily.isEmpty, e.cpuFamily != absent else { return nil }
-        let numbers = lang.t("family \(e.cpuFamily) model \(e.cpuModelNumber)", "家族 \(e.cpuFamily) 型号 \(e.cpuModelNumber)")
+        let numbers = lang.t("family \(e.cpuFamily) model \(e.cpuModelNumber)", "系列 \(e.cpuFamily) 型号 \(e.cpuModelNumber)")
             + (e.cpuStepping.isEmpty || e.cpuStepping == absent ? "" : lang.t(" stepping \(e.cpuStepping)", " 步进 \(e.cpuStepping)"))
         guard let name = microarchitecture(vendor: e.cpuVendor, family: e.cpuFamily, model: e.cpuModelNumber, stepping: e.cpuStepping) else {
             return numbers

@@ -57,7 +57,7 @@ public enum MachinesReport {
             or THP differ (the rows below show them). `not measured`: the run did not include that harness; `–`: the harness ran but has no such row; \
             `not recorded`: the run's results.csv predates that column.
             """, """
-            共 \(columns.count) 次运行，每次一列。区分机器只看处理器型号、厂商、家族、型号编号、步进、缓存、在线处理器数和虚拟化（与 `switchbench compare` \
+            共 \(columns.count) 次运行，每次一列。区分机器只看处理器型号、厂商、系列、型号编号、步进、缓存、在线处理器数和虚拟化（与 `switchbench compare` \
             的规则相同；一次运行记录了而另一次没有记录的事实算作未知，不算相同），不看主机名；同一台机器的几次运行共用一个编号\(example)，即使内核、PCID 或 THP 不同（见下表）。“未测量”表示那次运行没有包含该测试，\
             “–”表示测试运行了但没有这一行，“未记录”表示那次运行的 results.csv 早于这一列。
             """) + "\n\n"
@@ -68,7 +68,7 @@ public enum MachinesReport {
         func fact(_ v: String) -> String { v.isEmpty ? lang.t("not recorded", "未记录") : code(v) }
         out += table(lang.t("machine", "机器"), [
             (lang.t("CPU model", "处理器型号"), envs.map { code($0.cpuModel) }),
-            (lang.t("CPU vendor, family/model/stepping", "处理器厂商、家族/型号/步进"), envs.map {
+            (lang.t("CPU vendor, family/model/stepping", "处理器厂商、系列/型号/步进"), envs.map {
                 $0.cpuFamily.isEmpty ? lang.t("not recorded", "未记录")
                     : code("\($0.cpuVendor) \($0.cpuFamily)/\($0.cpuModelNumber)/\($0.cpuStepping)")
                         + (CPUIdentity.microarchitecture(vendor: $0.cpuVendor, family: $0.cpuFamily, model: $0.cpuModelNumber,
