@@ -6,11 +6,12 @@ import Foundation
 public struct Comparison: Sendable {
     public enum Class: String, Sendable, Codable, CaseIterable {
         case regression, improvement, unchanged, new, missing
-        /// Moved beyond threshold and noise, but a side's samples spread with CV above
-        /// `Statistics.noisyCV`: the row cannot establish a change (cross-CPU and unpinned rows on a
-        /// small guest are bimodal run to run), or the row is `unpinned` (the scheduler's choice of
-        /// CPUs differs run to run), or a fact row with fewer than 3 samples (a knee position, a counter
-        /// total). Shown, never gated.
+        /// Moved beyond threshold and noise, but by no more than a reason not to count it can explain
+        /// (`Classification.swift`, `vetoes`/`decide`; docs/compare.md, "Vetoes"): a side's CV above
+        /// `Statistics.noisyCV` (up to 1 + 3 CV), busy neighbours (up to 1/(1 − share)), `unpinned` (up to its
+        /// cross-cpu ÷ same-cpu rows), or a fact row with fewer than 3 samples against a one-run baseline
+        /// (no noise estimate); or a harness's own rule, the drift of a one-run baseline's group, or reruns
+        /// that did not confirm it. Shown, never gated.
         case noisy
     }
 
