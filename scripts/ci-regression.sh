@@ -14,8 +14,10 @@
 #   scripts/ci-regression.sh --refresh            RUNS quick runs (default 3), concatenated into this machine's
 #                                                baseline (compare then uses their spread as noise)
 #
-# The machine id is `switchbench env --machine-id`: CPU model, online CPU count and virtualization as a
-# slug (e.g. intel-xeon-2cpu-kvm), never the host name. A baseline belongs to one kind of machine.
+# The machine id is `switchbench env --machine-id`: CPU model, CPU family and model numbers, online CPU count
+# and virtualization as a slug (e.g. intel-xeon-6-207-2cpu-kvm, amd-epyc-25-17-2cpu-kvm), never the host name.
+# A baseline belongs to one kind of silicon: an Intel runner never finds an AMD baseline or one of another
+# Intel generation, and compare refuses (exit 3) a baseline whose stepping or caches differ.
 #
 # Environment: BASELINE (default results/baselines/<machine id>.csv), OUT (run directory, default
 # results/runs/ci-<UTC time>), CONFIG (swift build configuration, default release), BIN (a switchbench binary
@@ -47,7 +49,7 @@ MACHINE=$("$BIN" env --machine-id)
 BASELINE=${BASELINE:-results/baselines/$MACHINE.csv}
 
 if [ $refresh = 0 ] && [ ! -f "$BASELINE" ]; then
-    echo "ci-regression: error: no baseline for this machine ($MACHINE) at $BASELINE; make one here with: scripts/ci-regression.sh --refresh   (then commit $BASELINE)" >&2
+    echo "ci-regression: error: no baseline for this machine ($MACHINE) at $BASELINE: record one here with: scripts/ci-regression.sh --refresh   (then commit $BASELINE)" >&2
     exit 2
 fi
 

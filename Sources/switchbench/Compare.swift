@@ -14,11 +14,16 @@ struct Compare: ParsableCommand {
 
         --format markdown|csv|json picks what is printed (default markdown); --lang en|zh the Markdown's language.
 
-        Runs from different machines (another CPU model, online CPU count or virtualization) are not comparable:
-        the table and the difference are printed, nothing is gated, and the exit status is 3, unless
+        A reason not to count a change (CV above 10 %, busy neighbours, unpinned) waves off only a change its
+        noise could produce (docs/compare.md, "Vetoes"); beyond that the change counts and the note says both.
+
+        Runs from different machines (another CPU model, vendor, family, model, stepping, caches, online CPU
+        count or virtualization, or one of these recorded by one run only: unknown is not the same) are not
+        comparable: the table and the difference are printed, nothing is gated, and the exit status is 3, unless
         --across-machines asks to gate anyway. A kernel, mitigation or build difference still gates, with a warning.
 
-        Exit status: 0 no regression, 1 a regression, 2 bad input (missing/empty/malformed CSV, no common case),
+        Exit status: 0 no regression, 1 a regression, 2 bad input (missing/empty/malformed CSV, no common case,
+        a nan/inf or negative time: file, line and column named),
         3 not comparable (different machines; see --across-machines), 4 --require-gate not met (and no regression).
 
         --require-gate PCT (e.g. 25%): a multi-run baseline can gate, per harness and placement, only a change larger

@@ -102,3 +102,58 @@ import Testing
         #expect(script.contains("results/baselines/$MACHINE.csv"))
     }
 }
+
+extension ProcessSpawningTests {
+    /// scripts/ci-regression.sh picks the baseline by the machine id the binary prints (`env --machine-id`,
+    /// which names the CPU family and model): an Intel runner finds no AMD baseline, only its own or none.
+    @Suite struct CIBaselinePickTests {
+        /// Runs the script with a stand-in binary that prints `id` as the machine id and exits 42 when asked to measure.
+        func script(id: String) throws -> (status: Int32, stderr: String) {
+            let dir = try CompareCLITests.tempDir()
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let bin = dir + "/switchbench"
+            try """
+                #!/bin/sh
+                case "$1 $2" in
+                "env --machine-id") echo "\(id)" ;;
+                "list --format") echo '{"switch_kinds": [{"harness": "syscall"}]}' ;;
+                *) exit 42 ;;
+                esac
+                """.write(toFile: bin, atomically: true, encoding: .utf8)
+            chmod(bin, 0o755)
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/bash")
+            p.arguments = [MachineFixtures.root + "/scripts/ci-regression.sh"]
+            p.environment = ProcessInfo.processInfo.environment.merging(["BIN": bin, "OUT": dir + "/out", "CONFIRM": "0"]) { $1 }
+            let err = Pipe()
+            p.standardError = err
+            p.standardOutput = FileHandle.nullDevice
+            try p.run()
+            let data = err.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+
+        @Test func theBaselineOfItsOwnSiliconOrNone() throws {
+            let dir = MachineFixtures.root + "/results/baselines"
+            let committed = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".csv") }.map { String($0.dropLast(4)) }
+            // Every committed baseline is named by the silicon its rows record (family and model in the id).
+            for name in committed {
+                let e = try RunLoader.load("\(dir)/\(name).csv").run.environment
+                #expect(!e.cpuFamily.isEmpty && name == e.machineID, "\(name)")
+            }
+            // an Emerald Rapids and a Sapphire Rapids runner behind one model string: their own ids, no AMD baseline
+            for (model, n) in [("207", "6"), ("143", "6")] {
+                let id = Environment.machineID(cpuModel: "Intel(R) Xeon(R) Processor", family: n, model: model, onlineCPUCount: 2, virtualization: "KVM")
+                guard !committed.contains(id) else { continue }
+                let r = try script(id: id)
+                #expect(r.status == 2 && r.stderr.contains("no baseline for this machine (\(id))") && r.stderr.contains("record one"), "\(r)")
+            }
+            // a machine with a committed baseline gets past the check to measuring (the stand-in exits 42 there)
+            for id in committed {
+                let r = try script(id: id)
+                #expect(r.status == 42, "\(id): \(r)")
+            }
+        }
+    }
+}

@@ -230,7 +230,7 @@ public enum Neighbours {
     static let invalidatedByValue = "neighbours"
 
     /// Whether this rule (and not another) made the row invalid — a typed fact, not the note:
-    /// `compare` shows such rows but does not count them.
+    /// `compare` does not count a change of such a row that its neighbours' share could explain.
     public static func invalidatedByNeighbours(_ r: Record) -> Bool {
         !r.valid && r.fact(invalidatedByKey) == invalidatedByValue
     }

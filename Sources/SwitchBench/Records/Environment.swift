@@ -30,6 +30,16 @@ public struct Environment: Sendable, Codable, Equatable {
     /// How many CPUs were online (the count of `onlineCPUs`); the CSV's `online_cpus` column. nil when
     /// a run did not record it (CSVs written before the column existed).
     public var onlineCPUCount: Int? = nil
+    /// The silicon, whatever the hypervisor calls the model (docs/csv.md, "The machine columns"): what
+    /// /proc/cpuinfo says of the first CPU. `vendor_id` ("GenuineIntel", "AuthenticAMD"), `cpu family`,
+    /// `model`, `stepping` as decimal text, and the cache sizes from sysfs (`CPUIdentity.caches`). Each is
+    /// "" when a run did not record it (CSVs written before these columns) and "n/a" when this CPU's
+    /// /proc/cpuinfo has no such line (ARM has no family or stepping).
+    public var cpuVendor: String = ""
+    public var cpuFamily: String = ""
+    public var cpuModelNumber: String = ""
+    public var cpuStepping: String = ""
+    public var cpuCaches: String = ""
 
     public static func read(root: String = "/") -> Environment {
         func file(_ path: String) -> String {
@@ -64,7 +74,8 @@ public struct Environment: Sendable, Codable, Equatable {
         let nodes = ((try? FileManager.default.contentsOfDirectory(atPath: root + "sys/devices/system/node")) ?? [])
             .filter { $0.hasPrefix("node") && Int($0.dropFirst(4)) != nil }.count
         let counters = PerfCounters.availability()
-        return Environment(
+        let id = CPUIdentity.read(cpuinfo: cpuinfo, root: root)
+        var e = Environment(
             suiteVersion: suiteVersion,
             gitCommit: BuildInfo.gitCommit,
             build: BuildInfo.configuration,
@@ -84,22 +95,29 @@ public struct Environment: Sendable, Codable, Equatable {
             countersUnavailable: counters.unavailable,
             swiftVersion: BuildInfo.swiftVersion,
             onlineCPUCount: (try? CPUList.parse(file("sys/devices/system/cpu/online")))?.count ?? Affinity.current().count)
+        (e.cpuVendor, e.cpuFamily, e.cpuModelNumber, e.cpuStepping, e.cpuCaches) = (id.vendor, id.family, id.model, id.stepping, id.caches)
+        return e
     }
 
     /// This machine's name for per-machine files (CI baselines: results/baselines/<machine id>.csv):
-    /// the CPU model, the online CPU count and the virtualization, as a lowercase slug, e.g.
-    /// "intel-xeon-2cpu-kvm", "amd-epyc-7b13-64-core-16cpu-metal". Never the host name (two
+    /// the CPU model, its family and model numbers, the online CPU count and the virtualization, as a
+    /// lowercase slug, e.g. "intel-xeon-6-207-2cpu-kvm", "amd-epyc-25-17-2cpu-kvm". Never the host name (two
     /// different machines are both called `vm`). Made only of facts every CSV row carries, so a run's
     /// machine can be named from its results.csv as well.
     public var machineID: String {
-        Self.machineID(cpuModel: cpuModel, onlineCPUCount: onlineCPUCount, virtualization: virtualization)
+        Self.machineID(cpuModel: cpuModel, family: cpuFamily, model: cpuModelNumber, onlineCPUCount: onlineCPUCount,
+                       virtualization: virtualization)
     }
 
     /// The derivation of `machineID`: the CPU model without "(R)", "(TM)", the words "CPU" and
-    /// "Processor" and anything from "@" (the nominal clock) on; then "<n>cpu" (online CPUs; left out
-    /// when unknown); then the virtualization ("none" → "metal"). Each part lowercased, every run of
-    /// characters other than a–z and 0–9 turned into one "-"; at most 80 characters.
-    public static func machineID(cpuModel: String, onlineCPUCount: Int?, virtualization: String) -> String {
+    /// "Processor" and anything from "@" (the nominal clock) on; then "<family>-<model>" (left out when not
+    /// recorded or "n/a": the model string alone cannot tell Sapphire from Emerald Rapids under KVM); then
+    /// "<n>cpu" (online CPUs; left out when unknown); then the virtualization ("none" → "metal"). Each part
+    /// lowercased, every run of characters other than a–z and 0–9 turned into one "-"; at most 80 characters.
+    /// Stepping and caches are machine facts (`machineColumns`) but not part of the id: a baseline found by
+    /// the id whose stepping or caches differ is refused by `compare` (exit 3), not silently used.
+    public static func machineID(cpuModel: String, family: String = "", model: String = "", onlineCPUCount: Int?,
+                                 virtualization: String) -> String {
         func slug(_ s: String) -> String {
             var out = ""
             for ch in s.lowercased() {
@@ -108,14 +126,16 @@ public struct Environment: Sendable, Codable, Equatable {
             while out.hasSuffix("-") { out.removeLast() }
             return out
         }
-        var model = cpuModel
-        if let at = model.firstIndex(of: "@") { model = String(model[..<at]) }
-        for mark in ["(R)", "(r)", "(TM)", "(tm)", "(C)", "(c)"] { model = model.replacingOccurrences(of: mark, with: " ") }
-        let words = model.split(separator: " ").filter { !["cpu", "processor"].contains($0.lowercased()) }
+        var name = cpuModel
+        if let at = name.firstIndex(of: "@") { name = String(name[..<at]) }
+        for mark in ["(R)", "(r)", "(TM)", "(tm)", "(C)", "(c)"] { name = name.replacingOccurrences(of: mark, with: " ") }
+        let words = name.split(separator: " ").filter { !["cpu", "processor"].contains($0.lowercased()) }
         var modelSlug = slug(words.joined(separator: " "))
         if modelSlug.isEmpty || modelSlug == "unknown" { modelSlug = "unknown-cpu" }
-        var parts = [String(modelSlug.prefix(56))]
+        var parts = [String(modelSlug.prefix(48))]
         while parts[0].hasSuffix("-") { parts[0].removeLast() }
+        let numbers = [family, model].map { slug($0) }
+        if numbers.allSatisfy({ !$0.isEmpty && $0 != "n-a" }) { parts.append(numbers.map { String($0.prefix(6)) }.joined(separator: "-")) }
         if let n = onlineCPUCount { parts.append("\(n)cpu") }
         let v = slug(virtualization)
         var virt = v.isEmpty ? "unknown-virt" : v == "none" ? "metal" : String(v.prefix(24))
@@ -132,24 +152,28 @@ public struct Environment: Sendable, Codable, Equatable {
 
     // MARK: the same machine
 
-    /// The CSV columns that name a machine: the parts of `machineID`. Two runs that differ in one of them
-    /// measured different hardware. This is the one definition of "same machine": `compare` calls two runs
-    /// that differ here not comparable (exit 3), and machines.md gives them different machine numbers.
-    /// Kernel, PCID, THP, mitigations and build are not part of it: a kernel upgrade is the same machine
-    /// (compare gates it, with a warning; machines.md shows it as another run of that machine, M1a/M1b).
-    public static let machineColumns = ["cpu_model", "online_cpus", "virtualization"]
+    /// The CSV columns that name a machine: the CPU as the hypervisor names it, the silicon (vendor, family,
+    /// model, stepping, caches: `CPUIdentity`), the online CPU count and the virtualization. Two runs that
+    /// differ in one of them measured different hardware. This is the one definition of "same machine":
+    /// `compare` calls two runs that differ here not comparable (exit 3), and machines.md gives them
+    /// different machine numbers. Kernel, PCID, THP, mitigations and build are not part of it: a kernel
+    /// upgrade is the same machine (compare gates it, with a warning; machines.md shows it as another run of
+    /// that machine, M1a/M1b).
+    public static let machineColumns = ["cpu_model", "cpu_vendor", "cpu_family", "cpu_model_number", "cpu_stepping",
+                                        "cpu_caches", "online_cpus", "virtualization"]
 
-    /// Whether a fingerprint column differs between two runs, given its values. An `online_cpus` that
-    /// either run did not record is unknown, not a difference.
-    public static func differs(_ column: String, _ a: String, _ b: String) -> Bool {
-        if column == "online_cpus" && (a.isEmpty || b.isEmpty) { return false }
-        return a != b
-    }
+    /// Whether a fingerprint column differs between two runs, given its values. A value one run did not
+    /// record ("", a CSV written before the column) is unknown, not the same: it differs from any recorded
+    /// value. Two runs that both lack it are told apart by the other columns (`Comparison.EnvironmentChange.text`
+    /// says "not recorded").
+    public static func differs(_ column: String, _ a: String, _ b: String) -> Bool { a != b }
 
     /// The machine columns' values of this environment, exactly as its CSV rows carry them (the recorded
     /// count, as `machineID` uses it).
     public var machineFacts: [String: String] {
-        ["cpu_model": cpuModel, "online_cpus": onlineCPUCount.map(String.init) ?? "", "virtualization": virtualization]
+        ["cpu_model": cpuModel, "cpu_vendor": cpuVendor, "cpu_family": cpuFamily, "cpu_model_number": cpuModelNumber,
+         "cpu_stepping": cpuStepping, "cpu_caches": cpuCaches,
+         "online_cpus": onlineCPUCount.map(String.init) ?? "", "virtualization": virtualization]
     }
 
     /// Same machine as another run (`machineColumns`, compared by `differs`).
@@ -221,7 +245,10 @@ public struct Environment: Sendable, Codable, Equatable {
     public var lines: [(String, String)] {
         [("suite_version", suiteVersion), ("git_commit", gitCommit), ("build", build), ("host", host),
          ("machine_id", machineID),
-         ("kernel", kernel), ("cpu_model", cpuModel), ("online_cpus", onlineCPUs),
+         ("kernel", kernel), ("cpu_model", cpuModel), ("cpu_vendor", cpuVendor), ("cpu_family", cpuFamily),
+         ("cpu_model_number", cpuModelNumber), ("cpu_stepping", cpuStepping), ("cpu_caches", cpuCaches),
+         ("microarchitecture", CPUIdentity.microarchitecture(vendor: cpuVendor, family: cpuFamily, model: cpuModelNumber, stepping: cpuStepping) ?? "unknown"),
+         ("online_cpus", onlineCPUs),
          ("allowed_cpus", allowedCPUs), ("numa_nodes", String(numaNodes)),
          ("virtualization", virtualization), ("pcid", pcid ? "yes" : "no"), ("thp", thp),
          ("clocksource", clocksource), ("perf_event_paranoid", perfEventParanoid),
@@ -229,5 +256,25 @@ public struct Environment: Sendable, Codable, Equatable {
          ("counters_unavailable", countersUnavailable.joined(separator: "; ")),
          ("swift_version", swiftVersion)]
             + mitigations.map { ("mitigation", $0) }
+    }
+}
+
+extension Environment {
+    /// Decodes a results.json; the silicon facts (and the CPU count) are absent from files written before
+    /// them and load as not recorded ("").
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func s(_ k: CodingKeys) throws -> String { try c.decode(String.self, forKey: k) }
+        self.init(suiteVersion: try s(.suiteVersion), gitCommit: try s(.gitCommit), build: try s(.build), host: try s(.host),
+                  kernel: try s(.kernel), cpuModel: try s(.cpuModel), onlineCPUs: try s(.onlineCPUs), allowedCPUs: try s(.allowedCPUs),
+                  numaNodes: try c.decode(Int.self, forKey: .numaNodes), virtualization: try s(.virtualization),
+                  mitigations: try c.decode([String].self, forKey: .mitigations), pcid: try c.decode(Bool.self, forKey: .pcid),
+                  thp: try s(.thp), clocksource: try s(.clocksource), perfEventParanoid: try s(.perfEventParanoid),
+                  countersAvailable: try c.decode([String].self, forKey: .countersAvailable),
+                  countersUnavailable: try c.decode([String].self, forKey: .countersUnavailable), swiftVersion: try s(.swiftVersion),
+                  onlineCPUCount: try c.decodeIfPresent(Int.self, forKey: .onlineCPUCount))
+        func opt(_ k: CodingKeys) throws -> String { try c.decodeIfPresent(String.self, forKey: k) ?? "" }
+        (cpuVendor, cpuFamily, cpuModelNumber, cpuStepping, cpuCaches) =
+            (try opt(.cpuVendor), try opt(.cpuFamily), try opt(.cpuModelNumber), try opt(.cpuStepping), try opt(.cpuCaches))
     }
 }

@@ -71,6 +71,8 @@ public struct CSVExporter: Exporter {
         // The rest of the environment line of results.md, so that a report made from the CSV alone says
         // the same; absent from older runs (loaded as empty: "?").
         "online_cpu_list", "clocksource",
+        // The silicon (Environment.cpuVendor…, CPUIdentity): machine columns; absent from older runs (not recorded).
+        "cpu_vendor", "cpu_family", "cpu_model_number", "cpu_stepping", "cpu_caches",
     ]
     public static var columns: [String] { contractColumns + extraColumns }
 
@@ -113,6 +115,7 @@ public struct CSVExporter: Exporter {
             r.factsText,
             num(r.neighbourBusy, 4),
             e.onlineCPUs, e.clocksource,
+            e.cpuVendor, e.cpuFamily, e.cpuModelNumber, e.cpuStepping, e.cpuCaches,
         ]
     }
 
@@ -140,13 +143,21 @@ public struct CSVExporter: Exporter {
                 guard let v = Int(f[k] ?? "") else { throw SwitchBenchError.usage("\(source) line \(lineNo + 2): \(k) '\(f[k] ?? "")' is not an integer") }
                 return v
             }
-            func dbl(_ k: String) throws -> Double? {
+            // Every number finite; a time (and a spread, a count) never negative unless the metric is a difference.
+            let nonNegative = Self.isTime(f["unit"] ?? "") && !Self.mayBeNegative(metric: f["metric"] ?? "")
+            func dbl(_ k: String, signed: Bool = true) throws -> Double? {
                 let t = f[k] ?? ""
                 if t.isEmpty { return nil }
                 guard let v = Double(t) else { throw SwitchBenchError.usage("\(source) line \(lineNo + 2): \(k) '\(t)' is not a number") }
+                try Self.checkValue(v, text: t, column: k, signed: signed, at: "\(source) line \(lineNo + 2)", unit: f["unit"] ?? "")
                 return v
             }
-            let samples = (f["sample_values"] ?? "").split(separator: " ").compactMap { Double($0) }
+            func stat(_ k: String) throws -> Double? { try dbl(k, signed: !nonNegative) }
+            let samples = try (f["sample_values"] ?? "").split(separator: " ").compactMap { t -> Double? in
+                guard let v = Double(t) else { return nil }
+                try Self.checkValue(v, text: String(t), column: "sample_values", signed: !nonNegative, at: "\(source) line \(lineNo + 2)", unit: f["unit"] ?? "")
+                return v
+            }
             var r = Record(harness: f["harness"]!, mechanism: f["mechanism"]!, placement: f["placement"]!,
                            cpus: f["cpus"]!, tasks: try int("tasks"), footprintBytes: try int("footprint_bytes"),
                            pageSizeBytes: Int(f["page_size_bytes"]!), workingSetPages: Int(f["working_set_pages"]!),
@@ -163,11 +174,14 @@ public struct CSVExporter: Exporter {
             r.stolenFraction = try dbl("stolen_fraction")
             r.neighbourBusy = try dbl("neighbour_busy")
             r.samples = try int("samples")
-            if let median = try dbl("median") {
-                r.stats = Statistics(count: r.samples, median: median, min: try dbl("min") ?? median,
-                                     mean: try dbl("mean") ?? median, max: try dbl("max") ?? median,
-                                     stddev: try dbl("stddev") ?? 0, cv: try dbl("cv") ?? 0,
-                                     ci95Low: try dbl("ci95_low") ?? median, ci95High: try dbl("ci95_high") ?? median,
+            for k in ["samples", "ops_per_sample"] where try int(k) < 0 {
+                throw SwitchBenchError.usage("\(source) line \(lineNo + 2), column \(k): '\(f[k]!)' is negative")
+            }
+            if let median = try stat("median") {
+                r.stats = Statistics(count: r.samples, median: median, min: try stat("min") ?? median,
+                                     mean: try stat("mean") ?? median, max: try stat("max") ?? median,
+                                     stddev: try dbl("stddev", signed: false) ?? 0, cv: try dbl("cv", signed: Self.mayBeNegative(metric: f["metric"] ?? "")) ?? 0,
+                                     ci95Low: try stat("ci95_low") ?? median, ci95High: try stat("ci95_high") ?? median,
                                      outliers: Int(f["outliers"] ?? "") ?? 0)
             } else {
                 r.stats = nil
@@ -175,5 +189,25 @@ public struct CSVExporter: Exporter {
             result.append((r, f))
         }
         return result
+    }
+
+    /// Refuses a value the gate cannot read: `nan`/`inf` anywhere, a negative one where `signed` is false.
+    /// `compare` would otherwise class a NaN median `unchanged` (ratio NaN) and exit 0.
+    static func checkValue(_ v: Double, text: String, column: String, signed: Bool, at place: String, unit: String) throws {
+        guard v.isFinite else {
+            throw SwitchBenchError.usage("\(place), column \(column): '\(text)' is not a finite number; a run that printed it measured nothing")
+        }
+        if !signed && v < 0 {
+            throw SwitchBenchError.usage("\(place), column \(column): '\(text)' is negative; a time in \(unit.isEmpty ? "this unit" : unit) cannot be")
+        }
+    }
+
+    /// Time units (a time is never negative).
+    static func isTime(_ unit: String) -> Bool { ["ns", "us", "µs", "ms", "s", "ps", "cycles"].contains(unit) }
+
+    /// Metrics that are differences of two times and may be negative: `…_minus_…`, penalties, `net_…`,
+    /// `…overhead` (one row less another, per pair or of medians).
+    static func mayBeNegative(metric: String) -> Bool {
+        metric.contains("_minus_") || metric.contains("penalty") || metric.hasPrefix("net_") || metric.hasSuffix("overhead")
     }
 }

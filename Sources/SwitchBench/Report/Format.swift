@@ -115,22 +115,25 @@ public enum EnvironmentText {
     /// "_Environment: …_" under a Markdown table.
     public static func line(_ e: Environment, lang: Language) -> String {
         let online = onlineCPUs(e)
+        let cpu = "`\(e.cpuModel)`" + (CPUIdentity.describe(e, lang: lang).map { lang.t(" (\($0))", "（\($0)）") } ?? "")
         let parts = lang == .en
-            ? ["`\(e.cpuModel)`", "\(online) online", "virtualization \(virt(e, lang))", "Linux \(e.kernel)",
+            ? [cpu, "\(online) online", "virtualization \(virt(e, lang))", "Linux \(e.kernel)",
                "PCID \(pcid(e, lang: lang))", "THP \(e.thp)", "clocksource \(e.clocksource.isEmpty ? "?" : e.clocksource)",
                "\(e.build) build", "switchbench \(e.suiteVersion) (`\(e.gitCommit)`)"]
-            : ["`\(e.cpuModel)`", "在线处理器 \(online)", "虚拟化 \(virt(e, lang))", "Linux \(e.kernel)",
+            : [cpu, "在线处理器 \(online)", "虚拟化 \(virt(e, lang))", "Linux \(e.kernel)",
                "PCID \(pcid(e, lang: lang))", "THP \(e.thp)", "时钟源 \(e.clocksource.isEmpty ? "?" : e.clocksource)",
                "\(e.build) 构建", "switchbench \(e.suiteVersion)（`\(e.gitCommit)`）"]
         return lang.t("_Environment: ", "_测试环境：") + parts.joined(separator: lang.t(", ", "，")) + lang.t("._", "。_")
     }
 
-    /// The machine in one sentence part: CPU, virtualization, kernel, PCID (and THP).
+    /// The machine in one sentence part: CPU (with its microarchitecture or family/model numbers when
+    /// recorded: `CPUIdentity.describe`), virtualization, kernel, PCID (and THP).
     public static func machine(_ e: Environment, lang: Language) -> String {
         let v = virt(e, lang)
+        let silicon = CPUIdentity.describe(e, lang: lang).map { lang.t(" (\($0))", "（\($0)）") } ?? ""
         return lang == .en
-            ? "`\(e.cpuModel)`, \(e.virtualization == "none" ? "bare metal" : v + " guest"), Linux \(e.kernel), PCID \(pcid(e, lang: lang)), THP \(e.thp)"
-            : "`\(e.cpuModel)`，\(e.virtualization == "none" ? "物理机" : v + " 虚拟机")，Linux \(e.kernel)，PCID \(pcid(e, lang: lang))，THP \(e.thp)"
+            ? "`\(e.cpuModel)`\(silicon), \(e.virtualization == "none" ? "bare metal" : v + " guest"), Linux \(e.kernel), PCID \(pcid(e, lang: lang)), THP \(e.thp)"
+            : "`\(e.cpuModel)`\(silicon)，\(e.virtualization == "none" ? "物理机" : v + " 虚拟机")，Linux \(e.kernel)，PCID \(pcid(e, lang: lang))，THP \(e.thp)"
     }
 
     /// Mitigations, or that none were reported.

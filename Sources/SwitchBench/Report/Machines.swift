@@ -8,7 +8,7 @@ import Foundation
 
 /// What the column header shows of a run's machine. Host names are not part of it: machines are often
 /// all called `vm` or `localhost`. Whether two runs are the same machine is `Environment.sameMachine`
-/// (CPU model, online CPUs, virtualization: compare's rule); kernel, PCID and THP are shown, not used for that.
+/// (`Environment.machineColumns`: compare's rule); kernel, PCID and THP are shown, not used for that.
 public struct MachineFingerprint: Hashable, Sendable {
     public var cpuModel: String
     /// nil when the run did not record it (CSVs written before the `online_cpus` column).
@@ -119,7 +119,7 @@ public enum MachineRuns {
         var groups: [[String]: [(record: Record, fields: [String: String])]] = [:]
         for row in rows {
             let f = row.fields
-            let key = ["run_id", "cpu_model", "kernel", "virtualization", "pcid", "thp", "online_cpus"].map { f[$0] ?? "" }
+            let key = (["run_id", "kernel", "pcid", "thp"] + Environment.machineColumns).map { f[$0] ?? "" }
             if groups[key] == nil { order.append(key) }
             groups[key, default: []].append(row)
         }

@@ -7,9 +7,10 @@ public enum MachinesReport {
     public static let fileName = "machines.md"
 
     /// The machine of each column, numbered from 0 in order of first appearance: `Environment.sameMachine`,
-    /// the rule compare uses (CPU model, online CPUs, virtualization), whatever the kernel, PCID or THP.
-    /// A run joins a machine only when it is the same machine as every run already in it (an online CPU
-    /// count that one run lacks matches any). Host names play no part.
+    /// the rule compare uses (`Environment.machineColumns`: CPU model, vendor, family, model, stepping,
+    /// caches, online CPUs, virtualization), whatever the kernel, PCID or THP. A run joins a machine only
+    /// when it is the same machine as every run already in it; a fact one run recorded and the other did
+    /// not is unknown, not the same, so such runs get their own numbers. Host names play no part.
     public static func machines(_ columns: [MachineColumn]) -> [Int] {
         var members: [[Int]] = []
         return columns.indices.map { i in
@@ -50,21 +51,30 @@ public enum MachinesReport {
         let shared = labels.filter { $0.last?.isLetter ?? false }
         let example = shared.isEmpty ? "" : lang.t(" (\(shared.joined(separator: ", ")))", "（\(shared.joined(separator: "、"))）")
         out += lang.t("""
-            \(columns.count) run(s), one column each. Runs are told apart by machine — CPU model, online CPUs, virtualization, the rule \
+            \(columns.count) run(s), one column each. Runs are told apart by machine — CPU model, vendor, family, model, stepping, caches, online CPUs, \
+            virtualization, the rule \
             `switchbench compare` uses — never by host name; runs of one machine share a number\(example) even when their kernel, PCID \
             or THP differ (the rows below show them). `not measured`: the run did not include that harness; `–`: the harness ran but has no such row; \
             `not recorded`: the run's results.csv predates that column.
             """, """
-            共 \(columns.count) 次运行，每次一列。区分机器只看处理器型号、在线处理器数和虚拟化（与 `switchbench compare` 的规则相同），\
-            不看主机名；同一台机器的几次运行共用一个编号\(example)，即使内核、PCID 或 THP 不同（见下表）。“未测量”表示那次运行没有包含该测试，\
+            共 \(columns.count) 次运行，每次一列。区分机器只看处理器型号、厂商、系列、型号编号、步进、缓存、在线处理器数和虚拟化（与 `switchbench compare` \
+            的规则相同；一次运行记录了而另一次没有记录的事实算作未知，不算相同），不看主机名；同一台机器的几次运行共用一个编号\(example)，即使内核、PCID 或 THP 不同（见下表）。“未测量”表示那次运行没有包含该测试，\
             “–”表示测试运行了但没有这一行，“未记录”表示那次运行的 results.csv 早于这一列。
             """) + "\n\n"
 
         // Fingerprint
         out += "## " + lang.t("Fingerprint", "机器指纹") + "\n\n"
         let envs = columns.map(\.run.environment)
+        func fact(_ v: String) -> String { v.isEmpty ? lang.t("not recorded", "未记录") : code(v) }
         out += table(lang.t("machine", "机器"), [
             (lang.t("CPU model", "处理器型号"), envs.map { code($0.cpuModel) }),
+            (lang.t("CPU vendor, family/model/stepping", "处理器厂商、系列/型号/步进"), envs.map {
+                $0.cpuFamily.isEmpty ? lang.t("not recorded", "未记录")
+                    : code("\($0.cpuVendor) \($0.cpuFamily)/\($0.cpuModelNumber)/\($0.cpuStepping)")
+                        + (CPUIdentity.microarchitecture(vendor: $0.cpuVendor, family: $0.cpuFamily, model: $0.cpuModelNumber,
+                                                         stepping: $0.cpuStepping).map { lang.t(" (`\($0)`)", "（`\($0)`）") } ?? "")
+            }),
+            (lang.t("caches", "缓存"), envs.map { fact($0.cpuCaches) }),
             (lang.t("online CPUs", "在线处理器数"), envs.map { $0.onlineCount == nil ? lang.t("not recorded", "未记录") : EnvironmentText.onlineCPUs($0, code: true) }),
             (lang.t("virtualization", "虚拟化"), envs.map { EnvironmentText.virtualization($0, lang: lang) }),
             (lang.t("kernel", "内核"), envs.map { code($0.kernel) }),

@@ -69,6 +69,9 @@ public enum RunLoader {
         e.onlineCPUCount = Int(f["online_cpus"] ?? "")   // absent (nil) in CSVs written before the column
         e.onlineCPUs = f["online_cpu_list"] ?? ""
         e.clocksource = f["clocksource"] ?? ""
+        // The silicon: "" (not recorded) in CSVs written before these columns.
+        (e.cpuVendor, e.cpuFamily, e.cpuModelNumber, e.cpuStepping, e.cpuCaches) =
+            (f["cpu_vendor"] ?? "", f["cpu_family"] ?? "", f["cpu_model_number"] ?? "", f["cpu_stepping"] ?? "", f["cpu_caches"] ?? "")
         return e
     }
 }

@@ -17,8 +17,7 @@ extension Comparison {
     public func warnings(_ lang: Language) -> [String] {
         var w: [String] = []
         if !comparable {
-            let (tick, q) = lang == .en ? ("", "'") : ("`", "`")   // identifiers as code in Chinese prose
-            let diff = machineChanges.map { "\(tick)\($0.fact)\(tick) \(q)\($0.baseline)\(q) → \(q)\($0.current)\(q)" }.joined(separator: "; ")
+            let diff = machineChanges.map { $0.text(lang) }.joined(separator: "; ")
             w.append(acrossMachines
                 ? lang.t("DIFFERENT MACHINES (\(diff)); gated anyway (--across-machines): a change may be the hardware's, not the code's.",
                          "不同机器（\(diff)）；按 `--across-machines` 照样判定：变化可能来自硬件，而不是代码。")
@@ -29,9 +28,7 @@ extension Comparison {
         }
         let important = environmentChanges.filter(\.important)
         if !important.isEmpty {
-            let tick = lang == .en ? "" : "`"   // identifiers as code in Chinese prose
-            let q = lang == .en ? "'" : "`"
-            let list = important.map { "\(tick)\($0.fact)\(tick) \(q)\($0.baseline)\(q) → \(q)\($0.current)\(q)" }.joined(separator: "; ")
+            let list = important.map { $0.text(lang) }.joined(separator: "; ")
             let kernel = important.contains { $0.fact == "kernel" }
             w.append(lang.t("ENVIRONMENT DIFFERS — these numbers may have moved for that reason, not because of the code: " + list
                                 + (kernel ? ". A kernel change is news, not noise." : "."),
@@ -72,8 +69,8 @@ extension Comparison {
         let gate = comparable || acrossMachines ? "" : lang.t("not comparable (different machines), nothing gated: ", "不可比（不同机器），不作判定：")
         let reruns = confirmedBy.isEmpty ? "" : lang.t("; a change counts only when each of \(confirmedBy.count) rerun(s) shows it too",
                                                        "；只有 \(confirmedBy.count) 次重测都再次出现的变化才算数")
-        return gate + lang.t("\(parts.joined(separator: ", ")) (a change counts when beyond ±\(th) % and beyond noise — \(noise) — on pinned rows with CV ≤ \(cv) %\(reruns))",
-                      "\(parts.joined(separator: "，"))（只有绑核、CV ≤ \(cv) % 的行，变化超过 ±\(th) % 且超出噪声——\(noise)——才算数\(reruns)）")
+        return gate + lang.t("\(parts.joined(separator: ", ")) (a change counts when beyond ±\(th) % and beyond noise — \(noise) — and, on an unpinned row or one with CV > \(cv) %, beyond what that noise can produce\(reruns))",
+                      "\(parts.joined(separator: "，"))（变化超过 ±\(th) % 且超出噪声——\(noise)——才算数；没有绑核或 CV > \(cv) % 的行，还要超出这种噪声可能造成的幅度\(reruns)）")
     }
 
     /// The first line of the Markdown (a CI job summary's first line): which groups cannot gate a slowdown

@@ -6,11 +6,12 @@ import Foundation
 public struct Comparison: Sendable {
     public enum Class: String, Sendable, Codable, CaseIterable {
         case regression, improvement, unchanged, new, missing
-        /// Moved beyond threshold and noise, but a side's samples spread with CV above
-        /// `Statistics.noisyCV`: the row cannot establish a change (cross-CPU and unpinned rows on a
-        /// small guest are bimodal run to run), or the row is `unpinned` (the scheduler's choice of
-        /// CPUs differs run to run), or a fact row with fewer than 3 samples (a knee position, a counter
-        /// total). Shown, never gated.
+        /// Moved beyond threshold and noise, but by no more than a reason not to count it can explain
+        /// (`Classification.swift`, `vetoes`/`decide`; docs/compare.md, "Vetoes"): a side's CV above
+        /// `Statistics.noisyCV` (up to 1 + 3 CV), busy neighbours (up to 1/(1 − share)), `unpinned` (up to its
+        /// cross-cpu ÷ same-cpu rows), or a fact row with fewer than 3 samples against a one-run baseline
+        /// (no noise estimate); or a harness's own rule, the drift of a one-run baseline's group, or reruns
+        /// that did not confirm it. Shown, never gated.
         case noisy
     }
 
@@ -68,6 +69,24 @@ public struct Comparison: Sendable {
         public var current: String
         /// kernel, CPU, virtualization, mitigations, build: changes that move numbers by themselves.
         public var important: Bool
+
+        /// Recorded by one run only ("" on the other side: a CSV written before the column): unknown, not the same.
+        public var unrecorded: Bool { baseline.isEmpty != current.isEmpty }
+
+        /// "cpu_family '6' → '25'", or "cpu_family not recorded in the baseline (current '6')".
+        public func text(_ lang: Language) -> String {
+            let (tick, q) = lang == .en ? ("", "'") : ("`", "`")   // identifiers as code in Chinese prose
+            let name = tick + fact + tick
+            if unrecorded && baseline.isEmpty {
+                return lang.t("\(name) not recorded in the baseline (current \(q)\(current)\(q)): unknown, not the same",
+                              "基线没有记录 \(name)（本次为 \(q)\(current)\(q)）：未知，不算相同")
+            }
+            if unrecorded {
+                return lang.t("\(name) not recorded in the current run (baseline \(q)\(baseline)\(q)): unknown, not the same",
+                              "本次没有记录 \(name)（基线为 \(q)\(baseline)\(q)）：未知，不算相同")
+            }
+            return "\(name) \(q)\(baseline)\(q) → \(q)\(current)\(q)"
+        }
     }
 
     public var baselineSource: String
@@ -94,8 +113,9 @@ public struct Comparison: Sendable {
     /// `Environment.machineID`): a difference in any of them means the numbers measure the hardware, not the code.
     public static let machineFacts = Set(Environment.machineColumns)
 
-    /// The environment changes that make the runs not comparable: another CPU model, another number
-    /// of online CPUs, another virtualization. A kernel, mitigation or build change is not one (tracking
+    /// The environment changes that make the runs not comparable: another CPU model, vendor, family, model,
+    /// stepping or caches, another number of online CPUs, another virtualization, or one of them recorded by
+    /// one run only (unknown is not the same). A kernel, mitigation or build change is not one (tracking
     /// a kernel upgrade is a main use of compare): it gates, with the warning.
     public var machineChanges: [EnvironmentChange] { environmentChanges.filter { Self.machineFacts.contains($0.fact) } }
     public var comparable: Bool { machineChanges.isEmpty }
@@ -145,65 +165,35 @@ public struct Comparison: Sendable {
         return true
     }
 
-    public static let importantFacts: Set<String> = ["kernel", "cpu_model", "online_cpus", "virtualization", "mitigations", "build"]
-    static let facts = ["kernel", "cpu_model", "online_cpus", "virtualization", "mitigations", "build", "pcid", "thp", "host",
-                        "suite_version", "git_commit"]
+    public static let importantFacts: Set<String> = Set(Environment.machineColumns + ["kernel", "mitigations", "build"])
+    static let facts = ["kernel"] + Environment.machineColumns + ["mitigations", "build", "pcid", "thp", "host", "suite_version", "git_commit"]
 
     /// Compares two loaded runs. Throws `.usage` when they have no case in common.
     public static func make(baseline: (run: RunResult, fields: [[String: String]]), baselineSource: String,
                             current: (run: RunResult, fields: [[String: String]]), currentSource: String,
                             threshold: Double = 0.10, alpha: Double = 0.01, acrossMachines: Bool = false) throws -> Comparison {
         var duplicates: [String] = []
-        func index(_ records: [Record], _ source: String) -> [CaseKey: Record] {
-            var d: [CaseKey: Record] = [:]
-            for r in records {
-                if d[r.key] == nil { d[r.key] = r } else { duplicates.append("\(source): \(r.label)") }
-            }
-            return d
-        }
         // A baseline may hold several runs (CSVs concatenated): every row of a key is one run of it,
         // and their spread is the run-to-run noise that one run's CI cannot show.
         var baseRuns: [CaseKey: [Record]] = [:]
         for r in baseline.run.records { baseRuns[r.key, default: []].append(r) }
         let base = baseRuns.mapValues { $0[0] }
-        let cur = index(current.run.records, currentSource)
-        let common = Set(base.keys).intersection(cur.keys)
-        guard !common.isEmpty else {
+        var cur: [CaseKey: Record] = [:]
+        for r in current.run.records {
+            if cur[r.key] == nil { cur[r.key] = r } else { duplicates.append("\(currentSource): \(r.label)") }
+        }
+        guard !Set(base.keys).isDisjoint(with: cur.keys) else {
             throw SwitchBenchError.usage("\(baselineSource) and \(currentSource) have no case in common (matched on harness…metric); nothing to compare")
         }
         var order: [CaseKey] = []
         var seen = Set<CaseKey>()
-        for r in baseline.run.records + current.run.records where !seen.contains(r.key) {
-            seen.insert(r.key)
-            order.append(r.key)
-        }
-        // Run-to-run noise, pooled per (harness, placement): the spread of log run medians around each
-        // case's mean, summed over every case of the group that has ≥ 2 runs (a pooled variance, as in
-        // a one-way ANOVA). Many cases give many degrees of freedom even from 3 runs.
-        // Robust: the median of the cases' variances (a few wild cases — a Swift task on the global
-        // executor, a huge working set — must not widen everyone's interval), scaled to a variance
-        // estimate by the median of χ²(k−1)/(k−1).
-        var variances: [String: (vars: [Double], df: Int)] = [:]
-        for runs in baseRuns.values where runs.count >= 2 {
-            let logs = runs.compactMap { $0.stats?.median }.filter { $0 > 0 }.map { log($0) }
-            guard logs.count >= 2 else { continue }
-            let mean = logs.reduce(0, +) / Double(logs.count)
-            let g = group(runs[0].harness, runs[0].placement)
-            variances[g, default: ([], 0)].vars.append(logs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(logs.count - 1))
-            variances[g, default: ([], 0)].df += logs.count - 1
-        }
-        let noise = variances.compactMapValues { v -> RunNoise? in
-            guard v.df > 0, !v.vars.isEmpty else { return nil }
-            let k = max(1, v.df / v.vars.count)   // runs − 1 of a typical case
-            let chiMedianOverDF = [0.455, 0.693, 0.789, 0.839, 0.870, 0.891, 0.907, 0.918, 0.927, 0.934][min(k, 10) - 1]
-            let sorted = v.vars.sorted()
-            let med = Statistics.quantile(sorted, 0.5)
-            return RunNoise(sdLog: (med / chiMedianOverDF).squareRoot(), df: v.df)
-        }
+        for r in baseline.run.records + current.run.records where seen.insert(r.key).inserted { order.append(r.key) }
+        let noise = runNoise(baseRuns)
         var cases = order.map { key -> Case in
             let any = (cur[key] ?? base[key])!
             return classify(key: key, baseRuns: baseRuns[key] ?? [], cur: cur[key], threshold: threshold, alpha: alpha,
-                            runNoise: noise[group(any.harness, any.placement)])
+                            runNoise: noise[group(any.harness, any.placement)],
+                            siblings: pinnedSiblings(key, baseline: baseline.run.records, current: current.run.records))
         }
         // Rules of the harness that owns a case (a derived row, a page-walk-bound TLB point): such
         // changes are shown, never counted; the harness says why.
@@ -214,52 +204,102 @@ public struct Comparison: Sendable {
             }
         }
         let runsPerCase = baseRuns.values.map(\.count).max() ?? 1
-        // One baseline run: the within-run CIs above cannot see run-to-run drift, which on a shared
-        // machine moves single cases by 10–20 % (measured: 2–3 false regressions in each of 5 pairs of
-        // back-to-back `--all --quick` runs without this). Estimate that drift from the run itself: the
-        // spread (MAD) of the log ratios of every case of the same harness and placement, most of which
-        // did not change. A case counts only when its change stands out from that spread. The test is
-        // against no change, not against the group's median, so a shift of a whole harness (a new
-        // kernel) still shows when its cases move together.
-        if runsPerCase == 1 {
-            var groups: [String: [Double]] = [:]
-            for c in cases {
-                guard let r = c.ratio, r > 0, c.baselineMedian != nil, c.currentMedian != nil else { continue }
-                groups[group(c.harness, c.placement), default: []].append(log(r))
-            }
-            for i in cases.indices where cases[i].isChange {
-                guard let r = cases[i].ratio, let logs = groups[group(cases[i].harness, cases[i].placement)],
-                      logs.count >= Self.driftMinCases else { continue }
-                let center = Statistics.quantile(logs.sorted(), 0.5)
-                let mad = Statistics.quantile(logs.map { abs($0 - center) }.sorted(), 0.5)
-                let bound = Self.driftZ * 1.4826 * mad
-                if abs(log(r)) <= bound {
-                    let (pct, width) = ((r - 1) * 100, (exp(bound) - 1) * 100)
-                    cases[i].demote((String(format: "%+.0f %% is within the run-to-run drift of the %d %@ %@ cases (±%.0f %%: %g × their MAD); not counted",
-                                            pct, logs.count, cases[i].harness, cases[i].placement, width, Self.driftZ),
-                                     String(format: "%+.0f %% 落在同组 %d 个用例（%@ %@）的运行间漂移之内（±%.0f %%，即 %g 倍 MAD），不计入",
-                                            pct, logs.count, cases[i].harness, cases[i].placement, width, Self.driftZ)))
-                }
-            }
-        }
+        if runsPerCase == 1 { demoteDrift(&cases) }
         var comparison = Comparison(baselineSource: baselineSource, currentSource: currentSource, baselineRuns: runsPerCase, threshold: threshold,
                                     alpha: alpha, cases: cases,
                                     environmentChanges: environmentChanges(baseline.fields, current.fields),
                                     duplicates: duplicates, acrossMachines: acrossMachines)
-        // What the baseline's own run-to-run noise lets it gate, per group (a typical case of the group:
-        // the group's pooled spread, as `classify` uses it): a noisy baseline must say so, or the gate
-        // silently stops working.
         if runsPerCase > 1 {
-            var seenGroups = Set<String>()
-            // Unpinned rows are never gated (the scheduler picks the CPUs), so they have no limit to show.
-            for r in baseline.run.records where r.placement != Placement.unpinned.rawValue {
-                let g = group(r.harness, r.placement)
-                guard seenGroups.insert(g).inserted, let rn = noise[g] else { continue }
-                let half = predictionHalfWidth(sdLog: rn.sdLog, runs: runsPerCase, priorDF: min(Self.priorDF, rn.df))
-                comparison.gateLimits.append(GateLimit(harness: r.harness, placement: r.placement, smallestChange: max(exp(half) - 1, threshold)))
-            }
+            comparison.gateLimits = gateLimits(baseline.run.records, noise: noise, runs: runsPerCase, threshold: threshold)
         }
         return comparison
+    }
+
+    /// Run-to-run noise, pooled per (harness, placement): the spread of log run medians around each
+    /// case's mean, summed over every case of the group that has ≥ 2 runs (a pooled variance, as in
+    /// a one-way ANOVA). Many cases give many degrees of freedom even from 3 runs.
+    /// Robust: the median of the cases' variances (a few wild cases — a Swift task on the global
+    /// executor, a huge working set — must not widen everyone's interval), scaled to a variance
+    /// estimate by the median of χ²(k−1)/(k−1).
+    static func runNoise(_ baseRuns: [CaseKey: [Record]]) -> [String: RunNoise] {
+        var variances: [String: (vars: [Double], df: Int)] = [:]
+        for runs in baseRuns.values where runs.count >= 2 {
+            let logs = runs.compactMap { $0.stats?.median }.filter { $0 > 0 }.map { log($0) }
+            guard logs.count >= 2 else { continue }
+            let mean = logs.reduce(0, +) / Double(logs.count)
+            let g = group(runs[0].harness, runs[0].placement)
+            variances[g, default: ([], 0)].vars.append(logs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(logs.count - 1))
+            variances[g, default: ([], 0)].df += logs.count - 1
+        }
+        return variances.compactMapValues { v -> RunNoise? in
+            guard v.df > 0, !v.vars.isEmpty else { return nil }
+            let k = max(1, v.df / v.vars.count)   // runs − 1 of a typical case
+            let chiMedianOverDF = [0.455, 0.693, 0.789, 0.839, 0.870, 0.891, 0.907, 0.918, 0.927, 0.934][min(k, 10) - 1]
+            let med = Statistics.quantile(v.vars.sorted(), 0.5)
+            return RunNoise(sdLog: (med / chiMedianOverDF).squareRoot(), df: v.df)
+        }
+    }
+
+    /// The same-cpu and cross-cpu medians of an unpinned case (the same key but its placement and CPUs), in
+    /// each run that has both: what the scheduler's choice of CPUs can make of it. Empty for a pinned case.
+    static func pinnedSiblings(_ key: CaseKey, baseline: [Record], current: [Record]) -> PinnedSiblings {
+        guard key.placement == Placement.unpinned.rawValue else { return PinnedSiblings() }
+        func median(_ records: [Record], _ placement: Placement) -> Double? {
+            records.first { r in
+                let k = r.key
+                return k.placement == placement.rawValue && k.harness == key.harness && k.mechanism == key.mechanism
+                    && k.tasks == key.tasks && k.footprintBytes == key.footprintBytes && k.pageSizeBytes == key.pageSizeBytes
+                    && k.workingSetPages == key.workingSetPages && k.metric == key.metric
+            }?.stats?.median
+        }
+        var s = PinnedSiblings()
+        for records in [baseline, current] {
+            if let same = median(records, .sameCPU), let cross = median(records, .crossCPU) { s.medians.append((same, cross)) }
+        }
+        return s
+    }
+
+    /// One baseline run: the within-run CIs cannot see run-to-run drift, which on a shared machine moves
+    /// single cases by 10–20 % (measured: 2–3 false regressions in each of 5 pairs of back-to-back
+    /// `--all --quick` runs without this). Estimate that drift from the run itself: the spread (MAD) of the
+    /// log ratios of every case of the same harness and placement, most of which did not change. A case
+    /// counts only when its change stands out from that spread. The test is against no change, not against
+    /// the group's median, so a shift of a whole harness (a new kernel) still shows when its cases move together.
+    static func demoteDrift(_ cases: inout [Case]) {
+        var groups: [String: [Double]] = [:]
+        for c in cases {
+            guard let r = c.ratio, r > 0, c.baselineMedian != nil, c.currentMedian != nil else { continue }
+            groups[group(c.harness, c.placement), default: []].append(log(r))
+        }
+        for i in cases.indices where cases[i].isChange {
+            guard let r = cases[i].ratio, let logs = groups[group(cases[i].harness, cases[i].placement)],
+                  logs.count >= Self.driftMinCases else { continue }
+            let center = Statistics.quantile(logs.sorted(), 0.5)
+            let mad = Statistics.quantile(logs.map { abs($0 - center) }.sorted(), 0.5)
+            let bound = Self.driftZ * 1.4826 * mad
+            if abs(log(r)) <= bound {
+                let (pct, width) = ((r - 1) * 100, (exp(bound) - 1) * 100)
+                cases[i].demote((String(format: "%+.0f %% is within the run-to-run drift of the %d %@ %@ cases (±%.0f %%: %g × their MAD); not counted",
+                                        pct, logs.count, cases[i].harness, cases[i].placement, width, Self.driftZ),
+                                 String(format: "%+.0f %% 落在同组 %d 个用例（%@ %@）的运行间漂移之内（±%.0f %%，即 %g 倍 MAD），不计入",
+                                        pct, logs.count, cases[i].harness, cases[i].placement, width, Self.driftZ)))
+            }
+        }
+    }
+
+    /// What the baseline's own run-to-run noise lets it gate, per group (a typical case of the group: the
+    /// group's pooled spread, as `classify` uses it): a noisy baseline must say so, or the gate silently
+    /// stops working. Unpinned rows are never gated (the scheduler picks the CPUs), so they have no limit.
+    static func gateLimits(_ records: [Record], noise: [String: RunNoise], runs: Int, threshold: Double) -> [GateLimit] {
+        var seenGroups = Set<String>()
+        var limits: [GateLimit] = []
+        for r in records where r.placement != Placement.unpinned.rawValue {
+            let g = group(r.harness, r.placement)
+            guard seenGroups.insert(g).inserted, let rn = noise[g] else { continue }
+            let half = predictionHalfWidth(sdLog: rn.sdLog, runs: runs, priorDF: min(Self.priorDF, rn.df))
+            limits.append(GateLimit(harness: r.harness, placement: r.placement, smallestChange: max(exp(half) - 1, threshold)))
+        }
+        return limits
     }
 
     /// The key of a (harness, placement) group: the cases whose run-to-run noise and drift are pooled.
@@ -350,7 +390,7 @@ public struct Comparison: Sendable {
         }
         return facts.compactMap { k in
             let x = values(a, k), y = values(b, k)
-            // online_cpus is empty or absent in runs written before the column: unknown, not a difference.
+            // A machine column empty or absent in one run (written before the column) differs: unknown, not the same.
             return !Environment.differs(k, x, y) ? nil : EnvironmentChange(fact: k, baseline: x, current: y, important: importantFacts.contains(k))
         }
     }
