@@ -176,15 +176,6 @@ public enum Claims {
 
     // MARK: shared rule shapes
 
-    /// The two-task, no-footprint row of a case that has statistics.
-    public static func row(_ run: RunResult, _ h: String, _ m: String, _ metric: String,
-                           placement: Placement = .sameCPU) -> Record? {
-        run.records.first {
-            $0.harness == h && $0.mechanism == m && $0.metric == metric && $0.placement == placement.rawValue &&
-                $0.tasks <= 2 && $0.footprintBytes == 0 && $0.stats != nil
-        }
-    }
-
     static func med(_ r: Record) -> Double { r.stats!.median }
 
     /// The one shape most claims share: is a ÷ b at least k, beyond noise?

@@ -9,42 +9,6 @@ import Foundation
 public enum NotesReport {
     public static let fileName = "notes.md"
 
-    /// The class table's rows: the rows the README's reference table uses for these kinds
-    /// (scripts/reference-table.py reads the same from results.json's `class_table`).
-    public struct ClassRow: Sendable {
-        public var term: (en: String, zh: String)
-        public var harness: String
-        public var mechanism: String
-        public var metric: String
-        public var id: String { "\(harness)/\(mechanism)" }
-    }
-
-    public static let classRows: [ClassRow] = [
-        ClassRow(term: Terms.coroutineSwitch, harness: "coroutine", mechanism: "asm", metric: "per_switch"),
-        ClassRow(term: Terms.systemCall, harness: "syscall", mechanism: "getppid", metric: "per_call"),
-        ClassRow(term: Terms.threadSwitch, harness: "thread", mechanism: "futex", metric: "per_switch"),
-        ClassRow(term: Terms.processSwitch, harness: "process", mechanism: "futex", metric: "per_switch"),
-    ]
-
-    /// One cell of the class table: the median and its two ratios (nil where a row is missing).
-    public struct ClassCell: Sendable, Equatable {
-        public var median: Double
-        public var overSyscall: Double?
-        public var overCoroutine: Double?
-        public var valid: Bool
-    }
-
-    /// The class table of one run, in `classRows` order (nil: the row was not measured).
-    public static func classTable(_ run: RunResult) -> [ClassCell?] {
-        let meds = classRows.map { r in Claims.row(run, r.harness, r.mechanism, r.metric) }
-        let coroutine = meds[0]?.stats?.median, syscall = meds[1]?.stats?.median
-        return meds.map { r in
-            guard let r, let m = r.stats?.median else { return nil }
-            return ClassCell(median: m, overSyscall: syscall.flatMap { $0 > 0 ? m / $0 : nil },
-                             overCoroutine: coroutine.flatMap { $0 > 0 ? m / $0 : nil }, valid: r.valid)
-        }
-    }
-
     public static func render(_ run: RunResult, lang: Language = .en) -> String { render([run], labels: [], lang: lang) }
 
     /// One run (`labels` empty) or several (a column per run, headed by its label: M1, M2a …).
@@ -77,6 +41,7 @@ public enum NotesReport {
         out += twoSteps(runs, lang, presenters) + "\n\n"
         out += claimsSection(runs, labels, lang) + "\n\n"
         out += caveatsSection(runs, labels, lang)
+        out += "\n\n" + ledgerSection(runs, labels, lang)
         return out
     }
 
@@ -84,22 +49,24 @@ public enum NotesReport {
 
     static func classSection(_ runs: [RunResult], _ labels: [String], _ lang: Language) -> String {
         var out = "## " + lang.t("The four switches the note compares", "笔记比较的四种切换") + "\n\n"
-        let tables = runs.map(classTable)
-        func name(_ i: Int) -> String { Terms.t(classRows[i].term, lang) + "¹" }
-        func time(_ c: ClassCell) -> String { humanTime(c.median) + (c.valid ? "" : lang.t(" (invalid)", "（无效）")) }
+        let ledgers = runs.map(Ledger.of)
+        let tables = ledgers.map(\.classTable)
+        func name(_ i: Int) -> String { Terms.t(Ledger.idea(Ledger.classTiers[i]).term, lang) + "¹" }
+        func time(_ c: Ledger.ClassCell) -> String { humanTime(c.entry.value) + (c.entry.valid ? "" : lang.t(" (invalid)", "（无效）")) }
         func ratio(_ v: Double?) -> String { v.map(Format.times) ?? "–" }
+        func count(_ c: Ledger.ClassCell) -> String { c.kernelSwitchesPerSwitch.map { $0 < 0.0005 ? "0" : String(format: "%.2f", $0) } ?? "–" }
         if runs.count == 1 {
             var t = MarkdownTable(lang == .en
-                ? ["switch", "time", "÷ system call", "÷ coroutine switch"]
-                : ["切换", "耗时", "÷ 系统调用", "÷ 协程切换"])
-            for i in classRows.indices {
-                guard let c = tables[0][i] else { t.add([name(i), Claims.Verdict.notMeasured.text(lang), "–", "–"]); continue }
-                t.add([name(i), time(c), ratio(c.overSyscall), ratio(c.overCoroutine)])
+                ? ["switch", "time", "÷ system call", "÷ coroutine switch", "context switches per switch (kernel's count)", "how the switch is made"]
+                : ["切换", "耗时", "÷ 系统调用", "÷ 协程切换", "每次切换的上下文切换次数（内核统计）", "切换是怎样发生的"])
+            for i in Ledger.classTiers.indices {
+                guard let c = tables[0][i] else { t.add([name(i), Claims.Verdict.notMeasured.text(lang), "–", "–", "–", "–"]); continue }
+                t.add([name(i), time(c), ratio(c.overSyscall), ratio(c.overCoroutine), count(c), c.kind.forced.map { lang.t($0.en, $0.zh) } ?? "–"])
             }
             out += t.text
         } else {
             var t = MarkdownTable([lang.t("switch", "切换")] + labels)
-            for i in classRows.indices {
+            for i in Ledger.classTiers.indices {
                 t.add([name(i)] + tables.map { tab in
                     guard let c = tab[i] else { return Claims.Verdict.notMeasured.text(lang) }
                     return time(c) + lang.t(" (\(ratio(c.overSyscall)) a system call, \(ratio(c.overCoroutine)) a coroutine switch)",
@@ -108,11 +75,56 @@ public enum NotesReport {
             }
             out += t.text
         }
-        let ids = classRows.map { "`\($0.harness)/\($0.mechanism)`" + lang.t(" (`\($0.metric)`)", "（`\($0.metric)`）") }
-        out += "\n\n¹ " + lang.t(
-            "Same CPU, median per switch (the system call per call: one trip into the kernel and back, no switch of task). Rows, as in the README's reference table: coroutine switch \(ids[0]); system call \(ids[1]); thread and process switch \(ids[2]) and \(ids[3]), a ring of 2 tasks handing a token over a futex, so each includes a futex wake and wait besides the switch itself.",
-            "同一处理器上每次切换的中位数（系统调用按每次调用计：进出内核一次，不换任务）。所用数据行与 README 的参考表相同：协程切换 \(ids[0])；系统调用 \(ids[1])；线程切换和进程切换 \(ids[2])与 \(ids[3])，两个任务用 futex 传递令牌，所以除了切换本身，每次还包含一次 futex 唤醒和等待。")
+        out += "\n\n¹ " + classFootnote(ledgers, labels, lang)
+        if let w = wakeUpLine(ledgers, labels, lang) { out += "\n\n" + w }
         return out
+    }
+
+    /// Where each cell of the class table comes from (the ledger's definitions), once per distinct source.
+    static func classFootnote(_ ledgers: [Ledger], _ labels: [String], _ lang: Language) -> String {
+        var lines: [String] = []
+        for (i, l) in ledgers.enumerated() {
+            let defs = l.classTable.compactMap { $0 }.map { c in
+                Terms.t(c.entry.term, lang) + lang.t(": ", "：") + c.entry.row + lang.t(", ", "，") + lang.t(c.entry.statistic.en, c.entry.statistic.zh)
+                    + (c.kind.paired ? lang.t(", timed in alternating pairs with its counterpart", "，与对方交替成对计时") : "")
+            }
+            let who = ledgers.count > 1 ? "**\(labels[i])**" + lang.t(": ", "：") : ""
+            lines.append(who + defs.joined(separator: lang.t("; ", "；")) + lang.t(".", "。"))
+            if let p = l[.processSwitch], p.record?.harness != "anatomy" {
+                lines.append(lang.t("The paired `sched_yield()` switches (`anatomy`) were not measured there, so the thread and process switch are the futex ring's: each switch there includes a futex wake-up and a sleep besides the switch itself, and the two were timed one after the other, not in pairs.",
+                                    "那里没有测成对的 `sched_yield()` 切换（`anatomy`），所以线程切换和进程切换取自 futex 令牌环：那里的每次切换除了切换本身，还包含一次 futex 唤醒和一次睡眠，而且两者是先后测的，不是成对测的。"))
+            }
+        }
+        let head = lang.t("Same CPU, median per switch (the system call per call: one trip into the kernel and back, no switch of task). Each number is defined once for the whole page (the table at the end); where the rows come from:",
+                          "同一处理器上每次切换的中位数（系统调用按每次调用计：进出内核一次，不换任务）。每个数在整页只有一个定义（见文末的表）；数据行：")
+        return head + lang.t(" ", "") + lines.joined(separator: lang.t(" ", ""))
+    }
+
+    /// The cross-CPU wake-up with its number, or nil when no run measured it.
+    static func wakeUpLine(_ ledgers: [Ledger], _ labels: [String], _ lang: Language) -> String? {
+        let found = ledgers.enumerated().compactMap { i, l in l[.crossCPUWakeUp].map { (i, $0) } }
+        guard !found.isEmpty else { return nil }
+        let values = found.map { i, e in (ledgers.count > 1 ? labels[i] + lang.t(" ", " ") : "") + humanTime(e.value) + (e.valid ? "" : lang.t(" (invalid)", "（无效）")) }
+        return lang.t("**Cross-CPU wake-up** (not a switch cost): two threads on two CPUs handing a token over with futex, so each hand-off wakes an idle CPU; one hand-off costs \(values.joined(separator: ", ")) (`thread/futex per_switch`, `cross-cpu`).",
+                      "**跨处理器唤醒**（不是切换的代价）：两个线程各在一个处理器上，用 futex 传递令牌，每次交接都要唤醒一个空闲的处理器；一次交接要 \(values.joined(separator: "，"))（`thread/futex per_switch`，`cross-cpu`）。")
+    }
+
+    /// The page's ledger: each idea it names, the row it is read from, the statistic, paired or not,
+    /// and its number (a column per run).
+    static func ledgerSection(_ runs: [RunResult], _ labels: [String], _ lang: Language) -> String {
+        let ledgers = runs.map(Ledger.of)
+        var t = MarkdownTable([lang.t("idea", "概念"), lang.t("row", "数据行"), lang.t("statistic", "统计量")] + (runs.count > 1 ? labels : [lang.t("value", "数值")]))
+        for idea in Ledger.Idea.allCases {
+            let es = ledgers.map { $0[idea] }
+            guard let e = es.compactMap({ $0 }).first else { continue }
+            let row = lang == .zh ? e.row.replacingOccurrences(of: " (`", with: "（`").replacingOccurrences(of: "`)", with: "`）") : e.row
+            t.add([Terms.t(idea.term, lang), row, lang.t(e.statistic.en, e.statistic.zh) + (e.paired ? lang.t(", paired", "，成对") : "")]
+                  + es.map { $0.map { humanTime($0.value) + ($0.valid ? "" : lang.t(" (invalid)", "（无效）")) } ?? "–" })
+        }
+        return "## " + lang.t("Where each number on this page comes from", "本页的数从哪里来") + "\n\n"
+            + lang.t("Each idea the page names is defined once; every table and sentence above takes its number from this table (other numbers are a claim's own, defined in `report.md`).",
+                     "本页提到的每个概念只有一个定义；上面的表格和句子都从这张表取数（其余的数是各条说法自己的，定义见 `report.md`）。") + "\n\n" + t.text + "\n"
+            + (runs.count == 1 ? ledgers[0].whyTwoCalls(lang).map { "\n" + $0 + "\n" } ?? "" : "")
     }
 
     static func twoSteps(_ runs: [RunResult], _ lang: Language, _ presenters: [any Harness]) -> String {

@@ -5,7 +5,7 @@ import Foundation
 extension CoroutineHarness {
     public func markdownSection(_ run: RunResult, lang: Language) -> String? {
         guard !run.records(harness: id).isEmpty else { return nil }
-        let asm = run.find("coroutine", "asm", "same-cpu", metric: "per_switch")
+        let asm = run.row("coroutine", "asm", "per_switch")
         let base = asm?.stats?.median
         var t = MarkdownTable(lang == .en
             ? ["kind", "row (harness/mechanism, metric)", "per switch", "÷ asm coroutine", "kernel switches / op", "valid", "what one switch includes"]
@@ -15,26 +15,26 @@ extension CoroutineHarness {
             t.add([kind, "`\(r.harness)/\(r.mechanism) \(r.placement), \(r.metric)`", Format.median(r),
                    Format.ratio(r.stats?.median, base), Format.number(r.switchesPerOp, 3), Format.valid(r.valid, lang: lang), what])
         }
-        let syscall = run.find("syscall", "getppid", "same-cpu", metric: "per_call")
+        let syscall = run.row("syscall", "getppid", "per_call")
         add(lang.t("system call (no switch)", "系统调用（不切换）"), syscall,
             lang.t("user → kernel → user, no other task runs (claim C7)", "用户态 → 内核态 → 用户态，没有别的任务运行（说法 C7）"))
         add(lang.t("asm coroutine", "asm 协程"), asm,
             lang.t("callee-saved registers + stack pointer + FP control words, in user mode; both sides in one hand-off loop",
                    "在用户态保存被调用者保存的寄存器、栈指针和浮点控制字；双方跑同一个交接循环"))
-        add(lang.t("asm coroutine (resume/yield)", "asm 协程（resume/yield）"), run.find("coroutine", "asm-generator", "same-cpu", metric: "per_switch"),
+        add(lang.t("asm coroutine (resume/yield)", "asm 协程（resume/yield）"), run.row("coroutine", "asm-generator", "per_switch"),
             lang.t("the same switch between a caller and a generator body: plus a mispredicted return", "同样的切换，发生在调用者和生成器之间：多一次预测错的返回"))
-        let uc = run.find("coroutine", "ucontext", "same-cpu", metric: "per_switch")
+        let uc = run.row("coroutine", "ucontext", "per_switch")
         add("ucontext", uc, lang.t("the same plus the signal mask: one rt_sigprocmask system call per swapcontext",
                                    "同上，再加上信号屏蔽字：每次 swapcontext 都有一次 rt_sigprocmask 系统调用"))
-        add(lang.t("Swift task", "Swift 任务"), run.find("coroutine", "swift-task", "same-cpu", metric: "per_switch"),
+        add(lang.t("Swift task", "Swift 任务"), run.row("coroutine", "swift-task", "per_switch"),
             lang.t("continuation resume + suspend; the executor runs the other task's job (one thread)", "恢复一个 continuation 再挂起；执行器接着跑另一个任务（单线程）"))
-        add(lang.t("Swift task (Task.yield)", "Swift 任务（Task.yield）"), run.find("coroutine", "swift-task-yield", "same-cpu", metric: "per_switch"),
+        add(lang.t("Swift task (Task.yield)", "Swift 任务（Task.yield）"), run.row("coroutine", "swift-task-yield", "per_switch"),
             lang.t("Task.yield(): re-enqueue behind the other task (one thread)", "`Task.yield()`：排到另一个任务后面（单线程）"))
-        add(lang.t("Swift task (global executor)", "Swift 任务（全局执行器）"), run.find("coroutine", "swift-task-global", "unpinned", metric: "per_switch"),
+        add(lang.t("Swift task (global executor)", "Swift 任务（全局执行器）"), run.row("coroutine", "swift-task-global", "per_switch", placement: .unpinned),
             lang.t("continuation ping-pong on the default thread pool (unpinned; may park and wake threads)", "在默认线程池上来回传递 continuation（不绑核；可能让线程睡下再唤醒）"))
-        add(lang.t("thread", "线程"), run.find("thread", "futex", "same-cpu", metric: "per_switch", tasks: 2),
+        add(lang.t("thread", "线程"), run.row("thread", "futex", "per_switch", tasks: 2),
             lang.t("kernel context switch between two threads of one process (futex wake + wait)", "同一进程的两个线程之间的内核上下文切换（futex 唤醒 + 等待）"))
-        add(lang.t("process", "进程"), run.find("process", "futex", "same-cpu", metric: "per_switch", tasks: 2),
+        add(lang.t("process", "进程"), run.row("process", "futex", "per_switch", tasks: 2),
             lang.t("kernel context switch between two processes (futex wake + wait, address-space change)", "两个进程之间的内核上下文切换（futex 唤醒 + 等待，并切换地址空间）"))
 
         var facts: [String] = []
@@ -42,7 +42,7 @@ extension CoroutineHarness {
             facts.append(lang.t("ucontext costs \(humanTime(ucMed - base)) more per switch than the asm switch; one getppid system call costs \(humanTime(sys)) here.",
                                 "ucontext 每次切换比 asm 切换多花 \(humanTime(ucMed - base))；在这台机器上一次 getppid 系统调用要 \(humanTime(sys))。"))
         }
-        if let count = run.find("coroutine", "ucontext", "same-cpu", metric: "rt_sigprocmask_per_switch")?.stats?.median {
+        if let count = run.row("coroutine", "ucontext", "rt_sigprocmask_per_switch")?.stats?.median {
             facts.append(lang.t("rt_sigprocmask calls per ucontext switch (tracepoint): \(Format.number(count)).",
                                 "每次 ucontext 切换调用 rt_sigprocmask 的次数（tracepoint 计数）：\(Format.number(count))。"))
         }
@@ -69,11 +69,11 @@ extension CoroutineHarness {
 
     public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] {
         var c = Self.claimText.claim(lang, facts: [Claims.mitigationFact(run.environment, lang)])
-        let allThreads = ["futex", "pipe"].compactMap { Claims.row(run, "thread", $0, "per_switch") }
+        let allThreads = ["futex", "pipe"].compactMap { run.row("thread", $0, "per_switch") }
         let threads = allThreads.filter(\.valid)
-        let asm = Claims.row(run, id, "asm", "per_switch")
-        let sysRow = Claims.row(run, "syscall", "getppid", "per_call")
-        let others = ["ucontext", "swift-task"].compactMap { Claims.row(run, id, $0, "per_switch") }
+        let asm = run.row(id, "asm", "per_switch")
+        let sysRow = run.row("syscall", "getppid", "per_call")
+        let others = ["ucontext", "swift-task"].compactMap { run.row(id, $0, "per_switch") }
         c.evidence = (asm.map { [$0] } ?? []) + (sysRow.map { [$0] } ?? []) + others + allThreads
         guard let asm else { return [c] }
         let t = threads.min(by: { Claims.med($0) < Claims.med($1) })
@@ -130,11 +130,11 @@ extension CoroutineHarness {
         }
         if let s = sys.map(Claims.med) {
             var dearer: [(en: String, zh: String)] = []
-            if let uc = Claims.row(run, id, "ucontext", "per_switch"), uc.valid, Claims.med(uc) > s {
+            if let uc = run.row(id, "ucontext", "per_switch"), uc.valid, Claims.med(uc) > s {
                 dearer.append(("a `ucontext` coroutine switch (\(humanTime(Claims.med(uc))), \(Format.sig3(Claims.med(uc) / s)) times a system call; it makes one, `rt_sigprocmask`, each time)",
                                "`ucontext` 协程切换（\(humanTime(Claims.med(uc)))，是一次系统调用的 \(Format.sig3(Claims.med(uc) / s)) 倍；它每次都要调用一次 `rt_sigprocmask`）"))
             }
-            if let st = Claims.row(run, id, "swift-task", "per_switch"), st.valid, Claims.med(st) > s {
+            if let st = run.row(id, "swift-task", "per_switch"), st.valid, Claims.med(st) > s {
                 dearer.append(("a Swift task switch (\(humanTime(Claims.med(st))), \(Format.sig3(Claims.med(st) / s)) times a system call, though it stays in user mode and makes no system call)",
                                "Swift 任务切换（\(humanTime(Claims.med(st)))，是一次系统调用的 \(Format.sig3(Claims.med(st) / s)) 倍，而它全程在用户态、不做系统调用）"))
             }

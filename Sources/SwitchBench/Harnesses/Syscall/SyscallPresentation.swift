@@ -30,8 +30,8 @@ extension SyscallHarness {
 
     public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] {
         var c = Self.claimText.claim(lang, facts: [Claims.mitigationFact(run.environment, lang), Claims.virtFact(run.environment, lang)])
-        let s = Claims.row(run, id, "getppid", "per_call") ?? run.records.first { $0.harness == id && $0.mechanism == "getppid" && $0.stats != nil }
-        let v = Claims.row(run, id, "clock_gettime", "per_call") ?? run.records.first { $0.harness == id && $0.mechanism == "clock_gettime" && $0.stats != nil }
+        let s = run.row(id, "getppid", "per_call")
+        let v = run.row(id, "clock_gettime", "per_call")
         c.evidence = [s, v].compactMap { $0 }
         guard let s, let v else { return [c] }
         if let w = Claims.invalidWhy([s, v], lang) { c.undecided(w); return [c] }
