@@ -92,7 +92,7 @@ public enum NotesReport {
             lines.append(who + defs.joined(separator: lang.t("; ", "；")) + lang.t(".", "。"))
             if let p = l[.processSwitch], p.record?.harness != "anatomy" {
                 lines.append(lang.t("The paired `sched_yield()` switches (`anatomy`) were not measured there, so the thread and process switch are the futex ring's: each switch there includes a futex wake-up and a sleep besides the switch itself, and the two were timed one after the other, not in pairs.",
-                                    "那里没有测成对的 `sched_yield()` 切换（`anatomy`），所以线程切换和进程切换取自 futex 令牌环：那里的每次切换除了切换本身，还包含一次 futex 唤醒和一次睡眠，而且两者是先后测的，不是成对测的。"))
+                                    "那里没有测成对的 `sched_yield()` 切换（`anatomy`），所以线程切换和进程切换取自用 futex 传递令牌的环：那里的每次切换除了切换本身，还包含一次 futex 唤醒和一次睡眠，而且两者是先后测的，不是成对测的。"))
             }
         }
         let head = lang.t("Same CPU, median per switch (the system call per call: one trip into the kernel and back, no switch of task). Each number is defined once for the whole page (the table at the end); where the rows come from:",
@@ -196,7 +196,7 @@ public enum NotesReport {
     static func caveatsSection(_ runs: [RunResult], _ labels: [String], _ lang: Language) -> String {
         var out = "## " + lang.t("What applies to these numbers", "读这些数字时要注意") + "\n\n"
         for (i, r) in runs.enumerated() {
-            let lines = caveats(r.environment, lang)
+            let lines = caveats(r.environment, lang, ledger: Ledger.of(r))
             if runs.count > 1 { out += "**\(labels[i])**\n\n" }
             out += lines.map { "- " + $0 }.joined(separator: "\n") + "\n\n"
         }
@@ -211,23 +211,40 @@ public enum NotesReport {
 
     /// The caveats of one machine: virtualization, PCID, the mitigations actually in force and those
     /// the kernel reports as vulnerable (not mitigated: nothing is paid for them).
-    public static func caveats(_ e: Environment, _ lang: Language) -> [String] {
+    public static func caveats(_ e: Environment, _ lang: Language, ledger: Ledger? = nil) -> [String] {
         var out: [String] = []
         if e.virtualization.isEmpty {
             out.append(lang.t("Whether this is a virtual machine was not recorded.", "没有记录这是不是虚拟机。"))
         } else if e.virtualization == "none" {
             out.append(lang.t("Bare metal: no hypervisor between the kernel and the CPU.", "物理机：内核和处理器之间没有虚拟机管理程序。"))
         } else {
-            out.append(lang.t(
-                "A virtual machine (`\(e.virtualization)`): address translation has two levels (the guest's page tables, then the host's), so a TLB miss walks both and costs more than on bare metal; waking an idle virtual CPU goes through the hypervisor, so cross-CPU wake-ups cost microseconds; and the host can slow the guest for seconds at a time, so a single number can be off: trust differences that hold within one run, and compare runs by their verdicts and ratios rather than by one absolute time.",
-                "这是虚拟机（`\(e.virtualization)`）：地址转换有两级（先查客户机的页表，再查宿主机的页表），快表缺失时两级都要查，比物理机更贵；唤醒一个空闲的虚拟处理器要经过虚拟机管理程序，所以跨处理器唤醒要花几微秒；宿主机还可能让客户机连续数秒变慢，所以单个数字可能偏高：同一次运行里成立的差别才可信，比较几次运行时看结论和比值，而不是看某一个绝对时间。"))
+            out.append(virtualMachineCaveat(e, lang, wakeUp: ledger?[.crossCPUWakeUp]))
         }
-        out.append(e.pcid
-            ? lang.t("PCID is on: Linux tags each TLB entry with its address space, so a process switch does not flush the TLB; the note's \"进程切换需要清空快表\" is the picture without PCID.",
-                     "PCID 已开启：Linux 给每个快表表项标上它所属的地址空间，进程切换时不清空快表；笔记里“进程切换需要清空快表”说的是没有 PCID 时的情形。")
-            : lang.t("PCID is off: every process switch flushes the TLB's non-global entries, as the note says.",
-                     "PCID 未开启：每次进程切换都会清掉快表里非全局的表项，与笔记所说一致。"))
+        out.append(pcidCaveat(e, lang))
         return out + mitigationCaveats(e, lang)
+    }
+
+    /// A guest's caveat: the two-dimensional page walk (docs/sources.md), the wake-up with the run's own
+    /// number (never a fixed "a few microseconds"), and the host's phases.
+    static func virtualMachineCaveat(_ e: Environment, _ lang: Language, wakeUp: Ledger.Entry?) -> String {
+        let wake = wakeUp.map { w in
+            lang.t("; waking an idle virtual CPU goes through the hypervisor: one cross-CPU hand-off took \(Words.magnitude(w.value, lang)) in this run",
+                   "；唤醒空闲的虚拟处理器要经过虚拟机管理程序：本次运行一次跨处理器交接要\(Words.magnitude(w.value, lang))")
+        } ?? lang.t("; waking an idle virtual CPU goes through the hypervisor (no cross-CPU row in this run)",
+                    "；唤醒空闲的虚拟处理器要经过虚拟机管理程序（本次运行没有跨处理器的数据行）")
+        return lang.t("A virtual machine (`\(e.virtualization)`): with nested paging (Intel EPT, AMD NPT) a TLB miss is one two-dimensional page walk, in which every reference to the guest's page tables is itself translated through the host's, up to 24 memory references with four levels on both sides against 4 on bare metal (docs/sources.md)",
+                      "这是虚拟机（`\(e.virtualization)`）：有嵌套分页（Intel 的 EPT、AMD 的 NPT）时，一次快表缺失是一次二维的页表遍历，客户机页表的每一次引用本身又要经宿主机的页表转换，两边都是四级页表时最多要访问内存 24 次，物理机上是 4 次（出处见 docs/sources.md）")
+            + wake + lang.t("; and the host can slow the guest for seconds at a time, so a single number can be off: trust differences that hold within one run, and compare runs by their verdicts and ratios rather than by one absolute time.",
+                            "；宿主机还可能让客户机连续数秒变慢，所以单个数字可能偏高：同一次运行里成立的差别才可信，比较几次运行时看结论和比值，而不是看某一个绝对时间。")
+    }
+
+    /// PCID as Linux uses it (arch/x86/mm/tlb.c: a few dynamic ASIDs per CPU, docs/sources.md).
+    static func pcidCaveat(_ e: Environment, _ lang: Language) -> String {
+        e.pcid
+            ? lang.t("PCID is on: Linux keeps the TLB entries of the last few address spaces used on each CPU (6 per CPU), each tagged with its own id, so switching back to one of them need not flush the TLB; a switch to an address space not among them, or one whose page tables changed meanwhile, still flushes (docs/sources.md). The note's \"进程切换需要清空快表\" is the picture without PCID.",
+                     "PCID 已开启：Linux 在每个处理器上为最近用过的几个地址空间（每个处理器 6 个）保留快表表项，各带自己的标签，切回其中之一时可以不清空快表；切到不在其中的地址空间，或者页表在此期间改过的地址空间，仍要清空（出处见 docs/sources.md）。笔记里“进程切换需要清空快表”说的是没有 PCID 时的情形。")
+            : lang.t("PCID is off: every process switch flushes the TLB's non-global entries, as the note says.",
+                     "PCID 未开启：每次进程切换都会清掉快表里非全局的表项，与笔记所说一致。")
     }
 
     /// The mitigations actually in force (paid for on the kernel paths measured) and those the kernel
@@ -236,17 +253,26 @@ public enum NotesReport {
     public static func mitigationCaveats(_ e: Environment, _ lang: Language) -> [String] {
         var out: [String] = []
         let entries = e.mitigations.map(splitMitigation).filter { !$0.state.isEmpty && !$0.state.hasPrefix("Not affected") }
-        let inForce = entries.filter { $0.state.hasPrefix("Mitigation") }
+        // A mitigation in prctl or seccomp mode is paid only by the tasks that ask for it
+        // (Documentation/admin-guide/kernel-parameters.txt, docs/sources.md).
+        let optIn = entries.filter { $0.state.hasPrefix("Mitigation") && ($0.state.contains("prctl") || $0.state.contains("seccomp")) }
+        let inForce = entries.filter { $0.state.hasPrefix("Mitigation") && !optIn.map(\.name).contains($0.name) }
         let vulnerable = entries.filter { $0.state.hasPrefix("Vulnerable") }
+        func list(_ es: [(name: String, state: String)]) -> String {
+            es.map { "`\($0.name)`" + lang.t(" (`\($0.state)`)", "（`\($0.state)`）") }.joined(separator: lang.t("; ", "；"))
+        }
         if e.mitigations.isEmpty {
             out.append(lang.t("The CPU vulnerability mitigations were not recorded.", "没有记录处理器漏洞的缓解措施。"))
         } else if inForce.isEmpty {
-            out.append(lang.t("No CPU vulnerability mitigation is in force: the system calls and switches here pay for none.",
-                              "没有生效的处理器漏洞缓解措施：这里的系统调用和切换不为任何缓解措施付出代价。"))
+            out.append(lang.t("No CPU vulnerability mitigation is in force for every task: the system calls and switches here pay for none.",
+                              "没有对所有任务生效的处理器漏洞缓解措施：这里的系统调用和切换不为任何缓解措施付出代价。"))
         } else {
-            let list = inForce.map { "`\($0.name)`" + lang.t(" (`\($0.state)`)", "（`\($0.state)`）") }.joined(separator: lang.t("; ", "；"))
-            out.append(lang.t("Mitigations in force, paid for on the kernel paths measured here (entry and exit, indirect branches, switches): \(list).",
-                              "生效的处理器漏洞缓解措施，这里测的内核路径（进出内核、间接跳转、切换）都包含它们的代价：\(list)。"))
+            out.append(lang.t("Mitigations in force for every task, paid for on the kernel paths measured here (entry and exit, indirect branches, switches): \(list(inForce)).",
+                              "对所有任务生效的处理器漏洞缓解措施，这里测的内核路径（进出内核、间接跳转、切换）都包含它们的代价：\(list(inForce))。"))
+        }
+        if !optIn.isEmpty {
+            out.append(lang.t("In `prctl` or `seccomp` mode, paid only by tasks that ask for it through `prctl` or run under `seccomp` (docs/sources.md): \(list(optIn)).",
+                              "处于 `prctl` 或 `seccomp` 模式的缓解措施，只有通过 `prctl` 请求它、或在 `seccomp` 下运行的任务才付出代价（出处见 docs/sources.md）：\(list(optIn))。"))
         }
         if !vulnerable.isEmpty {
             let list = vulnerable.map { "`\($0.name)`" }.joined(separator: lang.t(", ", "、"))

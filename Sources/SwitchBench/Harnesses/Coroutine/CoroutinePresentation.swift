@@ -54,7 +54,7 @@ extension CoroutineHarness {
         """, """
         都在同一处理器上。协程切换不离开用户态，内核不会为它记一次上下文切换
         （“上下文切换次数（内核统计）”是内核按每次往返统计的，应为 0，不超过 0.01 都算有效）。
-        线程和进程两行是两个任务的 futex 令牌环的 `per_switch`。系统调用那一行只进出一次内核，不换任务。
+        线程和进程两行是两个任务用 futex 传递令牌的环（`futex` 环）的 `per_switch`。系统调用那一行只进出一次内核，不换任务。
         """)
         let heading = lang.t("## Switch cost by kind (claim C3)", "## 各种切换的代价（说法 C3）")
         return Claims.section(heading, [intro, t.text, facts.map { "- " + $0 }.joined(separator: "\n")], run, lang)
@@ -117,30 +117,36 @@ extension CoroutineHarness {
         if sys != nil {
             advice = mv > ma
                 ? lang.t("An asm coroutine switch costs \(humanTime(ma)) here; even one system call (\(humanTime(mv))) costs more than the coroutine switch (\(times) times as much), because it enters the kernel",
-                         "在这台机器上，asm 协程切换要 \(humanTime(ma))；就连一次系统调用（\(humanTime(mv))）都比协程切换贵（是它的 \(times) 倍），因为它要进入内核")
+                         "在这台机器上，asm 协程切换要 \(humanTime(ma))；就连一次系统调用（\(humanTime(mv))）都比协程切换贵（是它的 \(times) 倍），它要进入内核再返回")
                 : lang.t("An asm coroutine switch costs \(humanTime(ma)) here; one system call (\(humanTime(mv))) costs no more than the coroutine switch",
                          "在这台机器上，asm 协程切换要 \(humanTime(ma))；一次系统调用（\(humanTime(mv))）并不比协程切换贵")
         } else {
             advice = lang.t("An asm coroutine switch costs \(humanTime(ma)) here (no system-call row in this run)", "在这台机器上，asm 协程切换要 \(humanTime(ma))（这次没有测系统调用）")
         }
-        if let t {
-            let mt = Claims.med(t)
-            advice += lang.t("; a thread switch (`\(t.mechanism)` ring) costs \(humanTime(mt)), \(Format.sig3(mt / ma)) times the coroutine switch",
-                             "；线程切换（`\(t.mechanism)` 令牌环）要 \(humanTime(mt))，是协程切换的 \(Format.sig3(mt / ma)) 倍")
+        // The thread switch is the page's one (the ledger's), not a ring of this claim's choosing.
+        if let mt = Ledger.of(run).value(.threadSwitch) {
+            advice += lang.t("; a thread switch costs \(humanTime(mt)), \(Format.sig3(mt / ma)) times the coroutine switch",
+                             "；线程切换要 \(humanTime(mt))，是协程切换的 \(Format.sig3(mt / ma)) 倍")
         }
         if let s = sys.map(Claims.med) {
             var dearer: [(en: String, zh: String)] = []
             if let uc = run.row(id, "ucontext", "per_switch"), uc.valid, Claims.med(uc) > s {
-                dearer.append(("a `ucontext` coroutine switch (\(humanTime(Claims.med(uc))), \(Format.sig3(Claims.med(uc) / s)) times a system call; it makes one, `rt_sigprocmask`, each time)",
-                               "`ucontext` 协程切换（\(humanTime(Claims.med(uc)))，是一次系统调用的 \(Format.sig3(Claims.med(uc) / s)) 倍；它每次都要调用一次 `rt_sigprocmask`）"))
+                dearer.append(("a `ucontext` coroutine switch (\(humanTime(Claims.med(uc))), \(Format.sig3(Claims.med(uc) / s)) times a system call; each switch also makes one system call, `rt_sigprocmask`, which explains at most one system call's worth of it)",
+                               "`ucontext` 协程切换（\(humanTime(Claims.med(uc)))，是一次系统调用的 \(Format.sig3(Claims.med(uc) / s)) 倍；它每次还要调用一次 `rt_sigprocmask`，这最多解释其中一次系统调用的代价）"))
             }
             if let st = run.row(id, "swift-task", "per_switch"), st.valid, Claims.med(st) > s {
-                dearer.append(("a Swift task switch (\(humanTime(Claims.med(st))), \(Format.sig3(Claims.med(st) / s)) times a system call, though it stays in user mode and makes no system call)",
-                               "Swift 任务切换（\(humanTime(Claims.med(st)))，是一次系统调用的 \(Format.sig3(Claims.med(st) / s)) 倍，而它全程在用户态、不做系统调用）"))
+                dearer.append(("a Swift task switch (\(humanTime(Claims.med(st))), \(Format.sig3(Claims.med(st) / s)) times a system call, with no context switch counted by the kernel)",
+                               "Swift 任务切换（\(humanTime(Claims.med(st)))，是一次系统调用的 \(Format.sig3(Claims.med(st) / s)) 倍，内核没有为它记上下文切换）"))
             }
+
             if !dearer.isEmpty {
-                advice += lang.t(". But " + dearer.map(\.en).joined(separator: " and ") + " cost" + (dearer.count == 1 ? "s" : "") + " more than one system call: \"in user mode\" alone does not make a switch cheap; what the switch does (saving registers only, or more) decides",
-                                 "。但 " + dearer.map(\.zh).joined(separator: "和") + (dearer.count == 1 ? "比" : "都比") + "一次系统调用还贵：“在用户态完成”本身并不能让切换的代价变小，切换时做多少事（只保存寄存器，还是更多）才是关键")
+                advice += lang.t(". But " + dearer.map(\.en).joined(separator: ", and ") + " cost" + (dearer.count == 1 ? "s" : "") + " more than one system call: these switches stay in user mode, so \"in user mode\" alone does not make a switch cheap",
+                                 "。但 " + dearer.map(\.zh).joined(separator: "，以及 ") + (dearer.count == 1 ? "比" : "，都比") + "一次系统调用还贵：这些切换也在用户态完成，可见“在用户态完成”本身并不保证代价小")
+            }
+            // A user-mode kind cheaper than a system call is named too, so no row drops out silently.
+            if let st = run.row(id, "swift-task", "per_switch"), st.valid, Claims.med(st) <= s {
+                advice += lang.t("; a Swift task switch (\(humanTime(Claims.med(st)))) costs less than one system call here",
+                                 "；Swift 任务切换（\(humanTime(Claims.med(st)))）在这里比一次系统调用便宜")
             }
         }
         c.advice = advice + lang.t(".", "。")
