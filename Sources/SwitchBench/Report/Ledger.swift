@@ -199,14 +199,15 @@ public enum Words {
     }
 
     /// Where a statement that depends on a parameter holds: checked against every value the run has.
-    /// `holds` maps each value (N or K) to whether the statement holds there; the words name them:
-    /// "at every N the run has (10, 100)", "at N = 100, 1000 but not at N = 10", "at no N the run has".
+    /// `holds` maps each value (N or K) to whether the statement holds there; the words name them, the
+    /// Chinese with its verb (成立): "at every N this run has (10, 100)" / "在本次运行测过的每个 N（10、100）都成立",
+    /// "at N = 100, 1000, but not at N = 10" / "N = 100、1000 时成立，N = 10 时不成立", "at no N this run has (10)".
     public static func condition(_ name: String, _ holds: [(Int, Bool)], _ lang: Language) -> String {
         let yes = holds.filter(\.1).map { String($0.0) }, no = holds.filter { !$0.1 }.map { String($0.0) }
         let sep = lang.t(", ", "、")
-        if no.isEmpty { return lang.t("at every \(name) this run has (\(yes.joined(separator: sep)))", "在本次运行测过的每个 \(name)（\(yes.joined(separator: sep))）") }
-        if yes.isEmpty { return lang.t("at no \(name) this run has (\(no.joined(separator: sep)))", "在本次运行测过的任何 \(name)（\(no.joined(separator: sep))）都不") }
+        if no.isEmpty { return lang.t("at every \(name) this run has (\(yes.joined(separator: sep)))", "在本次运行测过的每个 \(name)（\(yes.joined(separator: sep))）都成立") }
+        if yes.isEmpty { return lang.t("at no \(name) this run has (\(no.joined(separator: sep)))", "在本次运行测过的任何 \(name)（\(no.joined(separator: sep))）都不成立") }
         return lang.t("at \(name) = \(yes.joined(separator: sep)), but not at \(name) = \(no.joined(separator: sep))",
-                      "在 \(name) = \(yes.joined(separator: sep)) 时，而 \(name) = \(no.joined(separator: sep)) 时不")
+                      "\(name) = \(yes.joined(separator: sep)) 时成立，\(name) = \(no.joined(separator: sep)) 时不成立")
     }
 }
