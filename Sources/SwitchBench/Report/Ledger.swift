@@ -168,8 +168,8 @@ public struct Ledger: Sendable {
 public enum Words {
     /// "cheaper" / "dearer" / "about the same" for a against b (±10 %: about the same).
     public static func comparative(_ a: Double, _ b: Double, _ lang: Language) -> String {
-        if a < b * 0.9 { return lang.t("cheaper", "更便宜") }
-        if a > b * 1.1 { return lang.t("dearer", "更贵") }
+        if a < b * 0.9 { return lang.t("cheaper", "代价更小") }
+        if a > b * 1.1 { return lang.t("dearer", "代价更大") }
         return lang.t("about the same", "差不多")
     }
 
@@ -200,13 +200,13 @@ public enum Words {
 
     /// Where a statement that depends on a parameter holds: checked against every value the run has.
     /// `holds` maps each value (N or K) to whether the statement holds there; the words name them, the
-    /// Chinese with its verb (成立): "at every N this run has (10, 100)" / "在本次运行测过的每个 N（10、100）都成立",
-    /// "at N = 100, 1000, but not at N = 10" / "N = 100、1000 时成立，N = 10 时不成立", "at no N this run has (10)".
+    /// Chinese with its verb (成立): "at every N measured (10, 100)" / "在测过的每个 N（10、100）都成立",
+    /// "at N = 100, 1 000, but not at N = 10" / "N = 100、1000 时成立，N = 10 时不成立", "at no N measured (10)".
     public static func condition(_ name: String, _ holds: [(Int, Bool)], _ lang: Language) -> String {
-        let yes = holds.filter(\.1).map { String($0.0) }, no = holds.filter { !$0.1 }.map { String($0.0) }
+        let yes = holds.filter(\.1).map { ManyFormat.count($0.0) }, no = holds.filter { !$0.1 }.map { ManyFormat.count($0.0) }
         let sep = lang.t(", ", "、")
-        if no.isEmpty { return lang.t("at every \(name) this run has (\(yes.joined(separator: sep)))", "在本次运行测过的每个 \(name)（\(yes.joined(separator: sep))）都成立") }
-        if yes.isEmpty { return lang.t("at no \(name) this run has (\(no.joined(separator: sep)))", "在本次运行测过的任何 \(name)（\(no.joined(separator: sep))）都不成立") }
+        if no.isEmpty { return lang.t("at every \(name) measured (\(yes.joined(separator: sep)))", "在测过的每个 \(name)（\(yes.joined(separator: sep))）都成立") }
+        if yes.isEmpty { return lang.t("at no \(name) measured (\(no.joined(separator: sep)))", "在测过的任何 \(name)（\(no.joined(separator: sep))）都不成立") }
         return lang.t("at \(name) = \(yes.joined(separator: sep)), but not at \(name) = \(no.joined(separator: sep))",
                       "\(name) = \(yes.joined(separator: sep)) 时成立，\(name) = \(no.joined(separator: sep)) 时不成立")
     }

@@ -228,10 +228,10 @@ public enum NotesReport {
     /// number (never a fixed "a few microseconds"), and the host's phases.
     static func virtualMachineCaveat(_ e: Environment, _ lang: Language, wakeUp: Ledger.Entry?) -> String {
         let wake = wakeUp.map { w in
-            lang.t("; waking an idle virtual CPU goes through the hypervisor: one cross-CPU hand-off took \(Words.magnitude(w.value, lang)) in this run",
-                   "；唤醒空闲的虚拟处理器要经过虚拟机管理程序：本次运行一次跨处理器交接要\(Words.magnitude(w.value, lang))")
-        } ?? lang.t("; waking an idle virtual CPU goes through the hypervisor (no cross-CPU row in this run)",
-                    "；唤醒空闲的虚拟处理器要经过虚拟机管理程序（本次运行没有跨处理器的数据行）")
+            lang.t("; waking an idle virtual CPU goes through the hypervisor: one cross-CPU hand-off took \(Words.magnitude(w.value, lang)) here",
+                   "；唤醒空闲的虚拟处理器要经过虚拟机管理程序：这里一次跨处理器交接要\(Words.magnitude(w.value, lang))")
+        } ?? lang.t("; waking an idle virtual CPU goes through the hypervisor (no cross-CPU row measured)",
+                    "；唤醒空闲的虚拟处理器要经过虚拟机管理程序（没有测跨处理器的数据行）")
         return lang.t("A virtual machine (`\(e.virtualization)`): with nested paging (Intel EPT, AMD NPT) a TLB miss is one two-dimensional page walk, in which every reference to the guest's page tables is itself translated through the host's, up to 24 memory references with four levels on both sides against 4 on bare metal (docs/sources.md)",
                       "这是虚拟机（`\(e.virtualization)`）：有嵌套分页（Intel 的 EPT、AMD 的 NPT）时，一次快表缺失是一次二维的页表遍历，客户机页表的每一次引用本身又要经宿主机的页表转换，两边都是四级页表时最多要访问内存 24 次，物理机上是 4 次（出处见 docs/sources.md）")
             + wake + lang.t("; and the host can slow the guest for seconds at a time, so a single number can be off: trust differences that hold within one run, and compare runs by their verdicts and ratios rather than by one absolute time.",

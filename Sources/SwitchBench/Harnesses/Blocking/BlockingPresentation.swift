@@ -71,7 +71,8 @@ extension BlockingHarness {
         if let tb { c.values.append(.init("turns_during_blocking_read", tb, unit: "turns")) }
         if let tn { c.values.append(.init("turns_during_nonblocking_read", tn, unit: "turns")) }
         let delay = BlockingSetup.from(b).delayNs.map { humanTime($0) } ?? "T"
-        let turnsText = { (v: Double?) in v.map { String(format: "%.0f", $0) } ?? "?" }
+        // Counts grouped as every count on the page is (`ManyFormat.count`: 38 112, 1 000).
+        let turnsText = { (v: Double?) in v.map { ManyFormat.count(Int($0.rounded())) } ?? "?" }
         c.decide(Claims.ratioVerdict(b, over: n, atLeast: 10, failsBelow: 2),
                  holds: lang.t("while one coroutine waited in a blocking read, the others got no turn for \(humanTime(mb)); with the read made non-blocking their longest wait was \(humanTime(mn)).",
                                "一个协程在阻塞读中等待时，其他协程有 \(humanTime(mb)) 没有得到运行；把读改成非阻塞后，它们最长只等了 \(humanTime(mn))。"),

@@ -146,7 +146,7 @@ extension CoroutineHarness {
             // A user-mode kind cheaper than a system call is named too, so no row drops out silently.
             if let st = run.row(id, "swift-task", "per_switch"), st.valid, Claims.med(st) <= s {
                 advice += lang.t("; a Swift task switch (\(humanTime(Claims.med(st)))) costs less than one system call here",
-                                 "；Swift 任务切换（\(humanTime(Claims.med(st)))）在这里比一次系统调用便宜")
+                                 "；Swift 任务切换（\(humanTime(Claims.med(st)))）在这里比一次系统调用的代价小")
             }
         }
         c.advice = advice + lang.t(".", "。")
