@@ -38,7 +38,7 @@ public enum NotesReport {
             : lang.t("Each number below is a median of this run; the rules, every row and the confidence intervals are in the appendix: `results.md` (every measurement) and `report.md` (each claim's rule and evidence rows).",
                      "下面每个数都是本次运行的中位数；判定规则、全部数据行和置信区间见附录：`results.md`（全部测量）和 `report.md`（每条说法的判定规则和依据的数据行）。")) + "\n\n"
         out += classSection(runs, labels, lang) + "\n\n"
-        out += twoSteps(runs, lang, presenters) + "\n\n"
+        out += labelColumns(twoSteps(runs, labels, lang, presenters), runs, labels) + "\n\n"
         out += claimsSection(runs, labels, lang) + "\n\n"
         out += caveatsSection(runs, labels, lang)
         out += "\n\n" + ledgerSection(runs, labels, lang)
@@ -76,6 +76,9 @@ public enum NotesReport {
             out += t.text
         }
         out += "\n\n¹ " + classFootnote(ledgers, labels, lang)
+        for (i, l) in ledgers.enumerated() {
+            if let w = threadNotCheaper(l, lang) { out += "\n\n" + (runs.count > 1 ? "**\(labels[i])**" + lang.t(": ", "：") : "") + w }
+        }
         if let w = wakeUpLine(ledgers, labels, lang) { out += "\n\n" + w }
         return out
     }
@@ -109,6 +112,72 @@ public enum NotesReport {
                       "**跨处理器唤醒**（不是切换的代价）：两个线程各在一个处理器上，用 futex 传递令牌，每次交接都要唤醒一个空闲的处理器；一次交接要 \(values.joined(separator: "，"))（`thread/futex per_switch`，`cross-cpu`）。")
     }
 
+    /// The block of several runs with its columns headed by their labels (M1, M2a …) rather than by a
+    /// machine line that two runs of one machine share.
+    static func labelColumns(_ block: String, _ runs: [RunResult], _ labels: [String]) -> String {
+        guard runs.count > 1 else { return block }
+        var lines = block.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard let h = lines.firstIndex(where: { $0.hasPrefix("| ") }) else { return block }
+        for (l, r) in zip(labels, runs) {
+            for lang in Language.allCases {
+                let short = " " + EnvironmentText.short(r.environment, lang: lang) + " |"
+                if let range = lines[h].range(of: short) { lines[h].replaceSubrange(range, with: " \(l) |"); break }
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// One sentence when a run's thread switch is not cheaper than its process switch: by how much, and
+    /// whether that is within the 10 % the page counts as noise.
+    static func threadNotCheaper(_ l: Ledger, _ lang: Language) -> String? {
+        guard let t = l[.threadSwitch], let p = l[.processSwitch], t.valid, p.valid, t.value >= p.value else { return nil }
+        let pct = Format.sig3((t.value - p.value) / p.value * 100)
+        let within = t.value <= p.value * 1.1
+        let how = t.paired ? lang.t("timed in alternating pairs", "交替成对计时") : lang.t("timed one after the other, not in pairs", "先后计时，不是成对计时")
+        return lang.t("Here the thread switch (\(humanTime(t.value))) is not cheaper than the process switch (\(humanTime(p.value))): \(pct) % dearer, \(within ? "within the 10 % this page counts as noise" : "beyond the 10 % this page counts as noise"); the two rows were \(how).",
+                      "这里线程切换（\(humanTime(t.value))）并不比进程切换（\(humanTime(p.value))）代价小：反而多 \(pct) %，\(within ? "在本页当作噪声的 10 % 以内" : "超出了本页当作噪声的 10 %")；这两行是\(how)的。")
+    }
+
+    /// What differs between two runs' machines: build, kernel, online CPUs, CPU model, PCID, THP.
+    static func differences(_ a: Environment, _ b: Environment, _ lang: Language) -> [String] {
+        func cpus(_ e: Environment) -> String { e.onlineCount.map(String.init) ?? lang.t("not recorded", "未记录") }
+        var out: [String] = []
+        if a.build != b.build { out.append(lang.t("build (\(a.build) against \(b.build))", "构建（\(a.build) 对 \(b.build)）")) }
+        if a.kernel != b.kernel { out.append(lang.t("kernel (\(a.kernel) against \(b.kernel))", "内核（\(a.kernel) 对 \(b.kernel)）")) }
+        if a.onlineCount != b.onlineCount { out.append(lang.t("online CPUs (\(cpus(a)) against \(cpus(b)))", "在线处理器数（\(cpus(a)) 对 \(cpus(b))）")) }
+        if a.cpuModel != b.cpuModel { out.append(lang.t("CPU (`\(a.cpuModel)` against `\(b.cpuModel)`)", "处理器（`\(a.cpuModel)` 对 `\(b.cpuModel)`）")) }
+        if a.pcid != b.pcid { out.append("PCID") }
+        if a.thp != b.thp { out.append("THP") }
+        return out
+    }
+
+    /// One sentence for a claim judged on several runs: where the verdicts differ, or where runs of one
+    /// machine (same CPU model and virtualization) are more than 1.5× apart on the deciding number,
+    /// naming what differs between the runs (or that nothing recorded does: noise or the host).
+    static func disagreement(_ cs: [Claims.Claim?], _ runs: [RunResult], _ labels: [String], _ lang: Language) -> String? {
+        let judged = zip(zip(cs, runs), labels).compactMap { p -> (Claims.Claim, RunResult, String)? in
+            guard let c = p.0.0, c.verdict != .notMeasured else { return nil }
+            return (c, p.0.1, p.1)
+        }
+        for (i, x) in judged.enumerated() {
+            for y in judged[(i + 1)...] {
+                let sameMachine = x.1.environment.cpuModel == y.1.environment.cpuModel && x.1.environment.virtualization == y.1.environment.virtualization
+                let vx = x.0.decidingValues.first?.value, vy = y.0.decidingValues.first?.value
+                let apart = sameMachine && vx != nil && vy != nil && min(vx!, vy!) > 0 && max(vx!, vy!) / min(vx!, vy!) > 1.5
+                guard x.0.verdict != y.0.verdict || apart else { continue }
+                let diff = differences(x.1.environment, y.1.environment, lang)
+                let what = x.0.verdict != y.0.verdict
+                    ? lang.t("\(x.2) and \(y.2) disagree (\(x.0.verdict.text(lang)), \(y.0.verdict.text(lang)))", "\(x.2) 和 \(y.2) 的结论不同（\(x.0.verdict.text(lang))，\(y.0.verdict.text(lang))）")
+                    : lang.t("\(x.2) and \(y.2) show one CPU model yet their deciding numbers are \(Format.sig3(max(vx!, vy!) / min(vx!, vy!))) times apart", "\(x.2) 和 \(y.2) 的处理器型号相同，判定所依据的数却相差 \(Format.sig3(max(vx!, vy!) / min(vx!, vy!))) 倍")
+                let why = diff.isEmpty
+                    ? lang.t("nothing recorded differs between the runs, so the difference is noise or the host's load", "两次运行记录下的机器情况没有不同，所以差别来自噪声或宿主机的负载")
+                    : lang.t("what differs between the runs: ", "两次运行的不同之处：") + diff.joined(separator: lang.t(", ", "、"))
+                return what + lang.t("; ", "；") + why + lang.t(".", "。")
+            }
+        }
+        return nil
+    }
+
     /// The page's ledger: each idea it names, the row it is read from, the statistic, paired or not,
     /// and its number (a column per run).
     static func ledgerSection(_ runs: [RunResult], _ labels: [String], _ lang: Language) -> String {
@@ -127,7 +196,7 @@ public enum NotesReport {
             + (runs.count == 1 ? ledgers[0].whyTwoCalls(lang).map { "\n" + $0 + "\n" } ?? "" : "")
     }
 
-    static func twoSteps(_ runs: [RunResult], _ lang: Language, _ presenters: [any Harness]) -> String {
+    static func twoSteps(_ runs: [RunResult], _ labels: [String], _ lang: Language, _ presenters: [any Harness]) -> String {
         var out = "## " + lang.t("The note's two steps", "笔记说的两步") + "\n\n"
         out += "> 进程切换分两步：1、切换页表以使用新的地址空间；2、切换内核栈和硬件上下文。线程切换只需要第二步。\n\n"
         // An embedded plot that the run does not write (a harness draws none without its rows) is left
@@ -138,6 +207,12 @@ public enum NotesReport {
                 guard line.hasPrefix("!["), let open = line.lastIndex(of: "("), line.hasSuffix(".svg)") else { return true }
                 return written.contains(String(line[line.index(after: open)..<line.index(before: line.endIndex)]))
             }.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        // Several runs: say which runs the block's columns come from (those with the `anatomy` rows).
+        let measured = zip(labels, runs).filter { SwitchAnatomy.of($0.1) != nil }.map(\.0)
+        if runs.count > 1, !blocks.isEmpty, !measured.isEmpty, measured.count < runs.count {
+            out += lang.t("Measured on \(measured.joined(separator: ", ")) only (the other runs have no `anatomy` rows).",
+                          "只有 \(measured.joined(separator: "、")) 测了这一项（其他运行没有 `anatomy` 数据行）。") + "\n\n"
         }
         out += blocks.isEmpty
             ? (runs.count > 1
@@ -171,6 +246,7 @@ public enum NotesReport {
                     t.add([l, "**\(c.verdict.text(lang))**", c.verdict == .notMeasured ? "–" : deciding(c, lang), sentence(c, lang, several: true)])
                 }
                 b += t.text + "\n"
+                if let d = disagreement(cs, runs, labels, lang) { b += "\n" + d + "\n" }
             }
             blocks.append(b)
         }

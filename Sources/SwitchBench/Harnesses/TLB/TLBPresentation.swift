@@ -228,8 +228,8 @@ extension TLBHarness {
         c.deciding = ["4k_over_control"]
         let extra = humanTime(mf - mk)
         c.advice = c.verdict == .holds
-            ? lang.t("At \(w) pages, more than the TLB holds, each access costs \(humanTime(mf)) with 4 KiB pages against \(humanTime(mk)) when only the cache misses: the page-table walk adds \(extra) per access, \(Format.sig3(ratio)) times the cost.",
-                     "在 \(w) 页时（超出快表能装下的范围），用 4 KiB 页每次访问要 \(humanTime(mf))，只有缓存缺失时是 \(humanTime(mk))：查页表让每次访问多花 \(extra)，代价是原来的 \(Format.sig3(ratio)) 倍。")
+            ? lang.t("At \(ManyFormat.count(w)) pages, more than the TLB holds, each access costs \(humanTime(mf)) with 4 KiB pages against \(humanTime(mk)) when only the cache misses: the page-table walk adds \(extra) per access, \(Format.sig3(ratio)) times the cost.",
+                     "在 \(ManyFormat.count(w)) 页时（超出快表能装下的范围），用 4 KiB 页每次访问要 \(humanTime(mf))，只有缓存缺失时是 \(humanTime(mk))：查页表让每次访问多花 \(extra)，代价是原来的 \(Format.sig3(ratio)) 倍。")
             : lang.t("At \(w) pages each access costs \(humanTime(mf)) with 4 KiB pages against \(humanTime(mk)) when only the cache misses (\(Format.times(ratio))): on this machine the page-table walk does not make access clearly slower.",
                      "在 \(w) 页时，用 4 KiB 页每次访问要 \(humanTime(mf))，只有缓存缺失时是 \(humanTime(mk))（\(Format.times(ratio))）：在这台机器上查页表并没有让访存明显变慢。")
         return [c]
