@@ -59,8 +59,8 @@ enum TLBFixture {
         let (ok, c) = SVGChecker.parse(svg)
         #expect(ok)
         #expect(c.rootName == "svg")
-        // bars: asm, getppid, thread pipe, process pipe on one CPU; thread pipe cross-CPU in its own panel (+ background)
-        #expect(c.counts["rect"] == 1 + 5)
+        // dots, no bars: asm, getppid, thread pipe, process pipe on one CPU; thread pipe cross-CPU in its own panel
+        #expect(c.counts["circle"] == 5 && c.counts["rect"] == 1)
         #expect(c.texts.contains { $0.hasPrefix("Cross-CPU wake-up latency") })
         #expect(c.texts.contains("coroutine (asm)"))
         // The cross-CPU bar (40 µs) is not among the switch-cost bars: the first panel's axis ends below it.
