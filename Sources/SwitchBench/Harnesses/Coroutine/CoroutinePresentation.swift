@@ -111,10 +111,20 @@ extension CoroutineHarness {
                                      "超出置信区间看，\(whatZH)（\(humanTime(mv))）的代价不到 asm 协程切换（\(humanTime(ma))）的 10 倍。"),
                  otherwise: lang.t("the 10× margin is within the CIs.", "10 倍的界线落在置信区间之内。"))
         c.deciding = [sys != nil ? "syscall_over_asm" : "thread_over_asm"]
+        c.advice = Self.advice(run, asm: ma, syscall: sys.map(Claims.med), lang)
+        return [c]
+    }
+
+    /// C3's sentence: a user-mode switch against one trip into the kernel, then the page's thread switch
+    /// (the ledger's), then every user-mode kind that still costs more than a system call, and a Swift
+    /// task that costs less named too (no row drops out silently).
+    static func advice(_ run: RunResult, asm ma: Double, syscall mv: Double?, _ lang: Language) -> String {
+        let id = "coroutine"
         // The note's contrast: a user-mode switch against one trip into the kernel; then the thread
         // switch; then the user-mode switches that still cost more than a system call.
         var advice: String
-        if sys != nil {
+        let times = mv.map { Format.sig3($0 / ma) } ?? ""
+        if let mv {
             advice = mv > ma
                 ? lang.t("An asm coroutine switch costs \(humanTime(ma)) here; even one system call (\(humanTime(mv))) costs more than the coroutine switch (\(times) times as much), because it enters the kernel",
                          "在这台机器上，asm 协程切换要 \(humanTime(ma))；就连一次系统调用（\(humanTime(mv))）都比协程切换贵（是它的 \(times) 倍），它要进入内核再返回")
@@ -128,7 +138,7 @@ extension CoroutineHarness {
             advice += lang.t("; a thread switch costs \(humanTime(mt)), \(Format.sig3(mt / ma)) times the coroutine switch",
                              "；线程切换要 \(humanTime(mt))，是协程切换的 \(Format.sig3(mt / ma)) 倍")
         }
-        if let s = sys.map(Claims.med) {
+        if let s = mv {
             var dearer: [(en: String, zh: String)] = []
             if let uc = run.row(id, "ucontext", "per_switch"), uc.valid, Claims.med(uc) > s {
                 dearer.append(("a `ucontext` coroutine switch (\(humanTime(Claims.med(uc))), \(Format.sig3(Claims.med(uc) / s)) times a system call; each switch also makes one system call, `rt_sigprocmask`, which explains at most one system call's worth of it)",
@@ -149,8 +159,7 @@ extension CoroutineHarness {
                                  "；Swift 任务切换（\(humanTime(Claims.med(st)))）在这里比一次系统调用的代价小")
             }
         }
-        c.advice = advice + lang.t(".", "。")
-        return [c]
+        return advice + lang.t(".", "。")
     }
 
     /// per_switch is round trip ÷ 2, the same samples: judged through the round_trip row (gating both

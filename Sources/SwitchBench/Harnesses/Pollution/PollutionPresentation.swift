@@ -149,40 +149,8 @@ extension PollutionHarness {
                 c.measured.append(flushShare)
             }
         }
-        let points = PollutionVerdict.points(all)
         if let answer = PollutionVerdict.answer(run) {
-            if let v = all.first(where: { $0.mechanism == "verdict" }) { c.evidence.append(v) }
-            c.measured.append(lang.t("harness answer: \(Self.answerText(answer, lang)) — ", "测试给出的答案：\(Self.answerText(answer, lang))。") + Self.decisionText(points, lang))
-            switch answer {
-            case .yes:
-                c.verdict = .holds
-                c.why = lang.t("the pollution harness's answer is yes: after a process switch A's re-walk costs about as much as after a full flush, beyond the thread switch's CIs.",
-                               "`pollution` 测试的答案是“是”：进程切换之后，A 重新遍历的代价和完整清空之后差不多，并且超出了线程切换的置信区间。")
-            case .no:
-                c.verdict = .doesNotHold
-                c.why = lang.t("the pollution harness's answer is no: " + (flushShare.isEmpty ? "A's re-walk after a process switch is not above the thread switch's by a quarter of a real flush" : flushShare) + ", so most of A's translations survived the switch: a few entries were evicted, the TLB was not flushed.",
-                               "`pollution` 测试的答案是“否”：" + (flushShare.isEmpty ? "进程切换之后 A 重新遍历的代价，比线程切换之后高出的不到一次真正清空的四分之一" : flushShare) + "。可见 A 的大部分转换在切换后还在：只是挤掉了几项，快表并没有被清空。")
-            case .partly:
-                c.undecided(lang.t("the pollution harness's answer is partly: a process switch cost part of a flush, not a full one" + (flushShare.isEmpty ? "." : " (" + flushShare + ")."),
-                                   "`pollution` 测试的答案是“部分”：进程切换相当于清空了一部分，不是全部" + (flushShare.isEmpty ? "。" : "（" + flushShare + "）。")))
-            case .inconclusive:
-                c.undecided(lang.t("the pollution harness's answer is inconclusive.", "`pollution` 测试无法给出答案。"))
-            }
-            // The harness decided on the median share over the working sets where a flush is visible:
-            // that is the deciding number, named with its points (not the smallest point's share).
-            let usable = points.filter(\.flushVisible)
-            var named: String? = nil
-            if !usable.isEmpty {
-                let share = KneeDetector.median(usable.map { $0.reference > 0 ? $0.excess / $0.reference : 0 }) * 100
-                c.values.append(.init("median_share_of_flush", share, unit: "percent"))
-                let ws = usable.map(\.w).sorted()
-                let list = ws.count <= 4 ? ws.map(String.init).joined(separator: lang.t(", ", "、")) : "\(ws.first!)–\(ws.last!)"
-                named = lang.t("the median over the \(ws.count) working sets where a flush is visible, \(list) pages",
-                               "取看得出清空效果的 \(ws.count) 个工作集、\(list) 页的中位数")
-            }
-            c.deciding = c.values.contains { $0.name == "median_share_of_flush" } ? ["median_share_of_flush"]
-                : (c.values.contains { $0.name == "share_of_flush" } ? ["share_of_flush"] : [])
-            c.advice = Self.advice(c, run.environment, lang, where: named)
+            Self.decide(&c, answer, all, flushShare: flushShare, run.environment, lang)
             return [c]
         }
         guard let (p, t) = pair, Claims.med(t) > 0 else {
@@ -202,5 +170,43 @@ extension PollutionHarness {
                  doesNotHold: noFlush,
                  otherwise: lang.t("process penalty is \(Format.times(ratio)) the thread one but the CIs overlap.", "进程的代价是线程的 \(Format.sig3(ratio)) 倍，但置信区间重叠。"))
         return [c]
+    }
+
+    /// C2 from the harness's answer: the verdict, the median share of a flush over the working sets
+    /// where a flush is visible (the deciding number, named with its points), and the advice.
+    static func decide(_ c: inout Claims.Claim, _ answer: PollutionVerdict.Answer, _ all: [Record], flushShare: String, _ e: Environment, _ lang: Language) {
+        let points = PollutionVerdict.points(all)
+        if let v = all.first(where: { $0.mechanism == "verdict" }) { c.evidence.append(v) }
+        c.measured.append(lang.t("harness answer: \(Self.answerText(answer, lang)) — ", "测试给出的答案：\(Self.answerText(answer, lang))。") + Self.decisionText(points, lang))
+        switch answer {
+        case .yes:
+            c.verdict = .holds
+            c.why = lang.t("the pollution harness's answer is yes: after a process switch A's re-walk costs about as much as after a full flush, beyond the thread switch's CIs.",
+                           "`pollution` 测试的答案是“是”：进程切换之后，A 重新遍历的代价和完整清空之后差不多，并且超出了线程切换的置信区间。")
+        case .no:
+            c.verdict = .doesNotHold
+            c.why = lang.t("the pollution harness's answer is no: " + (flushShare.isEmpty ? "A's re-walk after a process switch is not above the thread switch's by a quarter of a real flush" : flushShare) + ", so most of A's translations survived the switch: a few entries were evicted, the TLB was not flushed.",
+                           "`pollution` 测试的答案是“否”：" + (flushShare.isEmpty ? "进程切换之后 A 重新遍历的代价，比线程切换之后高出的不到一次真正清空的四分之一" : flushShare) + "。可见 A 的大部分转换在切换后还在：只是挤掉了几项，快表并没有被清空。")
+        case .partly:
+            c.undecided(lang.t("the pollution harness's answer is partly: a process switch cost part of a flush, not a full one" + (flushShare.isEmpty ? "." : " (" + flushShare + ")."),
+                               "`pollution` 测试的答案是“部分”：进程切换相当于清空了一部分，不是全部" + (flushShare.isEmpty ? "。" : "（" + flushShare + "）。")))
+        case .inconclusive:
+            c.undecided(lang.t("the pollution harness's answer is inconclusive.", "`pollution` 测试无法给出答案。"))
+        }
+        // The harness decided on the median share over the working sets where a flush is visible:
+        // that is the deciding number, named with its points (not the smallest point's share).
+        let usable = points.filter(\.flushVisible)
+        var named: String? = nil
+        if !usable.isEmpty {
+            let share = KneeDetector.median(usable.map { $0.reference > 0 ? $0.excess / $0.reference : 0 }) * 100
+            c.values.append(.init("median_share_of_flush", share, unit: "percent"))
+            let ws = usable.map(\.w).sorted()
+            let list = ws.count <= 4 ? ws.map(String.init).joined(separator: lang.t(", ", "、")) : "\(ws.first!)–\(ws.last!)"
+            named = lang.t("the median over the \(ws.count) working sets where a flush is visible, \(list) pages",
+                           "取看得出清空效果的 \(ws.count) 个工作集、\(list) 页的中位数")
+        }
+        c.deciding = c.values.contains { $0.name == "median_share_of_flush" } ? ["median_share_of_flush"]
+            : (c.values.contains { $0.name == "share_of_flush" } ? ["share_of_flush"] : [])
+        c.advice = Self.advice(c, e, lang, where: named)
     }
 }
