@@ -168,7 +168,7 @@ public enum NotesReport {
                 let diff = differences(x.1.environment, y.1.environment, lang)
                 let what = x.0.verdict != y.0.verdict
                     ? lang.t("\(x.2) and \(y.2) disagree (\(x.0.verdict.text(lang)), \(y.0.verdict.text(lang)))", "\(x.2) 和 \(y.2) 的结论不同（\(x.0.verdict.text(lang))，\(y.0.verdict.text(lang))）")
-                    : lang.t("\(x.2) and \(y.2) show one CPU model yet their deciding numbers are \(Format.sig3(max(vx!, vy!) / min(vx!, vy!))) times apart", "\(x.2) 和 \(y.2) 的处理器型号相同，判定所依据的数却相差 \(Format.sig3(max(vx!, vy!) / min(vx!, vy!))) 倍")
+                    : lang.t("\(x.2) and \(y.2) show one CPU model yet their deciding numbers are \(Format.sig3(max(vx!, vy!) / min(vx!, vy!))) times apart", "\(x.2) 和 \(y.2) 的处理器型号相同，判定依据却相差 \(Format.sig3(max(vx!, vy!) / min(vx!, vy!))) 倍")
                 let why = diff.isEmpty
                     ? lang.t("nothing recorded differs between the runs, so the difference is noise or the host's load", "两次运行记录下的机器情况没有不同，所以差别来自噪声或宿主机的负载")
                     : lang.t("what differs between the runs: ", "两次运行的不同之处：") + diff.joined(separator: lang.t(", ", "、"))
@@ -235,12 +235,12 @@ public enum NotesReport {
             if runs.count == 1, let c = cs[0] {
                 b += lang.t("**Verdict: \(c.verdict.text(lang))**", "**结论：\(c.verdict.text(lang))**")
                 if c.verdict != .notMeasured, !c.decidingValues.isEmpty {
-                    b += lang.t(" — decided by ", "。判定所依据的数：") + deciding(c, lang)
+                    b += lang.t(" — decided by ", "。判定依据：") + deciding(c, lang)
                 }
                 b += lang.t(".", "。") + "\n\n"
                 b += lang.t("**What the note should say here:** ", "**笔记在这台机器上应当这样说：**") + sentence(c, lang, several: false) + "\n"
             } else {
-                var t = MarkdownTable([lang.t("machine", "机器"), lang.t("verdict", "结论"), lang.t("deciding number", "判定所依据的数"), lang.t("what the note should say there", "笔记在那台机器上应当这样说")])
+                var t = MarkdownTable([lang.t("machine", "机器"), lang.t("verdict", "结论"), lang.t("deciding number", "判定依据"), lang.t("what the note should say there", "笔记在那台机器上应当这样说")])
                 for (l, c) in zip(labels, cs) {
                     guard let c else { t.add([l, Claims.Verdict.notMeasured.text(lang), "–", "–"]); continue }
                     t.add([l, "**\(c.verdict.text(lang))**", c.verdict == .notMeasured ? "–" : deciding(c, lang), sentence(c, lang, several: true)])

@@ -9,7 +9,7 @@ extension CoroutineHarness {
         let base = asm?.stats?.median
         var t = MarkdownTable(lang == .en
             ? ["kind", "row (harness/mechanism, metric)", "per switch", "÷ asm coroutine", "kernel switches / op", "valid", "what one switch includes"]
-            : ["种类", "数据行（`harness/mechanism`，`metric`）", "每次切换", "÷ asm 协程", "每次操作的上下文切换次数（内核统计）", "有效", "一次切换包括什么"])
+            : ["种类", "数据行（`harness/mechanism`，`metric`）", "每次切换", "÷ `asm` 协程", "每次操作的上下文切换次数（内核统计）", "有效", "一次切换包括什么"])
         func add(_ kind: String, _ r: Record?, _ what: String) {
             guard let r else { return }
             t.add([kind, "`\(r.harness)/\(r.mechanism) \(r.placement), \(r.metric)`", Format.median(r),
@@ -18,10 +18,10 @@ extension CoroutineHarness {
         let syscall = run.row("syscall", "getppid", "per_call")
         add(lang.t("system call (no switch)", "系统调用（不切换）"), syscall,
             lang.t("user → kernel → user, no other task runs (claim C7)", "用户态 → 内核态 → 用户态，没有别的任务运行（说法 C7）"))
-        add(lang.t("asm coroutine", "asm 协程"), asm,
+        add(lang.t("asm coroutine", "`asm` 协程"), asm,
             lang.t("callee-saved registers + stack pointer + FP control words, in user mode; both sides in one hand-off loop",
                    "在用户态保存被调用者保存的寄存器、栈指针和浮点控制字；双方跑同一个交接循环"))
-        add(lang.t("asm coroutine (resume/yield)", "asm 协程（resume/yield）"), run.row("coroutine", "asm-generator", "per_switch"),
+        add(lang.t("asm coroutine (resume/yield)", "`asm` 协程（resume/yield）"), run.row("coroutine", "asm-generator", "per_switch"),
             lang.t("the same switch between a caller and a generator body: plus a mispredicted return", "同样的切换，发生在调用者和生成器之间：多一次预测错的返回"))
         let uc = run.row("coroutine", "ucontext", "per_switch")
         add("ucontext", uc, lang.t("the same plus the signal mask: one rt_sigprocmask system call per swapcontext",
@@ -64,7 +64,7 @@ extension CoroutineHarness {
                                                      "协程切换在用户态完成，代价远小于线程从用户态进入内核态（一次系统调用）。"),
                                          quote: "切换在用户态完成，切换的代价比线程从用户态到内核态的代价小很多",
                                          rule: ("same-cpu: the note compares a coroutine switch with one trip into the kernel, so the deciding number is a system call (`syscall getppid per_call`) ÷ the asm coroutine's `per_switch`: holds when the coroutine's CI high × 10 is below the system call's CI low (at least 10× cheaper beyond noise); does not hold when the coroutine's CI low × 10 is above the system call's CI high; otherwise inconclusive. Without a valid system-call row the cheapest valid thread `per_switch` row takes its place. The thread-switch ratio, ucontext and Swift-task rows are shown beside it, not judged.",
-                                                "同一处理器：笔记拿协程切换和线程进一次内核相比，所以判定用的是一次系统调用（`syscall getppid per_call`）÷ asm 协程的 `per_switch`：协程置信区间上限的 10 倍仍低于系统调用的区间下限（超出噪声，系统调用的代价仍是协程切换的 10 倍以上），则成立；协程区间下限的 10 倍高于系统调用的区间上限，则不成立；其余无法判定。没有有效的系统调用行时，用代价最小的有效线程 `per_switch` 行代替。线程切换的比值、ucontext 和 Swift 任务的行列在旁边，不参与判定。"),
+                                                "同一处理器：笔记拿协程切换和线程进一次内核相比，所以判定用的是一次系统调用（`syscall getppid per_call`）÷ `asm` 协程的 `per_switch`：协程置信区间上限的 10 倍仍低于系统调用的区间下限（超出噪声，系统调用的代价仍是协程切换的 10 倍以上），则成立；协程区间下限的 10 倍高于系统调用的区间上限，则不成立；其余无法判定。没有有效的系统调用行时，用代价最小的有效线程 `per_switch` 行代替。线程切换的比值、ucontext 和 Swift 任务的行列在旁边，不参与判定。"),
                                          ruleID: "C3.vs-syscall.v2")
 
     public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] {
@@ -90,13 +90,13 @@ extension CoroutineHarness {
         if sys != nil {
             c.values.append(.init("syscall_over_asm", mv / ma, unit: "ratio"))
             c.measured.append(lang.t("one system call (getppid) ÷ asm coroutine switch = \(Format.times(mv / ma))",
-                                     "一次系统调用（getppid）÷ asm 协程切换 = \(Format.times(mv / ma))"))
+                                     "一次系统调用（getppid）÷ `asm` 协程切换 = \(Format.times(mv / ma))"))
         }
         if let t {
             let mt = Claims.med(t)
             c.values.append(.init("thread_over_asm", mt / ma, unit: "ratio"))
             c.measured.append(lang.t("thread (\(t.mechanism)) ÷ asm coroutine per switch = \(Format.times(mt / ma))",
-                                     "每次切换线程（`\(t.mechanism)`）÷ asm 协程 = \(Format.times(mt / ma))"))
+                                     "每次切换线程（`\(t.mechanism)`）÷ `asm` 协程 = \(Format.times(mt / ma))"))
         }
         for o in others {
             c.values.append(.init("syscall_over_\(o.mechanism)", mv / Claims.med(o), unit: "ratio"))
@@ -106,9 +106,9 @@ extension CoroutineHarness {
         let (what, whatZH) = sys != nil ? ("one system call", "一次系统调用") : ("a thread switch", "线程切换")
         c.decide(Claims.ratioVerdict(against, over: asm, atLeast: 10),
                  holds: lang.t("\(what) (\(humanTime(mv))) costs \(times) times an asm coroutine switch (\(humanTime(ma))), more than 10 times even at the CI edges.",
-                               "\(whatZH)（\(humanTime(mv))）的代价是 asm 协程切换（\(humanTime(ma))）的 \(times) 倍，取置信区间的边缘也超过 10 倍。"),
+                               "\(whatZH)（\(humanTime(mv))）的代价是 `asm` 协程切换（\(humanTime(ma))）的 \(times) 倍，取置信区间的边缘也超过 10 倍。"),
                  doesNotHold: lang.t("\(what) (\(humanTime(mv))) costs less than 10 times an asm coroutine switch (\(humanTime(ma))), beyond the CIs.",
-                                     "超出置信区间看，\(whatZH)（\(humanTime(mv))）的代价不到 asm 协程切换（\(humanTime(ma))）的 10 倍。"),
+                                     "超出置信区间看，\(whatZH)（\(humanTime(mv))）的代价不到 `asm` 协程切换（\(humanTime(ma))）的 10 倍。"),
                  otherwise: lang.t("the 10× margin is within the CIs.", "10 倍的界线落在置信区间之内。"))
         c.deciding = [sys != nil ? "syscall_over_asm" : "thread_over_asm"]
         c.advice = Self.advice(run, asm: ma, syscall: sys.map(Claims.med), lang)
@@ -127,11 +127,11 @@ extension CoroutineHarness {
         if let mv {
             advice = mv > ma
                 ? lang.t("An asm coroutine switch costs \(humanTime(ma)) here; even one system call (\(humanTime(mv))) costs more than the coroutine switch (\(times) times as much), because it enters the kernel",
-                         "在这台机器上，asm 协程切换要 \(humanTime(ma))；就连一次系统调用（\(humanTime(mv))）都比协程切换贵（是它的 \(times) 倍），它要进入内核再返回")
+                         "在这台机器上，`asm` 协程切换要 \(humanTime(ma))；就连一次系统调用（\(humanTime(mv))）都比协程切换贵（是它的 \(times) 倍），它要进入内核再返回")
                 : lang.t("An asm coroutine switch costs \(humanTime(ma)) here; one system call (\(humanTime(mv))) costs no more than the coroutine switch",
-                         "在这台机器上，asm 协程切换要 \(humanTime(ma))；一次系统调用（\(humanTime(mv))）并不比协程切换贵")
+                         "在这台机器上，`asm` 协程切换要 \(humanTime(ma))；一次系统调用（\(humanTime(mv))）并不比协程切换贵")
         } else {
-            advice = lang.t("An asm coroutine switch costs \(humanTime(ma)) here (no system-call row in this run)", "在这台机器上，asm 协程切换要 \(humanTime(ma))（这次没有测系统调用）")
+            advice = lang.t("An asm coroutine switch costs \(humanTime(ma)) here (no system-call row in this run)", "在这台机器上，`asm` 协程切换要 \(humanTime(ma))（这次没有测系统调用）")
         }
         // The thread switch is the page's one (the ledger's), not a ring of this claim's choosing.
         if let mt = Ledger.of(run).value(.threadSwitch) {

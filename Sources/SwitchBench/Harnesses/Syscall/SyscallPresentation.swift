@@ -49,7 +49,7 @@ extension SyscallHarness {
         c.deciding = ["kernel_round_trip"]
         if c.verdict == .holds {
             c.advice = lang.t("One trip from user mode into the kernel and back (a `getppid` that does almost nothing) costs \(humanTime(ms)) here; a `clock_gettime` that stays in user mode (vDSO) costs \(humanTime(mv)), so entering and leaving the kernel adds \(humanTime(ms - mv)) per call (`kernel_round_trip`, the deciding number): the privilege switch has a price of its own, without any switch of task.",
-                              "在这台机器上，从用户态进入内核态再返回一次（一个几乎什么都不做的 `getppid`）要 \(humanTime(ms))；经 vDSO、不进内核的 `clock_gettime` 要 \(humanTime(mv))，所以进出内核每次多花 \(humanTime(ms - mv))（`kernel_round_trip`，即判定所依据的数）：特权级切换本身就有代价，哪怕不切换任务。")
+                              "在这台机器上，从用户态进入内核态再返回一次（一个几乎什么都不做的 `getppid`）要 \(humanTime(ms))；经 vDSO、不进内核的 `clock_gettime` 要 \(humanTime(mv))，所以进出内核每次多花 \(humanTime(ms - mv))（`kernel_round_trip`，即判定依据）：特权级切换本身就有代价，哪怕不切换任务。")
         }
         return [c]
     }
