@@ -343,8 +343,8 @@ public enum NotesReport {
             out.append(lang.t("No CPU vulnerability mitigation is in force for every task: the system calls and switches here pay for none.",
                               "没有对所有任务生效的处理器漏洞缓解措施：这里的系统调用和切换不为任何缓解措施付出代价。"))
         } else {
-            out.append(lang.t("Mitigations in force for every task, paid for on the kernel paths measured here (entry and exit, indirect branches, switches): \(list(inForce)).",
-                              "对所有任务生效的处理器漏洞缓解措施，这里测的内核路径（进出内核、间接跳转、切换）都包含它们的代价：\(list(inForce))。"))
+            out.append(lang.t("Mitigations in force for every task: each acts on some kernel paths (entry and exit, indirect branches, user copies, switches), so the times measured here may include their cost, which no row isolates: \(list(inForce)).",
+                              "对所有任务生效的处理器漏洞缓解措施：每一项作用在某些内核路径上（进出内核、间接跳转、与用户空间之间的拷贝、切换），所以这里测的时间可能包含它们的代价，但没有哪一行单独测了它：\(list(inForce))。"))
         }
         if !optIn.isEmpty {
             out.append(lang.t("In `prctl` or `seccomp` mode, paid only by tasks that ask for it through `prctl` or run under `seccomp` (docs/sources.md): \(list(optIn)).",

@@ -113,7 +113,7 @@ extension EventsHarness {
         c.measured.append(lang.t("per event at N = \(ManyFormat.count(n)), K = \(k): ", "N = \(ManyFormat.count(n))、K = \(k) 时每个事件：")
                           + ([t, a] + others).map(part).joined(separator: lang.t(", ", "，")))
         let (mt, ma) = (Claims.med(t), Claims.med(a))
-        c.measured.append(lang.t("thread ÷ asm coroutine per event = \(Format.times(mt / ma))", "每个事件耗时 线程 ÷ `asm` 协程= \(Format.times(mt / ma))"))
+        c.measured.append(lang.t("thread ÷ asm coroutine per event = \(Format.times(mt / ma))", "每个事件耗时 线程 ÷ `asm` 协程 = \(Format.times(mt / ma))"))
         if let t1 = Self.find(rows, "thread", n: n, k: 1), let a1 = Self.find(rows, "asm", n: n, k: 1) {
             c.measured.append(lang.t("for contrast, K = 1 at the same N: thread \(Format.median(t1)), asm coroutine \(Format.median(a1)), \(Format.number(t1.switchesPerOp, 3)) and \(Format.number(a1.switchesPerOp, 3)) kernel switches per event",
                                      "作为对照，同一 N 下 K = 1：线程 \(Format.median(t1))，`asm` 协程\(Format.median(a1))，每个事件的上下文切换次数分别为 \(Format.number(t1.switchesPerOp, 3)) 和 \(Format.number(a1.switchesPerOp, 3)) 次"))

@@ -73,7 +73,9 @@ extension MemoryHarness {
         let wide = (sa.isNoisy || sb.isNoisy) && a.sampleValues.count > 1 && b.sampleValues.count > 1 && sb.ci95Low > 0
         if wide {
             let (lo, hi) = (sa.ci95Low / sb.ci95High, sa.ci95High / sb.ci95Low)
-            return lang.t("\(Format.sig2(lo))×–\(Format.sig2(hi))×", " \(Format.sig2(lo))–\(Format.sig2(hi)) 倍")
+            // The range the CIs allow, with the median ratio (the deciding number) beside it: one idea, said once.
+            let mid = Format.sig2(sa.median / sb.median)
+            return lang.t("\(Format.sig2(lo))×–\(Format.sig2(hi))× (median about \(mid)×)", " \(Format.sig2(lo))–\(Format.sig2(hi)) 倍（中位数约 \(mid) 倍）")
         }
         return Format.value(sa.median / sb.median, unit: "ratio2", lang: lang)
     }
@@ -153,7 +155,7 @@ extension MemoryHarness {
         c.evidence = [p, t, a].flatMap { [$0.user, $0.kernel, $0.check].compactMap { $0 } }
         let B = { (v: Double?) in Format.value(v, unit: "bytes") }
         c.measured.append(lang.t("per task at N = \(ManyFormat.count(n)), user + kernel: process \(B(p.sum)), thread \(B(t.sum)), asm coroutine \(B(a.sum))",
-                                 "N = \(ManyFormat.count(n)) 时每个任务的用户空间 + 内核内存：进程 \(B(p.sum))，线程 \(B(t.sum))，`asm` 协程\(B(a.sum))")
+                                 "N = \(ManyFormat.count(n)) 时每个任务的用户空间 + 内核内存：进程 \(B(p.sum))，线程 \(B(t.sum))，`asm` 协程 \(B(a.sum))")
                           + (s.sum.map { lang.t(", Swift task \(B($0))", "，协程（Swift 任务）\(B($0))") } ?? ""))
         let vm = ["process", "thread", "asm"].map { (m: $0, r: Self.pick(rows, $0, n, "address_space_bytes_per_task")) }
         c.measured.append(lang.t("address space reserved per task (not resident): ", "每个任务预留的地址空间（不常驻）：")
@@ -166,7 +168,7 @@ extension MemoryHarness {
         // system-wide counters is not known to three digits.
         let (ta, pt2) = (Self.ratioText(tt, over: at, lang), Self.ratioText(pt, over: tt, lang))
         c.measured.append(lang.t("thread ÷ asm coroutine = \(ta); process ÷ thread = \(pt2)",
-                                 "线程 ÷ `asm` 协程= \(ta)；进程 ÷ 线程 = \(pt2)"))
+                                 "线程 ÷ `asm` 协程 = \(ta)；进程 ÷ 线程 = \(pt2)"))
         if let w = Claims.invalidWhy(c.evidence, lang) { c.undecided(w); return [c] }
         if let w = Self.untrustedWhy([("process", p.kernel, pt), ("thread", t.kernel, tt), ("asm", a.kernel, at)], lang) { c.undecided(w); return [c] }
         guard n >= Self.claimMinimumN else {
@@ -181,7 +183,7 @@ extension MemoryHarness {
                  holds: lang.t("at N = \(ManyFormat.count(n)) a parked thread costs \(B(mt)) of memory (user + kernel space), \(ta) an asm coroutine's (\(B(ma))); a process costs \(B(mp)), \(pt2) a thread's.",
                                "N = \(ManyFormat.count(n)) 时，一个阻塞等待的线程占 \(B(mt)) 内存（用户空间 + 内核），是`asm` 协程（\(B(ma))）的\(ta)；一个进程占 \(B(mp))，是线程的\(pt2)。"),
                  doesNotHold: lang.t("at N = \(ManyFormat.count(n)) the order is not coroutine < thread < process: thread ÷ asm coroutine = \(ta), process ÷ thread = \(pt2).",
-                                     "N = \(ManyFormat.count(n)) 时并不是协程 < 线程 < 进程：线程 ÷ `asm` 协程= \(ta)，进程 ÷ 线程 = \(pt2)。"),
+                                     "N = \(ManyFormat.count(n)) 时并不是协程 < 线程 < 进程：线程 ÷ `asm` 协程 = \(ta)，进程 ÷ 线程 = \(pt2)。"),
                  otherwise: lang.t("the order is as the note says by the medians, but the 95 % CIs of the repetitions overlap.",
                                    "按中位数看顺序和笔记说的一样，但几次重复的 95 % 置信区间有重叠。"))
         c.deciding = ["thread_over_asm", "process_over_thread"]
