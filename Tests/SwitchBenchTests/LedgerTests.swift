@@ -112,7 +112,7 @@ import Testing
         // a run without the anatomy rows falls back to the futex ring, said in one line
         let amd = try RealRuns.load("epyc-2vcpu-kvm")
         #expect(Ledger.of(amd)[.processSwitch]?.record?.harness == "process")
-        #expect(NotesReport.render(amd, lang: .en).contains("were not measured there, so the thread and process switch are the futex ring's"))
+        #expect(NotesReport.render(amd, lang: .en).contains("were not measured in this run, so the thread and process switch are the futex ring's"))
     }
 
     @Test func oneRowFinder() throws {

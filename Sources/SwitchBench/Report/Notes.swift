@@ -94,8 +94,8 @@ public enum NotesReport {
             let who = ledgers.count > 1 ? "**\(labels[i])**" + lang.t(": ", "：") : ""
             lines.append(who + defs.joined(separator: lang.t("; ", "；")) + lang.t(".", "。"))
             if let p = l[.processSwitch], p.record?.harness != "anatomy" {
-                lines.append(lang.t("The paired `sched_yield()` switches (`anatomy`) were not measured there, so the thread and process switch are the futex ring's: each switch there includes a futex wake-up and a sleep besides the switch itself, and the two were timed one after the other, not in pairs.",
-                                    "那里没有测成对的 `sched_yield()` 切换（`anatomy`），所以线程切换和进程切换取自用 futex 传递令牌的环：那里的每次切换除了切换本身，还包含一次 futex 唤醒和一次睡眠，而且两者是先后测的，不是成对测的。"))
+                lines.append(lang.t("The paired `sched_yield()` switches (`anatomy`) were not measured \(ledgers.count > 1 ? "in that run" : "in this run"), so the thread and process switch are the futex ring's: each switch there includes a futex wake-up and a sleep besides the switch itself, and the two were timed one after the other, not in pairs.",
+                                    "\(ledgers.count > 1 ? "那次运行" : "本次运行")没有测成对的 `sched_yield()` 切换（`anatomy`），所以线程切换和进程切换取自用 futex 传递令牌的环：那里的每次切换除了切换本身，还包含一次 futex 唤醒和一次睡眠，而且两者是先后测的，不是成对测的。"))
             }
         }
         let head = lang.t("Same CPU, median per switch (the system call per call: one trip into the kernel and back, no switch of task). Each number is defined once for the whole page (the table at the end); where the rows come from:",
@@ -108,8 +108,9 @@ public enum NotesReport {
         let found = ledgers.enumerated().compactMap { i, l in l[.crossCPUWakeUp].map { (i, $0) } }
         guard !found.isEmpty else { return nil }
         let values = found.map { i, e in (ledgers.count > 1 ? labels[i] + lang.t(" ", " ") : "") + humanTime(e.value) + (e.valid ? "" : lang.t(" (invalid)", "（无效）")) }
-        return lang.t("**Cross-CPU wake-up** (not a switch cost): two threads on two CPUs handing a token over with futex, so each hand-off wakes an idle CPU; one hand-off costs \(values.joined(separator: ", ")) (`thread/futex per_switch`, `cross-cpu`).",
-                      "**跨处理器唤醒**（不是切换的代价）：两个线程各在一个处理器上，用 futex 传递令牌，每次交接都要唤醒一个空闲的处理器；一次交接要 \(values.joined(separator: "，"))（`thread/futex per_switch`，`cross-cpu`）。")
+        let rows = Array(Set(found.map { $0.1.row })).sorted().joined(separator: lang.t(", ", "、"))
+        return lang.t("**Cross-CPU wake-up** (not a switch cost): two tasks on two CPUs handing a token over, so each hand-off wakes an idle CPU; one hand-off costs \(values.joined(separator: ", ")) (\(rows)).",
+                      "**跨处理器唤醒**（不是切换的代价）：两个任务各在一个处理器上传递令牌，每次交接都要唤醒一个空闲的处理器；一次交接要 \(values.joined(separator: "，"))（\(rows)）。")
     }
 
     /// The block of several runs with its columns headed by their labels (M1, M2a …) rather than by a
@@ -294,7 +295,7 @@ public enum NotesReport {
         } else if e.virtualization == "none" {
             out.append(lang.t("Bare metal: no hypervisor between the kernel and the CPU.", "物理机：内核和处理器之间没有虚拟机管理程序。"))
         } else {
-            out.append(virtualMachineCaveat(e, lang, wakeUp: ledger?[.crossCPUWakeUp]))
+            out.append(virtualMachineCaveat(e, lang, wakeUp: ledger?[.crossCPUWakeUp].flatMap { $0.valid ? $0 : nil }))
         }
         out.append(pcidCaveat(e, lang))
         return out + mitigationCaveats(e, lang)
