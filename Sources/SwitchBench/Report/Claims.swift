@@ -56,6 +56,9 @@ public enum Claims {
         /// One sentence in the claim's language: what the note should say about this claim on this
         /// machine, built from the numbers (notes.md). nil: notes.md shows `why`.
         public var advice: String?
+        /// The note's sentence rewritten so that it holds on this machine, ready to paste over the
+        /// original (in Chinese, the note's language, in both reports); nil when the note's sentence holds as written.
+        public var corrected: String?
         /// Lines naming those numbers for people.
         public var measured: [String] = []
         public var verdict: Verdict = .notMeasured

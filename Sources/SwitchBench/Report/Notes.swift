@@ -240,6 +240,9 @@ public enum NotesReport {
                 }
                 b += lang.t(".", "。") + "\n\n"
                 b += lang.t("**What the note should say here:** ", "**笔记在这台机器上应当这样说：**") + sentence(c, lang, several: false) + "\n"
+                if let fix = c.corrected {
+                    b += "\n" + lang.t("**The note's sentence, corrected (ready to paste):**", "**可以直接替换笔记原句的改写：**") + "\n\n> " + fix + "\n"
+                }
             } else {
                 var t = MarkdownTable([lang.t("machine", "机器"), lang.t("verdict", "结论"), lang.t("deciding number", "判定依据"), lang.t("what the note should say there", "笔记在那台机器上应当这样说")])
                 for (l, c) in zip(labels, cs) {

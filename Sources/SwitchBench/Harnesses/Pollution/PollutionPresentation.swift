@@ -208,5 +208,8 @@ extension PollutionHarness {
         c.deciding = c.values.contains { $0.name == "median_share_of_flush" } ? ["median_share_of_flush"]
             : (c.values.contains { $0.name == "share_of_flush" } ? ["share_of_flush"] : [])
         c.advice = Self.advice(c, e, lang, where: named)
+        if c.verdict == .doesNotHold {
+            c.corrected = "进程切换需要切换页表；在能按地址空间区分快表表项的处理器上（x86 的 PCID、其他架构的 ASID），切换时通常不必清空快表，切到最近没在这个处理器上用过的地址空间、或页表在此期间改过时才清空。"
+        }
     }
 }
