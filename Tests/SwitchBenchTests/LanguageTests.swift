@@ -22,7 +22,7 @@ enum LeakCheck {
     static let allowed: Set<String> = {
         var s: Set<String> = [
             "ns", "µs", "ms", "KiB", "MiB", "GiB", "B", "TLB", "STLB", "dTLB", "PCID", "ASID", "THP", "CPU", "CPUs", "vCPU",
-            "KVM", "NUMA", "EPT", "NPT", "Go", "Tokio", "CR3", "CV", "CI", "vDSO", "COW", "IPC", "Linux", "Swift", "glibc", "switchbench", "mprotect",
+            "KVM", "NUMA", "EPT", "NPT", "Go", "Tokio", "CPUID", "XSAVE", "AMX", "IBPB", "prctl", "seccomp", "CR3", "CV", "CI", "vDSO", "COW", "IPC", "Linux", "Swift", "glibc", "switchbench", "mprotect",
             "waitpid", "fork", "execve", "exit", "clone", "munmap", "mmap", "read", "getppid", "libnuma", "smaps",
             "AnonHugePages", "hypervisor", "Mann", "Whitney", "p", "madvise", "always", "never", "tsc", "kvm", "debug",
             "release", "harness", "mechanism", "placement", "metric", "cpus", "footprint", "note", "yield", "Task",

@@ -28,6 +28,12 @@ public enum NotesReport {
                     + lang.t(" (run `\(r.runID)`)", "（运行 `\(r.runID)`）") + "\n"
             }
             out += "\n"
+            // Debug beside release: say what the build changes (the Swift code, not the kernel's paths).
+            let debug = zip(labels, runs).filter { $0.1.environment.build == "debug" }.map(\.0)
+            if !debug.isEmpty, runs.contains(where: { $0.environment.build == "release" }) {
+                out += lang.t("\(debug.joined(separator: ", ")) \(debug.count == 1 ? "is a debug build" : "are debug builds"): the suite's own Swift code is not optimized there, so the rows that time Swift code in user mode (Swift tasks, the event loop, the coroutine harness's drivers) can be slower than in a release build; the time spent in the kernel does not depend on the build.",
+                               "\(debug.joined(separator: "、")) 是 `debug` 构建：测试程序自己的 Swift 代码没有优化，所以在用户态跑 Swift 代码的行（Swift 任务、事件循环、协程测试的驱动代码）可能比 `release` 构建慢；花在内核里的时间与构建无关。") + "\n\n"
+            }
         } else if let r = runs.first {
             out += lang.t("**Machine:** ", "**机器：**") + EnvironmentText.machine(r.environment, lang: lang) + build(r.environment)
                 + lang.t("; run `\(r.runID)` at \(r.timestampUTC).", "；运行 `\(r.runID)`，时间 \(r.timestampUTC)。") + "\n\n"
