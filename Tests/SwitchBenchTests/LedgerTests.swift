@@ -164,4 +164,39 @@ import Testing
         #expect(!advice.contains("协程仍然少花一些"))
         #expect(advice.contains("N = "))
     }
+
+    // MARK: side by side that compares
+
+    @Test func sideBySideSaysWhatDiffers() throws {
+        let runs = try ["xeon-16vcpu-kvm", "epyc-2vcpu-kvm", "xeon-2vcpu-kvm"].map(RealRuns.load)
+        let labels = ["M1a", "M2", "M1b"]
+        for lang in Language.allCases {
+            let page = NotesReport.render(runs, labels: labels, lang: lang)
+            // M1a's futex thread switch (1.57 µs) is dearer than its process switch (1.53 µs): said, with noise
+            #expect(page.contains(lang.t("Here the thread switch (1.57 µs) is not cheaper than the process switch (1.53 µs)",
+                                         "这里线程切换（1.57 µs）并不比进程切换（1.53 µs）代价小")))
+            // two runs of one CPU model far apart on a claim: what differs is named (kernel, CPU count)
+            #expect(page.contains(lang.t("M1a and M1b show one CPU model", "M1a 和 M1b 的处理器型号相同")))
+            #expect(page.contains(lang.t("online CPUs (not recorded against 2)", "在线处理器数（未记录 对 2）")))
+            // debug beside release is explained; the two-step block says which run it comes from
+            #expect(page.contains(lang.t("M2 is a debug build", "M2 是 `debug` 构建")))
+            #expect(page.contains(lang.t("Measured on M1b only", "只有 M1b 测了这一项")))
+        }
+        // the machine line has the vCPU count, or says it was not recorded
+        #expect(NotesReport.render(runs[2], lang: .zh).contains("2 个在线虚拟处理器"))
+        #expect(NotesReport.render(runs[0], lang: .en).contains("online CPUs not recorded"))
+    }
+
+    @Test func aClaimThatDoesNotHoldGetsACorrectedSentence() throws {
+        let run = try RealRuns.load("xeon-2vcpu-kvm")
+        let c2 = try #require(Claims.evaluate(run, lang: .zh).first { $0.id == "C2" })
+        #expect(c2.verdict == .doesNotHold && c2.corrected?.contains("PCID") == true)
+        let page = NotesReport.render(run, lang: .zh)
+        #expect(page.contains("**可以直接替换笔记原句的改写：**\n\n> 进程切换需要切换页表"))
+        // fixed explanations cite their source, and the facts they state are the kernel's (6 ASIDs, 24 references)
+        #expect(page.contains("每个处理器 6 个") && page.contains("最多要访问内存 24 次") && page.contains("docs/sources.md"))
+        #expect(!page.contains("先查客户机的页表，再查宿主机的页表") && !page.contains("给每个快表表项标上"))
+        #expect(!page.contains("所以这一步很小") && !page.contains("不做系统调用") && !page.contains("挂起"))
+        #expect(page.contains("几十微秒（33.2 µs）"))   // the run's wake-up, never a fixed 几微秒
+    }
 }
