@@ -86,7 +86,7 @@ public struct Ledger: Sendable {
         var entries: [Entry] = []
         func add(_ idea: Idea, _ r: Record?, paired: Bool = false, statistic: (en: String, zh: String)? = nil) {
             guard let r, let s = r.stats else { return }
-            entries.append(Entry(id: idea, row: "`\(r.harness)/\(r.mechanism) \(r.metric)`" + (r.placement == Placement.sameCPU.rawValue ? "" : " (`\(r.placement)`)"),
+            entries.append(Entry(id: idea, row: "`\(r.harness)/\(r.mechanism) \(r.metric)`" + (r.placement == Placement.sameCPU.rawValue ? "" : ", `\(r.placement)`"),
                                  statistic: statistic ?? ("median of \(r.samples) samples", "\(r.samples) 个样本的中位数"),
                                  paired: paired, value: s.median, unit: "ns", valid: r.valid, record: r))
         }

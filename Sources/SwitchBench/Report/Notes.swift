@@ -114,7 +114,7 @@ public enum NotesReport {
         let found = ledgers.enumerated().compactMap { i, l in l[.crossCPUWakeUp].map { (i, $0) } }
         guard !found.isEmpty else { return nil }
         let values = found.map { i, e in (ledgers.count > 1 ? labels[i] + lang.t(" ", " ") : "") + humanTime(e.value) + (e.valid ? "" : lang.t(" (invalid)", "（无效）")) }
-        let rows = Array(Set(found.map { $0.1.row })).sorted().joined(separator: lang.t(", ", "、"))
+        let rows = Array(Set(found.map { lang == .zh ? $0.1.row.replacingOccurrences(of: ", `", with: "，`") : $0.1.row })).sorted().joined(separator: lang.t("; ", "；"))
         return lang.t("**Cross-CPU wake-up** (not a switch cost): two tasks on two CPUs handing a token over, so each hand-off wakes an idle CPU; one hand-off costs \(values.joined(separator: ", ")) (\(rows)).",
                       "**跨处理器唤醒**（不是切换的代价）：两个任务各在一个处理器上传递令牌，每次交接都要唤醒一个空闲的处理器；一次交接要 \(values.joined(separator: "，"))（\(rows)）。")
     }
@@ -193,7 +193,7 @@ public enum NotesReport {
         for idea in Ledger.Idea.allCases {
             let es = ledgers.map { $0[idea] }
             guard let e = es.compactMap({ $0 }).first else { continue }
-            let row = lang == .zh ? e.row.replacingOccurrences(of: " (`", with: "（`").replacingOccurrences(of: "`)", with: "`）") : e.row
+            let row = lang == .zh ? e.row.replacingOccurrences(of: ", `", with: "，`") : e.row
             t.add([Terms.t(idea.term, lang), row, lang.t(e.statistic.en, e.statistic.zh) + (e.paired ? lang.t(", paired", "，成对") : "")]
                   + es.map { $0.map { humanTime($0.value) + ($0.valid ? "" : lang.t(" (invalid)", "（无效）")) } ?? "–" })
         }

@@ -126,7 +126,7 @@ extension CoroutineHarness {
         let times = mv.map { Format.sig3($0 / ma) } ?? ""
         if let mv {
             advice = mv > ma
-                ? lang.t("An asm coroutine switch costs \(humanTime(ma)) here; even one system call (\(humanTime(mv))) costs more than the coroutine switch (\(times) times as much), because it enters the kernel",
+                ? lang.t("An asm coroutine switch costs \(humanTime(ma)) here; even one system call (\(humanTime(mv))) costs more than the coroutine switch (\(times) times as much): it enters the kernel and returns",
                          "在这台机器上，`asm` 协程切换要 \(humanTime(ma))；就连一次系统调用（\(humanTime(mv))）都比协程切换贵（是它的 \(times) 倍），它要进入内核再返回")
                 : lang.t("An asm coroutine switch costs \(humanTime(ma)) here; one system call (\(humanTime(mv))) costs no more than the coroutine switch",
                          "在这台机器上，`asm` 协程切换要 \(humanTime(ma))；一次系统调用（\(humanTime(mv))）并不比协程切换贵")

@@ -122,9 +122,9 @@ extension MemoryHarness {
             }
         }
         let intro = lang.t(
-            "N tasks alive at once, each parked waiting for input; medians of the repetitions, per task. **User:** processes: Σ PSS of the children (`smaps_rollup`); threads and asm coroutines: growth of this process's RSS; Swift tasks: growth of the heap (`mallinfo2`), since a parked task is heap only. **Kernel:** growth of `KernelStack + PageTables + Slab` in `/proc/meminfo` (system-wide: at small N other activity moves it by more than the tasks cost; a negative growth counts as 0 in the sum). **Address space** is reserved, not resident: a thread reserves its whole stack (8 MiB by default) and touches two pages. Stack reserves are each mechanism's default unless `--stack-size` set them. The cross-check compares the row's own accounting with the growth of `AnonPages`; under 32 MiB in all it is too small to judge.",
+            "N tasks alive at once, each blocked waiting for input; medians of the repetitions, per task. **User:** processes: Σ PSS of the children (`smaps_rollup`); threads and asm coroutines: growth of this process's RSS; Swift tasks: growth of the heap (`mallinfo2`), since a parked task is heap only. **Kernel:** growth of `KernelStack + PageTables + Slab` in `/proc/meminfo` (system-wide: at small N other activity moves it by more than the tasks cost; a negative growth counts as 0 in the sum). **Address space** is reserved, not resident: a thread reserves its whole stack (8 MiB by default) and touches two pages. Stack reserves are each mechanism's default unless `--stack-size` set them. The cross-check compares the row's own accounting with the growth of `AnonPages`; under 32 MiB in all it is too small to judge.",
             "N 个任务同时存活，每个都阻塞着等待输入；表中是每个任务的量，取几次重复的中位数。**用户空间内存**：进程取各子进程 PSS 之和（`smaps_rollup`）；线程和 `asm` 协程取本进程 RSS 的增长；Swift 任务取堆的增长（`mallinfo2`），因为等待中的 Swift 任务只占堆。**内核内存**：`/proc/meminfo` 里 `KernelStack + PageTables + Slab` 的增长（这是全系统的计数，N 小的时候别的活动带来的波动比这些任务本身还大；增长为负时在合计里按 0 计）。**地址空间**只是预留，并不常驻：一个线程预留整个栈（默认 8 MiB），实际只碰到两页。栈预留取各机制的默认值，除非用 `--stack-size` 指定。最后一列把本行自己的统计和 `AnonPages` 的增长对照；总量不到 32 MiB 时太小，不作判断。")
-        return Claims.section(lang.t("## Memory per parked task (claim C8)", "## 每个阻塞等待的任务占用的内存（说法 C8）"), [intro, t.text], run, lang)
+        return Claims.section(lang.t("## Memory per blocked task (claim C8)", "## 每个阻塞等待的任务占用的内存（说法 C8）"), [intro, t.text], run, lang)
     }
 
     static let claimText = Claims.Text("C8", title: ("Coroutines need less memory than threads, and threads less than processes.",
@@ -180,7 +180,7 @@ extension MemoryHarness {
         let v: Claims.Verdict = mt < ma || mp < mt ? .doesNotHold
             : ([Claims.ratioVerdict(tt, over: at, atLeast: 1), Claims.ratioVerdict(pt, over: tt, atLeast: 1)].allSatisfy { $0 == .holds } ? .holds : .inconclusive)
         c.decide(v,
-                 holds: lang.t("at N = \(ManyFormat.count(n)) a parked thread costs \(B(mt)) of memory (user + kernel space), \(ta) an asm coroutine's (\(B(ma))); a process costs \(B(mp)), \(pt2) a thread's.",
+                 holds: lang.t("at N = \(ManyFormat.count(n)) a blocked thread costs \(B(mt)) of memory (user + kernel space), \(ta) an asm coroutine's (\(B(ma))); a process costs \(B(mp)), \(pt2) a thread's.",
                                "N = \(ManyFormat.count(n)) 时，一个阻塞等待的线程占 \(B(mt)) 内存（用户空间 + 内核），是`asm` 协程（\(B(ma))）的\(ta)；一个进程占 \(B(mp))，是线程的\(pt2)。"),
                  doesNotHold: lang.t("at N = \(ManyFormat.count(n)) the order is not coroutine < thread < process: thread ÷ asm coroutine = \(ta), process ÷ thread = \(pt2).",
                                      "N = \(ManyFormat.count(n)) 时并不是协程 < 线程 < 进程：线程 ÷ `asm` 协程 = \(ta)，进程 ÷ 线程 = \(pt2)。"),
@@ -188,7 +188,7 @@ extension MemoryHarness {
                                    "按中位数看顺序和笔记说的一样，但几次重复的 95 % 置信区间有重叠。"))
         c.deciding = ["thread_over_asm", "process_over_thread"]
         if v == .holds {
-            c.advice = lang.t("With \(ManyFormat.count(n)) tasks parked, each process takes \(B(mp)) of memory (user + kernel space), each thread \(B(mt)) and each asm coroutine \(B(ma)): a thread needs \(ta) a coroutine's memory, a process \(pt2) a thread's. The processes are children forked from the suite's own process, so what each one holds, and the process ÷ thread ratio with it, depends on the size of that parent; a small program's children would hold less.",
+            c.advice = lang.t("With \(ManyFormat.count(n)) tasks blocked waiting for input, each process takes \(B(mp)) of memory (user + kernel space), each thread \(B(mt)) and each asm coroutine \(B(ma)): a thread needs \(ta) a coroutine's memory, a process \(pt2) a thread's. The processes are children forked from the suite's own process, so what each one holds, and the process ÷ thread ratio with it, depends on the size of that parent; a small program's children would hold less.",
                               "\(ManyFormat.count(n)) 个任务都阻塞着等待输入时，每个进程占 \(B(mp)) 内存（用户空间 + 内核），每个线程占 \(B(mt))，每个 `asm` 协程占 \(B(ma))：线程所需的内存是协程的\(ta)，进程是线程的\(pt2)。这里的进程是从整个测试程序 fork 出来的子进程，每个子进程占多少（以及进程 ÷ 线程这个比值）取决于父进程有多大；小程序 fork 出的子进程会占得更少。")
         }
         return [c]

@@ -185,8 +185,8 @@ extension PollutionHarness {
                            "`pollution` 测试的答案是“是”：进程切换之后，A 重新遍历的代价和完整清空之后差不多，并且超出了线程切换的置信区间。")
         case .no:
             c.verdict = .doesNotHold
-            c.why = lang.t("the pollution harness's answer is no: " + (flushShare.isEmpty ? "A's re-walk after a process switch is not above the thread switch's by a quarter of a real flush" : flushShare) + ", so most of A's translations survived the switch: a few entries were evicted, the TLB was not flushed.",
-                           "`pollution` 测试的答案是“否”：" + (flushShare.isEmpty ? "进程切换之后 A 重新遍历的代价，比线程切换之后高出的不到一次真正清空的四分之一" : flushShare) + "。可见 A 的大部分转换在切换后还在：只是挤掉了几项，快表并没有被清空。")
+            c.why = lang.t("the pollution harness's answer is no: " + (flushShare.isEmpty ? "A's re-walk after a process switch is not above the thread switch's by a quarter of a real flush" : flushShare) + ", so most of A's translations survived the switch: the TLB was not flushed as a whole (the share at the smallest working set; the verdict uses the median over the working sets, below).",
+                           "`pollution` 测试的答案是“否”：" + (flushShare.isEmpty ? "进程切换之后 A 重新遍历的代价，比线程切换之后高出的不到一次真正清空的四分之一" : flushShare) + "。可见 A 的大部分转换在切换后还在：快表没有被整个清空（这是最小工作集上的比例；结论用的是各工作集的中位数，见下）。")
         case .partly:
             c.undecided(lang.t("the pollution harness's answer is partly: a process switch cost part of a flush, not a full one" + (flushShare.isEmpty ? "." : " (" + flushShare + ")."),
                                "`pollution` 测试的答案是“部分”：进程切换相当于清空了一部分，不是全部" + (flushShare.isEmpty ? "。" : "（" + flushShare + "）。")))
