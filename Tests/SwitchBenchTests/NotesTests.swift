@@ -192,6 +192,7 @@ import Testing
         #expect(humanTime(2_615) == "2.62 µs")
         #expect(humanTime(999.7) == "1.00 µs")
         #expect(Format.sig3(0) == "0")
+        #expect(Format.sig3(1.7e-14) == "0" && Format.value(1.7e-14, unit: "percent") == "0 %")   // no 0.0000000000000170 % (issue 23)
         #expect(Format.value(4.333, unit: "percent") == "4.33 %")
     }
 
