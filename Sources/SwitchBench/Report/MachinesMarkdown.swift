@@ -98,14 +98,7 @@ public enum MachinesReport {
         out += table(lang.t("claim", "说法"), claimIDs.map { id in
             ("\(id) " + (Claims.title(id, lang: lang) ?? ""), verdicts.map { v in verdictCell(v.first { $0.id == id }) })
         }) + "\n\n"
-        // Where runs disagree on a claim, or runs of one CPU model are far apart: one sentence each, naming
-        // what differs between them (the same sentence as notes.md's).
-        let judged = columns.map { Claims.evaluate($0.run, lang: lang) }
-        let runs = columns.map(\.run)
-        let lines = claimIDs.compactMap { id in
-            NotesReport.disagreement(judged.map { $0.first { $0.id == id } }, runs, labels, lang).map { "- \(id)" + lang.t(": ", "：") + $0 }
-        }
-        if !lines.isEmpty { out += lines.joined(separator: "\n") + "\n\n" }
+        out += disagreements(columns, labels, claimIDs, lang)
 
         // Switch cost by kind
         out += "## " + lang.t("Switch cost by kind", "各类切换的代价") + "\n\n"
@@ -118,6 +111,19 @@ public enum MachinesReport {
         // What each harness adds (the tlb harness its reach per level, create its creation costs, …).
         for h in Registry.presenters { if let section = h.machinesSection(page) { out += section } }
         return out
+    }
+}
+
+extension MachinesReport {
+    /// Where runs disagree on a claim, or runs of one CPU model are far apart: one sentence each, naming
+    /// what differs between them (the same sentence as notes.md's); empty when none.
+    static func disagreements(_ columns: [MachineColumn], _ labels: [String], _ ids: [String], _ lang: Language) -> String {
+        let judged = columns.map { Claims.evaluate($0.run, lang: lang) }
+        let runs = columns.map(\.run)
+        let lines = ids.compactMap { id in
+            NotesReport.disagreement(judged.map { $0.first { $0.id == id } }, runs, labels, lang).map { "- \(id)" + lang.t(": ", "：") + $0 }
+        }
+        return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n\n"
     }
 }
 
