@@ -175,7 +175,8 @@ public enum NotesReport {
                 let diff = differences(x.1.environment, y.1.environment, lang)
                 let what = x.0.verdict != y.0.verdict
                     ? lang.t("\(x.2) and \(y.2) disagree (\(x.0.verdict.text(lang)), \(y.0.verdict.text(lang)))", "\(x.2) 和 \(y.2) 的结论不同（\(x.0.verdict.text(lang))，\(y.0.verdict.text(lang))）")
-                    : lang.t("\(x.2) and \(y.2) show one CPU model yet their deciding numbers are \(Format.sig3(max(vx!, vy!) / min(vx!, vy!))) times apart", "\(x.2) 和 \(y.2) 的处理器型号相同，判定依据却相差 \(Format.sig3(max(vx!, vy!) / min(vx!, vy!))) 倍")
+                    : lang.t("\(x.2) and \(y.2) show one CPU model yet their deciding numbers are \(Format.sig3(max(vx!, vy!) / min(vx!, vy!))) times apart, more than the noise of one run (this page calls runs more than 1.5× apart different)",
+                             "\(x.2) 和 \(y.2) 的处理器型号相同，判定依据却相差 \(Format.sig3(max(vx!, vy!) / min(vx!, vy!))) 倍，超出了一次运行的噪声（本页把相差 1.5 倍以上的运行视为不同）")
                 let why = diff.isEmpty
                     ? lang.t("nothing recorded differs between the runs, so the difference is noise or the host's load", "两次运行记录下的机器情况没有不同，所以差别来自噪声或宿主机的负载")
                     : lang.t("what differs between the runs: ", "两次运行的不同之处：") + diff.joined(separator: lang.t(", ", "、"))
