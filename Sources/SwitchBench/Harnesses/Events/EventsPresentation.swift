@@ -142,7 +142,7 @@ extension EventsHarness {
         c.deciding = ["thread_switches_per_event", "asm_switches_per_event", "thread_over_asm"]
         let k1 = Self.oneReadyCondition(rows, lang)
         if v == .holds {
-            c.corrected = "有大量IO操作业务、而且常常有多个任务同时就绪的情况下，我们采用事件循环上的协程替换每任务一个线程，可以减少系统切换开销：一次唤醒就能处理所有就绪的任务；每次只有一个任务就绪时，两种做法的切换次数相同。"
+            c.corrected = "有大量 I/O 操作业务、而且常常有多个任务同时就绪的情况下，我们采用事件循环上的协程替换每任务一个线程，可以减少系统切换开销：一次唤醒就能处理所有就绪的任务；每次只有一个任务就绪时，两种做法的切换次数相同。"
         }
         if v == .holds {
             c.advice = lang.t("At N = \(ManyFormat.count(n)) with \(k) tasks ready at once, coroutines on an event loop switched \(Format.number(sa, 3)) times per event against \(Format.number(st, 3)) for a thread per task, and a thread per task took \(Format.sig3(mt / ma)) times their time per event; the note should add that the saving in switches needs several tasks ready at once (K > 1).",
