@@ -23,7 +23,8 @@ import Testing
     }
 
     /// The numbers a run may print: the ledger's, their ratios and differences (ratios the ledger
-    /// defines), every claim's values and the two-step table's, and the run's case parameters.
+    /// defines), every claim's typed values (and their inverses) and the two-step table's, and the run's
+    /// case parameters.
     static func allowed(_ run: RunResult) -> Set<String> {
         var values: [Double] = []
         let ledger = Ledger.of(run)
@@ -36,9 +37,9 @@ import Testing
             values += parts
             if let p = a.predictedFutex, let m = a.measuredFutex { values += [m - p, (m - p) / m] }
         }
-        // Every row's median and CI (the claims' sentences quote rows), and the case parameters.
+        // The case parameters (N, pages, samples, bytes touched, the kernel's counts); never a row's median
+        // by itself: a number a sentence prints is the ledger's or a claim's typed value.
         for r in run.records {
-            if let s = r.stats { values += [s.median, s.ci95Low, s.ci95High, s.cv] }
             values += [Double(r.tasks), Double(r.samples), Double(r.footprintBytes)] + [r.workingSetPages.map(Double.init), r.switchesPerOp].compactMap { $0 }
         }
         return Set(values.flatMap(spellings)).union(constants)

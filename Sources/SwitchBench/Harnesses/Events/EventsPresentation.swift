@@ -141,6 +141,12 @@ extension EventsHarness {
                                    "事件循环切换得少（每个事件 \(Format.number(sa, 3)) 次，线程 \(Format.number(st, 3)) 次），但每个事件耗时的 95 % 置信区间有重叠。"))
         c.deciding = ["thread_switches_per_event", "asm_switches_per_event", "thread_over_asm"]
         let k1 = Self.oneReadyCondition(rows, lang)
+        // The K = 1 times that sentence quotes, typed with the others (every number a sentence prints is a value).
+        for n in Set(rows.map(\.tasks)).sorted() {
+            for m in ["asm", "thread"] {
+                if let r = Self.find(rows, m, n: n, k: 1) { c.values.append(.init("k1.n\(n).\(m)_ns_per_event", Claims.med(r), unit: "ns")) }
+            }
+        }
         if v == .holds {
             c.corrected = "有大量 I/O 操作业务、而且常常有多个任务同时就绪的情况下，我们采用事件循环上的协程替换每任务一个线程，可以减少系统切换开销：一次唤醒就能处理所有就绪的任务；每次只有一个任务就绪时，两种做法的切换次数相同。"
         }

@@ -167,6 +167,12 @@ extension MemoryHarness {
         // Two significant digits, or the range the CIs allow when they are wide: memory counted from
         // system-wide counters is not known to three digits.
         let (ta, pt2) = (Self.ratioText(tt, over: at, lang), Self.ratioText(pt, over: tt, lang))
+        // The CI range a ratio may be printed as, typed with the others.
+        for (name, a, b) in [("thread_over_asm", tt, at), ("process_over_thread", pt, tt)] {
+            if let sa = a.stats, let sb = b.stats, sb.ci95Low > 0, sb.ci95High > 0 {
+                c.values += [.init("\(name).ci95_low", sa.ci95Low / sb.ci95High, unit: "ratio2"), .init("\(name).ci95_high", sa.ci95High / sb.ci95Low, unit: "ratio2")]
+            }
+        }
         c.measured.append(lang.t("thread ÷ asm coroutine = \(ta); process ÷ thread = \(pt2)",
                                  "线程 ÷ `asm` 协程 = \(ta)；进程 ÷ 线程 = \(pt2)"))
         if let w = Claims.invalidWhy(c.evidence, lang) { c.undecided(w); return [c] }

@@ -209,7 +209,8 @@ extension TLBHarness {
         if let bad = Claims.invalidWhy([f, k], lang) { c.undecided(bad); return [c] }
         let (mf, mk) = (Claims.med(f), Claims.med(k))
         let ratio = mf / mk
-        c.values += [.init("4k_over_control", ratio, unit: "ratio"), .init("translation_per_access", mf - mk, unit: "ns")]
+        c.values += [.init("4k_over_control", ratio, unit: "ratio"), .init("translation_per_access", mf - mk, unit: "ns"),
+                     .init("4k_ns_per_access", mf, unit: "ns"), .init("control_ns_per_access", mk, unit: "ns"), .init("pages", Double(w), unit: "pages")]
         c.measured.append(lang.t("at \(w) pages: 4 KiB \(humanTime(mf)) vs control \(humanTime(mk)) per access, ratio \(Format.times(ratio)); translation adds \(humanTime(mf - mk)) per access",
                                  "在 \(w) 页时：每次访问 4 KiB 页 \(humanTime(mf))，对照 \(humanTime(mk))，比值 \(Format.times(ratio))；地址转换每次多花 \(humanTime(mf - mk))"))
         if let above = Self.controlOutOfLine(control: k, fourK: f, huge: huge[w]) {
