@@ -201,7 +201,6 @@ public enum NotesReport {
         return "## " + lang.t("Where each number on this page comes from", "本页的数从哪里来") + "\n\n"
             + lang.t("Each idea the page names is defined once; every table and sentence above takes its number from this table (other numbers are a claim's own, defined in `report.md`).",
                      "本页提到的每个概念只有一个定义；上面的表格和句子都从这张表取数（其余的数是各条说法自己的，定义见 `report.md`）。") + "\n\n" + t.text + "\n"
-            + (runs.count == 1 ? ledgers[0].whyTwoCalls(lang).map { "\n" + $0 + "\n" } ?? "" : "")
     }
 
     static func twoSteps(_ runs: [RunResult], _ labels: [String], _ lang: Language, _ presenters: [any Harness]) -> String {
@@ -227,6 +226,9 @@ public enum NotesReport {
                ? lang.t("Not measured in these runs (the `anatomy` harness measures each step on its own).", "这几次运行都没有测量（`anatomy` 测试单独测量每一步）。")
                : lang.t("Not measured in this run (the `anatomy` harness measures each step on its own).", "本次运行没有测量（`anatomy` 测试单独测量每一步）。"))
             : blocks.joined(separator: "\n\n")
+        // The two timings of one getppid (the class table's system call, the table's privilege switch), said
+        // where the second appears.
+        if runs.count == 1, !blocks.isEmpty, let why = Ledger.of(runs[0]).whyTwoCalls(lang) { out += "\n\n" + why }
         return out
     }
 
