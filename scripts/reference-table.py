@@ -37,16 +37,17 @@ lines = [
     f"Same CPU, from `results/reference/` — {e['cpuModel']}, "
     f"{'virtualization ' + virt if virt not in ('', 'none') else 'bare metal'}, "
     f"Linux {e['kernel']}, PCID {'on' if e['pcid'] else 'off'}, {e['build']} build, commit `{e['gitCommit']}` "
-    "(the class table of its `notes.md`; `context switches / op` is the kernel's own count, the proof of what happened):",
+    "(the class table of its `notes.md`; `context switches per switch` is the kernel's own count, the proof of what happened: "
+    "1 for a switch of task, 0 for a coroutine switch or a system call):",
     "",
-    "| switch | row | time | ÷ system call | ÷ coroutine switch | context switches / op |",
+    "| switch | row | time | ÷ system call | ÷ coroutine switch | context switches per switch (kernel count) |",
     "|---|---|---|---|---|---|",
 ]
 for r in table:
     if r.get("median_ns") is None:
-        sys.exit(f"reference-table: no {r['row']} {r['metric']} row in {run}")
-    v = r.get("switches_per_op")
-    spo = "" if v is None else ("0" if v == 0 else f"{v:.3f}")
+        sys.exit(f"reference-table: no {r['kind']} row in {run}")
+    v = r.get("kernel_switches_per_switch")
+    spo = "" if v is None else ("0" if v < 0.0005 else f"{v:.2f}")
     lines.append(f"| {r['kind']} | `{r['row']}` ({r['metric']}) | {ns(r['median_ns'])} | {times(r.get('over_system_call'))} | "
                  f"{times(r.get('over_coroutine_switch'))} | {spo} |")
 

@@ -144,7 +144,7 @@ import Testing
         var cols = try Self.columns([Self.xeon, Self.epyc])
         cols.append(MachineColumn(run: Self.small(), source: "synthetic"))
         let zh = MachinesReport.render(cols, lang: .zh)
-        for heading in ["# 多台机器对比", "## 机器指纹", "## 论断结论", "## 各类切换的代价", "## 快表（TLB）各级覆盖范围", "## 创建代价"] {
+        for heading in ["# 多台机器对比", "## 机器指纹", "## 各条说法的结论", "## 各类切换的代价", "## 快表（TLB）各级覆盖范围", "## 创建代价"] {
             #expect(zh.contains("\n" + heading + "\n") || zh.hasPrefix(heading + "\n"), "\(heading)")
         }
         for term in ["进程切换", "线程切换", "协程", "快表", "特权级切换", "僵尸进程", "未测量", "成立"] {
@@ -160,7 +160,7 @@ import Testing
         // the same verdicts in both languages (one evaluation, two renderings)
         let en = MachinesReport.render(cols, lang: .en)
         let enClaims = Self.table(en, "Claim verdicts").dropFirst().map { Array($0.dropFirst()) }
-        let zhClaims = Self.table(zh, "论断结论").dropFirst().map { Array($0.dropFirst()) }
+        let zhClaims = Self.table(zh, "各条说法的结论").dropFirst().map { Array($0.dropFirst()) }
         // the verdict word before the bracketed number, mapped through Claims.Verdict.text
         func word(_ cell: String) -> String { cell.components(separatedBy: " (").first!.components(separatedBy: "（").first!.replacingOccurrences(of: "*", with: "") }
         let map = Dictionary(uniqueKeysWithValues: Claims.Verdict.allCases.map { ($0.text(.en), $0.text(.zh)) })

@@ -59,8 +59,8 @@ enum TLBFixture {
         let (ok, c) = SVGChecker.parse(svg)
         #expect(ok)
         #expect(c.rootName == "svg")
-        // bars: asm, getppid, thread pipe, process pipe on one CPU; thread pipe cross-CPU in its own panel (+ background)
-        #expect(c.counts["rect"] == 1 + 5)
+        // dots, no bars: asm, getppid, thread pipe, process pipe on one CPU; thread pipe cross-CPU in its own panel
+        #expect(c.counts["circle"] == 5 && c.counts["rect"] == 1)
         #expect(c.texts.contains { $0.hasPrefix("Cross-CPU wake-up latency") })
         #expect(c.texts.contains("coroutine (asm)"))
         // The cross-CPU bar (40 µs) is not among the switch-cost bars: the first panel's axis ends below it.
@@ -79,11 +79,11 @@ enum TLBFixture {
     @Test func aKneeFromAnInvalidReachRowIsNotDrawn() throws {
         var run = TLBFixture.run
         let with = try #require(TLBPlot.render(run, lang: .zh))
-        #expect(with.contains(">L1<") && with.contains("快表覆盖 64 页"))
+        #expect(with.contains(">L1<") && with.contains("快表覆盖 64 × 4 KiB"))
         let i = try #require(run.records.firstIndex { $0.metric == "reach_l1_pages" })
         run.records[i].invalidate("the searches disagree")
         let without = try #require(TLBPlot.render(run, lang: .zh))
-        #expect(!without.contains(">L1<") && !without.contains("快表覆盖 64 页"))
+        #expect(!without.contains(">L1<") && !without.contains("快表覆盖 64 × 4 KiB"))
         #expect(without.contains("每次访问的时间（ns，对数坐标）"))
     }
 
@@ -94,7 +94,7 @@ enum TLBFixture {
         #expect(c.counts["polyline"] == 3)
         #expect(c.counts["circle"] == 36)
         #expect(c.texts.contains("4 KiB pages") && c.texts.contains("2 MiB pages") && c.texts.contains("cache-only control"))
-        #expect(c.texts.filter { $0.contains("TLB reach") } == ["4 KiB pages: L1 TLB reach 64 pages"])
+        #expect(c.texts.filter { $0.contains("TLB reach") } == ["4 KiB pages: L1 TLB reach 64 × 4 KiB"])
         #expect(c.texts.contains("L1"))
         #expect(c.counts["line"]! > 0)
     }

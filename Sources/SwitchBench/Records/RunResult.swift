@@ -52,12 +52,20 @@ public struct RunResult: Sendable, Codable {
 
     public func records(harness: String) -> [Record] { records.filter { $0.harness == harness } }
 
-    /// The record with exactly these key fields (tasks/footprint default to the common case).
-    public func find(_ harness: String, _ mechanism: String, _ placement: String, metric: String,
-                     tasks: Int? = nil, footprint: Int = 0) -> Record? {
-        records.first {
-            $0.harness == harness && $0.mechanism == mechanism && $0.placement == placement &&
-                $0.metric == metric && (tasks == nil || $0.tasks == tasks) && $0.footprintBytes == footprint
+    /// The one row finder (every section, verdict, table and plot looks rows up here, so a section and
+    /// its verdict cannot pick different rows for one idea). One rule: the row of this case — harness,
+    /// mechanism, metric and placement exactly; `tasks` exactly when given, otherwise the case's smallest
+    /// (at most two: the two-task ring, the one-task call); `footprint` bytes touched (default none);
+    /// `pages` exactly when given — that has statistics. nil when the run did not measure it.
+    public func row(_ harness: String, _ mechanism: String, _ metric: String, placement: Placement = .sameCPU,
+                    tasks: Int? = nil, footprint: Int = 0, pages: Int? = nil) -> Record? {
+        records.first { (r: Record) -> Bool in
+            guard r.harness == harness, r.mechanism == mechanism, r.metric == metric, r.placement == placement.rawValue,
+                  r.footprintBytes == footprint, r.stats != nil else { return false }
+            if let tasks, r.tasks != tasks { return false }
+            if tasks == nil, r.tasks > 2 { return false }
+            if let pages, r.workingSetPages != pages { return false }
+            return true
         }
     }
 }

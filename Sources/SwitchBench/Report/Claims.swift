@@ -56,6 +56,9 @@ public enum Claims {
         /// One sentence in the claim's language: what the note should say about this claim on this
         /// machine, built from the numbers (notes.md). nil: notes.md shows `why`.
         public var advice: String?
+        /// The note's sentence rewritten so that it holds on this machine, ready to paste over the
+        /// original (in Chinese, the note's language, in both reports); nil when the note's sentence holds as written.
+        public var corrected: String?
         /// Lines naming those numbers for people.
         public var measured: [String] = []
         public var verdict: Verdict = .notMeasured
@@ -176,15 +179,6 @@ public enum Claims {
 
     // MARK: shared rule shapes
 
-    /// The two-task, no-footprint row of a case that has statistics.
-    public static func row(_ run: RunResult, _ h: String, _ m: String, _ metric: String,
-                           placement: Placement = .sameCPU) -> Record? {
-        run.records.first {
-            $0.harness == h && $0.mechanism == m && $0.metric == metric && $0.placement == placement.rawValue &&
-                $0.tasks <= 2 && $0.footprintBytes == 0 && $0.stats != nil
-        }
-    }
-
     static func med(_ r: Record) -> Double { r.stats!.median }
 
     /// The one shape most claims share: is a ÷ b at least k, beyond noise?
@@ -226,19 +220,13 @@ public enum Claims {
                       "波动太大的行（CV > 10 %）：\(list)，请在更安静的机器上重测")
     }
 
-    static func pcidFact(_ e: Environment, _ lang: Language) -> String {
-        e.pcid
-            ? lang.t("PCID is on: Linux tags TLB entries with an address-space id and does not flush the TLB on every process switch (the note's premise is the pre-PCID picture).",
-                     "PCID 已开启：Linux 给快表表项打上地址空间标签，进程切换时不必每次清空快表（笔记描述的是没有 PCID 时的情形）。")
-            : lang.t("PCID is off: every CR3 write flushes the non-global TLB entries, as the note describes.",
-                     "PCID 未开启：每次写 CR3 都会清掉非全局的快表表项，正如笔记所说。")
-    }
+    static func pcidFact(_ e: Environment, _ lang: Language) -> String { NotesReport.pcidCaveat(e, lang) }
 
     static func virtFact(_ e: Environment, _ lang: Language) -> String {
         e.virtualization == "none" || e.virtualization.isEmpty
             ? lang.t("Bare metal (no hypervisor flag).", "物理机（没有 `hypervisor` 标志）。")
-            : lang.t("Virtualized (\(e.virtualization)): address translation is two-level (guest and host page tables), a TLB miss walks both, and waking an idle vCPU goes through the hypervisor.",
-                     "运行在虚拟机里（\(e.virtualization)）：地址转换有两级（客户机页表和宿主机页表），一次快表缺失要把两级都查一遍；唤醒空闲的虚拟处理器还要经过虚拟机管理程序。")
+            : lang.t("Virtualized (\(e.virtualization)): with nested paging a TLB miss is one two-dimensional walk (every guest page-table reference translated through the host's tables, up to 24 memory references), and waking an idle vCPU goes through the hypervisor (docs/sources.md).",
+                     "运行在虚拟机里（\(e.virtualization)）：有嵌套分页时，一次快表缺失是一次二维页表遍历（客户机页表的每次引用都要经宿主机的页表转换，最多访问内存 24 次），唤醒空闲的虚拟处理器还要经过虚拟机管理程序（出处见 docs/sources.md）。")
     }
 
     /// The mitigations in force (paid for) and those reported vulnerable (not paid for): notes.md's caveat lines.

@@ -29,7 +29,7 @@ public enum Format {
         case "ratio2": return lang.t("about \(sig2(v))×", "约 \(sig2(v)) 倍")
         case "percent": return sig3(v) + " %"
         case "tasks": return String(format: "%.0f", v)
-        case "turns": return String(format: "%.0f ", v) + lang.t("turns", "次")
+        case "turns": return (v >= 0 && v < 1e6 ? ManyFormat.count(Int(v.rounded())) : String(format: "%.0f", v)) + lang.t(" turns", " 次")
         case "state": return v == 1 ? lang.t("yes", "是") : (v == 0 ? lang.t("no", "否") : sig3(v))
         case "": return sig3(v)
         default: return String(format: "%.4g %@", v, unit)
@@ -127,13 +127,17 @@ public enum EnvironmentText {
     }
 
     /// The machine in one sentence part: CPU (with its microarchitecture or family/model numbers when
-    /// recorded: `CPUIdentity.describe`), virtualization, kernel, PCID (and THP).
+    /// recorded: `CPUIdentity.describe`), how many CPUs were online (virtual CPUs in a guest),
+    /// virtualization, kernel, PCID and THP (its mode a code span: an identifier, not prose).
     public static func machine(_ e: Environment, lang: Language) -> String {
         let v = virt(e, lang)
         let silicon = CPUIdentity.describe(e, lang: lang).map { lang.t(" (\($0))", "（\($0)）") } ?? ""
+        let guest = e.virtualization != "none" && !e.virtualization.isEmpty
+        let cpus = e.onlineCount.map { n in guest ? lang.t("\(n) online vCPUs", "\(n) 个在线虚拟处理器") : lang.t("\(n) online CPUs", "\(n) 个在线处理器") }
+            ?? lang.t("online CPUs not recorded", "在线处理器数未记录")
         return lang == .en
-            ? "`\(e.cpuModel)`\(silicon), \(e.virtualization == "none" ? "bare metal" : v + " guest"), Linux \(e.kernel), PCID \(pcid(e, lang: lang)), THP \(e.thp)"
-            : "`\(e.cpuModel)`\(silicon)，\(e.virtualization == "none" ? "物理机" : v + " 虚拟机")，Linux \(e.kernel)，PCID \(pcid(e, lang: lang))，THP \(e.thp)"
+            ? "`\(e.cpuModel)`\(silicon), \(cpus), \(e.virtualization == "none" ? "bare metal" : v + " guest"), Linux \(e.kernel), PCID \(pcid(e, lang: lang)), THP `\(e.thp)`"
+            : "`\(e.cpuModel)`\(silicon)，\(cpus)，\(e.virtualization == "none" ? "物理机" : v + " 虚拟机")，Linux \(e.kernel)，PCID \(pcid(e, lang: lang))，THP `\(e.thp)`"
     }
 
     /// Mitigations, or that none were reported.

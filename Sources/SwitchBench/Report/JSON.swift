@@ -15,7 +15,8 @@ public struct JSONExporter: Exporter {
                                  twoSteps: TwoSteps(SwitchAnatomy.of(run))))
     }
 
-    /// One row of notes.md's class table (`NotesReport.classRows`), for the README's table script.
+    /// One row of the class table (`Ledger.classTable`, the one computation notes.md and the README's
+    /// table script read): the kind, its row, its time, both ratios and the kernel's count per switch.
     public struct ClassTableRow: Codable, Sendable, Equatable {
         public var kind: String
         public var row: String
@@ -23,20 +24,27 @@ public struct JSONExporter: Exporter {
         public var medianNs: Double?
         public var overSystemCall: Double?
         public var overCoroutineSwitch: Double?
-        public var switchesPerOp: Double?
+        /// Context switches the kernel counted per switch (per call for the system call): 1 for a task
+        /// switch, 0 for a coroutine switch or a system call.
+        public var kernelSwitchesPerSwitch: Double?
+        public var paired: Bool?
         public var valid: Bool?
         enum CodingKeys: String, CodingKey {
-            case kind, row, metric, valid
-            case medianNs = "median_ns", overSystemCall = "over_system_call", overCoroutineSwitch = "over_coroutine_switch", switchesPerOp = "switches_per_op"
+            case kind, row, metric, valid, paired
+            case medianNs = "median_ns", overSystemCall = "over_system_call", overCoroutineSwitch = "over_coroutine_switch",
+                 kernelSwitchesPerSwitch = "kernel_switches_per_switch"
         }
     }
 
     public static func classTable(_ run: RunResult) -> [ClassTableRow] {
-        let cells = NotesReport.classTable(run)
-        return zip(NotesReport.classRows, cells).map { r, c in
-            ClassTableRow(kind: r.term.en, row: r.id, metric: r.metric, medianNs: c?.median, overSystemCall: c?.overSyscall,
-                          overCoroutineSwitch: c?.overCoroutine,
-                          switchesPerOp: Claims.row(run, r.harness, r.mechanism, r.metric)?.switchesPerOp, valid: c?.valid)
+        let ledger = Ledger.of(run)
+        return zip(Ledger.classTiers, ledger.classTable).map { tier, c in
+            guard let c else {
+                return ClassTableRow(kind: Ledger.idea(tier).term.en, row: "", metric: "")
+            }
+            return ClassTableRow(kind: c.entry.term.en, row: "\(c.kind.harness)/\(c.kind.mechanism)", metric: c.kind.metric,
+                                 medianNs: c.entry.value, overSystemCall: c.overSyscall, overCoroutineSwitch: c.overCoroutine,
+                                 kernelSwitchesPerSwitch: c.kernelSwitchesPerSwitch, paired: c.kind.paired, valid: c.entry.valid)
         }
     }
 

@@ -51,7 +51,7 @@ public enum MachinesReport {
         let shared = labels.filter { $0.last?.isLetter ?? false }
         let example = shared.isEmpty ? "" : lang.t(" (\(shared.joined(separator: ", ")))", "（\(shared.joined(separator: "、"))）")
         out += lang.t("""
-            \(columns.count) run(s), one column each. Runs are told apart by machine — CPU model, vendor, family, model, stepping, caches, online CPUs, \
+            \(columns.count == 1 ? "One run" : "\(columns.count) runs"), one column each. Runs are told apart by machine — CPU model, vendor, family, model, stepping, caches, online CPUs, \
             virtualization, the rule \
             `switchbench compare` uses — never by host name; runs of one machine share a number\(example) even when their kernel, PCID \
             or THP differ (the rows below show them). `not measured`: the run did not include that harness; `–`: the harness ran but has no such row; \
@@ -87,9 +87,9 @@ public enum MachinesReport {
         ]) + "\n\n"
 
         // Claims: every id any run's harnesses judge, in id order (C8, C9… appear when their harnesses register).
-        out += "## " + lang.t("Claim verdicts", "论断结论") + "\n\n"
+        out += "## " + lang.t("Claim verdicts", "各条说法的结论") + "\n\n"
         out += lang.t("Each claim of the course note judged from each run's rows by the rules of `report.md` (`switchbench report RUN`); in brackets the numbers that decided the verdict (`deciding` in results.json).",
-                      "课程笔记中的每条论断，按 `report.md`（`switchbench report RUN`）中的规则，分别用每次运行的数据判定；括号里是决定结论的数（results.json 中的 `deciding`）。") + "\n\n"
+                      "课程笔记中的每条说法，按 `report.md`（`switchbench report RUN`）中的规则，分别用每次运行的数据判定；括号里是决定结论的数（results.json 中的 `deciding`）。") + "\n\n"
         let verdicts = columns.map(\.verdicts)
         var claimIDs: [String] = []
         for v in verdicts { for o in v where !claimIDs.contains(o.id) { claimIDs.append(o.id) } }
@@ -105,9 +105,10 @@ public enum MachinesReport {
             }
             return s
         }
-        out += table(lang.t("claim", "论断"), claimIDs.map { id in
+        out += table(lang.t("claim", "说法"), claimIDs.map { id in
             ("\(id) " + (Claims.title(id, lang: lang) ?? ""), verdicts.map { v in verdictCell(v.first { $0.id == id }) })
         }) + "\n\n"
+        out += disagreements(columns, labels, claimIDs, lang)
 
         // Switch cost by kind
         out += "## " + lang.t("Switch cost by kind", "各类切换的代价") + "\n\n"
@@ -120,6 +121,19 @@ public enum MachinesReport {
         // What each harness adds (the tlb harness its reach per level, create its creation costs, …).
         for h in Registry.presenters { if let section = h.machinesSection(page) { out += section } }
         return out
+    }
+}
+
+extension MachinesReport {
+    /// Where runs disagree on a claim, or runs of one CPU model are far apart: one sentence each, naming
+    /// what differs between them (the same sentence as notes.md's); empty when none.
+    static func disagreements(_ columns: [MachineColumn], _ labels: [String], _ ids: [String], _ lang: Language) -> String {
+        let judged = columns.map { Claims.evaluate($0.run, lang: lang) }
+        let runs = columns.map(\.run)
+        let lines = ids.compactMap { id in
+            NotesReport.disagreement(judged.map { $0.first { $0.id == id } }, runs, labels, lang).map { "- \(id)" + lang.t(": ", "：") + $0 }
+        }
+        return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n\n"
     }
 }
 

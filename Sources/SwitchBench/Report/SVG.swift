@@ -56,10 +56,18 @@ public struct SVGDocument {
         body.append("<text x=\"\(Self.n(x))\" y=\"\(Self.n(y))\" font-size=\"\(Self.n(size))\" text-anchor=\"\(anchor.rawValue)\" font-weight=\"\(weight)\" fill=\"\(fill)\"\(r)>\(Self.escape(s))</text>")
     }
 
+    /// The font list: a plot with Chinese text names the CJK fonts first, so its glyphs (and the Latin
+    /// ones beside them) come from one font; an English plot starts with the Latin fonts.
+    var fontFamily: String {
+        let cjk = "Noto Sans CJK SC, WenQuanYi Micro Hei, PingFang SC, Microsoft YaHei", latin = "DejaVu Sans, Helvetica, Arial"
+        let chinese = body.contains { $0.unicodeScalars.contains { (0x4E00...0x9FFF).contains($0.value) } }
+        return (chinese ? "\(cjk), \(latin)" : "\(latin), \(cjk)") + ", sans-serif"
+    }
+
     public var text: String {
         """
         <?xml version="1.0" encoding="UTF-8"?>
-        <svg xmlns="http://www.w3.org/2000/svg" width="\(Self.n(width))" height="\(Self.n(height))" viewBox="0 0 \(Self.n(width)) \(Self.n(height))" font-family="DejaVu Sans, Helvetica, Arial, Noto Sans CJK SC, WenQuanYi Micro Hei, PingFang SC, Microsoft YaHei, sans-serif">
+        <svg xmlns="http://www.w3.org/2000/svg" width="\(Self.n(width))" height="\(Self.n(height))" viewBox="0 0 \(Self.n(width)) \(Self.n(height))" font-family="\(fontFamily)">
         <rect x="0" y="0" width="\(Self.n(width))" height="\(Self.n(height))" fill="#ffffff"/>
         \(body.joined(separator: "\n"))
         </svg>

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A kind of switch the suite compares across harnesses: the two-task, no-footprint row of one case
-/// (`Claims.row`), with its name. Each harness declares its own (`Harness.switchKinds`, in its folder);
+/// (`RunResult.row`, the one row finder), with its name. Each harness declares its own (`Harness.switchKinds`, in its folder);
 /// `SwitchKind.allCases` is every registered harness's, cheapest tier first: one list for the
 /// switch-cost table and plot and the side-by-side report (machines.md).
 public struct SwitchKind: Hashable, Sendable {
@@ -21,15 +21,28 @@ public struct SwitchKind: Hashable, Sendable {
     public var en: String, zh: String, detail: String?
     /// Whether switch-cost.svg draws it.
     public var plotted: Bool
+    /// Whether it is the class table's candidate for its tier, and in which order (lower first; nil: not
+    /// a candidate). The ledger (`Ledger.classKinds`) takes the first candidate the run measured.
+    public var classRank: Int?
+    /// Whether its row comes from alternating pairs (timed in one loop with its counterpart).
+    public var paired: Bool
+    /// How the harness forces the switch, in both languages: one line for the page.
+    public var forced: (en: String, zh: String)?
 
     public init(harness: String, mechanism: String, metric: String = "per_switch", tier: Tier,
-                en: String, zh: String, detail: String? = nil, plotted: Bool = true) {
+                en: String, zh: String, detail: String? = nil, plotted: Bool = true, classRank: Int? = nil,
+                paired: Bool = false, forced: (en: String, zh: String)? = nil) {
         (self.harness, self.mechanism, self.metric, self.tier) = (harness, mechanism, metric, tier)
         (self.en, self.zh, self.detail, self.plotted) = (en, zh, detail, plotted)
+        (self.classRank, self.paired, self.forced) = (classRank, paired, forced)
     }
 
-    /// "thread/futex": the harness and mechanism, unique among kinds.
-    public var id: String { "\(harness)/\(mechanism)" }
+    public static func == (a: SwitchKind, b: SwitchKind) -> Bool { a.id == b.id }
+    public func hash(into h: inout Hasher) { h.combine(id) }
+
+    /// "thread/futex": the harness and mechanism, unique among kinds ("anatomy/yield:thread_switch" where
+    /// one mechanism gives several kinds).
+    public var id: String { metric == "per_switch" || metric == "per_call" ? "\(harness)/\(mechanism)" : "\(harness)/\(mechanism):\(metric)" }
 
     /// Every registered harness's kinds, by tier, then in registry order.
     public static var allCases: [SwitchKind] {
@@ -45,7 +58,7 @@ public struct SwitchKind: Hashable, Sendable {
 
     /// The row of this kind in a run at a placement, nil when not measured.
     public func row(_ run: RunResult, placement: Placement = .sameCPU) -> Record? {
-        Claims.row(run, harness, mechanism, metric, placement: placement)
+        run.row(harness, mechanism, metric, placement: placement)
     }
 
     /// "thread switch (futex)"; in Markdown the detail is a code span.

@@ -53,10 +53,12 @@ public enum Terms {
 
 extension Format {
     /// A number with three significant digits, no trailing exponent for everyday sizes, and never
-    /// "-0": 0.000123 → "0.000123", 1.5 → "1.50", 48.83 → "48.8", 488.12 → "488", 15696 → "15696".
+    /// "-0": 0.000123 → "0.000123", 1.5 → "1.50", 48.83 → "48.8", 488.12 → "488", 15696 → "15696"; below 10⁻⁶: "0".
     public static func sig3(_ v: Double) -> String {
         guard v.isFinite else { return v.isNaN ? "n/a" : (v > 0 ? "∞" : "-∞") }
-        if v == 0 { return "0" }
+        // Below a millionth the digits are float noise (a CV of 1.7e-14 %, a constant series): "0", never
+        // "0.0000000000000170".
+        if v == 0 || abs(v) < 1e-6 { return "0" }
         let a = abs(v)
         if a >= 1000 { return String(format: "%.0f", v) }
         let digits = max(0, 2 - Int(floor(log10(a))))

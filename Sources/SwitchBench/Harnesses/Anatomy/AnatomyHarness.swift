@@ -30,6 +30,15 @@ public struct AnatomyHarness: Harness {
         ("amx", "a thread yield switch with AMX tiles loaded vs clean, paired rounds (needs AMX and ARCH_REQ_XCOMP_PERM)"),
         ("ibpb", "a process yield switch with a forced indirect branch barrier (prctl) vs without, paired rounds")])
     public var runQueueSensitive: Bool { true }
+    /// The paired `sched_yield()` switches: the class table's thread and process switch (`Ledger`).
+    public var switchKinds: [SwitchKind] {
+        let how = ("two tasks on one CPU take turns with `sched_yield()`: no wake-up, no sleep, timed in alternating pairs",
+                   "两个任务在同一处理器上用 `sched_yield()` 轮流让出：不唤醒、不睡眠，交替成对计时")
+        return [SwitchKind(harness: id, mechanism: "yield", metric: "thread_switch", tier: .thread, en: "thread switch", zh: "线程切换",
+                           detail: "sched_yield", plotted: false, classRank: 0, paired: true, forced: how),
+                SwitchKind(harness: id, mechanism: "yield", metric: "process_switch", tier: .process, en: "process switch", zh: "进程切换",
+                           detail: "sched_yield", plotted: false, classRank: 0, paired: true, forced: how)]
+    }
 
     public func plan(_ options: RunOptions) -> [CaseSpec] {
         selectedMechanisms(options).map { m in

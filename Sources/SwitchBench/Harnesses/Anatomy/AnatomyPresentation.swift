@@ -64,7 +64,7 @@ public struct SwitchAnatomy: Sendable, Equatable {
     /// The parts in order, with their names: what the stacked bar and the tables show.
     public func parts(_ lang: Language) -> [(name: String, ns: Double?)] {
         [(lang.t("privilege switch (user ↔ kernel)", "特权级切换（用户态 ↔ 内核态）"), privilege),
-         (lang.t("scheduler pass", "调度器的一次挑选"), scheduler),
+         (lang.t("scheduler pass", "调度器运行一次，无任务可换"), scheduler),
          (lang.t("switch proper: kernel stack and registers (step 2)", "切换本身：内核栈和硬件上下文（第二步）"), switchProper),
          (lang.t("address space: page table (step 1)", "地址空间：页表（第一步）"), addressSpace),
          (lang.t("a futex hand-off adds (measured: futex switch − yield switch)", "换成 futex 交接多出的（实测：futex 切换 − yield 切换）"), ipcOnTop)]
@@ -79,7 +79,7 @@ extension AnatomyHarness {
         case ("getppid", _): return lang.t("privilege switch: `getppid` round trip", "特权级切换：一次 `getppid` 往返")
         case ("page-fault", _): return lang.t("exception path: first touch of a fresh 4 KiB page", "异常处理：第一次写一个新的 4 KiB 页（缺页）")
         case ("sched-yield", _): return lang.t("scheduler pass, nothing else to run: `sched_yield()`", "调度器挑选一次、没有别的任务可换：`sched_yield()`")
-        case (_, "thread_switch"): return lang.t("thread switch (step 2)", "线程切换（第二步）")
+        case (_, "thread_switch"): return lang.t("thread switch (privilege switch + scheduler + step 2)", "线程切换（特权级切换 + 调度器 + 第二步）")
         case (_, "process_switch"): return lang.t("process switch (steps 1 + 2)", "进程切换（第一步 + 第二步）")
         case (_, "process_minus_thread"): return lang.t("step 1 = process − thread, paired", "第一步 = 进程 − 线程（成对测量）")
         case (_, "process_over_thread"): return lang.t("process ÷ thread, paired", "进程 ÷ 线程（成对测量）")
@@ -153,15 +153,16 @@ extension AnatomyHarness {
         var note = lang.t("""
         Every switch here is two tasks on one CPU taking turns with `sched_yield()`: no IPC, and neither task \
         ever sleeps. The privilege switch is this harness's own `getppid`, timed beside the other parts (the \
-        `syscall` harness times it again for claim C7, a separate measurement). The class table's thread and \
-        process switches are futex rings (a wake-up and a sleep per switch): they are the larger numbers. The \
+        `syscall` harness times it again for claim C7, a separate measurement, which is the page's system call). \
+        The class table's thread and process switches are these `sched_yield()` switches (the same rows); the \
+        futex hand-off below adds a wake-up and a sleep per switch, so it is a larger number. The \
         first four parts are differences of measured rows, so they add up to the yield switch by construction; \
         that checks nothing. The check is the prediction: parts measured on their own predict the futex \
         hand-off, which is then measured.
         """, """
         这里的每次切换都是两个任务在同一处理器上用 `sched_yield()` 轮流让出：没有进程间通信，两个任务都不睡眠。\
-        特权级切换用的是本测试自己的 `getppid`，与其他部分一起计时（`syscall` 测试为说法 C7 另测一次，是另一次测量）。\
-        总表里的线程切换和进程切换是 futex 令牌环（每次切换都有一次唤醒和一次睡眠），所以数字更大。\
+        特权级切换用的是本测试自己的 `getppid`，与其他部分一起计时（`syscall` 测试为说法 C7 另测一次，是另一次测量，本页的“系统调用”用的是那一次）。\
+        总表里的线程切换和进程切换就是这里的 `sched_yield()` 切换（同一组数据行）；下面带 futex 交接的切换每次还有一次唤醒和一次睡眠，所以数更大。\
         前四项是实测数据行之间的差，按定义加起来就是 `yield` 切换，这本身不检验任何东西。真正的检验是预测：\
         用单独测得的各部分去预测 futex 交接的代价，再与实测值对照。
         """)
@@ -172,8 +173,8 @@ extension AnatomyHarness {
             if abs(r - 1) <= 0.15 {
                 note += lang.t(" \(who)The prediction is within \(pct) % of the measured switch.", "\(who)预测与实测相差 \(pct) %，在 15 % 以内。")
             } else if gap > 0 {
-                note += lang.t(" \(who)The prediction falls short by \(humanTime(gap)) (\(pct) % of the measured switch): the futex calls timed alone (a `FUTEX_WAKE` with no waiter, a `FUTEX_WAIT` that returns at once) never put a task to sleep, and a `sched_yield()` switch keeps both tasks on the run queue; a real hand-off takes the waiting task off the run queue when it sleeps and puts it back when it is woken (`try_to_wake_up`). That sleep-and-wake-up path is what no part measured alone contains.",
-                               "\(who)预测比实测少 \(humanTime(gap))（占实测的 \(pct) %）：单独计时的 futex 调用（没有等待者的 `FUTEX_WAKE`、立即返回的 `FUTEX_WAIT`）从不让任务睡下，`sched_yield()` 切换时两个任务也一直留在运行队列里；真正的交接要在等待者睡下时把它移出运行队列，被唤醒时再放回去（`try_to_wake_up`）。这条“睡下再被唤醒”的路径，是单独测量的各部分里都没有的。")
+                note += lang.t(" \(who)The prediction falls short by \(humanTime(gap)) (\(pct) % of the measured switch). A hypothesis, not measured here: the futex calls timed alone (a `FUTEX_WAKE` with no waiter, a `FUTEX_WAIT` that returns at once) never put a task to sleep, and a `sched_yield()` switch keeps both tasks on the run queue, while a real hand-off takes the waiting task off the run queue and puts it back when it is woken (`try_to_wake_up`); that path is in no part measured alone.",
+                               "\(who)预测比实测少 \(humanTime(gap))（占实测的 \(pct) %）。一个未经测量的假设：单独计时的 futex 调用（没有等待者的 `FUTEX_WAKE`、立即返回的 `FUTEX_WAIT`）从不让任务睡眠，`sched_yield()` 切换时两个任务也一直留在运行队列里；真正的交接要把等待者移出运行队列，唤醒时再放回去（`try_to_wake_up`），这条路径不在任何单独测量的部分里。")
             } else {
                 note += lang.t(" \(who)The prediction is \(humanTime(-gap)) above the measured switch (\(pct) %): the parts measured alone cost more than the hand-off they add up to.",
                                "\(who)预测比实测多 \(humanTime(-gap))（\(pct) %）：单独测得的各部分比它们合起来的交接还贵。")
@@ -351,8 +352,8 @@ extension AnatomyHarness {
         let v: Claims.Verdict = s.ci95Low > 1 ? .holds : (s.ci95High < 1 ? .doesNotHold : .inconclusive)
         let share = diff.stats!.median / p.stats!.median * 100
         c.decide(v,
-                 holds: lang.t("a process switch costs \(Format.times(s.median)) a thread switch: step 1 adds \(Format.median(diff)), \(String(format: "%.0f", share)) % of a process switch — real, but small where PCID keeps the TLB.",
-                               "进程切换是线程切换的 \(Format.times(s.median).replacingOccurrences(of: "×", with: "")) 倍：第一步多花 \(Format.median(diff))，占进程切换的 \(String(format: "%.0f", share)) %——确实存在，但在有 PCID、快表不被清空的机器上很小。"),
+                 holds: lang.t("a process switch costs \(Format.times(s.median)) a thread switch: step 1 adds \(Format.median(diff)), \(Format.sig3(share)) % of a process switch.",
+                               "进程切换是线程切换的 \(Format.times(s.median).replacingOccurrences(of: "×", with: "")) 倍：第一步多花 \(Format.median(diff))，占进程切换的 \(Format.sig3(share)) %。"),
                  doesNotHold: lang.t("in alternating pairs a process switch measured cheaper than a thread switch (\(Format.times(s.median))).",
                                      "交替成对测量时，进程切换的代价反而比线程切换小（进程 ÷ 线程 = \(Format.times(s.median))）。"),
                  otherwise: lang.t("the paired ratio's CI contains 1: the address-space change is too small to tell apart here.",
@@ -363,8 +364,7 @@ extension AnatomyHarness {
         let times = Format.sig3(s.median)
         switch v {
         case .holds:
-            c.advice = lang.t("Here a process switch costs \(times) times a thread switch (\(pairs) alternating pairs): step 1, the page-table switch, adds \(humanTime(d)) per switch, \(Format.sig3(share)) % of a process switch\(pcid ? ", small because PCID spares the TLB flush" : ""); the note's two steps hold, and step 2 is most of the cost.",
-                              "在这台机器上进程切换的代价是线程切换的 \(times) 倍（\(pairs) 对交替测量）：第一步（切换页表）每次多花 \(humanTime(d))，占进程切换的 \(Format.sig3(share)) %\(pcid ? "；因为有 PCID，不必清空快表，所以这一步很小" : "")；笔记的两步成立，大部分代价在第二步。")
+            c.advice = Self.holdsAdvice(run, times: times, pairs: pairs, step1: d, share: share, lang)
         case .doesNotHold:
             c.advice = lang.t("Here a process switch measured cheaper than a thread switch in alternating pairs (process ÷ thread = \(Format.times(s.median))): the note should not promise that a thread switch is cheaper; what it saves, step 1, costs nothing measurable here.",
                               "在这台机器上交替成对测量时，进程切换的代价反而比线程切换小（进程 ÷ 线程 = \(Format.times(s.median))）：笔记不该断言线程切换代价更小；线程省掉的第一步在这里测不出代价。")
@@ -380,6 +380,26 @@ extension AnatomyHarness {
 }
 
 extension AnatomyHarness {
+    /// C1's sentence when it holds: step 1 and step 2 with their shares, the share's word chosen by the
+    /// number (`Words.share`), and PCID only as a hypothesis (no PCID-off control was measured).
+    static func holdsAdvice(_ run: RunResult, times: String, pairs: Int, step1 d: Double, share: Double, _ lang: Language) -> String {
+        let ledger = Ledger.of(run)
+        var s = lang.t("Here a process switch costs \(times) times a thread switch (\(pairs) alternating pairs): step 1, the page-table switch, adds \(humanTime(d)) per switch, \(Format.sig3(share)) % of a process switch",
+                       "在这台机器上进程切换的代价是线程切换的 \(times) 倍（\(pairs) 对交替测量）：第一步（切换页表）每次多花 \(humanTime(d))，占进程切换的 \(Format.sig3(share)) %")
+        if let s2 = ledger.value(.step2), let p = ledger.value(.processSwitch), p > 0 {
+            let pct = Format.sig3(s2 / p * 100), word = Words.share(s2, of: p, lang)
+            s += lang.t("; step 2 (kernel stack and hardware context) is \(humanTime(s2)), \(word) of it (\(pct) %), the rest is the kernel entry and the scheduler; the note's two steps hold",
+                        "；第二步（内核栈和硬件上下文）是 \(humanTime(s2))，占\(word)（\(pct) %），其余是进出内核和调度器；笔记的两步成立")
+        } else {
+            s += lang.t("; the note's two steps hold", "；笔记的两步成立")
+        }
+        if run.environment.pcid {
+            s += lang.t(". Why step 1 is this small is not measured here (no run with PCID off): PCID, which lets a page-table switch keep the TLB, and the few pages the `sched_yield()` loop touches are two possible reasons",
+                        "。第一步为什么这么小，这里没有测（没有关掉 PCID 的对照）：PCID 让切换页表时可以保留快表，`sched_yield()` 循环本身也只访问很少的页，这是两种可能的原因")
+        }
+        return s + lang.t(".", "。")
+    }
+
     /// A pair's ratio and difference rows are computed from its two sides' samples: the sides are
     /// compared and carry the evidence. A difference is near zero by design (step 1 is tens of ns), so
     /// a percentage change of it says nothing.

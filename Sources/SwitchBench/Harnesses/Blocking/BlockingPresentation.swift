@@ -71,7 +71,8 @@ extension BlockingHarness {
         if let tb { c.values.append(.init("turns_during_blocking_read", tb, unit: "turns")) }
         if let tn { c.values.append(.init("turns_during_nonblocking_read", tn, unit: "turns")) }
         let delay = BlockingSetup.from(b).delayNs.map { humanTime($0) } ?? "T"
-        let turnsText = { (v: Double?) in v.map { String(format: "%.0f", $0) } ?? "?" }
+        // Counts grouped as every count on the page is (`ManyFormat.count`: 38 112, 1 000).
+        let turnsText = { (v: Double?) in v.map { ManyFormat.count(Int($0.rounded())) } ?? "?" }
         c.decide(Claims.ratioVerdict(b, over: n, atLeast: 10, failsBelow: 2),
                  holds: lang.t("while one coroutine waited in a blocking read, the others got no turn for \(humanTime(mb)); with the read made non-blocking their longest wait was \(humanTime(mn)).",
                                "一个协程在阻塞读中等待时，其他协程有 \(humanTime(mb)) 没有得到运行；把读改成非阻塞后，它们最长只等了 \(humanTime(mn))。"),
@@ -91,8 +92,11 @@ extension BlockingHarness {
         c.deciding = tb != nil && tn != nil ? ["turns_during_blocking_read", "turns_during_nonblocking_read"] : ["blocking_over_nonblocking_stall"]
         if c.verdict == .holds, let tb, let tn {
             let none = tb == 0
-            c.advice = lang.t("While one coroutine waited \(delay) in a blocking read, the other coroutines on its thread got \(none ? "no turn at all" : "only \(turnsText(tb)) turns") (with a non-blocking read and a yield: \(turnsText(tn))): the whole thread blocks in the kernel, as the note says; the stall ratio (\(Format.times(ratio))) grows with the chosen wait of \(delay) and is not the evidence.",
-                              "一个协程在阻塞读中等待 \(delay) 时，同一线程上的其他协程\(none ? "一次也没有得到运行" : "只得到了 \(turnsText(tb)) 次运行")（改成非阻塞读再让出时是 \(turnsText(tn)) 次）：整个线程在内核中阻塞，正如笔记所说；停顿之比（\(Format.times(ratio))）随所选的等待时间 \(delay) 而变，不能作为依据。")
+            c.advice = lang.t("While one coroutine waited \(delay) in a blocking read, the other coroutines on its thread got \(none ? "no turn at all" : "only \(turnsText(tb)) turns") (with a non-blocking read and a yield: \(turnsText(tn))): the whole thread blocks in the kernel, as the note says for coroutines bound to one thread; the stall ratio (\(Format.times(ratio))) grows with the chosen wait of \(delay) and is not the evidence. The note should add that runtimes spreading coroutines over several threads (M:N, e.g. Go, Tokio's `block_in_place`) hand the blocked thread's other coroutines to another thread, so there they keep running (docs/sources.md).",
+                              "一个协程在阻塞读中等待 \(delay) 时，同一线程上的其他协程\(none ? "一次也没有得到运行" : "只得到了 \(turnsText(tb)) 次运行")（改成非阻塞读再让出时是 \(turnsText(tn)) 次）：整个线程在内核中阻塞，对绑在一个线程上的协程，正如笔记所说；停顿之比（\(Format.times(ratio))）随所选的等待时间 \(delay) 而变，不能作为依据。笔记应当补充：把协程分到多个线程上运行的运行时（M:N 调度，例如 Go、Tokio 的 `block_in_place`）会把被阻塞线程上的其他协程交给别的线程，那里它们仍能运行（出处见 docs/sources.md）。")
+        }
+        if c.verdict == .holds {
+            c.corrected = "在协程调用阻塞 I/O 操作的时候，操作系统会让线程进入阻塞状态；如果协程都绑定在这一个线程上，当前的协程和其它绑定在该线程之上的协程都会陷入阻塞而得不到调度。把协程分到多个线程上运行的运行时（M:N 调度，例如 Go）会把其余协程交给别的线程继续运行。"
         }
         return [c]
     }

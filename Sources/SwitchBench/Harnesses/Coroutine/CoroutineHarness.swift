@@ -27,7 +27,11 @@ public struct CoroutineHarness: Harness {
         func kind(_ m: String, _ en: String, _ zh: String, _ detail: String?, plotted: Bool) -> SwitchKind {
             SwitchKind(harness: id, mechanism: m, tier: .userMode, en: en, zh: zh, detail: detail, plotted: plotted)
         }
-        return [kind("asm", "coroutine", "协程", "asm", plotted: true),
+        var asm = kind("asm", "coroutine", "协程", "asm", plotted: true)
+        asm.classRank = 0
+        asm.forced = ("each coroutine calls the switch routine, which saves its registers and stack pointer and loads the other's, in user mode",
+                      "每个协程调用切换例程，在用户态保存自己的寄存器和栈指针、装入另一个协程的")
+        return [asm,
                 kind("asm-generator", "coroutine", "协程", "asm resume/yield", plotted: false),
                 kind("ucontext", "coroutine", "协程", "ucontext", plotted: true),
                 kind("swift-task", "Swift task", "Swift 任务", nil, plotted: true),

@@ -18,6 +18,15 @@ public enum EventsPlot {
         var points: [(n: Int, r: Record)]
     }
 
+    /// The plot's frame: where N and time map to on the page.
+    struct Frame {
+        var nLo: Double, nHi: Double, tLo: Double, tHi: Double
+        let left = 78.0, top = 74.0, plotW = 440.0, plotH = 330.0
+        var legendX: Double { left + plotW + 28 }
+        func x(_ n: Double) -> Double { left + (log10(n) - nLo) / (nHi - nLo) * plotW }
+        func y(_ t: Double) -> Double { top + plotH - (log10(t) - tLo) / (tHi - tLo) * plotH }
+    }
+
     public static func render(_ run: RunResult, lang: Language = .en) -> String? {
         // same-cpu when measured (every switch a real one), else unpinned.
         var placement = Placement.sameCPU
@@ -40,53 +49,62 @@ public enum EventsPlot {
         // x: whole decades around the N measured; y: 1-2-5 ticks around the times measured.
         var nLo = floor(log10(Double(ns.min()!))), nHi = ceil(log10(Double(ns.max()!)))
         if nHi - nLo < 1 { nLo -= 0.5; nHi += 0.5 }
-        let tLo = log10(times.min()! / 1.25), tHi = log10(times.max()! * 1.25)
-        let left = 78.0, top = 74.0, plotW = 440.0, plotH = 330.0, legendX = left + plotW + 28
-        let width = legendX + 290, height = top + plotH + 104
-        func x(_ n: Double) -> Double { left + (log10(n) - nLo) / (nHi - nLo) * plotW }
-        func y(_ t: Double) -> Double { top + plotH - (log10(t) - tLo) / (tHi - tLo) * plotH }
-
-        var svg = SVGDocument(width: width, height: height)
+        let f = Frame(nLo: nLo, nHi: nHi, tLo: log10(times.min()! / 1.25), tHi: log10(times.max()! * 1.25))
+        var svg = SVGDocument(width: f.legendX + 290, height: f.top + f.plotH + 104)
         let where_ = placement == .sameCPU ? lang.t("one CPU", "同一处理器") : lang.t("unpinned", "不绑核")
         svg.text(lang.t("Cost per event with N tasks waiting (\(where_), medians)", "N 个任务等待时每个事件的开销（\(where_)，中位数）"),
-                 left + plotW / 2 + 60, 24, size: 15, anchor: .middle, weight: "bold")
+                 f.left + f.plotW / 2 + 60, 24, size: 15, anchor: .middle, weight: "bold")
         svg.text(lang.t("A burst makes K random tasks ready at once; time per event = burst time ÷ K.",
                         "一次突发让 K 个随机任务同时就绪；每个事件耗时 = 一次突发的时间 ÷ K。"),
-                 left + plotW / 2 + 60, 44, size: 12, anchor: .middle, fill: "#444")
+                 f.left + f.plotW / 2 + 60, 44, size: 12, anchor: .middle, fill: "#444")
+        axes(&svg, f, lang)
+        var ly = legendAndSeries(&svg, f, series, ks, lang)
+        let measured = Array(Set(ns)).sorted()
+        for line in notes(run, placement, rows, ks, measured, lang) {
+            svg.text(line, f.legendX, ly, size: 11, fill: "#444")
+            ly += 16
+        }
+        svg.text(EnvironmentText.short(run.environment, lang: lang), 8, f.top + f.plotH + 94, size: 10, fill: "#555")
+        return svg.text
+    }
 
-        // grid and ticks
-        var d = nLo.rounded(.up)
-        while d <= nHi {
+    /// The grid, the ticks and the axis titles.
+    static func axes(_ svg: inout SVGDocument, _ f: Frame, _ lang: Language) {
+        var d = f.nLo.rounded(.up)
+        while d <= f.nHi {
             let v = pow(10, d)
-            svg.line(x(v), top, x(v), top + plotH, stroke: "#ddd")
-            svg.text(ManyFormat.count(Int(v)), x(v), top + plotH + 18, size: 11, anchor: .middle)
+            svg.line(f.x(v), f.top, f.x(v), f.top + f.plotH, stroke: "#ddd")
+            svg.text(ManyFormat.count(Int(v)), f.x(v), f.top + f.plotH + 18, size: 11, anchor: .middle)
             d += 1
         }
         // 1-2-5 ticks; a narrow range (fewer than three of them) takes every whole step 1…9
-        let yTicks = Self.timeTicks(lo: tLo, hi: tHi)
-        for v in yTicks {
-            svg.line(left, y(v), left + plotW, y(v), stroke: v == pow(10, floor(log10(v))) ? "#ccc" : "#eee")
-            svg.text(SVGPlots.timeTick(v), left - 6, y(v) + 4, size: 11, anchor: .end)
+        for v in Self.timeTicks(lo: f.tLo, hi: f.tHi) {
+            svg.line(f.left, f.y(v), f.left + f.plotW, f.y(v), stroke: v == pow(10, floor(log10(v))) ? "#ccc" : "#eee")
+            svg.text(SVGPlots.timeTick(v), f.left - 6, f.y(v) + 4, size: 11, anchor: .end)
         }
-        svg.line(left, top, left, top + plotH, stroke: "#333")
-        svg.line(left, top + plotH, left + plotW, top + plotH, stroke: "#333")
-        svg.text(lang.t("N: tasks waiting at once (log scale)", "N：同时等待的任务数（对数坐标）"), left + plotW / 2, top + plotH + 40, size: 12, anchor: .middle)
-        svg.text(lang.t("time per event (log scale)", "每个事件的时间（对数坐标）"), 18, top + plotH / 2, size: 12, anchor: .middle, rotate: -90)
+        svg.line(f.left, f.top, f.left, f.top + f.plotH, stroke: "#333")
+        svg.line(f.left, f.top + f.plotH, f.left + f.plotW, f.top + f.plotH, stroke: "#333")
+        svg.text(lang.t("N: tasks waiting at once (log scale)", "N：同时等待的任务数（对数坐标）"), f.left + f.plotW / 2, f.top + f.plotH + 40, size: 12, anchor: .middle)
+        svg.text(lang.t("time per event (log scale)", "每个事件的时间（对数坐标）"), 18, f.top + f.plotH / 2, size: 12, anchor: .middle, rotate: -90)
+    }
 
-        // lines, points, legend
-        var ly = top + 4
-        svg.text(lang.t("kind, K: kernel switches per event", "种类，K：每个事件的上下文切换次数（内核统计）"), legendX, ly, size: 12, weight: "bold")
+    /// Each series: a line through every N measured (in order), a marker per point, nudged sideways by
+    /// series so that equal points do not hide each other, and its legend entry. Returns the legend's end.
+    static func legendAndSeries(_ svg: inout SVGDocument, _ f: Frame, _ series: [Series], _ ks: [Int], _ lang: Language) -> Double {
+        var ly = f.top + 4
+        svg.text(lang.t("kind, K: kernel switches per event", "种类，K：每个事件的上下文切换次数（内核统计）"), f.legendX, ly, size: 12, weight: "bold")
         ly += 20
-        for s in series {
+        for (i, s) in series.enumerated() {
             let color = colors[s.mechanism] ?? "#555"
             let dash = dashes[min(ks.firstIndex(of: s.k) ?? 0, dashes.count - 1)]
-            let pts = s.points.map { (x(Double($0.n)), y($0.r.stats!.median)) }
+            let nudge = (Double(i) - Double(series.count - 1) / 2) * 3
+            let pts = s.points.map { (f.x(Double($0.n)) + nudge, f.y($0.r.stats!.median)) }
             if pts.count > 1 { svg.polyline(pts, stroke: color, width: 2, dash: dash) }
             let square = s.k != ks[0]
             for (p, (px, py)) in zip(s.points, pts) {
                 let r = p.r
                 if let st = r.stats, st.ci95High > st.ci95Low {
-                    svg.line(px, y(max(st.ci95Low, pow(10, tLo))), px, y(min(st.ci95High, pow(10, tHi))), stroke: color, width: 1.2)
+                    svg.line(px, f.y(max(st.ci95Low, pow(10, f.tLo))), px, f.y(min(st.ci95High, pow(10, f.tHi))), stroke: color, width: 1.2)
                 }
                 let sw = r.switchesPerOp.map { Format.number($0, 3) } ?? "?"
                 marker(&svg, px, py, square: square, fill: r.valid ? color : "#bbbbbb",
@@ -94,21 +112,28 @@ public enum EventsPlot {
                               lang.t("per event, \(sw) kernel switches per event", "每个事件；每个事件 \(sw) 次上下文切换") +
                               (r.valid ? "" : lang.t(" (invalid)", "（无效）")))
             }
-            svg.line(legendX, ly - 4, legendX + 30, ly - 4, stroke: color, width: 2, dash: dash)
-            marker(&svg, legendX + 15, ly - 4, square: square, fill: color, title: nil)
+            svg.line(f.legendX, ly - 4, f.legendX + 30, ly - 4, stroke: color, width: 2, dash: dash)
+            marker(&svg, f.legendX + 15, ly - 4, square: square, fill: color, title: nil)
             let switches = s.points.compactMap { $0.r.switchesPerOp }
             let sw = switches.isEmpty ? "?" : Format.number(Statistics(switches).median, 3)
-            svg.text("\(ManyFormat.kind(s.mechanism, lang))\(lang.t(", ", "，"))K = \(s.k)\(lang.t(": ", "："))\(sw)", legendX + 38, ly, size: 12)
+            svg.text("\(ManyFormat.kind(s.mechanism, lang))\(lang.t(", ", "，"))K = \(s.k)\(lang.t(": ", "："))\(sw)", f.legendX + 38, ly, size: 12)
             ly += 19
         }
-        ly += 8
+        return ly + 8
+    }
+
+    /// The notes under the legend: the expected switch counts, what the markers mean, the N measured.
+    static func notes(_ run: RunResult, _ placement: Placement, _ rows: [Record], _ ks: [Int], _ measured: [Int], _ lang: Language) -> [String] {
         var notes = [lang.t("Thread or process per task: K + 1", "每任务一个线程或进程："),
                      lang.t("kernel switches per burst, (K + 1)/K per event.", "每次突发 K + 1 次上下文切换，每个事件 (K + 1)/K 次。"),
                      lang.t("Coroutines on one event-loop thread:", "一个事件循环线程上的协程："),
                      lang.t("2 per burst, 2/K per event.", "每次突发 2 次，每个事件 2/K 次。")]
         notes.append(lang.t("Vertical bar: 95 % CI of the median.", "竖线：中位数的 95 % 置信区间。"))
+        let list = measured.map(ManyFormat.count).joined(separator: lang.t(", ", "、"))
+        notes += [lang.t("N measured: \(list); a line joins them", "测过的 N：\(list)；线只连接"),
+                  lang.t("only, nothing between was measured.", "这些点，中间没有测量。")]
         if ks.count > 1 {
-            let big = ks.dropFirst().map(String.init).joined(separator: ", ")
+            let big = ks.dropFirst().map(String.init).joined(separator: lang.t(", ", "、"))
             notes += [lang.t("Circles: K = \(ks[0]); squares: K = \(big).", "圆点：K = \(ks[0])；方块：K = \(big)。"),
                       lang.t("Each K is run only where N ≥ K.", "每个 K 只在 N ≥ K 时才测。")]
         }
@@ -123,12 +148,7 @@ public enum EventsPlot {
         if rows.contains(where: { !$0.valid }) {
             notes.append(lang.t("Grey point: row invalid (switch count off).", "灰色的点：该行无效（切换次数不对）。"))
         }
-        for line in notes {
-            svg.text(line, legendX, ly, size: 11, fill: "#444")
-            ly += 16
-        }
-        svg.text(EnvironmentText.short(run.environment, lang: lang), 8, height - 10, size: 10, fill: "#555")
-        return svg.text
+        return notes
     }
 
     /// Time ticks (ns) between 10^lo and 10^hi: 1-2-5 per decade, or every whole step 1…9 when that

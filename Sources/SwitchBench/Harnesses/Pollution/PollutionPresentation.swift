@@ -109,11 +109,11 @@ extension PollutionHarness {
         let at = points ?? ""
         switch c.verdict {
         case .holds:
-            return lang.t("Here a process switch cost task A about as much as a full TLB flush\(share.map { " (\($0) of one\(at.isEmpty ? "" : ", " + at))" } ?? ""): the note's \"进程切换需要清空快表\" describes this machine\(e.pcid ? "" : ", which runs without PCID").",
-                          "在这台机器上，进程切换让任务 A 付出的代价接近一次完整的快表清空\(share.map { "（\(at.isEmpty ? "" : at + "，")相当于 \($0)）" } ?? "")：笔记“进程切换需要清空快表”符合这台机器\(e.pcid ? "" : "（它没有 PCID）")。")
+            return lang.t("Here a process switch cost a task that walks its own pages before and after the switch (task A) about as much as a full TLB flush\(share.map { " (\($0) of one\(at.isEmpty ? "" : ", " + at))" } ?? ""): the note's \"进程切换需要清空快表\" describes this machine\(e.pcid ? "" : ", which runs without PCID").",
+                          "在这台机器上，一个在切换前后反复访问自己那些页的任务（任务 A）为进程切换付出的代价接近一次完整的快表清空\(share.map { "（\(at.isEmpty ? "" : at + "，")相当于 \($0)）" } ?? "")：笔记“进程切换需要清空快表”符合这台机器\(e.pcid ? "" : "（它没有 PCID）")。")
         case .doesNotHold:
-            return lang.t("Here a process switch cost task A \(share.map { "only \($0) of" } ?? "far less than") a real TLB flush\(at.isEmpty ? "" : " (" + at + ")")\(e.pcid ? ": with PCID, Linux keeps a few address spaces' TLB entries tagged on each CPU instead of flushing them" : ""), so the note should say that a process switch changes the page table, and that on a CPU that tags TLB entries by address space (PCID/ASID) the TLB is usually not flushed.",
-                          "在这台机器上，进程切换让任务 A 付出的代价\(share.map { "只有一次真正清空快表的 \($0)" } ?? "远小于一次真正清空快表")\(at.isEmpty ? "" : "（" + at + "）")\(e.pcid ? "：有了 PCID，Linux 在每个处理器上为最近用过的几个地址空间的快表表项打上标签，而不是清空它们" : "")；笔记应当说：进程切换要切换页表，但在能按地址空间区分快表表项（PCID/ASID）的处理器上，通常不清空快表。")
+            return lang.t("Here a process switch cost a task that walks its own pages before and after the switch (task A) \(share.map { "only \($0) of" } ?? "far less than") a real TLB flush\(at.isEmpty ? "" : " (" + at + ")")\(e.pcid ? "; PCID is on, and Linux then keeps the TLB entries of the last few address spaces on each CPU instead of flushing them (docs/sources.md), which fits this number though no run with PCID off was compared" : ""), so the note should say that a process switch changes the page table, and that on a CPU that tags TLB entries by address space (PCID/ASID) the TLB is usually not flushed.",
+                          "在这台机器上，一个在切换前后反复访问自己那些页的任务（任务 A）为进程切换付出的代价\(share.map { "只有一次真正清空快表的 \($0)" } ?? "远小于一次真正清空快表")\(at.isEmpty ? "" : "（" + at + "）")\(e.pcid ? "；这台机器开着 PCID，Linux 会在每个处理器上保留最近用过的几个地址空间的快表表项而不清空（出处见 docs/sources.md），与这个数相符，但没有关掉 PCID 的对照" : "")；笔记应当说：进程切换要切换页表，但在能按地址空间区分快表表项（PCID/ASID）的处理器上，通常不清空快表。")
         default:
             return nil
         }
@@ -149,40 +149,8 @@ extension PollutionHarness {
                 c.measured.append(flushShare)
             }
         }
-        let points = PollutionVerdict.points(all)
         if let answer = PollutionVerdict.answer(run) {
-            if let v = all.first(where: { $0.mechanism == "verdict" }) { c.evidence.append(v) }
-            c.measured.append(lang.t("harness answer: \(Self.answerText(answer, lang)) — ", "测试给出的答案：\(Self.answerText(answer, lang))。") + Self.decisionText(points, lang))
-            switch answer {
-            case .yes:
-                c.verdict = .holds
-                c.why = lang.t("the pollution harness's answer is yes: after a process switch A's re-walk costs about as much as after a full flush, beyond the thread switch's CIs.",
-                               "`pollution` 测试的答案是“是”：进程切换之后，A 重新遍历的代价和完整清空之后差不多，并且超出了线程切换的置信区间。")
-            case .no:
-                c.verdict = .doesNotHold
-                c.why = lang.t("the pollution harness's answer is no: " + (flushShare.isEmpty ? "A's re-walk after a process switch is not above the thread switch's by a quarter of a real flush" : flushShare) + ", so most of A's translations survived the switch: a few entries were evicted, the TLB was not flushed.",
-                               "`pollution` 测试的答案是“否”：" + (flushShare.isEmpty ? "进程切换之后 A 重新遍历的代价，比线程切换之后高出的不到一次真正清空的四分之一" : flushShare) + "。可见 A 的大部分转换在切换后还在：只是挤掉了几项，快表并没有被清空。")
-            case .partly:
-                c.undecided(lang.t("the pollution harness's answer is partly: a process switch cost part of a flush, not a full one" + (flushShare.isEmpty ? "." : " (" + flushShare + ")."),
-                                   "`pollution` 测试的答案是“部分”：进程切换相当于清空了一部分，不是全部" + (flushShare.isEmpty ? "。" : "（" + flushShare + "）。")))
-            case .inconclusive:
-                c.undecided(lang.t("the pollution harness's answer is inconclusive.", "`pollution` 测试无法给出答案。"))
-            }
-            // The harness decided on the median share over the working sets where a flush is visible:
-            // that is the deciding number, named with its points (not the smallest point's share).
-            let usable = points.filter(\.flushVisible)
-            var named: String? = nil
-            if !usable.isEmpty {
-                let share = KneeDetector.median(usable.map { $0.reference > 0 ? $0.excess / $0.reference : 0 }) * 100
-                c.values.append(.init("median_share_of_flush", share, unit: "percent"))
-                let ws = usable.map(\.w).sorted()
-                let list = ws.count <= 4 ? ws.map(String.init).joined(separator: lang.t(", ", "、")) : "\(ws.first!)–\(ws.last!)"
-                named = lang.t("the median over the \(ws.count) working sets where a flush is visible, \(list) pages",
-                               "取看得出清空效果的 \(ws.count) 个工作集、\(list) 页的中位数")
-            }
-            c.deciding = c.values.contains { $0.name == "median_share_of_flush" } ? ["median_share_of_flush"]
-                : (c.values.contains { $0.name == "share_of_flush" } ? ["share_of_flush"] : [])
-            c.advice = Self.advice(c, run.environment, lang, where: named)
+            Self.decide(&c, answer, all, flushShare: flushShare, run.environment, lang)
             return [c]
         }
         guard let (p, t) = pair, Claims.med(t) > 0 else {
@@ -202,5 +170,46 @@ extension PollutionHarness {
                  doesNotHold: noFlush,
                  otherwise: lang.t("process penalty is \(Format.times(ratio)) the thread one but the CIs overlap.", "进程的代价是线程的 \(Format.sig3(ratio)) 倍，但置信区间重叠。"))
         return [c]
+    }
+
+    /// C2 from the harness's answer: the verdict, the median share of a flush over the working sets
+    /// where a flush is visible (the deciding number, named with its points), and the advice.
+    static func decide(_ c: inout Claims.Claim, _ answer: PollutionVerdict.Answer, _ all: [Record], flushShare: String, _ e: Environment, _ lang: Language) {
+        let points = PollutionVerdict.points(all)
+        if let v = all.first(where: { $0.mechanism == "verdict" }) { c.evidence.append(v) }
+        c.measured.append(lang.t("harness answer: \(Self.answerText(answer, lang)) — ", "测试给出的答案：\(Self.answerText(answer, lang))。") + Self.decisionText(points, lang))
+        switch answer {
+        case .yes:
+            c.verdict = .holds
+            c.why = lang.t("the pollution harness's answer is yes: after a process switch A's re-walk costs about as much as after a full flush, beyond the thread switch's CIs.",
+                           "`pollution` 测试的答案是“是”：进程切换之后，A 重新遍历的代价和完整清空之后差不多，并且超出了线程切换的置信区间。")
+        case .no:
+            c.verdict = .doesNotHold
+            c.why = lang.t("the pollution harness's answer is no: " + (flushShare.isEmpty ? "A's re-walk after a process switch is not above the thread switch's by a quarter of a real flush" : flushShare) + ", so most of A's translations survived the switch: the TLB was not flushed as a whole (the share at the smallest working set; the verdict uses the median over the working sets, below).",
+                           "`pollution` 测试的答案是“否”：" + (flushShare.isEmpty ? "进程切换之后 A 重新遍历的代价，比线程切换之后高出的不到一次真正清空的四分之一" : flushShare) + "。可见 A 的大部分转换在切换后还在：快表没有被整个清空（这是最小工作集上的比例；结论用的是各工作集的中位数，见下）。")
+        case .partly:
+            c.undecided(lang.t("the pollution harness's answer is partly: a process switch cost part of a flush, not a full one" + (flushShare.isEmpty ? "." : " (" + flushShare + ")."),
+                               "`pollution` 测试的答案是“部分”：进程切换相当于清空了一部分，不是全部" + (flushShare.isEmpty ? "。" : "（" + flushShare + "）。")))
+        case .inconclusive:
+            c.undecided(lang.t("the pollution harness's answer is inconclusive.", "`pollution` 测试无法给出答案。"))
+        }
+        // The harness decided on the median share over the working sets where a flush is visible:
+        // that is the deciding number, named with its points (not the smallest point's share).
+        let usable = points.filter(\.flushVisible)
+        var named: String? = nil
+        if !usable.isEmpty {
+            let share = KneeDetector.median(usable.map { $0.reference > 0 ? $0.excess / $0.reference : 0 }) * 100
+            c.values.append(.init("median_share_of_flush", share, unit: "percent"))
+            let ws = usable.map(\.w).sorted()
+            let list = ws.count <= 4 ? ws.map(String.init).joined(separator: lang.t(", ", "、")) : "\(ws.first!)–\(ws.last!)"
+            named = lang.t("the median over the \(ws.count) working sets where a flush is visible, \(list) pages",
+                           "取看得出清空效果的 \(ws.count) 个工作集、\(list) 页的中位数")
+        }
+        c.deciding = c.values.contains { $0.name == "median_share_of_flush" } ? ["median_share_of_flush"]
+            : (c.values.contains { $0.name == "share_of_flush" } ? ["share_of_flush"] : [])
+        c.advice = Self.advice(c, e, lang, where: named)
+        if c.verdict == .doesNotHold {
+            c.corrected = "进程切换需要切换页表；在能按地址空间区分快表表项的处理器上（x86 的 PCID、其他架构的 ASID），切换时通常不必清空快表，切到最近没在这个处理器上用过的地址空间、或页表在此期间改过时才清空。"
+        }
     }
 }

@@ -63,13 +63,16 @@ extension TokenRingHarness {
         address space adds, but the two columns also differ in their IPC: a futex shared between processes
         takes the kernel's shared-futex path, a futex between threads the private one, so the gap is not the
         page-table step alone — compare it across mechanisms (the `anatomy` harness measures the step on its own).
-        The context switch counts are the kernel's own.
+        The context switch counts are the kernel's own. Unpinned rows leave the placement to the scheduler:
+        when it puts the two tasks on two CPUs, each hand-off is a cross-CPU wake-up, and the row's time is that
+        latency rather than a switch's (compare it with the cross-CPU table below).
         """, """
         一次往返让令牌在每个任务手里走一遍（两个任务就是去一次、回一次）。在同一处理器上，
         每次交接都是一次上下文切换，所以每次切换的代价 = 往返时间 ÷ 任务数；“净值”再减去同样的进程间通信在单个任务里、
         不发生切换时的开销。进程列包含了切换地址空间多出来的代价，但两列的进程间通信也不一样：进程之间共享的 futex
         走内核里共享 futex 的路径，线程之间的 futex 走私有的路径，所以两列之差不只是切换页表这一步，要对照不同机制来看
-        （`anatomy` 测试单独测量这一步）。上下文切换次数是内核自己统计的。
+        （`anatomy` 测试单独测量这一步）。上下文切换次数是内核自己统计的。“不绑定处理器”的行把放置交给调度器：
+        两个任务被放到两个处理器上时，每次交接都要唤醒另一个处理器上的任务，这一行的时间就是唤醒延迟，而不是切换的代价（可与下面的唤醒延迟表对照）。
         """)
         var blocks = [intro, t.rows.isEmpty ? "" : t.text]
         if !w.rows.isEmpty {

@@ -30,8 +30,8 @@ extension SyscallHarness {
 
     public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] {
         var c = Self.claimText.claim(lang, facts: [Claims.mitigationFact(run.environment, lang), Claims.virtFact(run.environment, lang)])
-        let s = Claims.row(run, id, "getppid", "per_call") ?? run.records.first { $0.harness == id && $0.mechanism == "getppid" && $0.stats != nil }
-        let v = Claims.row(run, id, "clock_gettime", "per_call") ?? run.records.first { $0.harness == id && $0.mechanism == "clock_gettime" && $0.stats != nil }
+        let s = run.row(id, "getppid", "per_call")
+        let v = run.row(id, "clock_gettime", "per_call")
         c.evidence = [s, v].compactMap { $0 }
         guard let s, let v else { return [c] }
         if let w = Claims.invalidWhy([s, v], lang) { c.undecided(w); return [c] }
@@ -48,8 +48,8 @@ extension SyscallHarness {
             : lang.t("the system call is not above the user-mode call beyond the CIs.", "在置信区间之外，系统调用并不比用户态调用贵。")
         c.deciding = ["kernel_round_trip"]
         if c.verdict == .holds {
-            c.advice = lang.t("One trip from user mode into the kernel and back (a `getppid` that does nothing) costs \(humanTime(ms)) here, \(humanTime(ms - mv)) more than a `clock_gettime` that stays in user mode (vDSO): the privilege switch has a price of its own, without any switch of task.",
-                              "在这台机器上，从用户态进入内核态再返回一次（一个什么也不做的 `getppid`）要 \(humanTime(ms))，比经 vDSO、不进内核的 `clock_gettime` 多 \(humanTime(ms - mv))：特权级切换本身就有代价，哪怕不切换任务。")
+            c.advice = lang.t("One trip from user mode into the kernel and back (a `getppid` that does almost nothing) costs \(humanTime(ms)) here; a `clock_gettime` that stays in user mode (vDSO) costs \(humanTime(mv)), so entering and leaving the kernel adds \(humanTime(ms - mv)) per call (`kernel_round_trip`, the deciding number): the privilege switch has a price of its own, without any switch of task.",
+                              "在这台机器上，从用户态进入内核态再返回一次（一个几乎什么都不做的 `getppid`）要 \(humanTime(ms))；经 vDSO、不进内核的 `clock_gettime` 要 \(humanTime(mv))，所以进出内核每次多花 \(humanTime(ms - mv))（`kernel_round_trip`，即判定依据）：特权级切换本身就有代价，哪怕不切换任务。")
         }
         return [c]
     }

@@ -67,9 +67,6 @@ extension TLBHarness {
     public func markdownSection(_ run: RunResult, lang: Language) -> String? {
         let rows = run.records(harness: id)
         guard !rows.isEmpty else { return nil }
-        func fact(_ variant: String, _ metric: String) -> Double? {
-            rows.first { $0.mechanism == variant && $0.metric == metric }?.stats?.median
-        }
         var parts: [String] = [lang.t("## TLB reach and miss cost (claim C5)", "## 快表（TLB）的覆盖范围与缺失代价（说法 C5）"), lang.t("""
         A dependent pointer chase touches one cache line in each of N pages (a random line in each page,
         pages in a random order, so no prefetcher helps). The control chain touches the same number of
@@ -88,6 +85,34 @@ extension TLBHarness {
         一级快表的覆盖范围在整次运行中反复搜索（每次一轮二分查找），因为宿主机会一阵一阵地挤占这台虚拟机，
         一次搜索只碰上一阵：覆盖范围取多数搜索一致的结果，表里写明有几次一致。
         """)]
+        if let r = Self.reachTable(rows, lang) { parts.append(r) }
+        if let huge = Self.hugeSentence(run, lang) {
+            var line = lang.t("**4 KiB vs 2 MiB:** ", "**4 KiB 页与 2 MiB 页：**") + huge + lang.t(".", "。")
+            switch HugeGrant.of(run) {
+            case .granted?: line += lang.t(" (AnonHugePages covered the whole region.)", "（AnonHugePages 覆盖了整块内存。）")
+            case .partial?: line += lang.t(" (Huge pages NOT fully granted.)", "（大页没有全部分配到。）")
+            case .unverified?: line += lang.t(" (Huge pages not verified: smaps unreadable.)", "（无法确认大页：读不到 smaps。）")
+            case nil: break
+            }
+            parts.append(line)
+        }
+        parts.append(Self.sweepTable(rows, lang))
+        parts.append(Self.counterLine(rows, lang))
+        switch NUMABinding.of(run) {
+        case .bound(let n)?: parts.append(lang.t("NUMA: memory bound to node \(n) (libnuma).", "NUMA：内存绑定在节点 \(n)（libnuma）。"))
+        case .unavailable(let n)?: parts.append(lang.t("NUMA: --node \(n) asked for, but this machine cannot bind memory to a node; memory is local.",
+                                                      "NUMA：要求了 `--node \(n)`，但这台机器无法把内存绑定到节点上，用的是本地内存。"))
+        case nil: break
+        }
+        return Claims.section(parts[0], Array(parts.dropFirst()), run, lang)
+    }
+
+
+    /// The reach and extra cost per TLB level and page size, or why there is none.
+    static func reachTable(_ rows: [Record], _ lang: Language) -> String? {
+        func fact(_ variant: String, _ metric: String) -> Double? {
+            rows.first { $0.mechanism == variant && $0.metric == metric }?.stats?.median
+        }
         var reach = MarkdownTable(lang == .en
             ? ["TLB level", "4 KiB pages: reach", "extra per access beyond", "2 MiB pages: reach", "extra per access beyond"]
             : ["级别", "4 KiB 页：覆盖范围", "超出后每次访问多花", "2 MiB 页：覆盖范围", "超出后每次访问多花"])
@@ -109,25 +134,19 @@ extension TLBHarness {
             reach.add([Self.levelName(level - 1, lang), a.0, a.1, b.0, b.1])
             level += 1
         }
-        if !reach.rows.isEmpty {
-            parts.append(reach.text)
-        } else if rows.contains(where: { $0.metric == "reach_l1_pages" }) {
-            parts.append(lang.t("No knee found in `4k − control` over the sweep.", "在整个扫描区间里，`4k − control` 没有拐点。"))
-        } else if !rows.contains(where: { $0.mechanism == "control" }) {
-            parts.append(lang.t("No reach: the knees are found on the difference to the `control` chain, which did not run (add it to --mechanism).",
-                                "没有覆盖范围：拐点要在与 `control` 链的差值上找，而这次没有跑 `control`（用 `--mechanism` 加上它）。"))
+        if !reach.rows.isEmpty { return reach.text }
+        if rows.contains(where: { $0.metric == "reach_l1_pages" }) {
+            return lang.t("No knee found in `4k − control` over the sweep.", "在整个扫描区间里，`4k − control` 没有拐点。")
         }
-        if let huge = Self.hugeSentence(run, lang) {
-            var line = lang.t("**4 KiB vs 2 MiB:** ", "**4 KiB 页与 2 MiB 页：**") + huge + lang.t(".", "。")
-            switch HugeGrant.of(run) {
-            case .granted?: line += lang.t(" (AnonHugePages covered the whole region.)", "（AnonHugePages 覆盖了整块内存。）")
-            case .partial?: line += lang.t(" (Huge pages NOT fully granted.)", "（大页没有全部分配到。）")
-            case .unverified?: line += lang.t(" (Huge pages not verified: smaps unreadable.)", "（无法确认大页：读不到 smaps。）")
-            case nil: break
-            }
-            parts.append(line)
+        if !rows.contains(where: { $0.mechanism == "control" }) {
+            return lang.t("No reach: the knees are found on the difference to the `control` chain, which did not run (add it to --mechanism).",
+                          "没有覆盖范围：拐点要在与 `control` 链的差值上找，而这次没有跑 `control`（用 `--mechanism` 加上它）。")
         }
-        // The sweep at powers of two (every point is in the CSV).
+        return nil
+    }
+
+    /// The sweep at powers of two (every point is in the CSV).
+    static func sweepTable(_ rows: [Record], _ lang: Language) -> String {
         func ns(_ v: String, _ n: Int) -> Double? {
             rows.first { $0.mechanism == v && $0.workingSetPages == n && $0.metric == "ns_per_access" }?.stats?.median
         }
@@ -143,8 +162,11 @@ extension TLBHarness {
             }
             n *= 2
         }
-        parts.append(lang.t("ns per access (median), at powers of two:", "每次访问的时间（ns，中位数），取 2 的幂：") + "\n\n" + sweep.text)
-        // Counters: filled ones, and which are empty (the CSV's note says why).
+        return lang.t("ns per access (median), at powers of two:", "每次访问的时间（ns，中位数），取 2 的幂：") + "\n\n" + sweep.text
+    }
+
+    /// The counters per access: which are filled, which empty (the CSV's note says why), page faults.
+    static func counterLine(_ rows: [Record], _ lang: Language) -> String {
         let empty = Set(rows.filter { $0.stats == nil && $0.unit == "per access" }.map(\.metric)).sorted()
         let filled = Set(rows.filter { $0.unit == "per access" && $0.stats != nil }.map(\.metric)).sorted()
         var counterLine = lang.t("Counters per access: ", "每次访问的计数器：")
@@ -155,14 +177,7 @@ extension TLBHarness {
         if let pf = rows.filter({ $0.metric == "page-faults" }).compactMap({ $0.stats?.median }).max() {
             counterLine += Self.faultLine(pf, lang)
         }
-        parts.append(counterLine + lang.t(".", "。"))
-        switch NUMABinding.of(run) {
-        case .bound(let n)?: parts.append(lang.t("NUMA: memory bound to node \(n) (libnuma).", "NUMA：内存绑定在节点 \(n)（libnuma）。"))
-        case .unavailable(let n)?: parts.append(lang.t("NUMA: --node \(n) asked for, but this machine cannot bind memory to a node; memory is local.",
-                                                      "NUMA：要求了 `--node \(n)`，但这台机器无法把内存绑定到节点上，用的是本地内存。"))
-        case nil: break
-        }
-        return Claims.section(parts[0], Array(parts.dropFirst()), run, lang)
+        return counterLine + lang.t(".", "。")
     }
 
     static let claimText = Claims.Text("C5", title: ("Address-translation (TLB) misses make memory access slow.", "地址转换（快表 TLB）缺失会让访存变慢。"), quote: "硬件机制（MMU内存管理单元+页表查询）完成地址转换找到物理地址。分页内存管理，大量节约了内存占用，需要MMU更多的隐式访存",
@@ -194,7 +209,8 @@ extension TLBHarness {
         if let bad = Claims.invalidWhy([f, k], lang) { c.undecided(bad); return [c] }
         let (mf, mk) = (Claims.med(f), Claims.med(k))
         let ratio = mf / mk
-        c.values += [.init("4k_over_control", ratio, unit: "ratio"), .init("translation_per_access", mf - mk, unit: "ns")]
+        c.values += [.init("4k_over_control", ratio, unit: "ratio"), .init("translation_per_access", mf - mk, unit: "ns"),
+                     .init("4k_ns_per_access", mf, unit: "ns"), .init("control_ns_per_access", mk, unit: "ns"), .init("pages", Double(w), unit: "pages")]
         c.measured.append(lang.t("at \(w) pages: 4 KiB \(humanTime(mf)) vs control \(humanTime(mk)) per access, ratio \(Format.times(ratio)); translation adds \(humanTime(mf - mk)) per access",
                                  "在 \(w) 页时：每次访问 4 KiB 页 \(humanTime(mf))，对照 \(humanTime(mk))，比值 \(Format.times(ratio))；地址转换每次多花 \(humanTime(mf - mk))"))
         if let above = Self.controlOutOfLine(control: k, fourK: f, huge: huge[w]) {
@@ -228,8 +244,8 @@ extension TLBHarness {
         c.deciding = ["4k_over_control"]
         let extra = humanTime(mf - mk)
         c.advice = c.verdict == .holds
-            ? lang.t("At \(w) pages, more than the TLB holds, each access costs \(humanTime(mf)) with 4 KiB pages against \(humanTime(mk)) when only the cache misses: the page-table walk adds \(extra) per access, \(Format.sig3(ratio)) times the cost.",
-                     "在 \(w) 页时（超出快表能装下的范围），用 4 KiB 页每次访问要 \(humanTime(mf))，只有缓存缺失时是 \(humanTime(mk))：查页表让每次访问多花 \(extra)，代价是原来的 \(Format.sig3(ratio)) 倍。")
+            ? lang.t("At \(ManyFormat.count(w)) pages, more than the TLB holds, each access costs \(humanTime(mf)) with 4 KiB pages against \(humanTime(mk)) when only the cache misses: the page-table walk adds \(extra) per access, \(Format.sig3(ratio)) times the cost.",
+                     "在 \(ManyFormat.count(w)) 页时（超出快表能装下的范围），用 4 KiB 页每次访问要 \(humanTime(mf))，只有缓存缺失时是 \(humanTime(mk))：查页表让每次访问多花 \(extra)，代价是原来的 \(Format.sig3(ratio)) 倍。")
             : lang.t("At \(w) pages each access costs \(humanTime(mf)) with 4 KiB pages against \(humanTime(mk)) when only the cache misses (\(Format.times(ratio))): on this machine the page-table walk does not make access clearly slower.",
                      "在 \(w) 页时，用 4 KiB 页每次访问要 \(humanTime(mf))，只有缓存缺失时是 \(humanTime(mk))（\(Format.times(ratio))）：在这台机器上查页表并没有让访存明显变慢。")
         return [c]
