@@ -12,6 +12,8 @@ import Glibc
 ///                1 + 2, and step 1 as their paired difference
 ///   futex, pipe  the same pairs handing a token over with futex or a pipe: the note's claim C1 on
 ///                real IPC, and the IPC alone (one task, no switch) for the prediction check
+///   wake-sleep   a futex hand-off's halves timed alone: waking a sleeper, and going to sleep
+///                (WakeSleep.swift)
 ///   avx512, amx  the hardware context: a thread switch with the vector registers in use vs clean
 ///   ibpb         the mitigation's price: a process switch with a forced indirect branch barrier vs without
 ///
@@ -26,6 +28,7 @@ public struct AnatomyHarness: Harness {
         ("yield", "two threads vs two processes taking turns with sched_yield(), paired rounds: step 2 vs steps 1 + 2"),
         ("futex", "the same pairs handing a token over with FUTEX_WAKE/FUTEX_WAIT, paired rounds (claim C1)"),
         ("pipe", "the same pairs handing one byte over through pipes, paired rounds (claim C1)"),
+        ("wake-sleep", "a futex hand-off's halves timed alone, processes then threads (SCHED_BATCH, one CPU): FUTEX_WAKE of a sleeper vs with none (the wake-up path), and FUTEX_WAIT going to sleep until the woken task runs"),
         ("avx512", "a thread yield switch with AVX-512 registers in use vs clean, paired rounds"),
         ("amx", "a thread yield switch with AMX tiles loaded vs clean, paired rounds (needs AMX and ARCH_REQ_XCOMP_PERM)"),
         ("ibpb", "a process yield switch with a forced indirect branch barrier (prctl) vs without, paired rounds")])
@@ -33,7 +36,7 @@ public struct AnatomyHarness: Harness {
 
     public func plan(_ options: RunOptions) -> [CaseSpec] {
         selectedMechanisms(options).map { m in
-            CaseSpec(harness: id, mechanism: m, placement: .sameCPU, tasks: Self.pairs.contains(m) ? 2 : 1)
+            CaseSpec(harness: id, mechanism: m, placement: .sameCPU, tasks: Self.pairs.contains(m) || m == "wake-sleep" ? 2 : 1)
         }
     }
 
@@ -66,6 +69,8 @@ public struct AnatomyHarness: Harness {
         case "yield", "futex", "pipe":
             return try paired(spec, cpu: cpu, config: config,
                               a: .init(name: "process", kind: .process), b: .init(name: "thread", kind: .thread))
+        case "wake-sleep":
+            return try Affinity.pinned([cpu]) { try wakeSleep(spec, cpu: cpu, config: config) }
         case "avx512":
             if sb_avx512_usable() == 0 {
                 return [notAvailable(spec, cpu: cpu, why: "no AVX-512 here (CPUID 7 EBX bit 16, or its state components not enabled in XCR0)")]
