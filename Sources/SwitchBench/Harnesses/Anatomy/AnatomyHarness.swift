@@ -66,9 +66,15 @@ public struct AnatomyHarness: Harness {
             return [try Affinity.pinned([cpu]) { try call(spec.mechanism, cpu: cpu, config: config) }]
         case "page-fault":
             return [try Affinity.pinned([cpu]) { try pageFault(cpu: cpu, config: config) }]
-        case "yield", "futex", "pipe":
+        case "yield":
             return try paired(spec, cpu: cpu, config: config,
                               a: .init(name: "process", kind: .process), b: .init(name: "thread", kind: .thread))
+        case "futex", "pipe":
+            // SCHED_BATCH, as the wake-sleep pair: a woken task never preempts its waker, so every
+            // hand-off is one wake-up and one sleep, what the parts predict.
+            let batch = TokenRingHarness.TaskSetup(batch: true)
+            return try paired(spec, cpu: cpu, config: config,
+                              a: .init(name: "process", kind: .process, setup: batch), b: .init(name: "thread", kind: .thread, setup: batch))
         case "wake-sleep":
             return try Affinity.pinned([cpu]) { try wakeSleep(spec, cpu: cpu, config: config) }
         case "avx512":
