@@ -90,6 +90,9 @@ int sb_set_child_subreaper(void);
 void sb_install_interrupt_cleanup(void);
 /// The pid of a child of this process that has ended, left unreaped (waitid WNOWAIT); 0 when none; -errno.
 int sb_ended_child(void);
+/// Waits (waitid WEXITED|WNOWAIT) until child `pid` has exited, leaving it unreaped (a zombie): its
+/// exit code, -1000 - signal when a signal ended it, or -errno.
+int sb_wait_exited_nowait(pid_t pid);
 void sb_track_child(pid_t pid);
 void sb_untrack_child(pid_t pid);
 /// Blocks (1) or unblocks (0) SIGINT and SIGTERM in the calling thread: held across fork() and

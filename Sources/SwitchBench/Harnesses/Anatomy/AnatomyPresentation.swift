@@ -219,7 +219,9 @@ extension AnatomyHarness {
         pair (two tasks on one CPU, `SCHED_BATCH`, so that a woken task does not preempt its waker): a \
         `FUTEX_WAKE` of a sleeping task, the same call with no waiter, and a `FUTEX_WAIT` that sleeps, timed \
         until the task it woke runs. A futex hand-off is one wake-up and one sleep, so these parts predict it; \
-        the rings then measure it. The pipe is predicted with its own calls alone (`pipe ipc_alone`: a write \
+        the rings then measure it, their tasks under `SCHED_BATCH` too (under the default `SCHED_OTHER` a woken \
+        task may preempt its waker, and then a hand-off has no sleep in it: kernel/sched/fair.c, \
+        `check_preempt_wakeup_fair`; the class table's rings keep `SCHED_OTHER`). The pipe is predicted with its own calls alone (`pipe ipc_alone`: a write \
         and a read, no sleep) in place of the futex calls alone (`futex ipc_alone`), and the same wake-up and \
         sleep.
         """, """
@@ -228,7 +230,9 @@ extension AnatomyHarness {
         按定义加起来就是 `yield` 切换，这本身不检验任何东西。后三项由 `wake-sleep` 这一对任务单独计时（两个任务\
         在同一处理器上，调度策略为 `SCHED_BATCH`，被唤醒的任务不会抢占唤醒它的任务）：唤醒一个睡着的任务的 \
         `FUTEX_WAKE`、没有等待者时的同一调用，以及一次真正睡下的 `FUTEX_WAIT`（计时到被它唤醒的任务开始运行为止）。\
-        一次 futex 交接就是一次唤醒加一次睡下，所以可以用这些部分去预测它，再由令牌环实测。管道的预测用它自己单独\
+        一次 futex 交接就是一次唤醒加一次睡下，所以可以用这些部分去预测它，再由令牌环实测；令牌环的任务同样用 \
+        `SCHED_BATCH`（在默认的 `SCHED_OTHER` 下，被唤醒的任务可能抢占唤醒它的任务，这时交接里就没有睡下：见 \
+        kernel/sched/fair.c 的 `check_preempt_wakeup_fair`；总表里的令牌环仍用 `SCHED_OTHER`）。管道的预测用它自己单独\
         的调用（`pipe ipc_alone`：一次写加一次读，不睡眠）换掉单独的 futex 调用（`futex ipc_alone`），唤醒和睡下不变。
         """)
         return t.text + "\n\n" + h.text + "\n\n" + note + predictionText(all, lang, headers: headers)
@@ -257,8 +261,8 @@ extension AnatomyHarness {
                 return gap > 0 ? lang.t("\(handOffName(h, lang)) falls short by \(humanTime(gap)) (\(pct) %)", "\(handOffName(h, lang)) 预测少了 \(humanTime(gap))（\(pct) %）")
                     : lang.t("\(handOffName(h, lang)) is \(humanTime(-gap)) above (\(pct) %)", "\(handOffName(h, lang)) 预测多了 \(humanTime(-gap))（\(pct) %）")
             }
-            note += lang.t(" \(who)Outside 15 %: \(list.joined(separator: "; ")). Not measured as parts: the rings run under `SCHED_OTHER`, where a woken task may preempt its waker (`check_preempt_wakeup_fair` in kernel/sched/fair.c), and then that hand-off switches on the waker's way back to user mode instead of in a `FUTEX_WAIT`; how often that happens in the rings is not counted here. The pipe's own wake-up and sleep are not timed alone: its prediction takes the futex ones.",
-                           "\(who)超出 15 % 的：\(list.joined(separator: "；"))。没有作为部分测量的：令牌环在 `SCHED_OTHER` 下运行，被唤醒的任务可能抢占唤醒它的任务（kernel/sched/fair.c 的 `check_preempt_wakeup_fair`），这时这次交接的切换发生在唤醒者返回用户态的路上，而不在 `FUTEX_WAIT` 里；令牌环里这种情况出现多少次，这里没有统计。管道自己的唤醒和睡下没有单独计时：它的预测借用 futex 的。")
+            note += lang.t(" \(who)Outside 15 %: \(list.joined(separator: "; ")). Not measured as parts: the rings' driver (task 0) sleeps with a timeout (an hrtimer armed and cancelled at each sleep), the parts' tasks without one; the pipe's own wake-up and sleep are not timed alone (its prediction takes the futex ones); and neither side of a prediction runs alone on its CPU on a busy machine (a task that sleeps lets any other runnable task run: the rows' stolen-time check retakes such samples).",
+                           "\(who)超出 15 % 的：\(list.joined(separator: "；"))。没有作为部分测量的：令牌环的驱动任务（0 号任务）睡下时带超时（每次睡下都要设置并取消一个 `hrtimer`），各部分的任务不带；管道自己的唤醒和睡下没有单独计时（它的预测借用 futex 的）；在繁忙的机器上，预测和实测的任务都不是独占处理器的（任务一睡下，任何其他可运行的任务都可能上来：数据行的被占用时间检查会重测这样的样本）。")
         }
         let invalid = Array(Set(all.flatMap(\.invalid))).sorted()
         if !invalid.isEmpty {
