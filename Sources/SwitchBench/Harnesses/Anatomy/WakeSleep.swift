@@ -123,6 +123,10 @@ extension AnatomyHarness {
     /// The `wake-sleep` rows: for processes, then threads, the four rows of `WakeSleepPair`.
     func wakeSleep(_ spec: CaseSpec, cpu: Int, config: SamplerConfig) throws -> [Record] {
         var rows: [Record] = []
+        // Samples of 2 ms at most (--quick's): a sample is then still hundreds of wakes and sleeps, and
+        // the pair, which sleeps at every half-cycle, meets fewer other tasks' time slices (--all ≤ 60 s).
+        var config = config
+        config.minSampleNs = min(config.minSampleNs, SamplerConfig.quick.minSampleNs)
         for kind in [TaskKind.process, .thread] {
             let pair = try WakeSleepPair(kind: kind, cpu: cpu)
             let m: Measured
