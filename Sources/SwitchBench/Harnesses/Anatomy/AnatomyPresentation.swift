@@ -140,6 +140,12 @@ extension AnatomyHarness {
         case (_, "plain_switch"): return lang.t("process switch without", "不强制 IBPB 的进程切换")
         case (_, "barrier_minus_plain"): return lang.t("what the barrier adds, paired", "屏障多出的代价（成对测量）")
         case (_, "barrier_over_plain"): return lang.t("with ÷ without, paired", "有 ÷ 无（成对测量）")
+        case ("wake-sleep", let m):
+            let kind = m.hasPrefix("process") ? lang.t("process", "进程") : lang.t("thread", "线程")
+            if m.hasSuffix("_wake_none") { return lang.t("`FUTEX_WAKE` with no waiter (\(m.hasPrefix("process") ? "processes" : "threads"))", "没有等待者的 `FUTEX_WAKE`（\(kind)）") }
+            if m.hasSuffix("_wake_path") { return lang.t("the wake-up path = the two rows above, per sample", "唤醒路径 = 上面两行之差（逐样本）") }
+            if m.hasSuffix("_wake") { return lang.t("waking a sleeping \(kind): `FUTEX_WAKE` alone, no switch", "唤醒一个睡着的\(kind)：单独的 `FUTEX_WAKE`，不切换") }
+            return lang.t("going to sleep in `FUTEX_WAIT` until the woken \(kind) runs (one switch)", "在 `FUTEX_WAIT` 里睡下，直到被唤醒的\(kind)开始运行（一次切换）")
         case (_, "not_available"): return lang.t("not measured here", "这台机器上无法测量")
         default: return "`\(metric)`"
         }
@@ -147,7 +153,9 @@ extension AnatomyHarness {
 
     static func kernelCount(_ r: Record, _ lang: Language) -> String {
         if let f = r.factNumber(faultsPerTouchKey) { return lang.t(String(format: "%.2f faults", f), String(format: "%.2f 次缺页", f)) }
-        return r.switchesPerOp.map { String(format: "%.2f", $0 / Double(r.metric.hasSuffix("_switch") ? 2 : 1)) } ?? "–"
+        let count = r.switchesPerOp.map { String(format: "%.2f", $0 / Double(r.metric.hasSuffix("_switch") ? 2 : 1)) } ?? "–"
+        guard let before = r.fact(waiterBeforeKey), let after = r.fact(waiterAfterKey) else { return count }
+        return count + lang.t("; the waiter `\(before)` → `\(after)`", "；等待者 `\(before)` → `\(after)`")
     }
 
     public func markdownSection(_ run: RunResult, lang: Language) -> String? {
