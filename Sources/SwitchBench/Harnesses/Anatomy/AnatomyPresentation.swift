@@ -199,7 +199,7 @@ extension AnatomyHarness {
         for i in 0..<4 { partRow(i) }
         t.add([lang.t("of step 2, the hardware context: the XSAVE area saved per task (CPUID 0xD); what AVX-512 registers in use add per switch (`avx512 dirty_minus_clean`, paired)",
                       "第二步中的硬件上下文：每个任务要保存的 `XSAVE` 区（`CPUID 0xD`）；AVX-512 寄存器正在使用时每次切换多出的代价（`avx512 dirty_minus_clean`，成对测量）")]
-              + all.map { a in (a.xsaveBytes.map { Format.bytes($0) } ?? "–") + "; " + (a.vectorState.map { humanTime($0) } ?? "n/a") })
+              + all.map { a in (a.xsaveBytes.map { Format.bytes($0) } ?? "–") + lang.t("; ", "；") + (a.vectorState.map { humanTime($0) } ?? "n/a") })
         t.add([lang.t("exception path (异常处理), not part of a switch: the first write to a fresh 4 KiB page, per fault (`page-fault per_fault`)",
                       "异常处理（不是切换的一部分）：第一次写一个新的 4 KiB 页，每次缺页（`page-fault per_fault`）")]
               + all.map { humanTime($0.pageFault) })
