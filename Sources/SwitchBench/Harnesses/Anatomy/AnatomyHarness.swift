@@ -21,7 +21,7 @@ import Glibc
 /// driven by a task of its own, and time them in alternating rounds.
 public struct AnatomyHarness: Harness {
     public init() {}
-    public let info = HarnessInfo("anatomy", claims: ["C1"], summary: "the note's two steps of a switch, part by part on one CPU: privilege switch, page fault, scheduler, thread vs process switch in alternating pairs, vector state, IBPB", mechanisms: [
+    public let info = HarnessInfo("anatomy", claims: ["C1"], summary: "the note's two steps of a switch, part by part on one CPU: privilege switch, page fault, scheduler, thread vs process switch in alternating pairs, waking a sleeper and going to sleep timed alone, vector state, IBPB", mechanisms: [
         ("getppid", "privilege switch: syscall(SYS_getppid) round trip, no switch"),
         ("page-fault", "exception path: first write to a fresh anonymous 4 KiB page (MADV_NOHUGEPAGE): fault, allocation, zeroing"),
         ("sched-yield", "a scheduler pass with nothing else runnable: sched_yield() alone, no switch"),
