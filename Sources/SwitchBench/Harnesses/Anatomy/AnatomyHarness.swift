@@ -10,7 +10,7 @@ import Glibc
 ///   yield        two threads vs two processes taking turns with sched_yield() (1 switch per switch,
 ///                no IPC), measured in alternating pairs (`Sampler.runPaired`): step 2 alone vs steps
 ///                1 + 2, and step 1 as their paired difference
-///   futex, pipe  the same pairs handing a token over with futex or a pipe: the note's claim C1 on
+///   futex, pipe  the same pairs (every task SCHED_BATCH) handing a token over with futex or a pipe: the note's claim C1 on
 ///                real IPC, and the IPC alone (one task, no switch) for the prediction check
 ///   wake-sleep   a futex hand-off's halves timed alone: waking a sleeper, and going to sleep
 ///                (WakeSleep.swift)

@@ -248,7 +248,7 @@ extension AnatomyHarness {
 
     static func handOffName(_ h: SwitchAnatomy.HandOff, _ lang: Language) -> String {
         let kind = h.kind == .process ? lang.t("process", "进程") : lang.t("thread", "线程")
-        return "`\(h.ipc)` " + lang.t("\(kind) switch", "\(kind)切换") + " (`\(h.ipc) \(h.kind.rawValue)_switch`)"
+        return "`\(h.ipc)` " + lang.t("\(kind) switch (", "\(kind)切换（") + "`\(h.ipc) \(h.kind.rawValue)_switch`" + lang.t(")", "）")
     }
 
     /// What each run's predictions show: within 15 %, or by how much they miss and what the parts do
