@@ -330,7 +330,8 @@ extension AnatomyHarness {
     static func stackedBar(_ a: SwitchAnatomy, _ lang: Language) -> String {
         let parts = a.parts(lang)
         let shown = parts.map { max($0.ns ?? 0, 0) }
-        let longest = max(shown.reduce(0, +), a.measuredFutex ?? 0, a.processSwitch ?? 0, a.predictedFutex ?? 0, 1)
+        // The axis runs a third past the longest bar: room for the label at its end.
+        let longest = max(shown.reduce(0, +), a.measuredFutex ?? 0, a.processSwitch ?? 0, a.predictedFutex ?? 0, 1) * 1.35
         // A round tick step (1, 2 or 5 × 10^k) with four to eight ticks up to the longest bar.
         let raw = longest / 5, mag = pow(10, floor(log10(raw)))
         let step = [1.0, 2, 5, 10].map { $0 * mag }.first { longest / $0 <= 6 } ?? 10 * mag
@@ -352,7 +353,7 @@ extension AnatomyHarness {
             var x = left
             for i in 0..<bar.1 {
                 let w = shown[i] * scale
-                svg.rect(x, y, w, 22, fill: SVGPlots.palette[i % SVGPlots.palette.count], title: parts[i].name + lang.t(": ", "：") + humanTime(parts[i].ns))
+                svg.rect(x, y, w, 22, fill: partColour(i), title: parts[i].name + lang.t(": ", "：") + humanTime(parts[i].ns))
                 x += w
             }
             svg.text(bar.2, x + 6, y + 16, size: 11)
@@ -373,12 +374,18 @@ extension AnatomyHarness {
         }
         for (i, p) in parts.enumerated() {
             let y = legendTop + Double(i) * 22
-            svg.rect(left, y - 10, 12, 12, fill: SVGPlots.palette[i % SVGPlots.palette.count])
+            svg.rect(left, y - 10, 12, 12, fill: partColour(i))
             let extra = p.ns == nil ? lang.t(" (not measured: a row is missing or invalid)", "（未测得：数据行缺失或无效）")
                 : ((p.ns ?? 0) < 0 ? lang.t(" (below zero: drawn as 0)", "（小于零，画作 0）") : "")
             svg.text(p.name + lang.t(": ", "：") + humanTime(p.ns) + extra, left + 18, y, size: 11)
         }
         return svg.text
+    }
+
+    /// The colour of part i: the plots' palette, then two more for the parts past it.
+    static func partColour(_ i: Int) -> String {
+        let all = SVGPlots.palette + ["#17becf", "#e377c2"]
+        return all[i % all.count]
     }
 
     /// notes.md's block on the two steps: the decomposition, a column per run.
