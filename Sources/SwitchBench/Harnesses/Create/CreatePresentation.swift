@@ -107,8 +107,8 @@ extension CreateHarness {
         let after = z.reaped ? lang.t("after waitpid it was gone from /proc (reaped)", "waitpid 之后它从 /proc 里消失了（已回收）")
             : lang.t("after waitpid: state \(z.after)", "waitpid 之后的状态：\(z.after)")
         let s = z.sawZombie
-            ? lang.t("a child that called _exit(0) showed state `Z` (zombie) in /proc/<pid>/stat until its parent's waitpid; \(after)",
-                     "子进程调用 _exit(0) 之后，在父进程 waitpid 之前，`/proc/<pid>/stat` 里它的状态一直是 `Z`（僵尸进程）；\(after)")
+            ? lang.t("a child that called `_exit` showed state `Z` (zombie) in /proc/<pid>/stat until its parent's waitpid; \(after)",
+                     "子进程调用 `_exit` 之后，在父进程 waitpid 之前，`/proc/<pid>/stat` 里它的状态一直是 `Z`（僵尸进程）；\(after)")
             : lang.t("the exited child was seen in state `\(z.before)`, not `Z`; \(after)", "已退出的子进程状态是 `\(z.before)`，不是 `Z`；\(after)")
         return s + (r.valid ? lang.t(".", "。") : lang.t(" — **not shown**.", "——**没能演示出来**。"))
             + (ZombieResources.from(r).map { " " + resourcesSentence($0, lang) } ?? "")
