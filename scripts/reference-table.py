@@ -65,6 +65,9 @@ if steps:
         lines.append(f"| {label} | {'n/a' if v is None else ns(v)} |")
     r = steps.get("predicted_over_measured")
     lines.append(f"| predicted ÷ measured | {'n/a' if r is None else times(r)} |")
+    for h in steps.get("hand_offs", []):
+        r = h.get("predicted_over_measured")
+        lines.append(f"| {h['ipc']} {h['kind']} switch, predicted ÷ measured | {'n/a' if r is None else times(r)} |")
 
 if doc.get("durationSeconds") is not None:
     lines += ["", f"That `--all` took {doc['durationSeconds']:.0f} s."]

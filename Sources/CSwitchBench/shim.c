@@ -234,6 +234,16 @@ int sb_ended_child(void) {
     return info.si_pid;
 }
 
+int sb_wait_exited_nowait(pid_t pid) {
+    // Blocks until the child has exited and leaves it a zombie (WNOWAIT): its exit status, read
+    // from the task the kernel keeps until waitpid.
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    while (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT) != 0)
+        if (errno != EINTR) return -errno;
+    return info.si_code == CLD_EXITED ? info.si_status : -1000 - info.si_status;
+}
+
 void sb_install_interrupt_cleanup(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

@@ -12,13 +12,20 @@ enum AnatomyFixture {
         return r
     }
 
-    /// getppid 180, sched_yield 500, thread 1400, process 1400 × ratio; futex process 2400, futex alone 900.
+    /// getppid 180, sched_yield 500, thread 1400, process 1400 × ratio; futex process 2400, thread 2300,
+    /// futex alone 900; pipe process 2500, thread 2450, pipe alone 700; wake-sleep: process sleep 1600,
+    /// thread sleep 1500, FUTEX_WAKE with none 380, the wake-up path 620 (both kinds).
     static func run(ratio: Double, valid: Bool = true) -> RunResult {
         ReportFixture.run([
             row("getppid", "per_call", 180), row("sched-yield", "per_call", 500),
             row("yield", "thread_switch", 1400, spread: 0.2), row("yield", "process_switch", 1400 * ratio, spread: 0.2, valid: valid),
             row("yield", "process_over_thread", ratio, unit: "ratio"), row("yield", "process_minus_thread", 1400 * (ratio - 1)),
-            row("futex", "process_switch", 2400), row("futex", "ipc_alone", 900),
+            row("futex", "process_switch", 2400), row("futex", "thread_switch", 2300), row("futex", "ipc_alone", 900),
+            row("pipe", "process_switch", 2500), row("pipe", "thread_switch", 2450), row("pipe", "ipc_alone", 700),
+            row("wake-sleep", "process_sleep", 1600), row("wake-sleep", "thread_sleep", 1500),
+            row("wake-sleep", "process_wake", 1000), row("wake-sleep", "thread_wake", 1000),
+            row("wake-sleep", "process_wake_none", 380), row("wake-sleep", "thread_wake_none", 380),
+            row("wake-sleep", "process_wake_path", 620), row("wake-sleep", "thread_wake_path", 620),
         ])
     }
 }
@@ -123,6 +130,32 @@ extension ProcessSpawningTests {
         #expect(ratio.unit == "ratio" && ratio.factNumber(PairedMeasured.pairsKey) == 7)
     }
 
+    @Test func theWakeIsTimedWithoutASwitchAndTheSleepWithOne() throws {
+        let h = AnatomyHarness()
+        let rows = try h.run(CaseSpec(harness: "anatomy", mechanism: "wake-sleep", tasks: 2), context: Self.context())
+        #expect(rows.map(\.metric) == ["process_wake", "process_wake_none", "process_wake_path", "process_sleep",
+                                       "thread_wake", "thread_wake_none", "thread_wake_path", "thread_sleep"])
+        for kind in ["process", "thread"] {
+            let wake = try #require(rows.first { $0.metric == "\(kind)_wake" })
+            let none = try #require(rows.first { $0.metric == "\(kind)_wake_none" })
+            let sleep = try #require(rows.first { $0.metric == "\(kind)_sleep" })
+            // The waker's own switch count across its FUTEX_WAKE calls: 0 (a sample with one is taken again).
+            let wakeSwitches = try #require(wake.switchesPerOp)
+            #expect(wakeSwitches < 0.001 || !wake.valid, "\(kind): \(wakeSwitches) switches per wake, \(wake.note)")
+            #expect(wake.expectedSwitchesPerOp == 0 && sleep.expectedSwitchesPerOp == 1)
+            // Each wake found its waiter, asleep (S) before and runnable (R) after; the second found none.
+            #expect(abs((wake.factNumber(AnatomyHarness.wokenKey) ?? 0) - 1) < 0.001 || !wake.valid)
+            #expect(none.factNumber(AnatomyHarness.wokenKey) == 0 || !none.valid)
+            #expect((wake.factNumber(AnatomyHarness.stateChecksKey) ?? 0) >= 14)
+            #expect((wake.fact(AnatomyHarness.waiterBeforeKey) == "S" && wake.fact(AnatomyHarness.waiterAfterKey) == "R") || !wake.valid,
+                    "\(kind): \(wake.factsText)")
+            // The sleeper switched out once per sleep.
+            let sleepSwitches = try #require(sleep.switchesPerOp)
+            #expect(abs(sleepSwitches - 1) < 0.001 || !sleep.valid, "\(kind): \(sleepSwitches) switches per sleep, \(sleep.note)")
+            #expect(wake.cpusSeen == String(wake.cpus.split(separator: ",")[0]) || !wake.valid, "\(wake.cpusSeen)")
+        }
+    }
+
     @Test func everyPartIsPresentOrSaysWhyNot() throws {
         for m in ["avx512", "amx", "ibpb"] {
             let rows = try Self.run(m)
@@ -148,9 +181,21 @@ extension ProcessSpawningTests {
         #expect(abs(sum - 1540) < 20)
         // an invalid row leaves the parts that need it out, and says so
         let bad = try #require(SwitchAnatomy.of(AnatomyFixture.run(ratio: 1.1, valid: false)))
-        #expect(bad.processSwitch == nil && bad.predictedFutex == nil && bad.privilege != nil && bad.invalid == ["`yield process_switch`"])
-        // predicted futex: process 1540 − lone yield 500 + futex alone 900
-        #expect(abs((a.predictedFutex ?? 0) - 1940) < 20)
+        // (the prediction is made of parts timed alone: it stays; the part "sleep − yield switch" goes)
+        #expect(bad.processSwitch == nil && bad.sleepOverYield == nil && bad.predictedFutex != nil && bad.privilege != nil
+                && bad.invalid == ["`yield process_switch`"])
+        // predicted futex process switch: the sleep 1600 + FUTEX_WAKE with none 380 + the wake-up path 620,
+        // the yield switch plus the three parts timed alone
+        #expect(abs((a.predictedFutex ?? 0) - 2600) < 20)
+        #expect(abs((a.processSwitch ?? 0) + (a.sleepOverYield ?? 0) + (a.wakeNone ?? 0) + (a.wakePath ?? 0) - 2600) < 20)
+        // and the four hand-offs: the pipe takes its own calls alone (700) in place of the futex ones (900)
+        let byName = Dictionary(uniqueKeysWithValues: a.handOffs.map { ("\($0.ipc) \($0.kind.rawValue)", $0) })
+        #expect(abs((byName["futex thread"]?.predicted ?? 0) - 2500) < 20 && abs((byName["pipe process"]?.predicted ?? 0) - 2400) < 20)
+        #expect(abs((byName["pipe thread"]?.ratio ?? 0) - 2300 / 2450) < 0.02)
+        // a run without the wake-sleep rows predicts nothing
+        var old = AnatomyFixture.run(ratio: 1.1)
+        old.records.removeAll { $0.mechanism == "wake-sleep" }
+        #expect(SwitchAnatomy.of(old)?.predictedFutex == nil)
         for lang in Language.allCases {
             let md = try #require(AnatomyHarness().markdownSection(AnatomyFixture.run(ratio: 1.1), lang: lang))
             #expect(md.contains("anatomy.svg"))

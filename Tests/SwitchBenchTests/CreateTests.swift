@@ -148,6 +148,33 @@ import Testing
         #expect(!claim.evidence.contains { $0.footprintBytes > 0 })
     }
 
+    @Test func theZombieKeepsItsEntryAndExitStatusButNoMemoryOrFiles() throws {
+        let h = CreateHarness()
+        let z = try #require(try h.run(CaseSpec(harness: "create", mechanism: "zombie"), context: Self.context()).first)
+        let res = try #require(ZombieResources.from(z))
+        #expect(z.fact(ZombieFact.beforeKey) == "Z" && z.fact(ZombieFact.afterKey) == "gone")
+        // alive: the memory it touched resident, the files it opened open
+        #expect((res.alive.rssKiB ?? 0) * 1024 >= Double(ZombieResources.touchedBytes))
+        #expect((res.alive.openFDs ?? 0) >= ZombieResources.openedFDs && (res.alive.mappings ?? 0) > 0)
+        // the zombie: no VmRSS (or 0), no mappings, an empty fd directory; its status file and exit status kept
+        #expect(res.zombie.rssKiB == nil || res.zombie.rssKiB == 0)
+        #expect((res.zombie.mappings ?? 0) == 0 && (res.zombie.openFDs ?? 0) == 0)
+        #expect(res.exitStatus == Int(ZombieResources.exitCode))
+        #expect((res.zombie.statusFields ?? 0) > 0 && (res.zombie.statusFields ?? 0) < (res.alive.statusFields ?? 0))
+        #expect(z.valid, "\(z.note)")
+        // C6 says it with these numbers
+        var fork = ReportFixture.record("create", "fork-exit-wait", metric: "create_cleanup", 90_000, tasks: 1)
+        fork.setFact("parent", "switchbench-proc")
+        for lang in Language.allCases {
+            let claim = try #require(h.judgeClaims(ReportFixture.run([fork, z]), lang: lang).first)
+            #expect(claim.verdict == .holds)
+            #expect(claim.values.contains { $0.name == "zombie_rss_kib" && $0.value == 0 })
+            #expect(claim.values.contains { $0.name == "child_open_fds_alive" && $0.value >= Double(ZombieResources.openedFDs) })
+            #expect(claim.why.contains(Format.bytes(Double(ZombieResources.touchedBytes))))
+            if lang == .zh { #expect(LeakCheck.leaks(claim.why + (claim.advice ?? "")).isEmpty, "\(LeakCheck.leaks(claim.why + (claim.advice ?? "")))") }
+        }
+    }
+
     @Test func oldRowsReadAsTheSuitesOwnProcess() throws {
         var r = ReportFixture.record("create", "fork-exit-wait", metric: "create_cleanup", 400_000, tasks: 1)
         #expect(CreateParent.of(r) == .inSuite)

@@ -90,6 +90,9 @@ int sb_set_child_subreaper(void);
 void sb_install_interrupt_cleanup(void);
 /// The pid of a child of this process that has ended, left unreaped (waitid WNOWAIT); 0 when none; -errno.
 int sb_ended_child(void);
+/// Waits (waitid WEXITED|WNOWAIT) until child `pid` has exited, leaving it unreaped (a zombie): its
+/// exit code, -1000 - signal when a signal ended it, or -errno.
+int sb_wait_exited_nowait(pid_t pid);
 void sb_track_child(pid_t pid);
 void sb_untrack_child(pid_t pid);
 /// Blocks (1) or unblocks (0) SIGINT and SIGTERM in the calling thread: held across fork() and
@@ -144,6 +147,26 @@ int sb_force_indirect_branch_barrier(void);
 int sb_numa_available(void);
 /// numa_tonode_memory(p, bytes, node); returns 0, or -1 when libnuma is not available.
 int sb_numa_tonode_memory(void *p, size_t bytes, int node);
+
+// ---- waking a sleeper and going to sleep, timed alone (wakesleep.c) ---------
+/// What the futex words of a `wake-sleep` pair hold: 0 while its task waits, then why it was woken.
+enum { SB_WS_TOKEN = 1, SB_WS_START = 2, SB_WS_STOP = 3 };
+/// Shared by the two tasks of a pair and its driver (MAP_SHARED memory for processes). The driver
+/// zeroes the sums, sets `left` (the batch's wakes) and bumps `batch`, stores SB_WS_START in word[0]
+/// and wakes it, then waits on `done` == batch; the sums then cover the batch's `left` wakes and sleeps.
+struct sb_ws {
+    uint32_t word[2];      // task i sleeps on word[i]
+    uint32_t batch, done, sleeping;
+    int32_t cpu, tid[2], cpu_seen[4];
+    int64_t left;
+    uint64_t stamp, wall_start, wall_ns, cpu_first[2], cpu_last[2];
+    uint64_t wake_ns, none_ns, sleep_ns;            // FUTEX_WAKE of a sleeper; with none; the sleep
+    uint64_t woken, woken_none, wake_switches;     // FUTEX_WAKE results; the waker's switches in them
+    uint64_t sleeps, sleep_switches, disorder;      // sleeps ended; the sleeper's switches; out of turn
+    uint64_t checks, saw_sleeping, saw_runnable;    // /proc states of the other task around a wake
+};
+/// The loop of task `me` (0 or 1) of a pair, pinned to s->cpu, SCHED_BATCH, until SB_WS_STOP.
+void sb_ws_task(struct sb_ws *s, int me);
 
 // ---- build ------------------------------------------------------------------
 /// The commit written in at build time (-DSB_GIT_COMMIT, scripts/build-static.sh); "" when none was.

@@ -38,6 +38,9 @@ public struct TimedSample: Sendable, Equatable {
     public var involuntarySwitches: UInt64?
     /// Ops run in the window but outside the timed region (a ring's edge laps): the switch counter sees them.
     public var extraOps: Int
+    /// Other sums of nanoseconds the same n ops gave (a batch that times several parts of each op):
+    /// kept or retaken with `ns`, per op in `Measured.partsPerOp`.
+    public var parts: [UInt64] = []
 
     public init(ns: UInt64, spanNs: UInt64? = nil, stolenNs: UInt64? = nil, involuntarySwitches: UInt64? = nil,
                 extraOps: Int = 0) {
@@ -97,6 +100,8 @@ public struct Measured: Sendable {
     public var retakesExhausted = false
     /// Whether preemption was checked at all (false: `PreemptionCheck.none`).
     public var checked = true
+    /// Per op, for each kept sample, its `TimedSample.parts` (empty where the batch gave none).
+    public var partsPerOp: [[Double]] = []
 
     public init(perOp: [Double], opsPerSample: Int, switches: UInt64?, totalOps: Int) {
         self.perOp = perOp
@@ -256,6 +261,7 @@ struct TimedSeries {
     /// The batch size of the next sample.
     private(set) var n: Int
     private(set) var perOp: [Double] = []
+    private(set) var partsPerOp: [[Double]] = []
     private(set) var stolen: [Double] = []
     private(set) var totalOps = 0
     private(set) var retakenSwitches: UInt64 = 0
@@ -286,6 +292,7 @@ struct TimedSeries {
     mutating func keep(_ s: TimedSample) {
         totalOps += n + s.extraOps
         perOp.append(Double(s.ns) / Double(n))
+        if !s.parts.isEmpty { partsPerOp.append(s.parts.map { Double($0) / Double(n) }) }
     }
 
     /// The side's `Measured`: `all` is its counter's switches over every sample, retaken ones included.
@@ -294,6 +301,7 @@ struct TimedSeries {
         var m = Measured(perOp: perOp, opsPerSample: calibrated, switches: switches, totalOps: totalOps)
         m.retaken = budget.retaken
         m.stolenFractions = stolen
+        m.partsPerOp = partsPerOp
         m.retakesExhausted = budget.exhausted
         return m
     }

@@ -56,13 +56,30 @@ public struct JSONExporter: Exporter {
         public var predictedFutexNs: Double?
         public var measuredFutexNs: Double?
         public var predictedOverMeasured: Double?
+        /// The futex and pipe hand-offs, process and thread, each predicted from parts timed alone.
+        public var handOffs: [HandOff]
+        /// Step 2's hardware context (XSAVE bytes, AVX-512 in use − clean per switch) and the page fault.
+        public var xsaveBytes: Double?
+        public var vectorStateNs: Double?
+        public var pageFaultNs: Double?
         public struct Part: Encodable, Sendable {
             public var name: String
             public var ns: Double?
         }
+        public struct HandOff: Encodable, Sendable {
+            public var ipc: String
+            public var kind: String
+            public var predictedNs: Double?
+            public var measuredNs: Double?
+            public var predictedOverMeasured: Double?
+            enum CodingKeys: String, CodingKey {
+                case ipc, kind, predictedNs = "predicted_ns", measuredNs = "measured_ns", predictedOverMeasured = "predicted_over_measured"
+            }
+        }
         enum CodingKeys: String, CodingKey {
             case parts, processSwitchNs = "process_switch_ns", predictedFutexNs = "predicted_futex_ns",
-                 measuredFutexNs = "measured_futex_ns", predictedOverMeasured = "predicted_over_measured"
+                 measuredFutexNs = "measured_futex_ns", predictedOverMeasured = "predicted_over_measured", handOffs = "hand_offs",
+                 xsaveBytes = "xsave_bytes", vectorStateNs = "vector_state_ns", pageFaultNs = "page_fault_ns"
         }
         init?(_ a: SwitchAnatomy?) {
             guard let a else { return nil }
@@ -71,6 +88,10 @@ public struct JSONExporter: Exporter {
             predictedFutexNs = a.predictedFutex
             measuredFutexNs = a.measuredFutex
             predictedOverMeasured = a.predictionRatio
+            (xsaveBytes, vectorStateNs, pageFaultNs) = (a.xsaveBytes, a.vectorState, a.pageFault)
+            handOffs = a.handOffs.map {
+                HandOff(ipc: $0.ipc, kind: $0.kind.rawValue, predictedNs: $0.predicted, measuredNs: $0.measured, predictedOverMeasured: $0.ratio)
+            }
         }
     }
 

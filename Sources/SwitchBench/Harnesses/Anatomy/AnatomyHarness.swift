@@ -10,8 +10,10 @@ import Glibc
 ///   yield        two threads vs two processes taking turns with sched_yield() (1 switch per switch,
 ///                no IPC), measured in alternating pairs (`Sampler.runPaired`): step 2 alone vs steps
 ///                1 + 2, and step 1 as their paired difference
-///   futex, pipe  the same pairs handing a token over with futex or a pipe: the note's claim C1 on
+///   futex, pipe  the same pairs (every task SCHED_BATCH) handing a token over with futex or a pipe: the note's claim C1 on
 ///                real IPC, and the IPC alone (one task, no switch) for the prediction check
+///   wake-sleep   a futex hand-off's halves timed alone: waking a sleeper, and going to sleep
+///                (WakeSleep.swift)
 ///   avx512, amx  the hardware context: a thread switch with the vector registers in use vs clean
 ///   ibpb         the mitigation's price: a process switch with a forced indirect branch barrier vs without
 ///
@@ -19,13 +21,14 @@ import Glibc
 /// driven by a task of its own, and time them in alternating rounds.
 public struct AnatomyHarness: Harness {
     public init() {}
-    public let info = HarnessInfo("anatomy", claims: ["C1"], summary: "the note's two steps of a switch, part by part on one CPU: privilege switch, page fault, scheduler, thread vs process switch in alternating pairs, vector state, IBPB", mechanisms: [
+    public let info = HarnessInfo("anatomy", claims: ["C1"], summary: "the note's two steps of a switch, part by part on one CPU: privilege switch, page fault, scheduler, thread vs process switch in alternating pairs, waking a sleeper and going to sleep timed alone, vector state, IBPB", mechanisms: [
         ("getppid", "privilege switch: syscall(SYS_getppid) round trip, no switch"),
         ("page-fault", "exception path: first write to a fresh anonymous 4 KiB page (MADV_NOHUGEPAGE): fault, allocation, zeroing"),
         ("sched-yield", "a scheduler pass with nothing else runnable: sched_yield() alone, no switch"),
         ("yield", "two threads vs two processes taking turns with sched_yield(), paired rounds: step 2 vs steps 1 + 2"),
         ("futex", "the same pairs handing a token over with FUTEX_WAKE/FUTEX_WAIT, paired rounds (claim C1)"),
         ("pipe", "the same pairs handing one byte over through pipes, paired rounds (claim C1)"),
+        ("wake-sleep", "a futex hand-off's halves timed alone, processes then threads (SCHED_BATCH, one CPU): FUTEX_WAKE of a sleeper vs with none (the wake-up path), and FUTEX_WAIT going to sleep until the woken task runs"),
         ("avx512", "a thread yield switch with AVX-512 registers in use vs clean, paired rounds"),
         ("amx", "a thread yield switch with AMX tiles loaded vs clean, paired rounds (needs AMX and ARCH_REQ_XCOMP_PERM)"),
         ("ibpb", "a process yield switch with a forced indirect branch barrier (prctl) vs without, paired rounds")])
@@ -42,7 +45,7 @@ public struct AnatomyHarness: Harness {
 
     public func plan(_ options: RunOptions) -> [CaseSpec] {
         selectedMechanisms(options).map { m in
-            CaseSpec(harness: id, mechanism: m, placement: .sameCPU, tasks: Self.pairs.contains(m) ? 2 : 1)
+            CaseSpec(harness: id, mechanism: m, placement: .sameCPU, tasks: Self.pairs.contains(m) || m == "wake-sleep" ? 2 : 1)
         }
     }
 
@@ -72,9 +75,17 @@ public struct AnatomyHarness: Harness {
             return [try Affinity.pinned([cpu]) { try call(spec.mechanism, cpu: cpu, config: config) }]
         case "page-fault":
             return [try Affinity.pinned([cpu]) { try pageFault(cpu: cpu, config: config) }]
-        case "yield", "futex", "pipe":
+        case "yield":
             return try paired(spec, cpu: cpu, config: config,
                               a: .init(name: "process", kind: .process), b: .init(name: "thread", kind: .thread))
+        case "futex", "pipe":
+            // SCHED_BATCH, as the wake-sleep pair: a woken task never preempts its waker, so every
+            // hand-off is one wake-up and one sleep, what the parts predict.
+            let batch = TokenRingHarness.TaskSetup(batch: true)
+            return try paired(spec, cpu: cpu, config: config,
+                              a: .init(name: "process", kind: .process, setup: batch), b: .init(name: "thread", kind: .thread, setup: batch))
+        case "wake-sleep":
+            return try Affinity.pinned([cpu]) { try wakeSleep(spec, cpu: cpu, config: config) }
         case "avx512":
             if sb_avx512_usable() == 0 {
                 return [notAvailable(spec, cpu: cpu, why: "no AVX-512 here (CPUID 7 EBX bit 16, or its state components not enabled in XCR0)")]

@@ -31,7 +31,7 @@ extension CoroutineHarness {
         add(lang.t("Swift task (Task.yield)", "Swift 任务（Task.yield）"), run.row("coroutine", "swift-task-yield", "per_switch"),
             lang.t("Task.yield(): re-enqueue behind the other task (one thread)", "`Task.yield()`：排到另一个任务后面（单线程）"))
         add(lang.t("Swift task (global executor)", "Swift 任务（全局执行器）"), run.row("coroutine", "swift-task-global", "per_switch", placement: .unpinned),
-            lang.t("continuation ping-pong on the default thread pool (unpinned; may park and wake threads)", "在默认线程池上来回传递 continuation（不绑核；可能让线程睡下再唤醒）"))
+            lang.t("continuation ping-pong on the default thread pool (unpinned; may park and wake threads)", "在默认线程池上来回传递 continuation（不绑核；可能让线程进入睡眠再唤醒）"))
         add(lang.t("thread", "线程"), run.row("thread", "futex", "per_switch", tasks: 2),
             lang.t("kernel context switch between two threads of one process (futex wake + wait)", "同一进程的两个线程之间的内核上下文切换（futex 唤醒 + 等待）"))
         add(lang.t("process", "进程"), run.row("process", "futex", "per_switch", tasks: 2),

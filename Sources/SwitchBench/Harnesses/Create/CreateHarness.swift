@@ -178,29 +178,25 @@ public struct CreateHarness: Harness {
         return text[text.index(after: close)...].split(separator: " ").first.map(String.init)
     }
 
-    /// Forks a child that exits at once, shows it as a zombie before waitpid and gone after.
+    /// Forks a child with known memory and open files (`ZombieResources`), reads it alive, lets it exit,
+    /// shows it as a zombie before waitpid (what exit freed, what it kept) and gone after.
     func zombieFact(cpu: Int) throws -> Record {
-        let pid = fork()
-        if pid == 0 { _exit(0) }
-        guard pid > 0 else { throw SwitchBenchError.caseFailed("fork() failed: \(errnoText(errno))") }
-        sb_track_child(pid)
-        var before = Self.procState(pid) ?? "gone"
-        let t0 = monotonicNanoseconds()
-        while before != "Z" && monotonicNanoseconds() - t0 < 2_000_000_000 {
-            usleep(1000)
-            before = Self.procState(pid) ?? "gone"
+        var after = "?"
+        let res = try ZombieResources.measure { pid in
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            sb_untrack_child(pid)
+            after = Self.procState(pid) ?? "gone"
         }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        sb_untrack_child(pid)
-        let after = Self.procState(pid) ?? "gone"
+        let before = res.zombie.state ?? "gone"
         var r = Record(harness: id, mechanism: "zombie", placement: Placement.sameCPU.rawValue, cpus: String(cpu), tasks: 1,
                        metric: "state_before_waitpid", unit: "state", samples: [], opsPerSample: 0)
         r.setFact(ZombieFact.beforeKey, before)
         r.setFact(ZombieFact.afterKey, after)
-        r.addNote("child \(pid) called _exit(0): /proc/\(pid)/stat state \(before)\(before == "Z" ? " (zombie)" : "") until the parent's waitpid; after waitpid: \(after == "gone" ? "no /proc/\(pid) (reaped)" : "state \(after)")")
+        r.addNote("a child made \(ZombieResources.touchedBytes >> 20) MiB resident and opened \(ZombieResources.openedFDs) files, then called _exit(\(ZombieResources.exitCode)): /proc/<pid>/stat state \(before)\(before == "Z" ? " (zombie)" : "") until the parent's waitpid; after waitpid: \(after == "gone" ? "no /proc/<pid> (reaped)" : "state \(after)")")
         if before != "Z" { r.invalidate("the exited child was not seen in state Z (saw \(before))") }
         if after != "gone" { r.invalidate("the child was still in /proc after waitpid (state \(after))") }
+        res.record(into: &r)
         return r
     }
 }

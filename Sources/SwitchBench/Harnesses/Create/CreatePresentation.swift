@@ -107,16 +107,29 @@ extension CreateHarness {
         let after = z.reaped ? lang.t("after waitpid it was gone from /proc (reaped)", "waitpid 之后它从 /proc 里消失了（已回收）")
             : lang.t("after waitpid: state \(z.after)", "waitpid 之后的状态：\(z.after)")
         let s = z.sawZombie
-            ? lang.t("a child that called _exit(0) showed state `Z` (zombie) in /proc/<pid>/stat until its parent's waitpid; \(after)",
-                     "子进程调用 _exit(0) 之后，在父进程 waitpid 之前，`/proc/<pid>/stat` 里它的状态一直是 `Z`（僵尸进程）；\(after)")
+            ? lang.t("a child that called `_exit` showed state `Z` (zombie) in /proc/<pid>/stat until its parent's waitpid; \(after)",
+                     "子进程调用 `_exit` 之后，在父进程 waitpid 之前，`/proc/<pid>/stat` 里它的状态一直是 `Z`（僵尸进程）；\(after)")
             : lang.t("the exited child was seen in state `\(z.before)`, not `Z`; \(after)", "已退出的子进程状态是 `\(z.before)`，不是 `Z`；\(after)")
         return s + (r.valid ? lang.t(".", "。") : lang.t(" — **not shown**.", "——**没能演示出来**。"))
+            + (ZombieResources.from(r).map { " " + resourcesSentence($0, lang) } ?? "")
+    }
+
+    /// What exit freed and what the zombie kept, in numbers.
+    static func resourcesSentence(_ z: ZombieResources, _ lang: Language) -> String {
+        func n(_ v: Int?) -> String { v.map(String.init) ?? lang.t("none", "无") }
+        let rss = z.alive.rssKiB.map { Format.bytes($0 * 1024) } ?? "?"
+        let kept = z.zombie.rssKiB.map { Format.bytes($0 * 1024) } ?? lang.t("no VmRSS line", "没有 VmRSS 这一行")
+        let free = z.freedAtExitKiB.map { Format.bytes($0 * 1024) } ?? "?"
+        let status = z.exitStatus.map(String.init) ?? lang.t("not read", "未读到")
+        let touched = Format.bytes(Double(ZombieResources.touchedBytes))
+        return lang.t("Exit freed the child's address space and files: it had made \(touched) resident and opened \(ZombieResources.openedFDs) files; alive, /proc showed VmRSS \(rss), \(n(z.alive.mappings)) mappings and \(n(z.alive.openFDs)) open files; as a zombie, \(kept), \(n(z.zombie.mappings)) mappings and \(n(z.zombie.openFDs)) open files. The system's MemFree changed by \(free) across the exit (a count of the whole machine, which other tasks move at the same time). Until waitpid the zombie kept its /proc/<pid> entry (state `Z`, \(n(z.zombie.statusFields)) of the \(n(z.alive.statusFields)) lines of its status file) and its exit status, \(status), read by `waitid(WNOWAIT)` before `waitpid`; its kernel stack is not measured here.",
+                      "`exit` 释放了子进程的地址空间和文件：它让 \(touched) 内存常驻、打开了 \(ZombieResources.openedFDs) 个文件；活着时 /proc 显示 `VmRSS` \(rss)、\(n(z.alive.mappings)) 个映射、\(n(z.alive.openFDs)) 个打开的文件；成为僵尸进程后：\(kept)、\(n(z.zombie.mappings)) 个映射、\(n(z.zombie.openFDs)) 个打开的文件。退出前后整个系统的 `MemFree` 变化了 \(free)（这是全机的计数，其他任务同时也在改变它）。在 `waitpid` 之前，僵尸进程保留着它的 /proc/<pid> 目录（状态 `Z`，状态文件 \(n(z.alive.statusFields)) 行里还剩 \(n(z.zombie.statusFields)) 行）和退出码 \(status)（在 `waitpid` 之前用 `waitid(WNOWAIT)` 读到）；它的内核栈这里没有测量。")
     }
 
     static let claimText = Claims.Text("C6", title: ("A process lives from fork to exit and stays a zombie until its parent waits for it.",
                                     "进程从 fork 活到 exit，退出后一直是僵尸进程，直到父进程等待它。"), quote: "僵尸进程：进程通过 exit 系统调用退出之后……内核立即回收一部分资源并将该进程标记为僵尸进程",
-                                         rule: ("create harness: holds when a valid fork-exit-wait row is present (each op created, ended and reaped a process) and the zombie check is valid and saw state Z in /proc before waitpid; does not hold when the check saw no Z; otherwise inconclusive. Creation costs are shown for scale.",
-                         "`create` 测试：有一行有效的 `fork-exit-wait`（每次操作都创建、结束并回收了一个进程），而且僵尸检查有效、在 waitpid 之前从 /proc 看到了状态 Z，则成立；检查没看到 Z 则不成立；其余无法判定。各种创建的代价列出来作参照。"))
+                                         rule: ("create harness: holds when a valid fork-exit-wait row is present (each op created, ended and reaped a process) and the zombie check is valid and saw state Z in /proc before waitpid (valid: the zombie showed no resident memory, mappings or open files, its exit status was read before waitpid, and it was gone after); does not hold when the check saw no Z; otherwise inconclusive. Creation costs are shown for scale.",
+                         "`create` 测试：有一行有效的 `fork-exit-wait`（每次操作都创建、结束并回收了一个进程），而且僵尸检查有效（僵尸进程没有常驻内存、映射和打开的文件，`waitpid` 之前读到了退出码，之后它消失了）、在 waitpid 之前从 /proc 看到了状态 Z，则成立；检查没看到 Z 则不成立；其余无法判定。各种创建的代价列出来作参照。"))
 
     public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] {
         var c = Self.claimText.claim(lang)
@@ -151,12 +164,16 @@ extension CreateHarness {
         c.values.append(.init("zombie_state_before_waitpid", fact.sawZombie ? 1 : 0, unit: "state"))
         c.values.append(.init("reaped_after_waitpid", fact.reaped ? 1 : 0, unit: "state"))
         c.deciding = ["zombie_state_before_waitpid", "reaped_after_waitpid"]
+        let res = ZombieResources.from(z)
+        if let res { Self.addZombieResources(res, to: &c, lang) }
         if fact.sawZombie && z.valid {
             c.verdict = .holds
             c.why = lang.t("the child that had called `_exit` was seen in state `Z` (zombie) in /proc before its parent's `waitpid`, and \(fact.reaped ? "was gone after it (reaped)" : "after it: state `\(fact.after)`"); each fork-exit-waitpid op (\(humanTime(Claims.med(f)))) ran that whole life cycle.",
                            "调用了 `_exit` 的子进程，在父进程 `waitpid` 之前，在 /proc 里的状态是 `Z`（僵尸进程），\(fact.reaped ? "`waitpid` 之后就消失了（已回收）" : "`waitpid` 之后的状态是 `\(fact.after)`")；每次 `fork-exit-wait`（\(humanTime(Claims.med(f)))）都走完了这样的一生。")
-            c.advice = lang.t("A child that has exited stays a zombie (state `Z` in /proc) until its parent calls `waitpid`, which reaps it: seen here, as the note says.",
-                              "已经退出的子进程一直是僵尸进程（/proc 里状态为 `Z`），直到父进程调用 `waitpid` 把它回收：这里确实看到了，与笔记一致。")
+                + (res.map { " " + Self.resourcesSentence($0, lang) } ?? "")
+            c.advice = res.map { Self.zombieAdvice($0, lang) }
+                ?? lang.t("A child that has exited stays a zombie (state `Z` in /proc) until its parent calls `waitpid`, which reaps it: seen here, as the note says.",
+                          "已经退出的子进程一直是僵尸进程（/proc 里状态为 `Z`），直到父进程调用 `waitpid` 把它回收：这里确实看到了，与笔记一致。")
         } else if !fact.sawZombie {
             c.verdict = .doesNotHold
             c.why = lang.t("the zombie check did not see state Z.", "僵尸检查没有看到 Z 状态。")
@@ -168,6 +185,23 @@ extension CreateHarness {
 }
 
 extension CreateHarness {
+    /// C6's numbers of what exit freed and what the zombie kept (a missing /proc line counts 0).
+    static func addZombieResources(_ z: ZombieResources, to c: inout Claims.Claim, _ lang: Language) {
+        let values: [(String, Double?, String)] = [
+            ("child_rss_kib_alive", z.alive.rssKiB, "KiB"), ("zombie_rss_kib", z.zombie.rssKiB ?? 0, "KiB"),
+            ("child_mappings_alive", z.alive.mappings.map(Double.init), "count"), ("zombie_mappings", Double(z.zombie.mappings ?? 0), "count"),
+            ("child_open_fds_alive", z.alive.openFDs.map(Double.init), "count"), ("zombie_open_fds", Double(z.zombie.openFDs ?? 0), "count"),
+            ("memfree_change_kib_at_exit", z.freedAtExitKiB, "KiB"), ("zombie_exit_status", z.exitStatus.map(Double.init), "code")]
+        for (name, v, unit) in values { if let v { c.values.append(.init(name, v, unit: unit)) } }
+    }
+
+    /// What the note should say, from the numbers.
+    static func zombieAdvice(_ z: ZombieResources, _ lang: Language) -> String {
+        let rss = z.alive.rssKiB.map { Format.bytes($0 * 1024) } ?? "?"
+        return lang.t("As the note says, and in numbers here: at exit the kernel freed the child's address space (VmRSS \(rss) → none, \(z.alive.mappings ?? 0) mappings → \(z.zombie.mappings ?? 0)) and its open files (\(z.alive.openFDs ?? 0) → \(z.zombie.openFDs ?? 0)); the zombie (state `Z`) kept its /proc entry and its exit status until the parent's `waitpid` reaped it.",
+                      "与笔记一致，这里有数字：退出时内核立即释放了子进程的地址空间（`VmRSS` \(rss) → 无，映射 \(z.alive.mappings ?? 0) 个 → \(z.zombie.mappings ?? 0) 个）和它打开的文件（\(z.alive.openFDs ?? 0) 个 → \(z.zombie.openFDs ?? 0) 个）；僵尸进程（状态 `Z`）保留着 /proc 里的目录和退出码，直到父进程 `waitpid` 把它回收。")
+    }
+
     /// A process or thread row whose baseline was created by another parent (the suite's own process in
     /// runs before the minimal parent) or exec'ed another program measures something else: not counted.
     public func compareExemption(_ c: Comparison.Case, baseline: [CaseKey: Record], current: [CaseKey: Record]) -> (en: String, zh: String)? {

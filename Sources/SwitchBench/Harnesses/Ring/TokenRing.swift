@@ -121,6 +121,9 @@ public struct TokenRingHarness: Harness {
         var vectors: Int32 = 0
         /// Ask for an indirect branch barrier on every switch to this task (`sb_force_indirect_branch_barrier`).
         var indirectBranchBarrier = false
+        /// Run as SCHED_BATCH whatever the ring's size (the anatomy's futex and pipe pairs: every
+        /// hand-off then is one wake-up and one sleep, as the parts it is predicted from).
+        var batch = false
         static let none = TaskSetup()
     }
 
@@ -145,7 +148,7 @@ public struct TokenRingHarness: Harness {
             var c = t.cpu
             _ = sb_set_affinity(&c, 1)
         }
-        if t.batch { _ = sb_set_sched_batch(1) }
+        if t.batch || t.setup.batch { _ = sb_set_sched_batch(1) }
         if t.setup.indirectBranchBarrier { _ = sb_force_indirect_branch_barrier() }
         if t.setup.vectors != 0 { sb_dirty_vectors(t.setup.vectors) }
         t.cpuSeen[0] = Int32(sb_sched_getcpu())
