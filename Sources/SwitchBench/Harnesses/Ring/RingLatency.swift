@@ -1,0 +1,111 @@
+import Foundation
+
+/// Per hand-off latency (docs/methodology.md, "One hand-off at a time"): after the batch samples,
+/// the ring passes a stamp token instead of the plain one; the waker stamps the clock right before it
+/// wakes, the wakee right after its wait returns (`Stamps`). Two-task rings give three rows:
+///   hand_off_ab          task 0 → task 1, one way
+///   hand_off_ba          task 1 → task 0, one way
+///   hand_off_round_trip  task 0's send to its own receipt of the token back
+/// each with a distribution (`LatencySummary`) and, for the slowest hand-offs, what the kernel
+/// recorded between their stamps (`TailTrace`). The stamps never run inside the batch's timed laps.
+extension TokenRingHarness {
+    public static let latencyMetrics = ["hand_off_ab", "hand_off_ba", "hand_off_round_trip"]
+
+    /// Hand-offs stamped per row: 100 000, so that p99.9 rests on 100 slower ones (10 000 with
+    /// --quick); at most `stampLimitNs` of stamping per row, so a slow machine keeps `--all` in budget.
+    static func stampTarget(_ o: RunOptions) -> Int { o.quick ? 10_000 : 100_000 }
+    static func stampLimitNs(_ o: RunOptions) -> UInt64 { o.quick ? 600_000_000 : 3_000_000_000 }
+    /// At least this many of the slowest hand-offs get a cause, also where fewer are above p99.9.
+    static let slowestExamined = 100
+
+    /// The stamped phase, traced where the kernel lets us (`TailTrace`).
+    struct HandOffRun {
+        var stamps: RingInstance.HandOffStamps
+        var clock: StampClock
+        var events: [TailTrace.Event]?
+        var traceUnavailable: String?
+    }
+
+    static func stampPhase(_ ring: RingInstance, options: RunOptions) throws -> HandOffRun? {
+        guard ring.n == 2, ring.mechanism != .yield else { return nil }
+        let clock = StampClock.shared
+        // The ring's tasks exist now: their ids filter their own switches out of the trace.
+        let pids = ring.taskIDs
+        let trace = TailTrace.start(ringPIDs: pids, clock: clock)
+        let stamps: RingInstance.HandOffStamps
+        do {
+            stamps = try ring.stampHandOffs(stampTarget(options), limitNs: stampLimitNs(options))
+        } catch {
+            if case .started(let t) = trace { _ = t.stop() }
+            throw error
+        }
+        switch trace {
+        case .started(let t): return HandOffRun(stamps: stamps, clock: clock, events: t.stop(), traceUnavailable: nil)
+        case .unavailable(let why): return HandOffRun(stamps: stamps, clock: clock, events: nil, traceUnavailable: why)
+        }
+    }
+
+    /// (sent, recv) tick pairs of one row: every hand-off of one direction, or every lap.
+    static func intervals(_ s: RingInstance.HandOffStamps, metric: String) -> [(sent: UInt64, recv: UInt64)] {
+        let laps = s.sent.count / 2
+        switch metric {
+        case "hand_off_ab": return (0..<laps).map { (s.sent[2 * $0], s.recv[2 * $0]) }
+        case "hand_off_ba": return (0..<laps).map { (s.sent[2 * $0 + 1], s.recv[2 * $0 + 1]) }
+        default: return (0..<laps).map { (s.sent[2 * $0], s.recv[2 * $0 + 1]) }
+        }
+    }
+
+    /// The bound on how far the two CPUs' clocks may differ, from the fastest hand-off each way:
+    /// with θ = wakee clock − waker clock for A→B, min(A→B) ≥ θ and min(B→A) ≥ −θ, so
+    /// −min(B→A) ≤ θ ≤ min(A→B); if the fastest hand-off takes as long each way, θ ≈ (min A→B − min B→A) / 2.
+    static func skew(ab: [Double], ba: [Double]) -> (estimate: Double, low: Double, high: Double)? {
+        guard let a = ab.min(), let b = ba.min() else { return nil }
+        return ((a - b) / 2, -b, a)
+    }
+
+    /// The tail's causes of one row: the hand-offs above its p99.9, at least the slowest 100.
+    static func causes(values: [Double], intervals: [(sent: UInt64, recv: UInt64)], summary: LatencySummary,
+                       run: HandOffRun, cpus: Set<Int>) -> TailCauses {
+        guard let events = run.events else { return .notAvailable(run.traceUnavailable ?? "not traced") }
+        let threshold = summary.percentile("p99.9")?.ns ?? summary.maxNs
+        let order = values.indices.sorted { values[$0] > values[$1] }
+        let above = order.prefix { values[$0] > threshold }.count
+        let chosen = order.prefix(max(above, min(slowestExamined, values.count)))
+        let counts = TailTrace.attribute(chosen.map { intervals[$0] }, events: events, cpus: cpus)
+        return TailCauses(examined: chosen.count, thresholdNs: chosen.last.map { values[$0] } ?? threshold,
+                          counts: counts, source: "tracefs", unavailable: nil)
+    }
+
+    /// The latency rows of a two-task case; `like`: the case's round_trip row (its key, placement
+    /// proof and validity carry over).
+    static func latencyRecords(_ run: HandOffRun, like base: Record, taskCPUs: [Int]) -> [Record] {
+        let c = run.clock
+        let cpus: Set<Int> = Set(taskCPUs)
+        var values: [String: [Double]] = [:]
+        for m in latencyMetrics {
+            values[m] = intervals(run.stamps, metric: m).map { c.ns(Int64(bitPattern: $0.recv &- $0.sent)) }
+        }
+        let sk = base.placement == Placement.crossCPU.rawValue ? skew(ab: values["hand_off_ab"]!, ba: values["hand_off_ba"]!) : nil
+        return latencyMetrics.compactMap { m -> Record? in
+            let v = values[m]!
+            guard var summary = LatencySummary(v) else { return nil }
+            summary.causes = causes(values: v, intervals: intervals(run.stamps, metric: m), summary: summary, run: run, cpus: cpus)
+            var r = Record(harness: base.harness, mechanism: base.mechanism, placement: base.placement, cpus: base.cpus,
+                           tasks: base.tasks, footprintBytes: base.footprintBytes, metric: m, samples: [], opsPerSample: 1,
+                           cpusSeen: base.cpusSeen)
+            r.samples = v.count
+            r.stats = Statistics(v)
+            r.latency = summary
+            r.addNote(String(format: "%d stamped hand-offs; clock %@, a stamp costs %.1f ns (not subtracted)", v.count, c.label, c.costNs))
+            r.setFact("stamp_clock", c.label)
+            r.setFact("stamp_cost_ns", c.costNs)
+            if let sk {
+                r.setFact("clock_skew_ns", sk.estimate)
+                r.setFact("clock_skew_low_ns", sk.low)
+                r.setFact("clock_skew_high_ns", sk.high)
+            }
+            if !base.valid { r.invalidate("the case's round_trip row is invalid") }
+            return r
+        }
+    }
+}
