@@ -172,15 +172,19 @@ public struct LatencySummary: Sendable, Equatable, Codable {
     }
 }
 
-/// Why the slowest hand-offs were slow: a count per cause ("timer tick", "kworker/0:1", "irq 24 virtio0",
-/// "none traced"), over `examined` hand-offs (those above p99.9, at least the slowest 100); or n/a
-/// with the reason (`unavailable`). `source`: "tracefs", or what an unprivileged reader used.
+/// Why the slowest hand-offs were slow: a count per cause ("timer tick", "task kworker/0:1",
+/// "irq virtio0-input.0", "none traced"), over `examined` hand-offs of a traced run of `traced`
+/// hand-offs (those above its p99.9, at least its slowest 100; `thresholdNs`: the fastest of them);
+/// or n/a with the reason (`unavailable`). `source`: "tracefs".
 public struct TailCauses: Sendable, Equatable, Codable {
     public var examined: Int
     public var thresholdNs: Double
     public var counts: [String: Int]
     public var source: String
     public var unavailable: String?
+    /// Hand-offs of the traced run, and its p50 (beside the untraced p50: what tracing cost).
+    public var traced: Int = 0
+    public var tracedP50Ns: Double?
 
     public static func notAvailable(_ why: String) -> TailCauses {
         TailCauses(examined: 0, thresholdNs: 0, counts: [:], source: "", unavailable: why)
@@ -197,7 +201,8 @@ public struct TailCauses: Sendable, Equatable, Codable {
     /// Cause names never contain ";" or "=" (`TailTrace` replaces them).
     public var text: String {
         if let unavailable { return "n/a: " + unavailable }
-        return (["examined=\(examined)", String(format: "threshold_ns=%.1f", thresholdNs), "source=\(source)"]
+        return (["examined=\(examined)", "traced=\(traced)", String(format: "threshold_ns=%.1f", thresholdNs),
+                 String(format: "traced_p50_ns=%.1f", tracedP50Ns ?? .nan), "source=\(source)"]
                 + ranked.map { "\($0.0)=\($0.1)" }).joined(separator: ";")
     }
 
@@ -211,6 +216,8 @@ public struct TailCauses: Sendable, Equatable, Codable {
             switch kv[0] {
             case "examined": c.examined = Int(kv[1]) ?? 0
             case "threshold_ns": c.thresholdNs = Double(kv[1]) ?? 0
+            case "traced": c.traced = Int(kv[1]) ?? 0
+            case "traced_p50_ns": c.tracedP50Ns = Double(kv[1]).flatMap { $0.isFinite ? $0 : nil }
             case "source": c.source = kv[1]
             default: c.counts[kv[0]] = Int(kv[1]) ?? 0
             }
@@ -222,6 +229,7 @@ public struct TailCauses: Sendable, Equatable, Codable {
     public func sentence(_ lang: Language) -> String {
         if let unavailable { return lang.t("causes n/a: \(unavailable)", "原因无法得知：`\(unavailable)`") }
         let list = ranked.map { lang == .en ? "\($0.1) \($0.0)" : "\($0.1) 次 `\($0.0)`" }.joined(separator: lang.t(", ", "，"))
-        return lang.t("of the \(examined) slowest hand-offs: \(list)", "最慢的 \(examined) 次交接中：\(list)")
+        return lang.t("of the \(examined) slowest of \(traced) traced hand-offs: \(list)",
+                      "在跟踪记录的 \(traced) 次交接里，最慢的 \(examined) 次中：\(list)")
     }
 }

@@ -8,13 +8,19 @@ import Foundation
 ///   hand_off_round_trip  task 0's send to its own receipt of the token back
 /// each with a distribution (`LatencySummary`) and, for the slowest hand-offs, what the kernel
 /// recorded between their stamps (`TailTrace`). The stamps never run inside the batch's timed laps.
+/// The distribution comes from untraced hand-offs: recording sched_switch costs every switch
+/// (measured here: p50 5–10 % higher with the trace on), so the causes come from a second,
+/// shorter, traced run of the same ring — the slowest hand-offs of that run.
 extension TokenRingHarness {
     public static let latencyMetrics = ["hand_off_ab", "hand_off_ba", "hand_off_round_trip"]
 
-    /// Hand-offs stamped per row: 100 000, so that p99.9 rests on 100 slower ones (10 000 with
-    /// --quick); at most `stampLimitNs` of stamping per row, so a slow machine keeps `--all` in budget.
-    static func stampTarget(_ o: RunOptions) -> Int { o.quick ? 10_000 : 100_000 }
-    static func stampLimitNs(_ o: RunOptions) -> UInt64 { o.quick ? 600_000_000 : 3_000_000_000 }
+    /// Hand-offs stamped per case: 200 000, 100 000 each way, so that a one-way p99.9 rests on 100
+    /// slower ones (20 000 with --quick); at most `stampLimitNs` of stamping per case, so that slow
+    /// (cross-cpu) hand-offs keep `--all` in its budget: those rows say how many they got.
+    static func stampTarget(_ o: RunOptions) -> Int { o.quick ? 20_000 : 200_000 }
+    static func stampLimitNs(_ o: RunOptions) -> UInt64 { o.quick ? 400_000_000 : 2_500_000_000 }
+    /// Hand-offs of the traced run (their slowest 100 per row get a cause).
+    static func tracedTarget(_ o: RunOptions) -> Int { o.quick ? 4_000 : 20_000 }
     /// At least this many of the slowest hand-offs get a cause, also where fewer are above p99.9.
     static let slowestExamined = 100
 
@@ -22,6 +28,8 @@ extension TokenRingHarness {
     struct HandOffRun {
         var stamps: RingInstance.HandOffStamps
         var clock: StampClock
+        /// The traced run's stamps and what the kernel recorded meanwhile; nil with the reason when not traced.
+        var traced: RingInstance.HandOffStamps?
         var events: [TailTrace.Event]?
         var traceUnavailable: String?
     }
@@ -29,19 +37,20 @@ extension TokenRingHarness {
     static func stampPhase(_ ring: RingInstance, options: RunOptions) throws -> HandOffRun? {
         guard ring.n == 2, ring.mechanism != .yield else { return nil }
         let clock = StampClock.shared
+        let stamps = try ring.stampHandOffs(stampTarget(options), limitNs: stampLimitNs(options))
         // The ring's tasks exist now: their ids filter their own switches out of the trace.
-        let pids = ring.taskIDs
-        let trace = TailTrace.start(ringPIDs: pids, clock: clock)
-        let stamps: RingInstance.HandOffStamps
-        do {
-            stamps = try ring.stampHandOffs(stampTarget(options), limitNs: stampLimitNs(options))
-        } catch {
-            if case .started(let t) = trace { _ = t.stop() }
-            throw error
-        }
-        switch trace {
-        case .started(let t): return HandOffRun(stamps: stamps, clock: clock, events: t.stop(), traceUnavailable: nil)
-        case .unavailable(let why): return HandOffRun(stamps: stamps, clock: clock, events: nil, traceUnavailable: why)
+        switch TailTrace.start(ringPIDs: ring.taskIDs, clock: clock) {
+        case .unavailable(let why):
+            return HandOffRun(stamps: stamps, clock: clock, traced: nil, events: nil, traceUnavailable: why)
+        case .started(let t):
+            let traced: RingInstance.HandOffStamps
+            do {
+                traced = try ring.stampHandOffs(tracedTarget(options), limitNs: stampLimitNs(options) / 5)
+            } catch {
+                _ = t.stop()
+                throw error
+            }
+            return HandOffRun(stamps: stamps, clock: clock, traced: traced, events: t.stop(), traceUnavailable: nil)
         }
     }
 
@@ -63,17 +72,20 @@ extension TokenRingHarness {
         return ((a - b) / 2, -b, a)
     }
 
-    /// The tail's causes of one row: the hand-offs above its p99.9, at least the slowest 100.
-    static func causes(values: [Double], intervals: [(sent: UInt64, recv: UInt64)], summary: LatencySummary,
-                       run: HandOffRun, cpus: Set<Int>) -> TailCauses {
-        guard let events = run.events else { return .notAvailable(run.traceUnavailable ?? "not traced") }
+    /// The tail's causes of one row, from the traced run: its hand-offs above its p99.9, at least its slowest 100.
+    static func causes(metric: String, run: HandOffRun, cpus: Set<Int>) -> TailCauses {
+        guard let events = run.events, let traced = run.traced else { return .notAvailable(run.traceUnavailable ?? "not traced") }
+        let intervals = intervals(traced, metric: metric)
+        let values = intervals.map { run.clock.ns(Int64(bitPattern: $0.recv &- $0.sent)) }
+        guard let summary = LatencySummary(values) else { return .notAvailable("no traced hand-offs") }
         let threshold = summary.percentile("p99.9")?.ns ?? summary.maxNs
         let order = values.indices.sorted { values[$0] > values[$1] }
         let above = order.prefix { values[$0] > threshold }.count
         let chosen = order.prefix(max(above, min(slowestExamined, values.count)))
         let counts = TailTrace.attribute(chosen.map { intervals[$0] }, events: events, cpus: cpus)
         return TailCauses(examined: chosen.count, thresholdNs: chosen.last.map { values[$0] } ?? threshold,
-                          counts: counts, source: "tracefs", unavailable: nil)
+                          counts: counts, source: "tracefs", unavailable: nil, traced: values.count,
+                          tracedP50Ns: summary.percentile("p50")?.ns)
     }
 
     /// The latency rows of a two-task case; `like`: the case's round_trip row (its key, placement
@@ -89,7 +101,7 @@ extension TokenRingHarness {
         return latencyMetrics.compactMap { m -> Record? in
             let v = values[m]!
             guard var summary = LatencySummary(v) else { return nil }
-            summary.causes = causes(values: v, intervals: intervals(run.stamps, metric: m), summary: summary, run: run, cpus: cpus)
+            summary.causes = causes(metric: m, run: run, cpus: cpus)
             var r = Record(harness: base.harness, mechanism: base.mechanism, placement: base.placement, cpus: base.cpus,
                            tasks: base.tasks, footprintBytes: base.footprintBytes, metric: m, samples: [], opsPerSample: 1,
                            cpusSeen: base.cpusSeen)
