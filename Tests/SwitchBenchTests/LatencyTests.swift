@@ -175,3 +175,53 @@ extension ProcessSpawningTests {
     }
 }
 }
+
+/// A real run's futex rings (same-cpu and cross-cpu, process and thread) with their per hand-off rows.
+@Suite struct HandOffPresentationTests {
+    static func run() throws -> RunResult {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/handoff-latency/results.csv").path
+        return try RunLoader.load(path).run
+    }
+
+    @Test func theCSVCarriesTheDistributions() throws {
+        let run = try Self.run()
+        let rows = TokenRingHarness.latencyRows(run)
+        #expect(rows.count == 12)
+        for r in rows {
+            let l = try #require(r.latency)
+            #expect(l.histogram.total == r.samples)
+            #expect(l.percentiles.count == 5)
+            #expect(l.causes != nil)
+        }
+        // Written again and read back: the same distributions.
+        let again = try RunLoader.parse(CSVExporter.render(run), source: "again").run
+        #expect(TokenRingHarness.latencyRows(again).map(\.latency) == rows.map(\.latency))
+        for c in ["p90", "p99", "p99_9", "p99_99", "percentiles", "latency_histogram", "tail_causes"] {
+            #expect(CSVExporter.columns.contains(c))
+        }
+    }
+
+    @Test func bothLanguagesShowTheTableThePlotAndTheSentence() throws {
+        let run = try Self.run()
+        for lang in [Language.en, .zh] {
+            let md = try #require(TokenRingHarness.latencySection(run, lang: lang))
+            #expect(md.contains("p99.9"))
+            #expect(md.split(separator: "\n").filter { $0.hasPrefix("| ") }.count == 2 + 12)
+            let svg = try #require(TokenRingHarness.latencyPlot(run, lang: lang))
+            #expect(svg.contains("<polyline"))
+            let sentence = try #require(TokenRingHarness.latencySentence(run, lang: lang))
+            #expect(sentence.contains("p") || !sentence.isEmpty)
+            if lang == .zh {
+                #expect(LeakCheck.leaks(md).isEmpty, "\(LeakCheck.leaks(md).prefix(8))")
+                #expect(LeakCheck.leaks(sentence).isEmpty, "\(LeakCheck.leaks(sentence))")
+                let texts = svg.split(separator: "\n").filter { $0.contains("<text") }.joined(separator: "\n")
+                    .replacingOccurrences(of: "<[^>]*>", with: "\n", options: .regularExpression)
+                #expect(LeakCheck.leaks(texts).isEmpty, "\(LeakCheck.leaks(texts))")
+            }
+        }
+        // The plot is one of the run's plots; the ring's section of results.md includes the table.
+        #expect(SVGPlots.files(for: run).contains { $0.name == TokenRingHarness.latencyPlotName })
+        #expect(TokenRingHarness(kind: .process).markdownSection(run, lang: .en)?.contains("One hand-off at a time") == true)
+    }
+}

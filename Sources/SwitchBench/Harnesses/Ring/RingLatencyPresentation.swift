@@ -107,7 +107,7 @@ extension TokenRingHarness {
         运行时打开内核的跟踪点（切换到别的任务、硬中断、软中断、时钟中断），每次慢交接取两次时间戳之间排在最前的事件；\
         “没有记录到事件”表示内核在那段时间里什么也没记下（在运行队列里等待，或者宿主机没有运行这个虚拟处理器，两者分不开）。
         """)
-        return intro + "\n\n" + t.text + "\n\n![\(latencyPlotTitle(lang))](\(latencyPlotName))"
+        return intro + "\n\n" + t.text
     }
 
     /// notes.md: "a switch usually takes X; one in a thousand takes over Y, mostly because Z" from the
@@ -119,8 +119,11 @@ extension TokenRingHarness {
         let top = l.causes?.ranked.first { $0.0 != TailCauses.noneTraced }
         let because: String
         if let c = l.causes, c.unavailable == nil, let top {
-            because = lang.t(", mostly because of \(causeName(top.0, .en)) (\(top.1) of the \(c.examined) slowest traced)",
-                             "，多半是因为\(causeName(top.0, .zh))（跟踪到的最慢 \(c.examined) 次中占 \(top.1) 次）")
+            // "mostly" only when one cause explains more than half of the slowest; else "most often".
+            let none = c.counts[TailCauses.noneTraced] ?? 0
+            let most = top.1 * 2 > c.examined
+            because = lang.t(", \(most ? "mostly" : "most often") because of \(causeName(top.0, .en)) (\(top.1) of the \(c.examined) slowest traced; nothing traced in \(none))",
+                             "，\(most ? "多半" : "最常见的原因")是\(causeName(top.0, .zh))（跟踪到的最慢 \(c.examined) 次中占 \(top.1) 次，另有 \(none) 次没有记录到事件）")
         } else {
             because = lang.t(" (cause not measured: \(causesText(l.causes, .en)))", "（原因没有测到：\(causesText(l.causes, .zh))）")
         }
