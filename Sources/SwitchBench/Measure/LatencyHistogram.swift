@@ -174,7 +174,8 @@ public struct LatencySummary: Sendable, Equatable, Codable {
 
 /// Why the slowest hand-offs were slow: a count per cause ("timer tick", "task kworker/0:1",
 /// "irq virtio0-input.0", "none traced"), over `examined` hand-offs of a traced run of `traced`
-/// hand-offs (those above its p99.9, at least its slowest 100; `thresholdNs`: the fastest of them);
+/// hand-offs (those slower than the row's p99.9, at least the run's slowest 10; `thresholdNs`: the
+/// fastest of them);
 /// or n/a with the reason (`unavailable`). `source`: "tracefs".
 public struct TailCauses: Sendable, Equatable, Codable {
     public var examined: Int

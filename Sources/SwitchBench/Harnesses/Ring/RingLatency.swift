@@ -19,10 +19,10 @@ extension TokenRingHarness {
     /// (cross-cpu) hand-offs keep `--all` in its budget: those rows say how many they got.
     static func stampTarget(_ o: RunOptions) -> Int { o.quick ? 20_000 : 200_000 }
     static func stampLimitNs(_ o: RunOptions) -> UInt64 { o.quick ? 400_000_000 : 2_500_000_000 }
-    /// Hand-offs of the traced run (their slowest 100 per row get a cause).
-    static func tracedTarget(_ o: RunOptions) -> Int { o.quick ? 4_000 : 20_000 }
-    /// At least this many of the slowest hand-offs get a cause, also where fewer are above p99.9.
-    static let slowestExamined = 100
+    /// Hand-offs of the traced run, per case (those slower than the row's p99.9 get a cause).
+    static func tracedTarget(_ o: RunOptions) -> Int { o.quick ? 6_000 : 50_000 }
+    /// Where fewer of the traced hand-offs are slower than the row's p99.9, its slowest this many get a cause.
+    static let slowestExamined = 10
 
     /// The stamped phase, traced where the kernel lets us (`TailTrace`).
     struct HandOffRun {
@@ -72,13 +72,13 @@ extension TokenRingHarness {
         return ((a - b) / 2, -b, a)
     }
 
-    /// The tail's causes of one row, from the traced run: its hand-offs above its p99.9, at least its slowest 100.
-    static func causes(metric: String, run: HandOffRun, cpus: Set<Int>) -> TailCauses {
+    /// The tail's causes of one row, from the traced run: its hand-offs slower than the row's own
+    /// (untraced) p99.9 `threshold`; at least its slowest 10.
+    static func causes(metric: String, run: HandOffRun, cpus: Set<Int>, threshold: Double) -> TailCauses {
         guard let events = run.events, let traced = run.traced else { return .notAvailable(run.traceUnavailable ?? "not traced") }
         let intervals = intervals(traced, metric: metric)
         let values = intervals.map { run.clock.ns(Int64(bitPattern: $0.recv &- $0.sent)) }
         guard let summary = LatencySummary(values) else { return .notAvailable("no traced hand-offs") }
-        let threshold = summary.percentile("p99.9")?.ns ?? summary.maxNs
         let order = values.indices.sorted { values[$0] > values[$1] }
         let above = order.prefix { values[$0] > threshold }.count
         let chosen = order.prefix(max(above, min(slowestExamined, values.count)))
@@ -101,7 +101,7 @@ extension TokenRingHarness {
         return latencyMetrics.compactMap { m -> Record? in
             let v = values[m]!
             guard var summary = LatencySummary(v) else { return nil }
-            summary.causes = causes(metric: m, run: run, cpus: cpus)
+            summary.causes = causes(metric: m, run: run, cpus: cpus, threshold: summary.percentile("p99.9")?.ns ?? summary.maxNs)
             var r = Record(harness: base.harness, mechanism: base.mechanism, placement: base.placement, cpus: base.cpus,
                            tasks: base.tasks, footprintBytes: base.footprintBytes, metric: m, samples: [], opsPerSample: 1,
                            cpusSeen: base.cpusSeen)

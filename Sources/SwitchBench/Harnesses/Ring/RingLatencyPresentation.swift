@@ -42,7 +42,8 @@ extension TokenRingHarness {
         guard let c else { return "–" }
         if let why = c.unavailable { return lang.t("n/a: \(why)", "无法得知：`\(why)`") }
         let list = c.ranked.map { lang == .en ? "\($0.1) \(causeName($0.0, lang))" : "\(causeName($0.0, lang)) \($0.1) 次" }
-        return lang.t("of the \(c.examined) slowest of \(c.traced) traced: ", "跟踪的 \(c.traced) 次中最慢的 \(c.examined) 次：")
+        return lang.t("\(c.examined) of \(c.traced) traced, ≥ \(Format.value(c.thresholdNs, unit: "ns")): ",
+                      "跟踪的 \(c.traced) 次中 \(c.examined) 次不短于 \(Format.value(c.thresholdNs, unit: "ns"))：")
             + list.joined(separator: lang.t(", ", "，"))
     }
 
@@ -95,8 +96,8 @@ extension TokenRingHarness {
         \(Format.value(cost, unit: "ns")) (two back-to-back reads), not subtracted. *p50 ÷ batch median*: the one-way p50 over the \
         batch rows' per-switch median (the round trip's over the batch round trip), two measurements of one \
         thing on one CPU. The causes come from a second, shorter run with the kernel's tracepoints on \
-        (sched_switch to another task, interrupts, softirqs, timer ticks), each slow hand-off given the \
-        first-ranked event between its stamps; *nothing traced* means the kernel recorded none there (a wait \
+        (sched_switch to another task, interrupts, softirqs, timer ticks): each of its hand-offs slower than \
+        the row's p99.9 (at least its 10 slowest) is given the first-ranked event between its stamps; *nothing traced* means the kernel recorded none there (a wait \
         on the run queue, or the host not running this virtual CPU, are not told apart).
         """, """
         **逐次交接。** 批量测量之后，同一个环再传递一个打时间戳的令牌：唤醒方在唤醒下一个任务之前读一次时钟（`\(clock)`），\
@@ -104,7 +105,8 @@ extension TokenRingHarness {
         每个百分位数都给出 95 % 置信区间（由次序统计量得出），`>` 后面是比它更慢的交接次数。读一次时钟要 \
         \(Format.value(cost, unit: "ns"))（连续读两次测得），没有减去。“p50 ÷ 批量中位数”是单程 p50 除以批量测量的每次切换中位数\
         （往返则除以批量的往返中位数），在同一处理器上两者测的是同一件事。原因来自第二次、较短的运行，\
-        运行时打开内核的跟踪点（切换到别的任务、硬中断、软中断、时钟中断），每次慢交接取两次时间戳之间排在最前的事件；\
+        运行时打开内核的跟踪点（切换到别的任务、硬中断、软中断、时钟中断）：其中比本行 p99.9 慢的每次交接（至少取最慢的 10 次）\
+        取两次时间戳之间排在最前的事件；\
         “没有记录到事件”表示内核在那段时间里什么也没记下（在运行队列里等待，或者宿主机没有运行这个虚拟处理器，两者分不开）。
         """)
         return intro + "\n\n" + t.text
@@ -122,8 +124,8 @@ extension TokenRingHarness {
             // "mostly" only when one cause explains more than half of the slowest; else "most often".
             let none = c.counts[TailCauses.noneTraced] ?? 0
             let most = top.1 * 2 > c.examined
-            because = lang.t(", \(most ? "mostly" : "most often") because of \(causeName(top.0, .en)) (\(top.1) of the \(c.examined) slowest traced; nothing traced in \(none))",
-                             "，\(most ? "多半" : "最常见的原因")是\(causeName(top.0, .zh))（跟踪到的最慢 \(c.examined) 次中占 \(top.1) 次，另有 \(none) 次没有记录到事件）")
+            because = lang.t(", \(most ? "mostly" : "most often") because of \(causeName(top.0, .en)) (\(top.1) of the \(c.examined) traced hand-offs above p99.9; nothing traced in \(none))",
+                             "，\(most ? "多半" : "最常见的原因")是\(causeName(top.0, .zh))（跟踪到的 \(c.examined) 次超过 p99.9 的交接中占 \(top.1) 次，另有 \(none) 次没有记录到事件）")
         } else {
             because = lang.t(" (cause not measured: \(causesText(l.causes, .en)))", "（原因没有测到：\(causesText(l.causes, .zh))）")
         }
@@ -161,7 +163,7 @@ extension TokenRingHarness {
             for e in 0...5 {
                 let f = pow(10, -Double(e))
                 svg.line(left, y(f), left + plotW, y(f), stroke: "#eee")
-                svg.text(e == 0 ? "1" : "10^-\(e)", left - 4, y(f) + 4, size: 10, anchor: .end)
+                svg.text(["100 %", "10 %", "1 %", "0.1 %", "0.01 %", "0.001 %"][e], left - 4, y(f) + 4, size: 10, anchor: .end)
             }
             for r in rows where r.placement == p {
                 let l = r.latency!
