@@ -115,6 +115,8 @@ struct LCG {
         #expect(e.map(\.cause) == ["timer tick", "softirq TIMER", "task kworker/1:0", "irq virtio0-input.0"])
         #expect(e.map(\.cpu) == [0, 0, 1, 1])
         #expect(e.map(\.ticks) == [1000, 1010, 2000, 3000])
+        // A switch to one of this run's own threads is named as such.
+        #expect(TailTrace.parse(Self.sample, own: [33]).map(\.cause).contains("task switchbench (this run)"))
     }
 
     @Test func attributesEachSlowHandOffToItsBestEvent() {

@@ -63,7 +63,7 @@ final class TailTrace {
         _ = Self.write(dir + "/tracing_on", "0")
         let text = Self.read(dir + "/trace") ?? ""
         remove()
-        return Self.parse(text)
+        return Self.parse(text, own: Self.ownThreads())
     }
 
     private func remove() {
@@ -74,7 +74,12 @@ final class TailTrace {
 
     /// One line of the `trace` file (default format, a counter clock prints ticks, the others s.µs):
     ///   "  kworker/0:1-42  [000] d.h1.  8812345678: local_timer_entry: vector=236"
-    static func parse(_ text: String) -> [Event] {
+    /// This process's threads (a switch to one of them is this run's own doing, named so).
+    static func ownThreads() -> Set<Int> {
+        Set(((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []).compactMap { Int($0) })
+    }
+
+    static func parse(_ text: String, own: Set<Int> = []) -> [Event] {
         var out: [Event] = []
         for line in text.split(separator: "\n") where !line.hasPrefix("#") {
             guard let open = line.firstIndex(of: "["), let close = line[open...].firstIndex(of: "]"),
@@ -87,7 +92,10 @@ final class TailTrace {
             if let t = UInt64(stamp) { ticks = t } else if let s = Double(stamp) { ticks = UInt64(s * 1e9) } else { continue }
             let name = rest[1].trimmingCharacters(in: .whitespaces)
             let args = String(rest[2])
-            guard let (cause, rank) = cause(event: name, args: args) else { continue }
+            guard var (cause, rank) = cause(event: name, args: args) else { continue }
+            if name == "sched_switch", let pid = field(args, "next_pid").flatMap({ Int($0) }), own.contains(pid) {
+                cause = "task switchbench (this run)"
+            }
             out.append(Event(cpu: cpu, ticks: ticks, cause: cause, rank: rank))
         }
         return out
