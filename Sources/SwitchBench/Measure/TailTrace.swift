@@ -164,3 +164,53 @@ final class TailTrace {
         return String(decoding: out, as: UTF8.self)
     }
 }
+
+/// What a user without tracefs can read about a window: the ring tasks' involuntary switches
+/// (`/proc/<tid>/status`), interrupts on the ring's CPUs (`/proc/interrupts`) and their steal time
+/// (`/proc/stat`). Whole-window counts: they say what happened while the hand-offs ran, not to which
+/// hand-off, so they go with an `n/a` for the causes, never as causes.
+struct ProcWindow {
+    var involuntary = 0
+    var interrupts: [String: Int] = [:]
+    var stealTicks = 0
+
+    static func take(tids: [Int32], cpus: Set<Int>) -> ProcWindow {
+        var w = ProcWindow()
+        for t in tids where t > 0 {
+            let status = TailTrace.read("/proc/\(t)/status") ?? ""
+            if let line = status.split(separator: "\n").first(where: { $0.hasPrefix("nonvoluntary_ctxt_switches:") }) {
+                w.involuntary += Int(line.split(separator: "\t").last ?? "") ?? 0
+            }
+        }
+        let lines = (TailTrace.read("/proc/interrupts") ?? "").split(separator: "\n")
+        if let header = lines.first {
+            let cols = header.split(separator: " ").compactMap { Int($0.dropFirst(3)) }   // "CPU0" → 0
+            for l in lines.dropFirst() {
+                let f = l.split(separator: " ")
+                guard let first = f.first, first.hasSuffix(":") else { continue }
+                var n = 0
+                for (i, c) in cols.enumerated() where (cpus.isEmpty || cpus.contains(c)) && i + 1 < f.count { n += Int(f[i + 1]) ?? 0 }
+                let id = String(first.dropLast())
+                let name = Int(id) != nil ? "irq \(f.last ?? "")" : id
+                if n > 0 { w.interrupts[TailTrace.clean(name), default: 0] += n }
+            }
+        }
+        for l in (TailTrace.read("/proc/stat") ?? "").split(separator: "\n") where l.hasPrefix("cpu") && !l.hasPrefix("cpu ") {
+            let f = l.split(separator: " ")
+            guard f.count > 8, let c = Int(f[0].dropFirst(3)), cpus.isEmpty || cpus.contains(c) else { continue }
+            w.stealTicks += Int(f[8]) ?? 0
+        }
+        return w
+    }
+
+    /// "over the stamped run: 3 involuntary switches of the ring's tasks; interrupts on its CPUs 412 (LOC 380, …); steal 0 ms".
+    func since(_ before: ProcWindow) -> String {
+        let irq = interrupts.map { ($0.key, $0.value - (before.interrupts[$0.key] ?? 0)) }.filter { $0.1 > 0 }
+            .sorted { $0.1 > $1.1 }
+        let top = irq.prefix(3).map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+        let hz = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return "over the stamped run: \(involuntary - before.involuntary) involuntary switches of the ring's tasks"
+            + ", \(irq.map(\.1).reduce(0, +)) interrupts on its CPUs" + (top.isEmpty ? "" : " (\(top))")
+            + String(format: ", steal %.0f ms", Double(stealTicks - before.stealTicks) / hz * 1000)
+    }
+}

@@ -37,11 +37,15 @@ extension TokenRingHarness {
     static func stampPhase(_ ring: RingInstance, options: RunOptions) throws -> HandOffRun? {
         guard ring.n == 2, ring.mechanism != .yield else { return nil }
         let clock = StampClock.shared
+        let cpus = Set(ring.taskCPUs)
+        let before = ProcWindow.take(tids: ring.taskIDs, cpus: cpus)
         let stamps = try ring.stampHandOffs(stampTarget(options), limitNs: stampLimitNs(options))
         // The ring's tasks exist now: their ids filter their own switches out of the trace.
         switch TailTrace.start(ringPIDs: ring.taskIDs, clock: clock) {
         case .unavailable(let why):
-            return HandOffRun(stamps: stamps, clock: clock, traced: nil, events: nil, traceUnavailable: why)
+            // What an unprivileged reader can say of the window, beside the reason.
+            let seen = ProcWindow.take(tids: ring.taskIDs, cpus: cpus).since(before)
+            return HandOffRun(stamps: stamps, clock: clock, traced: nil, events: nil, traceUnavailable: why + "; " + seen)
         case .started(let t):
             let traced: RingInstance.HandOffStamps
             do {
