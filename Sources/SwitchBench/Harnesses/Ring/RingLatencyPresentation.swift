@@ -124,8 +124,8 @@ extension TokenRingHarness {
             // "mostly" only when one cause explains more than half of the slowest; else "most often".
             let none = c.counts[TailCauses.noneTraced] ?? 0
             let most = top.1 * 2 > c.examined
-            because = lang.t(", \(most ? "mostly" : "most often") because of \(causeName(top.0, .en)) (\(top.1) of the \(c.examined) traced hand-offs above p99.9; nothing traced in \(none))",
-                             "，\(most ? "多半" : "最常见的原因")是\(causeName(top.0, .zh))（跟踪到的 \(c.examined) 次超过 p99.9 的交接中占 \(top.1) 次，另有 \(none) 次没有记录到事件）")
+            because = lang.t(", \(most ? "mostly" : "most often") because of \(causeName(top.0, .en)) (\(top.1) of the \(c.examined) traced hand-offs above p99.9\(none > 0 ? "; nothing traced in \(none)" : ""))",
+                             "，\(most ? "多半" : "最常见的原因")是\(causeName(top.0, .zh))（跟踪到的 \(c.examined) 次超过 p99.9 的交接中占 \(top.1) 次\(none > 0 ? "，另有 \(none) 次没有记录到事件" : "")）")
         } else {
             because = lang.t(" (cause not measured: \(causesText(l.causes, .en)))", "（原因没有测到：\(causesText(l.causes, .zh))）")
         }
