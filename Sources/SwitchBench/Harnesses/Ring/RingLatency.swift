@@ -15,12 +15,12 @@ extension TokenRingHarness {
     public static let latencyMetrics = ["hand_off_ab", "hand_off_ba", "hand_off_round_trip"]
 
     /// Hand-offs stamped per case: 200 000, 100 000 each way, so that a one-way p99.9 rests on 100
-    /// slower ones (20 000 with --quick); at most `stampLimitNs` of stamping per case, so that slow
+    /// slower ones (10 000 with --quick); at most `stampLimitNs` of stamping per case, so that slow
     /// (cross-cpu) hand-offs keep `--all` in its budget: those rows say how many they got.
-    static func stampTarget(_ o: RunOptions) -> Int { o.quick ? 20_000 : 200_000 }
-    static func stampLimitNs(_ o: RunOptions) -> UInt64 { o.quick ? 250_000_000 : 1_500_000_000 }
+    static func stampTarget(_ o: RunOptions) -> Int { o.quick ? 10_000 : 200_000 }
+    static func stampLimitNs(_ o: RunOptions) -> UInt64 { o.quick ? 120_000_000 : 1_500_000_000 }
     /// Hand-offs of the traced run, per case (those slower than the row's p99.9 get a cause).
-    static func tracedTarget(_ o: RunOptions) -> Int { o.quick ? 6_000 : 50_000 }
+    static func tracedTarget(_ o: RunOptions) -> Int { o.quick ? 4_000 : 50_000 }
     /// Where fewer of the traced hand-offs are slower than the row's p99.9, its slowest this many get a cause.
     static let slowestExamined = 10
 
