@@ -67,9 +67,9 @@ extension TokenRingHarness {
         guard !rows.isEmpty else { return nil }
         var t = MarkdownTable(lang == .en
             ? ["task", "mechanism", "placement", "direction", "hand-offs", "p50", "p90", "p99", "p99.9", "p99.99", "max",
-               "p50 ÷ batch median", "clock skew bound", "the tail's causes", "valid"]
+               "batch median", "p50 ÷ batch median", "clock skew bound", "the tail's causes", "valid"]
             : ["任务", "机制", "放置", "方向", "交接次数", "p50", "p90", "p99", "p99.9", "p99.99", "最大值",
-               "p50 ÷ 批量中位数", "时钟偏差范围", "尾部的原因", "有效"])
+               "批量中位数", "p50 ÷ 批量中位数", "时钟偏差范围", "尾部的原因", "有效"])
         for r in rows {
             let l = r.latency!
             let batch = batchRow(r, run)
@@ -83,7 +83,7 @@ extension TokenRingHarness {
                    String(l.count), percentileText(l.percentile("p50"), lang), percentileText(l.percentile("p90"), lang),
                    percentileText(l.percentile("p99"), lang), percentileText(l.percentile("p99.9"), lang),
                    percentileText(l.percentile("p99.99"), lang), Format.value(l.maxNs, unit: "ns"),
-                   Format.ratio(l.percentile("p50")?.ns, batch?.stats?.median), skew, causesText(l.causes, lang),
+                   Format.median(batch), Format.ratio(l.percentile("p50")?.ns, batch?.stats?.median), skew, causesText(l.causes, lang),
                    Format.valid(r.valid, lang: lang)])
         }
         let clock = rows.first?.fact("stamp_clock") ?? "?"
