@@ -124,8 +124,15 @@ extension TokenRingHarness {
             // "mostly" only when one cause explains more than half of the slowest; else "most often".
             let none = c.counts[TailCauses.noneTraced] ?? 0
             let most = top.1 * 2 > c.examined
+            if none >= top.1 {
+                return lang.t("Handing a token from one \(r.harness) to another on one CPU (`\(r.mechanism)`) usually takes \(Format.value(p50.ns, unit: "ns")); one hand-off in a thousand takes over \(Format.value(p999.ns, unit: "ns")); of the \(c.examined) traced hand-offs above p99.9 the kernel recorded nothing in \(none), \(causeName(top.0, .en)) in \(top.1) (\(l.count) hand-offs, results.md).",
+                              "在同一处理器上，一个\(taskKindName(r.harness, .zh))把令牌交给另一个（`\(r.mechanism)`）通常要 \(Format.value(p50.ns, unit: "ns"))；一千次里有一次超过 \(Format.value(p999.ns, unit: "ns"))；跟踪到的 \(c.examined) 次超过 p99.9 的交接中，内核有 \(none) 次什么也没记下，\(top.1) 次是\(causeName(top.0, .zh))（共 \(l.count) 次交接，见 results.md）。")
+            }
             because = lang.t(", \(most ? "mostly" : "most often") because of \(causeName(top.0, .en)) (\(top.1) of the \(c.examined) traced hand-offs above p99.9\(none > 0 ? "; nothing traced in \(none)" : ""))",
                              "，\(most ? "多半" : "最常见的原因")是\(causeName(top.0, .zh))（跟踪到的 \(c.examined) 次超过 p99.9 的交接中占 \(top.1) 次\(none > 0 ? "，另有 \(none) 次没有记录到事件" : "")）")
+        } else if let c = l.causes, c.unavailable == nil {
+            because = lang.t("; the kernel recorded nothing during the \(c.examined) traced hand-offs above p99.9",
+                             "；跟踪到的 \(c.examined) 次超过 p99.9 的交接里，内核什么也没记下")
         } else {
             because = lang.t(" (cause not measured: \(causesText(l.causes, .en)))", "（原因没有测到：\(causesText(l.causes, .zh))）")
         }
