@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -211,8 +212,20 @@ void sb_untrack_tempfile(const char *path) {
 }
 
 
+static char trace_instance[256];
+static char trace_mount[256];
+
+void sb_track_trace_instance(const char *instance, const char *mounted) {
+    trace_instance[0] = 0;
+    trace_mount[0] = 0;
+    if (instance) { strncpy(trace_instance, instance, sizeof trace_instance - 1); trace_instance[sizeof trace_instance - 1] = 0; }
+    if (mounted) { strncpy(trace_mount, mounted, sizeof trace_mount - 1); trace_mount[sizeof trace_mount - 1] = 0; }
+}
+
 static void on_interrupt(int sig) {
-    // Only async-signal-safe calls: kill, waitpid, unlink, _exit.
+    // Only async-signal-safe calls: kill, waitpid, unlink, rmdir, umount2, _exit.
+    if (trace_instance[0]) rmdir(trace_instance);   // removing the instance disables its events
+    if (trace_mount[0]) umount2(trace_mount, 0);
     for (int i = 0; i < MAX_CHILDREN; i++) {
         pid_t pid = children[i];
         if (pid > 0) kill(pid, SIGKILL);
@@ -369,4 +382,24 @@ uint64_t sb_reaped_children_cpu_ns(void) {
     if (getrusage(RUSAGE_CHILDREN, &ru) != 0) return 0;
     return ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000ull
          + ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000ull;
+}
+
+uint64_t sb_read_tsc(void) {
+#if defined(__x86_64__)
+    uint32_t lo, hi, aux;
+    __asm__ volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux) :: "memory");
+    return ((uint64_t)hi << 32) | lo;
+#elif defined(__aarch64__)
+    uint64_t v;
+    __asm__ volatile("isb; mrs %0, cntvct_el0" : "=r"(v) :: "memory");
+    return v;
+#else
+    return 0;
+#endif
+}
+
+uint64_t sb_clock_ns(int clock_id) {
+    struct timespec ts;
+    if (clock_gettime(clock_id, &ts) != 0) return 0;
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }

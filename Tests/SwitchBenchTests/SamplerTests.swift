@@ -283,8 +283,9 @@ extension ProcessSpawningTests {
     /// Quiet or not, every same-cpu ring row carries the columns.
     @Test func ringRowsCarryTheColumns() throws {
         let rows = try RingTests.run(.thread, "pipe", .sameCPU)
-        #expect(Set(rows.map(\.metric)) == ["round_trip", "per_switch", "net_switch", "ipc_overhead"])
-        for r in rows where r.metric != "ipc_overhead" {
+        #expect(Set(rows.map(\.metric)) == Set(["round_trip", "per_switch", "net_switch", "ipc_overhead"] + TokenRingHarness.latencyMetrics))
+        // The per hand-off rows are not timed samples (RingLatency.swift): no retakes to report.
+        for r in rows where r.metric != "ipc_overhead" && r.latency == nil {
             #expect(r.samplesRetaken != nil && r.stolenFraction != nil)
         }
     }

@@ -37,6 +37,13 @@ uint64_t sb_schedstat_run_delay(int fd);
 long sb_sys_read(int fd, void *buf, size_t count);
 long sb_sys_write(int fd, const void *buf, size_t count);
 
+// ---- per hand-off stamps (Measure/StampClock.swift) -------------------------
+/// The CPU's time-stamp counter (x86: RDTSCP, which waits for the instructions before it; arm64:
+/// CNTVCT_EL0 after an ISB); 0 where there is none. Ticks, converted by StampClock.
+uint64_t sb_read_tsc(void);
+/// clock_gettime(clock_id) in ns (a vDSO call for the MONOTONIC clocks).
+uint64_t sb_clock_ns(int clock_id);
+
 // ---- futex (a 32-bit word, private or shared mapping) ----------------------
 /// FUTEX_WAIT while *addr == expected. timeout_ns <= 0 waits forever.
 /// Returns 0 when woken, or -errno (-EAGAIN: value differed, -ETIMEDOUT, -EINTR).
@@ -94,6 +101,9 @@ int sb_ended_child(void);
 /// exit code, -1000 - signal when a signal ended it, or -errno.
 int sb_wait_exited_nowait(pid_t pid);
 void sb_track_child(pid_t pid);
+/// The tracefs instance directory the interrupt handler removes (rmdir), and the tracefs mount it
+/// unmounts (one this process mounted); NULL clears either (`TailTrace`).
+void sb_track_trace_instance(const char *instance, const char *mounted);
 void sb_untrack_child(pid_t pid);
 /// Blocks (1) or unblocks (0) SIGINT and SIGTERM in the calling thread: held across fork() and
 /// sb_track_child so that the interrupt handler never misses a child that exists.

@@ -61,6 +61,9 @@ public struct Record: Sendable, Equatable, Codable {
     /// larger of the other CPUs' mean busy share and the share of the row's own CPUs not used by this
     /// suite); nil when not measured (a case under 0.1 s, old CSVs).
     public var neighbourBusy: Double?
+    /// Per hand-off latency distribution (the ring's `hand_off_*` rows: percentiles with counts and
+    /// intervals, histogram, the tail's causes); nil for every other row and old CSVs.
+    public var latency: LatencySummary?
 
     public init(harness: String, mechanism: String, placement: String, cpus: String, tasks: Int,
                 footprintBytes: Int = 0, pageSizeBytes: Int? = nil, workingSetPages: Int? = nil,

@@ -73,6 +73,8 @@ public struct CSVExporter: Exporter {
         "online_cpu_list", "clocksource",
         // The silicon (Environment.cpuVendor…, CPUIdentity): machine columns; absent from older runs (not recorded).
         "cpu_vendor", "cpu_family", "cpu_model_number", "cpu_stepping", "cpu_caches",
+        // Per hand-off latency rows (Record.latency: the ring's hand_off_* metrics); empty elsewhere.
+        "p90", "p99", "p99_9", "p99_99", "percentiles", "latency_histogram", "tail_causes",
     ]
     public static var columns: [String] { contractColumns + extraColumns }
 
@@ -116,7 +118,15 @@ public struct CSVExporter: Exporter {
             num(r.neighbourBusy, 4),
             e.onlineCPUs, e.clocksource,
             e.cpuVendor, e.cpuFamily, e.cpuModelNumber, e.cpuStepping, e.cpuCaches,
-        ]
+        ] + latencyFields(r.latency)
+    }
+
+    /// The latency columns: p90 … p99.99 (ns), every percentile with its 95 % interval and count
+    /// above, the histogram, the tail's causes.
+    static func latencyFields(_ l: LatencySummary?) -> [String] {
+        guard let l else { return Array(repeating: "", count: 7) }
+        return ["p90", "p99", "p99.9", "p99.99"].map { stat(l.percentile($0)?.ns) }
+            + [l.text, l.histogram.text, l.causes?.text ?? ""]
     }
 
     /// Reads a CSV written by `render` (or a concatenation of several, header lines repeated) back
@@ -173,6 +183,11 @@ public struct CSVExporter: Exporter {
             r.samplesRetaken = (f["samples_retaken"] ?? "").isEmpty ? nil : try int("samples_retaken")
             r.stolenFraction = try dbl("stolen_fraction")
             r.neighbourBusy = try dbl("neighbour_busy")
+            if let h = f["latency_histogram"], !h.isEmpty {
+                r.latency = LatencySummary.parse(percentiles: f["percentiles"] ?? "", histogram: h,
+                                                 min: try dbl("min") ?? 0, max: try dbl("max") ?? 0)
+                r.latency?.causes = TailCauses.parse(f["tail_causes"] ?? "")
+            }
             r.samples = try int("samples")
             for k in ["samples", "ops_per_sample"] where try int(k) < 0 {
                 throw SwitchBenchError.usage("\(source) line \(lineNo + 2), column \(k): '\(f[k]!)' is negative")

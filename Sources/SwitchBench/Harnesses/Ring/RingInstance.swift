@@ -35,6 +35,7 @@ final class RingInstance {
     private let cpuSeen: UnsafeMutablePointer<Int32>
     private let tids: UnsafeMutablePointer<Int32>
     private let stopWord: UnsafeMutablePointer<UInt32>
+    private let stamps: TokenRingHarness.Stamps
     private let sameCPU: Bool
     private var group: TaskGroup
     private var seq: UInt32 = 0
@@ -42,70 +43,16 @@ final class RingInstance {
     private var closed = false
 
     init(kind: TaskKind, spec: CaseSpec, taskCPUs: [Int], config: SamplerConfig, driven: Bool,
-         setup: TokenRingHarness.TaskSetup = .none) throws {
+         setup: TokenRingHarness.TaskSetup = .none, stampCapacity: Int = 0) throws {
         let n = spec.tasks
-        // Last line of defence (the Runner skips such cases, the CLI refuses them): a cross-cpu row
-        // never has all its tasks on one CPU.
-        if spec.placement == .crossCPU && Set(taskCPUs).count < 2 {
-            throw SwitchBenchError.caseFailed("cross-cpu needs at least 2 distinct CPUs; the assignment was CPU \(CPUList.format(taskCPUs))")
-        }
+        let mech = try Self.check(spec: spec, taskCPUs: taskCPUs)
         signal(SIGPIPE, SIG_IGN)   // a dead reader must show as EPIPE, not kill us
-        guard n >= 2 else { throw SwitchBenchError.usage("--tasks must be at least 2 for \(spec.harness) (got \(n))") }
-        guard let mech = TokenRingHarness.Mechanism(id: spec.mechanism) else {
-            throw SwitchBenchError.usage("unknown ring mechanism '\(spec.mechanism)'")
-        }
-        if mech == .yield && (taskCPUs.isEmpty || Set(taskCPUs).count != 1) {
-            throw SwitchBenchError.usage("the yield hand-off needs every task on one CPU (same-cpu): on CPUs of their own the tasks would poll, not switch")
-        }
         (self.kind, self.n, self.mechanism, self.driven, self.taskCPUs, self.config) = (kind, n, mech, driven, taskCPUs, config)
-        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
-
-        // Shared memory, one 64-byte line each: a futex word per task, the stop flag, a word for the
-        // no-switch IPC baseline, the driver's command and its answer; then the CPUs each task saw.
-        // Then each task's sample-edge clocks (HopTask.edges), 32 bytes a task.
-        let edgesOffset = (64 * (n + 4) + 8 * n + 63) / 64 * 64
-        // Last, each task's thread id (4 bytes a task), written by the task when it starts.
-        sharedBytes = (edgesOffset + 36 * n + pageSize - 1) / pageSize * pageSize
-        guard let shared = mmap(nil, sharedBytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0),
-              shared != MAP_FAILED else { throw SwitchBenchError.caseFailed("mmap of shared memory failed: \(errnoText(errno))") }
-        self.shared = shared
-        func word(_ i: Int) -> UnsafeMutablePointer<UInt32> {
-            (shared + 64 * i).assumingMemoryBound(to: UInt32.self)
-        }
-        stopWord = word(n)
-        control = TokenRingHarness.DriverControl(
-            commandSeq: word(n + 2), laps: (shared + 64 * (n + 2) + 8).assumingMemoryBound(to: Int64.self),
-            doneSeq: word(n + 3), elapsedNs: (shared + 64 * (n + 3) + 8).assumingMemoryBound(to: UInt64.self),
-            failed: (shared + 64 * (n + 3) + 16).assumingMemoryBound(to: UInt32.self),
-            spanNs: (shared + 64 * (n + 3) + 24).assumingMemoryBound(to: UInt64.self),
-            cpuNs: (shared + 64 * (n + 3) + 32).assumingMemoryBound(to: UInt64.self),
-            runDelayNs: (shared + 64 * (n + 3) + 40).assumingMemoryBound(to: UInt64.self))
-        edges = (shared + edgesOffset).assumingMemoryBound(to: UInt64.self)
-        tids = (shared + edgesOffset + 32 * n).assumingMemoryBound(to: Int32.self)
+        let m = try Memory(n: n, footprint: spec.footprint, stampCapacity: stampCapacity)
+        (shared, sharedBytes, footprintBase, footprintBytes) = (m.shared, m.sharedBytes, m.footprintBase, m.footprintBytes)
+        (stopWord, control, edges, tids, cpuSeen, stamps) = (m.word(n), m.control, m.edges, m.tids, m.cpuSeen, m.stamps)
         // Same CPU: every task pinned to one CPU (wall − Σ CPU alone is exact there; see RingSample).
         sameCPU = !taskCPUs.isEmpty && Set(taskCPUs).count == 1
-        cpuSeen = (shared + 64 * (n + 4)).assumingMemoryBound(to: Int32.self)
-        for i in 0..<(2 * n) { cpuSeen[i] = -1 }
-        for i in 0..<n { tids[i] = 0 }
-
-        // Each task's own footprint, written once here so every page is real (not the zero page).
-        let stride = (spec.footprint + pageSize - 1) / pageSize * pageSize
-        footprintBytes = stride * n
-        if stride > 0 {
-            guard let p = mmap(nil, stride * n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
-                  p != MAP_FAILED else {
-                munmap(shared, sharedBytes)
-                throw SwitchBenchError.caseFailed("mmap of \(stride * n) bytes of footprint failed: \(errnoText(errno))")
-            }
-            memset(p, 1, stride * n)
-            footprintBase = p
-        } else {
-            footprintBase = nil
-        }
-        let footprintBase = self.footprintBase
-        func footprint(_ i: Int) -> UnsafeMutablePointer<UInt8>? {
-            footprintBase.map { ($0 + stride * i).assumingMemoryBound(to: UInt8.self) }
-        }
 
         // Pipes: pipe i is written by task i and read by task i+1.
         allFDs = .allocate(capacity: 2 * n)
@@ -117,38 +64,14 @@ final class RingInstance {
         tasks = []
         // From here on `close()` frees what was set up, also when setting up fails.
         do {
-            if mech == .pipe {
-                for i in 0..<n {
-                    var p: [Int32] = [0, 0]
-                    guard pipe(&p) == 0 else { throw SwitchBenchError.caseFailed("pipe() failed: \(errnoText(errno))") }
-                    allFDs[2 * i] = p[0]
-                    allFDs[2 * i + 1] = p[1]
-                    openFDs.formUnion(p)
-                }
-            }
-        } catch {
-            close()
-            throw error
-        }
-        let allFDs = self.allFDs, cpuSeen = self.cpuSeen, edges = self.edges, stopWord = self.stopWord, tids = self.tids
-        tasks = (0..<n).map { i in
-            TokenRingHarness.HopTask(index: Int32(i), mechanism: mech,
-                    readFD: mech == .pipe ? allFDs[2 * ((i + n - 1) % n)] : -1,
-                    writeFD: mech == .pipe ? allFDs[2 * i + 1] : -1,
-                    word: word(i), nextWord: word((i + 1) % n), stop: stopWord,
-                    cpuSeen: cpuSeen + 2 * i,
-                    cpu: taskCPUs.isEmpty ? -1 : Int32(taskCPUs[i]),
-                    footprint: footprint(i), footprintBytes: spec.footprint,
-                    isThread: kind == .thread, batch: n > 2, allFDs: allFDs, edges: edges + 4 * i, setup: setup,
-                    tidOut: tids + i)
-        }
-        do {
+            if mech == .pipe { try openPipes() }
+            tasks = makeTasks(m, spec: spec, setup: setup)
             // The cost of one hand-off without a switch, and of one footprint touch, in one task on
             // task 0's CPU. Measured here (single task: no address-space question arises).
             (ipc, touch) = try Affinity.pinned(taskCPUs.isEmpty ? [] : [taskCPUs[0]]) { () throws -> (Measured, Measured?) in
-                let ipc = try TokenRingHarness.measureIPC(mech, config: config, word: word(n + 1))
+                let ipc = try TokenRingHarness.measureIPC(mech, config: config, word: m.word(n + 1))
                 var touch: Measured? = nil
-                if let f = footprint(0) {
+                if let f = m.footprint(0) {
                     touch = try Sampler.run(config) { k in
                         for _ in 0..<k { _ = sb_touch_lines(f, spec.footprint) }
                     }
@@ -160,6 +83,115 @@ final class RingInstance {
         } catch {
             close()
             throw error
+        }
+    }
+
+    /// The case's shape, checked before anything is allocated; returns its mechanism.
+    private static func check(spec: CaseSpec, taskCPUs: [Int]) throws -> TokenRingHarness.Mechanism {
+        // Last line of defence (the Runner skips such cases, the CLI refuses them): a cross-cpu row
+        // never has all its tasks on one CPU.
+        if spec.placement == .crossCPU && Set(taskCPUs).count < 2 {
+            throw SwitchBenchError.caseFailed("cross-cpu needs at least 2 distinct CPUs; the assignment was CPU \(CPUList.format(taskCPUs))")
+        }
+        guard spec.tasks >= 2 else { throw SwitchBenchError.usage("--tasks must be at least 2 for \(spec.harness) (got \(spec.tasks))") }
+        guard let mech = TokenRingHarness.Mechanism(id: spec.mechanism) else {
+            throw SwitchBenchError.usage("unknown ring mechanism '\(spec.mechanism)'")
+        }
+        if mech == .yield && (taskCPUs.isEmpty || Set(taskCPUs).count != 1) {
+            throw SwitchBenchError.usage("the yield hand-off needs every task on one CPU (same-cpu): on CPUs of their own the tasks would poll, not switch")
+        }
+        return mech
+    }
+
+    /// The ring's memory: the shared control block, each task's footprint, the stamps.
+    ///
+    /// Shared, one 64-byte line each: a futex word per task, the stop flag, a word for the no-switch
+    /// IPC baseline, the driver's command and its answer; then the CPUs each task saw; then each
+    /// task's sample-edge clocks (HopTask.edges), 32 bytes a task; last, each task's thread id (4 bytes
+    /// a task), written by the task when it starts; then the stamps (`Stamps`: pages never touched
+    /// when the ring does not stamp).
+    private struct Memory {
+        var shared: UnsafeMutableRawPointer
+        var sharedBytes: Int
+        var footprintBase: UnsafeMutableRawPointer?
+        var footprintBytes: Int
+        var stride: Int
+        var n: Int
+        var stamps: TokenRingHarness.Stamps
+
+        init(n: Int, footprint: Int, stampCapacity: Int) throws {
+            let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+            let edgesOffset = (64 * (n + 4) + 8 * n + 63) / 64 * 64
+            let stampBytes = 64 + 16 * stampCapacity
+            sharedBytes = (edgesOffset + 36 * n + stampBytes + pageSize - 1) / pageSize * pageSize
+            guard let p = mmap(nil, sharedBytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0),
+                  p != MAP_FAILED else { throw SwitchBenchError.caseFailed("mmap of shared memory failed: \(errnoText(errno))") }
+            shared = p
+            self.n = n
+            let stampBase = p + (edgesOffset + 36 * n + 63) / 64 * 64
+            stamps = TokenRingHarness.Stamps(hop: stampBase.assumingMemoryBound(to: UInt64.self),
+                                             sent: (stampBase + 64).assumingMemoryBound(to: UInt64.self),
+                                             recv: (stampBase + 64 + 8 * stampCapacity).assumingMemoryBound(to: UInt64.self),
+                                             capacity: stampCapacity, tsc: StampClock.shared.source == .tsc)
+            // Each task's own footprint, written once here so every page is real (not the zero page).
+            stride = (footprint + pageSize - 1) / pageSize * pageSize
+            footprintBytes = stride * n
+            footprintBase = nil
+            if stride > 0 {
+                guard let f = mmap(nil, stride * n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+                      f != MAP_FAILED else {
+                    munmap(p, sharedBytes)
+                    throw SwitchBenchError.caseFailed("mmap of \(stride * n) bytes of footprint failed: \(errnoText(errno))")
+                }
+                memset(f, 1, stride * n)
+                footprintBase = f
+            }
+            for i in 0..<(2 * n) { cpuSeen[i] = -1 }
+            for i in 0..<n { tids[i] = 0 }
+        }
+        func word(_ i: Int) -> UnsafeMutablePointer<UInt32> { (shared + 64 * i).assumingMemoryBound(to: UInt32.self) }
+        var edgesOffset: Int { (64 * (n + 4) + 8 * n + 63) / 64 * 64 }
+        var edges: UnsafeMutablePointer<UInt64> { (shared + edgesOffset).assumingMemoryBound(to: UInt64.self) }
+        var tids: UnsafeMutablePointer<Int32> { (shared + edgesOffset + 32 * n).assumingMemoryBound(to: Int32.self) }
+        var cpuSeen: UnsafeMutablePointer<Int32> { (shared + 64 * (n + 4)).assumingMemoryBound(to: Int32.self) }
+        func footprint(_ i: Int) -> UnsafeMutablePointer<UInt8>? {
+            footprintBase.map { ($0 + stride * i).assumingMemoryBound(to: UInt8.self) }
+        }
+        var control: TokenRingHarness.DriverControl {
+            let a = shared + 64 * (n + 2), d = shared + 64 * (n + 3)
+            return TokenRingHarness.DriverControl(
+                commandSeq: word(n + 2), laps: (a + 8).assumingMemoryBound(to: Int64.self),
+                doneSeq: word(n + 3), elapsedNs: (d + 8).assumingMemoryBound(to: UInt64.self),
+                failed: (d + 16).assumingMemoryBound(to: UInt32.self),
+                spanNs: (d + 24).assumingMemoryBound(to: UInt64.self),
+                cpuNs: (d + 32).assumingMemoryBound(to: UInt64.self),
+                runDelayNs: (d + 40).assumingMemoryBound(to: UInt64.self),
+                stamped: (a + 16).assumingMemoryBound(to: UInt32.self))
+        }
+    }
+
+    private func openPipes() throws {
+        for i in 0..<n {
+            var p: [Int32] = [0, 0]
+            guard pipe(&p) == 0 else { throw SwitchBenchError.caseFailed("pipe() failed: \(errnoText(errno))") }
+            allFDs[2 * i] = p[0]
+            allFDs[2 * i + 1] = p[1]
+            openFDs.formUnion(p)
+        }
+    }
+
+    private func makeTasks(_ m: Memory, spec: CaseSpec, setup: TokenRingHarness.TaskSetup) -> [TokenRingHarness.HopTask] {
+        let (n, mech, allFDs, taskCPUs) = (self.n, self.mechanism, self.allFDs, self.taskCPUs)
+        return (0..<n).map { i in
+            TokenRingHarness.HopTask(index: Int32(i), mechanism: mech,
+                    readFD: mech == .pipe ? allFDs[2 * ((i + n - 1) % n)] : -1,
+                    writeFD: mech == .pipe ? allFDs[2 * i + 1] : -1,
+                    word: m.word(i), nextWord: m.word((i + 1) % n), stop: m.word(n),
+                    cpuSeen: m.cpuSeen + 2 * i,
+                    cpu: taskCPUs.isEmpty ? -1 : Int32(taskCPUs[i]),
+                    footprint: m.footprint(i), footprintBytes: spec.footprint,
+                    isThread: kind == .thread, batch: n > 2, allFDs: allFDs, edges: m.edges + 4 * i, setup: setup,
+                    tidOut: m.tids + i, stamps: m.stamps)
         }
     }
 
@@ -190,6 +222,9 @@ final class RingInstance {
         }
     }
 
+    /// The ring tasks' kernel thread ids (0 for one not started yet); task 0 is this thread when not driven.
+    var taskIDs: [Int32] { (0..<n).map { $0 == 0 && !driven ? sb_gettid() : tids[$0] } }
+
     /// What each task saw of its CPU (sched_getcpu at start and end), task order.
     var cpusSeen: [(Int32, Int32)] { (0..<n).map { (cpuSeen[2 * $0], cpuSeen[2 * $0 + 1]) } }
 
@@ -200,8 +235,16 @@ final class RingInstance {
             else { throw group.failure(during: "passing the token") }
             return s.timed(sameCPU: sameCPU)
         }
-        // One command to the driver: run `laps` laps and say how long they took.
+        try command(laps: laps, stamped: false)
+        return TokenRingHarness.RingSample(ns: control.elapsedNs.pointee, spanNs: control.spanNs.pointee,
+                                           cpuNs: control.cpuNs.pointee, runDelayNs: control.runDelayNs.pointee)
+            .timed(sameCPU: sameCPU)
+    }
+
+    /// One command to the driver: run `laps` laps (timed, or stamped) and wait for it to answer.
+    private func command(laps: Int, stamped: Bool) throws {
         control.laps.pointee = Int64(laps)
+        sb_store_release(control.stamped, stamped ? 1 : 0)
         seq &+= 1
         sb_store_release(control.commandSeq, seq)
         _ = sb_futex_wake(control.commandSeq, 1, 1)
@@ -211,9 +254,43 @@ final class RingInstance {
             }
         }
         if control.failed.pointee != 0 { throw group.failure(during: "passing the token") }
-        return TokenRingHarness.RingSample(ns: control.elapsedNs.pointee, spanNs: control.spanNs.pointee,
-                                           cpuNs: control.cpuNs.pointee, runDelayNs: control.runDelayNs.pointee)
-            .timed(sameCPU: sameCPU)
+    }
+
+    /// What the stamped laps left: per hand-off stamps in ticks, hand-off k from task k mod N.
+    struct HandOffStamps {
+        var n: Int
+        var sent: [UInt64]
+        var recv: [UInt64]
+        /// The ring tasks' kernel thread ids (their pids in a process ring).
+        var tids: [Int32]
+        /// Monotonic ns around the stamped laps (the tracing window).
+        var startNs: UInt64, endNs: UInt64
+    }
+
+    /// Runs stamped laps until `handOffs` hand-offs (at most the stamp capacity) or `limitNs` passed,
+    /// in chunks; each task stamps its own hand-offs (`Stamps`). Outside any timed sample.
+    func stampHandOffs(_ handOffs: Int, limitNs: UInt64) throws -> HandOffStamps {
+        guard mechanism != .yield, stamps.capacity >= n else { throw SwitchBenchError.caseFailed("this ring does not stamp hand-offs") }
+        let laps = min(handOffs, stamps.capacity) / n
+        stamps.hop.pointee = 0
+        let chunk = max(1, min(laps, 2_000))
+        let start = monotonicNanoseconds()
+        var done = 0
+        try asTask0 {
+            if !driven { tids[0] = sb_gettid() }
+            while done < laps && monotonicNanoseconds() - start < limitNs {
+                let k = min(chunk, laps - done)
+                if driven { try command(laps: k, stamped: true) } else if !TokenRingHarness.runStampedLaps(tasks[0], k) {
+                    throw group.failure(during: "passing the stamp token")
+                }
+                done += k
+            }
+        }
+        let end = monotonicNanoseconds()
+        let count = done * n
+        return HandOffStamps(n: n, sent: Array(UnsafeBufferPointer(start: stamps.sent, count: count)),
+                             recv: Array(UnsafeBufferPointer(start: stamps.recv, count: count)),
+                             tids: (0..<n).map { tids[$0] }, startNs: start, endNs: end)
     }
 
     /// The calling thread's schedstat fd while it is task 0 (not driven), else -1.

@@ -85,7 +85,20 @@ extension TokenRingHarness {
             """))
             blocks.append(w.text)
         }
+        if let l = Self.latencySection(run, lang: lang) { blocks.append(l) }
         return Claims.section(lang.t("## Process vs thread switch (claim C1)", "## 进程切换与线程切换（说法 C1）"), blocks, run, lang)
+    }
+
+    public func plots(_ run: RunResult, lang: Language) -> [Plot] {
+        guard let s = Self.latencyPlot(run, lang: lang) else { return [] }
+        return [Plot(name: Self.latencyPlotName, title: Self.latencyPlotTitle(lang), contents: s)]
+    }
+
+    /// notes.md: one sentence on the tail, per run (a line per run when several).
+    public func notesSection(_ runs: [RunResult], lang: Language) -> String? {
+        let lines = runs.compactMap { Self.latencySentence($0, lang: lang) }
+        guard !lines.isEmpty else { return nil }
+        return lines.count == 1 ? lines[0] : lines.map { "- " + $0 }.joined(separator: "\n")
     }
 
     // Claim C1 is judged by the anatomy harness, from process and thread switches timed in

@@ -113,6 +113,34 @@ public struct TokenRingHarness: Harness {
         var setup: TaskSetup = .none
         /// Where the task writes its kernel thread id when it starts (nil: not asked).
         var tidOut: UnsafeMutablePointer<Int32>? = nil
+        /// Per hand-off stamps, written only while the stamp token goes around (never in timed laps).
+        var stamps: Stamps
+    }
+
+    /// Per hand-off stamps in shared memory (docs/methodology.md, "One hand-off at a time"). Hand-off k
+    /// goes from task k mod N to task k+1 mod N: its waker writes sent[k] right before it wakes, its
+    /// wakee recv[k] right after its wait returns. Only the task holding the token touches `hop`, so
+    /// the stamps need no atomics beyond the hand-off's own release/acquire.
+    struct Stamps {
+        var hop: UnsafeMutablePointer<UInt64>
+        var sent: UnsafeMutablePointer<UInt64>
+        var recv: UnsafeMutablePointer<UInt64>
+        var capacity: Int
+        var tsc: Bool
+
+        /// The waker, right before it wakes.
+        @inline(__always) func sending() {
+            let i = Int(hop.pointee)
+            guard i < capacity else { return }
+            hop.pointee = UInt64(i + 1)
+            sent[i] = StampClock.read(tsc: tsc)
+        }
+        /// The wakee, right after its wait returned.
+        @inline(__always) func received() {
+            let r = StampClock.read(tsc: tsc)
+            let i = Int(hop.pointee)
+            if i > 0 && i <= capacity { recv[i - 1] = r }
+        }
     }
 
     /// What a ring task does to itself when it starts and at each sample's start mark.
@@ -129,8 +157,9 @@ public struct TokenRingHarness: Harness {
 
     /// What task 0 passes around the ring: the token, or a mark that asks every task to note its
     /// own clocks (`edges`) as it passes: a pipe byte, or the futex word's value.
-    static let tokenByte: UInt8 = 7, startByte: UInt8 = 0x53, endByte: UInt8 = 0x45
-    static let tokenWord: UInt32 = 1, startWord: UInt32 = 2, endWord: UInt32 = 3
+    /// The stamp token (`stampByte`, `stampWord`) is the token that asks each task to stamp its hand-off.
+    static let tokenByte: UInt8 = 7, startByte: UInt8 = 0x53, endByte: UInt8 = 0x45, stampByte: UInt8 = 0x54
+    static let tokenWord: UInt32 = 1, startWord: UInt32 = 2, endWord: UInt32 = 3, stampWord: UInt32 = 4
 
     /// Notes this task's CPU time and run_delay at a sample edge (two system calls, once per edge,
     /// outside the timed laps). `schedstat`: the task's own /proc/thread-self/schedstat fd.
@@ -164,8 +193,10 @@ public struct TokenRingHarness: Harness {
         switch t.mechanism {
         case .pipe:
             while sb_sys_read(t.readFD, &byte, 1) == 1 {
-                if byte != tokenByte { mark(t, end: byte == endByte, schedstat: schedstat) }
+                if byte == stampByte { t.stamps.received() }
+                if byte != tokenByte && byte != stampByte { mark(t, end: byte == endByte, schedstat: schedstat) }
                 if let f = t.footprint { _ = sb_touch_lines(f, t.footprintBytes) }
+                if byte == stampByte { t.stamps.sending() }
                 if sb_sys_write(t.writeFD, &byte, 1) != 1 { break }
             }
         case .futex:
@@ -175,10 +206,12 @@ public struct TokenRingHarness: Harness {
                     _ = sb_futex_wait(t.word, 0, 0, 1)
                     v = sb_load_acquire(t.word)
                 }
+                if v == stampWord { t.stamps.received() }
                 sb_store_release(t.word, 0)
                 if sb_load_acquire(t.stop) != 0 { break }
-                if v != tokenWord { mark(t, end: v == endWord, schedstat: schedstat) }
+                if v != tokenWord && v != stampWord { mark(t, end: v == endWord, schedstat: schedstat) }
                 if let f = t.footprint { _ = sb_touch_lines(f, t.footprintBytes) }
+                if v == stampWord { t.stamps.sending() }
                 sb_store_release(t.nextWord, v)
                 _ = sb_futex_wake(t.nextWord, 1, 1)
             }
@@ -251,6 +284,35 @@ public struct TokenRingHarness: Harness {
         return true
     }
 
+    /// Task 0's stamped laps (pipe and futex): the token that asks every task to stamp its hand-off.
+    /// Not timed as a batch; the stamps are the measurement. Returns false when the ring broke.
+    static func runStampedLaps(_ t: HopTask, _ laps: Int) -> Bool {
+        var byte = stampByte
+        for _ in 0..<laps {
+            switch t.mechanism {
+            case .pipe:
+                t.stamps.sending()
+                guard sb_sys_write(t.writeFD, &byte, 1) == 1, sb_sys_read(t.readFD, &byte, 1) == 1 else { return false }
+                t.stamps.received()
+            case .futex:
+                t.stamps.sending()
+                sb_store_release(t.nextWord, stampWord)
+                _ = sb_futex_wake(t.nextWord, 1, 1)
+                while sb_load_acquire(t.word) == 0 {
+                    if sb_futex_wait(t.word, 0, parentWaitNs, 1) == -ETIMEDOUT, sb_load_acquire(t.stop) != 0 {
+                        return false
+                    }
+                }
+                t.stamps.received()
+                sb_store_release(t.word, 0)
+            case .yield:
+                return false
+            }
+            if let f = t.footprint { _ = sb_touch_lines(f, t.footprintBytes) }
+        }
+        return true
+    }
+
     /// One sample as task 0 sees it: the wall time of the timed laps, and over a window around them
     /// (from before a start mark goes around to after an end mark came back) the wall time, the CPU
     /// time all n tasks consumed in it, and the time they spent runnable but not running (run_delay,
@@ -317,6 +379,8 @@ public struct TokenRingHarness: Harness {
         var spanNs: UnsafeMutablePointer<UInt64>
         var cpuNs: UnsafeMutablePointer<UInt64>
         var runDelayNs: UnsafeMutablePointer<UInt64>
+        /// Non-zero: the command's laps are stamped laps (`runStampedLaps`), not a timed sample.
+        var stamped: UnsafeMutablePointer<UInt32>
     }
 
     /// Task 0 of a process ring: run and time the laps the parent asks for, until told to stop.
@@ -330,6 +394,13 @@ public struct TokenRingHarness: Harness {
             seen = sb_load_acquire(c.commandSeq)
             let laps = c.laps.pointee
             if laps < 0 { break }
+            if sb_load_acquire(c.stamped) != 0 {
+                let ok = runStampedLaps(t, Int(laps))
+                c.failed.pointee = ok ? 0 : 1
+                sb_store_release(c.doneSeq, seen)
+                _ = sb_futex_wake(c.doneSeq, 1, 1)
+                if ok { continue } else { break }
+            }
             let s = sample(t, laps: Int(laps), n: n, edges: edges, schedstat: schedstat)
             let ok = s != nil
             if let s {
@@ -361,12 +432,16 @@ public struct TokenRingHarness: Harness {
     func run(_ spec: CaseSpec, taskCPUs: [Int], placementNote: String, context: RunContext) throws -> [Record] {
         // A process ring is always timed by a forked driver (task 0); a thread ring by this thread.
         let ring = try RingInstance(kind: kind, spec: spec, taskCPUs: taskCPUs, config: context.options.sampler,
-                                    driven: kind == .process)
+                                    driven: kind == .process, stampCapacity: Self.stampTarget(context.options))
         defer { ring.close() }
         let measured = try ring.measure()
+        // After the timed samples and their switch count: the stamps are a measurement of their own.
+        let handOffs = try Self.stampPhase(ring, options: context.options)
         try ring.finish()
-        return makeRecords(spec: spec, n: ring.n, taskCPUs: taskCPUs, placementNote: placementNote,
-                           measured: measured, ipc: ring.ipc, touch: ring.touch, counter: ring.counter,
-                           cpuSeen: ring.cpusSeen)
+        let rows = makeRecords(spec: spec, n: ring.n, taskCPUs: taskCPUs, placementNote: placementNote,
+                               measured: measured, ipc: ring.ipc, touch: ring.touch, counter: ring.counter,
+                               cpuSeen: ring.cpusSeen)
+        guard let handOffs, let base = rows.first(where: { $0.metric == "round_trip" }) else { return rows }
+        return rows + Self.latencyRecords(handOffs, like: base, taskCPUs: taskCPUs)
     }
 }

@@ -1,0 +1,127 @@
+import Foundation
+
+/// Per hand-off latency (docs/methodology.md, "One hand-off at a time"): after the batch samples,
+/// the ring passes a stamp token instead of the plain one; the waker stamps the clock right before it
+/// wakes, the wakee right after its wait returns (`Stamps`). Two-task rings give three rows:
+///   hand_off_ab          task 0 → task 1, one way
+///   hand_off_ba          task 1 → task 0, one way
+///   hand_off_round_trip  task 0's send to its own receipt of the token back
+/// each with a distribution (`LatencySummary`) and, for the slowest hand-offs, what the kernel
+/// recorded between their stamps (`TailTrace`). The stamps never run inside the batch's timed laps.
+/// The distribution comes from untraced hand-offs: recording sched_switch costs every switch
+/// (measured here: p50 5–10 % higher with the trace on), so the causes come from a second,
+/// shorter, traced run of the same ring — the slowest hand-offs of that run.
+extension TokenRingHarness {
+    public static let latencyMetrics = ["hand_off_ab", "hand_off_ba", "hand_off_round_trip"]
+
+    /// Hand-offs stamped per case: 200 000, 100 000 each way, so that a one-way p99.9 rests on 100
+    /// slower ones (10 000 with --quick); at most `stampLimitNs` of stamping per case, so that slow
+    /// (cross-cpu) hand-offs keep `--all` in its budget: those rows say how many they got.
+    static func stampTarget(_ o: RunOptions) -> Int { o.quick ? 10_000 : 200_000 }
+    static func stampLimitNs(_ o: RunOptions) -> UInt64 { o.quick ? 120_000_000 : 1_500_000_000 }
+    /// Hand-offs of the traced run, per case (those slower than the row's p99.9 get a cause).
+    static func tracedTarget(_ o: RunOptions) -> Int { o.quick ? 4_000 : 50_000 }
+    /// Where fewer of the traced hand-offs are slower than the row's p99.9, its slowest this many get a cause.
+    static let slowestExamined = 10
+
+    /// The stamped phase, traced where the kernel lets us (`TailTrace`).
+    struct HandOffRun {
+        var stamps: RingInstance.HandOffStamps
+        var clock: StampClock
+        /// The traced run's stamps and what the kernel recorded meanwhile; nil with the reason when not traced.
+        var traced: RingInstance.HandOffStamps?
+        var events: [TailTrace.Event]?
+        var traceUnavailable: String?
+    }
+
+    static func stampPhase(_ ring: RingInstance, options: RunOptions) throws -> HandOffRun? {
+        guard ring.n == 2, ring.mechanism != .yield else { return nil }
+        let clock = StampClock.shared
+        let cpus = Set(ring.taskCPUs)
+        let before = ProcWindow.take(tids: ring.taskIDs, cpus: cpus)
+        let stamps = try ring.stampHandOffs(stampTarget(options), limitNs: stampLimitNs(options))
+        // The ring's tasks exist now: their ids filter their own switches out of the trace.
+        switch TailTrace.start(ringPIDs: ring.taskIDs, clock: clock) {
+        case .unavailable(let why):
+            // What an unprivileged reader can say of the window, beside the reason.
+            let seen = ProcWindow.take(tids: ring.taskIDs, cpus: cpus).since(before)
+            return HandOffRun(stamps: stamps, clock: clock, traced: nil, events: nil, traceUnavailable: why + "; " + seen)
+        case .started(let t):
+            let traced: RingInstance.HandOffStamps
+            do {
+                traced = try ring.stampHandOffs(tracedTarget(options), limitNs: stampLimitNs(options) / 5)
+            } catch {
+                _ = t.stop()
+                throw error
+            }
+            return HandOffRun(stamps: stamps, clock: clock, traced: traced, events: t.stop(), traceUnavailable: nil)
+        }
+    }
+
+    /// (sent, recv) tick pairs of one row: every hand-off of one direction, or every lap.
+    static func intervals(_ s: RingInstance.HandOffStamps, metric: String) -> [(sent: UInt64, recv: UInt64)] {
+        let laps = s.sent.count / 2
+        switch metric {
+        case "hand_off_ab": return (0..<laps).map { (s.sent[2 * $0], s.recv[2 * $0]) }
+        case "hand_off_ba": return (0..<laps).map { (s.sent[2 * $0 + 1], s.recv[2 * $0 + 1]) }
+        default: return (0..<laps).map { (s.sent[2 * $0], s.recv[2 * $0 + 1]) }
+        }
+    }
+
+    /// The bound on how far the two CPUs' clocks may differ, from the fastest hand-off each way:
+    /// with θ = wakee clock − waker clock for A→B, min(A→B) ≥ θ and min(B→A) ≥ −θ, so
+    /// −min(B→A) ≤ θ ≤ min(A→B); if the fastest hand-off takes as long each way, θ ≈ (min A→B − min B→A) / 2.
+    static func skew(ab: [Double], ba: [Double]) -> (estimate: Double, low: Double, high: Double)? {
+        guard let a = ab.min(), let b = ba.min() else { return nil }
+        return ((a - b) / 2, -b, a)
+    }
+
+    /// The tail's causes of one row, from the traced run: its hand-offs slower than the row's own
+    /// (untraced) p99.9 `threshold`; at least its slowest 10.
+    static func causes(metric: String, run: HandOffRun, cpus: Set<Int>, threshold: Double) -> TailCauses {
+        guard let events = run.events, let traced = run.traced else { return .notAvailable(run.traceUnavailable ?? "not traced") }
+        let intervals = intervals(traced, metric: metric)
+        let values = intervals.map { run.clock.ns(Int64(bitPattern: $0.recv &- $0.sent)) }
+        guard let summary = LatencySummary(values) else { return .notAvailable("no traced hand-offs") }
+        let order = values.indices.sorted { values[$0] > values[$1] }
+        let above = order.prefix { values[$0] > threshold }.count
+        let chosen = order.prefix(max(above, min(slowestExamined, values.count)))
+        let counts = TailTrace.attribute(chosen.map { intervals[$0] }, events: events, cpus: cpus)
+        return TailCauses(examined: chosen.count, thresholdNs: chosen.last.map { values[$0] } ?? threshold,
+                          counts: counts, source: "tracefs", unavailable: nil, traced: values.count,
+                          tracedP50Ns: summary.percentile("p50")?.ns)
+    }
+
+    /// The latency rows of a two-task case; `like`: the case's round_trip row (its key, placement
+    /// proof and validity carry over).
+    static func latencyRecords(_ run: HandOffRun, like base: Record, taskCPUs: [Int]) -> [Record] {
+        let c = run.clock
+        let cpus: Set<Int> = Set(taskCPUs)
+        var values: [String: [Double]] = [:]
+        for m in latencyMetrics {
+            values[m] = intervals(run.stamps, metric: m).map { c.ns(Int64(bitPattern: $0.recv &- $0.sent)) }
+        }
+        let sk = base.placement == Placement.crossCPU.rawValue ? skew(ab: values["hand_off_ab"]!, ba: values["hand_off_ba"]!) : nil
+        return latencyMetrics.compactMap { m -> Record? in
+            let v = values[m]!
+            guard var summary = LatencySummary(v) else { return nil }
+            summary.causes = causes(metric: m, run: run, cpus: cpus, threshold: summary.percentile("p99.9")?.ns ?? summary.maxNs)
+            var r = Record(harness: base.harness, mechanism: base.mechanism, placement: base.placement, cpus: base.cpus,
+                           tasks: base.tasks, footprintBytes: base.footprintBytes, metric: m, samples: [], opsPerSample: 1,
+                           cpusSeen: base.cpusSeen)
+            r.samples = v.count
+            r.stats = Statistics(v)
+            r.latency = summary
+            r.addNote(String(format: "%d stamped hand-offs; clock %@, a stamp costs %.1f ns (not subtracted)", v.count, c.label, c.costNs))
+            r.setFact("stamp_clock", c.label)
+            r.setFact("stamp_cost_ns", c.costNs)
+            if let sk {
+                r.setFact("clock_skew_ns", sk.estimate)
+                r.setFact("clock_skew_low_ns", sk.low)
+                r.setFact("clock_skew_high_ns", sk.high)
+            }
+            if !base.valid { r.invalidate("the case's round_trip row is invalid") }
+            return r
+        }
+    }
+}

@@ -1,0 +1,229 @@
+import Foundation
+import Testing
+@testable import SwitchBench
+
+/// A deterministic generator for synthetic samples (no timing in these tests).
+struct LCG {
+    var state: UInt64
+    mutating func next() -> Double {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return Double(state >> 11) / Double(1 << 53)
+    }
+}
+
+@Suite struct LatencyHistogramTests {
+    @Test func bucketErrorIsUnderOnePercent() {
+        var g = LCG(state: 42)
+        for _ in 0..<20_000 {
+            let v = pow(10, 9 * g.next())   // 1 ns … 1 s, log-uniform
+            let i = LatencyHistogram.index(v)
+            let (lo, hi) = LatencyHistogram.bounds(i)
+            #expect(lo <= v && v < hi, "\(v) not in bucket \(i) [\(lo), \(hi))")
+            #expect(abs(LatencyHistogram.midpoint(i) - v) / v <= 1.0 / 128 + 1e-12, "\(v)")
+            #expect((hi - lo) / lo <= 1.0 / 64 + 1e-12)
+        }
+    }
+
+    @Test func bucketsAreContiguousAndCountsAddUp() {
+        for i in 1..<LatencyHistogram.bucketCount {
+            #expect(LatencyHistogram.bounds(i - 1).1 == LatencyHistogram.bounds(i).0, "gap before bucket \(i)")
+        }
+        let values = (1...5000).map { Double($0) * 3.7 }
+        let h = LatencyHistogram(values)
+        #expect(h.total == 5000)
+        #expect(h.buckets.map(\.count).reduce(0, +) == 5000)
+        #expect(LatencyHistogram.parse(h.text) == h)
+    }
+
+    @Test func histogramSurvivesJSON() throws {
+        let h = LatencyHistogram([1500, 1510, 2000, 90_000])
+        let back = try JSONDecoder().decode(LatencyHistogram.self, from: JSONEncoder().encode(h))
+        #expect(back == h)
+    }
+}
+
+@Suite struct PercentileTests {
+    @Test func percentilesOfOneToHundredThousand() throws {
+        let s = (1...100_000).map(Double.init)
+        let l = try #require(LatencySummary(s.shuffled()))
+        #expect(l.count == 100_000)
+        #expect(l.percentile("p50")?.ns == 50_000)
+        #expect(l.percentile("p99")?.ns == 99_000)
+        #expect(l.percentile("p99.9")?.ns == 99_900)
+        #expect(l.percentile("p99.9")?.above == 100)
+        #expect(l.percentile("p99.99")?.above == 10)
+        #expect(l.maxNs == 100_000)
+        // The order-statistics interval: ±1.96 σ of Binomial(n, q) around nq, in ranks.
+        let p999 = try #require(l.percentile("p99.9"))
+        let sd = (100_000 * 0.999 * 0.001).squareRoot()
+        #expect(try #require(p999.ci95Low) <= 99_900 - 1.9 * sd && 99_900 - 2.1 * sd - 2 <= p999.ci95Low!)
+        #expect(try #require(p999.ci95High) >= 99_900 + 1.9 * sd && p999.ci95High! <= 99_900 + 2.1 * sd + 2)
+    }
+
+    @Test func intervalIsAbsentWhereTheSampleIsTooSmall() {
+        let (lo, hi) = Percentile.ciRanks(n: 1000, q: 0.9999)
+        #expect(lo != nil)
+        #expect(hi == nil)
+        let s = (1...1000).map(Double.init)
+        #expect(Percentile.of(sorted: s, name: "p99.99", q: 0.9999)?.ci95High == nil)
+    }
+
+    /// Coverage: over 300 synthetic samples of 2 000 exponential values, the 95 % interval of p99
+    /// holds the true p99 (ln 100) about 95 % of the time (normal approximation: 90–99 % accepted).
+    @Test func intervalCoversTheTrueQuantile() {
+        var g = LCG(state: 7)
+        let truth = log(100.0)
+        var covered = 0
+        for _ in 0..<300 {
+            let s = (0..<2000).map { _ in -log(1 - g.next()) }.sorted()
+            let p = Percentile.of(sorted: s, name: "p99", q: 0.99)!
+            if p.ci95Low! <= truth && truth <= p.ci95High! { covered += 1 }
+        }
+        #expect(covered >= 270 && covered <= 297, "covered \(covered) of 300")
+    }
+
+    @Test func summaryTextRoundTrips() throws {
+        let s = (1...20_000).map { Double($0) }
+        var l = try #require(LatencySummary(s))
+        l.causes = TailCauses(examined: 100, thresholdNs: 19_900, counts: ["timer tick": 70, "task kworker/0:1": 20, TailCauses.noneTraced: 10],
+                              source: "tracefs", unavailable: nil, traced: 20_000, tracedP50Ns: 10_000)
+        var back = try #require(LatencySummary.parse(percentiles: l.text, histogram: l.histogram.text, min: l.minNs, max: l.maxNs))
+        back.causes = TailCauses.parse(l.causes!.text)
+        #expect(back.percentiles.map(\.name) == l.percentiles.map(\.name))
+        for (a, b) in zip(back.percentiles, l.percentiles) {
+            #expect(abs(a.ns - b.ns) < 0.1)
+            #expect(a.above == b.above)
+        }
+        #expect(back.causes == l.causes)
+        #expect(l.causes!.explained == 90)
+        #expect(TailCauses.parse(TailCauses.notAvailable("needs root").text)?.unavailable == "needs root")
+    }
+}
+
+@Suite struct TailTraceTests {
+    static let sample = """
+    # tracer: nop
+    #
+               <idle>-0       [000] d.h1.  1000: local_timer_entry: vector=236
+               <idle>-0       [000] ..s1.  1010: softirq_entry: vec=1 [action=TIMER]
+                 ring-7       [001] d..2.  2000: sched_switch: prev_comm=ring prev_pid=7 prev_prio=120 prev_state=S ==> next_comm=kworker/1:0 next_pid=33 next_prio=120
+               <idle>-0       [001] d.h1.  3000: irq_handler_entry: irq=24 name=virtio0-input.0
+    """
+
+    @Test func parsesTheTraceFile() {
+        let e = TailTrace.parse(Self.sample)
+        #expect(e.map(\.cause) == ["timer tick", "softirq TIMER", "task kworker/1:0", "irq virtio0-input.0"])
+        #expect(e.map(\.cpu) == [0, 0, 1, 1])
+        #expect(e.map(\.ticks) == [1000, 1010, 2000, 3000])
+        // A switch to one of this run's own threads is named as such.
+        #expect(TailTrace.parse(Self.sample, own: [33]).map(\.cause).contains("task switchbench (this run)"))
+    }
+
+    @Test func attributesEachSlowHandOffToItsBestEvent() {
+        let e = TailTrace.parse(Self.sample)
+        // Tick and softirq on CPU 0: the tick ranks first; the kworker beats the irq on CPU 1; nothing in the last.
+        let c = TailTrace.attribute([(990, 1020), (1900, 3100), (5000, 6000)], events: e, cpus: [])
+        #expect(c == ["timer tick": 1, "task kworker/1:0": 1, TailCauses.noneTraced: 1])
+        // Restricted to CPU 0, the second hand-off has nothing.
+        #expect(TailTrace.attribute([(1900, 3100)], events: e, cpus: [0]) == [TailCauses.noneTraced: 1])
+    }
+}
+
+extension ProcessSpawningTests {
+@Suite struct HandOffStampTests {
+    /// Every hand-off stamped, in order: on one CPU (one clock) the wakee's stamp follows the waker's,
+    /// and the next hand-off starts after the previous one ended.
+    @Test(arguments: [TaskKind.process, .thread], ["pipe", "futex"])
+    func stampsArePresentAndOrdered(kind: TaskKind, mech: String) throws {
+        let cpu = Affinity.current().first ?? 0
+        let spec = CaseSpec(harness: kind.rawValue, mechanism: mech, placement: .sameCPU, tasks: 2, footprint: 0)
+        let ring = try RingInstance(kind: kind, spec: spec, taskCPUs: [cpu, cpu],
+                                    config: SamplerConfig(samples: 3, warmup: 1, minSampleNs: 1_000_000),
+                                    driven: kind == .process, stampCapacity: 2_000)
+        defer { ring.close() }
+        let s = try ring.stampHandOffs(2_000, limitNs: 5_000_000_000)
+        try ring.finish()
+        #expect(s.sent.count == 2_000 && s.recv.count == 2_000)
+        #expect(s.sent.allSatisfy { $0 != 0 } && s.recv.allSatisfy { $0 != 0 })
+        for k in 0..<s.sent.count {
+            #expect(s.sent[k] <= s.recv[k], "hand-off \(k)")
+            if k + 1 < s.sent.count { #expect(s.recv[k] <= s.sent[k + 1], "hand-off \(k) → \(k + 1)") }
+        }
+        #expect(s.tids.allSatisfy { $0 > 0 })
+    }
+
+    @Test func twoTaskRowsCarryDistributions() throws {
+        var o = RunOptions()
+        o.sampler = SamplerConfig(samples: 3, warmup: 1, minSampleNs: 1_000_000)
+        o.quick = true
+        let rows = try RingTests.run(.thread, "futex", context: RunContext(options: o, environment: Environment.read()))
+        let lat = rows.filter { $0.latency != nil }
+        #expect(lat.map(\.metric) == TokenRingHarness.latencyMetrics)
+        for r in lat {
+            let l = r.latency!
+            #expect(l.count == r.samples && l.count >= 1000)
+            #expect(l.percentiles.map(\.name) == Percentile.standard.map(\.0))
+            #expect(zip(l.percentiles, l.percentiles.dropFirst()).allSatisfy { $0.ns <= $1.ns })
+            #expect(l.histogram.total == l.count)
+            #expect(l.causes != nil, "causes or n/a with a reason")
+            if let c = l.causes, c.unavailable == nil {
+                #expect(c.examined >= 1 && c.counts.values.reduce(0, +) == c.examined)
+            }
+            #expect(r.fact("stamp_clock") != nil && r.factNumber("stamp_cost_ns") != nil)
+        }
+        // The round trip is the sum of the two ways, lap by lap: its p50 is not below either's.
+        let p50 = Dictionary(uniqueKeysWithValues: lat.map { ($0.metric, $0.latency!.percentile("p50")!.ns) })
+        #expect(p50["hand_off_round_trip"]! >= max(p50["hand_off_ab"]!, p50["hand_off_ba"]!))
+    }
+}
+}
+
+/// A real run's futex rings (same-cpu and cross-cpu, process and thread) with their per hand-off rows.
+@Suite struct HandOffPresentationTests {
+    static func run() throws -> RunResult {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/handoff-latency/results.csv").path
+        return try RunLoader.load(path).run
+    }
+
+    @Test func theCSVCarriesTheDistributions() throws {
+        let run = try Self.run()
+        let rows = TokenRingHarness.latencyRows(run)
+        #expect(rows.count == 12)
+        for r in rows {
+            let l = try #require(r.latency)
+            #expect(l.histogram.total == r.samples)
+            #expect(l.percentiles.count == 5)
+            #expect(l.causes != nil)
+        }
+        // Written again and read back: the same distributions.
+        let again = try RunLoader.parse(CSVExporter.render(run), source: "again").run
+        #expect(TokenRingHarness.latencyRows(again).map(\.latency) == rows.map(\.latency))
+        for c in ["p90", "p99", "p99_9", "p99_99", "percentiles", "latency_histogram", "tail_causes"] {
+            #expect(CSVExporter.columns.contains(c))
+        }
+    }
+
+    @Test func bothLanguagesShowTheTableThePlotAndTheSentence() throws {
+        let run = try Self.run()
+        for lang in [Language.en, .zh] {
+            let md = try #require(TokenRingHarness.latencySection(run, lang: lang))
+            #expect(md.contains("p99.9"))
+            #expect(md.split(separator: "\n").filter { $0.hasPrefix("| ") }.count == 2 + 12)
+            let svg = try #require(TokenRingHarness.latencyPlot(run, lang: lang))
+            #expect(svg.contains("<polyline"))
+            let sentence = try #require(TokenRingHarness.latencySentence(run, lang: lang))
+            #expect(sentence.contains("p") || !sentence.isEmpty)
+            if lang == .zh {
+                #expect(LeakCheck.leaks(md).isEmpty, "\(LeakCheck.leaks(md).prefix(8))")
+                #expect(LeakCheck.leaks(sentence).isEmpty, "\(LeakCheck.leaks(sentence))")
+                let texts = svg.split(separator: "\n").filter { $0.contains("<text") }.joined(separator: "\n")
+                    .replacingOccurrences(of: "<[^>]*>", with: "\n", options: .regularExpression)
+                #expect(LeakCheck.leaks(texts).isEmpty, "\(LeakCheck.leaks(texts))")
+            }
+        }
+        // The plot is one of the run's plots; the ring's section of results.md includes the table.
+        #expect(SVGPlots.files(for: run).contains { $0.name == TokenRingHarness.latencyPlotName })
+        #expect(TokenRingHarness(kind: .process).markdownSection(run, lang: .en)?.contains("One hand-off at a time") == true)
+    }
+}
