@@ -248,7 +248,7 @@ extension ProcessSpawningTests {
         let hog = try BusyLoop(cpu: Self.spareCPU)
         defer { hog.finish() }
         let rows = try EventsHarness().run(spec, context: context)
-        let event = try #require(rows.first { $0.metric == EventsHarness.eventMetric(4) })
+        let event = try #require(rows.first { $0.metric == EventsHarness.eventMetric && $0.parameter(.burst) == 4 })
         #expect(event.cpus == String(Self.spareCPU))
         let retaken = try #require(event.samplesRetaken)
         // stolen_fraction is the median over all samples taken: 0 when most fit between the loop's slices.
@@ -269,7 +269,7 @@ extension ProcessSpawningTests {
         #expect(specs.map(\.placement) == [.sameCPU, .unpinned])
         for spec in specs {
             let rows = try EventsHarness().run(spec, context: context)
-            #expect(rows.contains { $0.metric == EventsHarness.eventMetric(2) }, "\(spec.label)")
+            #expect(rows.contains { $0.metric == EventsHarness.eventMetric && $0.parameter(.burst) == 2 }, "\(spec.label)")
             for r in rows where r.metric != "ring_round_trip" {
                 if spec.placement == .sameCPU {
                     #expect(r.samplesRetaken != nil && r.stolenFraction != nil, "\(r.label)")

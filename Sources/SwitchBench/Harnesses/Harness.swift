@@ -24,24 +24,25 @@ public struct CaseSpec: Sendable {
     public var placement: Placement
     public var tasks: Int
     public var footprint: Int
-    /// Harness-specific extra parameter (e.g. a working-set size), free text.
-    public var variant: String
+    /// The case's other parameters (`CaseParameter`, e.g. the events harness's burst size): its rows
+    /// carry them in their key.
+    public var parameters: [CaseParameter]
 
     public init(harness: String, mechanism: String, placement: Placement = .sameCPU, tasks: Int = 1,
-                footprint: Int = 0, variant: String = "") {
+                footprint: Int = 0, parameters: [CaseParameter] = []) {
         self.harness = harness
         self.mechanism = mechanism
         self.placement = placement
         self.tasks = tasks
         self.footprint = footprint
-        self.variant = variant
+        self.parameters = parameters.sorted()
     }
 
     public var label: String {
         var s = "\(harness) \(mechanism) \(placement.rawValue)"
         if tasks > 1 { s += " tasks=\(tasks)" }
         if footprint > 0 { s += " footprint=\(footprint)" }
-        if !variant.isEmpty { s += " \(variant)" }
+        for p in parameters { s += " \(p.label)" }
         return s
     }
 }

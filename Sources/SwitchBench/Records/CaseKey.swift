@@ -13,10 +13,13 @@ public struct CaseKey: Hashable, Sendable, Codable {
     public var footprintBytes: Int
     public var pageSizeBytes: Int?
     public var workingSetPages: Int?
+    /// The case's other parameters (`CaseParameter`), sorted by name; each its own CSV column.
+    public var parameters: [CaseParameter]
     public var metric: String
 
     public init(harness: String, mechanism: String, placement: String, cpus: String = "", tasks: Int = 1,
-                footprintBytes: Int = 0, pageSizeBytes: Int? = nil, workingSetPages: Int? = nil, metric: String) {
+                footprintBytes: Int = 0, pageSizeBytes: Int? = nil, workingSetPages: Int? = nil,
+                parameters: [CaseParameter] = [], metric: String) {
         self.harness = harness
         self.mechanism = mechanism
         self.placement = placement
@@ -25,6 +28,7 @@ public struct CaseKey: Hashable, Sendable, Codable {
         self.footprintBytes = footprintBytes
         self.pageSizeBytes = pageSizeBytes
         self.workingSetPages = workingSetPages
+        self.parameters = parameters.sorted()
         self.metric = metric
     }
 
@@ -44,6 +48,7 @@ public struct CaseKey: Hashable, Sendable, Codable {
         if footprintBytes != 0 { s += " footprint=\(footprintBytes)" }
         if let p = pageSizeBytes { s += " page=\(p)" }
         if let w = workingSetPages { s += " pages=\(w)" }
+        for p in parameters { s += " \(p.label)" }
         return s + " \(metric)"
     }
 
@@ -51,6 +56,47 @@ public struct CaseKey: Hashable, Sendable, Codable {
     public var id: String {
         [harness, mechanism, placement, cpus, String(tasks), String(footprintBytes),
          pageSizeBytes.map(String.init) ?? "", workingSetPages.map(String.init) ?? "", metric]
-            .joined(separator: "|")
+            .joined(separator: "|") + parameters.map { "|" + $0.label }.joined()
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case harness, mechanism, placement, cpus, tasks, footprintBytes, pageSizeBytes, workingSetPages, parameters, metric
+    }
+
+    /// Decodes a key from results.json; one written before `parameters` existed is read as `upgraded`.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(harness: try c.decode(String.self, forKey: .harness), mechanism: try c.decode(String.self, forKey: .mechanism),
+                  placement: try c.decode(String.self, forKey: .placement), cpus: try c.decode(String.self, forKey: .cpus),
+                  tasks: try c.decode(Int.self, forKey: .tasks), footprintBytes: try c.decode(Int.self, forKey: .footprintBytes),
+                  pageSizeBytes: try c.decodeIfPresent(Int.self, forKey: .pageSizeBytes),
+                  workingSetPages: try c.decodeIfPresent(Int.self, forKey: .workingSetPages),
+                  parameters: try c.decodeIfPresent([CaseParameter].self, forKey: .parameters) ?? [],
+                  metric: try c.decode(String.self, forKey: .metric))
+        self = upgraded
+    }
+
+    /// The key a row written before case parameters had columns stands for: such runs carried the
+    /// parameter in the metric name (events `per_event_k16`, `per_burst_k16`; tlb `reach_l2_pages`,
+    /// `reach_l2_bytes`, `miss_l2_extra_ns`). Every other key comes back unchanged.
+    public var upgraded: CaseKey {
+        guard parameters.isEmpty else { return self }
+        var k = self
+        func split(_ prefix: String, _ suffix: String, _ name: CaseParameter.Name, as metric: String) -> Bool {
+            guard k.metric.hasPrefix(prefix), k.metric.hasSuffix(suffix), k.metric.count > prefix.count + suffix.count,
+                  let v = Int(k.metric.dropFirst(prefix.count).dropLast(suffix.count)) else { return false }
+            k.metric = metric
+            k.parameters = [CaseParameter(name, v)]
+            return true
+        }
+        switch harness {
+        case "events":
+            _ = split("per_event_k", "", .burst, as: "per_event") || split("per_burst_k", "", .burst, as: "per_burst")
+        case "tlb":
+            _ = split("reach_l", "_pages", .tlbLevel, as: "reach_pages") || split("reach_l", "_bytes", .tlbLevel, as: "reach_bytes")
+                || split("miss_l", "_extra_ns", .tlbLevel, as: "miss_extra_ns")
+        default: break
+        }
+        return k
     }
 }

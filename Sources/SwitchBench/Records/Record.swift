@@ -25,7 +25,10 @@ public struct Record: Sendable, Equatable, Codable {
     public var footprintBytes: Int { get { key.footprintBytes } set { key.footprintBytes = newValue } }
     public var pageSizeBytes: Int? { get { key.pageSizeBytes } set { key.pageSizeBytes = newValue } }
     public var workingSetPages: Int? { get { key.workingSetPages } set { key.workingSetPages = newValue } }
+    public var parameters: [CaseParameter] { get { key.parameters } set { key.parameters = newValue.sorted() } }
     public var metric: String { get { key.metric } set { key.metric = newValue } }
+    /// The value of the case parameter `name` (`CaseParameter`), nil when the row has none.
+    public func parameter(_ name: CaseParameter.Name) -> Int? { key.parameters[name] }
     public var unit: String
     public var samples: Int
     public var opsPerSample: Int
@@ -64,13 +67,13 @@ public struct Record: Sendable, Equatable, Codable {
 
     public init(harness: String, mechanism: String, placement: String, cpus: String, tasks: Int,
                 footprintBytes: Int = 0, pageSizeBytes: Int? = nil, workingSetPages: Int? = nil,
-                metric: String, unit: String = "ns", samples: [Double], opsPerSample: Int,
+                parameters: [CaseParameter] = [], metric: String, unit: String = "ns", samples: [Double], opsPerSample: Int,
                 switchesPerOp: Double? = nil, expectedSwitchesPerOp: Double? = nil,
                 valid: Bool = true, note: String = "", counterSource: String = "", cpusSeen: String = "",
                 flagNoisy: Bool = true) {
         self.key = CaseKey(harness: harness, mechanism: mechanism, placement: placement, cpus: cpus, tasks: tasks,
                            footprintBytes: footprintBytes, pageSizeBytes: pageSizeBytes,
-                           workingSetPages: workingSetPages, metric: metric)
+                           workingSetPages: workingSetPages, parameters: parameters, metric: metric)
         self.unit = unit
         self.samples = samples.count
         self.opsPerSample = opsPerSample

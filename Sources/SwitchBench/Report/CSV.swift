@@ -71,7 +71,10 @@ public struct CSVExporter: Exporter {
         // The rest of the environment line of results.md, so that a report made from the CSV alone says
         // the same; absent from older runs (loaded as empty: "?").
         "online_cpu_list", "clocksource",
-    ]
+    ] + parameterColumns
+    /// One column per case parameter (`CaseParameter.Name`), after the others; absent from older runs,
+    /// whose rows carried the parameter in the metric name (read back by `CaseKey.upgraded`).
+    public static let parameterColumns = CaseParameter.Name.allCases.map(\.column)
     public static var columns: [String] { contractColumns + extraColumns }
 
     public static func render(_ run: RunResult) -> String {
@@ -98,7 +101,7 @@ public struct CSVExporter: Exporter {
     public static func row(_ r: Record, run: RunResult) -> [String] {
         let e = run.environment
         let s = r.stats
-        return [
+        let fields: [String] = [
             e.suiteVersion, run.runID, run.timestampUTC, e.host, e.kernel, e.cpuModel, e.virtualization, e.build,
             r.harness, r.mechanism, r.placement, r.cpus, String(r.tasks), String(r.footprintBytes),
             r.pageSizeBytes.map(String.init) ?? "", r.workingSetPages.map(String.init) ?? "",
@@ -114,6 +117,8 @@ public struct CSVExporter: Exporter {
             num(r.neighbourBusy, 4),
             e.onlineCPUs, e.clocksource,
         ]
+        let parameters: [String] = CaseParameter.Name.allCases.map { r.parameter($0).map(String.init) ?? "" }
+        return fields + parameters
     }
 
     /// Reads a CSV written by `render` (or a concatenation of several, header lines repeated) back
@@ -156,6 +161,10 @@ public struct CSVExporter: Exporter {
                            expectedSwitchesPerOp: try dbl("expected_switches_per_op"),
                            valid: f["valid"] == "true", note: f["note"]!,
                            counterSource: f["counter_source"] ?? "", cpusSeen: f["cpus_seen"] ?? "")
+            for name in CaseParameter.Name.allCases where !(f[name.column] ?? "").isEmpty {
+                r.key.parameters[name] = try int(name.column)
+            }
+            r.key = r.key.upgraded
             r.facts = Record.parseFacts(f["facts"] ?? "")
             r.sampleValues = samples   // the stored statistics below are authoritative: not recomputed
             // Columns a file written before they existed lacks: nil.

@@ -31,9 +31,7 @@ public struct PollutionHarness: Harness {
     public func plan(_ options: RunOptions) -> [CaseSpec] {
         let m = selectedMechanisms(options)
         guard !m.isEmpty else { return [] }
-        let ws = options.quick ? Self.quickW : Self.standardW
-        return [CaseSpec(harness: id, mechanism: m.joined(separator: ","), placement: .sameCPU, tasks: 2,
-                         variant: "W \(ws.first!)…\(ws.last!) pages")]
+        return [CaseSpec(harness: id, mechanism: m.joined(separator: ","), placement: .sameCPU, tasks: 2)]
     }
 
     /// One case of a rep: who B is and how many pages B walks.

@@ -63,8 +63,7 @@ public struct TLBHarness: Harness {
     public func plan(_ options: RunOptions) -> [CaseSpec] {
         let m = selectedMechanisms(options)
         guard !m.isEmpty else { return [] }
-        return [CaseSpec(harness: id, mechanism: m.joined(separator: ","), placement: .sameCPU, tasks: 1,
-                         variant: "sweep \(Self.minPages)…\(Self.maxPages) pages")]
+        return [CaseSpec(harness: id, mechanism: m.joined(separator: ","), placement: .sameCPU, tasks: 1)]
     }
 
     /// Per point: half the run's samples, each a twentieth as long (many points, one chain each;

@@ -26,12 +26,12 @@ public enum TLBPlot {
         }
         let all = points.flatMap { $0.1 }
         guard !all.isEmpty else { return nil }
-        // Knees: the tlb harness's reach rows (metric reach_l<i>_pages, unit pages), at that many pages.
-        let knees = tlb.filter { $0.metric.hasPrefix("reach_l") && $0.metric.hasSuffix("_pages") && $0.unit == "pages" }
+        // Knees: the tlb harness's reach rows (metric reach_pages, level in tlb_level), at that many pages.
+        let knees = tlb.filter { $0.metric == TLBAnalysis.reachPages && $0.unit == "pages" }
             .compactMap { r -> (pages: Double, legend: String, color: String, tag: String, variant: String)? in
                 // a knee from an invalid reach row (a flagged vote) is not drawn
                 guard r.valid, let pages = r.stats?.median ?? r.workingSetPages.map(Double.init), pages > 0,
-                      let level = Int(r.metric.dropFirst("reach_l".count).dropLast("_pages".count)) else { return nil }
+                      let level = r.parameter(.tlbLevel) else { return nil }
                 let color = SVGPlots.palette[lines.firstIndex { $0.0 == r.mechanism } ?? 3]
                 let n = Int(pages.rounded())
                 let name = lines.first { $0.0 == r.mechanism }?.1 ?? r.mechanism
