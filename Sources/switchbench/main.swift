@@ -16,10 +16,15 @@ func fail(_ message: String, code: Int32) -> Never {
 
 do {
     var arguments = Array(CommandLine.arguments.dropFirst())
+    var given: [String: String] = [:]
     if HarnessArguments.applies(to: arguments) {
-        (arguments, HarnessArguments.given) = try HarnessOption.extract(arguments, options: Registry.options)
+        (arguments, given) = try HarnessOption.extract(arguments, options: Registry.options)
     }
     var command = try Switchbench.parseAsRoot(arguments)
+    if var runs = command as? any RunsHarnesses {
+        runs.options.harnessValues = given
+        command = runs
+    }
     try command.run()
 } catch let e as SwitchBenchError {
     fail(e.description, code: e.exitCode)

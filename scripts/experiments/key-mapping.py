@@ -10,9 +10,11 @@ mapping as `CaseKey.upgraded`. AFTER must have no parameter left in a metric nam
 
 Prints, per harness, the rows of BEFORE, how many found their key in AFTER, and the median of
 after ÷ before for the timed rows that did (a development figure: the runs are minutes apart).
-Rows whose key holds a measured value (a tlb fact row's `working_set_pages` is its knee, which moves
-between runs) are matched without that column and counted apart. Exit 1 when a row has no match or a
-metric of AFTER still holds a parameter.
+Rows whose key holds a measured value are matched without it and counted apart: a tlb fact row's
+`working_set_pages` is its knee, and the tlb sweep refines its points around the knees it finds, so
+its `ns_per_access`/`page-faults` points between the fixed ones differ from run to run ("adaptive":
+matched when the curve, key without `working_set_pages` and `footprint_bytes`, is in AFTER). Exit 1
+when any other row has no match or a metric of AFTER still holds a parameter.
 """
 import csv
 import re
@@ -66,7 +68,8 @@ def main():
     after = [upgraded(r) for r in after_raw]
     exact = {key(r): r for r in after}
     loose = {key(r, ("working_set_pages",)): r for r in after}
-    per = defaultdict(lambda: {"rows": 0, "exact": 0, "loose": 0, "ratios": []})
+    curves = {key(r, ("working_set_pages", "footprint_bytes")) for r in after}
+    per = defaultdict(lambda: {"rows": 0, "exact": 0, "loose": 0, "adaptive": 0, "ratios": []})
     unmatched = []
     for r in before:
         s = per[r["harness"]]
@@ -79,7 +82,10 @@ def main():
             if a is not None:
                 s["loose"] += 1
         if a is None:
-            unmatched.append(r)
+            if r["harness"] == "tlb" and r["working_set_pages"] and key(r, ("working_set_pages", "footprint_bytes")) in curves:
+                s["adaptive"] += 1
+            else:
+                unmatched.append(r)
             continue
         try:
             b, c = float(r["median"]), float(a["median"])
@@ -87,12 +93,12 @@ def main():
                 s["ratios"].append(c / b)
         except ValueError:
             pass
-    print(f"{'harness':<10} {'rows':>5} {'exact':>6} {'fact*':>6} {'missing':>8}  after/before (median, timed rows)")
+    print(f"{'harness':<10} {'rows':>5} {'exact':>6} {'fact*':>6} {'adaptive':>9} {'missing':>8}  after/before (median, timed rows)")
     for h in sorted(per):
         s = per[h]
-        miss = s["rows"] - s["exact"] - s["loose"]
+        miss = s["rows"] - s["exact"] - s["loose"] - s["adaptive"]
         ratio = f"{statistics.median(s['ratios']):.2f}" if s["ratios"] else "–"
-        print(f"{h:<10} {s['rows']:>5} {s['exact']:>6} {s['loose']:>6} {miss:>8}  {ratio}")
+        print(f"{h:<10} {s['rows']:>5} {s['exact']:>6} {s['loose']:>6} {s['adaptive']:>9} {miss:>8}  {ratio}")
     print(f"before {len(before)} rows, after {len(after)} rows; * fact rows matched without working_set_pages")
     for r in unmatched[:20]:
         print("no match:", " ".join(f"{c}={r[c]}" for c in KEY + PARAMS if r[c]))

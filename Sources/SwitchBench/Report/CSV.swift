@@ -47,8 +47,8 @@ public enum CSV {
 /// The CSV exporter: one row per case and metric, the column contract (docs/csv.md) first.
 public struct CSVExporter: Exporter {
     public init() {}
-    public func files(_ run: RunResult, lang: Language) -> [OutputFile] {
-        [OutputFile(name: "results.csv", contents: Self.render(run))]
+    public func files(_ r: RenderedRun, lang: Language) -> [OutputFile] {
+        [OutputFile(name: "results.csv", contents: Self.render(r.run))]
     }
 
     /// The contract (docs/csv.md): these names, in this order.
