@@ -37,6 +37,6 @@ struct Switchbench: ParsableCommand {
             print(Switchbench.helpMessage())
             return
         }
-        try Run.execute(harnesses: Registry.harnesses, flags: options)
+        try Run.execute(harnesses: Registry.all, flags: options)
     }
 }

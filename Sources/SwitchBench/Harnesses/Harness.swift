@@ -146,6 +146,8 @@ public protocol Harness: Sendable {
     var runQueueSensitive: Bool { get }
     /// Harnesses with the same id share one presentation (asked once). Default: `id`.
     var presentationID: String { get }
+    /// Whether `switchbench --all` runs it (`Registry.all`); false: only `run` by name. Default true.
+    var includedInAll: Bool { get }
     /// Its section of results.md, nil when the run has none of its rows.
     func markdownSection(_ run: RunResult, lang: Language) -> String?
     /// The claims it judges, each with a verdict (not measured when its rows are absent).
@@ -197,6 +199,7 @@ extension Harness {
     public var declaredOptions: [HarnessOption] { [] }
     public var switchKinds: [SwitchKind] { [] }
     public var presentationID: String { id }
+    public var includedInAll: Bool { true }
     public var neighbourSensitive: Bool { false }
     public var runQueueSensitive: Bool { false }
     public func markdownSection(_ run: RunResult, lang: Language) -> String? { nil }
@@ -241,6 +244,9 @@ public enum Registry {
         MemoryHarness(),
         EventsHarness(),
     ]
+
+    /// What `switchbench --all` runs: every harness that does not leave itself out (`includedInAll`).
+    public static var all: [any Harness] { harnesses.filter(\.includedInAll) }
 
     /// One harness per presentation, in registry order: what the report asks for sections, claims and plots.
     public static var presenters: [any Harness] {
