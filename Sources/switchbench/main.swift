@@ -3,8 +3,8 @@ import CSwitchBench
 import Foundation
 import SwitchBench
 
-// Exit codes (README.md, Usage): 0 ok · 1 a regression or a failed case · 2 bad input or usage ·
-// 130/143 interrupted (the handler kills and reaps children first).
+// Exit codes (README.md, Usage; DocsTests): 0 ok · 1 a regression or a failed case · 2 bad input or usage ·
+// 3 compare of different machines · 4 compare --require-gate not met · 130/143 interrupted (the handler kills and reaps children first).
 sb_install_interrupt_cleanup()
 signal(SIGPIPE, SIG_IGN)
 
