@@ -161,25 +161,31 @@ public enum TLBAnalysis {
             }
         }
         if let k4 = kneesOf["4k"], let k2 = kneesOf["2m"], let granted = hugeGranted {
-            let outcome = hugeOutcome(granted: granted, knees4k: k4, knees2m: k2)
-            let ratio: Double? = {
-                guard let a = k4.first else { return nil }
-                guard let b = k2.first else { return Double(TLBHarness.maxPages) / a.lastBelow }
-                return b.lastBelow / a.lastBelow
-            }()
-            var r = Record(harness: "tlb", mechanism: "2m", placement: Placement.sameCPU.rawValue, cpus: String(cpu), tasks: 1,
-                           pageSizeBytes: PageRegion.hugePage, metric: "huge_page_reach_ratio", unit: "ratio",
-                           samples: ratio.map { [$0] } ?? [], opsPerSample: 0)
-            r.setFact(HugeOutcome.key, outcome.token)
-            r.addNote(outcome.text)
-            if outcome == .noReachGain, k4.count >= 2, k2.count >= 2 {
-                let (a, b) = (k2[1].step, k4[1].step)
-                r.addNote(String(format: "each miss past the second level costs %.1f ns with 2 MiB pages against %.1f ns with 4 KiB",
-                                 a, b) + (a < b * 0.9 ? " (a shorter page walk)" : a > b * 1.1 ? " (a longer walk with 2 MiB pages)" : " (about the same)"))
-            }
-            if ratio != nil && k2.isEmpty { r.addNote("lower bound: no 2m knee in the sweep") }
-            out.append(r)
+            out.append(hugeRatioRecord(knees4k: k4, knees2m: k2, granted: granted, cpu: cpu))
         }
         return out
+    }
+
+    /// The huge_page_reach_ratio row: 2 MiB first-level reach ÷ 4 KiB's, with the 2 MiB verdict in its
+    /// `outcome` fact and note.
+    static func hugeRatioRecord(knees4k k4: [Knee], knees2m k2: [Knee], granted: Bool, cpu: Int) -> Record {
+        let outcome = hugeOutcome(granted: granted, knees4k: k4, knees2m: k2)
+        let ratio: Double? = {
+            guard let a = k4.first else { return nil }
+            guard let b = k2.first else { return Double(TLBHarness.maxPages) / a.lastBelow }
+            return b.lastBelow / a.lastBelow
+        }()
+        var r = Record(harness: "tlb", mechanism: "2m", placement: Placement.sameCPU.rawValue, cpus: String(cpu), tasks: 1,
+                       pageSizeBytes: PageRegion.hugePage, metric: "huge_page_reach_ratio", unit: "ratio",
+                       samples: ratio.map { [$0] } ?? [], opsPerSample: 0)
+        r.setFact(HugeOutcome.key, outcome.token)
+        r.addNote(outcome.text)
+        if outcome == .noReachGain, k4.count >= 2, k2.count >= 2 {
+            let (a, b) = (k2[1].step, k4[1].step)
+            r.addNote(String(format: "each miss past the second level costs %.1f ns with 2 MiB pages against %.1f ns with 4 KiB",
+                             a, b) + (a < b * 0.9 ? " (a shorter page walk)" : a > b * 1.1 ? " (a longer walk with 2 MiB pages)" : " (about the same)"))
+        }
+        if ratio != nil && k2.isEmpty { r.addNote("lower bound: no 2m knee in the sweep") }
+        return r
     }
 }
