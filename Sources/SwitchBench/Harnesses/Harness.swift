@@ -30,12 +30,8 @@ public struct CaseSpec: Sendable {
 
     public init(harness: String, mechanism: String, placement: Placement = .sameCPU, tasks: Int = 1,
                 footprint: Int = 0, parameters: [CaseParameter] = []) {
-        self.harness = harness
-        self.mechanism = mechanism
-        self.placement = placement
-        self.tasks = tasks
-        self.footprint = footprint
-        self.parameters = parameters.sorted()
+        (self.harness, self.mechanism, self.placement) = (harness, mechanism, placement)
+        (self.tasks, self.footprint, self.parameters) = (tasks, footprint, parameters.sorted())
     }
 
     public var label: String {
@@ -256,9 +252,7 @@ public enum Registry {
 
     /// Every option a harness declares, once each (harnesses may share one), in registry order.
     public static var options: [HarnessOption] {
-        var out: [HarnessOption] = []
-        for h in harnesses { for o in h.declaredOptions where !out.contains(where: { $0.name == o.name }) { out.append(o) } }
-        return out
+        harnesses.flatMap(\.declaredOptions).orderedUnique(by: \.name)
     }
 
     /// "Harness options" for `--help`: each option's flag and example with the harnesses that read it,

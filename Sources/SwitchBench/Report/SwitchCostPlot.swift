@@ -66,7 +66,7 @@ public enum SwitchCostPlot {
                 if s.ci95High > s.ci95Low {
                     svg.line(x(s.ci95Low), y + (barH - 2) / 2, x(s.ci95High), y + (barH - 2) / 2, stroke: "#000", width: 1)
                 }
-                svg.text(humanTime(s.median) + (r.valid ? "" : lang.t(" (invalid)", "（无效）")), x(max(s.median, s.ci95High)) + 4, y + barH - 4, size: 10)
+                svg.text(humanTime(s.median) + Format.invalidMark(r.valid, lang), x(max(s.median, s.ci95High)) + 4, y + barH - 4, size: 10)
             }
             svg.line(left, top - 4, left, bottom, stroke: "#333")
             svg.line(left, bottom, left + plotW, bottom, stroke: "#333")

@@ -24,14 +24,15 @@ public struct CoroutineHarness: Harness {
     /// same-cpu for the coroutines of one thread; unpinned for the global executor's thread pool.
     public var placements: [Placement] { [.sameCPU, .unpinned] }
     public var switchKinds: [SwitchKind] {
-        func kind(_ m: String, _ en: String, _ zh: String, _ detail: String?, plotted: Bool) -> SwitchKind {
-            SwitchKind(harness: id, mechanism: m, tier: .userMode, en: en, zh: zh, detail: detail, plotted: plotted)
+        func kind(_ m: String, _ name: (en: String, zh: String), _ detail: String?, plotted: Bool) -> SwitchKind {
+            SwitchKind(harness: id, mechanism: m, tier: .userMode, en: name.en, zh: name.zh, detail: detail, plotted: plotted)
         }
-        return [kind("asm", "coroutine", "协程", "asm", plotted: true),
-                kind("asm-generator", "coroutine", "协程", "asm resume/yield", plotted: false),
-                kind("ucontext", "coroutine", "协程", "ucontext", plotted: true),
-                kind("swift-task", "Swift task", "Swift 任务", nil, plotted: true),
-                kind("swift-task-yield", "Swift task", "Swift 任务", "Task.yield", plotted: false)]
+        let swiftTask = (en: "Swift task", zh: "Swift 任务")
+        return [kind("asm", Terms.coroutine, "asm", plotted: true),
+                kind("asm-generator", Terms.coroutine, "asm resume/yield", plotted: false),
+                kind("ucontext", Terms.coroutine, "ucontext", plotted: true),
+                kind("swift-task", swiftTask, nil, plotted: true),
+                kind("swift-task-yield", swiftTask, "Task.yield", plotted: false)]
     }
 
     public func plan(_ options: RunOptions) -> [CaseSpec] {

@@ -45,10 +45,8 @@ public struct PollutionHarness: Harness {
 
     /// The control block in MAP_SHARED memory: futex words on their own lines, the command, B's tids.
     struct Control {
-        var wordA: UnsafeMutablePointer<UInt32>
-        var wordProcess: UnsafeMutablePointer<UInt32>
-        var wordThread: UnsafeMutablePointer<UInt32>
-        var stop: UnsafeMutablePointer<UInt32>
+        /// A's word (B sets it when done), each B's word (A sets it to wake that B), and stop.
+        var wordA, wordProcess, wordThread, stop: UnsafeMutablePointer<UInt32>
         /// B's chain start and how many steps to walk (0: idle).
         var chainStart: UnsafeMutablePointer<UInt>
         var chainSteps: UnsafeMutablePointer<Int>

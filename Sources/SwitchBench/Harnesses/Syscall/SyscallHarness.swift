@@ -6,7 +6,7 @@ import Glibc
 public struct SyscallHarness: Harness {
     /// The privilege switch alone, per call: no task switch.
     public var switchKinds: [SwitchKind] {
-        [SwitchKind(harness: id, mechanism: "getppid", metric: "per_call", tier: .privilege, en: "system call", zh: "系统调用", detail: "getppid")]
+        [SwitchKind(harness: id, mechanism: "getppid", metric: "per_call", tier: .privilege, en: Terms.systemCall.en, zh: Terms.systemCall.zh, detail: "getppid")]
     }
     public init() {}
     public let info = HarnessInfo("syscall", claims: ["C7"], summary: "user ↔ kernel round trip with no context switch (raw syscall vs vDSO)", mechanisms: [

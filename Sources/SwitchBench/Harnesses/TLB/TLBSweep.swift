@@ -89,12 +89,10 @@ final class TLBSweep {
         // Denser near the knees: more points from the sweep point before each of the first two
         // knees' reach to the first point past it.
         if small != nil && packed != nil {
-            var extra: [Int] = []
-            for k in TLBAnalysis.knees(rows, variant: "4k").prefix(2) {
+            let extra = TLBAnalysis.knees(rows, variant: "4k").prefix(2).flatMap { k in
                 let lo = points.last { Double($0) < k.lastBelow } ?? Int(k.lastBelow)
-                for p in TLBHarness.refine(lo: lo, hi: Int(k.firstAbove), count: options.quick ? 3 : 8)
-                where !points.contains(p) && !extra.contains(p) { extra.append(p) }
-            }
+                return TLBHarness.refine(lo: lo, hi: Int(k.firstAbove), count: options.quick ? 3 : 8)
+            }.filter { !points.contains($0) }.orderedUnique()
             try measurePoints(extra)
             points = (points + extra).sorted()
         }
