@@ -21,7 +21,7 @@ import Testing
         let assignments = ctx.assignments(for: .crossCPU, tasks: 2)
         #expect(assignments.count == 4)   // SMT siblings, same LLC, different LLC, other NUMA node
         let records = assignments.map {
-            Record(harness: "process", mechanism: "pipe", placement: "cross-cpu", cpus: CPUList.format($0.cpus),
+            Record(harness: "process", mechanism: "pipe", placement: "cross-cpu", cpus: $0.cpus,
                    tasks: 2, metric: "round_trip", samples: ReportFixture.samples(70_000), opsPerSample: 100)
         }
         #expect(Set(records.map(\.key)).count == 4)
@@ -39,14 +39,14 @@ import Testing
     }
 
     @Test func everyFieldChangesTheLabel() {
-        let base = CaseKey(harness: "tlb", mechanism: "4k", placement: "same-cpu", cpus: "0", tasks: 1,
+        let base = CaseKey(harness: "tlb", mechanism: "4k", placement: "same-cpu", cpus: [0], tasks: 1,
                            footprintBytes: 0, pageSizeBytes: 4096, workingSetPages: 64, metric: "ns_per_access")
         var variants: [CaseKey] = []
         func vary(_ f: (inout CaseKey) -> Void) { var k = base; f(&k); variants.append(k) }
         vary { $0.harness = "pollution" }
         vary { $0.mechanism = "2m" }
         vary { $0.placement = "cross-cpu" }
-        vary { $0.cpus = "1" }
+        vary { $0.cpus = [1] }
         vary { $0.tasks = 2 }
         vary { $0.footprintBytes = 4096 }
         vary { $0.pageSizeBytes = 2 << 20 }
@@ -76,7 +76,7 @@ import Testing
         #expect(k16.label == "events thread same-cpu tasks=10 burst=16 per_event")
         for name in CaseParameter.Name.allCases { #expect(CSVExporter.columns.contains(name.column)) }
         // written and read back: the value in its column, the metric plain
-        let r = Record(harness: "events", mechanism: "thread", placement: "same-cpu", cpus: "0", tasks: 10,
+        let r = Record(harness: "events", mechanism: "thread", placement: "same-cpu", cpus: [0], tasks: 10,
                        parameters: [CaseParameter(.burst, 16)], metric: "per_event", samples: [1, 2, 3], opsPerSample: 1)
         let text = CSVExporter.render(ReportFixture.run([r]))
         let header = try CSV.parse(text)[0], row = try CSV.parse(text)[1]

@@ -222,7 +222,7 @@ extension ProcessSpawningTests {
     static func row(_ harness: String, _ m: String, _ placement: String = "unpinned", n: Int, metric: String,
                     _ v: Double, spread: Double = 0, switches: Double? = nil, expected: Double? = nil, footprint: Int = 0,
                     parameters: [CaseParameter] = []) -> Record {
-        Record(harness: harness, mechanism: m, placement: placement, cpus: "", tasks: n, footprintBytes: footprint,
+        Record(harness: harness, mechanism: m, placement: placement, cpus: [], tasks: n, footprintBytes: footprint,
                parameters: parameters, metric: metric, unit: harness == "memory" ? "bytes" : "ns", samples: [v * (1 - spread), v, v * (1 + spread)],
                opsPerSample: 1, switchesPerOp: switches, expectedSwitchesPerOp: expected)
     }
@@ -321,7 +321,7 @@ extension ProcessSpawningTests {
 
     @Test func sectionsInBothLanguages() {
         var run = ReportFixture.run(Self.goodMemory + Self.k16)
-        let na = Record(harness: "events", mechanism: "process", placement: "same-cpu", cpus: "0", tasks: 10000,
+        let na = Record(harness: "events", mechanism: "process", placement: "same-cpu", cpus: [0], tasks: 10000,
                         parameters: [CaseParameter(.burst, 1)], metric: "per_event", samples: [], opsPerSample: 0, note: "n/a: processes stop at 1000 by default")
         run.records.append(na)
         let mem = MemoryHarness().markdownSection(run, lang: .en) ?? ""

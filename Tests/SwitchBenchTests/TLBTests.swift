@@ -326,7 +326,7 @@ import Testing
         for n in TLBHarness.sweep(perOctave: 6) {
             let extra = n <= size ? 0.0 : (n <= 2048 ? 1.9 : 16.9)
             for (m, v) in [("4k", 1.1 + extra), ("control", 1.1)] {
-                out.append(Record(harness: "tlb", mechanism: m, placement: "same-cpu", cpus: "0", tasks: 1,
+                out.append(Record(harness: "tlb", mechanism: m, placement: "same-cpu", cpus: [0], tasks: 1,
                                   pageSizeBytes: 4096, workingSetPages: n, metric: "ns_per_access",
                                   samples: [v, v, v], opsPerSample: 1000))
             }

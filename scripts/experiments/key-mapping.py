@@ -6,7 +6,8 @@ usage: key-mapping.py BEFORE.csv AFTER.csv
 BEFORE may carry a case parameter in its metric name, as runs did before the parameter columns
 (events `per_event_k16`, `per_burst_k16`; tlb `reach_l2_pages`, `reach_l2_bytes`, `miss_l2_extra_ns`):
 each such row is mapped to the key AFTER writes (metric `per_event`, column `burst` = 16; …), the same
-mapping as `CaseKey.upgraded`. AFTER must have no parameter left in a metric name.
+mapping as `CaseKey.upgraded`. `cpus` is compared as a set of CPUs (a row once written "0,0" is "0"
+now). AFTER must have no parameter left in a metric name.
 
 Prints, per harness, the rows of BEFORE, how many found their key in AFTER, and the median of
 after ÷ before for the timed rows that did (a development figure: the runs are minutes apart).
@@ -33,8 +34,18 @@ OLD = [("events", r"per_event_k(\d+)", "per_event", "burst"),
 FACT_METRICS = {"reach_pages", "reach_bytes", "miss_extra_ns"}
 
 
+def cpu_set(text):
+    """A taskset list as the sorted set of its CPUs ("0,0" and "0" are one set, as CaseKey.cpus is)."""
+    cpus = set()
+    for part in filter(None, text.split(",")):
+        lo, _, hi = part.partition("-")
+        cpus.update(range(int(lo), int(hi or lo) + 1))
+    return ",".join(map(str, sorted(cpus)))
+
+
 def upgraded(row):
     r = dict(row)
+    r["cpus"] = cpu_set(r["cpus"])
     for p in PARAMS:
         r.setdefault(p, "")
     if any(r[p] for p in PARAMS):

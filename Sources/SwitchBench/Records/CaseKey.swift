@@ -7,8 +7,9 @@ public struct CaseKey: Hashable, Sendable, Codable {
     public var mechanism: String
     /// `same-cpu`, `cross-cpu` or `unpinned`.
     public var placement: String
-    /// CPUs the tasks were pinned to, taskset style ("0" or "0,1"); empty when unpinned.
-    public var cpus: String
+    /// CPUs the tasks were pinned to, sorted, each once; empty when unpinned. Files and labels write it
+    /// taskset style (`cpusText`: "0", "0-1").
+    public var cpus: [Int]
     public var tasks: Int
     public var footprintBytes: Int
     public var pageSizeBytes: Int?
@@ -17,13 +18,13 @@ public struct CaseKey: Hashable, Sendable, Codable {
     public var parameters: [CaseParameter]
     public var metric: String
 
-    public init(harness: String, mechanism: String, placement: String, cpus: String = "", tasks: Int = 1,
+    public init(harness: String, mechanism: String, placement: String, cpus: [Int] = [], tasks: Int = 1,
                 footprintBytes: Int = 0, pageSizeBytes: Int? = nil, workingSetPages: Int? = nil,
                 parameters: [CaseParameter] = [], metric: String) {
         self.harness = harness
         self.mechanism = mechanism
         self.placement = placement
-        self.cpus = cpus
+        self.cpus = Array(Set(cpus)).sorted()
         self.tasks = tasks
         self.footprintBytes = footprintBytes
         self.pageSizeBytes = pageSizeBytes
@@ -43,7 +44,7 @@ public struct CaseKey: Hashable, Sendable, Codable {
     /// Two keys that differ have different labels (tested).
     public var label: String {
         var s = "\(harness) \(mechanism) \(placement)"
-        if !cpus.isEmpty { s += " cpus=\(cpus)" }
+        if !cpus.isEmpty { s += " cpus=\(cpusText)" }
         if tasks != 1 { s += " tasks=\(tasks)" }
         if footprintBytes != 0 { s += " footprint=\(footprintBytes)" }
         if let p = pageSizeBytes { s += " page=\(p)" }
@@ -54,7 +55,7 @@ public struct CaseKey: Hashable, Sendable, Codable {
 
     /// The CSV-column form, `|`-joined in column order (stable text for files and messages).
     public var id: String {
-        [harness, mechanism, placement, cpus, String(tasks), String(footprintBytes),
+        [harness, mechanism, placement, cpusText, String(tasks), String(footprintBytes),
          pageSizeBytes.map(String.init) ?? "", workingSetPages.map(String.init) ?? "", metric]
             .joined(separator: "|") + parameters.map { "|" + $0.label }.joined()
     }
@@ -67,13 +68,23 @@ public struct CaseKey: Hashable, Sendable, Codable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(harness: try c.decode(String.self, forKey: .harness), mechanism: try c.decode(String.self, forKey: .mechanism),
-                  placement: try c.decode(String.self, forKey: .placement), cpus: try c.decode(String.self, forKey: .cpus),
+                  placement: try c.decode(String.self, forKey: .placement), cpus: try Self.decodeCPUs(c),
                   tasks: try c.decode(Int.self, forKey: .tasks), footprintBytes: try c.decode(Int.self, forKey: .footprintBytes),
                   pageSizeBytes: try c.decodeIfPresent(Int.self, forKey: .pageSizeBytes),
                   workingSetPages: try c.decodeIfPresent(Int.self, forKey: .workingSetPages),
                   parameters: try c.decodeIfPresent([CaseParameter].self, forKey: .parameters) ?? [],
                   metric: try c.decode(String.self, forKey: .metric))
         self = upgraded
+    }
+
+    /// `cpus` as the CSV and labels write it: a taskset list ("0", "0-1"), empty when unpinned.
+    public var cpusText: String { CPUList.format(cpus) }
+
+    /// A results.json key's CPUs: a list, or (files written before) the taskset text.
+    private static func decodeCPUs(_ c: KeyedDecodingContainer<CodingKeys>) throws -> [Int] {
+        if let list = try? c.decode([Int].self, forKey: .cpus) { return list }
+        let text = try c.decode(String.self, forKey: .cpus)
+        return text.isEmpty ? [] : try CPUList.parse(text)
     }
 
     /// The key a row written before case parameters had columns stands for: such runs carried the

@@ -20,7 +20,7 @@ public struct Record: Sendable, Equatable, Codable {
     public var mechanism: String { get { key.mechanism } set { key.mechanism = newValue } }
     public var placement: String { get { key.placement } set { key.placement = newValue } }
     /// CPUs the tasks were pinned to, taskset style ("0" or "0,1"); empty when unpinned.
-    public var cpus: String { get { key.cpus } set { key.cpus = newValue } }
+    public var cpus: [Int] { get { key.cpus } set { key.cpus = Array(Set(newValue)).sorted() } }
     public var tasks: Int { get { key.tasks } set { key.tasks = newValue } }
     public var footprintBytes: Int { get { key.footprintBytes } set { key.footprintBytes = newValue } }
     public var pageSizeBytes: Int? { get { key.pageSizeBytes } set { key.pageSizeBytes = newValue } }
@@ -65,7 +65,7 @@ public struct Record: Sendable, Equatable, Codable {
     /// suite); nil when not measured (a case under 0.1 s, old CSVs).
     public var neighbourBusy: Double?
 
-    public init(harness: String, mechanism: String, placement: String, cpus: String, tasks: Int,
+    public init(harness: String, mechanism: String, placement: String, cpus: [Int], tasks: Int,
                 footprintBytes: Int = 0, pageSizeBytes: Int? = nil, workingSetPages: Int? = nil,
                 parameters: [CaseParameter] = [], metric: String, unit: String = "ns", samples: [Double], opsPerSample: Int,
                 switchesPerOp: Double? = nil, expectedSwitchesPerOp: Double? = nil,

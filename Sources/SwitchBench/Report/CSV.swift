@@ -103,7 +103,7 @@ public struct CSVExporter: Exporter {
         let s = r.stats
         let fields: [String] = [
             e.suiteVersion, run.runID, run.timestampUTC, e.host, e.kernel, e.cpuModel, e.virtualization, e.build,
-            r.harness, r.mechanism, r.placement, r.cpus, String(r.tasks), String(r.footprintBytes),
+            r.harness, r.mechanism, r.placement, r.key.cpusText, String(r.tasks), String(r.footprintBytes),
             r.pageSizeBytes.map(String.init) ?? "", r.workingSetPages.map(String.init) ?? "",
             r.metric, r.unit, String(r.samples), String(r.opsPerSample),
             stat(s?.median), stat(s?.min), stat(s?.mean), stat(s?.max), stat(s?.stddev), num(s?.cv, 4),
@@ -145,6 +145,12 @@ public struct CSVExporter: Exporter {
                 guard let v = Int(f[k] ?? "") else { throw SwitchBenchError.usage("\(source) line \(lineNo + 2): \(k) '\(f[k] ?? "")' is not an integer") }
                 return v
             }
+            func cpuList(_ k: String) throws -> [Int] {
+                let t = f[k] ?? ""
+                do { return t.isEmpty ? [] : try CPUList.parse(t) } catch {
+                    throw SwitchBenchError.usage("\(source) line \(lineNo + 2): \(k) '\(t)' is not a CPU list")
+                }
+            }
             func dbl(_ k: String) throws -> Double? {
                 let t = f[k] ?? ""
                 if t.isEmpty { return nil }
@@ -153,7 +159,7 @@ public struct CSVExporter: Exporter {
             }
             let samples = (f["sample_values"] ?? "").split(separator: " ").compactMap { Double($0) }
             var r = Record(harness: f["harness"]!, mechanism: f["mechanism"]!, placement: f["placement"]!,
-                           cpus: f["cpus"]!, tasks: try int("tasks"), footprintBytes: try int("footprint_bytes"),
+                           cpus: try cpuList("cpus"), tasks: try int("tasks"), footprintBytes: try int("footprint_bytes"),
                            pageSizeBytes: Int(f["page_size_bytes"]!), workingSetPages: Int(f["working_set_pages"]!),
                            metric: f["metric"]!, unit: f["unit"]!, samples: [],
                            opsPerSample: try int("ops_per_sample"),

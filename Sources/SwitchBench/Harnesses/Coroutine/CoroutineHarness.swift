@@ -75,7 +75,7 @@ public struct CoroutineHarness: Harness {
                 case .success(let perSwitch):
                     extra.append(String(format: "rt_sigprocmask calls per switch: %.2f (tracepoint syscalls:sys_enter_rt_sigprocmask)", perSwitch))
                     var r = Record(harness: id, mechanism: spec.mechanism, placement: spec.placement.rawValue,
-                                   cpus: String(cpu), tasks: 2, metric: "rt_sigprocmask_per_switch", unit: "calls",
+                                   cpus: [cpu], tasks: 2, metric: "rt_sigprocmask_per_switch", unit: "calls",
                                    samples: [perSwitch], opsPerSample: 1,
                                    note: "counted by the tracepoint syscalls:sys_enter_rt_sigprocmask over the switches")
                     if perSwitch < 0.9 { r.invalidate(String(format: "expected about 1 call per switch, counted %.2f", perSwitch)) }
@@ -93,7 +93,7 @@ public struct CoroutineHarness: Harness {
             default:
                 throw SwitchBenchError.usage("unknown coroutine mechanism '\(spec.mechanism)'")
             }
-            var rows = Self.records(harness: id, spec: spec, placement: spec.placement.rawValue, cpus: String(cpu),
+            var rows = Self.records(harness: id, spec: spec, placement: spec.placement.rawValue, cpus: [cpu],
                                     measured: measured, switchesPerOp: measured.switchesPerOp, source: counter.source,
                                     notes: extra, cpusSeen: String(sb_sched_getcpu()))
             for i in rows.indices {
@@ -107,7 +107,7 @@ public struct CoroutineHarness: Harness {
     }
 
     /// round_trip and per_switch rows from one measurement.
-    static func records(harness: String, spec: CaseSpec, placement: String, cpus: String, measured: Measured,
+    static func records(harness: String, spec: CaseSpec, placement: String, cpus: [Int], measured: Measured,
                         switchesPerOp: Double?, source: String, notes: [String], cpusSeen: String) -> [Record] {
         func make(_ metric: String, _ values: [Double], _ note: String) -> Record {
             var r = Record(harness: harness, mechanism: spec.mechanism, placement: placement, cpus: cpus, tasks: 2,
@@ -273,7 +273,7 @@ public struct CoroutineHarness: Harness {
         pp.stop()
         ready.wait(); ready.wait()   // both tasks returned
         let spo = Double(after - before) / Double(trips)
-        var rows = Self.records(harness: id, spec: spec, placement: spec.placement.rawValue, cpus: "",
+        var rows = Self.records(harness: id, spec: spec, placement: spec.placement.rawValue, cpus: [],
                                 measured: m, switchesPerOp: spo, source: "/proc/self/task/*/status ctxt_switches (every thread)",
                                 notes: ["default global executor: tasks resume on its worker threads, the sampling thread waits on a semaphore once per batch",
                                         "unpinned: pool threads inherit the affinity of the thread that creates them",

@@ -91,7 +91,7 @@ public struct EventsHarness: Harness {
         let cpu = spec.placement == .sameCPU ? context.allowedCPUs[0] : -1
         func naRow(_ reason: String) -> [Record] {
             var r = Record(harness: id, mechanism: spec.mechanism, placement: spec.placement.rawValue,
-                           cpus: cpu >= 0 ? String(cpu) : "", tasks: n, parameters: spec.parameters, metric: Self.eventMetric,
+                           cpus: cpu >= 0 ? [cpu] : [], tasks: n, parameters: spec.parameters, metric: Self.eventMetric,
                            samples: [], opsPerSample: 0)
             r.addNote("n/a: \(reason)")
             return [r]
@@ -107,7 +107,7 @@ public struct EventsHarness: Harness {
         let spe = measured.switchesPerOp.map { $0 / Double(k) }
         func record(_ metric: String, _ values: [Double], switches: Double?, expect: Double?) -> Record {
             var r = Record(harness: id, mechanism: spec.mechanism, placement: spec.placement.rawValue,
-                           cpus: cpu >= 0 ? String(cpu) : "", tasks: n, parameters: spec.parameters, metric: metric, samples: values,
+                           cpus: cpu >= 0 ? [cpu] : [], tasks: n, parameters: spec.parameters, metric: metric, samples: values,
                            opsPerSample: measured.opsPerSample, switchesPerOp: switches, expectedSwitchesPerOp: expect,
                            counterSource: source)
             r.addNote("burst of \(k) random task\(k == 1 ? "" : "s") of \(n) made ready at once; \(Self.workRounds) rounds of work each; SCHED_BATCH")

@@ -124,7 +124,7 @@ public struct MemoryHarness: Harness {
     }
 
     func record(_ spec: CaseSpec, _ metric: String, _ values: [Double], note: String) -> Record {
-        var r = Record(harness: id, mechanism: spec.mechanism, placement: spec.placement.rawValue, cpus: "",
+        var r = Record(harness: id, mechanism: spec.mechanism, placement: spec.placement.rawValue, cpus: [],
                        tasks: spec.tasks, footprintBytes: spec.footprint, metric: metric, unit: "bytes",
                        samples: values, opsPerSample: spec.tasks)
         r.addNote(note)

@@ -111,7 +111,7 @@ public struct PollutionHarness: Harness {
         let switched = c.kind == .process || c.kind == .thread
         let st = cell.switches
         var rec = Record(harness: id, mechanism: c.kind.rawValue, placement: spec.placement.rawValue,
-                         cpus: switched ? "\(cpu),\(cpu)" : String(cpu), tasks: switched ? 2 : 1,
+                         cpus: [cpu], tasks: switched ? 2 : 1,
                          footprintBytes: c.busy ? w * page : 0, pageSizeBytes: page, workingSetPages: w,
                          metric: "rewalk_penalty_per_page", samples: cell.penalties, opsPerSample: w,
                          switchesPerOp: st.reps > 0 ? Double(st.total) / Double(st.reps) : nil,
@@ -263,7 +263,7 @@ public enum PollutionVerdict {
 
     static func record(_ rows: [Record], environment: Environment, cpu: Int) -> Record {
         let (answer, evidence) = decide(points(rows))
-        var r = Record(harness: "pollution", mechanism: "verdict", placement: Placement.sameCPU.rawValue, cpus: String(cpu),
+        var r = Record(harness: "pollution", mechanism: "verdict", placement: Placement.sameCPU.rawValue, cpus: [cpu],
                        tasks: 2, metric: "process_switch_flushed_tlb", unit: "", samples: [], opsPerSample: 0)
         r.setFact(answerKey, answer.rawValue)
         r.note = "\(answer.rawValue): \(evidence); PCID \(environment.pcid ? "on" : "off")"

@@ -52,7 +52,7 @@ public struct SyscallHarness: Harness {
     static func perCallRow(harness: String, mechanism: String, cpu: Int, measured: Measured, counter: SwitchCounter,
                            note: String) -> Record {
         var r = Record(harness: harness, mechanism: mechanism, placement: Placement.sameCPU.rawValue,
-                       cpus: String(cpu), tasks: 1, metric: "per_call", samples: measured.perOp,
+                       cpus: [cpu], tasks: 1, metric: "per_call", samples: measured.perOp,
                        opsPerSample: measured.opsPerSample, switchesPerOp: measured.switchesPerOp,
                        expectedSwitchesPerOp: 0, counterSource: counter.source,
                        cpusSeen: String(sb_sched_getcpu()))

@@ -116,7 +116,7 @@ public enum TLBAnalysis {
             kneesOf[variant] = knees
             let pageSize = variant == "2m" ? PageRegion.hugePage : PageRegion.smallPage
             func fact(_ metric: String, level: Int, _ unit: String, _ value: Double, _ pages: Int?, _ note: String) -> Record {
-                var r = Record(harness: "tlb", mechanism: variant, placement: Placement.sameCPU.rawValue, cpus: String(cpu),
+                var r = Record(harness: "tlb", mechanism: variant, placement: Placement.sameCPU.rawValue, cpus: [cpu],
                                tasks: 1, pageSizeBytes: pageSize, workingSetPages: pages,
                                parameters: [CaseParameter(.tlbLevel, level)], metric: metric, unit: unit,
                                samples: [value], opsPerSample: 0)
@@ -124,7 +124,7 @@ public enum TLBAnalysis {
                 return r
             }
             if knees.isEmpty {
-                var r = Record(harness: "tlb", mechanism: variant, placement: Placement.sameCPU.rawValue, cpus: String(cpu),
+                var r = Record(harness: "tlb", mechanism: variant, placement: Placement.sameCPU.rawValue, cpus: [cpu],
                                tasks: 1, pageSizeBytes: pageSize, parameters: [CaseParameter(.tlbLevel, 1)], metric: reachPages,
                                unit: "pages", samples: [], opsPerSample: 0)
                 r.addNote("no knee found in \(variant) − control over the sweep")
@@ -175,7 +175,7 @@ public enum TLBAnalysis {
             guard let b = k2.first else { return Double(TLBHarness.maxPages) / a.lastBelow }
             return b.lastBelow / a.lastBelow
         }()
-        var r = Record(harness: "tlb", mechanism: "2m", placement: Placement.sameCPU.rawValue, cpus: String(cpu), tasks: 1,
+        var r = Record(harness: "tlb", mechanism: "2m", placement: Placement.sameCPU.rawValue, cpus: [cpu], tasks: 1,
                        pageSizeBytes: PageRegion.hugePage, metric: "huge_page_reach_ratio", unit: "ratio",
                        samples: ratio.map { [$0] } ?? [], opsPerSample: 0)
         r.setFact(HugeOutcome.key, outcome.token)

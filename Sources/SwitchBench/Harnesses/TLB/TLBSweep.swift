@@ -47,7 +47,7 @@ final class TLBSweep {
         // Events that did not open: one empty row per variant, with why.
         for variant in variants {
             for (event, reason) in counters.unavailable {
-                var r = Record(harness: spec.harness, mechanism: variant, placement: spec.placement.rawValue, cpus: String(cpu),
+                var r = Record(harness: spec.harness, mechanism: variant, placement: spec.placement.rawValue, cpus: [cpu],
                                tasks: 1, pageSizeBytes: variant == "2m" ? PageRegion.hugePage : PageRegion.smallPage,
                                metric: event.name, unit: "per access", samples: [], opsPerSample: 0)
                 r.addNote("n/a: \(reason)")
@@ -147,7 +147,7 @@ final class TLBSweep {
     func record(_ variant: String, _ pages: Int, _ m: Measured, note: String) -> [Record] {
         let pageSize = variant == "2m" ? PageRegion.hugePage : PageRegion.smallPage
         let footprint = variant == "control" ? pages * PageChain.line : pages * PageRegion.smallPage
-        var r = Record(harness: spec.harness, mechanism: variant, placement: spec.placement.rawValue, cpus: String(cpu),
+        var r = Record(harness: spec.harness, mechanism: variant, placement: spec.placement.rawValue, cpus: [cpu],
                        tasks: 1, footprintBytes: footprint, pageSizeBytes: pageSize, workingSetPages: pages,
                        metric: "ns_per_access", samples: m.perOp, opsPerSample: m.opsPerSample,
                        cpusSeen: String(sb_sched_getcpu()))
@@ -158,7 +158,7 @@ final class TLBSweep {
         r.applySampling(m)   // preempted samples retaken by the sampler (wall vs this thread's CPU time)
         var out = [r]
         for c in m.counts where c.value != nil {
-            var cr = Record(harness: spec.harness, mechanism: variant, placement: spec.placement.rawValue, cpus: String(cpu),
+            var cr = Record(harness: spec.harness, mechanism: variant, placement: spec.placement.rawValue, cpus: [cpu],
                             tasks: 1, footprintBytes: footprint, pageSizeBytes: pageSize, workingSetPages: pages,
                             metric: c.event, unit: "per access", samples: [c.per(m.totalOps)!],
                             opsPerSample: m.totalOps)

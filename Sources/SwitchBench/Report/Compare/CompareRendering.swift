@@ -163,7 +163,7 @@ extension Comparison {
         var out = CSV.line(Self.csvColumns) + "\n"
         for c in cases {
             let k = c.key
-            let keyCells = [k.harness, k.mechanism, k.placement, k.cpus, String(k.tasks), String(k.footprintBytes),
+            let keyCells = [k.harness, k.mechanism, k.placement, k.cpusText, String(k.tasks), String(k.footprintBytes),
                             k.pageSizeBytes.map(String.init) ?? "", k.workingSetPages.map(String.init) ?? "", k.metric]
             let cells = [n(c.baselineMedian), n(c.currentMedian), n(c.ratio), b(c.ciOverlap), n(c.pValue),
                          b(c.beyondThreshold), b(c.beyondNoise), b(c.baselineValid), b(c.currentValid), c.note]
