@@ -27,11 +27,20 @@ public struct CaseSpec: Sendable {
     /// The case's other parameters (`CaseParameter`, e.g. the events harness's burst size): its rows
     /// carry them in their key.
     public var parameters: [CaseParameter]
+    /// The mechanisms of a case that measures several side by side (tlb's curves, pollution's kinds of
+    /// B); `mechanism` is then their names joined by commas, for the label only.
+    public var mechanisms: [String]
 
     public init(harness: String, mechanism: String, placement: Placement = .sameCPU, tasks: Int = 1,
                 footprint: Int = 0, parameters: [CaseParameter] = []) {
-        (self.harness, self.mechanism, self.placement) = (harness, mechanism, placement)
+        (self.harness, self.mechanism, self.placement, self.mechanisms) = (harness, mechanism, placement, [mechanism])
         (self.tasks, self.footprint, self.parameters) = (tasks, footprint, parameters.sorted())
+    }
+
+    /// One case over several mechanisms at once (`mechanisms`).
+    public init(harness: String, mechanisms: [String], placement: Placement = .sameCPU, tasks: Int = 1) {
+        self.init(harness: harness, mechanism: mechanisms.joined(separator: ","), placement: placement, tasks: tasks)
+        self.mechanisms = mechanisms
     }
 
     public var label: String {

@@ -31,7 +31,7 @@ public struct PollutionHarness: Harness {
     public func plan(_ options: RunOptions) -> [CaseSpec] {
         let m = selectedMechanisms(options)
         guard !m.isEmpty else { return [] }
-        return [CaseSpec(harness: id, mechanism: m.joined(separator: ","), placement: .sameCPU, tasks: 2)]
+        return [CaseSpec(harness: id, mechanisms: m, placement: .sameCPU, tasks: 2)]
     }
 
     /// One case of a rep: who B is and how many pages B walks.
@@ -74,7 +74,7 @@ public struct PollutionHarness: Harness {
     }
 
     public func run(_ spec: CaseSpec, context: RunContext) throws -> [Record] {
-        let kinds = spec.mechanism.split(separator: ",").compactMap { Kind(rawValue: String($0)) }
+        let kinds = spec.mechanisms.compactMap(Kind.init(rawValue:))
         let cpu = context.allowedCPUs[0]
         let ws = context.options.quick ? Self.quickW : Self.standardW
         let reps = context.options.quick ? 41 : max(41, context.options.sampler.samples * 10)

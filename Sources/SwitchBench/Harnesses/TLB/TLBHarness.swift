@@ -63,7 +63,7 @@ public struct TLBHarness: Harness {
     public func plan(_ options: RunOptions) -> [CaseSpec] {
         let m = selectedMechanisms(options)
         guard !m.isEmpty else { return [] }
-        return [CaseSpec(harness: id, mechanism: m.joined(separator: ","), placement: .sameCPU, tasks: 1)]
+        return [CaseSpec(harness: id, mechanisms: m, placement: .sameCPU, tasks: 1)]
     }
 
     /// Per point: half the run's samples, each a twentieth as long (many points, one chain each;
@@ -108,7 +108,7 @@ public struct TLBHarness: Harness {
     }
 
     public func run(_ spec: CaseSpec, context: RunContext) throws -> [Record] {
-        let variants = spec.mechanism.split(separator: ",").map(String.init)
+        let variants = spec.mechanisms
         let cpu = context.allowedCPUs[0]
         let placement = try Self.nodePlacement(context.options.node)
         return try Affinity.pinned([cpu]) {
