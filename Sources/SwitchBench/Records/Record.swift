@@ -74,17 +74,10 @@ public struct Record: Sendable, Equatable, Codable {
         self.key = CaseKey(harness: harness, mechanism: mechanism, placement: placement, cpus: cpus, tasks: tasks,
                            footprintBytes: footprintBytes, pageSizeBytes: pageSizeBytes,
                            workingSetPages: workingSetPages, parameters: parameters, metric: metric)
-        self.unit = unit
-        self.samples = samples.count
-        self.opsPerSample = opsPerSample
+        (self.unit, self.samples, self.opsPerSample, self.sampleValues) = (unit, samples.count, opsPerSample, samples)
         self.stats = samples.isEmpty ? nil : Statistics(samples)
-        self.switchesPerOp = switchesPerOp
-        self.expectedSwitchesPerOp = expectedSwitchesPerOp
-        self.valid = valid
-        self.note = note
-        self.sampleValues = samples
-        self.counterSource = counterSource
-        self.cpusSeen = cpusSeen
+        (self.switchesPerOp, self.expectedSwitchesPerOp) = (switchesPerOp, expectedSwitchesPerOp)
+        (self.valid, self.note, self.counterSource, self.cpusSeen) = (valid, note, counterSource, cpusSeen)
         // flagNoisy: false for values whose mean is near zero (a difference), where the CV says nothing.
         if flagNoisy, let s = stats, s.isNoisy { addNote("noisy (CV \(String(format: "%.1f", s.cv * 100)) %)") }
     }
