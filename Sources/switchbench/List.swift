@@ -3,9 +3,9 @@ import SwitchBench
 
 struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List harnesses, their mechanisms and placements.",
+        abstract: "List harnesses, their mechanisms, placements and options.",
         discussion: """
-        --format json prints one JSON object instead: `harnesses` (id, summary, claims, mechanisms, placements), \
+        --format json prints one JSON object instead: `harnesses` (id, summary, claims, mechanisms, placements, options), \
         `csv_columns` (the columns results.csv has, in order) and `switch_kinds` (the kinds of switch compared, \
         with harness, mechanism, metric and label en/zh). Scripts read these lists from here rather than repeat them.
         """)
@@ -28,6 +28,8 @@ struct List: ParsableCommand {
             print("\(h.id) — \(h.summary) [\(h.claims.joined(separator: ", "))]")
             for m in h.mechanisms { print("    \(m.id.padding(toLength: max(16, m.id.count), withPad: " ", startingAt: 0)) \(m.summary)") }
             print("    placements: \(h.placements.map(\.rawValue).joined(separator: ", "))")
+            for o in h.declaredOptions { print("    option: \(o.flag) <\(o.example)>  \(o.help)") }
+            if !h.includedInAll { print("    not run by --all (run it by name)") }
         }
         print("""
 

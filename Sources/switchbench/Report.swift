@@ -47,8 +47,10 @@ struct Report: ParsableCommand {
         let files = RunWriter.reportFiles(for: result, lang: try runFlags.language())
         for f in files { try RunWriter.write(f.contents, name: f.name, in: outDir) }
         if let line = RunWriter.cjkFontNotice(files, lang: try runFlags.language()) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
-        print(files.last?.contents ?? "", terminator: "")   // report.md
-        FileHandle.standardError.write(Data("switchbench: report.md, notes.md and \(files.count - 2) plot(s) written to \(outDir)\n".utf8))
+        let report = files.first { $0.name == ClaimsReportExporter.fileName }
+        print(report?.contents ?? "", terminator: "")
+        let plots = files.filter { $0.name.hasSuffix(".svg") }.count
+        FileHandle.standardError.write(Data("switchbench: \(files.map(\.name).filter { !$0.hasSuffix(".svg") }.joined(separator: ", ")) and \(plots) plot(s) written to \(outDir)\n".utf8))
     }
 
     /// machines.md: one column per run, into --output or the current directory, and on stdout.

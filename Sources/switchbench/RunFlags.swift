@@ -46,6 +46,10 @@ struct RunFlags: ParsableArguments {
     /// case under, say, --placement cross-cpu is simply skipped.
     var harnessesNamed = false
 
+    /// The harness options of the command line (`HarnessOption`, by name, as typed), taken out of it by
+    /// main.swift before parsing; not an ArgumentParser option.
+    var harnessValues: [String: String] = [:]
+
     static let formats = ["markdown", "csv", "json"]
 
     func commaList(_ s: String) -> [String] {
@@ -110,7 +114,7 @@ struct RunFlags: ParsableArguments {
         // The harnesses' own options: each parsed by its declaration, and given only to a run that has
         // a harness reading it (`run syscall --population 10` would be silently ignored otherwise).
         for option in Registry.options {
-            guard let text = HarnessArguments.given[option.name] else { continue }
+            guard let text = harnessValues[option.name] else { continue }
             o[option] = try option.parse(text)
             let readers = Registry.harnesses.filter { $0.declaredOptions.contains(option) }.map(\.id)
             if !harnesses.contains(where: { readers.contains($0.id) }) {

@@ -13,7 +13,7 @@ struct Switchbench: ParsableCommand {
           switchbench --all               every harness with its defaults
           switchbench --all --quick       the same, fewer and shorter samples
           switchbench run process thread --placement same-cpu --tasks 2,4
-          switchbench list                harnesses, mechanisms, placements
+          switchbench list                harnesses, mechanisms, placements, options
           switchbench env                 the environment fingerprint (--machine-id: this machine's baseline name)
           switchbench validate            beside `perf bench sched pipe`
           switchbench compare BASE CUR    regressions between two runs (exit 1 on one)
@@ -21,7 +21,8 @@ struct Switchbench: ParsableCommand {
           switchbench report A B …        several runs side by side (machines.md), --lang en|zh
 
         Exit status: 0 ok, 1 a case failed (compare: a regression), 2 bad input, 3 compare: runs of different
-        machines, not gated (see compare --across-machines), 130/143 interrupted.
+        machines, not gated (see compare --across-machines), 4 compare --require-gate not met (and no
+        regression), 130/143 interrupted.
 
         """ + HarnessArguments.help,
         version: Environment.suiteVersion,
@@ -37,6 +38,6 @@ struct Switchbench: ParsableCommand {
             print(Switchbench.helpMessage())
             return
         }
-        try Run.execute(harnesses: Registry.harnesses, flags: options)
+        try Run.execute(harnesses: Registry.all, flags: options)
     }
 }

@@ -3,8 +3,8 @@ import CSwitchBench
 import Foundation
 import SwitchBench
 
-// Exit codes (README.md, Usage): 0 ok · 1 a regression or a failed case · 2 bad input or usage ·
-// 130/143 interrupted (the handler kills and reaps children first).
+// Exit codes (README.md, Usage; DocsTests): 0 ok · 1 a regression or a failed case · 2 bad input or usage ·
+// 3 compare of different machines · 4 compare --require-gate not met · 130/143 interrupted (the handler kills and reaps children first).
 sb_install_interrupt_cleanup()
 signal(SIGPIPE, SIG_IGN)
 
@@ -16,10 +16,15 @@ func fail(_ message: String, code: Int32) -> Never {
 
 do {
     var arguments = Array(CommandLine.arguments.dropFirst())
+    var given: [String: String] = [:]
     if HarnessArguments.applies(to: arguments) {
-        (arguments, HarnessArguments.given) = try HarnessOption.extract(arguments, options: Registry.options)
+        (arguments, given) = try HarnessOption.extract(arguments, options: Registry.options)
     }
     var command = try Switchbench.parseAsRoot(arguments)
+    if var runs = command as? any RunsHarnesses {
+        runs.options.harnessValues = given
+        command = runs
+    }
     try command.run()
 } catch let e as SwitchBenchError {
     fail(e.description, code: e.exitCode)

@@ -18,11 +18,11 @@ import Testing
 
     static func sampleRun() -> RunResult {
         var run = RunResult.start(environment: Environment.read())
-        var r = Record(harness: "process", mechanism: "pipe", placement: "same-cpu", cpus: "0", tasks: 2,
+        var r = Record(harness: "process", mechanism: "pipe", placement: "same-cpu", cpus: [0], tasks: 2,
                        metric: "round_trip", samples: [2900, 2950, 3010.5], opsPerSample: 700,
                        switchesPerOp: 2.0, expectedSwitchesPerOp: 2, counterSource: "test", cpusSeen: "0,0")
         r.addNote("a note, with a comma and \"quotes\"")
-        run.records = [r, Record(harness: "syscall", mechanism: "getppid", placement: "same-cpu", cpus: "0",
+        run.records = [r, Record(harness: "syscall", mechanism: "getppid", placement: "same-cpu", cpus: [0],
                                  tasks: 1, metric: "per_call", samples: [100, 101], opsPerSample: 50_000)]
         return run
     }

@@ -159,7 +159,7 @@ import Testing
         // the harness's own answer (a typed fact of its verdict row, not its note) decides when present
         func withVerdict(_ answer: String) -> RunResult {
             var r = run(30, 10)
-            var v = Record(harness: "pollution", mechanism: "verdict", placement: "same-cpu", cpus: "0", tasks: 2,
+            var v = Record(harness: "pollution", mechanism: "verdict", placement: "same-cpu", cpus: [0], tasks: 2,
                            metric: "process_switch_flushed_tlb", unit: "", samples: [], opsPerSample: 0)
             v.note = "yes: a note that says the opposite is never read"
             v.setFact("answer", answer)
@@ -183,7 +183,7 @@ import Testing
         var fork = ReportFixture.record("create", "fork-exit-wait", metric: "create_cleanup", 90_000, tasks: 1)
         fork.note = "child _exit, parent waitpid reaps the zombie"   // a note naming zombies is not the check
         #expect(verdicts(ReportFixture.run([fork]))["C6"] == .inconclusive)
-        var z = Record(harness: "create", mechanism: "zombie", placement: "unpinned", cpus: "", tasks: 1,
+        var z = Record(harness: "create", mechanism: "zombie", placement: "unpinned", cpus: [], tasks: 1,
                        metric: "state_before_waitpid", unit: "state", samples: [], opsPerSample: 0)
         z.setFact("state_before_waitpid", "Z")
         z.setFact("state_after_waitpid", "gone")
@@ -192,7 +192,7 @@ import Testing
         z.invalidate("the exited child was not seen in state Z (saw R)")
         #expect(verdicts(ReportFixture.run([fork, z]))["C6"] == .doesNotHold)
         // a CSV written before the facts column: the create harness reads its own old note
-        var old = Record(harness: "create", mechanism: "zombie", placement: "same-cpu", cpus: "0", tasks: 1,
+        var old = Record(harness: "create", mechanism: "zombie", placement: "same-cpu", cpus: [0], tasks: 1,
                          metric: "state_before_waitpid", unit: "state", samples: [], opsPerSample: 0)
         old.note = "child 42 called _exit(0): /proc/42/stat state Z (zombie) until the parent's waitpid; after waitpid: no /proc/42 (reaped)"
         #expect(ZombieFact.from(old) == ZombieFact(before: "Z", after: "gone"))

@@ -27,9 +27,9 @@ enum ReportFixture {
 
     static func record(_ h: String, _ m: String, _ p: String = "same-cpu", metric: String, _ center: Double,
                        spread: Double = 0.02, tasks: Int = 2, pages: Int? = nil, pageSize: Int? = nil,
-                       valid: Bool = true, unit: String = "ns") -> Record {
-        var r = Record(harness: h, mechanism: m, placement: p, cpus: p == "same-cpu" ? "0" : "0,1", tasks: tasks,
-                       pageSizeBytes: pageSize, workingSetPages: pages, metric: metric, unit: unit,
+                       valid: Bool = true, unit: String = "ns", parameters: [CaseParameter] = []) -> Record {
+        var r = Record(harness: h, mechanism: m, placement: p, cpus: p == "same-cpu" ? [0] : [0, 1], tasks: tasks,
+                       pageSizeBytes: pageSize, workingSetPages: pages, parameters: parameters, metric: metric, unit: unit,
                        samples: samples(center, spread: spread), opsPerSample: 1000)
         if !valid { r.invalidate("switches/op off") }
         return r
@@ -156,8 +156,8 @@ enum ReportFixture {
         #expect(c.exitCode == 0)
         // a one-value fact (e.g. a TLB reach) that moved: no noise estimate, not gated
         func fact(_ v: Double) -> RunResult {
-            ReportFixture.run([Record(harness: "tlb", mechanism: "4k", placement: "same-cpu", cpus: "0", tasks: 1,
-                                      workingSetPages: 64, metric: "reach_l1_pages", unit: "pages", samples: [v], opsPerSample: 0)])
+            ReportFixture.run([Record(harness: "tlb", mechanism: "4k", placement: "same-cpu", cpus: [0], tasks: 1,
+                                      workingSetPages: 64, parameters: [CaseParameter(.tlbLevel, 1)], metric: "reach_pages", unit: "pages", samples: [v], opsPerSample: 0)])
         }
         let g = try Comparison.make(baseline: ReportFixture.loaded(fact(64)), baselineSource: "a",
                                     current: ReportFixture.loaded(fact(96)), currentSource: "b")

@@ -9,7 +9,7 @@ import Testing
     static func record(_ metric: String = "per_call", mechanism: String = "getppid", placement: String = "same-cpu",
                        median: Double, cv: Double, harness: String = "syscall") -> Record {
         let z = (0..<11).map { (Double($0) - 5) / 11.0.squareRoot() }
-        return Record(harness: harness, mechanism: mechanism, placement: placement, cpus: placement == "same-cpu" ? "0" : "0,1",
+        return Record(harness: harness, mechanism: mechanism, placement: placement, cpus: placement == "same-cpu" ? [0] : [0, 1],
                       tasks: harness == "syscall" ? 1 : 2, metric: metric, samples: z.map { median * (1 + cv * $0) }, opsPerSample: 1000)
     }
 
@@ -110,7 +110,7 @@ import Testing
     /// multi-run baseline the runs are its noise, and a change beyond them counts.
     @Test func aSingleValueCountsAgainstSeveralRuns() throws {
         func fact(_ v: Double) -> Record {
-            Record(harness: "syscall", mechanism: "getppid", placement: "same-cpu", cpus: "0", tasks: 1, metric: "reach", unit: "pages",
+            Record(harness: "syscall", mechanism: "getppid", placement: "same-cpu", cpus: [0], tasks: 1, metric: "reach", unit: "pages",
                    samples: [v], opsPerSample: 1)
         }
         let one = try compare(ReportFixture.run([fact(64)]), ReportFixture.run([fact(256)]))
@@ -146,7 +146,7 @@ import Testing
     @Test func aNegativeSampleOrSpreadIsRefusedButADifferenceMayBeNegative() throws {
         #expect(throws: SwitchBenchError.self) { _ = try RunLoader.parse(try Self.csv(median: "-0.1", column: "stddev"), source: "x") }
         #expect(throws: SwitchBenchError.self) { _ = try RunLoader.parse(try Self.csv(median: "1 nan 3", column: "sample_values"), source: "x") }
-        let penalty = Record(harness: "pollution", mechanism: "thread", placement: "same-cpu", cpus: "0", tasks: 2,
+        let penalty = Record(harness: "pollution", mechanism: "thread", placement: "same-cpu", cpus: [0], tasks: 2,
                              metric: "rewalk_penalty_per_page", samples: [-3, -1, 2, 4, -2], opsPerSample: 1)
         #expect(try RunLoader.parse(CSVExporter.render(ReportFixture.run([penalty])), source: "p").run.records.count == 1)
     }

@@ -31,7 +31,7 @@ import Testing
     @Test func theRegistryListsEachOptionOnceWithItsReaders() {
         let names = Registry.options.map(\.name)
         #expect(Set(names).count == names.count)
-        #expect(Set(names) == ["population", "burst", "stack-size", "node"])
+        #expect(Set(names) == Set(Registry.harnesses.flatMap(\.declaredOptions).map(\.name)))
         let help = Registry.optionsHelp
         #expect(help.contains("--population <10,1000>   (memory, events)"))
         #expect(help.split(separator: "\n").allSatisfy { $0.count <= 80 })

@@ -210,7 +210,7 @@ enum LeakCheck {
     @Test func verdictsNeverReadNotes() throws {
         // A run whose facts are typed: wiping every note changes no verdict.
         var run = ReportFixture.basic
-        var z = Record(harness: "create", mechanism: "zombie", placement: "same-cpu", cpus: "0", tasks: 1,
+        var z = Record(harness: "create", mechanism: "zombie", placement: "same-cpu", cpus: [0], tasks: 1,
                        metric: "state_before_waitpid", unit: "state", samples: [], opsPerSample: 0)
         z.setFact("state_before_waitpid", "Z")
         z.setFact("state_after_waitpid", "gone")
@@ -261,7 +261,7 @@ struct FactRowHarness: Harness {
     let info = HarnessInfo("fact-row", claims: [], summary: "test", mechanisms: [("zombie", "test")])
     func plan(_ options: RunOptions) -> [CaseSpec] { [CaseSpec(harness: id, mechanism: "zombie")] }
     func run(_ spec: CaseSpec, context: RunContext) throws -> [Record] {
-        var r = Record(harness: id, mechanism: "zombie", placement: "same-cpu", cpus: "0", tasks: 1,
+        var r = Record(harness: id, mechanism: "zombie", placement: "same-cpu", cpus: [0], tasks: 1,
                        metric: "state_before_waitpid", unit: "state", samples: [], opsPerSample: 0)
         r.setFact("state_before_waitpid", "Z")
         return [r]

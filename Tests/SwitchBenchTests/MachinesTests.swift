@@ -218,8 +218,8 @@ extension ProcessSpawningTests {
 extension MachinesTests {
     /// A tlb run with the fact rows of one 2 MiB outcome, as the harness writes them.
     static func hugeRun(outcome: TLBAnalysis.HugeOutcome, ratio: Double, grant: HugeGrant?) -> RunResult {
-        let small = ReportFixture.record("tlb", "4k", metric: "reach_l1_pages", 64, tasks: 1, unit: "pages")
-        var huge = ReportFixture.record("tlb", "2m", metric: "reach_l1_pages", 64 * ratio, tasks: 1, unit: "pages")
+        let small = ReportFixture.record("tlb", "4k", metric: "reach_pages", 64, tasks: 1, unit: "pages", parameters: [CaseParameter(.tlbLevel, 1)])
+        var huge = ReportFixture.record("tlb", "2m", metric: "reach_pages", 64 * ratio, tasks: 1, unit: "pages", parameters: [CaseParameter(.tlbLevel, 1)])
         if let grant { huge.setFact(HugeGrant.key, grant.rawValue) }
         var r = ReportFixture.record("tlb", "2m", metric: "huge_page_reach_ratio", ratio, tasks: 1, unit: "ratio")
         r.setFact(TLBAnalysis.HugeOutcome.key, outcome.token)

@@ -78,9 +78,9 @@ extension ProcessSpawningTests {
         // One run. Other tests run threads at the same time and may share the case's CPU, adding
         // switches (0.30 per event for 0.25 seen, nothing preempting a sample): checkSwitchCount.
         let rows = try h.run(specs[0], context: ctx)
-        let event = try #require(rows.first { $0.metric == EventsHarness.eventMetric(k) })
+        let event = try #require(rows.first { $0.metric == EventsHarness.eventMetric && $0.parameter(.burst) == k })
         RingTests.checkSwitchCount(event, expected: expected, "\(mechanism) N=\(n) K=\(k) per event")
-        let burst = try #require(rows.first { $0.metric == EventsHarness.burstMetric(k) })
+        let burst = try #require(rows.first { $0.metric == EventsHarness.burstMetric && $0.parameter(.burst) == k })
         #expect(zip(burst.sampleValues, event.sampleValues).allSatisfy { abs($0 - $1 * Double(k)) < 1e-6 })
         #expect(Self.liveChildren() == 0)
     }
@@ -220,9 +220,10 @@ extension ProcessSpawningTests {
 /// in both languages, and the cost-per-event plot.
 @Suite struct ManyPresentationTests {
     static func row(_ harness: String, _ m: String, _ placement: String = "unpinned", n: Int, metric: String,
-                    _ v: Double, spread: Double = 0, switches: Double? = nil, expected: Double? = nil, footprint: Int = 0) -> Record {
-        Record(harness: harness, mechanism: m, placement: placement, cpus: "", tasks: n, footprintBytes: footprint,
-               metric: metric, unit: harness == "memory" ? "bytes" : "ns", samples: [v * (1 - spread), v, v * (1 + spread)],
+                    _ v: Double, spread: Double = 0, switches: Double? = nil, expected: Double? = nil, footprint: Int = 0,
+                    parameters: [CaseParameter] = []) -> Record {
+        Record(harness: harness, mechanism: m, placement: placement, cpus: [], tasks: n, footprintBytes: footprint,
+               parameters: parameters, metric: metric, unit: harness == "memory" ? "bytes" : "ns", samples: [v * (1 - spread), v, v * (1 + spread)],
                opsPerSample: 1, switchesPerOp: switches, expectedSwitchesPerOp: expected)
     }
 
@@ -243,8 +244,9 @@ extension ProcessSpawningTests {
     }
 
     static func ev(_ m: String, n: Int, k: Int, _ ns: Double, _ s: Double? = nil, spread: Double = 0) -> Record {
-        row("events", m, "same-cpu", n: n, metric: EventsHarness.eventMetric(k), ns, spread: spread,
-            switches: s ?? EventsHarness.expectedSwitchesPerEvent(m, k: k), expected: EventsHarness.expectedSwitchesPerEvent(m, k: k))
+        row("events", m, "same-cpu", n: n, metric: EventsHarness.eventMetric, ns, spread: spread,
+            switches: s ?? EventsHarness.expectedSwitchesPerEvent(m, k: k), expected: EventsHarness.expectedSwitchesPerEvent(m, k: k),
+            parameters: [CaseParameter(.burst, k)])
     }
 
     static let k1 = [ev("thread", n: 10, k: 1, 6_000), Self.ev("asm", n: 10, k: 1, 6_500),
@@ -319,8 +321,8 @@ extension ProcessSpawningTests {
 
     @Test func sectionsInBothLanguages() {
         var run = ReportFixture.run(Self.goodMemory + Self.k16)
-        let na = Record(harness: "events", mechanism: "process", placement: "same-cpu", cpus: "0", tasks: 10000,
-                        metric: "per_event_k1", samples: [], opsPerSample: 0, note: "n/a: processes stop at 1000 by default")
+        let na = Record(harness: "events", mechanism: "process", placement: "same-cpu", cpus: [0], tasks: 10000,
+                        parameters: [CaseParameter(.burst, 1)], metric: "per_event", samples: [], opsPerSample: 0, note: "n/a: processes stop at 1000 by default")
         run.records.append(na)
         let mem = MemoryHarness().markdownSection(run, lang: .en) ?? ""
         #expect(mem.contains("| asm coroutine | 1 000 | none | 4 KiB | 600 B | 4.6 KiB |"), "\(mem)")

@@ -91,7 +91,7 @@ import Testing
     }
 
     static func ringRow(_ placement: String = "same-cpu", metric: String = "round_trip") -> Record {
-        var r = Record(harness: "process", mechanism: "pipe", placement: placement, cpus: placement == "same-cpu" ? "0" : "0,1",
+        var r = Record(harness: "process", mechanism: "pipe", placement: placement, cpus: placement == "same-cpu" ? [0] : [0, 1],
                        tasks: 2, metric: metric, samples: [5200, 5230, 5280], opsPerSample: 100,
                        switchesPerOp: metric == "ipc_overhead" ? nil : 2, expectedSwitchesPerOp: metric == "ipc_overhead" ? nil : 2)
         r.samplesRetaken = 0
@@ -124,7 +124,7 @@ import Testing
     }
 
     static func tlbRow() -> Record {
-        Record(harness: "tlb", mechanism: "4k", placement: "same-cpu", cpus: "0", tasks: 1, pageSizeBytes: 4096,
+        Record(harness: "tlb", mechanism: "4k", placement: "same-cpu", cpus: [0], tasks: 1, pageSizeBytes: 4096,
                workingSetPages: 32768, metric: "ns_per_access", samples: [50, 51, 52], opsPerSample: 1000)
     }
 
@@ -143,7 +143,7 @@ import Testing
         #expect(unmeasured.valid && unmeasured.neighbourBusy == nil)
         // a same-cpu ring row whose samples were checked for preemption (not sensitive) stays valid
         // however busy the other CPU was, and keeps the figure
-        var ring = Record(harness: "process", mechanism: "pipe", placement: "same-cpu", cpus: "0", tasks: 2,
+        var ring = Record(harness: "process", mechanism: "pipe", placement: "same-cpu", cpus: [0], tasks: 2,
                           metric: "round_trip", samples: [5200, 5230, 5280], opsPerSample: 100)
         ring.samplesRetaken = 0
         Neighbours.apply(1.0, to: &ring, sensitive: false)
@@ -151,7 +151,7 @@ import Testing
         // the same ring across CPUs measures a wake-up of an idle CPU: invalid when the CPUs were busy
         var cross = ring
         cross.placement = "cross-cpu"
-        cross.cpus = "0,1"
+        cross.cpus = [0, 1]
         Neighbours.apply(1.0, to: &cross, sensitive: false)
         #expect(!cross.valid && cross.note.contains("cross-cpu row") && Neighbours.invalidatedByNeighbours(cross))
         // a timed row whose samples are not checked for preemption (an exec'd program): invalid too

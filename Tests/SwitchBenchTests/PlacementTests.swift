@@ -38,7 +38,7 @@ struct PlacementProbeHarness: Harness {
     }
     func run(_ spec: CaseSpec, context: RunContext) throws -> [Record] {
         let cpus = context.cpus(for: spec.placement, tasks: spec.tasks).cpus
-        return [Record(harness: id, mechanism: "m", placement: spec.placement.rawValue, cpus: CPUList.format(cpus), tasks: 2,
+        return [Record(harness: id, mechanism: "m", placement: spec.placement.rawValue, cpus: cpus, tasks: 2,
                        metric: "x", samples: [1, 2, 3], opsPerSample: 1)]
     }
 }
@@ -72,7 +72,7 @@ struct PlacementProbeHarness: Harness {
         var two = RunResult.start(environment: ReportFixture.environment())
         Runner(context: Self.context(allowed: [0, 1])).run([PlacementProbeHarness()], into: &two)
         #expect(two.skipped.isEmpty)
-        #expect(two.records.contains { $0.placement == "cross-cpu" && $0.cpus == "0-1" })
+        #expect(two.records.contains { $0.placement == "cross-cpu" && $0.key.cpusText == "0-1" })
         #expect(!MarkdownExporter.render(two).contains("Not measured"))
     }
 

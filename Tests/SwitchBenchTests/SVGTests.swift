@@ -42,9 +42,9 @@ enum TLBFixture {
             records.append(ReportFixture.record("tlb", "2m", metric: "ns_per_access", 1.6, tasks: 1, pages: pages, pageSize: 2 << 20))
             records.append(ReportFixture.record("tlb", "control", metric: "ns_per_access", 1.2, tasks: 1, pages: pages, pageSize: 4096))
         }
-        // fact rows as the tlb harness writes them: only reach_l<i>_pages marks a knee
-        records.append(ReportFixture.record("tlb", "4k", metric: "reach_l1_pages", 64, spread: 0, tasks: 1, pages: 64, pageSize: 4096, unit: "pages"))
-        records.append(ReportFixture.record("tlb", "4k", metric: "reach_l1_bytes", 262_144, spread: 0, tasks: 1, pages: 64, pageSize: 4096, unit: "bytes"))
+        // fact rows as the tlb harness writes them: only reach_pages marks a knee
+        records.append(ReportFixture.record("tlb", "4k", metric: "reach_pages", 64, spread: 0, tasks: 1, pages: 64, pageSize: 4096, unit: "pages", parameters: [CaseParameter(.tlbLevel, 1)]))
+        records.append(ReportFixture.record("tlb", "4k", metric: "reach_bytes", 262_144, spread: 0, tasks: 1, pages: 64, pageSize: 4096, unit: "bytes", parameters: [CaseParameter(.tlbLevel, 1)]))
         records.append(ReportFixture.record("tlb", "2m", metric: "huge_page_reach_ratio", 1, spread: 0, tasks: 1, pageSize: 2 << 20, unit: "×"))
         return ReportFixture.run(records)
     }
@@ -80,7 +80,7 @@ enum TLBFixture {
         var run = TLBFixture.run
         let with = try #require(TLBPlot.render(run, lang: .zh))
         #expect(with.contains(">L1<") && with.contains("快表覆盖 64 × 4 KiB"))
-        let i = try #require(run.records.firstIndex { $0.metric == "reach_l1_pages" })
+        let i = try #require(run.records.firstIndex { $0.metric == "reach_pages" })
         run.records[i].invalidate("the searches disagree")
         let without = try #require(TLBPlot.render(run, lang: .zh))
         #expect(!without.contains(">L1<") && !without.contains("快表覆盖 64 × 4 KiB"))

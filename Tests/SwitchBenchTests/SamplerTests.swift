@@ -74,7 +74,7 @@ import Testing
         let m = try Sampler.runTimed(Self.config, timedBatch: Self.fake(stolen: { _ in UInt64.max }))
         #expect(m.retaken == Sampler.retakeFactor * Self.config.samples)
         #expect(m.retakesExhausted && m.perOp.count == 4)
-        var r = Record(harness: "syscall", mechanism: "getppid", placement: "same-cpu", cpus: "0", tasks: 1,
+        var r = Record(harness: "syscall", mechanism: "getppid", placement: "same-cpu", cpus: [0], tasks: 1,
                        metric: "per_call", samples: m.perOp, opsPerSample: m.opsPerSample)
         r.applySampling(m)
         #expect(!r.valid)
@@ -85,7 +85,7 @@ import Testing
 
     @Test func uncheckedBatchRecordsNothing() throws {
         let m = try Sampler.run(Self.config, check: .none) { n in var s = 0; for i in 0..<n { s &+= i }; withExtendedLifetime(s) {} }
-        var r = Record(harness: "create", mechanism: "pthread", placement: "same-cpu", cpus: "0", tasks: 1,
+        var r = Record(harness: "create", mechanism: "pthread", placement: "same-cpu", cpus: [0], tasks: 1,
                        metric: "create_cleanup", samples: m.perOp, opsPerSample: m.opsPerSample)
         r.applySampling(m)
         #expect(r.samplesRetaken == nil && r.stolenFraction == nil && r.valid)
@@ -120,11 +120,11 @@ import Testing
 
     static func run() -> RunResult {
         var run = RunResult.start(environment: Environment.read())
-        var a = Record(harness: "process", mechanism: "pipe", placement: "same-cpu", cpus: "0,0", tasks: 2,
+        var a = Record(harness: "process", mechanism: "pipe", placement: "same-cpu", cpus: [0, 0], tasks: 2,
                        metric: "round_trip", samples: [5000, 5100], opsPerSample: 400)
         a.samplesRetaken = 7
         a.stolenFraction = 0.4321
-        let b = Record(harness: "create", mechanism: "pthread", placement: "same-cpu", cpus: "0", tasks: 1,
+        let b = Record(harness: "create", mechanism: "pthread", placement: "same-cpu", cpus: [0], tasks: 1,
                        metric: "create_cleanup", samples: [20000], opsPerSample: 100)
         run.records = [a, b]
         return run
@@ -248,8 +248,8 @@ extension ProcessSpawningTests {
         let hog = try BusyLoop(cpu: Self.spareCPU)
         defer { hog.finish() }
         let rows = try EventsHarness().run(spec, context: context)
-        let event = try #require(rows.first { $0.metric == EventsHarness.eventMetric(4) })
-        #expect(event.cpus == String(Self.spareCPU))
+        let event = try #require(rows.first { $0.metric == EventsHarness.eventMetric && $0.parameter(.burst) == 4 })
+        #expect(event.cpus == [Self.spareCPU])
         let retaken = try #require(event.samplesRetaken)
         // stolen_fraction is the median over all samples taken: 0 when most fit between the loop's slices.
         #expect(retaken > 0, "retaken \(retaken), note \(event.note)")
@@ -269,7 +269,7 @@ extension ProcessSpawningTests {
         #expect(specs.map(\.placement) == [.sameCPU, .unpinned])
         for spec in specs {
             let rows = try EventsHarness().run(spec, context: context)
-            #expect(rows.contains { $0.metric == EventsHarness.eventMetric(2) }, "\(spec.label)")
+            #expect(rows.contains { $0.metric == EventsHarness.eventMetric && $0.parameter(.burst) == 2 }, "\(spec.label)")
             for r in rows where r.metric != "ring_round_trip" {
                 if spec.placement == .sameCPU {
                     #expect(r.samplesRetaken != nil && r.stolenFraction != nil, "\(r.label)")

@@ -326,7 +326,7 @@ import Testing
         for n in TLBHarness.sweep(perOctave: 6) {
             let extra = n <= size ? 0.0 : (n <= 2048 ? 1.9 : 16.9)
             for (m, v) in [("4k", 1.1 + extra), ("control", 1.1)] {
-                out.append(Record(harness: "tlb", mechanism: m, placement: "same-cpu", cpus: "0", tasks: 1,
+                out.append(Record(harness: "tlb", mechanism: m, placement: "same-cpu", cpus: [0], tasks: 1,
                                   pageSizeBytes: 4096, workingSetPages: n, metric: "ns_per_access",
                                   samples: [v, v, v], opsPerSample: 1000))
             }
@@ -337,7 +337,7 @@ import Testing
     @Test func reachRowCarriesTheVote() throws {
         let vote = ReachVote([72, 72, 60, 72, 71, 72, 66, 72])
         let facts = TLBAnalysis.factRecords(Self.rows(size: 57), hugeGranted: nil, cpu: 0, votes: ["4k": vote])
-        let reach = try #require(facts.first { $0.mechanism == "4k" && $0.metric == "reach_l1_pages" })
+        let reach = try #require(facts.first { $0.mechanism == "4k" && $0.metric == "reach_pages" && $0.parameter(.tlbLevel) == 1 })
         #expect(reach.stats?.median == 72)                  // the vote's, not the sweep's 57
         #expect(reach.workingSetPages == 72)
         #expect(reach.valid)
@@ -345,26 +345,26 @@ import Testing
         #expect(reach.factNumber(TLBAnalysis.agreeingKey) == 6)
         #expect(reach.fact(TLBAnalysis.readingsKey) == "72 72 60 72 71 72 66 72")
         #expect(reach.note.contains("57 pages"))           // the sweep's own knee is said beside it
-        let bytes = try #require(facts.first { $0.mechanism == "4k" && $0.metric == "reach_l1_bytes" })
+        let bytes = try #require(facts.first { $0.mechanism == "4k" && $0.metric == "reach_bytes" && $0.parameter(.tlbLevel) == 1 })
         #expect(bytes.stats?.median == Double(72 * 4096))
         #expect(bytes.factNumber(TLBAnalysis.agreeingKey) == 6)
         // The second level is the sweep's, without search facts.
-        let l2 = try #require(facts.first { $0.mechanism == "4k" && $0.metric == "reach_l2_pages" })
+        let l2 = try #require(facts.first { $0.mechanism == "4k" && $0.metric == "reach_pages" && $0.parameter(.tlbLevel) == 2 })
         #expect(l2.fact(TLBAnalysis.searchesKey) == nil)
     }
 
     @Test func disagreeingVoteInvalidatesTheReach() throws {
         let vote = ReachVote([48, 52, 56, 60, 64, 66, 70, 72])
         let facts = TLBAnalysis.factRecords(Self.rows(size: 72), hugeGranted: nil, cpu: 0, votes: ["4k": vote])
-        for metric in ["reach_l1_pages", "reach_l1_bytes"] {
-            let r = try #require(facts.first { $0.mechanism == "4k" && $0.metric == metric })
+        for metric in [TLBAnalysis.reachPages, TLBAnalysis.reachBytes] {
+            let r = try #require(facts.first { $0.mechanism == "4k" && $0.metric == metric && $0.parameter(.tlbLevel) == 1 })
             #expect(!r.valid)
             #expect(r.note.contains("disagree"))
             #expect(r.factNumber(TLBAnalysis.agreeingKey) == Double(vote.agreeing))
         }
         // Without a vote the reach is the sweep's, as before.
         let plain = TLBAnalysis.factRecords(Self.rows(size: 72), hugeGranted: nil, cpu: 0)
-        let r = try #require(plain.first { $0.mechanism == "4k" && $0.metric == "reach_l1_pages" })
+        let r = try #require(plain.first { $0.mechanism == "4k" && $0.metric == "reach_pages" && $0.parameter(.tlbLevel) == 1 })
         #expect(r.stats?.median == 72)
         #expect(r.valid)
         #expect(r.fact(TLBAnalysis.searchesKey) == nil)
@@ -492,7 +492,7 @@ extension ProcessSpawningTests {
             }
         }
         // The first-level reach comes from the repeated searches: their facts are on the row.
-        let reach = try #require(rows.first { $0.metric == "reach_l1_pages" && $0.mechanism == "4k" })
+        let reach = try #require(rows.first { $0.metric == "reach_pages" && $0.parameter(.tlbLevel) == 1 && $0.mechanism == "4k" })
         #expect(reach.stats != nil)
         let searches = TLBHarness.searchCount(o)
         #expect(reach.factNumber(TLBAnalysis.searchesKey) == Double(searches))

@@ -24,24 +24,30 @@ public struct CaseSpec: Sendable {
     public var placement: Placement
     public var tasks: Int
     public var footprint: Int
-    /// Harness-specific extra parameter (e.g. a working-set size), free text.
-    public var variant: String
+    /// The case's other parameters (`CaseParameter`, e.g. the events harness's burst size): its rows
+    /// carry them in their key.
+    public var parameters: [CaseParameter]
+    /// The mechanisms of a case that measures several side by side (tlb's curves, pollution's kinds of
+    /// B); `mechanism` is then their names joined by commas, for the label only.
+    public var mechanisms: [String]
 
     public init(harness: String, mechanism: String, placement: Placement = .sameCPU, tasks: Int = 1,
-                footprint: Int = 0, variant: String = "") {
-        self.harness = harness
-        self.mechanism = mechanism
-        self.placement = placement
-        self.tasks = tasks
-        self.footprint = footprint
-        self.variant = variant
+                footprint: Int = 0, parameters: [CaseParameter] = []) {
+        (self.harness, self.mechanism, self.placement, self.mechanisms) = (harness, mechanism, placement, [mechanism])
+        (self.tasks, self.footprint, self.parameters) = (tasks, footprint, parameters.sorted())
+    }
+
+    /// One case over several mechanisms at once (`mechanisms`).
+    public init(harness: String, mechanisms: [String], placement: Placement = .sameCPU, tasks: Int = 1) {
+        self.init(harness: harness, mechanism: mechanisms.joined(separator: ","), placement: placement, tasks: tasks)
+        self.mechanisms = mechanisms
     }
 
     public var label: String {
         var s = "\(harness) \(mechanism) \(placement.rawValue)"
         if tasks > 1 { s += " tasks=\(tasks)" }
         if footprint > 0 { s += " footprint=\(footprint)" }
-        if !variant.isEmpty { s += " \(variant)" }
+        for p in parameters { s += " \(p.label)" }
         return s
     }
 }
@@ -145,6 +151,8 @@ public protocol Harness: Sendable {
     var runQueueSensitive: Bool { get }
     /// Harnesses with the same id share one presentation (asked once). Default: `id`.
     var presentationID: String { get }
+    /// Whether `switchbench --all` runs it (`Registry.all`); false: only `run` by name. Default true.
+    var includedInAll: Bool { get }
     /// Its section of results.md, nil when the run has none of its rows.
     func markdownSection(_ run: RunResult, lang: Language) -> String?
     /// The claims it judges, each with a verdict (not measured when its rows are absent).
@@ -196,6 +204,7 @@ extension Harness {
     public var declaredOptions: [HarnessOption] { [] }
     public var switchKinds: [SwitchKind] { [] }
     public var presentationID: String { id }
+    public var includedInAll: Bool { true }
     public var neighbourSensitive: Bool { false }
     public var runQueueSensitive: Bool { false }
     public func markdownSection(_ run: RunResult, lang: Language) -> String? { nil }
@@ -241,6 +250,9 @@ public enum Registry {
         EventsHarness(),
     ]
 
+    /// What `switchbench --all` runs: every harness that does not leave itself out (`includedInAll`).
+    public static var all: [any Harness] { harnesses.filter(\.includedInAll) }
+
     /// One harness per presentation, in registry order: what the report asks for sections, claims and plots.
     public static var presenters: [any Harness] {
         var seen = Set<String>()
@@ -249,9 +261,7 @@ public enum Registry {
 
     /// Every option a harness declares, once each (harnesses may share one), in registry order.
     public static var options: [HarnessOption] {
-        var out: [HarnessOption] = []
-        for h in harnesses { for o in h.declaredOptions where !out.contains(where: { $0.name == o.name }) { out.append(o) } }
-        return out
+        harnesses.flatMap(\.declaredOptions).orderedUnique(by: \.name)
     }
 
     /// "Harness options" for `--help`: each option's flag and example with the harnesses that read it,

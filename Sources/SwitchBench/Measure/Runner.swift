@@ -43,7 +43,7 @@ public struct Runner {
                 if let before, let after = Neighbours.read(exactOn: exactCPU) {
                     let suite = Double(Sampler.processAndChildrenCPUNanoseconds() &- suite0) / 1e9
                     for i in records.indices {
-                        let pinned = (try? CPUList.parse(records[i].cpus)) ?? []
+                        let pinned = records[i].cpus
                         let own = Set(pinned.isEmpty ? context.allowedCPUs : pinned)
                         let shares = Neighbours.shares(before: before, after: after, own: own, suiteSeconds: suite,
                                                        ticksPerSecond: Neighbours.ticksPerSecond)

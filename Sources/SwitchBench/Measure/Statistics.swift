@@ -23,16 +23,8 @@ public struct Statistics: Sendable, Equatable, Codable {
     /// Statistics as stored (e.g. read back from a CSV).
     public init(count: Int, median: Double, min: Double, mean: Double, max: Double, stddev: Double,
                 cv: Double, ci95Low: Double, ci95High: Double, outliers: Int) {
-        self.count = count
-        self.median = median
-        self.min = min
-        self.mean = mean
-        self.max = max
-        self.stddev = stddev
-        self.cv = cv
-        self.ci95Low = ci95Low
-        self.ci95High = ci95High
-        self.outliers = outliers
+        (self.count, self.median, self.min, self.mean, self.max) = (count, median, min, mean, max)
+        (self.stddev, self.cv, self.ci95Low, self.ci95High, self.outliers) = (stddev, cv, ci95Low, ci95High, outliers)
     }
 
     public init(_ values: [Double]) {

@@ -20,12 +20,15 @@ public struct Record: Sendable, Equatable, Codable {
     public var mechanism: String { get { key.mechanism } set { key.mechanism = newValue } }
     public var placement: String { get { key.placement } set { key.placement = newValue } }
     /// CPUs the tasks were pinned to, taskset style ("0" or "0,1"); empty when unpinned.
-    public var cpus: String { get { key.cpus } set { key.cpus = newValue } }
+    public var cpus: [Int] { get { key.cpus } set { key.cpus = Array(Set(newValue)).sorted() } }
     public var tasks: Int { get { key.tasks } set { key.tasks = newValue } }
     public var footprintBytes: Int { get { key.footprintBytes } set { key.footprintBytes = newValue } }
     public var pageSizeBytes: Int? { get { key.pageSizeBytes } set { key.pageSizeBytes = newValue } }
     public var workingSetPages: Int? { get { key.workingSetPages } set { key.workingSetPages = newValue } }
+    public var parameters: [CaseParameter] { get { key.parameters } set { key.parameters = newValue.sorted() } }
     public var metric: String { get { key.metric } set { key.metric = newValue } }
+    /// The value of the case parameter `name` (`CaseParameter`), nil when the row has none.
+    public func parameter(_ name: CaseParameter.Name) -> Int? { key.parameters[name] }
     public var unit: String
     public var samples: Int
     public var opsPerSample: Int
@@ -65,26 +68,19 @@ public struct Record: Sendable, Equatable, Codable {
     /// intervals, histogram, the tail's causes); nil for every other row and old CSVs.
     public var latency: LatencySummary?
 
-    public init(harness: String, mechanism: String, placement: String, cpus: String, tasks: Int,
+    public init(harness: String, mechanism: String, placement: String, cpus: [Int], tasks: Int,
                 footprintBytes: Int = 0, pageSizeBytes: Int? = nil, workingSetPages: Int? = nil,
-                metric: String, unit: String = "ns", samples: [Double], opsPerSample: Int,
+                parameters: [CaseParameter] = [], metric: String, unit: String = "ns", samples: [Double], opsPerSample: Int,
                 switchesPerOp: Double? = nil, expectedSwitchesPerOp: Double? = nil,
                 valid: Bool = true, note: String = "", counterSource: String = "", cpusSeen: String = "",
                 flagNoisy: Bool = true) {
         self.key = CaseKey(harness: harness, mechanism: mechanism, placement: placement, cpus: cpus, tasks: tasks,
                            footprintBytes: footprintBytes, pageSizeBytes: pageSizeBytes,
-                           workingSetPages: workingSetPages, metric: metric)
-        self.unit = unit
-        self.samples = samples.count
-        self.opsPerSample = opsPerSample
+                           workingSetPages: workingSetPages, parameters: parameters, metric: metric)
+        (self.unit, self.samples, self.opsPerSample, self.sampleValues) = (unit, samples.count, opsPerSample, samples)
         self.stats = samples.isEmpty ? nil : Statistics(samples)
-        self.switchesPerOp = switchesPerOp
-        self.expectedSwitchesPerOp = expectedSwitchesPerOp
-        self.valid = valid
-        self.note = note
-        self.sampleValues = samples
-        self.counterSource = counterSource
-        self.cpusSeen = cpusSeen
+        (self.switchesPerOp, self.expectedSwitchesPerOp) = (switchesPerOp, expectedSwitchesPerOp)
+        (self.valid, self.note, self.counterSource, self.cpusSeen) = (valid, note, counterSource, cpusSeen)
         // flagNoisy: false for values whose mean is near zero (a difference), where the CV says nothing.
         if flagNoisy, let s = stats, s.isNoisy { addNote("noisy (CV \(String(format: "%.1f", s.cv * 100)) %)") }
     }

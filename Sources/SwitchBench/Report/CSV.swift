@@ -47,8 +47,8 @@ public enum CSV {
 /// The CSV exporter: one row per case and metric, the column contract (docs/csv.md) first.
 public struct CSVExporter: Exporter {
     public init() {}
-    public func files(_ run: RunResult, lang: Language) -> [OutputFile] {
-        [OutputFile(name: "results.csv", contents: Self.render(run))]
+    public func files(_ r: RenderedRun, lang: Language) -> [OutputFile] {
+        [OutputFile(name: "results.csv", contents: Self.render(r.run))]
     }
 
     /// The contract (docs/csv.md): these names, in this order.
@@ -75,7 +75,10 @@ public struct CSVExporter: Exporter {
         "cpu_vendor", "cpu_family", "cpu_model_number", "cpu_stepping", "cpu_caches",
         // Per hand-off latency rows (Record.latency: the ring's hand_off_* metrics); empty elsewhere.
         "p90", "p99", "p99_9", "p99_99", "percentiles", "latency_histogram", "tail_causes",
-    ]
+    ] + parameterColumns
+    /// One column per case parameter (`CaseParameter.Name`), after the others; absent from older runs,
+    /// whose rows carried the parameter in the metric name (read back by `CaseKey.upgraded`).
+    public static let parameterColumns = CaseParameter.Name.allCases.map(\.column)
     public static var columns: [String] { contractColumns + extraColumns }
 
     public static func render(_ run: RunResult) -> String {
@@ -102,9 +105,9 @@ public struct CSVExporter: Exporter {
     public static func row(_ r: Record, run: RunResult) -> [String] {
         let e = run.environment
         let s = r.stats
-        return [
+        let fields: [String] = [
             e.suiteVersion, run.runID, run.timestampUTC, e.host, e.kernel, e.cpuModel, e.virtualization, e.build,
-            r.harness, r.mechanism, r.placement, r.cpus, String(r.tasks), String(r.footprintBytes),
+            r.harness, r.mechanism, r.placement, r.key.cpusText, String(r.tasks), String(r.footprintBytes),
             r.pageSizeBytes.map(String.init) ?? "", r.workingSetPages.map(String.init) ?? "",
             r.metric, r.unit, String(r.samples), String(r.opsPerSample),
             stat(s?.median), stat(s?.min), stat(s?.mean), stat(s?.max), stat(s?.stddev), num(s?.cv, 4),
@@ -119,6 +122,8 @@ public struct CSVExporter: Exporter {
             e.onlineCPUs, e.clocksource,
             e.cpuVendor, e.cpuFamily, e.cpuModelNumber, e.cpuStepping, e.cpuCaches,
         ] + latencyFields(r.latency)
+        let parameters: [String] = CaseParameter.Name.allCases.map { r.parameter($0).map(String.init) ?? "" }
+        return fields + parameters
     }
 
     /// The latency columns: p90 … p99.99 (ns), every percentile with its 95 % interval and count
@@ -153,6 +158,12 @@ public struct CSVExporter: Exporter {
                 guard let v = Int(f[k] ?? "") else { throw SwitchBenchError.usage("\(source) line \(lineNo + 2): \(k) '\(f[k] ?? "")' is not an integer") }
                 return v
             }
+            func cpuList(_ k: String) throws -> [Int] {
+                let t = f[k] ?? ""
+                do { return t.isEmpty ? [] : try CPUList.parse(t) } catch {
+                    throw SwitchBenchError.usage("\(source) line \(lineNo + 2): \(k) '\(t)' is not a CPU list")
+                }
+            }
             // Every number finite; a time (and a spread, a count) never negative unless the metric is a difference.
             let nonNegative = Self.isTime(f["unit"] ?? "") && !Self.mayBeNegative(metric: f["metric"] ?? "")
             func dbl(_ k: String, signed: Bool = true) throws -> Double? {
@@ -169,7 +180,7 @@ public struct CSVExporter: Exporter {
                 return v
             }
             var r = Record(harness: f["harness"]!, mechanism: f["mechanism"]!, placement: f["placement"]!,
-                           cpus: f["cpus"]!, tasks: try int("tasks"), footprintBytes: try int("footprint_bytes"),
+                           cpus: try cpuList("cpus"), tasks: try int("tasks"), footprintBytes: try int("footprint_bytes"),
                            pageSizeBytes: Int(f["page_size_bytes"]!), workingSetPages: Int(f["working_set_pages"]!),
                            metric: f["metric"]!, unit: f["unit"]!, samples: [],
                            opsPerSample: try int("ops_per_sample"),
@@ -177,6 +188,10 @@ public struct CSVExporter: Exporter {
                            expectedSwitchesPerOp: try dbl("expected_switches_per_op"),
                            valid: f["valid"] == "true", note: f["note"]!,
                            counterSource: f["counter_source"] ?? "", cpusSeen: f["cpus_seen"] ?? "")
+            for name in CaseParameter.Name.allCases where !(f[name.column] ?? "").isEmpty {
+                r.key.parameters[name] = try int(name.column)
+            }
+            r.key = r.key.upgraded
             r.facts = Record.parseFacts(f["facts"] ?? "")
             r.sampleValues = samples   // the stored statistics below are authoritative: not recomputed
             // Columns a file written before they existed lacks: nil.

@@ -15,35 +15,30 @@ public protocol Exporter<Input>: Sendable {
     func files(_ input: Input, lang: Language) -> [OutputFile]
 }
 
-public enum Exporters {
-    /// Every file of a run, in the order they are written: the plots are rendered once and shared by
-    /// the SVG files, results.md and report.md.
-    public static let run: [any Exporter<RunResult>] = [RunFilesExporter(report: false)]
+/// A run with its plots rendered once, in one language: what every exporter of a run reads (the SVG
+/// files, results.md and report.md share the plots).
+public struct RenderedRun: Sendable {
+    public var run: RunResult
+    public var plots: [Plot]
 
-    /// What `switchbench report` regenerates from a CSV: the plots, the claims report and notes.md.
-    public static let report: [any Exporter<RunResult>] = [RunFilesExporter(report: true)]
-}
-
-/// A run's files with each plot rendered once: results.csv, results.md, results.json,
-/// benchmark-action.json, the SVGs, report.md, notes.md (`report`: the SVGs, notes.md, report.md last).
-public struct RunFilesExporter: Exporter {
-    public var report: Bool
-    public init(report: Bool) { self.report = report }
-    public func files(_ run: RunResult, lang: Language) -> [OutputFile] {
-        let plots = SVGPlots.files(for: run, lang: lang)
-        let svgs = plots.map { OutputFile(name: $0.name, contents: $0.contents) }
-        let titles = plots.map { ($0.name, $0.title) }
-        let reportMD = OutputFile(name: "report.md", contents: Claims.render(run, plots: titles, lang: lang))
-        let notes = NotesExporter().files(run, lang: lang)
-        if report { return svgs + notes + [reportMD] }
-        return CSVExporter().files(run, lang: lang)
-            + [OutputFile(name: "results.md", contents: MarkdownExporter.render(run, plots: titles, lang: lang))]
-            + JSONExporter().files(run, lang: lang) + BenchmarkActionExporter().files(run, lang: lang)
-            + svgs + [reportMD] + notes
+    public init(_ run: RunResult, lang: Language) {
+        self.run = run
+        self.plots = SVGPlots.files(for: run, lang: lang)
     }
+
+    /// Each plot's file name and title, as results.md and report.md embed them.
+    public var plotTitles: [(name: String, title: String)] { plots.map { ($0.name, $0.title) } }
 }
 
-extension Exporters {
+public enum Exporters {
+    /// Every file of a run, in the order they are written; each exporter writes its own file(s).
+    public static let run: [any Exporter<RenderedRun>] = [
+        CSVExporter(), MarkdownExporter(), JSONExporter(), BenchmarkActionExporter(), SVGExporter(),
+        ClaimsReportExporter(), NotesExporter(),
+    ]
+
+    /// What `switchbench report` regenerates from a CSV: the plots, notes.md and the claims report.
+    public static let report: [any Exporter<RenderedRun>] = [SVGExporter(), NotesExporter(), ClaimsReportExporter()]
 
     /// compare's outputs by --format.
     public static let comparison: [String: any Exporter<Comparison>] = [
@@ -54,17 +49,17 @@ extension Exporters {
 /// The plots of the registered harnesses, one SVG file each.
 public struct SVGExporter: Exporter {
     public init() {}
-    public func files(_ run: RunResult, lang: Language) -> [OutputFile] {
-        SVGPlots.files(for: run, lang: lang).map { OutputFile(name: $0.name, contents: $0.contents) }
+    public func files(_ r: RenderedRun, lang: Language) -> [OutputFile] {
+        r.plots.map { OutputFile(name: $0.name, contents: $0.contents) }
     }
 }
 
 /// report.md: the claims, embedding the plots by name.
 public struct ClaimsReportExporter: Exporter {
+    public static let fileName = "report.md"
     public init() {}
-    public func files(_ run: RunResult, lang: Language) -> [OutputFile] {
-        let plots = SVGPlots.files(for: run, lang: lang).map { ($0.name, $0.title) }
-        return [OutputFile(name: "report.md", contents: Claims.render(run, plots: plots, lang: lang))]
+    public func files(_ r: RenderedRun, lang: Language) -> [OutputFile] {
+        [OutputFile(name: Self.fileName, contents: Claims.render(r.run, plots: r.plotTitles, lang: lang))]
     }
 }
 

@@ -17,6 +17,11 @@ public func humanTime(_ ns: Double?) -> String {
 /// The one unit-aware value formatter of everything written for people: times in human units,
 /// pages, bytes, ratios, counts; CIs and ratios in one style.
 public enum Format {
+    /// What a value of an invalid row carries after it: " (invalid)", "（无效）"; empty when valid.
+    public static func invalidMark(_ valid: Bool, _ lang: Language) -> String {
+        valid ? "" : lang.t(" (invalid)", "（无效）")
+    }
+
     /// A value in its unit: ns → "412 ns"/"2.91 µs", pages → "72 pages", bytes → "288 KiB",
     /// ratio → "234×", anything else "%.4g unit". "–" for nil.
     public static func value(_ v: Double?, unit: String, lang: Language = .en) -> String {

@@ -6,8 +6,8 @@ import Foundation
 /// verdict that notes.md, report.md, machines.md and the scripts read).
 public struct JSONExporter: Exporter {
     public init() {}
-    public func files(_ run: RunResult, lang: Language) -> [OutputFile] {
-        [OutputFile(name: "results.json", contents: Self.render(run))]
+    public func files(_ r: RenderedRun, lang: Language) -> [OutputFile] {
+        [OutputFile(name: "results.json", contents: Self.render(r.run))]
     }
 
     public static func render(_ run: RunResult, claims: [Claims.Outcome]? = nil) -> String {
@@ -137,8 +137,8 @@ public struct JSONExporter: Exporter {
 /// `{name, unit, value, range?, extra?}`, one entry per timed row whose smaller value is better.
 public struct BenchmarkActionExporter: Exporter {
     public init() {}
-    public func files(_ run: RunResult, lang: Language) -> [OutputFile] {
-        [OutputFile(name: "benchmark-action.json", contents: Self.render(run))]
+    public func files(_ r: RenderedRun, lang: Language) -> [OutputFile] {
+        [OutputFile(name: "benchmark-action.json", contents: Self.render(r.run))]
     }
 
     public struct Entry: Codable, Sendable, Equatable {

@@ -165,7 +165,7 @@ public struct MachinesPage {
     /// A timed row's median, with "(invalid)" or "(noisy)".
     public func time(_ t: MachineTiming) -> String {
         var s = humanTime(t.median)
-        if !t.valid { s += lang.t(" (invalid)", "（无效）") } else if t.noisy { s += lang.t(" (noisy)", "（波动大）") }
+        if !t.valid { s += Format.invalidMark(false, lang) } else if t.noisy { s += lang.t(" (noisy)", "（波动大）") }
         return s
     }
 }

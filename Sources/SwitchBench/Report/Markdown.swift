@@ -6,8 +6,8 @@ import Foundation
 public struct MarkdownExporter: Exporter {
     public init() {}
 
-    public func files(_ run: RunResult, lang: Language) -> [OutputFile] {
-        [OutputFile(name: "results.md", contents: Self.render(run, lang: lang))]
+    public func files(_ r: RenderedRun, lang: Language) -> [OutputFile] {
+        [OutputFile(name: "results.md", contents: Self.render(r.run, plots: r.plotTitles, lang: lang))]
     }
 
     public static func render(_ run: RunResult, plots: [(name: String, title: String)]? = nil, lang: Language = .en) -> String {
@@ -50,8 +50,8 @@ public struct MarkdownExporter: Exporter {
             ? ["harness", "mechanism", "placement", "cpus", "tasks", "footprint", "metric", "median", "95 % CI", "CV", "switches/op", "valid", "note"]
             : ["测试（`harness`）", "机制（`mechanism`）", "放置（`placement`）", "处理器", "任务数", "每次接触的内存（字节）", "指标（`metric`）", "中位数", "95 % 置信区间", "CV", "每次操作的上下文切换次数（内核统计）", "有效"])
         for r in rows {
-            let ids: [String] = ["`\(r.harness)`", "`\(r.mechanism)`", "`\(r.placement)`", r.cpus.isEmpty ? "–" : r.cpus, String(r.tasks),
-                                 String(r.footprintBytes), "`\(r.metric)`"]
+            let ids: [String] = ["`\(r.harness)`", "`\(r.mechanism)`", "`\(r.placement)`", r.cpus.isEmpty ? "–" : r.key.cpusText, String(r.tasks),
+                                 String(r.footprintBytes), "`\(r.metric)`" + r.parameters.map { " `\($0.label)`" }.joined()]
             let median: String = r.stats == nil ? (r.factsText.isEmpty ? "–" : "`\(r.factsText)`") : Format.median(r, lang: lang)
             let cv: String = r.stats.map { Format.sig3($0.cv * 100) + " %" } ?? ""
             let spo: String = r.switchesPerOp.map { String(format: "%.2f", $0) } ?? ""

@@ -375,7 +375,7 @@ public enum NotesReport {
 /// notes.md of one run.
 public struct NotesExporter: Exporter {
     public init() {}
-    public func files(_ run: RunResult, lang: Language) -> [OutputFile] {
-        [OutputFile(name: NotesReport.fileName, contents: NotesReport.render(run, lang: lang))]
+    public func files(_ r: RenderedRun, lang: Language) -> [OutputFile] {
+        [OutputFile(name: NotesReport.fileName, contents: NotesReport.render(r.run, lang: lang))]
     }
 }

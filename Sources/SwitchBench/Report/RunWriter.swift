@@ -79,12 +79,14 @@ public enum RunWriter {
 
     /// The files of a run: every exporter of `Exporters.run`, in order.
     public static func files(for run: RunResult, lang: Language = .en) -> [OutputFile] {
-        Exporters.run.flatMap { $0.files(run, lang: lang) }
+        let rendered = RenderedRun(run, lang: lang)
+        return Exporters.run.flatMap { $0.files(rendered, lang: lang) }
     }
 
     /// The plots and the claims report that embeds them (what `switchbench report` writes).
     public static func reportFiles(for run: RunResult, lang: Language = .en) -> [OutputFile] {
-        Exporters.report.flatMap { $0.files(run, lang: lang) }
+        let rendered = RenderedRun(run, lang: lang)
+        return Exporters.report.flatMap { $0.files(rendered, lang: lang) }
     }
 
     /// Writes every file of the run and returns them (the caller prints one without rendering it again).

@@ -164,7 +164,7 @@ public struct AnatomyHarness: Harness {
             }
             return TimedSample(ns: ns, spanNs: span, stolenNs: stolen)
         }
-        var r = Record(harness: id, mechanism: "page-fault", placement: Placement.sameCPU.rawValue, cpus: String(cpu), tasks: 1,
+        var r = Record(harness: id, mechanism: "page-fault", placement: Placement.sameCPU.rawValue, cpus: [cpu], tasks: 1,
                        pageSizeBytes: page, metric: "per_fault", samples: measured.perOp, opsPerSample: measured.opsPerSample,
                        switchesPerOp: measured.switchesPerOp, expectedSwitchesPerOp: 0, counterSource: counter.source,
                        cpusSeen: String(sb_sched_getcpu()))
@@ -228,7 +228,7 @@ public struct AnatomyHarness: Harness {
         var rowA = sideRow(a, ringA, m.a), rowB = sideRow(b, ringB, m.b)
         let invalid = [rowA, rowB].filter { !$0.valid }.map { "\($0.metric): \($0.note)" }
         func pairRow(_ metric: String, _ values: [Double], unit: String, note: String) -> Record {
-            var r = Record(harness: id, mechanism: spec.mechanism, placement: Placement.sameCPU.rawValue, cpus: "\(cpu),\(cpu)",
+            var r = Record(harness: id, mechanism: spec.mechanism, placement: Placement.sameCPU.rawValue, cpus: [cpu],
                            tasks: 2, metric: metric, unit: unit, samples: values, opsPerSample: m.a.opsPerSample,
                            cpusSeen: rowA.cpusSeen, flagNoisy: unit == "ratio")
             r.addNote(note)
@@ -247,7 +247,7 @@ public struct AnatomyHarness: Harness {
         var rows = [rowA, rowB, ratio, diff]
         if ["futex", "pipe", "yield"].contains(spec.mechanism) {
             // The hand-off without a switch (one task): what the prediction adds to a yield switch.
-            var ipc = Record(harness: id, mechanism: spec.mechanism, placement: Placement.sameCPU.rawValue, cpus: String(cpu), tasks: 1,
+            var ipc = Record(harness: id, mechanism: spec.mechanism, placement: Placement.sameCPU.rawValue, cpus: [cpu], tasks: 1,
                              metric: "ipc_alone", samples: ringB.ipc.perOp, opsPerSample: ringB.ipc.opsPerSample, cpusSeen: String(cpu))
             ipc.addNote(TokenRingHarness.ipcNote(mechanism))
             ipc.applySampling(ringB.ipc)
@@ -277,7 +277,7 @@ public struct AnatomyHarness: Harness {
 
     /// The row of a part that cannot run here: no samples, `valid=true`, the reason as a fact and a note.
     func notAvailable(_ spec: CaseSpec, cpu: Int, why: String) -> Record {
-        var r = Record(harness: id, mechanism: spec.mechanism, placement: Placement.sameCPU.rawValue, cpus: String(cpu), tasks: spec.tasks,
+        var r = Record(harness: id, mechanism: spec.mechanism, placement: Placement.sameCPU.rawValue, cpus: [cpu], tasks: spec.tasks,
                        metric: "not_available", unit: "", samples: [], opsPerSample: 0)
         r.setFact(Self.notAvailableKey, why.replacingOccurrences(of: ";", with: ",").replacingOccurrences(of: "=", with: ":"))
         r.addNote("n/a: " + why)

@@ -156,7 +156,7 @@ extension AnatomyHarness {
         let path = zip(wake, none).map { $0 - $1 }
         let cpusSeen = Set(seen.flatMap { [$0.0, $0.1] }).map(String.init).sorted().joined(separator: "/")
         func row(_ metric: String, _ samples: [Double], switches: Double?, expected: Double?, note: String, flagNoisy: Bool = true) -> Record {
-            var r = Record(harness: id, mechanism: spec.mechanism, placement: Placement.sameCPU.rawValue, cpus: "\(cpu),\(cpu)", tasks: 2,
+            var r = Record(harness: id, mechanism: spec.mechanism, placement: Placement.sameCPU.rawValue, cpus: [cpu], tasks: 2,
                            metric: "\(k)_\(metric)", samples: samples, opsPerSample: m.opsPerSample, switchesPerOp: switches,
                            expectedSwitchesPerOp: expected, counterSource: "getrusage(RUSAGE_THREAD)", cpusSeen: cpusSeen, flagNoisy: flagNoisy)
             r.addNote(note)

@@ -70,7 +70,7 @@ public struct BlockingHarness: Harness {
                 }
                 let gaps = outcomes.map { Double($0.maxGapNs) }
                 let vol = Double(outcomes.map(\.voluntarySwitches).reduce(0, +)) / Double(reps)
-                var r = Record(harness: id, mechanism: spec.mechanism, placement: spec.placement.rawValue, cpus: String(cpu),
+                var r = Record(harness: id, mechanism: spec.mechanism, placement: spec.placement.rawValue, cpus: [cpu],
                                tasks: coroutines, metric: blocking ? "max_gap_blocking" : "max_gap_nonblocking",
                                samples: gaps, opsPerSample: 1, switchesPerOp: vol,
                                expectedSwitchesPerOp: blocking ? 1 : 0,
@@ -100,7 +100,7 @@ public struct BlockingHarness: Harness {
                     r.samplesRetaken = 0
                     r.stolenFraction = f
                 }
-                var turns = Record(harness: id, mechanism: spec.mechanism, placement: spec.placement.rawValue, cpus: String(cpu),
+                var turns = Record(harness: id, mechanism: spec.mechanism, placement: spec.placement.rawValue, cpus: [cpu],
                                    tasks: coroutines, metric: blocking ? "turns_during_read_blocking" : "turns_during_read_nonblocking",
                                    unit: "turns", samples: outcomes.map { Double($0.turnsDuringRead) }, opsPerSample: 1)
                 turns.addNote("turns the other \(coroutines - 1) coroutines got while coroutine 0 waited for its byte (per repetition)")

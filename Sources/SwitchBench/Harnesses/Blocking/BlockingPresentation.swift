@@ -10,9 +10,7 @@ extension BlockingHarness {
                "others' turns during the read (blocking, non-blocking)", "voluntary switches / repetition (blocking, non-blocking)", "valid"]
             : ["协程", "M", "最长间隔（阻塞读）", "最长间隔（非阻塞读）", "比值",
                "读的期间其他协程得到的轮次（阻塞，非阻塞）", "每次重复的自愿切换次数（阻塞，非阻塞）", "有效"])
-        var mechanisms: [String] = []
-        for r in rows where !mechanisms.contains(r.mechanism) { mechanisms.append(r.mechanism) }
-        for m in mechanisms {
+        for m in rows.map(\.mechanism).orderedUnique() {
             func get(_ metric: String) -> Record? { rows.first { $0.mechanism == m && $0.metric == metric } }
             let b = get("max_gap_blocking"), n = get("max_gap_nonblocking")
             func turns(_ metric: String) -> String { get(metric)?.stats.map { String(format: "%.0f", $0.median) } ?? "n/a" }

@@ -24,18 +24,19 @@ public struct CoroutineHarness: Harness {
     /// same-cpu for the coroutines of one thread; unpinned for the global executor's thread pool.
     public var placements: [Placement] { [.sameCPU, .unpinned] }
     public var switchKinds: [SwitchKind] {
-        func kind(_ m: String, _ en: String, _ zh: String, _ detail: String?, plotted: Bool) -> SwitchKind {
-            SwitchKind(harness: id, mechanism: m, tier: .userMode, en: en, zh: zh, detail: detail, plotted: plotted)
+        func kind(_ m: String, _ name: (en: String, zh: String), _ detail: String?, plotted: Bool) -> SwitchKind {
+            SwitchKind(harness: id, mechanism: m, tier: .userMode, en: name.en, zh: name.zh, detail: detail, plotted: plotted)
         }
-        var asm = kind("asm", "coroutine", "协程", "asm", plotted: true)
+        let swiftTask = (en: "Swift task", zh: "Swift 任务")
+        var asm = kind("asm", Terms.coroutine, "asm", plotted: true)
         asm.classRank = 0
         asm.forced = ("each coroutine calls the switch routine, which saves its registers and stack pointer and loads the other's, in user mode",
                       "每个协程调用切换例程，在用户态保存自己的寄存器和栈指针、装入另一个协程的")
         return [asm,
-                kind("asm-generator", "coroutine", "协程", "asm resume/yield", plotted: false),
-                kind("ucontext", "coroutine", "协程", "ucontext", plotted: true),
-                kind("swift-task", "Swift task", "Swift 任务", nil, plotted: true),
-                kind("swift-task-yield", "Swift task", "Swift 任务", "Task.yield", plotted: false)]
+                kind("asm-generator", Terms.coroutine, "asm resume/yield", plotted: false),
+                kind("ucontext", Terms.coroutine, "ucontext", plotted: true),
+                kind("swift-task", swiftTask, nil, plotted: true),
+                kind("swift-task-yield", swiftTask, "Task.yield", plotted: false)]
     }
 
     public func plan(_ options: RunOptions) -> [CaseSpec] {
@@ -78,7 +79,7 @@ public struct CoroutineHarness: Harness {
                 case .success(let perSwitch):
                     extra.append(String(format: "rt_sigprocmask calls per switch: %.2f (tracepoint syscalls:sys_enter_rt_sigprocmask)", perSwitch))
                     var r = Record(harness: id, mechanism: spec.mechanism, placement: spec.placement.rawValue,
-                                   cpus: String(cpu), tasks: 2, metric: "rt_sigprocmask_per_switch", unit: "calls",
+                                   cpus: [cpu], tasks: 2, metric: "rt_sigprocmask_per_switch", unit: "calls",
                                    samples: [perSwitch], opsPerSample: 1,
                                    note: "counted by the tracepoint syscalls:sys_enter_rt_sigprocmask over the switches")
                     if perSwitch < 0.9 { r.invalidate(String(format: "expected about 1 call per switch, counted %.2f", perSwitch)) }
@@ -96,7 +97,7 @@ public struct CoroutineHarness: Harness {
             default:
                 throw SwitchBenchError.usage("unknown coroutine mechanism '\(spec.mechanism)'")
             }
-            var rows = Self.records(harness: id, spec: spec, placement: spec.placement.rawValue, cpus: String(cpu),
+            var rows = Self.records(harness: id, spec: spec, placement: spec.placement.rawValue, cpus: [cpu],
                                     measured: measured, switchesPerOp: measured.switchesPerOp, source: counter.source,
                                     notes: extra, cpusSeen: String(sb_sched_getcpu()))
             for i in rows.indices {
@@ -110,7 +111,7 @@ public struct CoroutineHarness: Harness {
     }
 
     /// round_trip and per_switch rows from one measurement.
-    static func records(harness: String, spec: CaseSpec, placement: String, cpus: String, measured: Measured,
+    static func records(harness: String, spec: CaseSpec, placement: String, cpus: [Int], measured: Measured,
                         switchesPerOp: Double?, source: String, notes: [String], cpusSeen: String) -> [Record] {
         func make(_ metric: String, _ values: [Double], _ note: String) -> Record {
             var r = Record(harness: harness, mechanism: spec.mechanism, placement: placement, cpus: cpus, tasks: 2,
@@ -276,7 +277,7 @@ public struct CoroutineHarness: Harness {
         pp.stop()
         ready.wait(); ready.wait()   // both tasks returned
         let spo = Double(after - before) / Double(trips)
-        var rows = Self.records(harness: id, spec: spec, placement: spec.placement.rawValue, cpus: "",
+        var rows = Self.records(harness: id, spec: spec, placement: spec.placement.rawValue, cpus: [],
                                 measured: m, switchesPerOp: spo, source: "/proc/self/task/*/status ctxt_switches (every thread)",
                                 notes: ["default global executor: tasks resume on its worker threads, the sampling thread waits on a semaphore once per batch",
                                         "unpinned: pool threads inherit the affinity of the thread that creates them",

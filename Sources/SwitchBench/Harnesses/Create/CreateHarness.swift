@@ -83,7 +83,7 @@ public struct CreateHarness: Harness {
             default:
                 throw SwitchBenchError.usage("unknown create mechanism '\(spec.mechanism)'")
             }
-            var r = Record(harness: id, mechanism: spec.mechanism, placement: spec.placement.rawValue, cpus: String(cpu),
+            var r = Record(harness: id, mechanism: spec.mechanism, placement: spec.placement.rawValue, cpus: [cpu],
                            tasks: 1, metric: "create_cleanup", samples: measured.perOp, opsPerSample: measured.opsPerSample,
                            switchesPerOp: measured.switchesPerOp, counterSource: counter.source,
                            cpusSeen: String(sb_sched_getcpu()))
@@ -101,7 +101,7 @@ public struct CreateHarness: Harness {
     /// A process or thread row: the batches run in the minimal parent (`MinimalParent`), pinned to `cpu`
     /// like this thread, after it made `spec.footprint` bytes of anonymous memory resident.
     func runInMinimalParent(_ spec: CaseSpec, kind: String, cpu: Int, config: SamplerConfig) throws -> Record {
-        var r = Record(harness: id, mechanism: spec.mechanism, placement: spec.placement.rawValue, cpus: String(cpu),
+        var r = Record(harness: id, mechanism: spec.mechanism, placement: spec.placement.rawValue, cpus: [cpu],
                        tasks: 1, footprintBytes: spec.footprint, metric: "create_cleanup", samples: [], opsPerSample: 0)
         let helpers: (parent: String, noop: String)
         switch MinimalParent.helpers(in: helperDirectory ?? MinimalParent.directory) {
@@ -130,7 +130,7 @@ public struct CreateHarness: Harness {
             return TimedSample(ns: b.ns, stolenNs: b.ns > b.cpuNs ? b.ns - b.cpuNs : 0)
         }
         let seenAfter = try parent.cpu()
-        r = Record(harness: id, mechanism: spec.mechanism, placement: spec.placement.rawValue, cpus: String(cpu),
+        r = Record(harness: id, mechanism: spec.mechanism, placement: spec.placement.rawValue, cpus: [cpu],
                    tasks: 1, footprintBytes: spec.footprint, metric: "create_cleanup", samples: measured.perOp,
                    opsPerSample: measured.opsPerSample, switchesPerOp: measured.switchesPerOp,
                    counterSource: counter.source, cpusSeen: seen == seenAfter ? String(seen) : "\(seen)/\(seenAfter)")
@@ -189,7 +189,7 @@ public struct CreateHarness: Harness {
             after = Self.procState(pid) ?? "gone"
         }
         let before = res.zombie.state ?? "gone"
-        var r = Record(harness: id, mechanism: "zombie", placement: Placement.sameCPU.rawValue, cpus: String(cpu), tasks: 1,
+        var r = Record(harness: id, mechanism: "zombie", placement: Placement.sameCPU.rawValue, cpus: [cpu], tasks: 1,
                        metric: "state_before_waitpid", unit: "state", samples: [], opsPerSample: 0)
         r.setFact(ZombieFact.beforeKey, before)
         r.setFact(ZombieFact.afterKey, after)

@@ -19,7 +19,8 @@ import Foundation
 /// when the one before it blocks and the kernel switches a fixed number of times per burst:
 ///   thread, process:  driver → task 1 → … → task K → driver = K + 1 switches, (K + 1)/K per event
 ///   asm, swift-task:  driver → loop thread → driver       = 2 switches,      2/K per event
-/// Rows per case: per_event_k<K> (burst time ÷ K, switches per event), per_burst_k<K>; at N = 1, K = 1
+/// Rows per case (K in the row's `burst` parameter): per_event (burst time ÷ K, switches per event),
+/// per_burst; at N = 1, K = 1
 /// for thread and process also ring_round_trip: the ring harness's pipe round trip (tasks = 2, same
 /// placement) measured right after, for the same IPC.
 public struct EventsHarness: Harness {
@@ -52,7 +53,7 @@ public struct EventsHarness: Harness {
             for p in placements {
                 for n in ManyTasks.population(options) {
                     for k in options.bursts ?? Self.defaultBursts where k <= n {
-                        specs.append(CaseSpec(harness: id, mechanism: m, placement: p, tasks: n, variant: "burst=\(k)"))
+                        specs.append(CaseSpec(harness: id, mechanism: m, placement: p, tasks: n, parameters: [CaseParameter(.burst, k)]))
                     }
                 }
             }
@@ -60,12 +61,11 @@ public struct EventsHarness: Harness {
         return specs
     }
 
-    static func burst(_ spec: CaseSpec) -> Int {
-        Int(spec.variant.replacingOccurrences(of: "burst=", with: "")) ?? 1
-    }
+    static func burst(_ spec: CaseSpec) -> Int { spec.parameters[.burst] ?? 1 }
 
-    public static func eventMetric(_ k: Int) -> String { "per_event_k\(k)" }
-    public static func burstMetric(_ k: Int) -> String { "per_burst_k\(k)" }
+    /// The row per event (burst time ÷ K) and the row per burst; K is the row's `burst` parameter.
+    public static let eventMetric = "per_event"
+    public static let burstMetric = "per_burst"
 
     /// Kernel switches per event the mechanism implies on one CPU (see the type's comment).
     public static func expectedSwitchesPerEvent(_ mechanism: String, k: Int) -> Double {
@@ -91,7 +91,7 @@ public struct EventsHarness: Harness {
         let cpu = spec.placement == .sameCPU ? context.allowedCPUs[0] : -1
         func naRow(_ reason: String) -> [Record] {
             var r = Record(harness: id, mechanism: spec.mechanism, placement: spec.placement.rawValue,
-                           cpus: cpu >= 0 ? String(cpu) : "", tasks: n, metric: Self.eventMetric(k),
+                           cpus: cpu >= 0 ? [cpu] : [], tasks: n, parameters: spec.parameters, metric: Self.eventMetric,
                            samples: [], opsPerSample: 0)
             r.addNote("n/a: \(reason)")
             return [r]
@@ -107,16 +107,16 @@ public struct EventsHarness: Harness {
         let spe = measured.switchesPerOp.map { $0 / Double(k) }
         func record(_ metric: String, _ values: [Double], switches: Double?, expect: Double?) -> Record {
             var r = Record(harness: id, mechanism: spec.mechanism, placement: spec.placement.rawValue,
-                           cpus: cpu >= 0 ? String(cpu) : "", tasks: n, metric: metric, samples: values,
+                           cpus: cpu >= 0 ? [cpu] : [], tasks: n, parameters: spec.parameters, metric: metric, samples: values,
                            opsPerSample: measured.opsPerSample, switchesPerOp: switches, expectedSwitchesPerOp: expect,
                            counterSource: source)
             r.addNote("burst of \(k) random task\(k == 1 ? "" : "s") of \(n) made ready at once; \(Self.workRounds) rounds of work each; SCHED_BATCH")
             return r
         }
-        var event = record(Self.eventMetric(k), measured.perOp.map { $0 / Double(k) }, switches: spe, expect: expected)
+        var event = record(Self.eventMetric, measured.perOp.map { $0 / Double(k) }, switches: spe, expect: expected)
         event.applySampling(measured)
         event.addNote("burst time ÷ \(k)")
-        var burstRow = record(Self.burstMetric(k), measured.perOp, switches: measured.switchesPerOp, expect: expected * Double(k))
+        var burstRow = record(Self.burstMetric, measured.perOp, switches: measured.switchesPerOp, expect: expected * Double(k))
         burstRow.applySampling(measured)
         burstRow.addNote("driver: write 1 to \(k) eventfd\(k == 1 ? "" : "s"), wait for the one reply")
         let implied = spec.mechanism == "thread" || spec.mechanism == "process"
@@ -151,12 +151,13 @@ public struct EventsHarness: Harness {
             if let ring = try TokenRingHarness(kind: kind).run(ringSpec, context: context).first(where: { $0.metric == "round_trip" }),
                let rs = ring.stats {
                 var r = record("ring_round_trip", ring.sampleValues, switches: ring.switchesPerOp.map { $0 / 2 }, expect: 1)
+                r.parameters = []   // the ring's round trip has no burst
                 r.opsPerSample = ring.opsPerSample
                 r.samplesRetaken = ring.samplesRetaken
                 r.stolenFraction = ring.stolenFraction
                 r.note = ""
                 let ev = Statistics(event.sampleValues).median
-                r.addNote(String(format: "ring harness %@ pipe %@ tasks=2 round_trip (median %.0f ns), run right after; per_event_k1 here %.0f ns, %+.1f %% (the difference: eventfd instead of a pipe, %d rounds of work, the reply counter, SCHED_BATCH)",
+                r.addNote(String(format: "ring harness %@ pipe %@ tasks=2 round_trip (median %.0f ns), run right after; per_event (burst=1) here %.0f ns, %+.1f %% (the difference: eventfd instead of a pipe, %d rounds of work, the reply counter, SCHED_BATCH)",
                                  kind.rawValue, spec.placement.rawValue, rs.median, ev, (ev - rs.median) / rs.median * 100, Self.workRounds))
                 r.addNote("switches per op shown per switch (round trip ÷ 2)")
                 rows.append(r)

@@ -36,11 +36,11 @@ public enum EventsPlot {
             rows = EventsHarness.eventRows(run, .unpinned).filter { ($0.stats?.median ?? 0) > 0 }
         }
         guard !rows.isEmpty else { return nil }
-        let ks = Set(rows.compactMap { EventsHarness.burst($0.metric) }).sorted()
+        let ks = Set(rows.compactMap { EventsHarness.burst($0) }).sorted()
         var series: [Series] = []
         for m in EventsHarness.kinds {
             for k in ks {
-                let pts = rows.filter { $0.mechanism == m && $0.metric == EventsHarness.eventMetric(k) }
+                let pts = rows.filter { $0.mechanism == m && $0.metric == EventsHarness.eventMetric && $0.parameter(.burst) == k }
                     .sorted { $0.tasks < $1.tasks }.map { (n: $0.tasks, r: $0) }
                 if !pts.isEmpty { series.append(Series(mechanism: m, k: k, points: pts)) }
             }

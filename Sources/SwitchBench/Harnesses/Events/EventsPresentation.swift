@@ -5,18 +5,18 @@ import Foundation
 extension EventsHarness {
     static let kinds = ["thread", "process", "asm", "swift-task"]
 
-    /// K of a per_event_k<K> metric, nil for other metrics.
-    static func burst(_ metric: String) -> Int? {
-        metric.hasPrefix("per_event_k") ? Int(metric.dropFirst("per_event_k".count)) : nil
+    /// K (the `burst` parameter) of a per_event row, nil for other rows.
+    static func burst(_ r: Record) -> Int? {
+        r.metric == eventMetric ? r.parameter(.burst) : nil
     }
 
     /// The per-event rows of one placement.
     static func eventRows(_ run: RunResult, _ placement: Placement) -> [Record] {
-        run.records.filter { $0.harness == "events" && $0.placement == placement.rawValue && burst($0.metric) != nil }
+        run.records.filter { $0.harness == "events" && $0.placement == placement.rawValue && burst($0) != nil }
     }
 
     static func find(_ rows: [Record], _ mechanism: String, n: Int, k: Int) -> Record? {
-        rows.first { $0.mechanism == mechanism && $0.tasks == n && $0.metric == eventMetric(k) }
+        rows.first { $0.mechanism == mechanism && $0.tasks == n && $0.metric == eventMetric && $0.parameter(.burst) == k }
     }
 
     /// The ring harness's round trip measured beside the N = 1, K = 1 case.
@@ -40,7 +40,7 @@ extension EventsHarness {
             ? ["kind", "N", "K", "time / event", "95 % CI", "kernel switches / event", "expected", "valid", "note"]
             : ["种类", "N", "K", "每个事件耗时", "95 % 置信区间", "每个事件的上下文切换次数（内核统计）", "应为", "有效", "说明"])
         for m in kinds {
-            let cases = ManyFormat.sortedPairs(rows.filter { $0.mechanism == m }.compactMap { (r: Record) -> [Int]? in burst(r.metric).map { [$0, r.tasks] } })
+            let cases = ManyFormat.sortedPairs(rows.filter { $0.mechanism == m }.compactMap { (r: Record) -> [Int]? in burst(r).map { [$0, r.tasks] } })
             for c in cases {
                 let (k, n) = (c[0], c[1])
                 guard let r = find(rows, m, n: n, k: k) else { continue }
@@ -80,14 +80,14 @@ extension EventsHarness {
     static let claimText = Claims.Text("C9", title: ("With many I/O-bound tasks, coroutines on an event loop spend less on switching per event than a thread per task.",
                                                      "I/O 任务很多时，事件循环上的协程处理每个事件的切换开销比每任务一个线程小。"),
                                        quote: "有大量IO操作业务的情况下，我们采用协程替换线程，可以到达很好的效果，……二是减少了系统切换开销",
-                                       rule: ("`events` harness, same CPU, `per_event_k<K>` rows: at the largest K above 1 (K = 16 in `--all`) and, at that K, the largest N where both a thread per task and asm coroutines on the event loop were measured (N = 1 000 in `--all`). Holds when the coroutines counted fewer kernel switches per event than the threads and thread ÷ asm coroutine time per event is ≥ 1 with disjoint 95 % CIs; does not hold when the coroutines switched as often or more, or the time ratio is below 1; inconclusive when a row is invalid (its switch count more than 10 % from what the mechanism implies), the CIs overlap, or only K = 1 was measured (one ready task per wake-up: every kind switches twice per event); not measured without rows. Processes and Swift tasks are shown, not judged.",
-                                              "`events` 测试，同一处理器，`per_event_k<K>` 行：取大于 1 的最大 K（`--all` 里是 K = 16），再取这个 K 下每任务一个线程和事件循环上的 `asm` 协程都测到的最大 N（`--all` 里是 N = 1 000）。协程每个事件的上下文切换次数（内核统计）少于线程，而且每个事件耗时线程 ÷ 协程 ≥ 1、两边的 95 % 置信区间不重叠，则成立；协程切换次数不少于线程，或耗时之比小于 1，则不成立；某行无效（切换次数与机制应有的次数相差超过 10 %）、置信区间重叠、或只测了 K = 1（每次唤醒只有一个任务就绪，各种方式都是每个事件切换 2 次），则无法判定；没有数据则为未测量。进程和 Swift 任务只列出来，不参与判定。"))
+                                       rule: ("`events` harness, same CPU, `per_event` rows (K in their `burst` column): at the largest K above 1 (K = 16 in `--all`) and, at that K, the largest N where both a thread per task and asm coroutines on the event loop were measured (N = 1 000 in `--all`). Holds when the coroutines counted fewer kernel switches per event than the threads and thread ÷ asm coroutine time per event is ≥ 1 with disjoint 95 % CIs; does not hold when the coroutines switched as often or more, or the time ratio is below 1; inconclusive when a row is invalid (its switch count more than 10 % from what the mechanism implies), the CIs overlap, or only K = 1 was measured (one ready task per wake-up: every kind switches twice per event); not measured without rows. Processes and Swift tasks are shown, not judged.",
+                                              "`events` 测试，同一处理器，`per_event` 行（K 在 `burst` 列）：取大于 1 的最大 K（`--all` 里是 K = 16），再取这个 K 下每任务一个线程和事件循环上的 `asm` 协程都测到的最大 N（`--all` 里是 N = 1 000）。协程每个事件的上下文切换次数（内核统计）少于线程，而且每个事件耗时线程 ÷ 协程 ≥ 1、两边的 95 % 置信区间不重叠，则成立；协程切换次数不少于线程，或耗时之比小于 1，则不成立；某行无效（切换次数与机制应有的次数相差超过 10 %）、置信区间重叠、或只测了 K = 1（每次唤醒只有一个任务就绪，各种方式都是每个事件切换 2 次），则无法判定；没有数据则为未测量。进程和 Swift 任务只列出来，不参与判定。"))
 
     public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] {
         var c = Self.claimText.claim(lang)
         let rows = Self.eventRows(run, .sameCPU).filter { $0.stats != nil }
         guard !rows.isEmpty else { return [c] }
-        func cases(_ m: String) -> Set<[Int]> { Set(ManyFormat.sortedPairs(rows.filter { $0.mechanism == m }.compactMap { (r: Record) -> [Int]? in Self.burst(r.metric).map { [$0, r.tasks] } })) }
+        func cases(_ m: String) -> Set<[Int]> { Set(ManyFormat.sortedPairs(rows.filter { $0.mechanism == m }.compactMap { (r: Record) -> [Int]? in Self.burst(r).map { [$0, r.tasks] } })) }
         let both = cases("thread").intersection(cases("asm"))
         guard let k = both.map({ $0[0] }).filter({ $0 > 1 }).max() else {
             if let n = both.filter({ $0[0] == 1 }).map({ $0[1] }).max(),
@@ -161,7 +161,7 @@ extension EventsHarness {
     /// event, and where the coroutines were still cheaper is named by N (`Words.condition`), never said
     /// for all N from one of them.
     static func oneReadyCondition(_ rows: [Record], _ lang: Language) -> String {
-        let ns = Array(Set(rows.filter { $0.mechanism == "thread" && burst($0.metric) == 1 }.map(\.tasks))).sorted()
+        let ns = Array(Set(rows.filter { $0.mechanism == "thread" && burst($0) == 1 }.map(\.tasks))).sorted()
         let pairs: [(Int, Double, Double)] = ns.compactMap { n in
             guard let t = find(rows, "thread", n: n, k: 1), let a = find(rows, "asm", n: n, k: 1), t.valid, a.valid else { return nil }
             return (n, Claims.med(a), Claims.med(t))

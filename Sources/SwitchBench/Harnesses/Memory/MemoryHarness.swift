@@ -124,7 +124,7 @@ public struct MemoryHarness: Harness {
     }
 
     func record(_ spec: CaseSpec, _ metric: String, _ values: [Double], note: String) -> Record {
-        var r = Record(harness: id, mechanism: spec.mechanism, placement: spec.placement.rawValue, cpus: "",
+        var r = Record(harness: id, mechanism: spec.mechanism, placement: spec.placement.rawValue, cpus: [],
                        tasks: spec.tasks, footprintBytes: spec.footprint, metric: metric, unit: "bytes",
                        samples: values, opsPerSample: spec.tasks)
         r.addNote(note)
@@ -214,92 +214,113 @@ public struct MemoryHarness: Harness {
         let mem0 = ManyTasks.MemInfo.read()
         guard let self0 = ManyTasks.ProcMemory.read() else { throw SwitchBenchError.caseFailed("/proc/self/smaps_rollup is not readable") }
         let heap0 = sb_heap_in_use()
-        var r = Reading()
         switch mechanism {
         case "process", "thread":
-            var fds: [Int32] = [0, 0]
-            guard pipe(&fds) == 0 else { throw SwitchBenchError.caseFailed("pipe() failed: \(errnoText(errno))") }
-            var writeOpen = true
-            defer { close(fds[0]); if writeOpen { close(fds[1]) } }
-            var parked = ParkedKernelTasks(kind: mechanism == "process" ? .process : .thread, readFD: fds[0],
-                                           writeFD: fds[1], counter: counter)
-            defer { if writeOpen { close(fds[1]); writeOpen = false }; parked.reap() }
-            try parked.start(n, stack: stack)
-            guard ManyTasks.waitForCount(counter, n) else {
-                throw SwitchBenchError.caseFailed("only \(sb_load_acquire(counter)) of \(n) tasks parked within 60 s")
-            }
-            let mem1 = ManyTasks.MemInfo.read()
-            let self1 = ManyTasks.ProcMemory.read() ?? self0
-            if mechanism == "process" {
-                var pss = 0, vm = 0
-                for pid in parked.pids {
-                    guard let m = ManyTasks.ProcMemory.read(String(pid)) else {
-                        throw SwitchBenchError.caseFailed("/proc/\(pid)/smaps_rollup is not readable")
-                    }
-                    pss += m.pss
-                    vm += m.vmSize
-                }
-                r.user = Double(pss + self1.pss - self0.pss)
-                r.addressSpace = Double(vm)
-            } else {
-                r.user = Double(self1.rss - self0.rss)
-                r.heap = Double(Int64(bitPattern: sb_heap_in_use() &- heap0))
-                r.addressSpace = Double(self1.vmSize - self0.vmSize)
-            }
-            r.system(mem0, mem1)
-            r.resident = r.user
+            return try measureKernelTasks(mechanism, n: n, stack: stack, counter: counter, mem0: mem0, self0: self0, heap0: heap0)
         case "asm":
-            var coros: [Coroutine] = []
-            coros.reserveCapacity(n)
-            let mem0b = ManyTasks.MemInfo.read()
-            let self0b = ManyTasks.ProcMemory.read() ?? self0
-            let heap0b = sb_heap_in_use()
-            for _ in 0..<n {
-                let c = try Coroutine(stackSize: stack) { y, _ in
-                    _ = y.yield(0)   // parked on its own stack until destroyed (yield returns nil)
-                    return 0
-                }
-                c.resume(0)
-                coros.append(c)
-            }
-            let mem1 = ManyTasks.MemInfo.read()
-            let self1 = ManyTasks.ProcMemory.read() ?? self0b
-            r.user = Double(self1.rss - self0b.rss)
-            r.heap = Double(Int64(bitPattern: sb_heap_in_use() &- heap0b))
-            r.addressSpace = Double(self1.vmSize - self0b.vmSize)
-            r.system(mem0b, mem1)
-            r.resident = r.user
-            coros.removeAll()
+            return try measureCoroutines(n: n, stack: stack, self0: self0)
         default:
-            let tasks = ParkedSwiftTasks(n)
-            defer { tasks.deallocate(); executor.runUntilIdle() }
-            var made = 0
-            // In chunks: the executor's queue holds 4096 jobs.
-            while made < n {
-                let chunk = min(2048, n - made)
-                for i in made..<(made + chunk) {
-                    Task(executorPreference: executor) { await tasks.park(i) }
+            return try measureSwiftTasks(n: n, executor: executor, mem0: mem0, self0: self0, heap0: heap0)
+        }
+    }
+
+    /// N parked processes or threads (each blocked in read on one pipe), read before they are released.
+    static func measureKernelTasks(_ mechanism: String, n: Int, stack: Int, counter: UnsafeMutablePointer<UInt32>,
+                                   mem0: ManyTasks.MemInfo, self0: ManyTasks.ProcMemory, heap0: UInt64) throws -> Reading {
+        var r = Reading()
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw SwitchBenchError.caseFailed("pipe() failed: \(errnoText(errno))") }
+        var writeOpen = true
+        defer { close(fds[0]); if writeOpen { close(fds[1]) } }
+        var parked = ParkedKernelTasks(kind: mechanism == "process" ? .process : .thread, readFD: fds[0],
+                                       writeFD: fds[1], counter: counter)
+        defer { if writeOpen { close(fds[1]); writeOpen = false }; parked.reap() }
+        try parked.start(n, stack: stack)
+        guard ManyTasks.waitForCount(counter, n) else {
+            throw SwitchBenchError.caseFailed("only \(sb_load_acquire(counter)) of \(n) tasks parked within 60 s")
+        }
+        let mem1 = ManyTasks.MemInfo.read()
+        let self1 = ManyTasks.ProcMemory.read() ?? self0
+        if mechanism == "process" {
+            var pss = 0, vm = 0
+            for pid in parked.pids {
+                guard let m = ManyTasks.ProcMemory.read(String(pid)) else {
+                    throw SwitchBenchError.caseFailed("/proc/\(pid)/smaps_rollup is not readable")
                 }
-                executor.runUntilIdle()
-                made += chunk
+                pss += m.pss
+                vm += m.vmSize
             }
-            guard tasks.parkedCount == n else {
-                throw SwitchBenchError.caseFailed("only \(tasks.parkedCount) of \(n) Swift tasks parked")
-            }
-            let mem1 = ManyTasks.MemInfo.read()
-            let self1 = ManyTasks.ProcMemory.read() ?? self0
-            r.resident = Double(self1.rss - self0.rss)
+            r.user = Double(pss + self1.pss - self0.pss)
+            r.addressSpace = Double(vm)
+        } else {
+            r.user = Double(self1.rss - self0.rss)
             r.heap = Double(Int64(bitPattern: sb_heap_in_use() &- heap0))
-            r.user = r.heap ?? 0   // a parked Swift task is heap only; RSS grows only when malloc needs new pages
             r.addressSpace = Double(self1.vmSize - self0.vmSize)
-            r.system(mem0, mem1)
-            var resumed = 0
-            while resumed < n {
-                let chunk = min(2048, n - resumed)
-                tasks.resume(resumed..<(resumed + chunk))
-                executor.runUntilIdle()
-                resumed += chunk
+        }
+        r.system(mem0, mem1)
+        r.resident = r.user
+        return r
+    }
+
+    /// N asm coroutines, each parked on its own stack.
+    static func measureCoroutines(n: Int, stack: Int, self0: ManyTasks.ProcMemory) throws -> Reading {
+        var r = Reading()
+        var coros: [Coroutine] = []
+        coros.reserveCapacity(n)
+        let mem0b = ManyTasks.MemInfo.read()
+        let self0b = ManyTasks.ProcMemory.read() ?? self0
+        let heap0b = sb_heap_in_use()
+        for _ in 0..<n {
+            let c = try Coroutine(stackSize: stack) { y, _ in
+                _ = y.yield(0)   // parked on its own stack until destroyed (yield returns nil)
+                return 0
             }
+            c.resume(0)
+            coros.append(c)
+        }
+        let mem1 = ManyTasks.MemInfo.read()
+        let self1 = ManyTasks.ProcMemory.read() ?? self0b
+        r.user = Double(self1.rss - self0b.rss)
+        r.heap = Double(Int64(bitPattern: sb_heap_in_use() &- heap0b))
+        r.addressSpace = Double(self1.vmSize - self0b.vmSize)
+        r.system(mem0b, mem1)
+        r.resident = r.user
+        coros.removeAll()
+        return r
+    }
+
+    /// N Swift tasks parked on one executor (in chunks: its queue holds 4096 jobs), then resumed.
+    static func measureSwiftTasks(n: Int, executor: SingleThreadExecutor, mem0: ManyTasks.MemInfo,
+                                  self0: ManyTasks.ProcMemory, heap0: UInt64) throws -> Reading {
+        var r = Reading()
+        let tasks = ParkedSwiftTasks(n)
+        defer { tasks.deallocate(); executor.runUntilIdle() }
+        var made = 0
+        // In chunks: the executor's queue holds 4096 jobs.
+        while made < n {
+            let chunk = min(2048, n - made)
+            for i in made..<(made + chunk) {
+                Task(executorPreference: executor) { await tasks.park(i) }
+            }
+            executor.runUntilIdle()
+            made += chunk
+        }
+        guard tasks.parkedCount == n else {
+            throw SwitchBenchError.caseFailed("only \(tasks.parkedCount) of \(n) Swift tasks parked")
+        }
+        let mem1 = ManyTasks.MemInfo.read()
+        let self1 = ManyTasks.ProcMemory.read() ?? self0
+        r.resident = Double(self1.rss - self0.rss)
+        r.heap = Double(Int64(bitPattern: sb_heap_in_use() &- heap0))
+        r.user = r.heap ?? 0   // a parked Swift task is heap only; RSS grows only when malloc needs new pages
+        r.addressSpace = Double(self1.vmSize - self0.vmSize)
+        r.system(mem0, mem1)
+        var resumed = 0
+        while resumed < n {
+            let chunk = min(2048, n - resumed)
+            tasks.resume(resumed..<(resumed + chunk))
+            executor.runUntilIdle()
+            resumed += chunk
         }
         return r
     }

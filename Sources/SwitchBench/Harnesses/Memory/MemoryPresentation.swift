@@ -25,7 +25,7 @@ extension MemoryHarness {
         guard let user, let kernel, let su = user.stats, let sk = kernel.stats else { return nil }
         let paired = user.sampleValues.count == kernel.sampleValues.count && !user.sampleValues.isEmpty
         let values = paired ? zip(user.sampleValues, kernel.sampleValues).map { $0 + max($1, 0) } : [su.median + max(sk.median, 0)]
-        return Record(harness: user.harness, mechanism: user.mechanism, placement: user.placement, cpus: "",
+        return Record(harness: user.harness, mechanism: user.mechanism, placement: user.placement, cpus: [],
                       tasks: user.tasks, footprintBytes: user.footprintBytes, metric: "user_plus_kernel_bytes_per_task",
                       unit: "bytes", samples: values, opsPerSample: user.opsPerSample, valid: user.valid && kernel.valid,
                       flagNoisy: false)

@@ -31,9 +31,7 @@ public struct PollutionHarness: Harness {
     public func plan(_ options: RunOptions) -> [CaseSpec] {
         let m = selectedMechanisms(options)
         guard !m.isEmpty else { return [] }
-        let ws = options.quick ? Self.quickW : Self.standardW
-        return [CaseSpec(harness: id, mechanism: m.joined(separator: ","), placement: .sameCPU, tasks: 2,
-                         variant: "W \(ws.first!)…\(ws.last!) pages")]
+        return [CaseSpec(harness: id, mechanisms: m, placement: .sameCPU, tasks: 2)]
     }
 
     /// One case of a rep: who B is and how many pages B walks.
@@ -47,10 +45,8 @@ public struct PollutionHarness: Harness {
 
     /// The control block in MAP_SHARED memory: futex words on their own lines, the command, B's tids.
     struct Control {
-        var wordA: UnsafeMutablePointer<UInt32>
-        var wordProcess: UnsafeMutablePointer<UInt32>
-        var wordThread: UnsafeMutablePointer<UInt32>
-        var stop: UnsafeMutablePointer<UInt32>
+        /// A's word (B sets it when done), each B's word (A sets it to wake that B), and stop.
+        var wordA, wordProcess, wordThread, stop: UnsafeMutablePointer<UInt32>
         /// B's chain start and how many steps to walk (0: idle).
         var chainStart: UnsafeMutablePointer<UInt>
         var chainSteps: UnsafeMutablePointer<Int>
@@ -78,206 +74,71 @@ public struct PollutionHarness: Harness {
     }
 
     public func run(_ spec: CaseSpec, context: RunContext) throws -> [Record] {
-        let kinds = spec.mechanism.split(separator: ",").compactMap { Kind(rawValue: String($0)) }
+        let kinds = spec.mechanisms.compactMap(Kind.init(rawValue:))
         let cpu = context.allowedCPUs[0]
         let ws = context.options.quick ? Self.quickW : Self.standardW
         let reps = context.options.quick ? 41 : max(41, context.options.sampler.samples * 10)
-        let maxW = ws.max()!
-        let page = PageRegion.smallPage
         signal(SIGPIPE, SIG_IGN)
-
         var cases: [Case] = []
         for k in kinds {
-            if k == .process || k == .thread { cases += [Case(kind: k, busy: false), Case(kind: k, busy: true)] } else { cases.append(Case(kind: k, busy: false)) }
+            cases += k == .process || k == .thread ? [Case(kind: k, busy: false), Case(kind: k, busy: true)] : [Case(kind: k, busy: false)]
         }
-
-        // A's pages: 4 KiB, not inherited by the child (a fork would write-protect them).
-        let regionA = try PageRegion(bytes: maxW * page, backing: .small, dontFork: true)
-        // B's pages: shared, so chains the parent builds later are seen by the child.
-        let regionB = try PageRegion(bytes: maxW * page, backing: .shared)
-        let shared = try PageRegion(bytes: page, backing: .shared)
-        func at<T>(_ line: Int, _: T.Type) -> UnsafeMutablePointer<T> {
-            (shared.base + 64 * line).assumingMemoryBound(to: T.self)
-        }
-        memset(shared.base, 0, page)
-        let control = Control(wordA: at(0, UInt32.self), wordProcess: at(1, UInt32.self), wordThread: at(2, UInt32.self),
-                              stop: at(3, UInt32.self), chainStart: at(4, UInt.self), chainSteps: at(5, Int.self),
-                              tids: at(6, Int32.self))
-        let idleWord = at(7, UInt32.self)
-
+        let memory = try PollutionMemory(maxPages: ws.max()!)
         return try Affinity.pinned([cpu]) {
-            // Start B as a process and as a thread, both pinned to this CPU, both idle in FUTEX_WAIT.
-            var childPID: pid_t = -1
-            var thread: pthread_t? = nil
-            let threadArg = UnsafeMutablePointer<(Control, Int32)>.allocate(capacity: 1)
-            threadArg.initialize(to: (control, Int32(cpu)))
-            defer {
-                sb_store_release(control.stop, 1)
-                for w in [control.wordProcess, control.wordThread] { sb_store_release(w, 1); _ = sb_futex_wake(w, 1, 1) }
-                if childPID > 0 {
-                    var status: Int32 = 0
-                    if waitpid(childPID, &status, 0) < 0 { kill(childPID, SIGKILL); waitpid(childPID, &status, 0) }
-                    sb_untrack_child(childPID)
-                }
-                if let thread { pthread_join(thread, nil) }
-                threadArg.deallocate()
-            }
-            if kinds.contains(.process) {
-                let pid = fork()
-                if pid < 0 { throw SwitchBenchError.caseFailed("fork() failed: \(errnoText(errno))") }
-                if pid == 0 {
-                    _ = sb_set_parent_death_signal()
-                    Self.serveB(control, word: control.wordProcess, cpu: Int32(cpu), slot: 0)
-                    _exit(0)
-                }
-                sb_track_child(pid)
-                childPID = pid
-            }
-            if kinds.contains(.thread) {
-                var t = pthread_t()
-                let r = pthread_create(&t, nil, { raw in
-                    let a = raw!.assumingMemoryBound(to: (Control, Int32).self).pointee
-                    PollutionHarness.serveB(a.0, word: a.0.wordThread, cpu: a.1, slot: 1)
-                    return nil
-                }, threadArg)
-                if r != 0 { throw SwitchBenchError.caseFailed("pthread_create failed: \(errnoText(r))") }
-                thread = t
-            }
-            // Wait until each B has started (wrote its tid), so its status file exists.
-            let deadline = monotonicNanoseconds() + 2_000_000_000
-            while (kinds.contains(.process) && control.tids[0] == 0) || (kinds.contains(.thread) && control.tids[1] == 0) {
-                if monotonicNanoseconds() > deadline { throw SwitchBenchError.caseFailed("task B did not start within 2 s") }
-                usleep(1000)
-            }
-            var tally = SwitchTally()
-            tally.add("/proc/self/task/\(sb_gettid())/status")
-            if childPID > 0 { tally.add("/proc/\(childPID)/status") }
-            if kinds.contains(.thread) { tally.add("/proc/self/task/\(control.tids[1])/status") }
-            defer { tally.close() }
-
-            var rng = SplitMix64(seed: 0xB011_0710)
-            var penalties: [Case: [Int: [Double]]] = [:]
-            var warm: [Case: [Int: [Double]]] = [:]
-            var retaken: [Case: [Int: Int]] = [:]
-            var exhausted: [Case: [Int: Bool]] = [:]
-            var switchTotals: [Case: [Int: (UInt64, Int)]] = [:]
-
+            let b = try TaskB(kinds: kinds, control: memory.control, cpu: cpu)
+            defer { b.stop() }
+            var reps = PollutionReps(memory: memory, b: b, reps: reps)
+            defer { reps.tally.close() }
+            var cells: [Case: [Int: PollutionReps.Cell]] = [:]
             for w in ws {
-                let startA = PageChain.build(base: regionA.base, count: w, slotBytes: page, linesPerSlot: 64, rng: &rng)
-                let startB = PageChain.build(base: regionB.base, count: w, slotBytes: page, linesPerSlot: 64, rng: &rng)
-                control.chainStart.pointee = UInt(bitPattern: startB)
-                for c in cases {
-                    penalties[c, default: [:]][w] = []
-                    warm[c, default: [:]][w] = []
-                    retaken[c, default: [:]][w] = 0
-                    exhausted[c, default: [:]][w] = false
-                    switchTotals[c, default: [:]][w] = (0, 0)
-                }
-                var attempts = 0
-                var r = 0
-                while r < reps {
-                    for i in 0..<cases.count {
-                        let c = cases[(i + r) % cases.count]
-                        if penalties[c]![w]!.count > r { continue }   // already has this rep
-                        attempts += 1
-                        let before = tally.read()
-                        var p = PageChain.chase(startA, 2 * w)        // warm
-                        switch c.kind {
-                        case .process, .thread:
-                            control.chainSteps.pointee = c.busy ? w : 0
-                            let word = c.kind == .process ? control.wordProcess : control.wordThread
-                            sb_store_release(word, 1)
-                            _ = sb_futex_wake(word, 1, 1)
-                            var spins = 0
-                            while sb_load_acquire(control.wordA) == 0 {
-                                sched_yield()
-                                spins += 1
-                                if spins % 100_000 == 0, childPID > 0, waitpid(childPID, nil, WNOHANG) == childPID {
-                                    sb_untrack_child(childPID)
-                                    childPID = -1
-                                    throw SwitchBenchError.caseFailed("task B (process) died during the run")
-                                }
-                            }
-                            sb_store_release(control.wordA, 0)
-                        case .none:
-                            _ = sb_futex_wake(idleWord, 1, 1)   // the same wake call, no waiter
-                            sched_yield()                       // nothing else runnable: no switch
-                        case .flush:
-                            _ = mprotect(regionA.base, w * page, PROT_READ)
-                            _ = mprotect(regionA.base, w * page, PROT_READ | PROT_WRITE)
-                            sched_yield()
-                        }
-                        let t0 = monotonicNanoseconds()
-                        p = PageChain.chase(p, w)                     // first re-walk
-                        let t1 = monotonicNanoseconds()
-                        p = PageChain.chase(p, w)                     // warm again
-                        let t2 = monotonicNanoseconds()
-                        withExtendedLifetime(p) {}
-                        let after = tally.read()
-                        let delta = (before != nil && after != nil) ? after! &- before! : nil
-                        // A rep during which A or B switched other than as planned (another task took
-                        // the CPU) is taken again, up to Sampler.retakeFactor × reps times; then the row is invalid.
-                        if let d = delta, d != c.expectedSwitches {
-                            if retaken[c]![w]! < Sampler.retakeFactor * reps {
-                                retaken[c]![w]! += 1
-                                continue
-                            }
-                            exhausted[c]![w] = true
-                        }
-                        if let d = delta {
-                            let s = switchTotals[c]![w]!
-                            switchTotals[c]![w] = (s.0 + d, s.1 + 1)
-                        }
-                        let first = Double(t1 - t0), second = Double(t2 - t1)
-                        penalties[c]![w]!.append((first - second) / Double(w))
-                        warm[c]![w]!.append(second / Double(w))
-                    }
-                    if cases.allSatisfy({ penalties[$0]![w]!.count > r }) { r += 1 }
-                    if attempts > (Sampler.retakeFactor + 2) * reps * cases.count { break }
-                }
+                for (c, cell) in try reps.measure(w, cases: cases) { cells[c, default: [:]][w] = cell }
             }
-
-            // Records.
             var rows: [Record] = []
             for c in cases {
                 for w in ws {
-                    let values = penalties[c]![w]!
-                    let switched = c.kind == .process || c.kind == .thread
-                    let st = switchTotals[c]![w]!
-                    var rec = Record(harness: id, mechanism: c.kind.rawValue, placement: spec.placement.rawValue,
-                                     cpus: switched ? "\(cpu),\(cpu)" : String(cpu), tasks: switched ? 2 : 1,
-                                     footprintBytes: c.busy ? w * page : 0, pageSizeBytes: page, workingSetPages: w,
-                                     metric: "rewalk_penalty_per_page", samples: values, opsPerSample: w,
-                                     switchesPerOp: st.1 > 0 ? Double(st.0) / Double(st.1) : nil,
-                                     expectedSwitchesPerOp: Double(c.expectedSwitches),
-                                     counterSource: tally.count > 0 ? "/proc ctxt_switches of A and B, per rep" : "",
-                                     cpusSeen: "",
-                                     // The CV of a difference near zero says nothing (the mean is ~0); the CI is the spread to read.
-                                     flagNoisy: false)
-                    switch (c.kind, c.busy) {
-                    case (.process, false): rec.addNote("B is a process, idle: wakes and hands back")
-                    case (.process, true): rec.addNote("B is a process walking its own \(w) pages")
-                    case (.thread, false): rec.addNote("B is a thread, idle: wakes and hands back")
-                    case (.thread, true): rec.addNote("B is a thread walking its own \(w) pages")
-                    case (.none, _): rec.addNote("no switch: sched_yield() with nothing else runnable")
-                    case (.flush, _): rec.addNote("reference: mprotect() flushed A's \(w) translations")
-                    }
-                    let warmMedian = KneeDetector.median(warm[c]![w]!)
-                    rec.setFact(PollutionVerdict.warmWalkKey, warmMedian)
-                    rec.addNote(String(format: "warm walk %.2f ns/page", warmMedian))
-                    // Preemption rule here: a rep counts when A's and B's switch counts moved exactly as
-                    // planned (any other switch is another task taking the CPU). Stolen time is not measured.
-                    rec.samplesRetaken = retaken[c]![w]!
-                    if exhausted[c]![w]! {
-                        rec.invalidate("preempted reps: \(retaken[c]![w]!) retakes (\(Sampler.retakeFactor) × reps) ran out, so kept reps include switches to other tasks")
-                    }
-                    if values.count < reps / 2 { rec.invalidate("only \(values.count) of \(reps) reps had the expected switch count") }
-                    rows.append(rec)
+                    rows.append(record(c, w: w, cell: cells[c]![w]!, reps: reps.reps, spec: spec, cpu: cpu,
+                                       counted: reps.tally.count > 0))
                 }
             }
             rows.append(PollutionVerdict.record(rows, environment: context.environment, cpu: cpu))
             return rows
         }
+    }
+
+    /// The row of one case at one W, from its reps.
+    func record(_ c: Case, w: Int, cell: PollutionReps.Cell, reps: Int, spec: CaseSpec, cpu: Int, counted: Bool) -> Record {
+        let page = PageRegion.smallPage
+        let switched = c.kind == .process || c.kind == .thread
+        let st = cell.switches
+        var rec = Record(harness: id, mechanism: c.kind.rawValue, placement: spec.placement.rawValue,
+                         cpus: [cpu], tasks: switched ? 2 : 1,
+                         footprintBytes: c.busy ? w * page : 0, pageSizeBytes: page, workingSetPages: w,
+                         metric: "rewalk_penalty_per_page", samples: cell.penalties, opsPerSample: w,
+                         switchesPerOp: st.reps > 0 ? Double(st.total) / Double(st.reps) : nil,
+                         expectedSwitchesPerOp: Double(c.expectedSwitches),
+                         counterSource: counted ? "/proc ctxt_switches of A and B, per rep" : "",
+                         cpusSeen: "",
+                         // The CV of a difference near zero says nothing (the mean is ~0); the CI is the spread to read.
+                         flagNoisy: false)
+        switch (c.kind, c.busy) {
+        case (.process, false): rec.addNote("B is a process, idle: wakes and hands back")
+        case (.process, true): rec.addNote("B is a process walking its own \(w) pages")
+        case (.thread, false): rec.addNote("B is a thread, idle: wakes and hands back")
+        case (.thread, true): rec.addNote("B is a thread walking its own \(w) pages")
+        case (.none, _): rec.addNote("no switch: sched_yield() with nothing else runnable")
+        case (.flush, _): rec.addNote("reference: mprotect() flushed A's \(w) translations")
+        }
+        let warmMedian = KneeDetector.median(cell.warm)
+        rec.setFact(PollutionVerdict.warmWalkKey, warmMedian)
+        rec.addNote(String(format: "warm walk %.2f ns/page", warmMedian))
+        // Preemption rule here: a rep counts when A's and B's switch counts moved exactly as
+        // planned (any other switch is another task taking the CPU). Stolen time is not measured.
+        rec.samplesRetaken = cell.retaken
+        if cell.exhausted {
+            rec.invalidate("preempted reps: \(cell.retaken) retakes (\(Sampler.retakeFactor) × reps) ran out, so kept reps include switches to other tasks")
+        }
+        if cell.penalties.count < reps / 2 { rec.invalidate("only \(cell.penalties.count) of \(reps) reps had the expected switch count") }
+        return rec
     }
 }
 
@@ -402,7 +263,7 @@ public enum PollutionVerdict {
 
     static func record(_ rows: [Record], environment: Environment, cpu: Int) -> Record {
         let (answer, evidence) = decide(points(rows))
-        var r = Record(harness: "pollution", mechanism: "verdict", placement: Placement.sameCPU.rawValue, cpus: String(cpu),
+        var r = Record(harness: "pollution", mechanism: "verdict", placement: Placement.sameCPU.rawValue, cpus: [cpu],
                        tasks: 2, metric: "process_switch_flushed_tlb", unit: "", samples: [], opsPerSample: 0)
         r.setFact(answerKey, answer.rawValue)
         r.note = "\(answer.rawValue): \(evidence); PCID \(environment.pcid ? "on" : "off")"

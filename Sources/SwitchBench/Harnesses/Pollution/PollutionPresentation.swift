@@ -36,8 +36,8 @@ extension PollutionHarness {
         }
         // Where each W sits against the reach the tlb sweep found in this run, when it ran.
         let tlb = run.records(harness: "tlb")
-        let reach1 = tlb.first { $0.mechanism == "4k" && $0.metric == "reach_l1_pages" }?.stats?.median
-        let reach2 = tlb.first { $0.mechanism == "4k" && $0.metric == "reach_l2_pages" }?.stats?.median
+        let reach1 = tlb.first { $0.mechanism == "4k" && $0.metric == TLBAnalysis.reachPages && $0.parameter(.tlbLevel) == 1 }?.stats?.median
+        let reach2 = tlb.first { $0.mechanism == "4k" && $0.metric == TLBAnalysis.reachPages && $0.parameter(.tlbLevel) == 2 }?.stats?.median
         func holder(_ w: Int) -> String {
             guard let r1 = reach1 else { return "" }
             if Double(w) <= r1 { return " (L1 dTLB)" }

@@ -4,7 +4,7 @@ import Foundation
 extension TokenRingHarness {
     static let latencyPlotName = "hand-off-latency.svg"
     static func latencyPlotTitle(_ lang: Language) -> String {
-        lang.t("One hand-off at a time: share of hand-offs slower than x (log scales)", "逐次交接：慢于 x 的交接所占比例（对数坐标）")
+        lang.t("One hand-off at a time: share of hand-offs slower than the time on the horizontal axis (log scales)", "逐次交接：慢于横轴所示时间的交接所占比例（对数坐标）")
     }
 
     static func taskKindName(_ h: String, _ lang: Language) -> String {

@@ -46,7 +46,7 @@ extension TokenRingHarness {
             let pr = get(k, "process", "round_trip"), tr = get(k, "thread", "round_trip")
             let ps = get(k, "process", "per_switch"), ts = get(k, "thread", "per_switch")
             if k.placement == Placement.crossCPU.rawValue {
-                w.add(["`\(k.mechanism)`", k.cpus, String(k.tasks), Format.median(ps), Format.median(ts), Self.validity([pr, tr], lang)])
+                w.add(["`\(k.mechanism)`", k.cpusText, String(k.tasks), Format.median(ps), Format.median(ts), Self.validity([pr, tr], lang)])
                 continue
             }
             t.add(["`\(k.mechanism)`", Terms.placement(k.placement, lang),

@@ -86,7 +86,7 @@ extension TokenRingHarness {
             let sampled = sampled ?? measured
             let ops = sampled.opsPerSample
             var r = Record(harness: id, mechanism: spec.mechanism, placement: spec.placement.rawValue,
-                           cpus: CPUList.format(taskCPUs), tasks: n, footprintBytes: spec.footprint,
+                           cpus: taskCPUs, tasks: n, footprintBytes: spec.footprint,
                            metric: metric, samples: values, opsPerSample: ops,
                            switchesPerOp: switchRow ? spo : nil, expectedSwitchesPerOp: switchRow ? expected : nil,
                            counterSource: switchRow ? counter.source : "", cpusSeen: seenText)

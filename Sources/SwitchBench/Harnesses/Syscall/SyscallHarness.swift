@@ -6,7 +6,7 @@ import Glibc
 public struct SyscallHarness: Harness {
     /// The privilege switch alone, per call: no task switch.
     public var switchKinds: [SwitchKind] {
-        [SwitchKind(harness: id, mechanism: "getppid", metric: "per_call", tier: .privilege, en: "system call", zh: "系统调用", detail: "getppid", classRank: 0,
+        [SwitchKind(harness: id, mechanism: "getppid", metric: "per_call", tier: .privilege, en: Terms.systemCall.en, zh: Terms.systemCall.zh, detail: "getppid", classRank: 0,
                    forced: ("no switch: `syscall(SYS_getppid)` enters the kernel and returns", "不切换：`syscall(SYS_getppid)` 进入内核再返回"))]
     }
     public init() {}
@@ -53,7 +53,7 @@ public struct SyscallHarness: Harness {
     static func perCallRow(harness: String, mechanism: String, cpu: Int, measured: Measured, counter: SwitchCounter,
                            note: String) -> Record {
         var r = Record(harness: harness, mechanism: mechanism, placement: Placement.sameCPU.rawValue,
-                       cpus: String(cpu), tasks: 1, metric: "per_call", samples: measured.perOp,
+                       cpus: [cpu], tasks: 1, metric: "per_call", samples: measured.perOp,
                        opsPerSample: measured.opsPerSample, switchesPerOp: measured.switchesPerOp,
                        expectedSwitchesPerOp: 0, counterSource: counter.source,
                        cpusSeen: String(sb_sched_getcpu()))

@@ -91,7 +91,10 @@ public enum TLBAnalysis {
     /// Fact keys of a first-level reach row that came from repeated searches (`ReachVote`).
     public static let searchesKey = "searches", agreeingKey = "searches_agreeing", readingsKey = "search_readings"
 
-    /// Fact rows: reach_l<i>_pages / reach_l<i>_bytes / miss_l<i>_extra_ns per knee of 4k and 2m,
+    /// The fact rows' metrics; the knee (1 = the first-level TLB) is the row's `tlb_level` parameter.
+    public static let reachPages = "reach_pages", reachBytes = "reach_bytes", missExtraNs = "miss_extra_ns"
+
+    /// Fact rows: reach_pages / reach_bytes / miss_extra_ns per knee (`tlb_level`) of 4k and 2m,
     /// and huge_page_reach_ratio with the 2 MiB verdict in its note.
     ///
     /// - votes: per variant, the first-level searches' vote. Where one is given, the first level's
@@ -112,21 +115,23 @@ public enum TLBAnalysis {
             }
             kneesOf[variant] = knees
             let pageSize = variant == "2m" ? PageRegion.hugePage : PageRegion.smallPage
-            func fact(_ metric: String, _ unit: String, _ value: Double, _ pages: Int?, _ note: String) -> Record {
-                var r = Record(harness: "tlb", mechanism: variant, placement: Placement.sameCPU.rawValue, cpus: String(cpu),
-                               tasks: 1, pageSizeBytes: pageSize, workingSetPages: pages, metric: metric, unit: unit,
+            func fact(_ metric: String, level: Int, _ unit: String, _ value: Double, _ pages: Int?, _ note: String) -> Record {
+                var r = Record(harness: "tlb", mechanism: variant, placement: Placement.sameCPU.rawValue, cpus: [cpu],
+                               tasks: 1, pageSizeBytes: pageSize, workingSetPages: pages,
+                               parameters: [CaseParameter(.tlbLevel, level)], metric: metric, unit: unit,
                                samples: [value], opsPerSample: 0)
                 r.addNote(note)
                 return r
             }
             if knees.isEmpty {
-                var r = Record(harness: "tlb", mechanism: variant, placement: Placement.sameCPU.rawValue, cpus: String(cpu),
-                               tasks: 1, pageSizeBytes: pageSize, metric: "reach_l1_pages", unit: "pages", samples: [], opsPerSample: 0)
+                var r = Record(harness: "tlb", mechanism: variant, placement: Placement.sameCPU.rawValue, cpus: [cpu],
+                               tasks: 1, pageSizeBytes: pageSize, parameters: [CaseParameter(.tlbLevel, 1)], metric: reachPages,
+                               unit: "pages", samples: [], opsPerSample: 0)
                 r.addNote("no knee found in \(variant) − control over the sweep")
                 out.append(r)
             }
             for (i, k) in knees.enumerated() {
-                let level = "l\(i + 1)"
+                let level = i + 1
                 let name = levelName(i)
                 let pages = Int(k.lastBelow)
                 let searched = i == 0 && vote?.reach != nil
@@ -139,13 +144,13 @@ public enum TLBAnalysis {
                 } else {
                     bracket = "knee of \(variant) − control between \(Int(k.lastBelow)) and \(Int(k.firstAbove)) pages"
                 }
-                var level3 = [fact("reach_\(level)_pages", "pages", k.lastBelow, pages, "\(name): \(bracket)"),
-                              fact("reach_\(level)_bytes", "bytes", k.lastBelow * Double(PageRegion.smallPage), pages,
+                var level3 = [fact(reachPages, level: level, "pages", k.lastBelow, pages, "\(name): \(bracket)"),
+                              fact(reachBytes, level: level, "bytes", k.lastBelow * Double(PageRegion.smallPage), pages,
                                    "\(name): reach in 4 KiB-strided bytes"),
-                              fact("miss_\(level)_extra_ns", "ns", k.step, pages,
+                              fact(missExtraNs, level: level, "ns", k.step, pages,
                                    String(format: "\(name): extra ns per access beyond the reach (level %.2f → %.2f ns over control)", k.lower, k.upper))]
                 if searched, let vote {
-                    for j in level3.indices where level3[j].metric.hasPrefix("reach_") {
+                    for j in level3.indices where level3[j].metric != missExtraNs {
                         level3[j].setFact(searchesKey, Double(vote.searches))
                         level3[j].setFact(agreeingKey, Double(vote.agreeing))
                         level3[j].setFact(readingsKey, vote.readingsText)
@@ -156,25 +161,31 @@ public enum TLBAnalysis {
             }
         }
         if let k4 = kneesOf["4k"], let k2 = kneesOf["2m"], let granted = hugeGranted {
-            let outcome = hugeOutcome(granted: granted, knees4k: k4, knees2m: k2)
-            let ratio: Double? = {
-                guard let a = k4.first else { return nil }
-                guard let b = k2.first else { return Double(TLBHarness.maxPages) / a.lastBelow }
-                return b.lastBelow / a.lastBelow
-            }()
-            var r = Record(harness: "tlb", mechanism: "2m", placement: Placement.sameCPU.rawValue, cpus: String(cpu), tasks: 1,
-                           pageSizeBytes: PageRegion.hugePage, metric: "huge_page_reach_ratio", unit: "ratio",
-                           samples: ratio.map { [$0] } ?? [], opsPerSample: 0)
-            r.setFact(HugeOutcome.key, outcome.token)
-            r.addNote(outcome.text)
-            if outcome == .noReachGain, k4.count >= 2, k2.count >= 2 {
-                let (a, b) = (k2[1].step, k4[1].step)
-                r.addNote(String(format: "each miss past the second level costs %.1f ns with 2 MiB pages against %.1f ns with 4 KiB",
-                                 a, b) + (a < b * 0.9 ? " (a shorter page walk)" : a > b * 1.1 ? " (a longer walk with 2 MiB pages)" : " (about the same)"))
-            }
-            if ratio != nil && k2.isEmpty { r.addNote("lower bound: no 2m knee in the sweep") }
-            out.append(r)
+            out.append(hugeRatioRecord(knees4k: k4, knees2m: k2, granted: granted, cpu: cpu))
         }
         return out
+    }
+
+    /// The huge_page_reach_ratio row: 2 MiB first-level reach ÷ 4 KiB's, with the 2 MiB verdict in its
+    /// `outcome` fact and note.
+    static func hugeRatioRecord(knees4k k4: [Knee], knees2m k2: [Knee], granted: Bool, cpu: Int) -> Record {
+        let outcome = hugeOutcome(granted: granted, knees4k: k4, knees2m: k2)
+        let ratio: Double? = {
+            guard let a = k4.first else { return nil }
+            guard let b = k2.first else { return Double(TLBHarness.maxPages) / a.lastBelow }
+            return b.lastBelow / a.lastBelow
+        }()
+        var r = Record(harness: "tlb", mechanism: "2m", placement: Placement.sameCPU.rawValue, cpus: [cpu], tasks: 1,
+                       pageSizeBytes: PageRegion.hugePage, metric: "huge_page_reach_ratio", unit: "ratio",
+                       samples: ratio.map { [$0] } ?? [], opsPerSample: 0)
+        r.setFact(HugeOutcome.key, outcome.token)
+        r.addNote(outcome.text)
+        if outcome == .noReachGain, k4.count >= 2, k2.count >= 2 {
+            let (a, b) = (k2[1].step, k4[1].step)
+            r.addNote(String(format: "each miss past the second level costs %.1f ns with 2 MiB pages against %.1f ns with 4 KiB",
+                             a, b) + (a < b * 0.9 ? " (a shorter page walk)" : a > b * 1.1 ? " (a longer walk with 2 MiB pages)" : " (about the same)"))
+        }
+        if ratio != nil && k2.isEmpty { r.addNote("lower bound: no 2m knee in the sweep") }
+        return r
     }
 }

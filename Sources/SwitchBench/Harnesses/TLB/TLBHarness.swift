@@ -63,8 +63,7 @@ public struct TLBHarness: Harness {
     public func plan(_ options: RunOptions) -> [CaseSpec] {
         let m = selectedMechanisms(options)
         guard !m.isEmpty else { return [] }
-        return [CaseSpec(harness: id, mechanism: m.joined(separator: ","), placement: .sameCPU, tasks: 1,
-                         variant: "sweep \(Self.minPages)…\(Self.maxPages) pages")]
+        return [CaseSpec(harness: id, mechanisms: m, placement: .sameCPU, tasks: 1)]
     }
 
     /// Per point: half the run's samples, each a twentieth as long (many points, one chain each;
@@ -109,205 +108,24 @@ public struct TLBHarness: Harness {
     }
 
     public func run(_ spec: CaseSpec, context: RunContext) throws -> [Record] {
-        let variants = spec.mechanism.split(separator: ",").map(String.init)
+        let variants = spec.mechanisms
         let cpu = context.allowedCPUs[0]
-        let config = Self.config(context.options)
-        var points = Self.sweep(perOctave: context.options.quick ? 2 : 6)
-        var nodeNote = ""
-        var node: Int? = nil
-        var binding: NUMABinding? = nil
-        if let n = context.options.node {
-            if let why = NUMA.unavailableReason(node: n) {
-                if NUMA.nodeCount() < 2 { nodeNote = "--node \(n): \(why)" } else { throw SwitchBenchError.usage("--node \(n): \(why)") }
-                binding = .unavailable(n)
-            } else {
-                node = n
-                nodeNote = "memory bound to NUMA node \(n) (libnuma)"
-                binding = .bound(n)
-            }
-        }
-
+        let placement = try Self.nodePlacement(context.options.node)
         return try Affinity.pinned([cpu]) {
-            let counters = CounterSet(CounterSet.memoryEvents)
-            var rows: [Record] = []
-            var rng = SplitMix64(seed: 0x5EED_071B)
-            var hugeGrant: HugeGrant? = nil   // set before the 2m points are recorded
-
-            func record(_ variant: String, _ pages: Int, _ m: Measured, note: String) -> [Record] {
-                let pageSize = variant == "2m" ? PageRegion.hugePage : PageRegion.smallPage
-                let footprint = variant == "control" ? pages * PageChain.line : pages * PageRegion.smallPage
-                var r = Record(harness: id, mechanism: variant, placement: spec.placement.rawValue, cpus: String(cpu),
-                               tasks: 1, footprintBytes: footprint, pageSizeBytes: pageSize, workingSetPages: pages,
-                               metric: "ns_per_access", samples: m.perOp, opsPerSample: m.opsPerSample,
-                               cpusSeen: String(sb_sched_getcpu()))
-                if !note.isEmpty { r.addNote(note) }
-                if !nodeNote.isEmpty { r.addNote(nodeNote) }
-                if let binding { r.setFact(NUMABinding.key, binding.token) }
-                if variant == "2m", let hugeGrant { r.setFact(HugeGrant.key, hugeGrant.rawValue) }
-                r.applySampling(m)   // preempted samples retaken by the sampler (wall vs this thread's CPU time)
-                var out = [r]
-                // Counters that opened: one row each, per access over every timed sample.
-                for c in m.counts where c.value != nil {
-                    var cr = Record(harness: id, mechanism: variant, placement: spec.placement.rawValue, cpus: String(cpu),
-                                    tasks: 1, footprintBytes: footprint, pageSizeBytes: pageSize, workingSetPages: pages,
-                                    metric: c.event, unit: "per access", samples: [c.per(m.totalOps)!],
-                                    opsPerSample: m.totalOps)
-                    cr.addNote("perf \(c.event) over all timed samples ÷ accesses")
-                    if !c.note.isEmpty { cr.addNote(c.note) }
-                    out.append(cr)
-                }
-                return out
-            }
-
-            /// search: a search step's shorter config, no counters.
-            func measure(_ start: UnsafeRawPointer, pages: Int, search: Bool = false) throws -> Measured {
-                // Two full passes first: every line and translation of this chain where it settles.
-                var p = PageChain.chase(start, 2 * pages)
-                let m = try Sampler.run(search ? Self.searchConfig : config, counters: search ? nil : counters) { n in p = PageChain.chase(p, n) }
-                withExtendedLifetime(p) {}
-                return m
-            }
-
-            // The first-level searches (ReachVote): per variant, set up once the sweep has shown its
-            // first knee and two octaves past it, then run one at a time between the remaining sweep
-            // points, so that they meet different phases of the host; what is left runs at the end.
-            let packed = variants.contains("control")
-                ? try PageRegion(bytes: Self.maxPages * PageChain.line, backing: .huge, node: node) : nil
-            let searches = Self.searchCount(context.options)
-            var plans: [String: SearchPlan] = [:]
-            func searchOnce(_ variant: String, _ region: PageRegion, _ plan: SearchPlan) throws -> Int {
-                guard let packed else { return plan.bracket.lo }
-                var flip = false
-                return try Self.bisect(lo: plan.bracket.lo, hi: plan.bracket.hi, limit: plan.limit) { pages in
-                    flip.toggle()
-                    var v = 0.0, c = 0.0
-                    for isControl in flip ? [false, true] : [true, false] {
-                        let start = isControl
-                            ? PageChain.build(base: packed.base, count: pages, slotBytes: PageChain.line, linesPerSlot: 1, rng: &rng)
-                            : PageChain.build(base: region.base, count: pages, slotBytes: PageRegion.smallPage, linesPerSlot: 64, rng: &rng)
-                        let m = KneeDetector.median(try measure(start, pages: pages, search: true).perOp)
-                        if isControl { c = m } else { v = m }
-                    }
-                    return v - c
-                }
-            }
-            /// After a sweep point: set up the plan once the knee shows, and search when it is time.
-            func searchTick(_ variant: String, _ region: PageRegion, at pages: Int, pointsLeft: Int) throws {
-                guard packed != nil else { return }
-                if plans[variant] == nil {
-                    let (x, y) = TLBAnalysis.extra(rows, variant: variant)
-                    guard let k = KneeDetector.knees(x: x, y: y, maxKnees: 1).first, Double(pages) >= 4 * k.firstAbove else { return }
-                    plans[variant] = SearchPlan(bracket: Self.searchBracket(k), limit: k.lower + 0.25 * k.step,
-                                                every: max(1, pointsLeft / searches))
-                }
-                guard var plan = plans[variant], plan.readings.count < searches else { return }
-                plan.sinceLast += 1
-                if plan.sinceLast >= plan.every {
-                    plan.sinceLast = 0
-                    plan.readings.append(try searchOnce(variant, region, plan))
-                }
-                plans[variant] = plan
-            }
-            /// After the sweep: the searches not run yet (the plan from the whole curve if none was set up).
-            func finishSearches(_ variant: String, _ region: PageRegion) throws -> ReachVote? {
-                guard packed != nil else { return nil }
-                if plans[variant] == nil {
-                    let (x, y) = TLBAnalysis.extra(rows, variant: variant)
-                    guard let k = KneeDetector.knees(x: x, y: y, maxKnees: 1).first else { return nil }
-                    plans[variant] = SearchPlan(bracket: Self.searchBracket(k), limit: k.lower + 0.25 * k.step, every: 1)
-                }
-                guard var plan = plans[variant] else { return nil }
-                while plan.readings.count < searches { plan.readings.append(try searchOnce(variant, region, plan)) }
-                plans[variant] = plan
-                return ReachVote(plan.readings)
-            }
-            var votes: [String: ReachVote] = [:]
-
-            // Phase 1: 4k and control, interleaved point by point.
-            var controlNote = ""
-            if variants.contains("4k") || variants.contains("control") {
-                let small = variants.contains("4k")
-                    ? try PageRegion(bytes: Self.maxPages * PageRegion.smallPage, backing: .small, node: node) : nil
-                if let packed {
-                    let huge = packed.hugeBytes() ?? 0
-                    controlNote = huge >= packed.bytes
-                        ? "lines packed 64 per 4 KiB in \(packed.bytes >> 21) granted 2 MiB page(s)"
-                        : "lines packed 64 per 4 KiB page (huge pages \(huge >> 10) of \(packed.bytes >> 10) KiB granted)"
-                }
-                func measurePoints(_ list: [Int], searching: Bool = false) throws {
-                    for (i, pages) in list.enumerated() {
-                        var order: [(String, PageRegion)] = []
-                        if let small { order.append(("4k", small)) }
-                        if let packed { order.append(("control", packed)) }
-                        if i % 2 == 1 { order.reverse() }
-                        for (variant, region) in order {
-                            let start = variant == "control"
-                                ? PageChain.build(base: region.base, count: pages, slotBytes: PageChain.line, linesPerSlot: 1, rng: &rng)
-                                : PageChain.build(base: region.base, count: pages, slotBytes: PageRegion.smallPage, linesPerSlot: 64, rng: &rng)
-                            let m = try measure(start, pages: pages)
-                            rows += record(variant, pages, m, note: variant == "control" ? controlNote
-                                            : "4 KiB pages (MADV_NOHUGEPAGE)")
-                        }
-                        if searching, let small { try searchTick("4k", small, at: pages, pointsLeft: list.count - i - 1) }
-                    }
-                }
-                try measurePoints(points, searching: true)
-                // Denser near the knees: more points from the sweep point before each of the first two
-                // knees' reach to the first point past it.
-                if small != nil && packed != nil {
-                    var extra: [Int] = []
-                    for k in TLBAnalysis.knees(rows, variant: "4k").prefix(2) {
-                        let lo = points.last { Double($0) < k.lastBelow } ?? Int(k.lastBelow)
-                        for p in Self.refine(lo: lo, hi: Int(k.firstAbove), count: context.options.quick ? 3 : 8)
-                        where !points.contains(p) && !extra.contains(p) { extra.append(p) }
-                    }
-                    try measurePoints(extra)
-                    points = (points + extra).sorted()
-                }
-                if let small { votes["4k"] = try finishSearches("4k", small) }
-            }
-
-            // Phase 2: 2m.
-            var hugeNote = ""
-            var hugeGranted: Bool? = nil
-            if variants.contains("2m") {
-                let region = try PageRegion(bytes: Self.maxPages * PageRegion.smallPage, backing: .huge, node: node)
-                let granted = region.hugeBytes()
-                let thp = context.environment.thp
-                hugeGranted = granted.map { $0 >= region.bytes * 9 / 10 }
-                if let granted, granted >= region.bytes {
-                    hugeNote = "huge pages granted: AnonHugePages \(granted >> 20) MiB of \(region.bytes >> 20) MiB"
-                    hugeGrant = .granted
-                } else if let granted {
-                    hugeNote = "huge pages NOT fully granted: AnonHugePages \(granted >> 20) MiB of \(region.bytes >> 20) MiB (THP \(thp))"
-                    hugeGrant = .partial
-                } else {
-                    hugeNote = "huge pages not verified: /proc/self/smaps unreadable (THP \(thp))"
-                    hugeGrant = .unverified
-                }
-                for (i, pages) in points.enumerated() {
-                    let start = PageChain.build(base: region.base, count: pages, slotBytes: PageRegion.smallPage,
-                                                linesPerSlot: 64, rng: &rng)
-                    rows += record("2m", pages, try measure(start, pages: pages), note: hugeNote)
-                    try searchTick("2m", region, at: pages, pointsLeft: points.count - i - 1)
-                }
-                votes["2m"] = try finishSearches("2m", region)
-            }
-
-            // Events that did not open: one empty row per variant, with why.
-            for variant in variants {
-                for (event, reason) in counters.unavailable {
-                    var r = Record(harness: id, mechanism: variant, placement: spec.placement.rawValue, cpus: String(cpu),
-                                   tasks: 1, pageSizeBytes: variant == "2m" ? PageRegion.hugePage : PageRegion.smallPage,
-                                   metric: event.name, unit: "per access", samples: [], opsPerSample: 0)
-                    r.addNote("n/a: \(reason)")
-                    rows.append(r)
-                }
-            }
-
-            rows += TLBAnalysis.factRecords(rows, hugeGranted: hugeGranted, cpu: cpu, votes: votes.compactMapValues { $0 })
-            return rows
+            let sweep = TLBSweep(spec: spec, context: context, cpu: cpu, placement: placement)
+            return try sweep.run(variants)
         }
+    }
+
+    /// Where `--node` puts the sweep's memory: the node to bind to (nil: none), the row note and fact.
+    /// With one NUMA node an unavailable node is a note; with several, an error.
+    static func nodePlacement(_ n: Int?) throws -> (node: Int?, note: String, binding: NUMABinding?) {
+        guard let n else { return (nil, "", nil) }
+        if let why = NUMA.unavailableReason(node: n) {
+            guard NUMA.nodeCount() < 2 else { throw SwitchBenchError.usage("--node \(n): \(why)") }
+            return (nil, "--node \(n): \(why)", .unavailable(n))
+        }
+        return (n, "memory bound to NUMA node \(n) (libnuma)", .bound(n))
     }
 }
 

@@ -30,16 +30,16 @@ public struct MachineHugePages: Equatable, Sendable {
 }
 
 extension MachineColumn {
-    /// The tlb harness's `reach_l<i>_pages` and `miss_l<i>_extra_ns` fact rows of the 4k and 2m curves.
+    /// The tlb harness's `reach_pages` and `miss_extra_ns` fact rows (level i in `tlb_level`) of the 4k and 2m curves.
     public var tlbReach: MachineCell<MachineTLBReach> {
         guard ran("tlb") else { return .notMeasured }
         let rows = run.records(harness: "tlb")
         func levels(_ variant: String) -> [Int: MachineTLBLevel] {
             var out: [Int: MachineTLBLevel] = [:]
             var level = 1
-            while let r = rows.first(where: { $0.mechanism == variant && $0.metric == "reach_l\(level)_pages" }) {
+            while let r = rows.first(where: { $0.mechanism == variant && $0.metric == TLBAnalysis.reachPages && $0.parameter(.tlbLevel) == level }) {
                 if let pages = r.stats?.median {
-                    let extra = rows.first { $0.mechanism == variant && $0.metric == "miss_l\(level)_extra_ns" }?.stats?.median
+                    let extra = rows.first { $0.mechanism == variant && $0.metric == TLBAnalysis.missExtraNs && $0.parameter(.tlbLevel) == level }?.stats?.median
                     out[level] = MachineTLBLevel(pages: pages, extraNs: extra)
                 }
                 level += 1
@@ -59,7 +59,7 @@ extension MachineColumn {
         }
         let tlb = run.records(harness: "tlb")
         let ratio = tlb.first { $0.metric == "huge_page_reach_ratio" }?.stats?.median
-        let twoMKnee = tlb.contains { $0.mechanism == "2m" && $0.metric == "reach_l1_pages" && $0.stats != nil }
+        let twoMKnee = tlb.contains { $0.mechanism == "2m" && $0.metric == TLBAnalysis.reachPages && $0.parameter(.tlbLevel) == 1 && $0.stats != nil }
         return .value(MachineHugePages(outcome: outcome, grant: HugeGrant.of(run), ratio: ratio, lowerBound: !twoMKnee))
     }
 }

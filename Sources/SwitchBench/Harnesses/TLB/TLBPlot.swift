@@ -16,13 +16,13 @@ public enum TLBPlot {
 
     typealias Knee = (pages: Double, legend: String, color: String, tag: String, variant: String)
 
-    /// The knees the sweep found: the tlb harness's valid reach rows (metric reach_l<i>_pages), at that
+    /// The knees the sweep found: the tlb harness's valid reach rows (metric reach_pages, level in tlb_level), at that
     /// many 4 KiB strides; a knee of an invalid reach row (a flagged vote) is not drawn.
     static func knees(_ tlb: [Record], _ lang: Language) -> [Knee] {
         let lines = lines(lang)
-        return tlb.filter { $0.metric.hasPrefix("reach_l") && $0.metric.hasSuffix("_pages") && $0.unit == "pages" }.compactMap { r -> Knee? in
+        return tlb.filter { $0.metric == TLBAnalysis.reachPages && $0.unit == "pages" }.compactMap { r -> Knee? in
             guard r.valid, let pages = r.stats?.median ?? r.workingSetPages.map(Double.init), pages > 0,
-                  let level = Int(r.metric.dropFirst("reach_l".count).dropLast("_pages".count)) else { return nil }
+                  let level = r.parameter(.tlbLevel) else { return nil }
             let color = SVGPlots.palette[lines.firstIndex { $0.0 == r.mechanism } ?? 3]
             let n = ManyFormat.count(Int(pages.rounded()))
             let name = lines.first { $0.0 == r.mechanism }?.1 ?? r.mechanism

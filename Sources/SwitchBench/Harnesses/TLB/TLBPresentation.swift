@@ -34,7 +34,7 @@ extension TLBHarness {
             s = lang.t("no verdict: the 4 KiB curve shows no first-level knee to compare with", "无法判断：4 KiB 曲线上没有可比的一级拐点")
         }
         let rows = run.records(harness: "tlb")
-        func miss(_ v: String) -> Double? { rows.first { $0.mechanism == v && $0.metric == "miss_l2_extra_ns" }?.stats?.median }
+        func miss(_ v: String) -> Double? { rows.first { $0.mechanism == v && $0.metric == TLBAnalysis.missExtraNs && $0.parameter(.tlbLevel) == 2 }?.stats?.median }
         if outcome == .noReachGain, let a = miss("2m"), let b = miss("4k"), b > 0 {
             s += missComparison(twoMiB: a, fourKiB: b, lang)
         }
@@ -110,32 +110,32 @@ extension TLBHarness {
 
     /// The reach and extra cost per TLB level and page size, or why there is none.
     static func reachTable(_ rows: [Record], _ lang: Language) -> String? {
-        func fact(_ variant: String, _ metric: String) -> Double? {
-            rows.first { $0.mechanism == variant && $0.metric == metric }?.stats?.median
+        func fact(_ variant: String, _ metric: String, level: Int) -> Double? {
+            rows.first { $0.mechanism == variant && $0.metric == metric && $0.parameter(.tlbLevel) == level }?.stats?.median
         }
         var reach = MarkdownTable(lang == .en
             ? ["TLB level", "4 KiB pages: reach", "extra per access beyond", "2 MiB pages: reach", "extra per access beyond"]
             : ["级别", "4 KiB 页：覆盖范围", "超出后每次访问多花", "2 MiB 页：覆盖范围", "超出后每次访问多花"])
         var level = 1
-        while fact("4k", "reach_l\(level)_pages") != nil || fact("2m", "reach_l\(level)_pages") != nil {
+        while fact("4k", TLBAnalysis.reachPages, level: level) != nil || fact("2m", TLBAnalysis.reachPages, level: level) != nil {
             func cell(_ v: String) -> (String, String) {
-                guard let p = fact(v, "reach_l\(level)_pages") else { return ("–", "–") }
+                guard let p = fact(v, TLBAnalysis.reachPages, level: level) else { return ("–", "–") }
                 var text = "\(Format.value(p, unit: "pages", lang: lang)) (\(Format.bytes(p * 4096)))"
                 // A reach from repeated searches says how many agreed, and when they did not.
-                if let row = rows.first(where: { $0.mechanism == v && $0.metric == "reach_l\(level)_pages" }),
+                if let row = rows.first(where: { $0.mechanism == v && $0.metric == TLBAnalysis.reachPages && $0.parameter(.tlbLevel) == level }),
                    let n = row.factNumber(TLBAnalysis.searchesKey), let a = row.factNumber(TLBAnalysis.agreeingKey) {
                     text += row.valid
                         ? lang.t(", \(Int(a)) of \(Int(n)) searches agree", "，\(Int(n)) 次搜索中 \(Int(a)) 次一致")
                         : lang.t(", searches disagree (\(Int(a)) of \(Int(n)))", "，搜索结果不一致（\(Int(n)) 次中只有 \(Int(a)) 次一致）")
                 }
-                return (text, humanTime(fact(v, "miss_l\(level)_extra_ns")))
+                return (text, humanTime(fact(v, TLBAnalysis.missExtraNs, level: level)))
             }
             let a = cell("4k"), b = cell("2m")
             reach.add([Self.levelName(level - 1, lang), a.0, a.1, b.0, b.1])
             level += 1
         }
         if !reach.rows.isEmpty { return reach.text }
-        if rows.contains(where: { $0.metric == "reach_l1_pages" }) {
+        if rows.contains(where: { $0.metric == TLBAnalysis.reachPages && $0.parameter(.tlbLevel) == 1 }) {
             return lang.t("No knee found in `4k − control` over the sweep.", "在整个扫描区间里，`4k − control` 没有拐点。")
         }
         if !rows.contains(where: { $0.mechanism == "control" }) {
@@ -273,7 +273,7 @@ extension TLBHarness {
     /// The reach itself (a fact row) and the points below it are what a regression shows in.
     public func compareExemption(_ c: Comparison.Case, baseline: [CaseKey: Record], current: [CaseKey: Record]) -> (en: String, zh: String)? {
         guard let w = c.workingSetPages,
-              let reachL2 = baseline.values.first(where: { $0.harness == id && $0.mechanism == "4k" && $0.metric == "reach_l2_pages" })?.stats?.median,
+              let reachL2 = baseline.values.first(where: { $0.harness == id && $0.mechanism == "4k" && $0.metric == TLBAnalysis.reachPages && $0.parameter(.tlbLevel) == 2 })?.stats?.median,
               Double(w) > reachL2 else { return nil }
         return (String(format: "%d pages is past the second-level TLB reach (%.0f pages): page-walk bound, follows the host's memory placement; not counted", w, reachL2),
                 String(format: "%d 页已超出二级快表的覆盖范围（%.0f 页）：受页表遍历限制，随宿主机的内存摆放而变，不计入", w, reachL2))

@@ -152,7 +152,7 @@ extension Comparison {
         "class", "harness", "mechanism", "placement", "cpus", "tasks", "footprint_bytes", "page_size_bytes",
         "working_set_pages", "metric", "unit", "baseline_median", "current_median", "ratio", "ci_overlap",
         "mann_whitney_p", "beyond_threshold", "beyond_noise", "baseline_valid", "current_valid", "note",
-    ]
+    ] + CSVExporter.parameterColumns
 
     public func csv() -> String {
         func n(_ v: Double?) -> String { v.map { String(format: "%.6g", $0) } ?? "" }
@@ -160,11 +160,12 @@ extension Comparison {
         var out = CSV.line(Self.csvColumns) + "\n"
         for c in cases {
             let k = c.key
-            let keyCells = [k.harness, k.mechanism, k.placement, k.cpus, String(k.tasks), String(k.footprintBytes),
+            let keyCells = [k.harness, k.mechanism, k.placement, k.cpusText, String(k.tasks), String(k.footprintBytes),
                             k.pageSizeBytes.map(String.init) ?? "", k.workingSetPages.map(String.init) ?? "", k.metric]
             let cells = [n(c.baselineMedian), n(c.currentMedian), n(c.ratio), b(c.ciOverlap), n(c.pValue),
                          b(c.beyondThreshold), b(c.beyondNoise), b(c.baselineValid), b(c.currentValid), c.note]
-            out += CSV.line([c.classification.rawValue] + keyCells + [c.unit] + cells) + "\n"
+            let parameters: [String] = CaseParameter.Name.allCases.map { k.parameters[$0].map(String.init) ?? "" }
+            out += CSV.line([c.classification.rawValue] + keyCells + [c.unit] + cells + parameters) + "\n"
         }
         return out
     }
