@@ -153,32 +153,47 @@ public struct CSVExporter: Exporter {
             guard fields.count == header.count else {
                 throw SwitchBenchError.usage("\(source) line \(lineNo + 2): \(fields.count) fields, header has \(header.count)")
             }
-            let f = Dictionary(uniqueKeysWithValues: zip(header, fields))
-            func int(_ k: String) throws -> Int {
-                guard let v = Int(f[k] ?? "") else { throw SwitchBenchError.usage("\(source) line \(lineNo + 2): \(k) '\(f[k] ?? "")' is not an integer") }
-                return v
+            let line = Line(f: Dictionary(uniqueKeysWithValues: zip(header, fields)), at: "\(source) line \(lineNo + 2)")
+            result.append((try line.record(), line.f))
+        }
+        return result
+    }
+
+    /// One data line of a CSV being read: its fields by column, and where it is (for the one-line errors).
+    struct Line {
+        let f: [String: String]
+        let at: String
+        /// Every number finite; a time (and a spread, a count) never negative unless the metric is a difference.
+        var nonNegative: Bool { CSVExporter.isTime(f["unit"] ?? "") && !CSVExporter.mayBeNegative(metric: f["metric"] ?? "") }
+
+        func int(_ k: String) throws -> Int {
+            guard let v = Int(f[k] ?? "") else { throw SwitchBenchError.usage("\(at): \(k) '\(f[k] ?? "")' is not an integer") }
+            return v
+        }
+        func cpuList(_ k: String) throws -> [Int] {
+            let t = f[k] ?? ""
+            do { return t.isEmpty ? [] : try CPUList.parse(t) } catch {
+                throw SwitchBenchError.usage("\(at): \(k) '\(t)' is not a CPU list")
             }
-            func cpuList(_ k: String) throws -> [Int] {
-                let t = f[k] ?? ""
-                do { return t.isEmpty ? [] : try CPUList.parse(t) } catch {
-                    throw SwitchBenchError.usage("\(source) line \(lineNo + 2): \(k) '\(t)' is not a CPU list")
-                }
-            }
-            // Every number finite; a time (and a spread, a count) never negative unless the metric is a difference.
-            let nonNegative = Self.isTime(f["unit"] ?? "") && !Self.mayBeNegative(metric: f["metric"] ?? "")
-            func dbl(_ k: String, signed: Bool = true) throws -> Double? {
-                let t = f[k] ?? ""
-                if t.isEmpty { return nil }
-                guard let v = Double(t) else { throw SwitchBenchError.usage("\(source) line \(lineNo + 2): \(k) '\(t)' is not a number") }
-                try Self.checkValue(v, text: t, column: k, signed: signed, at: "\(source) line \(lineNo + 2)", unit: f["unit"] ?? "")
-                return v
-            }
-            func stat(_ k: String) throws -> Double? { try dbl(k, signed: !nonNegative) }
-            let samples = try (f["sample_values"] ?? "").split(separator: " ").compactMap { t -> Double? in
+        }
+        func dbl(_ k: String, signed: Bool = true) throws -> Double? {
+            let t = f[k] ?? ""
+            if t.isEmpty { return nil }
+            guard let v = Double(t) else { throw SwitchBenchError.usage("\(at): \(k) '\(t)' is not a number") }
+            try CSVExporter.checkValue(v, text: t, column: k, signed: signed, at: at, unit: f["unit"] ?? "")
+            return v
+        }
+        func stat(_ k: String) throws -> Double? { try dbl(k, signed: !nonNegative) }
+        func samples() throws -> [Double] {
+            try (f["sample_values"] ?? "").split(separator: " ").compactMap { t -> Double? in
                 guard let v = Double(t) else { return nil }
-                try Self.checkValue(v, text: String(t), column: "sample_values", signed: !nonNegative, at: "\(source) line \(lineNo + 2)", unit: f["unit"] ?? "")
+                try CSVExporter.checkValue(v, text: String(t), column: "sample_values", signed: !nonNegative, at: at, unit: f["unit"] ?? "")
                 return v
             }
+        }
+
+        /// The record this line stores, its statistics as stored (authoritative: not recomputed).
+        func record() throws -> Record {
             var r = Record(harness: f["harness"]!, mechanism: f["mechanism"]!, placement: f["placement"]!,
                            cpus: try cpuList("cpus"), tasks: try int("tasks"), footprintBytes: try int("footprint_bytes"),
                            pageSizeBytes: Int(f["page_size_bytes"]!), workingSetPages: Int(f["working_set_pages"]!),
@@ -193,7 +208,7 @@ public struct CSVExporter: Exporter {
             }
             r.key = r.key.upgraded
             r.facts = Record.parseFacts(f["facts"] ?? "")
-            r.sampleValues = samples   // the stored statistics below are authoritative: not recomputed
+            r.sampleValues = try samples()
             // Columns a file written before they existed lacks: nil.
             r.samplesRetaken = (f["samples_retaken"] ?? "").isEmpty ? nil : try int("samples_retaken")
             r.stolenFraction = try dbl("stolen_fraction")
@@ -205,20 +220,21 @@ public struct CSVExporter: Exporter {
             }
             r.samples = try int("samples")
             for k in ["samples", "ops_per_sample"] where try int(k) < 0 {
-                throw SwitchBenchError.usage("\(source) line \(lineNo + 2), column \(k): '\(f[k]!)' is negative")
+                throw SwitchBenchError.usage("\(at), column \(k): '\(f[k]!)' is negative")
             }
-            if let median = try stat("median") {
-                r.stats = Statistics(count: r.samples, median: median, min: try stat("min") ?? median,
-                                     mean: try stat("mean") ?? median, max: try stat("max") ?? median,
-                                     stddev: try dbl("stddev", signed: false) ?? 0, cv: try dbl("cv", signed: Self.mayBeNegative(metric: f["metric"] ?? "")) ?? 0,
-                                     ci95Low: try stat("ci95_low") ?? median, ci95High: try stat("ci95_high") ?? median,
-                                     outliers: Int(f["outliers"] ?? "") ?? 0)
-            } else {
-                r.stats = nil
-            }
-            result.append((r, f))
+            r.stats = try statistics(count: r.samples)
+            return r
         }
-        return result
+
+        func statistics(count: Int) throws -> Statistics? {
+            guard let median = try stat("median") else { return nil }
+            return Statistics(count: count, median: median, min: try stat("min") ?? median,
+                              mean: try stat("mean") ?? median, max: try stat("max") ?? median,
+                              stddev: try dbl("stddev", signed: false) ?? 0,
+                              cv: try dbl("cv", signed: CSVExporter.mayBeNegative(metric: f["metric"] ?? "")) ?? 0,
+                              ci95Low: try stat("ci95_low") ?? median, ci95High: try stat("ci95_high") ?? median,
+                              outliers: Int(f["outliers"] ?? "") ?? 0)
+        }
     }
 
     /// Refuses a value the gate cannot read: `nan`/`inf` anywhere, a negative one where `signed` is false.

@@ -62,53 +62,8 @@ public enum MachinesReport {
             “–”表示测试运行了但没有这一行，“未记录”表示那次运行的 results.csv 早于这一列。
             """) + "\n\n"
 
-        // Fingerprint
-        out += "## " + lang.t("Fingerprint", "机器指纹") + "\n\n"
-        let envs = columns.map(\.run.environment)
-        func fact(_ v: String) -> String { v.isEmpty ? lang.t("not recorded", "未记录") : code(v) }
-        out += table(lang.t("machine", "机器"), [
-            (lang.t("CPU model", "处理器型号"), envs.map { code($0.cpuModel) }),
-            (lang.t("CPU vendor, family/model/stepping", "处理器厂商、系列/型号/步进"), envs.map {
-                $0.cpuFamily.isEmpty ? lang.t("not recorded", "未记录")
-                    : code("\($0.cpuVendor) \($0.cpuFamily)/\($0.cpuModelNumber)/\($0.cpuStepping)")
-                        + (CPUIdentity.microarchitecture(vendor: $0.cpuVendor, family: $0.cpuFamily, model: $0.cpuModelNumber,
-                                                         stepping: $0.cpuStepping).map { lang.t(" (`\($0)`)", "（`\($0)`）") } ?? "")
-            }),
-            (lang.t("caches", "缓存"), envs.map { fact($0.cpuCaches) }),
-            (lang.t("online CPUs", "在线处理器数"), envs.map { $0.onlineCount == nil ? lang.t("not recorded", "未记录") : EnvironmentText.onlineCPUs($0, code: true) }),
-            (lang.t("virtualization", "虚拟化"), envs.map { EnvironmentText.virtualization($0, lang: lang) }),
-            (lang.t("kernel", "内核"), envs.map { code($0.kernel) }),
-            ("PCID", envs.map { EnvironmentText.pcid($0, lang: lang) }),
-            ("THP", envs.map { code($0.thp) }),
-            (lang.t("build", "构建"), envs.map { code($0.build) }),
-            (lang.t("host name (not used)", "主机名（不用于区分）"), envs.map { code($0.host) }),
-            (lang.t("run", "运行"), columns.map { code($0.run.runID) }),
-            (lang.t("read from", "来源"), columns.map { code($0.source) }),
-        ]) + "\n\n"
-
-        // Claims: every id any run's harnesses judge, in id order (C8, C9… appear when their harnesses register).
-        out += "## " + lang.t("Claim verdicts", "各条说法的结论") + "\n\n"
-        out += lang.t("Each claim of the course note judged from each run's rows by the rules of `report.md` (`switchbench report RUN`); in brackets the numbers that decided the verdict (`deciding` in results.json).",
-                      "课程笔记中的每条说法，按 `report.md`（`switchbench report RUN`）中的规则，分别用每次运行的数据判定；括号里是决定结论的数（results.json 中的 `deciding`）。") + "\n\n"
-        let verdicts = columns.map(\.verdicts)
-        var claimIDs: [String] = []
-        for v in verdicts { for o in v where !claimIDs.contains(o.id) { claimIDs.append(o.id) } }
-        claimIDs.sort { $0.localizedStandardCompare($1) == .orderedAscending }
-        func verdictCell(_ o: Claims.Outcome?) -> String {
-            guard let o else { return Claims.Verdict.notMeasured.text(lang) }
-            let word = o.verdict.text(lang)
-            var s = o.verdict == .holds || o.verdict == .doesNotHold ? "**\(word)**" : word
-            let shown = o.deciding.isEmpty ? Array(o.values.prefix(1)) : o.deciding
-            if !shown.isEmpty, o.verdict != .notMeasured {
-                let n = shown.map { "`\($0.name)` " + Format.value($0.value, unit: $0.unit, lang: lang) }.joined(separator: lang.t(", ", "，"))
-                s += lang.t(" (\(n))", "（\(n)）")
-            }
-            return s
-        }
-        out += table(lang.t("claim", "说法"), claimIDs.map { id in
-            ("\(id) " + (Claims.title(id, lang: lang) ?? ""), verdicts.map { v in verdictCell(v.first { $0.id == id }) })
-        }) + "\n\n"
-        out += disagreements(columns, labels, claimIDs, lang)
+        out += fingerprintSection(columns, page, lang)
+        out += verdictSection(columns, labels, page, lang)
 
         // Switch cost by kind
         out += "## " + lang.t("Switch cost by kind", "各类切换的代价") + "\n\n"
@@ -167,5 +122,68 @@ public struct MachinesPage {
         var s = humanTime(t.median)
         if !t.valid { s += Format.invalidMark(false, lang) } else if t.noisy { s += lang.t(" (noisy)", "（波动大）") }
         return s
+    }
+
+}
+
+extension MachinesReport {
+    /// The machine facts of every run: what tells machines apart, and what does not (host name).
+    static func fingerprintSection(_ columns: [MachineColumn], _ page: MachinesPage, _ lang: Language) -> String {
+        func table(_ first: String, _ rows: [(String, [String])]) -> String { page.table(first, rows) }
+        func code(_ s: String) -> String { s.isEmpty ? "?" : "`\(s.replacingOccurrences(of: "`", with: "'"))`" }
+        var out = "## " + lang.t("Fingerprint", "机器指纹") + "\n\n"
+        let envs = columns.map(\.run.environment)
+        func fact(_ v: String) -> String { v.isEmpty ? lang.t("not recorded", "未记录") : code(v) }
+        out += table(lang.t("machine", "机器"), [
+            (lang.t("CPU model", "处理器型号"), envs.map { code($0.cpuModel) }),
+            (lang.t("CPU vendor, family/model/stepping", "处理器厂商、系列/型号/步进"), envs.map {
+                $0.cpuFamily.isEmpty ? lang.t("not recorded", "未记录")
+                    : code("\($0.cpuVendor) \($0.cpuFamily)/\($0.cpuModelNumber)/\($0.cpuStepping)")
+                        + (CPUIdentity.microarchitecture(vendor: $0.cpuVendor, family: $0.cpuFamily, model: $0.cpuModelNumber,
+                                                         stepping: $0.cpuStepping).map { lang.t(" (`\($0)`)", "（`\($0)`）") } ?? "")
+            }),
+            (lang.t("caches", "缓存"), envs.map { fact($0.cpuCaches) }),
+            (lang.t("online CPUs", "在线处理器数"), envs.map { $0.onlineCount == nil ? lang.t("not recorded", "未记录") : EnvironmentText.onlineCPUs($0, code: true) }),
+            (lang.t("virtualization", "虚拟化"), envs.map { EnvironmentText.virtualization($0, lang: lang) }),
+            (lang.t("kernel", "内核"), envs.map { code($0.kernel) }),
+            ("PCID", envs.map { EnvironmentText.pcid($0, lang: lang) }),
+            ("THP", envs.map { code($0.thp) }),
+            (lang.t("build", "构建"), envs.map { code($0.build) }),
+            (lang.t("host name (not used)", "主机名（不用于区分）"), envs.map { code($0.host) }),
+            (lang.t("run", "运行"), columns.map { code($0.run.runID) }),
+            (lang.t("read from", "来源"), columns.map { code($0.source) }),
+        ]) + "\n\n"
+
+        return out
+    }
+
+    /// Each claim's verdict per run, and a sentence where runs disagree.
+    static func verdictSection(_ columns: [MachineColumn], _ labels: [String], _ page: MachinesPage, _ lang: Language) -> String {
+        func table(_ first: String, _ rows: [(String, [String])]) -> String { page.table(first, rows) }
+        // Claims: every id any run's harnesses judge, in id order (C8, C9… appear when their harnesses register).
+        var out = "## " + lang.t("Claim verdicts", "各条说法的结论") + "\n\n"
+        out += lang.t("Each claim of the course note judged from each run's rows by the rules of `report.md` (`switchbench report RUN`); in brackets the numbers that decided the verdict (`deciding` in results.json).",
+                      "课程笔记中的每条说法，按 `report.md`（`switchbench report RUN`）中的规则，分别用每次运行的数据判定；括号里是决定结论的数（results.json 中的 `deciding`）。") + "\n\n"
+        let verdicts = columns.map(\.verdicts)
+        var claimIDs: [String] = []
+        for v in verdicts { for o in v where !claimIDs.contains(o.id) { claimIDs.append(o.id) } }
+        claimIDs.sort { $0.localizedStandardCompare($1) == .orderedAscending }
+        func verdictCell(_ o: Claims.Outcome?) -> String {
+            guard let o else { return Claims.Verdict.notMeasured.text(lang) }
+            let word = o.verdict.text(lang)
+            var s = o.verdict == .holds || o.verdict == .doesNotHold ? "**\(word)**" : word
+            let shown = o.deciding.isEmpty ? Array(o.values.prefix(1)) : o.deciding
+            if !shown.isEmpty, o.verdict != .notMeasured {
+                let n = shown.map { "`\($0.name)` " + Format.value($0.value, unit: $0.unit, lang: lang) }.joined(separator: lang.t(", ", "，"))
+                s += lang.t(" (\(n))", "（\(n)）")
+            }
+            return s
+        }
+        out += table(lang.t("claim", "说法"), claimIDs.map { id in
+            ("\(id) " + (Claims.title(id, lang: lang) ?? ""), verdicts.map { v in verdictCell(v.first { $0.id == id }) })
+        }) + "\n\n"
+        out += disagreements(columns, labels, claimIDs, lang)
+
+        return out
     }
 }
