@@ -126,7 +126,7 @@ extension AnatomyHarness {
         switch (mechanism, metric) {
         case ("getppid", _): return lang.t("privilege switch: `getppid` round trip", "特权级切换：一次 `getppid` 往返")
         case ("page-fault", _): return lang.t("exception path: first touch of a fresh 4 KiB page", "异常处理：第一次写一个新的 4 KiB 页（缺页）")
-        case ("sched-yield", _): return lang.t("scheduler pass, nothing else to run: `sched_yield()`", "调度器挑选一次、没有别的任务可换：`sched_yield()`")
+        case ("sched-yield", _): return lang.t("scheduler pass, nothing else to run: `sched_yield()`", "调度器运行一次、没有别的任务可换：`sched_yield()`")
         case (_, "thread_switch"): return lang.t("thread switch (privilege switch + scheduler + step 2)", "线程切换（特权级切换 + 调度器 + 第二步）")
         case (_, "process_switch"): return lang.t("process switch (steps 1 + 2)", "进程切换（第一步 + 第二步）")
         case (_, "process_minus_thread"): return lang.t("step 1 = process − thread, paired", "第一步 = 进程 − 线程（成对测量）")
