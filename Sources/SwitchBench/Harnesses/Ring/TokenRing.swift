@@ -285,8 +285,8 @@ public struct TokenRingHarness: Harness {
     /// sleep on a KVM guest), so the rows would time it. Nothing is lost by it: `RingInstance.stop`
     /// sets `stop` and then every word to non-zero and wakes it, which ends this wait (a word seen
     /// non-zero here was stored after `stop`, so the check below sees the flag); that stop is how a
-    /// case ends on any error, a dead child's included (the parent, asleep off the ring, notices it:
-    /// `RingInstance.command`). The stop check is the one every serving task makes per token.
+    /// case ends on any error; a dead child's halts the ring the same way, from a thread asleep off the
+    /// ring (`DeathWatch`). The stop check is the one every serving task makes per token.
     @inline(__always)
     static func awaitToken(_ t: HopTask) -> Bool {
         while sb_load_acquire(t.word) == 0 { _ = sb_futex_wait(t.word, 0, 0, 1) }
