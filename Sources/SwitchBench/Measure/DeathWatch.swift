@@ -9,7 +9,8 @@ import Glibc
 /// starts until a child exits or `end()` is called; a watched child exits only when its case ends or
 /// fails, so during the timed laps it never runs. (Its only run, at its start, comes before the first
 /// sample.) The ring's tasks wait with no timeout (`TokenRingHarness.awaitToken`); this is what still
-/// ends a case promptly when one of them dies.
+/// ends a case promptly when one of them dies. Started after the children are forked (`RingInstance`),
+/// so no child is forked from a process with this thread in it.
 final class DeathWatch {
     private var fds: [Int32]
     private let endFD: Int32
