@@ -247,6 +247,15 @@ int sb_ended_child(void) {
     return info.si_pid;
 }
 
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434   /* the same number on every architecture's generic table */
+#endif
+
+int sb_pidfd_open(pid_t pid) {
+    long r = syscall(SYS_pidfd_open, pid, 0);
+    return r < 0 ? -errno : (int)r;
+}
+
 int sb_wait_exited_nowait(pid_t pid) {
     // Blocks until the child has exited and leaves it a zombie (WNOWAIT): its exit status, read
     // from the task the kernel keeps until waitpid.

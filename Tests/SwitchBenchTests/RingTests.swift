@@ -151,6 +151,34 @@ extension ProcessSpawningTests {
         }
         #expect(ProcessTable.forkedChildren().isEmpty)
     }
+
+    /// Task 0 waits for the token with no timeout (`TokenRingHarness.awaitToken`): a serving task
+    /// killed between samples leaves the next sample's token with nobody, and task 0 asleep for good
+    /// unless something ends its wait. The case must end with the dead task named, and the driver must
+    /// end by itself (the death watch halted the ring), before `close` would SIGKILL it: it is gone
+    /// (reaped by the error's naming) or a zombie before anything kills it.
+    @Test func killedServerEndsTask0sUntimedWait() throws {
+        let spec = CaseSpec(harness: "process", mechanism: "futex", placement: .unpinned, tasks: 2)
+        let ring = try RingInstance(kind: .process, spec: spec, taskCPUs: [], config: Self.context(samples: 3).options.sampler,
+                                    driven: true)
+        defer { ring.close() }
+        _ = try ring.sample(100)   // the ring works
+        let (driver, server) = (ring.taskIDs[0], ring.taskIDs[1])
+        #expect(driver > 0 && server > 0)
+        kill(server, SIGKILL)
+        #expect {
+            _ = try ring.sample(100)
+        } throws: { error in
+            guard let e = error as? SwitchBenchError, case .caseFailed(let m) = e else { return false }
+            return m.contains("task 1") && m.contains("signal 9")
+        }
+        // Up to 5 s for the driver to end (a driver still asleep fails here; `close` then kills it).
+        func ended() -> Bool { ProcessTable.all().first { $0.pid == driver }.map { $0.state == "Z" } ?? true }
+        for _ in 0..<500 where !ended() { usleep(10_000) }
+        #expect(ended(), "the driver's untimed wait did not end after a task died")
+        ring.close()
+        #expect(ProcessTable.forkedChildren().isEmpty)
+    }
 }
 
 }

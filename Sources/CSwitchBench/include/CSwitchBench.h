@@ -97,6 +97,9 @@ int sb_set_child_subreaper(void);
 void sb_install_interrupt_cleanup(void);
 /// The pid of a child of this process that has ended, left unreaped (waitid WNOWAIT); 0 when none; -errno.
 int sb_ended_child(void);
+// pidfd_open(pid, 0): an fd that poll() sees readable once the process has exited (Linux >= 5.3);
+// -errno on failure.
+int sb_pidfd_open(pid_t pid);
 /// Waits (waitid WEXITED|WNOWAIT) until child `pid` has exited, leaving it unreaped (a zombie): its
 /// exit code, -1000 - signal when a signal ended it, or -errno.
 int sb_wait_exited_nowait(pid_t pid);

@@ -66,28 +66,46 @@ struct TaskGroup {
 
     /// The same over any list of forked children (reaped and removed from it when they have ended).
     static func deadChild(in pids: inout [pid_t]) -> SwitchBenchError? {
+        let all = pids
+        return death(reapEnded(&pids, of: all))
+    }
+
+    /// Reaps the children of `pids` that have ended and removes them from it: (task index in `all`,
+    /// pid, wait status) each.
+    private static func reapEnded(_ pids: inout [pid_t], of all: [pid_t]) -> [(index: Int, pid: pid_t, status: Int32)] {
         var exited: [(index: Int, pid: pid_t, status: Int32)] = []
-        for (i, pid) in pids.enumerated() {
+        for pid in pids {
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid {
                 sb_untrack_child(pid)
-                exited.append((i, pid, status))
+                exited.append((all.firstIndex(of: pid) ?? 0, pid, status))
             }
         }
-        guard !exited.isEmpty else { return nil }
         pids.removeAll { p in exited.contains { $0.pid == p } }
-        let worst = exited.first { !Self.exited($0.status) } ?? exited[0]
+        return exited
+    }
+
+    /// The error naming a death among `ended` (nil when none): the one killed by a signal when there is
+    /// one, since the others only followed the broken ring.
+    private static func death(_ ended: [(index: Int, pid: pid_t, status: Int32)]) -> SwitchBenchError? {
+        guard let worst = ended.first(where: { !Self.exited($0.status) }) ?? ended.first else { return nil }
         return .caseFailed("task \(worst.index) (pid \(worst.pid)) \(Self.describe(worst.status)) during the run")
     }
 
     /// The error for a failed hand-off: a dead child when there is one, else the errno.
     mutating func failure(during what: String) -> SwitchBenchError {
         let code = errno
-        // Give a dying child a moment to become reapable, so the message names it (threads: none).
+        // Give dying children up to 0.1 s to become reapable, so the message names the one killed
+        // (threads: none). The others follow the broken ring and may end first: a pipe reader sees
+        // end-of-file while its killed writer is still on its way to being reapable.
+        let all = pids
+        var ended: [(index: Int, pid: pid_t, status: Int32)] = []
         for _ in 0..<(pids.isEmpty ? 0 : 50) {
-            if let e = deadChild() { return e }
+            ended += Self.reapEnded(&pids, of: all)
+            if pids.isEmpty || ended.contains(where: { !Self.exited($0.status) }) { break }
             usleep(2_000)
         }
+        if let e = Self.death(ended) { return e }
         return .caseFailed("\(what) failed: \(code == 0 ? "a task closed its end of the ring" : errnoText(code))")
     }
 

@@ -271,8 +271,8 @@ extension AnatomyHarness {
                 return gap > 0 ? lang.t("\(handOffName(h, lang)) falls short by \(humanTime(gap)) (\(pct) %)", "\(handOffName(h, lang)) 预测少了 \(humanTime(gap))（\(pct) %）")
                     : lang.t("\(handOffName(h, lang)) is \(humanTime(-gap)) above (\(pct) %)", "\(handOffName(h, lang)) 预测多了 \(humanTime(-gap))（\(pct) %）")
             }
-            note += lang.t(" \(who)Outside 15 %: \(list.joined(separator: "; ")). Not measured as parts: the rings' driver (task 0) sleeps with a timeout (an hrtimer armed and cancelled at each sleep), the parts' tasks without one; the pipe's own wake-up and sleep are not timed alone (its prediction takes the futex ones); and neither side of a prediction runs alone on its CPU on a busy machine (a task that sleeps lets any other runnable task run: the rows' stolen-time check retakes such samples).",
-                           "\(who)超出 15 % 的：\(list.joined(separator: "；"))。没有作为部分测量的：令牌环的驱动任务（0 号任务）进入睡眠时带超时（每次进入睡眠都要设置并取消一个 `hrtimer`），各部分的任务不带；管道自己的唤醒和进入睡眠没有单独计时（它的预测借用 futex 的）；在繁忙的机器上，预测和实测的任务都不是独占处理器的（任务一进入睡眠，任何其他可运行的任务都可能上来：数据行的被占用时间检查会重测这样的样本）。")
+            note += lang.t(" \(who)Outside 15 %: \(list.joined(separator: "; ")). Not measured as parts: the pipe's own wake-up and sleep are not timed alone (its prediction takes the futex ones); and neither side of a prediction runs alone on its CPU on a busy machine (a task that sleeps lets any other runnable task run: the rows' stolen-time check retakes such samples).",
+                           "\(who)超出 15 % 的：\(list.joined(separator: "；"))。没有作为部分测量的：管道自己的唤醒和进入睡眠没有单独计时（它的预测借用 futex 的）；在繁忙的机器上，预测和实测的任务都不是独占处理器的（任务一进入睡眠，任何其他可运行的任务都可能上来：数据行的被占用时间检查会重测这样的样本）。")
         }
         let invalid = Array(Set(all.flatMap(\.invalid))).sorted()
         if !invalid.isEmpty {

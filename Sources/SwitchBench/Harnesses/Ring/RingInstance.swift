@@ -38,6 +38,10 @@ final class RingInstance {
     private let stamps: TokenRingHarness.Stamps
     private let sameCPU: Bool
     private var group: TaskGroup
+    /// A process ring's watch over its children (nil: thread ring, or no pidfds here), and the flag it
+    /// sets when one died (in this process's memory; only this process reads it).
+    private var watch: DeathWatch?
+    private let broken: UnsafeMutablePointer<UInt32>
     private var seq: UInt32 = 0
     private var stopped = false
     private var closed = false
@@ -62,6 +66,8 @@ final class RingInstance {
         ipc = Measured(perOp: [], opsPerSample: 0, switches: nil, totalOps: 0)
         touch = nil
         tasks = []
+        broken = .allocate(capacity: 1)
+        broken.initialize(to: 0)
         // From here on `close()` frees what was set up, also when setting up fails.
         do {
             if mech == .pipe { try openPipes() }
@@ -210,6 +216,15 @@ final class RingInstance {
             openFDs = []
             counter.childPIDs = group.pids
             counter.includeSelf = false
+            let (broken, doneSeq, halt) = (self.broken, control.doneSeq, haltWords)
+            watch = DeathWatch(pids: group.pids) {
+                // A task died: mark it, end every task's wait (`halt`), and change the word this
+                // process may be waiting on (`command`) so that its wait ends too.
+                sb_store_release(broken, 1)
+                halt()
+                sb_store_release(doneSeq, UInt32.max)
+                _ = sb_futex_wake(doneSeq, 1, 1)
+            }
         } else if driven {
             // Every task is a thread of its own: count those threads only (not this one, nor another
             // ring's). Each writes its thread id when it starts.
@@ -248,8 +263,15 @@ final class RingInstance {
         seq &+= 1
         sb_store_release(control.commandSeq, seq)
         _ = sb_futex_wake(control.commandSeq, 1, 1)
-        while sb_load_acquire(control.doneSeq) != seq {
-            if sb_futex_wait(control.doneSeq, seq &- 1, TokenRingHarness.parentWaitNs, 1) == -ETIMEDOUT, let e = group.deadChild() {
+        // Asleep, off the ring, until the driver answers. A dead task ends the wait: the watch sets
+        // `broken` and changes `doneSeq` (no timer); without a watch (thread rings, whose tasks cannot
+        // die alone; or no pidfds) a timeout looks for a dead child.
+        while true {
+            let d = sb_load_acquire(control.doneSeq)
+            if d == seq { break }
+            if sb_load_acquire(broken) != 0 { throw group.failure(during: "passing the token") }
+            if sb_futex_wait(control.doneSeq, d, watch == nil ? TokenRingHarness.parentWaitNs : 0, 1) == -ETIMEDOUT,
+               let e = group.deadChild() {
                 throw e
             }
         }
@@ -337,17 +359,26 @@ final class RingInstance {
             // The driver thread closes its write end when told to exit; each server then closes its own.
             for t in tasks.prefix(group.threadCount) { openFDs.remove(t.writeFD) }
         }
-        if mechanism != .pipe {
-            sb_store_release(stopWord, 1)
-            for t in tasks {   // none before they exist: nothing to wake
-                sb_store_release(t.word, 1)
-                _ = sb_futex_wake(t.word, 1, 1)
+        if mechanism != .pipe { haltWords() }
+    }
+
+    /// Ends every task's futex wait for good: the stop flag, then every word set and woken (a task that
+    /// sees its word change checks the flag: `TokenRingHarness.awaitToken`, `serve`). None before
+    /// the tasks exist: nothing to wake.
+    private var haltWords: () -> Void {
+        let (stop, words) = (stopWord, tasks.map(\.word))
+        return {
+            sb_store_release(stop, 1)
+            for w in words {
+                sb_store_release(w, 1)
+                _ = sb_futex_wake(w, 1, 1)
             }
         }
     }
 
     /// Stops the ring and waits for every task to end normally.
     func finish() throws {
+        watch?.end()   // before the tasks exit: their exits now are no deaths
         stop()
         try group.join()
     }
@@ -356,6 +387,7 @@ final class RingInstance {
     func close() {
         guard !closed else { return }
         closed = true
+        watch?.end()
         stop()
         group.teardown()
         for fd in openFDs { Glibc.close(fd) }
@@ -363,5 +395,6 @@ final class RingInstance {
         allFDs.deallocate()
         if let p = footprintBase { munmap(p, footprintBytes) }
         munmap(shared, sharedBytes)
+        broken.deallocate()
     }
 }

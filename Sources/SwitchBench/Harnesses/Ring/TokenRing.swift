@@ -256,13 +256,8 @@ public struct TokenRingHarness: Harness {
             for _ in 0..<laps {
                 sb_store_release(t.nextWord, value)
                 _ = sb_futex_wake(t.nextWord, 1, 1)
-                while sb_load_acquire(t.word) == 0 {
-                    // The timeout only matters when a task died: the parent then sets stop.
-                    if sb_futex_wait(t.word, 0, parentWaitNs, 1) == -ETIMEDOUT, sb_load_acquire(t.stop) != 0 {
-                        return false
-                    }
-                }
-                sb_store_release(t.word, 0)
+                // No timeout, as every other task waits (`awaitToken`).
+                guard awaitToken(t) else { return false }
                 if let f = t.footprint { _ = sb_touch_lines(f, t.footprintBytes) }
             }
         case .yield:
@@ -284,6 +279,21 @@ public struct TokenRingHarness: Harness {
         return true
     }
 
+    /// Task 0's futex wait for the token to come back, and its taking it (the word back to 0). Returns
+    /// false when the ring was stopped instead. No timeout: a timed FUTEX_WAIT arms and cancels an
+    /// hrtimer at every sleep, which the other tasks and the pipe rings do not pay (about 0.4 µs a
+    /// sleep on a KVM guest), so the rows would time it. Nothing is lost by it: `RingInstance.stop`
+    /// sets `stop` and then every word to non-zero and wakes it, which ends this wait (a word seen
+    /// non-zero here was stored after `stop`, so the check below sees the flag); that stop is how a
+    /// case ends on any error; a dead child's halts the ring the same way, from a thread asleep off the
+    /// ring (`DeathWatch`). The stop check is the one every serving task makes per token.
+    @inline(__always)
+    static func awaitToken(_ t: HopTask) -> Bool {
+        while sb_load_acquire(t.word) == 0 { _ = sb_futex_wait(t.word, 0, 0, 1) }
+        sb_store_release(t.word, 0)
+        return sb_load_acquire(t.stop) == 0
+    }
+
     /// Task 0's stamped laps (pipe and futex): the token that asks every task to stamp its hand-off.
     /// Not timed as a batch; the stamps are the measurement. Returns false when the ring broke.
     static func runStampedLaps(_ t: HopTask, _ laps: Int) -> Bool {
@@ -298,13 +308,11 @@ public struct TokenRingHarness: Harness {
                 t.stamps.sending()
                 sb_store_release(t.nextWord, stampWord)
                 _ = sb_futex_wake(t.nextWord, 1, 1)
-                while sb_load_acquire(t.word) == 0 {
-                    if sb_futex_wait(t.word, 0, parentWaitNs, 1) == -ETIMEDOUT, sb_load_acquire(t.stop) != 0 {
-                        return false
-                    }
-                }
+                // `awaitToken` with the stamp where `serve` takes it: right after the wait returned.
+                while sb_load_acquire(t.word) == 0 { _ = sb_futex_wait(t.word, 0, 0, 1) }
                 t.stamps.received()
                 sb_store_release(t.word, 0)
+                if sb_load_acquire(t.stop) != 0 { return false }
             case .yield:
                 return false
             }
@@ -418,7 +426,9 @@ public struct TokenRingHarness: Harness {
         if t.mechanism == .pipe { close(t.writeFD) }   // end-of-file down the ring
     }
 
-    /// Parent-side futex wait: with a timeout, so a child that died is noticed instead of hanging.
+    /// The timeout of a parent's futex wait for a ring's (or a pair's) answer, so that a child that
+    /// died is noticed instead of hanging. Only ever a parent's, which sleeps outside the ring and
+    /// waits once per sample: no task of a ring waits with a timeout (`awaitToken`).
     static let parentWaitNs = 500_000_000
 
     /// Runs the case once per CPU assignment of its placement (cross-cpu: once per kind of CPU pair
