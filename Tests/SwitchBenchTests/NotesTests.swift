@@ -279,6 +279,38 @@ import Testing
         }
     }
 
+    /// A run whose switch and cross-CPU rows were invalidated (busy neighbours): the class table prints
+    /// no ratio from them, the VM caveat does not say the cross-CPU rows were not measured, and a claim
+    /// that cannot be decided says so in its sentence (issue 23, item 6's read).
+    @Test func invalidRowsGiveNoRatioAndAreNotCalledUnmeasured() throws {
+        var run = try RealRuns.load(RealRuns.names[0])
+        for i in run.records.indices where ["anatomy", "thread", "process", "tlb"].contains(run.records[i].harness) {
+            run.records[i].invalidate("busy neighbours")
+        }
+        for lang in Language.allCases {
+            let notes = NotesReport.render(run, lang: lang)
+            let rows = notes.split(separator: "\n").filter { $0.hasPrefix(lang.t("| thread switch¹", "| 线程切换¹")) || $0.hasPrefix(lang.t("| process switch¹", "| 进程切换¹")) }
+            #expect(rows.count == 2)
+            for r in rows { #expect(!r.contains("×") && r.contains(lang.t("(invalid)", "（无效）")), "\(r)") }
+            #expect(!notes.contains(lang.t("no cross-CPU row measured", "没有测跨处理器的数据行")))
+            #expect(notes.contains(lang.t("the cross-CPU rows are invalid", "跨处理器的数据行无效")))
+            #expect(notes.contains(lang.t("Not decided: the rows it needs are marked invalid", "无法判定：判定所需的数据行被标为无效")))
+            #expect(!notes.contains(lang.t("Each number below is a median", "下面每个数都是")))
+        }
+    }
+
+    /// C6 says "as the note says" only for what it measured: without what exit frees, the note's
+    /// "内核立即回收一部分资源" is said to be unchecked.
+    @Test func c6AgreesOnlyWithWhatItMeasured() throws {
+        let run = try RealRuns.load(RealRuns.names[0])
+        for lang in Language.allCases {
+            let c6 = try #require(Claims.evaluate(run, lang: lang).first { $0.id == "C6" })
+            let advice = try #require(c6.advice)
+            #expect(advice.contains("内核立即回收一部分资源"), "\(advice)")
+            #expect(advice.contains(lang.t("not checked", "没有检验")))
+        }
+    }
+
     @Test func crossCPURowsAreWakeUpLatencyNotSwitchCost() throws {
         let run = try RealRuns.load("epyc-2vcpu-kvm")
         let md = try #require(TokenRingHarness(kind: .process).markdownSection(run, lang: .zh))

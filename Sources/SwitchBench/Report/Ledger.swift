@@ -132,12 +132,16 @@ public struct Ledger: Sendable {
         public var kernelSwitchesPerSwitch: Double?
     }
 
+    /// A ratio of two entries only when both rows are valid: a ratio from an invalid row is no claim.
     public var classTable: [ClassCell?] {
-        let coroutine = value(.coroutineSwitch), syscall = value(.systemCall)
+        let coroutine = self[.coroutineSwitch], syscall = self[.systemCall]
+        func over(_ e: Entry, _ d: Entry?) -> Double? {
+            guard let d, e.valid, d.valid, d.value > 0 else { return nil }
+            return e.value / d.value
+        }
         return zip(Self.classTiers, classKinds).map { tier, kind in
             guard let kind, let e = self[Self.idea(tier)] else { return nil }
-            return ClassCell(kind: kind, entry: e, overSyscall: syscall.flatMap { $0 > 0 ? e.value / $0 : nil },
-                             overCoroutine: coroutine.flatMap { $0 > 0 ? e.value / $0 : nil },
+            return ClassCell(kind: kind, entry: e, overSyscall: over(e, syscall), overCoroutine: over(e, coroutine),
                              kernelSwitchesPerSwitch: e.record.flatMap(Self.switchesPerSwitch))
         }
     }

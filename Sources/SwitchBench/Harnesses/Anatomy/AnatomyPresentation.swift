@@ -230,19 +230,19 @@ extension AnatomyHarness {
         until the task it woke runs. A futex hand-off is one wake-up and one sleep, so these parts predict it; \
         the rings then measure it, their tasks under `SCHED_BATCH` too (under the default `SCHED_OTHER` a woken \
         task may preempt its waker, and then a hand-off has no sleep in it: kernel/sched/fair.c, \
-        `check_preempt_wakeup_fair`; the class table's rings keep `SCHED_OTHER`). The pipe is predicted with its own calls alone (`pipe ipc_alone`: a write \
+        `check_preempt_wakeup_fair`; the two-task rings of the `thread` and `process` harnesses, which give the cross-CPU wake-up, keep `SCHED_OTHER`). The pipe is predicted with its own calls alone (`pipe ipc_alone`: a write \
         and a read, no sleep) in place of the futex calls alone (`futex ipc_alone`), and the same wake-up and \
         sleep.
         """, """
         前四项里的每次切换，都是两个任务在同一处理器上用 `sched_yield()` 轮流让出：没有进程间通信，两个任务都不睡眠。\
         特权级切换用的是本测试自己的 `getppid`（`syscall` 测试为说法 C7 另测一次）。\
-         总表里的线程切换和进程切换就是这里的 `sched_yield()` 切换（同一组数据行）；futex 交接每次还多一次唤醒和一次睡眠，所以数更大。这四项是实测数据行之间的差，\
+        总表里的线程切换和进程切换就是这里的 `sched_yield()` 切换（同一组数据行）；futex 交接每次还多一次唤醒和一次睡眠，所以数更大。这四项是实测数据行之间的差，\
         按定义加起来就是 `yield` 切换，这本身不检验任何东西。后三项由 `wake-sleep` 这一对任务单独计时（两个任务\
         在同一处理器上，调度策略为 `SCHED_BATCH`，被唤醒的任务不会抢占唤醒它的任务）：唤醒一个睡着的任务的 \
         `FUTEX_WAKE`、没有等待者时的同一调用，以及一次真正进入睡眠的 `FUTEX_WAIT`（计时到被它唤醒的任务开始运行为止）。\
         一次 futex 交接就是一次唤醒加一次进入睡眠，所以可以用这些部分去预测它，再由令牌环实测；令牌环的任务同样用 \
         `SCHED_BATCH`（在默认的 `SCHED_OTHER` 下，被唤醒的任务可能抢占唤醒它的任务，这时交接里就没有进入睡眠：见 \
-        kernel/sched/fair.c 的 `check_preempt_wakeup_fair`；总表里的令牌环仍用 `SCHED_OTHER`）。管道的预测用它自己单独\
+        kernel/sched/fair.c 的 `check_preempt_wakeup_fair`；`thread` 和 `process` 测试里两个任务的令牌环仍用 `SCHED_OTHER`，跨处理器唤醒的数就来自它们）。管道的预测用它自己单独\
         的调用（`pipe ipc_alone`：一次写加一次读，不睡眠）换掉单独的 futex 调用（`futex ipc_alone`），唤醒和进入睡眠不变。
         """)
         return t.text + "\n\n" + h.text + "\n\n" + note + predictionText(all, lang, headers: headers)
@@ -277,7 +277,7 @@ extension AnatomyHarness {
         let invalid = Array(Set(all.flatMap(\.invalid))).sorted()
         if !invalid.isEmpty {
             note += lang.t(" Parts that need an invalid row are left out (n/a): \(invalid.joined(separator: ", ")) (why: the table above and the CSV's note column).",
-                           "用到无效数据行的部分没有给出（n/a）：\(invalid.joined(separator: "、"))（原因见上表和 CSV 的 note 列）。")
+                           "用到无效数据行的部分没有给出（n/a）：\(invalid.joined(separator: "、"))（原因见上表和 results.csv 的 `note` 列）。")
         }
         return note
     }
