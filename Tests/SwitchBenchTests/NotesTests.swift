@@ -294,8 +294,19 @@ import Testing
             for r in rows { #expect(!r.contains("×") && r.contains(lang.t("(invalid)", "（无效）")), "\(r)") }
             #expect(!notes.contains(lang.t("no cross-CPU row measured", "没有测跨处理器的数据行")))
             #expect(notes.contains(lang.t("the cross-CPU rows are invalid", "跨处理器的数据行无效")))
-            #expect(notes.contains(lang.t("Not decided: the rows it needs are marked invalid", "无法判定：判定所需的数据行被标为无效")))
+            #expect(notes.contains(lang.t("The rows it needs are marked invalid", "判定所需的数据行被标为无效")))
             #expect(!notes.contains(lang.t("Each number below is a median", "下面每个数都是")))
+        }
+    }
+
+    /// C9's evidence line: a ratio from an invalid row says it is no finding (report.md's "measured").
+    @Test func aRatioFromAnInvalidRowSaysItIsNoFinding() throws {
+        var run = try RealRuns.load("xeon-2vcpu-kvm")
+        for i in run.records.indices where run.records[i].harness == "events" { run.records[i].invalidate("busy neighbours") }
+        for lang in Language.allCases {
+            let c9 = try #require(Claims.evaluate(run, lang: lang).first { $0.id == "C9" })
+            let ratio = try #require(c9.measured.first { $0.contains("÷ `asm`") || $0.contains("÷ asm") })
+            #expect(ratio.contains(lang.t("no finding", "不作结论")), "\(ratio)")
         }
     }
 

@@ -240,9 +240,9 @@ extension AnatomyHarness {
         按定义加起来就是 `yield` 切换，这本身不检验任何东西。后三项由 `wake-sleep` 这一对任务单独计时（两个任务\
         在同一处理器上，调度策略为 `SCHED_BATCH`，被唤醒的任务不会抢占唤醒它的任务）：唤醒一个睡着的任务的 \
         `FUTEX_WAKE`、没有等待者时的同一调用，以及一次真正进入睡眠的 `FUTEX_WAIT`（计时到被它唤醒的任务开始运行为止）。\
-        一次 futex 交接就是一次唤醒加一次进入睡眠，所以可以用这些部分去预测它，再由令牌环实测；令牌环的任务同样用 \
+        一次 futex 交接就是一次唤醒加一次进入睡眠，所以可以用这些部分去预测它，再由传递令牌的环实测；这些环的任务同样用 \
         `SCHED_BATCH`（在默认的 `SCHED_OTHER` 下，被唤醒的任务可能抢占唤醒它的任务，这时交接里就没有进入睡眠：见 \
-        kernel/sched/fair.c 的 `check_preempt_wakeup_fair`；`thread` 和 `process` 测试里两个任务的令牌环仍用 `SCHED_OTHER`，跨处理器唤醒的数就来自它们）。管道的预测用它自己单独\
+        kernel/sched/fair.c 的 `check_preempt_wakeup_fair`；`thread` 和 `process` 测试里两个任务传递令牌的环仍用 `SCHED_OTHER`，跨处理器唤醒的数就来自它们）。管道的预测用它自己单独\
         的调用（`pipe ipc_alone`：一次写加一次读，不睡眠）换掉单独的 futex 调用（`futex ipc_alone`），唤醒和进入睡眠不变。
         """)
         return t.text + "\n\n" + h.text + "\n\n" + note + predictionText(all, lang, headers: headers)
@@ -272,7 +272,7 @@ extension AnatomyHarness {
                     : lang.t("\(handOffName(h, lang)) is \(humanTime(-gap)) above (\(pct) %)", "\(handOffName(h, lang)) 预测多了 \(humanTime(-gap))（\(pct) %）")
             }
             note += lang.t(" \(who)Outside 15 %: \(list.joined(separator: "; ")). Not measured as parts: the rings' driver (task 0) sleeps with a timeout (an hrtimer armed and cancelled at each sleep), the parts' tasks without one; the pipe's own wake-up and sleep are not timed alone (its prediction takes the futex ones); and neither side of a prediction runs alone on its CPU on a busy machine (a task that sleeps lets any other runnable task run: the rows' stolen-time check retakes such samples).",
-                           "\(who)超出 15 % 的：\(list.joined(separator: "；"))。没有作为部分测量的：令牌环的驱动任务（0 号任务）进入睡眠时带超时（每次进入睡眠都要设置并取消一个 `hrtimer`），各部分的任务不带；管道自己的唤醒和进入睡眠没有单独计时（它的预测借用 futex 的）；在繁忙的机器上，预测和实测的任务都不是独占处理器的（任务一进入睡眠，任何其他可运行的任务都可能上来：数据行的被占用时间检查会重测这样的样本）。")
+                           "\(who)超出 15 % 的：\(list.joined(separator: "；"))。没有作为部分测量的：环里的驱动任务（0 号任务）进入睡眠时带超时（每次进入睡眠都要设置并取消一个 `hrtimer`），各部分的任务不带；管道自己的唤醒和进入睡眠没有单独计时（它的预测借用 futex 的）；在繁忙的机器上，预测和实测的任务都不是独占处理器的（任务一进入睡眠，任何其他可运行的任务都可能上来：数据行的被占用时间检查会重测这样的样本）。")
         }
         let invalid = Array(Set(all.flatMap(\.invalid))).sorted()
         if !invalid.isEmpty {
@@ -362,7 +362,7 @@ extension AnatomyHarness {
         }
         // The futex hand-off as its ring measured it, one grey bar beside the prediction.
         let py = top + 80
-        svg.text(lang.t("the same, measured in the futex ring", "同上，在 futex 令牌环里实测"), left, py - 4, size: 11)
+        svg.text(lang.t("the same, measured in the futex ring", "同上，在用 futex 传递令牌的环里实测"), left, py - 4, size: 11)
         let pw = max(a.measuredFutex ?? 0, 0) * scale
         svg.rect(left, py, pw, 22, fill: "#9e9e9e", title: humanTime(a.measuredFutex))
         svg.text(lang.t("measured ", "实测 ") + humanTime(a.measuredFutex), left + pw + 6, py + 16, size: 11)

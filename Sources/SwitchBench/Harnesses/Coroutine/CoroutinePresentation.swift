@@ -102,7 +102,7 @@ extension CoroutineHarness {
             c.values.append(.init("syscall_over_\(o.mechanism)", mv / Claims.med(o), unit: "ratio"))
             c.values.append(.init("\(o.mechanism)_ns", Claims.med(o), unit: "ns"))
             c.measured.append(lang.t("\(sys != nil ? "one system call" : "thread (\(against.mechanism))") ÷ \(o.mechanism) per switch = \(Format.times(mv / Claims.med(o)))",
-                                     "\(sys != nil ? "一次系统调用" : "线程（`\(against.mechanism)`）")÷ `\(o.mechanism)` 每次切换 = \(Format.times(mv / Claims.med(o)))"))
+                                     "\(sys != nil ? "一次系统调用" : "线程（`\(against.mechanism)`）") ÷ `\(o.mechanism)` 每次切换 = \(Format.times(mv / Claims.med(o)))"))
         }
         let (what, whatZH) = sys != nil ? ("one system call", "一次系统调用") : ("a thread switch", "线程切换")
         c.decide(Claims.ratioVerdict(against, over: asm, atLeast: 10),

@@ -111,7 +111,7 @@ extension CreateHarness {
                      "子进程调用 `_exit` 之后，在父进程 waitpid 之前，`/proc/<pid>/stat` 里它的状态一直是 `Z`（僵尸进程）；\(after)")
             : lang.t("the exited child was seen in state `\(z.before)`, not `Z`; \(after)", "已退出的子进程状态是 `\(z.before)`，不是 `Z`；\(after)")
         return s + (r.valid ? lang.t(".", "。") : lang.t(" — **not shown**.", "——**没能演示出来**。"))
-            + (ZombieResources.from(r).map { " " + resourcesSentence($0, lang) } ?? "")
+            + (ZombieResources.from(r).map { lang.t(" ", "") + resourcesSentence($0, lang) } ?? "")
     }
 
     /// What exit freed and what the zombie kept, in numbers.
@@ -170,7 +170,7 @@ extension CreateHarness {
             c.verdict = .holds
             c.why = lang.t("the child that had called `_exit` was seen in state `Z` (zombie) in /proc before its parent's `waitpid`, and \(fact.reaped ? "was gone after it (reaped)" : "after it: state `\(fact.after)`"); the timed fork-exit-waitpid ops (\(humanTime(Claims.med(f))) each) make the same calls, but their state was not looked at (the check is one separate child, the `zombie` row).",
                            "调用了 `_exit` 的子进程，在父进程 `waitpid` 之前，在 /proc 里的状态是 `Z`（僵尸进程），\(fact.reaped ? "`waitpid` 之后就消失了（已回收）" : "`waitpid` 之后的状态是 `\(fact.after)`")；计时的 `fork-exit-wait` 操作（每次 \(humanTime(Claims.med(f)))）做同样的调用，但没有逐次查看状态（检查的是单独的一个子进程，即 `zombie` 行）。")
-                + (res.map { " " + Self.resourcesSentence($0, lang) } ?? "")
+                + (res.map { lang.t(" ", "") + Self.resourcesSentence($0, lang) } ?? "")
             c.advice = res.map { Self.zombieAdvice($0, lang) }
                 ?? lang.t("A child that has exited stays a zombie (state `Z` in /proc) until its parent calls `waitpid`, which reaps it: seen here, as the note says; what exit frees at once was not measured, so the note's \"内核立即回收一部分资源\" is not checked.",
                           "已经退出的子进程一直是僵尸进程（/proc 里状态为 `Z`），直到父进程调用 `waitpid` 把它回收：这里看到了这一点，与笔记一致；退出时释放了什么没有测，所以笔记里“内核立即回收一部分资源”这一句没有检验。")
