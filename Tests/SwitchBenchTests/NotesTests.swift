@@ -310,6 +310,21 @@ import Testing
         }
     }
 
+    /// AVX-512's paired difference whose interval contains 0 (the Xeon fixture: 21.8 ns, -15.4 … 58.7 ns)
+    /// is said to be within noise in the two-step table and results.md, never "adds"; an invalid one is no finding.
+    @Test func aDifferenceWithinItsNoiseIsSaidSo() throws {
+        var run = try RealRuns.load("xeon-2vcpu-kvm")
+        for lang in Language.allCases {
+            let notes = NotesReport.render(run, lang: lang)
+            let row = try #require(notes.split(separator: "\n").first { $0.contains("avx512 dirty_minus_clean") })
+            #expect(row.contains(lang.t("within noise", "在噪声以内")), "\(row)")
+            let hw = try #require(AnatomyHarness.hardwareText(run, lang))
+            #expect(hw.contains(lang.t("no difference beyond noise", "没有超出噪声的差别")) && !hw.contains(lang.t("adds", "每次切换多花")), "\(hw)")
+        }
+        for i in run.records.indices where run.records[i].mechanism == "avx512" { run.records[i].invalidate("busy neighbours") }
+        #expect(AnatomyHarness.hardwareText(run, .zh)?.contains("不作结论") == true)
+    }
+
     /// C6 says "as the note says" only for what it measured: without what exit frees, the note's
     /// "内核立即回收一部分资源" is said to be unchecked.
     @Test func c6AgreesOnlyWithWhatItMeasured() throws {

@@ -35,6 +35,8 @@ public struct SwitchAnatomy: Sendable, Equatable {
     /// as the kernel saves it, else standard) and what AVX-512 registers in use add per switch (paired).
     public var xsaveBytes: Double?
     public var vectorState: Double?
+    /// The AVX-512 difference's 95 % interval contains 0: no difference beyond noise (said beside the number).
+    public var vectorStateWithinNoise = false
     /// The note's 异常处理: the first write to a fresh 4 KiB page, per fault (not part of a switch).
     public var pageFault: Double?
     /// The rows left out because they are invalid, as `mechanism metric`.
@@ -91,6 +93,7 @@ public struct SwitchAnatomy: Sendable, Equatable {
         }
         a.pageFault = med("page-fault", "per_fault")
         a.vectorState = med("avx512", "dirty_minus_clean")
+        if a.vectorState != nil, let st = row(run, "avx512", "dirty_minus_clean")?.stats { a.vectorStateWithinNoise = st.ci95Low <= 0 && st.ci95High >= 0 }
         if let x = run.records.first(where: { $0.harness == "anatomy" && $0.factNumber(AnatomyHarness.xsaveBytesKey) != nil }) {
             let compacted = x.factNumber(AnatomyHarness.xsavesBytesKey) ?? 0
             a.xsaveBytes = compacted > 0 ? compacted : x.factNumber(AnatomyHarness.xsaveBytesKey)
@@ -199,7 +202,7 @@ extension AnatomyHarness {
         for i in 0..<4 { partRow(i) }
         t.add([lang.t("of step 2, the hardware context: the XSAVE area saved per task (CPUID 0xD); what AVX-512 registers in use add per switch (`avx512 dirty_minus_clean`, paired)",
                       "第二步中的硬件上下文：每个任务要保存的 `XSAVE` 区（`CPUID 0xD`）；AVX-512 寄存器正在使用时每次切换多出的代价（`avx512 dirty_minus_clean`，成对测量）")]
-              + all.map { a in (a.xsaveBytes.map { Format.bytes($0) } ?? "–") + lang.t("; ", "；") + (a.vectorState.map { humanTime($0) } ?? "n/a") })
+              + all.map { a in (a.xsaveBytes.map { Format.bytes($0) } ?? "–") + lang.t("; ", "；") + (a.vectorState.map { humanTime($0) + (a.vectorStateWithinNoise ? lang.t(" (its 95 % CI contains 0: within noise)", "（95 % 置信区间包含 0：在噪声以内）") : "") } ?? "n/a") })
         t.add([lang.t("exception path (异常处理), not part of a switch: the first write to a fresh 4 KiB page, per fault (`page-fault per_fault`)",
                       "异常处理（不是切换的一部分）：第一次写一个新的 4 KiB 页，每次缺页（`page-fault per_fault`）")]
               + all.map { humanTime($0.pageFault) })
@@ -295,10 +298,14 @@ extension AnatomyHarness {
         for m in ["avx512", "amx", "ibpb"] {
             let label = m == "avx512" ? "AVX-512" : (m == "amx" ? "AMX" : "IBPB")
             if let na = rows.first(where: { $0.mechanism == m && $0.metric == "not_available" }) {
-                lines.append("\(label): n/a — " + notAvailableText(m, na.fact(notAvailableKey) ?? "", lang))
+                lines.append(lang.t("\(label): n/a — ", "\(label)：未测，") + notAvailableText(m, na.fact(notAvailableKey) ?? "", lang))
             } else if let d = rows.first(where: { $0.mechanism == m && $0.metric.hasSuffix("_minus_" + ($0.mechanism == "ibpb" ? "plain" : "clean")) }) {
-                lines.append(lang.t("\(label): adds \(Format.median(d)) per switch (95 % CI \(Format.ci(d)), paired).",
-                                    "\(label)：每次切换多 \(Format.median(d))（95 % 置信区间 \(Format.ci(d))，成对测量）。"))
+                // The words follow the interval: "adds" only when it excludes 0; an invalid row is no finding.
+                let spansZero = (d.stats.map { $0.ci95Low <= 0 && $0.ci95High >= 0 }) ?? true
+                let verb = !d.valid ? lang.t("row invalid, no finding", "该行无效，不作结论")
+                    : spansZero ? lang.t("no difference beyond noise", "没有超出噪声的差别") : lang.t("adds per switch", "每次切换多花")
+                lines.append(lang.t("\(label): \(verb): \(Format.median(d)) (95 % CI \(Format.ci(d)), paired).",
+                                    "\(label)：\(verb)：\(Format.median(d))（95 % 置信区间 \(Format.ci(d))，成对测量）。"))
             }
         }
         return lines.map { "- " + $0 }.joined(separator: "\n")
