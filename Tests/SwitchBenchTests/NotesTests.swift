@@ -325,6 +325,20 @@ import Testing
         #expect(AnatomyHarness.hardwareText(run, .zh)?.contains("不作结论") == true)
     }
 
+    /// Several runs that took one idea from different rows (paired yield here, the futex ring there): the
+    /// ledger gives each definition its own line, and each value stands on the line of its own row.
+    @Test func theLedgerNamesEachRunsOwnRow() throws {
+        let runs = try ["xeon-2vcpu-kvm", "xeon-16vcpu-kvm"].map(RealRuns.load)
+        for lang in Language.allCases {
+            let notes = NotesReport.render(runs, labels: ["M1", "M2"], lang: lang)
+            let ledger = try #require(notes.components(separatedBy: lang.t("## Where each number on this page comes from", "## 本页的数从哪里来")).last)
+            let lines = ledger.split(separator: "\n").filter { $0.hasPrefix(lang.t("| thread switch |", "| 线程切换 |")) }
+            #expect(lines.count == 2, "\(lines)")
+            let yield = try #require(lines.first { $0.contains("anatomy/yield") }), ring = try #require(lines.first { $0.contains("thread/futex") })
+            #expect(yield.hasSuffix("| – |") && ring.contains("| – |"), "\(yield)\n\(ring)")
+        }
+    }
+
     /// C6 says "as the note says" only for what it measured: without what exit frees, the note's
     /// "内核立即回收一部分资源" is said to be unchecked.
     @Test func c6AgreesOnlyWithWhatItMeasured() throws {

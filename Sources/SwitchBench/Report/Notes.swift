@@ -197,10 +197,16 @@ public enum NotesReport {
         var t = MarkdownTable([lang.t("idea", "概念"), lang.t("row", "数据行"), lang.t("statistic", "统计量")] + (runs.count > 1 ? labels : [lang.t("value", "数值")]))
         for idea in Ledger.Idea.allCases {
             let es = ledgers.map { $0[idea] }
-            guard let e = es.compactMap({ $0 }).first else { continue }
-            let row = lang == .zh ? e.row.replacingOccurrences(of: ", `", with: "，`") : e.row
-            t.add([Terms.t(idea.term, lang), row, lang.t(e.statistic.en, e.statistic.zh) + (e.paired ? lang.t(", paired", "，成对") : "")]
-                  + es.map { $0.map { humanTime($0.value) + ($0.valid ? "" : lang.t(" (invalid)", "（无效）")) } ?? "–" })
+            // One line per definition: runs that took an idea from different rows (the paired yield
+            // switch here, the futex ring there) never share a line that names only one of them.
+            func key(_ e: Ledger.Entry) -> String { e.row + "|" + e.statistic.en + "|\(e.paired)" }
+            var seen: [String] = []
+            for e in es.compactMap({ $0 }) where !seen.contains(key(e)) {
+                seen.append(key(e))
+                let row = lang == .zh ? e.row.replacingOccurrences(of: ", `", with: "，`") : e.row
+                t.add([Terms.t(idea.term, lang), row, lang.t(e.statistic.en, e.statistic.zh) + (e.paired ? lang.t(", paired", "，成对") : "")]
+                      + es.map { x in x.flatMap { key($0) == key(e) ? humanTime($0.value) + ($0.valid ? "" : lang.t(" (invalid)", "（无效）")) : nil } ?? "–" })
+            }
         }
         return "## " + lang.t("Where each number on this page comes from", "本页的数从哪里来") + "\n\n"
             + lang.t("Each idea the page names is defined once; every table and sentence above takes its number from this table (other numbers are a claim's own, defined in `report.md`).",

@@ -173,7 +173,7 @@ extension EventsHarness {
         let list = pairs.map { lang.t("N = \(ManyFormat.count($0.0)): \(humanTime($0.1)) against \(humanTime($0.2))", "N = \(ManyFormat.count($0.0))：\(humanTime($0.1)) 对 \(humanTime($0.2))") }
             .joined(separator: lang.t("; ", "；"))
         return lang.t(" With one task ready at a time (K = 1) both switch about twice per event; the coroutines took at least 10 % less time per event \(cheaper) (coroutine against thread, \(list)).",
-                      "一次只有一个任务就绪（K = 1）时，两者每个事件都切换约 2 次；协程每个事件的耗时比线程少 10 % 以上（本页把 10 % 以内的差别当作噪声），这一点\(cheaper)（协程对线程，\(list)）。")
+                      "一次只有一个任务就绪（K = 1）时，两者每个事件都切换约 2 次；协程每个事件的耗时比线程少 10 % 以上（本页把 10 % 以内的差别当作噪声），这一点\(cheaper.hasPrefix("在") ? "" : "在 ")\(cheaper)（协程对线程，\(list)）。")
     }
 
     public func plots(_ run: RunResult, lang: Language) -> [Plot] {
