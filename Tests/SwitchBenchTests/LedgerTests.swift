@@ -178,7 +178,7 @@ import Testing
                                          "这里线程切换（1.57 µs）并不比进程切换（1.53 µs）代价小")))
             // two runs of one CPU model far apart on a claim: what differs is named (kernel, CPU count)
             #expect(page.contains(lang.t("M1a and M1b show one CPU model", "M1a 和 M1b 的处理器型号相同")))
-            #expect(page.contains(lang.t("online CPUs (not recorded against 2)", "在线处理器数（未记录 对 2）")))
+            #expect(page.contains(lang.t("online CPUs (not recorded against 2)", "在线处理器数（前者未记录，后者 2 个）")))
             // debug beside release is explained; the two-step block says which run it comes from
             #expect(page.contains(lang.t("M2 is a debug build", "M2 是 `debug` 构建")))
             #expect(page.contains(lang.t("Measured on M1b only", "只有 M1b 测了这一项")))

@@ -199,6 +199,13 @@ extension TokenRingHarness {
         }
         let ly = top + 10 + Double(series.count) * 18
         svg.text(lang.t("solid A→B, dashed B→A", "实线 A→B，虚线 B→A"), w - 190, ly + 4, size: 11)
+        // Invalid rows (busy neighbours) are drawn, but the legend says they are no finding.
+        let invalid = rows.filter { !$0.valid }.count
+        if invalid > 0 {
+            svg.text(invalid == rows.count ? lang.t("all rows invalid: no finding", "这些行全部无效，不作结论")
+                                           : lang.t("\(invalid) of \(rows.count) rows invalid (results.md)", "\(rows.count) 行中 \(invalid) 行无效（见 results.md）"),
+                     w - 190, ly + 22, size: 11, weight: "bold")
+        }
         svg.text(lang.t("one hand-off (ns, log)", "一次交接（对数）"), left + plotW / 2, svg.height - 8, size: 11, anchor: .middle)
         return svg.text
     }
