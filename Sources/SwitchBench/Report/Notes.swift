@@ -114,13 +114,13 @@ public enum NotesReport {
         let found = ledgers.enumerated().compactMap { i, l in l[.crossCPUWakeUp].map { (i, $0) } }
         guard !found.isEmpty else { return nil }
         func row(_ e: Ledger.Entry) -> String { lang == .zh ? e.row.replacingOccurrences(of: ", `", with: "，`") : e.row }
-        let distinct = Set(found.map { $0.1.row }).count > 1
+        let distinct = Set(found.map { $0.1.row }).count > 1 || found.count == 1
         // Each value with its own row when the runs took it from different rows (futex here, pipe there).
         let values = found.map { i, e in (ledgers.count > 1 ? labels[i] + lang.t(" ", " ") : "") + humanTime(e.value)
-            + (e.valid ? "" : lang.t(" (invalid row: no finding)", "（数据行无效，不作结论）")) + (distinct ? lang.t(" (\(row(e)))", "（\(row(e))）") : "") }
+            + (distinct ? lang.t(" (\(row(e)))", "（\(row(e))）") : "") + (e.valid ? "" : lang.t(", but the row is invalid: no finding", "，但这一行无效，不作结论")) }
         let rows = distinct ? "" : lang.t(" (\(row(found[0].1)))", "（\(row(found[0].1))）")
-        return lang.t("**Cross-CPU wake-up** (not a switch cost): two tasks on two CPUs handing a token over, so each hand-off wakes an idle CPU; one hand-off costs \(values.joined(separator: ", "))\(rows).",
-                      "**跨处理器唤醒**（不是切换的代价）：两个任务各在一个处理器上传递令牌，每次交接都要唤醒一个空闲的处理器；一次交接要 \(values.joined(separator: "，"))\(rows)。")
+        return lang.t("**Cross-CPU wake-up** (not a switch cost): two tasks on two CPUs handing a token over, so each hand-off wakes an idle CPU; one hand-off costs \(values.joined(separator: "; "))\(rows).",
+                      "**跨处理器唤醒**（不是切换的代价）：两个任务各在一个处理器上传递令牌，每次交接都要唤醒一个空闲的处理器；一次交接要 \(values.joined(separator: "；"))\(rows)。")
     }
 
     /// The block of several runs with its columns headed by their labels (M1, M2a …) rather than by a
