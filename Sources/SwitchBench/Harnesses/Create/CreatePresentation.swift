@@ -160,7 +160,7 @@ extension CreateHarness {
             return [c]
         }
         c.measured.append(lang.t("zombie check: state before waitpid `\(fact.before)`, after `\(fact.after)`",
-                                 "僵尸检查：waitpid 之前的状态 `\(fact.before)`，之后 `\(fact.after)`"))
+                                 "僵尸检查：`waitpid` 之前的状态 `\(fact.before)`，之后\(fact.reaped ? "已回收（/proc 里没有了）" : "的状态 `\(fact.after)`")"))
         c.values.append(.init("zombie_state_before_waitpid", fact.sawZombie ? 1 : 0, unit: "state"))
         c.values.append(.init("reaped_after_waitpid", fact.reaped ? 1 : 0, unit: "state"))
         c.deciding = ["zombie_state_before_waitpid", "reaped_after_waitpid"]
