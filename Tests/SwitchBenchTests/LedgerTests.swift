@@ -201,3 +201,16 @@ import Testing
         #expect(page.contains("几十微秒（33.2 µs）"))   // the run's wake-up, never a fixed 几微秒
     }
 }
+
+extension LedgerTests {
+    /// report.md's C3 ratio of a thread switch to a coroutine switch is notes.md's (the ledger's thread
+    /// switch: the paired yield row on the Xeon fixture), not a ring's: one idea, one number across pages.
+    @Test func c3ThreadRatioIsTheLedgers() throws {
+        let run = try RealRuns.load("xeon-2vcpu-kvm")
+        let l = Ledger.of(run)
+        let t = try #require(l[.threadSwitch]), a = try #require(l[.coroutineSwitch])
+        let c3 = try #require(Claims.evaluate(run, lang: .en).first { $0.id == "C3" })
+        let v = try #require(c3.values.first { $0.name == "thread_over_asm" })
+        #expect(abs(v.value - t.value / a.value) < 1e-9 * v.value, "\(v.value) vs \(t.value / a.value)")
+    }
+}

@@ -76,7 +76,11 @@ extension CoroutineHarness {
         let others = ["ucontext", "swift-task"].compactMap { run.row(id, $0, "per_switch") }
         c.evidence = (asm.map { [$0] } ?? []) + (sysRow.map { [$0] } ?? []) + others + allThreads
         guard let asm else { return [c] }
-        let t = threads.min(by: { Claims.med($0) < Claims.med($1) })
+        // The thread switch is the page's one (the ledger's: the paired yield switch when measured), so
+        // report.md's ratio is notes.md's; without it, the cheaper valid ring.
+        let ledgerThread = Ledger.of(run)[.threadSwitch].flatMap { $0.valid && $0.record?.stats != nil ? $0.record : nil }
+        let t = ledgerThread ?? threads.min(by: { Claims.med($0) < Claims.med($1) })
+        if let lt = ledgerThread, !c.evidence.contains(where: { $0.harness == lt.harness && $0.mechanism == lt.mechanism && $0.metric == lt.metric }) { c.evidence.append(lt) }
         let sys = sysRow.flatMap { $0.valid && $0.stats != nil ? $0 : nil }
         guard let against = sys ?? t else {
             c.undecided(allThreads.isEmpty && sysRow == nil
