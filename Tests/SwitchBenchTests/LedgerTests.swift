@@ -142,6 +142,8 @@ import Testing
         #expect(Words.magnitude(3_321, .zh) == "几微秒（3.32 µs）")
         #expect(Words.magnitude(332, .en) == "hundreds of nanoseconds (332 ns)")
         #expect(Words.magnitude(332_000, .en).hasPrefix("hundreds of microseconds"))
+        #expect(Words.magnitude(16_900, .zh) == "十几微秒（16.9 µs）")   // never 几十 beside 16.9 µs
+        #expect(Words.magnitude(16_900, .en).hasPrefix("over ten microseconds"))
     }
 
     @Test func conditionWords() {

@@ -196,9 +196,11 @@ public enum Words {
         let words: (String, String)
         switch ns {
         case ..<10: words = ("a few nanoseconds", "几纳秒")
+        case ..<20: words = ("over ten nanoseconds", "十几纳秒")
         case ..<100: words = ("tens of nanoseconds", "几十纳秒")
         case ..<1_000: words = ("hundreds of nanoseconds", "几百纳秒")
         case ..<10_000: words = ("a few microseconds", "几微秒")
+        case ..<20_000: words = ("over ten microseconds", "十几微秒")
         case ..<100_000: words = ("tens of microseconds", "几十微秒")
         case ..<1_000_000: words = ("hundreds of microseconds", "几百微秒")
         default: words = ("milliseconds", "毫秒级")

@@ -155,8 +155,8 @@ extension CoroutineHarness {
             }
 
             if !dearer.isEmpty {
-                advice += lang.t(". But " + dearer.map(\.en).joined(separator: ", and ") + " cost" + (dearer.count == 1 ? "s" : "") + " more than one system call: these switches stay in user mode, so \"in user mode\" alone does not make a switch cheap",
-                                 "。但 " + dearer.map(\.zh).joined(separator: "，以及 ") + (dearer.count == 1 ? "比" : "，都比") + "一次系统调用还贵：这些切换也在用户态完成，可见“在用户态完成”本身并不保证代价小")
+                advice += lang.t(". But " + dearer.map(\.en).joined(separator: ", and ") + " cost" + (dearer.count == 1 ? "s" : "") + " more than one system call: " + (dearer.count == 1 ? "this switch stays" : "these switches stay") + " in user mode, so \"in user mode\" alone does not make a switch cheap",
+                                 "。但 " + dearer.map(\.zh).joined(separator: "，以及 ") + (dearer.count == 1 ? "比" : "，都比") + "一次系统调用还贵：" + (dearer.count == 1 ? "这种切换" : "这些切换") + "也在用户态完成，可见“在用户态完成”本身并不保证代价小")
             }
             // A user-mode kind cheaper than a system call is named too, so no row drops out silently.
             if let st = run.row(id, "swift-task", "per_switch"), st.valid, Claims.med(st) <= s {
