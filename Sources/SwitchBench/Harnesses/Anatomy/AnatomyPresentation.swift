@@ -226,7 +226,7 @@ extension AnatomyHarness {
         Every switch in the first four parts is two tasks on one CPU taking turns with `sched_yield()`: no IPC, \
         and neither task ever sleeps. The privilege switch is this harness's own `getppid` (the `syscall` harness \
         times it again for claim C7). The class table's thread and process switches are these `sched_yield()` \
-         switches (the same rows); a futex hand-off adds a wake-up and a sleep per switch, so it is a larger number. Those four are differences of measured rows, so they add up to the yield \
+        switches (the same rows); a futex hand-off adds a wake-up and a sleep per switch, so it is a larger number. Those four are differences of measured rows, so they add up to the yield \
         switch by construction; that checks nothing. The next three are timed on their own by the `wake-sleep` \
         pair (two tasks on one CPU, `SCHED_BATCH`, so that a woken task does not preempt its waker): a \
         `FUTEX_WAKE` of a sleeping task, the same call with no waiter, and a `FUTEX_WAIT` that sleeps, timed \

@@ -204,7 +204,7 @@ extension PollutionHarness {
             c.values.append(.init("median_share_of_flush", share, unit: "percent"))
             let ws = usable.map(\.w).sorted()
             let list = ws.count <= 4 ? ws.map(String.init).joined(separator: lang.t(", ", "、")) : "\(ws.first!)–\(ws.last!)"
-            named = lang.t("the median over the \(ws.count) working sets where a flush is visible, \(list) pages",
+            named = lang.t("the median over the \(ws.count) working sets where a flush is visible (\(list) pages)",
                            "取看得出清空效果的 \(ws.count) 个工作集（\(list) 页）的中位数")
         }
         c.deciding = c.values.contains { $0.name == "median_share_of_flush" } ? ["median_share_of_flush"]
