@@ -204,6 +204,22 @@ extension ProcessSpawningTests {
         }
     }
 
+    /// An invalid hand-off row (busy neighbours) is named as invalid in notes.md, never quoted.
+    @Test func theNotesSentenceNeverQuotesAnInvalidRow() throws {
+        var run = try Self.run()   // this fixture's hand-off rows are invalid (busy neighbours)
+        for i in run.records.indices where run.records[i].latency != nil { run.records[i].valid = true }
+        let valid = try #require(TokenRingHarness.latencySentence(run, lang: .en))
+        #expect(valid.contains("one hand-off in a thousand"))
+        for i in run.records.indices where run.records[i].latency != nil { run.records[i].invalidate("busy neighbours") }
+        for lang in Language.allCases {
+            let s = try #require(TokenRingHarness.latencySentence(run, lang: lang))
+            #expect(!s.contains("p99.9") && !s.contains(" µs") && !s.contains(" ns"), "\(s)")
+            #expect(s.contains(lang.t("invalid", "无效")))
+            // The plot still draws them, and its legend says they are no finding.
+            #expect(TokenRingHarness.latencyPlot(run, lang: lang)?.contains(lang.t("no finding", "不作结论")) == true)
+        }
+    }
+
     @Test func bothLanguagesShowTheTableThePlotAndTheSentence() throws {
         let run = try Self.run()
         for lang in [Language.en, .zh] {

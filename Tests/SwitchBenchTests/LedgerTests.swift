@@ -142,6 +142,8 @@ import Testing
         #expect(Words.magnitude(3_321, .zh) == "几微秒（3.32 µs）")
         #expect(Words.magnitude(332, .en) == "hundreds of nanoseconds (332 ns)")
         #expect(Words.magnitude(332_000, .en).hasPrefix("hundreds of microseconds"))
+        #expect(Words.magnitude(16_900, .zh) == "十几微秒（16.9 µs）")   // never 几十 beside 16.9 µs
+        #expect(Words.magnitude(16_900, .en).hasPrefix("over ten microseconds"))
     }
 
     @Test func conditionWords() {
@@ -178,7 +180,7 @@ import Testing
                                          "这里线程切换（1.57 µs）并不比进程切换（1.53 µs）代价小")))
             // two runs of one CPU model far apart on a claim: what differs is named (kernel, CPU count)
             #expect(page.contains(lang.t("M1a and M1b show one CPU model", "M1a 和 M1b 的处理器型号相同")))
-            #expect(page.contains(lang.t("online CPUs (not recorded against 2)", "在线处理器数（未记录 对 2）")))
+            #expect(page.contains(lang.t("online CPUs (not recorded against 2)", "在线处理器数（前者未记录，后者 2 个）")))
             // debug beside release is explained; the two-step block says which run it comes from
             #expect(page.contains(lang.t("M2 is a debug build", "M2 是 `debug` 构建")))
             #expect(page.contains(lang.t("Measured on M1b only", "只有 M1b 测了这一项")))
@@ -199,5 +201,18 @@ import Testing
         #expect(!page.contains("先查客户机的页表，再查宿主机的页表") && !page.contains("给每个快表表项标上"))
         #expect(!page.contains("所以这一步很小") && !page.contains("不做系统调用") && !page.contains("挂起"))
         #expect(page.contains("几十微秒（33.2 µs）"))   // the run's wake-up, never a fixed 几微秒
+    }
+}
+
+extension LedgerTests {
+    /// report.md's C3 ratio of a thread switch to a coroutine switch is notes.md's (the ledger's thread
+    /// switch: the paired yield row on the Xeon fixture), not a ring's: one idea, one number across pages.
+    @Test func c3ThreadRatioIsTheLedgers() throws {
+        let run = try RealRuns.load("xeon-2vcpu-kvm")
+        let l = Ledger.of(run)
+        let t = try #require(l[.threadSwitch]), a = try #require(l[.coroutineSwitch])
+        let c3 = try #require(Claims.evaluate(run, lang: .en).first { $0.id == "C3" })
+        let v = try #require(c3.values.first { $0.name == "thread_over_asm" })
+        #expect(abs(v.value - t.value / a.value) < 1e-9 * v.value, "\(v.value) vs \(t.value / a.value)")
     }
 }

@@ -319,7 +319,10 @@ extension MachinesTests {
         let exec = try #require(Self.row(Self.table(md, "Creation costs"), startingWith: "process: `fork` + `execve`"))
         #expect(exec[1].hasSuffix(" (`/bin/true`)") && exec[2].hasSuffix(" (`switchbench`)"))
         let zombie = try #require(Self.row(Self.table(md, "Creation costs"), startingWith: "zombie"))
-        #expect(zombie[1] == "`Z` → `gone`" && zombie[2] == "`Z` → `gone`")
+        #expect(zombie[1] == "`Z` → gone (reaped)" && zombie[2] == "`Z` → gone (reaped)")
+        // zh: the state in words, the program in Chinese parentheses (no English word, no ASCII brackets)
+        let zh = MachinesReport.render(cols, lang: .zh)
+        #expect(zh.contains("`Z` → 已回收，/proc 里没有了") && !zh.contains("`gone`") && zh.contains("（`switchbench`）"))
         // a new row carries it as a fact, whatever its note says
         var r = ReportFixture.record("create", "fork-exec", metric: "create_cleanup", 500_000, tasks: 1)
         r.setFact(ExecProgram.key, ExecProgram.binTrue.rawValue)

@@ -279,6 +279,78 @@ import Testing
         }
     }
 
+    /// A run whose switch and cross-CPU rows were invalidated (busy neighbours): the class table prints
+    /// no ratio from them, the VM caveat does not say the cross-CPU rows were not measured, and a claim
+    /// that cannot be decided says so in its sentence (issue 23, item 6's read).
+    @Test func invalidRowsGiveNoRatioAndAreNotCalledUnmeasured() throws {
+        var run = try RealRuns.load(RealRuns.names[0])
+        for i in run.records.indices where ["anatomy", "thread", "process", "tlb"].contains(run.records[i].harness) {
+            run.records[i].invalidate("busy neighbours")
+        }
+        for lang in Language.allCases {
+            let notes = NotesReport.render(run, lang: lang)
+            let rows = notes.split(separator: "\n").filter { $0.hasPrefix(lang.t("| thread switch¹", "| 线程切换¹")) || $0.hasPrefix(lang.t("| process switch¹", "| 进程切换¹")) }
+            #expect(rows.count == 2)
+            for r in rows { #expect(!r.contains("×") && r.contains(lang.t("(invalid)", "（无效）")), "\(r)") }
+            #expect(!notes.contains(lang.t("no cross-CPU row measured", "没有测跨处理器的数据行")))
+            #expect(notes.contains(lang.t("the cross-CPU rows are invalid", "跨处理器的数据行无效")))
+            #expect(notes.contains(lang.t("The rows it needs are marked invalid", "判定所需的数据行被标为无效")))
+            #expect(!notes.contains(lang.t("Each number below is a median", "下面每个数都是")))
+        }
+    }
+
+    /// C9's evidence line: a ratio from an invalid row says it is no finding (report.md's "measured").
+    @Test func aRatioFromAnInvalidRowSaysItIsNoFinding() throws {
+        var run = try RealRuns.load("xeon-2vcpu-kvm")
+        for i in run.records.indices where run.records[i].harness == "events" { run.records[i].invalidate("busy neighbours") }
+        for lang in Language.allCases {
+            let c9 = try #require(Claims.evaluate(run, lang: lang).first { $0.id == "C9" })
+            let ratio = try #require(c9.measured.first { $0.contains("÷ `asm`") || $0.contains("÷ asm") })
+            #expect(ratio.contains(lang.t("no finding", "不作结论")), "\(ratio)")
+        }
+    }
+
+    /// AVX-512's paired difference whose interval contains 0 (the Xeon fixture: 21.8 ns, -15.4 … 58.7 ns)
+    /// is said to be within noise in the two-step table and results.md, never "adds"; an invalid one is no finding.
+    @Test func aDifferenceWithinItsNoiseIsSaidSo() throws {
+        var run = try RealRuns.load("xeon-2vcpu-kvm")
+        for lang in Language.allCases {
+            let notes = NotesReport.render(run, lang: lang)
+            let row = try #require(notes.split(separator: "\n").first { $0.contains("avx512 dirty_minus_clean") })
+            #expect(row.contains(lang.t("within noise", "在噪声以内")), "\(row)")
+            let hw = try #require(AnatomyHarness.hardwareText(run, lang))
+            #expect(hw.contains(lang.t("no difference beyond noise", "没有超出噪声的差别")) && !hw.contains(lang.t("adds", "每次切换多花")), "\(hw)")
+        }
+        for i in run.records.indices where run.records[i].mechanism == "avx512" { run.records[i].invalidate("busy neighbours") }
+        #expect(AnatomyHarness.hardwareText(run, .zh)?.contains("不作结论") == true)
+    }
+
+    /// Several runs that took one idea from different rows (paired yield here, the futex ring there): the
+    /// ledger gives each definition its own line, and each value stands on the line of its own row.
+    @Test func theLedgerNamesEachRunsOwnRow() throws {
+        let runs = try ["xeon-2vcpu-kvm", "xeon-16vcpu-kvm"].map(RealRuns.load)
+        for lang in Language.allCases {
+            let notes = NotesReport.render(runs, labels: ["M1", "M2"], lang: lang)
+            let ledger = try #require(notes.components(separatedBy: lang.t("## Where each number on this page comes from", "## 本页的数从哪里来")).last)
+            let lines = ledger.split(separator: "\n").filter { $0.hasPrefix(lang.t("| thread switch |", "| 线程切换 |")) }
+            #expect(lines.count == 2, "\(lines)")
+            let yield = try #require(lines.first { $0.contains("anatomy/yield") }), ring = try #require(lines.first { $0.contains("thread/futex") })
+            #expect(yield.hasSuffix("| – |") && ring.contains("| – |"), "\(yield)\n\(ring)")
+        }
+    }
+
+    /// C6 says "as the note says" only for what it measured: without what exit frees, the note's
+    /// "内核立即回收一部分资源" is said to be unchecked.
+    @Test func c6AgreesOnlyWithWhatItMeasured() throws {
+        let run = try RealRuns.load(RealRuns.names[0])
+        for lang in Language.allCases {
+            let c6 = try #require(Claims.evaluate(run, lang: lang).first { $0.id == "C6" })
+            let advice = try #require(c6.advice)
+            #expect(advice.contains("内核立即回收一部分资源"), "\(advice)")
+            #expect(advice.contains(lang.t("not checked", "没有检验")))
+        }
+    }
+
     @Test func crossCPURowsAreWakeUpLatencyNotSwitchCost() throws {
         let run = try RealRuns.load("epyc-2vcpu-kvm")
         let md = try #require(TokenRingHarness(kind: .process).markdownSection(run, lang: .zh))

@@ -206,7 +206,7 @@ public enum Claims {
     static func invalidWhy(_ rs: [Record], _ lang: Language) -> String? {
         let bad = rs.filter { !$0.valid }
         guard !bad.isEmpty else { return nil }
-        return lang.t("row(s) marked invalid: ", "被标为无效的行：") + bad.map(name).joined(separator: lang.t(", ", "，"))
+        return lang.t("the rows it needs are marked invalid: ", "判定所需的数据行被标为无效：") + bad.map(name).joined(separator: lang.t(", ", "，"))
             + lang.t(" (why: the `note` column of results.csv)", "（原因见 results.csv 的 `note` 列）")
     }
 

@@ -152,7 +152,8 @@ public enum EnvironmentText {
 
     /// The plot footer: plain text, no Markdown.
     public static func short(_ e: Environment, lang: Language) -> String {
-        lang.t("Environment: ", "测试环境：") + "\(e.cpuModel), \(e.virtualization), THP \(e.thp), Linux \(e.kernel)"
+        lang.t("Environment: \(e.cpuModel), \(e.virtualization), THP \(e.thp), Linux \(e.kernel)",
+               "测试环境：\(e.cpuModel)，\(e.virtualization)，透明大页 \(e.thp)，Linux \(e.kernel)")
     }
 
     static func virt(_ e: Environment, _ lang: Language) -> String {

@@ -132,12 +132,16 @@ public struct Ledger: Sendable {
         public var kernelSwitchesPerSwitch: Double?
     }
 
+    /// A ratio of two entries only when both rows are valid: a ratio from an invalid row is no claim.
     public var classTable: [ClassCell?] {
-        let coroutine = value(.coroutineSwitch), syscall = value(.systemCall)
+        let coroutine = self[.coroutineSwitch], syscall = self[.systemCall]
+        func over(_ e: Entry, _ d: Entry?) -> Double? {
+            guard let d, e.valid, d.valid, d.value > 0 else { return nil }
+            return e.value / d.value
+        }
         return zip(Self.classTiers, classKinds).map { tier, kind in
             guard let kind, let e = self[Self.idea(tier)] else { return nil }
-            return ClassCell(kind: kind, entry: e, overSyscall: syscall.flatMap { $0 > 0 ? e.value / $0 : nil },
-                             overCoroutine: coroutine.flatMap { $0 > 0 ? e.value / $0 : nil },
+            return ClassCell(kind: kind, entry: e, overSyscall: over(e, syscall), overCoroutine: over(e, coroutine),
                              kernelSwitchesPerSwitch: e.record.flatMap(Self.switchesPerSwitch))
         }
     }
@@ -192,9 +196,11 @@ public enum Words {
         let words: (String, String)
         switch ns {
         case ..<10: words = ("a few nanoseconds", "几纳秒")
+        case ..<20: words = ("over ten nanoseconds", "十几纳秒")
         case ..<100: words = ("tens of nanoseconds", "几十纳秒")
         case ..<1_000: words = ("hundreds of nanoseconds", "几百纳秒")
         case ..<10_000: words = ("a few microseconds", "几微秒")
+        case ..<20_000: words = ("over ten microseconds", "十几微秒")
         case ..<100_000: words = ("tens of microseconds", "几十微秒")
         case ..<1_000_000: words = ("hundreds of microseconds", "几百微秒")
         default: words = ("milliseconds", "毫秒级")

@@ -39,10 +39,10 @@ public enum NotesReport {
                 + lang.t("; run `\(r.runID)` at \(r.timestampUTC).", "；运行 `\(r.runID)`，时间 \(r.timestampUTC)。") + "\n\n"
         }
         out += (several
-            ? lang.t("Each number below is a median of its column's run; the runs side by side are in the appendix `machines.md`, and each run's rules, rows and confidence intervals in the `report.md` that `switchbench report` writes for that run alone.",
-                     "下面每个数都是该列那次运行的中位数；几次运行的并排对比见附录 `machines.md`，每次运行的判定规则、数据行和置信区间见对那次运行单独执行 `switchbench report` 写出的 `report.md`。")
-            : lang.t("Each number below is a median of this run; the rules, every row and the confidence intervals are in the appendix: `results.md` (every measurement) and `report.md` (each claim's rule and evidence rows).",
-                     "下面每个数都是本次运行的中位数；判定规则、全部数据行和置信区间见附录：`results.md`（全部测量）和 `report.md`（每条说法的判定规则和依据的数据行）。")) + "\n\n"
+            ? lang.t("Each time below is a median of its column's run unless its sentence names another statistic (a percentile, a ratio, a range); the runs side by side are in the appendix `machines.md`, and each run's rules, rows and confidence intervals in the `report.md` that `switchbench report` writes for that run alone.",
+                     "下面的时间除非句中另有说明（百分位数、比值、范围），都是该列那次运行的中位数；几次运行的并排对比见附录 `machines.md`，每次运行的判定规则、数据行和置信区间见对那次运行单独执行 `switchbench report` 写出的 `report.md`。")
+            : lang.t("Each time below is a median of this run unless its sentence names another statistic (a percentile, a ratio, a range); the rules, every row and the confidence intervals are in the appendix: `results.md` (every measurement) and `report.md` (each claim's rule and evidence rows).",
+                     "下面的时间除非句中另有说明（百分位数、比值、范围），都是本次运行的中位数；判定规则、全部数据行和置信区间见附录：`results.md`（全部测量）和 `report.md`（每条说法的判定规则和依据的数据行）。")) + "\n\n"
         out += classSection(runs, labels, lang) + "\n\n"
         out += labelColumns(twoSteps(runs, labels, lang, presenters), runs, labels) + "\n\n"
         out += claimsSection(runs, labels, lang) + "\n\n"
@@ -113,10 +113,14 @@ public enum NotesReport {
     static func wakeUpLine(_ ledgers: [Ledger], _ labels: [String], _ lang: Language) -> String? {
         let found = ledgers.enumerated().compactMap { i, l in l[.crossCPUWakeUp].map { (i, $0) } }
         guard !found.isEmpty else { return nil }
-        let values = found.map { i, e in (ledgers.count > 1 ? labels[i] + lang.t(" ", " ") : "") + humanTime(e.value) + (e.valid ? "" : lang.t(" (invalid)", "（无效）")) }
-        let rows = Array(Set(found.map { lang == .zh ? $0.1.row.replacingOccurrences(of: ", `", with: "，`") : $0.1.row })).sorted().joined(separator: lang.t("; ", "；"))
-        return lang.t("**Cross-CPU wake-up** (not a switch cost): two tasks on two CPUs handing a token over, so each hand-off wakes an idle CPU; one hand-off costs \(values.joined(separator: ", ")) (\(rows)).",
-                      "**跨处理器唤醒**（不是切换的代价）：两个任务各在一个处理器上传递令牌，每次交接都要唤醒一个空闲的处理器；一次交接要 \(values.joined(separator: "，"))（\(rows)）。")
+        func row(_ e: Ledger.Entry) -> String { lang == .zh ? e.row.replacingOccurrences(of: ", `", with: "，`") : e.row }
+        let distinct = Set(found.map { $0.1.row }).count > 1 || found.count == 1
+        // Each value with its own row when the runs took it from different rows (futex here, pipe there).
+        let values = found.map { i, e in (ledgers.count > 1 ? labels[i] + lang.t(" ", " ") : "") + humanTime(e.value)
+            + (distinct ? lang.t(" (\(row(e)))", "（\(row(e))）") : "") + (e.valid ? "" : lang.t(", but the row is invalid: no finding", "，但这一行无效，不作结论")) }
+        let rows = distinct ? "" : lang.t(" (\(row(found[0].1)))", "（\(row(found[0].1))）")
+        return lang.t("**Cross-CPU wake-up** (not a switch cost): two tasks on two CPUs handing a token over, so each hand-off wakes an idle CPU; one hand-off costs \(values.joined(separator: "; "))\(rows).",
+                      "**跨处理器唤醒**（不是切换的代价）：两个任务各在一个处理器上传递令牌，每次交接都要唤醒一个空闲的处理器；一次交接要 \(values.joined(separator: "；"))\(rows)。")
     }
 
     /// The block of several runs with its columns headed by their labels (M1, M2a …) rather than by a
@@ -151,7 +155,7 @@ public enum NotesReport {
         var out: [String] = []
         if a.build != b.build { out.append(lang.t("build (\(a.build) against \(b.build))", "构建（\(a.build) 对 \(b.build)）")) }
         if a.kernel != b.kernel { out.append(lang.t("kernel (\(a.kernel) against \(b.kernel))", "内核（\(a.kernel) 对 \(b.kernel)）")) }
-        if a.onlineCount != b.onlineCount { out.append(lang.t("online CPUs (\(cpus(a)) against \(cpus(b)))", "在线处理器数（\(cpus(a)) 对 \(cpus(b))）")) }
+        if a.onlineCount != b.onlineCount { out.append(lang.t("online CPUs (\(cpus(a)) against \(cpus(b)))", "在线处理器数（前者\(a.onlineCount.map { " \($0) 个" } ?? "未记录")，后者\(b.onlineCount.map { " \($0) 个" } ?? "未记录")）")) }
         if a.cpuModel != b.cpuModel { out.append(lang.t("CPU (`\(a.cpuModel)` against `\(b.cpuModel)`)", "处理器（`\(a.cpuModel)` 对 `\(b.cpuModel)`）")) }
         if a.pcid != b.pcid { out.append("PCID") }
         if a.thp != b.thp { out.append("THP") }
@@ -193,10 +197,16 @@ public enum NotesReport {
         var t = MarkdownTable([lang.t("idea", "概念"), lang.t("row", "数据行"), lang.t("statistic", "统计量")] + (runs.count > 1 ? labels : [lang.t("value", "数值")]))
         for idea in Ledger.Idea.allCases {
             let es = ledgers.map { $0[idea] }
-            guard let e = es.compactMap({ $0 }).first else { continue }
-            let row = lang == .zh ? e.row.replacingOccurrences(of: ", `", with: "，`") : e.row
-            t.add([Terms.t(idea.term, lang), row, lang.t(e.statistic.en, e.statistic.zh) + (e.paired ? lang.t(", paired", "，成对") : "")]
-                  + es.map { $0.map { humanTime($0.value) + ($0.valid ? "" : lang.t(" (invalid)", "（无效）")) } ?? "–" })
+            // One line per definition: runs that took an idea from different rows (the paired yield
+            // switch here, the futex ring there) never share a line that names only one of them.
+            func key(_ e: Ledger.Entry) -> String { e.row + "|" + e.statistic.en + "|\(e.paired)" }
+            var seen: [String] = []
+            for e in es.compactMap({ $0 }) where !seen.contains(key(e)) {
+                seen.append(key(e))
+                let row = lang == .zh ? e.row.replacingOccurrences(of: ", `", with: "，`") : e.row
+                t.add([Terms.t(idea.term, lang), row, lang.t(e.statistic.en, e.statistic.zh) + (e.paired ? lang.t(", paired", "，成对") : "")]
+                      + es.map { x in x.flatMap { key($0) == key(e) ? humanTime($0.value) + ($0.valid ? "" : lang.t(" (invalid)", "（无效）")) : nil } ?? "–" })
+            }
         }
         return "## " + lang.t("Where each number on this page comes from", "本页的数从哪里来") + "\n\n"
             + lang.t("Each idea the page names is defined once; every table and sentence above takes its number from this table (other numbers are a claim's own, defined in `report.md`).",
@@ -248,7 +258,8 @@ public enum NotesReport {
                     b += lang.t(" — decided by ", "。判定依据：") + deciding(c, lang)
                 }
                 b += lang.t(".", "。") + "\n\n"
-                b += lang.t("**What the note should say here:** ", "**笔记在这台机器上应当这样说：**") + sentence(c, lang, several: false) + "\n"
+                b += lang.t("**What the note should say here:** ", "**笔记在这台机器上应当这样说：**") + sentence(c, lang, several: false)
+                    + (c.id == "C1" && c.verdict == .notMeasured ? unpairedC1(Ledger.of(runs[0]), lang) : "") + "\n"
                 if let fix = c.corrected {
                     b += "\n" + lang.t("**The note's sentence, corrected (ready to paste):**", "**可以直接替换笔记原句的改写：**") + "\n\n> " + fix + "\n"
                 }
@@ -275,6 +286,14 @@ public enum NotesReport {
         if let first = s.first, lang == .en, first.isLowercase { s = first.uppercased() + s.dropFirst() }
         if !(s.hasSuffix(".") || s.hasSuffix("。")) { s += lang.t(".", "。") }
         return s
+    }
+
+    /// C1 not measured while the class table shows a thread and a process switch (the futex rings'):
+    /// why those two numbers do not decide it.
+    static func unpairedC1(_ l: Ledger, _ lang: Language) -> String {
+        guard let t = l[.threadSwitch], let p = l[.processSwitch], t.record?.harness != "anatomy" else { return "" }
+        return lang.t(" C1 is decided by the paired `sched_yield()` switches (`anatomy`); the class table's thread (\(humanTime(t.value))) and process switch (\(humanTime(p.value))) come from the futex rings, timed one after the other, each with a wake-up and a sleep, so they do not decide it.",
+                      "C1 由成对测量的 `sched_yield()` 切换（`anatomy`）判定；总表里的线程切换（\(humanTime(t.value))）和进程切换（\(humanTime(p.value))）取自用 futex 传递令牌的环，是先后测的，每次还包含一次唤醒和一次睡眠，所以不用来判定。")
     }
 
     /// "`name` = value" for each deciding number.
@@ -307,7 +326,7 @@ public enum NotesReport {
         } else if e.virtualization == "none" {
             out.append(lang.t("Bare metal: no hypervisor between the kernel and the CPU.", "物理机：内核和处理器之间没有虚拟机管理程序。"))
         } else {
-            out.append(virtualMachineCaveat(e, lang, wakeUp: ledger?[.crossCPUWakeUp].flatMap { $0.valid ? $0 : nil }))
+            out.append(virtualMachineCaveat(e, lang, wakeUp: ledger?[.crossCPUWakeUp]))
         }
         out.append(pcidCaveat(e, lang))
         return out + mitigationCaveats(e, lang)
@@ -316,7 +335,10 @@ public enum NotesReport {
     /// A guest's caveat: the two-dimensional page walk (docs/sources.md), the wake-up with the run's own
     /// number (never a fixed "a few microseconds"), and the host's phases.
     static func virtualMachineCaveat(_ e: Environment, _ lang: Language, wakeUp: Ledger.Entry?) -> String {
+        // Measured but invalid (busy neighbours): say so, with no number; absent: say it was not measured.
         let wake = wakeUp.map { w in
+            !w.valid ? lang.t("; waking an idle virtual CPU goes through the hypervisor (the cross-CPU rows are invalid, so no number is quoted)",
+                              "；唤醒空闲的虚拟处理器要经过虚拟机管理程序（跨处理器的数据行无效，这里不给数）") :
             lang.t("; waking an idle virtual CPU goes through the hypervisor: one cross-CPU hand-off took \(Words.magnitude(w.value, lang)) here",
                    "；唤醒空闲的虚拟处理器要经过虚拟机管理程序：这里一次跨处理器交接要\(Words.magnitude(w.value, lang))")
         } ?? lang.t("; waking an idle virtual CPU goes through the hypervisor (no cross-CPU row measured)",

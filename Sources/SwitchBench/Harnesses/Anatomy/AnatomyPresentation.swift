@@ -35,6 +35,8 @@ public struct SwitchAnatomy: Sendable, Equatable {
     /// as the kernel saves it, else standard) and what AVX-512 registers in use add per switch (paired).
     public var xsaveBytes: Double?
     public var vectorState: Double?
+    /// The AVX-512 difference's 95 % interval contains 0: no difference beyond noise (said beside the number).
+    public var vectorStateWithinNoise = false
     /// The note's 异常处理: the first write to a fresh 4 KiB page, per fault (not part of a switch).
     public var pageFault: Double?
     /// The rows left out because they are invalid, as `mechanism metric`.
@@ -91,6 +93,7 @@ public struct SwitchAnatomy: Sendable, Equatable {
         }
         a.pageFault = med("page-fault", "per_fault")
         a.vectorState = med("avx512", "dirty_minus_clean")
+        if a.vectorState != nil, let st = row(run, "avx512", "dirty_minus_clean")?.stats { a.vectorStateWithinNoise = st.ci95Low <= 0 && st.ci95High >= 0 }
         if let x = run.records.first(where: { $0.harness == "anatomy" && $0.factNumber(AnatomyHarness.xsaveBytesKey) != nil }) {
             let compacted = x.factNumber(AnatomyHarness.xsavesBytesKey) ?? 0
             a.xsaveBytes = compacted > 0 ? compacted : x.factNumber(AnatomyHarness.xsaveBytesKey)
@@ -199,7 +202,7 @@ extension AnatomyHarness {
         for i in 0..<4 { partRow(i) }
         t.add([lang.t("of step 2, the hardware context: the XSAVE area saved per task (CPUID 0xD); what AVX-512 registers in use add per switch (`avx512 dirty_minus_clean`, paired)",
                       "第二步中的硬件上下文：每个任务要保存的 `XSAVE` 区（`CPUID 0xD`）；AVX-512 寄存器正在使用时每次切换多出的代价（`avx512 dirty_minus_clean`，成对测量）")]
-              + all.map { a in (a.xsaveBytes.map { Format.bytes($0) } ?? "–") + lang.t("; ", "；") + (a.vectorState.map { humanTime($0) } ?? "n/a") })
+              + all.map { a in (a.xsaveBytes.map { Format.bytes($0) } ?? "–") + lang.t("; ", "；") + (a.vectorState.map { humanTime($0) + (a.vectorStateWithinNoise ? lang.t(" (its 95 % CI contains 0: within noise)", "（95 % 置信区间包含 0：在噪声以内）") : "") } ?? "n/a") })
         t.add([lang.t("exception path (异常处理), not part of a switch: the first write to a fresh 4 KiB page, per fault (`page-fault per_fault`)",
                       "异常处理（不是切换的一部分）：第一次写一个新的 4 KiB 页，每次缺页（`page-fault per_fault`）")]
               + all.map { humanTime($0.pageFault) })
@@ -223,26 +226,26 @@ extension AnatomyHarness {
         Every switch in the first four parts is two tasks on one CPU taking turns with `sched_yield()`: no IPC, \
         and neither task ever sleeps. The privilege switch is this harness's own `getppid` (the `syscall` harness \
         times it again for claim C7). The class table's thread and process switches are these `sched_yield()` \
-         switches (the same rows); a futex hand-off adds a wake-up and a sleep per switch, so it is a larger number. Those four are differences of measured rows, so they add up to the yield \
+        switches (the same rows); a futex hand-off adds a wake-up and a sleep per switch, so it is a larger number. Those four are differences of measured rows, so they add up to the yield \
         switch by construction; that checks nothing. The next three are timed on their own by the `wake-sleep` \
         pair (two tasks on one CPU, `SCHED_BATCH`, so that a woken task does not preempt its waker): a \
         `FUTEX_WAKE` of a sleeping task, the same call with no waiter, and a `FUTEX_WAIT` that sleeps, timed \
         until the task it woke runs. A futex hand-off is one wake-up and one sleep, so these parts predict it; \
         the rings then measure it, their tasks under `SCHED_BATCH` too (under the default `SCHED_OTHER` a woken \
         task may preempt its waker, and then a hand-off has no sleep in it: kernel/sched/fair.c, \
-        `check_preempt_wakeup_fair`; the class table's rings keep `SCHED_OTHER`). The pipe is predicted with its own calls alone (`pipe ipc_alone`: a write \
+        `check_preempt_wakeup_fair`; the two-task rings of the `thread` and `process` harnesses, which give the cross-CPU wake-up, keep `SCHED_OTHER`). The pipe is predicted with its own calls alone (`pipe ipc_alone`: a write \
         and a read, no sleep) in place of the futex calls alone (`futex ipc_alone`), and the same wake-up and \
         sleep.
         """, """
         前四项里的每次切换，都是两个任务在同一处理器上用 `sched_yield()` 轮流让出：没有进程间通信，两个任务都不睡眠。\
         特权级切换用的是本测试自己的 `getppid`（`syscall` 测试为说法 C7 另测一次）。\
-         总表里的线程切换和进程切换就是这里的 `sched_yield()` 切换（同一组数据行）；futex 交接每次还多一次唤醒和一次睡眠，所以数更大。这四项是实测数据行之间的差，\
+        总表里的线程切换和进程切换就是这里的 `sched_yield()` 切换（同一组数据行）；futex 交接每次还多一次唤醒和一次睡眠，所以数更大。这四项是实测数据行之间的差，\
         按定义加起来就是 `yield` 切换，这本身不检验任何东西。后三项由 `wake-sleep` 这一对任务单独计时（两个任务\
         在同一处理器上，调度策略为 `SCHED_BATCH`，被唤醒的任务不会抢占唤醒它的任务）：唤醒一个睡着的任务的 \
         `FUTEX_WAKE`、没有等待者时的同一调用，以及一次真正进入睡眠的 `FUTEX_WAIT`（计时到被它唤醒的任务开始运行为止）。\
-        一次 futex 交接就是一次唤醒加一次进入睡眠，所以可以用这些部分去预测它，再由令牌环实测；令牌环的任务同样用 \
+        一次 futex 交接就是一次唤醒加一次进入睡眠，所以可以用这些部分去预测它，再由传递令牌的环实测；这些环的任务同样用 \
         `SCHED_BATCH`（在默认的 `SCHED_OTHER` 下，被唤醒的任务可能抢占唤醒它的任务，这时交接里就没有进入睡眠：见 \
-        kernel/sched/fair.c 的 `check_preempt_wakeup_fair`；总表里的令牌环仍用 `SCHED_OTHER`）。管道的预测用它自己单独\
+        kernel/sched/fair.c 的 `check_preempt_wakeup_fair`；`thread` 和 `process` 测试里两个任务传递令牌的环仍用 `SCHED_OTHER`，跨处理器唤醒的数就来自它们）。管道的预测用它自己单独\
         的调用（`pipe ipc_alone`：一次写加一次读，不睡眠）换掉单独的 futex 调用（`futex ipc_alone`），唤醒和进入睡眠不变。
         """)
         return t.text + "\n\n" + h.text + "\n\n" + note + predictionText(all, lang, headers: headers)
@@ -277,7 +280,7 @@ extension AnatomyHarness {
         let invalid = Array(Set(all.flatMap(\.invalid))).sorted()
         if !invalid.isEmpty {
             note += lang.t(" Parts that need an invalid row are left out (n/a): \(invalid.joined(separator: ", ")) (why: the table above and the CSV's note column).",
-                           "用到无效数据行的部分没有给出（n/a）：\(invalid.joined(separator: "、"))（原因见上表和 CSV 的 note 列）。")
+                           "用到无效数据行的部分没有给出（n/a）：\(invalid.joined(separator: "、"))（原因见上表和 results.csv 的 `note` 列）。")
         }
         return note
     }
@@ -295,10 +298,14 @@ extension AnatomyHarness {
         for m in ["avx512", "amx", "ibpb"] {
             let label = m == "avx512" ? "AVX-512" : (m == "amx" ? "AMX" : "IBPB")
             if let na = rows.first(where: { $0.mechanism == m && $0.metric == "not_available" }) {
-                lines.append("\(label): n/a — " + notAvailableText(m, na.fact(notAvailableKey) ?? "", lang))
+                lines.append(lang.t("\(label): n/a — ", "\(label)：未测，") + notAvailableText(m, na.fact(notAvailableKey) ?? "", lang))
             } else if let d = rows.first(where: { $0.mechanism == m && $0.metric.hasSuffix("_minus_" + ($0.mechanism == "ibpb" ? "plain" : "clean")) }) {
-                lines.append(lang.t("\(label): adds \(Format.median(d)) per switch (95 % CI \(Format.ci(d)), paired).",
-                                    "\(label)：每次切换多 \(Format.median(d))（95 % 置信区间 \(Format.ci(d))，成对测量）。"))
+                // The words follow the interval: "adds" only when it excludes 0; an invalid row is no finding.
+                let spansZero = (d.stats.map { $0.ci95Low <= 0 && $0.ci95High >= 0 }) ?? true
+                let verb = !d.valid ? lang.t("row invalid, no finding", "该行无效，不作结论")
+                    : spansZero ? lang.t("no difference beyond noise", "没有超出噪声的差别") : lang.t("adds per switch", "每次切换多花")
+                lines.append(lang.t("\(label): \(verb): \(Format.median(d)) (95 % CI \(Format.ci(d)), paired).",
+                                    "\(label)：\(verb)：\(Format.median(d))（95 % 置信区间 \(Format.ci(d))，成对测量）。"))
             }
         }
         return lines.map { "- " + $0 }.joined(separator: "\n")
@@ -362,7 +369,7 @@ extension AnatomyHarness {
         }
         // The futex hand-off as its ring measured it, one grey bar beside the prediction.
         let py = top + 80
-        svg.text(lang.t("the same, measured in the futex ring", "同上，在 futex 令牌环里实测"), left, py - 4, size: 11)
+        svg.text(lang.t("the same, measured in the futex ring", "同上，在用 futex 传递令牌的环里实测"), left, py - 4, size: 11)
         let pw = max(a.measuredFutex ?? 0, 0) * scale
         svg.rect(left, py, pw, 22, fill: "#9e9e9e", title: humanTime(a.measuredFutex))
         svg.text(lang.t("measured ", "实测 ") + humanTime(a.measuredFutex), left + pw + 6, py + 16, size: 11)

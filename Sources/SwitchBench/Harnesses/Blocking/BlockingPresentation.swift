@@ -58,6 +58,7 @@ extension BlockingHarness {
         }
         if let w = Claims.invalidWhy([b, n], lang) { c.undecided(w); return [c] }
         let (mb, mn) = (Claims.med(b), Claims.med(n))
+        let delay = BlockingSetup.from(b).delayNs.map { humanTime($0) } ?? "T"
         let ratio = mb / max(mn, 1e-9)
         c.values.append(.init("blocking_over_nonblocking_stall", ratio, unit: "ratio"))
         c.measured.append(lang.t("stall with blocking read ÷ with non-blocking read = \(Format.times(ratio)) (\(humanTime(mb)) vs \(humanTime(mn)))",
@@ -68,12 +69,11 @@ extension BlockingHarness {
         let tb = turns("turns_during_read_blocking").map(Claims.med), tn = turns("turns_during_read_nonblocking").map(Claims.med)
         if let tb { c.values.append(.init("turns_during_blocking_read", tb, unit: "turns")) }
         if let tn { c.values.append(.init("turns_during_nonblocking_read", tn, unit: "turns")) }
-        let delay = BlockingSetup.from(b).delayNs.map { humanTime($0) } ?? "T"
         // Counts grouped as every count on the page is (`ManyFormat.count`: 38 112, 1 000).
         let turnsText = { (v: Double?) in v.map { ManyFormat.count(Int($0.rounded())) } ?? "?" }
         c.decide(Claims.ratioVerdict(b, over: n, atLeast: 10, failsBelow: 2),
-                 holds: lang.t("while one coroutine waited in a blocking read, the others got no turn for \(humanTime(mb)); with the read made non-blocking their longest wait was \(humanTime(mn)).",
-                               "一个协程在阻塞读中等待时，其他协程有 \(humanTime(mb)) 没有得到运行；把读改成非阻塞后，它们最长只等了 \(humanTime(mn))。"),
+                 holds: lang.t("while one coroutine waited \(delay) in a blocking read, the others on its thread got no turn for \(humanTime(mb)); with the read made non-blocking their longest wait was \(humanTime(mn)). This stall ratio (\(Format.times(ratio))) follows the chosen wait of \(delay) (the turn counts, which decide when both are valid, are not usable here). The note should add that runtimes spreading coroutines over several threads (M:N, e.g. Go) hand the blocked thread's other coroutines to another thread (docs/sources.md).",
+                               "一个协程在阻塞读中等待 \(delay) 时，同一线程上的其他协程有 \(humanTime(mb)) 没有得到运行；把读改成非阻塞后，它们最长只等了 \(humanTime(mn))。这个停顿之比（\(Format.times(ratio))）随所选的等待时间 \(delay) 而变（两者都有效时用来判定的运行次数，这里不能用）。笔记应当补充：把协程分到多个线程上运行的运行时（M:N 调度，例如 Go）会把其余协程交给别的线程（出处见 docs/sources.md）。"),
                  doesNotHold: lang.t("the other coroutines' stall is about the same with a blocking read.", "用阻塞读时，其他协程的停顿并没有明显变长。"),
                  otherwise: lang.t("the stall ratio \(Format.times(ratio)) is between 2× and 10× or the CIs overlap.", "停顿之比 \(Format.times(ratio)) 介于 2 倍和 10 倍之间，或者置信区间重叠。"))
         if let tb, let tn {

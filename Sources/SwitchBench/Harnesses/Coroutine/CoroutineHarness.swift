@@ -31,7 +31,7 @@ public struct CoroutineHarness: Harness {
         var asm = kind("asm", Terms.coroutine, "asm", plotted: true)
         asm.classRank = 0
         asm.forced = ("each coroutine calls the switch routine, which saves its registers and stack pointer and loads the other's, in user mode",
-                      "每个协程调用切换例程，在用户态保存自己的寄存器和栈指针、装入另一个协程的")
+                      "每个协程调用切换例程，在用户态保存自己的寄存器和栈指针、装入另一个协程保存的寄存器和栈指针")
         return [asm,
                 kind("asm-generator", Terms.coroutine, "asm resume/yield", plotted: false),
                 kind("ucontext", Terms.coroutine, "ucontext", plotted: true),

@@ -111,7 +111,7 @@ extension CreateHarness {
                      "子进程调用 `_exit` 之后，在父进程 waitpid 之前，`/proc/<pid>/stat` 里它的状态一直是 `Z`（僵尸进程）；\(after)")
             : lang.t("the exited child was seen in state `\(z.before)`, not `Z`; \(after)", "已退出的子进程状态是 `\(z.before)`，不是 `Z`；\(after)")
         return s + (r.valid ? lang.t(".", "。") : lang.t(" — **not shown**.", "——**没能演示出来**。"))
-            + (ZombieResources.from(r).map { " " + resourcesSentence($0, lang) } ?? "")
+            + (ZombieResources.from(r).map { lang.t(" ", "") + resourcesSentence($0, lang) } ?? "")
     }
 
     /// What exit freed and what the zombie kept, in numbers.
@@ -160,7 +160,7 @@ extension CreateHarness {
             return [c]
         }
         c.measured.append(lang.t("zombie check: state before waitpid `\(fact.before)`, after `\(fact.after)`",
-                                 "僵尸检查：waitpid 之前的状态 `\(fact.before)`，之后 `\(fact.after)`"))
+                                 "僵尸检查：`waitpid` 之前的状态 `\(fact.before)`，之后\(fact.reaped ? "已回收（/proc 里没有了）" : "的状态 `\(fact.after)`")"))
         c.values.append(.init("zombie_state_before_waitpid", fact.sawZombie ? 1 : 0, unit: "state"))
         c.values.append(.init("reaped_after_waitpid", fact.reaped ? 1 : 0, unit: "state"))
         c.deciding = ["zombie_state_before_waitpid", "reaped_after_waitpid"]
@@ -168,12 +168,12 @@ extension CreateHarness {
         if let res { Self.addZombieResources(res, to: &c, lang) }
         if fact.sawZombie && z.valid {
             c.verdict = .holds
-            c.why = lang.t("the child that had called `_exit` was seen in state `Z` (zombie) in /proc before its parent's `waitpid`, and \(fact.reaped ? "was gone after it (reaped)" : "after it: state `\(fact.after)`"); each fork-exit-waitpid op (\(humanTime(Claims.med(f)))) ran that whole life cycle.",
-                           "调用了 `_exit` 的子进程，在父进程 `waitpid` 之前，在 /proc 里的状态是 `Z`（僵尸进程），\(fact.reaped ? "`waitpid` 之后就消失了（已回收）" : "`waitpid` 之后的状态是 `\(fact.after)`")；每次 `fork-exit-wait`（\(humanTime(Claims.med(f)))）都走完了这样的一生。")
-                + (res.map { " " + Self.resourcesSentence($0, lang) } ?? "")
+            c.why = lang.t("the child that had called `_exit` was seen in state `Z` (zombie) in /proc before its parent's `waitpid`, and \(fact.reaped ? "was gone after it (reaped)" : "after it: state `\(fact.after)`"); the timed fork-exit-waitpid ops (\(humanTime(Claims.med(f))) each) make the same calls, but their state was not looked at (the check is one separate child, the `zombie` row).",
+                           "调用了 `_exit` 的子进程，在父进程 `waitpid` 之前，在 /proc 里的状态是 `Z`（僵尸进程），\(fact.reaped ? "`waitpid` 之后就消失了（已回收）" : "`waitpid` 之后的状态是 `\(fact.after)`")；计时的 `fork-exit-wait` 操作（每次 \(humanTime(Claims.med(f)))）做同样的调用，但没有逐次查看状态（检查的是单独的一个子进程，即 `zombie` 行）。")
+                + (res.map { lang.t(" ", "") + Self.resourcesSentence($0, lang) } ?? "")
             c.advice = res.map { Self.zombieAdvice($0, lang) }
-                ?? lang.t("A child that has exited stays a zombie (state `Z` in /proc) until its parent calls `waitpid`, which reaps it: seen here, as the note says.",
-                          "已经退出的子进程一直是僵尸进程（/proc 里状态为 `Z`），直到父进程调用 `waitpid` 把它回收：这里确实看到了，与笔记一致。")
+                ?? lang.t("A child that has exited stays a zombie (state `Z` in /proc) until its parent calls `waitpid`, which reaps it: seen here, as the note says; what exit frees at once was not measured, so the note's \"内核立即回收一部分资源\" is not checked.",
+                          "已经退出的子进程一直是僵尸进程（/proc 里状态为 `Z`），直到父进程调用 `waitpid` 把它回收：这里看到了这一点，与笔记一致；退出时释放了什么没有测，所以笔记里“内核立即回收一部分资源”这一句没有检验。")
         } else if !fact.sawZombie {
             c.verdict = .doesNotHold
             c.why = lang.t("the zombie check did not see state Z.", "僵尸检查没有看到 Z 状态。")
@@ -198,8 +198,8 @@ extension CreateHarness {
     /// What the note should say, from the numbers.
     static func zombieAdvice(_ z: ZombieResources, _ lang: Language) -> String {
         let rss = z.alive.rssKiB.map { Format.bytes($0 * 1024) } ?? "?"
-        return lang.t("As the note says, and in numbers here: at exit the kernel freed the child's address space (VmRSS \(rss) → none, \(z.alive.mappings ?? 0) mappings → \(z.zombie.mappings ?? 0)) and its open files (\(z.alive.openFDs ?? 0) → \(z.zombie.openFDs ?? 0)); the zombie (state `Z`) kept its /proc entry and its exit status until the parent's `waitpid` reaped it.",
-                      "与笔记一致，这里有数字：退出时内核立即释放了子进程的地址空间（`VmRSS` \(rss) → 无，映射 \(z.alive.mappings ?? 0) 个 → \(z.zombie.mappings ?? 0) 个）和它打开的文件（\(z.alive.openFDs ?? 0) 个 → \(z.zombie.openFDs ?? 0) 个）；僵尸进程（状态 `Z`）保留着 /proc 里的目录和退出码，直到父进程 `waitpid` 把它回收。")
+        return lang.t("As the note says, measured here: at exit the kernel freed the child's address space (VmRSS \(rss) → none, \(z.alive.mappings ?? 0) mappings → \(z.zombie.mappings ?? 0)) and its open files (\(z.alive.openFDs ?? 0) → \(z.zombie.openFDs ?? 0)); the zombie (state `Z`) kept its /proc entry and its exit status until the parent's `waitpid` reaped it.",
+                      "与笔记一致，实测如下：退出时内核立即释放了子进程的地址空间（`VmRSS` \(rss) → 无，映射 \(z.alive.mappings ?? 0) 个 → \(z.zombie.mappings ?? 0) 个）和它打开的文件（\(z.alive.openFDs ?? 0) 个 → \(z.zombie.openFDs ?? 0) 个）；僵尸进程（状态 `Z`）保留着 /proc 里的目录和退出码，直到父进程 `waitpid` 把它回收。")
     }
 
     /// A process or thread row whose baseline was created by another parent (the suite's own process in

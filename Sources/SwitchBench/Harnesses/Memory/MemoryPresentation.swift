@@ -187,7 +187,7 @@ extension MemoryHarness {
             : ([Claims.ratioVerdict(tt, over: at, atLeast: 1), Claims.ratioVerdict(pt, over: tt, atLeast: 1)].allSatisfy { $0 == .holds } ? .holds : .inconclusive)
         c.decide(v,
                  holds: lang.t("at N = \(ManyFormat.count(n)) a blocked thread costs \(B(mt)) of memory (user + kernel space), \(ta) an asm coroutine's (\(B(ma))); a process costs \(B(mp)), \(pt2) a thread's.",
-                               "N = \(ManyFormat.count(n)) 时，一个阻塞等待的线程占 \(B(mt)) 内存（用户空间 + 内核），是`asm` 协程（\(B(ma))）的\(ta)；一个进程占 \(B(mp))，是线程的\(pt2)。"),
+                               "N = \(ManyFormat.count(n)) 时，一个阻塞等待的线程占 \(B(mt)) 内存（用户空间 + 内核），是 `asm` 协程（\(B(ma))）的\(ta)；一个进程占 \(B(mp))，是线程的\(pt2)。"),
                  doesNotHold: lang.t("at N = \(ManyFormat.count(n)) the order is not coroutine < thread < process: thread ÷ asm coroutine = \(ta), process ÷ thread = \(pt2).",
                                      "N = \(ManyFormat.count(n)) 时并不是协程 < 线程 < 进程：线程 ÷ `asm` 协程 = \(ta)，进程 ÷ 线程 = \(pt2)。"),
                  otherwise: lang.t("the order is as the note says by the medians, but the 95 % CIs of the repetitions overlap.",

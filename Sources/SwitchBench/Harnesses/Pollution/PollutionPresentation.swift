@@ -23,8 +23,10 @@ extension PollutionHarness {
         let above = usable.filter { $0.process.ci95Low > $0.thread.ci95High }.count
         let sig = usable.filter(\.significant).count
         let share = KneeDetector.median(usable.map { $0.reference > 0 ? $0.excess / $0.reference : 0 }) * 100
-        return lang.t(String(format: "of %d W where a flush is visible, process above thread beyond the 95 %% CIs at %d, and also by ≥ 25 %% of a full flush at %d; median excess %.0f %% of a full flush", usable.count, above, sig, share),
-                      String(format: "在看得出清空效果的 %d 个 W 中，进程高于线程且超出 95 %% 置信区间的有 %d 个，其中多出的部分达到一次完整清空的 25 %% 以上的有 %d 个；多出部分的中位数是一次完整清空的 %.0f %%", usable.count, above, sig, share))
+        // The median share with the same digits as notes.md's `median_share_of_flush` (one number per idea).
+        let shareText = Format.sig3(share)
+        return lang.t(String(format: "of %d working sets (W) where a flush is visible, process above thread beyond the 95 %% CIs at %d, and also by ≥ 25 %% of a full flush at %d; median excess %@ %% of a full flush", usable.count, above, sig, shareText),
+                      String(format: "在看得出清空效果的 %d 个工作集（W）中，进程高于线程且超出 95 %% 置信区间的有 %d 个，其中多出的部分达到一次完整清空的 25 %% 以上的有 %d 个；多出部分的中位数是一次完整清空的 %@ %%", usable.count, above, sig, shareText))
     }
 
     public func markdownSection(_ run: RunResult, lang: Language) -> String? {
@@ -99,7 +101,7 @@ extension PollutionHarness {
 
     static let claimText = Claims.Text("C2", title: ("A process switch must flush the TLB.", "进程切换必须清空快表（TLB）。"), quote: "进程切换需要清空快表",
                                          rule: ("pollution harness, idle B (footprint 0): the re-walk penalty per page of task A after a switch to another process, to a thread, no switch (none) and an mprotect() flush reference. The harness's answer decides (over the working sets where the flush reference is visible, a majority must show process above thread beyond the 95 % CIs by ≥ 25 % of a flush; then yes if the median share of a full flush is ≥ 60 %, else partly; otherwise no): yes → holds, no → does not hold here, partly or inconclusive → inconclusive. Without the flush and none rows, at the smallest working set with both (inside the L1 dTLB): holds when process is above thread with disjoint CIs; does not hold when the CIs overlap and the ratio is below 1.10 or thread is above process beyond the CIs; otherwise inconclusive.",
-                         "`pollution` 测试，B 空闲（footprint 0）：比较任务 A 在切到另一个进程、切到一个线程、不切换（none）之后重新遍历每页的代价，并以 mprotect() 清空作参照。由测试给出的答案决定（在看得出清空效果的工作集里，多数要满足进程高于线程、超出 95 % 置信区间、且多出的部分达到一次清空的 25 %；再看多出部分的中位数是否达到完整清空的 60 %：达到为“是”，否则为“部分”；不满足多数则为“否”）：是 → 成立，否 → 在这台机器上不成立，部分或无法判定 → 无法判定。如果没有清空和不切换的行，就取两者都有的最小工作集（在 L1 dTLB 之内）：进程高于线程且区间不重叠则成立；区间重叠且比值低于 1.10，或线程超出区间高于进程，则不成立；其余无法判定。"))
+                         "`pollution` 测试，任务 B 空闲（不访问自己的页）：比较任务 A 在切到另一个进程、切到一个线程、不切换之后重新遍历每页的代价，并以 mprotect() 清空作参照。由测试给出的答案决定（在看得出清空效果的工作集里，多数要满足进程高于线程、超出 95 % 置信区间、且多出的部分达到一次清空的 25 %；再看多出部分的中位数是否达到完整清空的 60 %：达到为“是”，否则为“部分”；不满足多数则为“否”）：是 → 成立，否 → 在这台机器上不成立，部分或无法判定 → 无法判定。如果没有清空和不切换的行，就取两者都有的最小工作集（在 L1 dTLB 之内）：进程高于线程且区间不重叠则成立；区间重叠且比值低于 1.10，或线程超出区间高于进程，则不成立；其余无法判定。"))
 
     /// What the note should say about C2 here, from the share of a flush that decided (the median
     /// over the working sets where a flush is visible, named) and PCID.
@@ -202,8 +204,8 @@ extension PollutionHarness {
             c.values.append(.init("median_share_of_flush", share, unit: "percent"))
             let ws = usable.map(\.w).sorted()
             let list = ws.count <= 4 ? ws.map(String.init).joined(separator: lang.t(", ", "、")) : "\(ws.first!)–\(ws.last!)"
-            named = lang.t("the median over the \(ws.count) working sets where a flush is visible, \(list) pages",
-                           "取看得出清空效果的 \(ws.count) 个工作集、\(list) 页的中位数")
+            named = lang.t("the median over the \(ws.count) working sets where a flush is visible (\(list) pages)",
+                           "取看得出清空效果的 \(ws.count) 个工作集（\(list) 页）的中位数")
         }
         c.deciding = c.values.contains { $0.name == "median_share_of_flush" } ? ["median_share_of_flush"]
             : (c.values.contains { $0.name == "share_of_flush" } ? ["share_of_flush"] : [])

@@ -116,8 +116,14 @@ extension TokenRingHarness {
     /// same-cpu futex process ring (the class table's process switch), A→B.
     static func latencySentence(_ run: RunResult, lang: Language) -> String? {
         let rows = latencyRows(run).filter { $0.placement == Placement.sameCPU.rawValue && $0.metric == "hand_off_ab" }
-        guard let r = rows.first(where: { $0.harness == "process" && $0.mechanism == "futex" }) ?? rows.first,
-              let l = r.latency, let p50 = l.percentile("p50"), let p999 = l.percentile("p99.9") else { return nil }
+        let valid = rows.filter(\.valid)
+        // Only a valid row is quoted: an invalid one (busy neighbours …) is named as such, with no number.
+        guard let r = valid.first(where: { $0.harness == "process" && $0.mechanism == "futex" }) ?? valid.first else {
+            guard !rows.isEmpty else { return nil }
+            return lang.t("The hand-offs timed one at a time on one CPU were measured, but their rows are invalid (results.csv's `note` column says why), so this page quotes none of their numbers.",
+                          "在同一处理器上逐次计时的交接测了，但这些数据行无效（原因见 results.csv 的 `note` 列），本页不引用它们的数。")
+        }
+        guard let l = r.latency, let p50 = l.percentile("p50"), let p999 = l.percentile("p99.9") else { return nil }
         let top = l.causes?.ranked.first { $0.0 != TailCauses.noneTraced }
         let because: String
         if let c = l.causes, c.unavailable == nil, let top {
@@ -126,7 +132,7 @@ extension TokenRingHarness {
             let most = top.1 * 2 > c.examined
             if none >= top.1 {
                 return lang.t("Handing a token from one \(r.harness) to another on one CPU (`\(r.mechanism)`) usually takes \(Format.value(p50.ns, unit: "ns")); one hand-off in a thousand takes over \(Format.value(p999.ns, unit: "ns")); of the \(c.examined) traced hand-offs above p99.9 the kernel recorded nothing in \(none), \(causeName(top.0, .en)) in \(top.1) (\(l.count) hand-offs, results.md).",
-                              "在同一处理器上，一个\(taskKindName(r.harness, .zh))把令牌交给另一个（`\(r.mechanism)`）通常要 \(Format.value(p50.ns, unit: "ns"))；一千次里有一次超过 \(Format.value(p999.ns, unit: "ns"))；跟踪到的 \(c.examined) 次超过 p99.9 的交接中，内核有 \(none) 次什么也没记下，\(top.1) 次是\(causeName(top.0, .zh))（共 \(l.count) 次交接，见 results.md）。")
+                              "在同一处理器上，一个\(taskKindName(r.harness, .zh))把令牌交给另一个（`\(r.mechanism)`）通常要 \(Format.value(p50.ns, unit: "ns"))；一千次里有一次超过 \(Format.value(p999.ns, unit: "ns"))；跟踪到的 \(c.examined) 次超过 p99.9 的交接中，内核有 \(none) 次什么也没记下，\(top.1) 次记下的是\(causeName(top.0, .zh))（共 \(l.count) 次交接，见 results.md）。")
             }
             because = lang.t(", \(most ? "mostly" : "most often") because of \(causeName(top.0, .en)) (\(top.1) of the \(c.examined) traced hand-offs above p99.9\(none > 0 ? "; nothing traced in \(none)" : ""))",
                              "，\(most ? "多半" : "最常见的原因")是\(causeName(top.0, .zh))（跟踪到的 \(c.examined) 次超过 p99.9 的交接中占 \(top.1) 次\(none > 0 ? "，另有 \(none) 次没有记录到事件" : "")）")
@@ -193,6 +199,13 @@ extension TokenRingHarness {
         }
         let ly = top + 10 + Double(series.count) * 18
         svg.text(lang.t("solid A→B, dashed B→A", "实线 A→B，虚线 B→A"), w - 190, ly + 4, size: 11)
+        // Invalid rows (busy neighbours) are drawn, but the legend says they are no finding.
+        let invalid = rows.filter { !$0.valid }.count
+        if invalid > 0 {
+            svg.text(invalid == rows.count ? lang.t("all rows invalid: no finding", "这些行全部无效，不作结论")
+                                           : lang.t("\(invalid) of \(rows.count) rows invalid (results.md)", "\(rows.count) 行中 \(invalid) 行无效（见 results.md）"),
+                     w - 190, ly + 22, size: 11, weight: "bold")
+        }
         svg.text(lang.t("one hand-off (ns, log)", "一次交接（对数）"), left + plotW / 2, svg.height - 8, size: 11, anchor: .middle)
         return svg.text
     }

@@ -45,8 +45,8 @@ extension TLBHarness {
     static func faultLine(_ pf: Double, _ lang: Language) -> String {
         pf == 0
             ? lang.t(". Page faults per access: 0 at every point (the walks never fault)", "。每次访问的缺页次数：每一点都是 0（遍历不会引起缺页）")
-            : lang.t(". Page faults per access, worst point: \(Format.sig3(pf)) (about one fault per \(Format.sig3(1 / pf)) accesses: the walks hardly ever fault)",
-                     "。每次访问的缺页次数，最坏的一点：\(Format.sig3(pf))（约每 \(Format.sig3(1 / pf)) 次访问一次缺页：遍历几乎不引起缺页）")
+            : lang.t(". Page faults per access, worst point: \(Format.sig3(pf)) (about one fault per \((1 / pf >= 1000 ? ManyFormat.count(Int((1 / pf).rounded())) : Format.sig3(1 / pf))) accesses: the walks hardly ever fault)",
+                     "。每次访问的缺页次数，最坏的一点：\(Format.sig3(pf))（约每 \((1 / pf >= 1000 ? ManyFormat.count(Int((1 / pf).rounded())) : Format.sig3(1 / pf))) 次访问一次缺页：遍历几乎不引起缺页）")
     }
 
     /// "; past the second level a miss costs 15.8 ns with 2 MiB pages, less than the 21.6 ns with 4 KiB
@@ -172,7 +172,7 @@ extension TLBHarness {
         var counterLine = lang.t("Counters per access: ", "每次访问的计数器：")
             + (filled.isEmpty ? lang.t("none filled", "都没有数据") : filled.map { "`\($0)`" }.joined(separator: ", ") + lang.t(" filled (CSV)", " 有数据（见 CSV）"))
         if !empty.isEmpty {
-            counterLine += lang.t("; empty: ", "；没有数据：") + empty.map { "`\($0)`" }.joined(separator: ", ") + lang.t(" (why: the note column of the CSV)", "（原因见 CSV 的 note 列）")
+            counterLine += lang.t("; empty: ", "；没有数据：") + empty.map { "`\($0)`" }.joined(separator: lang.t(", ", "、")) + lang.t(" (why: the note column of the CSV)", "（原因见 results.csv 的 `note` 列）")
         }
         if let pf = rows.filter({ $0.metric == "page-faults" }).compactMap({ $0.stats?.median }).max() {
             counterLine += Self.faultLine(pf, lang)
