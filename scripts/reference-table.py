@@ -54,7 +54,8 @@ for r in table:
 steps = doc.get("two_steps")
 if steps:
     lines += ["", "The note's two steps on that machine (the `anatomy` harness: one process switch taken apart on one CPU; "
-              "the first four parts add up to it by construction, the prediction is the check):", "",
+              "the first four parts add up to it by construction, the prediction is the check; the hand-offs' tasks "
+              "run under `SCHED_BATCH`, so that every hand-off sleeps):", "",
               "| part | per switch |", "|---|---|"]
     for p in steps["parts"]:
         lines.append(f"| {p['name']} | {'n/a' if p.get('ns') is None else ns(p['ns'])} |")
@@ -63,8 +64,8 @@ if steps:
                        ("process switch with a futex hand-off, measured", "measured_futex_ns")):
         v = steps.get(key)
         lines.append(f"| {label} | {'n/a' if v is None else ns(v)} |")
-    r = steps.get("predicted_over_measured")
-    lines.append(f"| predicted ÷ measured | {'n/a' if r is None else times(r)} |")
+    # One line per hand-off (the futex process switch above is the first); its tasks and the wake-sleep
+    # pair's run under SCHED_BATCH, so that every hand-off sleeps (docs/harnesses.md#anatomy).
     for h in steps.get("hand_offs", []):
         r = h.get("predicted_over_measured")
         lines.append(f"| {h['ipc']} {h['kind']} switch, predicted ÷ measured | {'n/a' if r is None else times(r)} |")
