@@ -62,35 +62,34 @@ import Testing
         return re.matches(in: line, range: NSRange(line.startIndex..., in: line)).compactMap { Range($0.range, in: line).map { String(line[$0]) } }
     }
 
-    @Test func everyNumberInProseIsALedgerValueOrARatioOfOne() throws {
-        for name in Self.vendors {
+    /// notes.md of each vendor's fixture run, in each language.
+    static func pages() throws -> [(name: String, run: RunResult, lang: Language, page: String)] {
+        try vendors.flatMap { name in
             let run = try RealRuns.load(name)
+            return Language.allCases.map { (name, run, $0, NotesReport.render(run, lang: $0)) }
+        }
+    }
+
+    @Test func everyNumberInProseIsALedgerValueOrARatioOfOne() throws {
+        for (name, run, lang, page) in try Self.pages() {
             let ok = Self.allowed(run)
-            for lang in Language.allCases {
-                let page = NotesReport.render(run, lang: lang)
-                for line in Self.prose(page) {
-                    for n in Self.numbers(line) {
-                        #expect(ok.contains(n) || ok.contains(n.replacingOccurrences(of: ",", with: "")), "\(name) \(lang): \(n) in: \(line)")
-                    }
+            for line in Self.prose(page) {
+                for n in Self.numbers(line) {
+                    #expect(ok.contains(n) || ok.contains(n.replacingOccurrences(of: ",", with: "")), "\(name) \(lang): \(n) in: \(line)")
                 }
             }
         }
     }
 
     @Test func noIdeaIsPrintedWithTwoValues() throws {
-        for name in Self.vendors {
-            let run = try RealRuns.load(name)
-            let ledger = Ledger.of(run)
-            for lang in Language.allCases {
-                let page = NotesReport.render(run, lang: lang)
-                for e in ledger.entries {
-                    let term = NSRegularExpression.escapedPattern(for: Terms.t(e.term, lang))
-                    // the term, then at once its time: "线程切换（727 ns）", "thread switch (727 ns)", "线程切换要 727 ns", "a thread switch costs 727 ns"
-                    let re = try NSRegularExpression(pattern: "(?<!` )(?<!`)" + term + "(?:¹)?(?: \\(|（| costs | takes |要 ?)(\\d+(?:\\.\\d+)?) (ns|µs|ms)")
-                    for m in re.matches(in: page, range: NSRange(page.startIndex..., in: page)) {
-                        let printed = String(page[Range(m.range(at: 1), in: page)!]) + " " + String(page[Range(m.range(at: 2), in: page)!])
-                        #expect(printed == humanTime(e.value), "\(name) \(lang): \(Terms.t(e.term, lang)) printed as \(printed), the ledger says \(humanTime(e.value))")
-                    }
+        for (name, run, lang, page) in try Self.pages() {
+            for e in Ledger.of(run).entries {
+                let term = NSRegularExpression.escapedPattern(for: Terms.t(e.term, lang))
+                // the term, then at once its time: "线程切换（727 ns）", "thread switch (727 ns)", "线程切换要 727 ns", "a thread switch costs 727 ns"
+                let re = try NSRegularExpression(pattern: "(?<!` )(?<!`)" + term + "(?:¹)?(?: \\(|（| costs | takes |要 ?)(\\d+(?:\\.\\d+)?) (ns|µs|ms)")
+                for m in re.matches(in: page, range: NSRange(page.startIndex..., in: page)) {
+                    let printed = String(page[Range(m.range(at: 1), in: page)!]) + " " + String(page[Range(m.range(at: 2), in: page)!])
+                    #expect(printed == humanTime(e.value), "\(name) \(lang): \(Terms.t(e.term, lang)) printed as \(printed), the ledger says \(humanTime(e.value))")
                 }
             }
         }
