@@ -69,7 +69,11 @@ for r in rows:
     elif kind == "hop" and (r["class"] == "unchanged" or (r["class"] == "noisy" and not any(e in r["note"] for e in explained))):
         # what the gate could see there: the baseline's prediction interval when it has several runs
         seen = re.search(r"99 % prediction [^;]*", r["note"])
-        verdict = "  <- MISSED: a slowed hop shown " + r["class"] + (f" ({seen.group(0)}: the baseline's runs disagree that much)" if seen else "")
+        if r["class"] == "unchanged":
+            why = f" (inside the baseline's {seen.group(0)}: its runs disagree that much)" if seen else ""
+        else:   # noisy for a reason with no noise bound in the note: compare's own words
+            why = " (" + r["note"].split("; ", 2)[-1] + ")"
+        verdict = "  <- MISSED: a slowed hop shown " + r["class"] + why
     elif kind and r["class"] == "noisy":
         verdict = "  (noisy: " + next(e for e in explained if e in r["note"]) + " …)"
     bad += verdict.startswith("  <- MISSED")
