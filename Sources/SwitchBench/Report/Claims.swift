@@ -210,16 +210,6 @@ public enum Claims {
             + lang.t(" (why: the `note` column of results.csv)", "（原因见 results.csv 的 `note` 列）")
     }
 
-    /// Rows whose samples spread with CV above 10 % (`noisy`): shown, but they do not decide a verdict
-    /// whose margin is small.
-    static func noisyWhy(_ rs: [Record], _ lang: Language) -> String? {
-        let bad = rs.filter { $0.stats?.isNoisy ?? false }
-        guard !bad.isEmpty else { return nil }
-        let list = bad.map { "\(name($0)) (CV \(String(format: "%.0f", $0.stats!.cv * 100)) %)" }.joined(separator: ", ")
-        return lang.t("noisy row(s), CV > 10 %: \(list) — rerun on a quieter machine",
-                      "波动太大的行（CV > 10 %）：\(list)，请在更安静的机器上重测")
-    }
-
     static func pcidFact(_ e: Environment, _ lang: Language) -> String { NotesReport.pcidCaveat(e, lang) }
 
     static func virtFact(_ e: Environment, _ lang: Language) -> String {

@@ -165,14 +165,6 @@ public struct Ledger: Sendable {
         return lang.t("The system call (\(humanTime(s))) and the privilege switch timed with the two steps (\(humanTime(p))) are the same `getppid`, measured twice by two harnesses at different times of the run; the page's system call is the first. Their difference is not explained by a measurement: the host slowing this guest in phases is one possible reason.",
                       "系统调用（\(humanTime(s))）和与两步一起计时的特权级切换（\(humanTime(p))）是同一个 `getppid`，由两个测试在运行的不同时段各测一次；本页的“系统调用”用前者。两者的差别没有测量能解释，宿主机分时段拖慢客户机是一种可能。")
     }
-
-    /// Why the class table's thread and process switch and the futex hand-off of the two-step table are
-    /// two numbers for two ideas: one line, or nil when the page shows only one of them.
-    public func whyTwoSwitches(_ measuredFutex: Double?, _ lang: Language) -> String? {
-        guard let p = self[.processSwitch], p.record?.harness == "anatomy", let f = measuredFutex else { return nil }
-        return lang.t("The class table's process switch (\(humanTime(p.value))) is the `sched_yield()` switch, with no wake-up and no sleep; the process switch with a futex hand-off (\(humanTime(f))) adds a wake-up and a sleep to each switch, so it is a different idea and a larger number.",
-                      "总表里的进程切换（\(humanTime(p.value))）是 `sched_yield()` 切换，不唤醒、不睡眠；带 futex 交接的进程切换（\(humanTime(f))）每次还要唤醒一个任务、让一个任务睡眠，是另一件事，所以数更大。")
-    }
 }
 
 /// Words chosen by the numbers: a comparative, a share, a magnitude and a condition are never fixed
