@@ -28,7 +28,7 @@ struct RunFlags: ParsableArguments {
     @Option(help: "What to print on stdout: markdown, csv or json. Every file kind is always written.")
     var format: String = "markdown"
 
-    @Option(help: "Directory for the run's files (default: results/runs/<UTC time>-<host>/). Its filesystem must have room for them (about 3.4 MiB for --all): checked before the first case.")
+    @Option(help: "Directory for the run's files (default: results/runs/<UTC time>-<host>/). Its filesystem must have room for them (about 4.6 MiB for --all): checked before the first case.")
     var output: String?
 
     @Option(name: .long, help: "Language of the files written for people (results.md, report.md, SVG text, compare's Markdown): en or zh. CSV and JSON stay English.")
