@@ -58,7 +58,7 @@ public enum NotesReport {
         let ledgers = runs.map(Ledger.of)
         let tables = ledgers.map(\.classTable)
         func name(_ i: Int) -> String { Terms.t(Ledger.idea(Ledger.classTiers[i]).term, lang) + "¹" }
-        func time(_ c: Ledger.ClassCell) -> String { humanTime(c.entry.value) + (c.entry.valid ? "" : lang.t(" (invalid)", "（无效）")) }
+        func time(_ c: Ledger.ClassCell) -> String { humanTime(c.entry.value) + Format.invalidMark(c.entry.valid, lang) }
         func ratio(_ v: Double?) -> String { v.map(Format.times) ?? "–" }
         func count(_ c: Ledger.ClassCell) -> String { c.kernelSwitchesPerSwitch.map { $0 < 0.0005 ? "0" : String(format: "%.2f", $0) } ?? "–" }
         if runs.count == 1 {
@@ -205,7 +205,7 @@ public enum NotesReport {
                 seen.append(key(e))
                 let row = lang == .zh ? e.row.replacingOccurrences(of: ", `", with: "，`") : e.row
                 t.add([Terms.t(idea.term, lang), row, lang.t(e.statistic.en, e.statistic.zh) + (e.paired ? lang.t(", paired", "，成对") : "")]
-                      + es.map { x in x.flatMap { key($0) == key(e) ? humanTime($0.value) + ($0.valid ? "" : lang.t(" (invalid)", "（无效）")) : nil } ?? "–" })
+                      + es.map { x in x.flatMap { key($0) == key(e) ? humanTime($0.value) + Format.invalidMark($0.valid, lang) : nil } ?? "–" })
             }
         }
         return "## " + lang.t("Where each number on this page comes from", "本页的数从哪里来") + "\n\n"

@@ -90,7 +90,7 @@ public enum SwitchCostPlot {
             svg.circle(x(s.median), y, r: 4, fill: row.record.valid ? color : "#bbbbbb",
                        title: row.label + lang.t(": \(humanTime(s.median)) (95 % CI \(humanTime(s.ci95Low)) – \(humanTime(s.ci95High)))",
                                                 "：\(humanTime(s.median))（95 % 置信区间 \(humanTime(s.ci95Low)) – \(humanTime(s.ci95High))）"))
-            svg.text(humanTime(s.median) + (row.record.valid ? "" : lang.t(" (invalid)", "（无效）")), x(max(s.median, s.ci95High)) + 8, y + 4, size: 10)
+            svg.text(humanTime(s.median) + Format.invalidMark(row.record.valid, lang), x(max(s.median, s.ci95High)) + 8, y + 4, size: 10)
         }
         svg.line(left, top - 4, left, bottom, stroke: "#333")
         svg.line(left, bottom, left + plotW, bottom, stroke: "#333")

@@ -46,7 +46,7 @@ extension CreateHarness {
                 })
             }
             rows.append((lang.t("zombie: state before → after `waitpid`", "僵尸进程：`waitpid` 之前 → 之后的状态"), page.columns.map { c in
-                page.cell(c.zombie) { z in "`\(z.fact.before)` → " + (z.fact.reaped ? lang.t("gone (reaped)", "已回收，/proc 里没有了") : "`\(z.fact.after)`") + (z.valid ? "" : lang.t(" (invalid)", "（无效）")) }
+                page.cell(c.zombie) { z in "`\(z.fact.before)` → " + (z.fact.reaped ? lang.t("gone (reaped)", "已回收，/proc 里没有了") : "`\(z.fact.after)`") + Format.invalidMark(z.valid, lang) }
             }))
             out += page.table(lang.t("kind", "类型"), rows) + "\n\n"
         }

@@ -110,7 +110,7 @@ public enum EventsPlot {
                 marker(&svg, px, py, square: square, fill: r.valid ? color : "#bbbbbb",
                        title: "\(ManyFormat.kind(s.mechanism, lang)), N = \(ManyFormat.count(p.n)), K = \(s.k): \(Format.median(r)) " +
                               lang.t("per event, \(sw) kernel switches per event", "每个事件；每个事件 \(sw) 次上下文切换") +
-                              (r.valid ? "" : lang.t(" (invalid)", "（无效）")))
+                              Format.invalidMark(r.valid, lang))
             }
             svg.line(f.legendX, ly - 4, f.legendX + 30, ly - 4, stroke: color, width: 2, dash: dash)
             marker(&svg, f.legendX + 15, ly - 4, square: square, fill: color, title: nil)
