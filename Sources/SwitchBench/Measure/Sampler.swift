@@ -102,6 +102,8 @@ public struct Measured: Sendable {
     public var checked = true
     /// Per op, for each kept sample, its `TimedSample.parts` (empty where the batch gave none).
     public var partsPerOp: [[Double]] = []
+    /// Whether `Sampler.runTimed`'s `between` ran after every timed sample (its switches left out).
+    public var interleaved = false
 
     public init(perOp: [Double], opsPerSample: Int, switches: UInt64?, totalOps: Int) {
         self.perOp = perOp
@@ -201,7 +203,12 @@ public enum Sampler {
     /// tasks read their own CPU clocks, or a batch that runs in another process).
     ///
     /// - counters: perf events counted over the timed samples (`Measured.counts`).
+    /// - between: run after every timed sample, outside it (a ring's stamped laps, interleaved with its
+    ///   batches so that both see the same phases of the host). Its switches are left out of the count,
+    ///   as a retaken sample's are; it is called only where they can be (`SwitchCounter.cheapToRead`),
+    ///   and `Measured.interleaved` says whether it was.
     public static func runTimed(_ config: SamplerConfig, counter: SwitchCounter? = nil, counters: CounterSet? = nil,
+                                between: (() throws -> Void)? = nil,
                                 timedBatch: (Int) throws -> TimedSample) throws -> Measured {
         let calibrated = try calibrate(config, timedBatch)
         for _ in 0..<config.warmup { _ = try timedBatch(calibrated) }
@@ -220,13 +227,19 @@ public enum Sampler {
             series.saw(s)
             if s.preempted, budget.retake() {
                 series.retake(s, switchesBefore: before, after: after)
-                continue
+            } else {
+                series.keep(s)
             }
-            series.keep(s)
+            if let between, let perSample {
+                let b0 = perSample.sinceStart()
+                try between()
+                series.exclude(switchesBefore: b0, after: perSample.sinceStart())
+            }
         }
         counters?.stop()
         var m = series.measured(switches: try counter?.stop(), budget)
         m.counts = counters?.read() ?? []
+        m.interleaved = between != nil && perSample != nil
         return m
     }
 }
@@ -253,8 +266,8 @@ struct RetakeBudget {
 
 /// One side's timed samples as `Sampler.runTimed` and `Sampler.runPaired` keep them: the batch size
 /// (the calibrated one, halved after each retake down to 1/`shortestBatchDivisor` of it), the per-op
-/// values kept, the ops counted, every sample's stolen share, and the switches of retaken samples,
-/// which are left out of the count where they could be read.
+/// values kept, the ops counted, every sample's stolen share, and the switches of retaken samples (and of what ran between
+/// samples), which are left out of the count where they could be read.
 struct TimedSeries {
     let calibrated: Int
     let shortest: Int
@@ -264,7 +277,7 @@ struct TimedSeries {
     private(set) var partsPerOp: [[Double]] = []
     private(set) var stolen: [Double] = []
     private(set) var totalOps = 0
-    private(set) var retakenSwitches: UInt64 = 0
+    private(set) var leftOutSwitches: UInt64 = 0
 
     init(calibrated: Int, samples: Int) {
         self.calibrated = calibrated
@@ -282,11 +295,16 @@ struct TimedSeries {
     /// of the count, or, where they could not be read, its ops are counted with the rest; the next batch is halved.
     mutating func retake(_ s: TimedSample, switchesBefore before: UInt64?, after: UInt64?) {
         if let before, let after, after >= before {
-            retakenSwitches += after - before
+            leftOutSwitches += after - before
         } else {
             totalOps += n + s.extraOps   // counted with the rest when it cannot be left out
         }
         n = max(shortest, n / 2)
+    }
+
+    /// Switches made between two samples, outside both (`Sampler.runTimed`'s `between`): left out of the count.
+    mutating func exclude(switchesBefore before: UInt64?, after: UInt64?) {
+        if let before, let after, after >= before { leftOutSwitches += after - before }
     }
 
     mutating func keep(_ s: TimedSample) {
@@ -297,7 +315,7 @@ struct TimedSeries {
 
     /// The side's `Measured`: `all` is its counter's switches over every sample, retaken ones included.
     func measured(switches all: UInt64?, _ budget: RetakeBudget) -> Measured {
-        let switches = all.map { $0 >= retakenSwitches ? $0 - retakenSwitches : 0 }
+        let switches = all.map { $0 >= leftOutSwitches ? $0 - leftOutSwitches : 0 }
         var m = Measured(perOp: perOp, opsPerSample: calibrated, switches: switches, totalOps: totalOps)
         m.retaken = budget.retaken
         m.stolenFractions = stolen

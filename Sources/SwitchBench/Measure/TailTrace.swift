@@ -203,6 +203,16 @@ struct ProcWindow {
         return w
     }
 
+    /// Adds what changed from `before` to `after` (a window made of several chunks).
+    mutating func add(_ after: ProcWindow, since before: ProcWindow) {
+        involuntary += after.involuntary - before.involuntary
+        for (k, v) in after.interrupts where v > (before.interrupts[k] ?? 0) { interrupts[k, default: 0] += v - (before.interrupts[k] ?? 0) }
+        stealTicks += after.stealTicks - before.stealTicks
+    }
+
+    /// The same text for a window already summed with `add`.
+    var summary: String { since(ProcWindow()) }
+
     /// "over the stamped run: 3 involuntary switches of the ring's tasks; interrupts on its CPUs 412 (LOC 380, …); steal 0 ms".
     func since(_ before: ProcWindow) -> String {
         let irq = interrupts.map { ($0.key, $0.value - (before.interrupts[$0.key] ?? 0)) }.filter { $0.1 > 0 }

@@ -287,32 +287,64 @@ final class RingInstance {
         var tids: [Int32]
         /// Monotonic ns around the stamped laps (the tracing window).
         var startNs: UInt64, endNs: UInt64
+        /// Whether the laps ran between the batch samples (`measure(stamping:)`), not after them.
+        var interleaved = false
+        /// What an unprivileged reader saw over the stamped laps alone (`ProcWindow`, summed over chunks).
+        var window = ProcWindow()
     }
 
-    /// Runs stamped laps until `handOffs` hand-offs (at most the stamp capacity) or `limitNs` passed,
-    /// in chunks; each task stamps its own hand-offs (`Stamps`). Outside any timed sample.
-    func stampHandOffs(_ handOffs: Int, limitNs: UInt64) throws -> HandOffStamps {
+    /// Stamped laps in chunks, until `laps` laps or `limitNs` of stamping: each task stamps its own
+    /// hand-offs (`Stamps`), outside every timed sample. Called from task 0's thread (`asTask0`).
+    private struct StampRun {
+        let laps: Int, chunk: Int, limitNs: UInt64
+        var done = 0, spentNs: UInt64 = 0
+        var startNs: UInt64 = 0, endNs: UInt64 = 0
+        var window = ProcWindow()
+
+        var finished: Bool { done >= laps || spentNs >= limitNs }
+    }
+
+    private func beginStamps(_ handOffs: Int, limitNs: UInt64, chunks: Int) throws -> StampRun {
         guard mechanism != .yield, stamps.capacity >= n else { throw SwitchBenchError.caseFailed("this ring does not stamp hand-offs") }
         let laps = min(handOffs, stamps.capacity) / n
         stamps.hop.pointee = 0
-        let chunk = max(1, min(laps, 2_000))
-        let start = monotonicNanoseconds()
-        var done = 0
-        try asTask0 {
-            if !driven { tids[0] = sb_gettid() }
-            while done < laps && monotonicNanoseconds() - start < limitNs {
-                let k = min(chunk, laps - done)
-                if driven { try command(laps: k, stamped: true) } else if !TokenRingHarness.runStampedLaps(tasks[0], k) {
-                    throw group.failure(during: "passing the stamp token")
-                }
-                done += k
-            }
+        return StampRun(laps: laps, chunk: max(1, (laps + chunks - 1) / chunks), limitNs: limitNs)
+    }
+
+    /// One chunk of stamped laps, with the /proc window around it (not inside: reading it switches nothing
+    /// of the ring, but takes tens of microseconds).
+    private func stampChunk(_ run: inout StampRun) throws {
+        guard !run.finished else { return }
+        let cpus = Set(taskCPUs)
+        let before = ProcWindow.take(tids: taskIDs, cpus: cpus)
+        let t0 = monotonicNanoseconds()
+        if run.startNs == 0 { run.startNs = t0 }
+        let k = min(run.chunk, run.laps - run.done)
+        if driven { try command(laps: k, stamped: true) } else if !TokenRingHarness.runStampedLaps(tasks[0], k) {
+            throw group.failure(during: "passing the stamp token")
         }
-        let end = monotonicNanoseconds()
-        let count = done * n
+        let t1 = monotonicNanoseconds()
+        run.window.add(ProcWindow.take(tids: taskIDs, cpus: cpus), since: before)
+        (run.done, run.spentNs, run.endNs) = (run.done + k, run.spentNs + (t1 - t0), t1)
+    }
+
+    private func collect(_ run: StampRun, interleaved: Bool) -> HandOffStamps {
+        let count = run.done * n
         return HandOffStamps(n: n, sent: Array(UnsafeBufferPointer(start: stamps.sent, count: count)),
                              recv: Array(UnsafeBufferPointer(start: stamps.recv, count: count)),
-                             tids: (0..<n).map { tids[$0] }, startNs: start, endNs: end)
+                             tids: (0..<n).map { tids[$0] }, startNs: run.startNs, endNs: run.endNs,
+                             interleaved: interleaved, window: run.window)
+    }
+
+    /// Stamped laps on their own, after the batches (the traced run; a ring whose switch count cannot
+    /// be read between samples): until `handOffs` hand-offs (at most the stamp capacity) or `limitNs`.
+    func stampHandOffs(_ handOffs: Int, limitNs: UInt64) throws -> HandOffStamps {
+        var run = try beginStamps(handOffs, limitNs: limitNs, chunks: max(1, handOffs / n / 2_000))
+        try asTask0 {
+            if !driven { tids[0] = sb_gettid() }
+            while !run.finished { try stampChunk(&run) }
+        }
+        return collect(run, interleaved: false)
     }
 
     /// The calling thread's schedstat fd while it is task 0 (not driven), else -1.
@@ -337,6 +369,20 @@ final class RingInstance {
     /// The ring's samples, one ring alone (the sampler's usual loop).
     func measure() throws -> Measured {
         try asTask0 { try Sampler.runTimed(config, counter: counter, timedBatch: sample) }
+    }
+
+    /// The ring's samples with `handOffs` stamped hand-offs interleaved: a chunk of stamped laps after
+    /// each timed sample (`Sampler.runTimed`'s `between`, its switches left out of the count), so that
+    /// the batch median and the one-way distribution come from the same seconds of the host. Where
+    /// the switch count cannot be read between samples, the stamps run after the batches instead.
+    func measure(stamping handOffs: Int, limitNs: UInt64) throws -> (Measured, HandOffStamps) {
+        var run = try beginStamps(handOffs, limitNs: limitNs, chunks: config.samples)
+        let measured = try asTask0 {
+            if !driven { tids[0] = sb_gettid() }
+            return try Sampler.runTimed(config, counter: counter, between: { try self.stampChunk(&run) }, timedBatch: sample)
+        }
+        if measured.interleaved && run.done > 0 { return (measured, collect(run, interleaved: true)) }
+        return (measured, try stampHandOffs(handOffs, limitNs: limitNs))
     }
 
     /// Stops the ring (also on error, before reaping): the driver's exit command, end-of-file down

@@ -1,13 +1,14 @@
 import Foundation
 
-/// Per hand-off latency (docs/methodology.md, "One hand-off at a time"): after the batch samples,
-/// the ring passes a stamp token instead of the plain one; the waker stamps the clock right before it
+/// Per hand-off latency (docs/methodology.md, "One hand-off at a time"): between the batch samples
+/// (a chunk after each), the ring passes a stamp token instead of the plain one; the waker stamps the clock right before it
 /// wakes, the wakee right after its wait returns (`Stamps`). Two-task rings give three rows:
 ///   hand_off_ab          task 0 → task 1, one way
 ///   hand_off_ba          task 1 → task 0, one way
 ///   hand_off_round_trip  task 0's send to its own receipt of the token back
 /// each with a distribution (`LatencySummary`) and, for the slowest hand-offs, what the kernel
-/// recorded between their stamps (`TailTrace`). The stamps never run inside the batch's timed laps.
+/// recorded between their stamps (`TailTrace`). The stamps never run inside the batch's timed laps;
+/// interleaved with them, both see the same phases of the host (their switches are left out of the count).
 /// The distribution comes from untraced hand-offs: recording sched_switch costs every switch
 /// (measured here: p50 5–10 % higher with the trace on), so the causes come from a second,
 /// shorter, traced run of the same ring — the slowest hand-offs of that run.
@@ -34,18 +35,14 @@ extension TokenRingHarness {
         var traceUnavailable: String?
     }
 
-    static func stampPhase(_ ring: RingInstance, options: RunOptions) throws -> HandOffRun? {
-        guard ring.n == 2, ring.mechanism != .yield else { return nil }
+    /// The stamped hand-offs (interleaved with the batches), then the traced run where the kernel lets us (`TailTrace`).
+    static func stampPhase(_ ring: RingInstance, stamps: RingInstance.HandOffStamps, options: RunOptions) throws -> HandOffRun {
         let clock = StampClock.shared
-        let cpus = Set(ring.taskCPUs)
-        let before = ProcWindow.take(tids: ring.taskIDs, cpus: cpus)
-        let stamps = try ring.stampHandOffs(stampTarget(options), limitNs: stampLimitNs(options))
         // The ring's tasks exist now: their ids filter their own switches out of the trace.
         switch TailTrace.start(ringPIDs: ring.taskIDs, clock: clock) {
         case .unavailable(let why):
-            // What an unprivileged reader can say of the window, beside the reason.
-            let seen = ProcWindow.take(tids: ring.taskIDs, cpus: cpus).since(before)
-            return HandOffRun(stamps: stamps, clock: clock, traced: nil, events: nil, traceUnavailable: why + "; " + seen)
+            // What an unprivileged reader can say of the stamped laps, beside the reason.
+            return HandOffRun(stamps: stamps, clock: clock, traced: nil, events: nil, traceUnavailable: why + "; " + stamps.window.summary)
         case .started(let t):
             let traced: RingInstance.HandOffStamps
             do {
@@ -101,6 +98,7 @@ extension TokenRingHarness {
         for m in latencyMetrics {
             values[m] = intervals(run.stamps, metric: m).map { c.ns(Int64(bitPattern: $0.recv &- $0.sent)) }
         }
+        let handOffs = run.stamps.sent.count
         let sk = base.placement == Placement.crossCPU.rawValue ? skew(ab: values["hand_off_ab"]!, ba: values["hand_off_ba"]!) : nil
         return latencyMetrics.compactMap { m -> Record? in
             let v = values[m]!
@@ -115,6 +113,10 @@ extension TokenRingHarness {
             r.addNote(String(format: "%d stamped hand-offs; clock %@, a stamp costs %.1f ns (not subtracted)", v.count, c.label, c.costNs))
             r.setFact("stamp_clock", c.label)
             r.setFact("stamp_cost_ns", c.costNs)
+            r.setFact("stamps_interleaved", run.stamps.interleaved ? "yes" : "no")
+            // Switched out while runnable, over the stamped laps alone: on one CPU, mostly a wakee that
+            // preempted its waker before the waker went to sleep (the two paths of a one-way hand-off).
+            if handOffs > 0 { r.setFact("involuntary_per_hand_off", Double(run.stamps.window.involuntary) / Double(handOffs)) }
             if let sk {
                 r.setFact("clock_skew_ns", sk.estimate)
                 r.setFact("clock_skew_low_ns", sk.low)

@@ -67,9 +67,10 @@ extension TokenRingHarness {
         guard !rows.isEmpty else { return nil }
         var t = MarkdownTable(lang == .en
             ? ["task", "mechanism", "placement", "direction", "hand-offs", "p50", "p90", "p99", "p99.9", "p99.99", "max",
-               "batch median", "p50 ÷ batch median", "clock skew bound", "the tail's causes", "valid"]
+               "batch median", "p50 ÷ batch median", "mean ÷ batch median", "involuntary switches per hand-off",
+               "clock skew bound", "the tail's causes", "valid"]
             : ["任务", "机制", "放置", "方向", "交接次数", "p50", "p90", "p99", "p99.9", "p99.99", "最大值",
-               "批量中位数", "p50 ÷ 批量中位数", "时钟偏差范围", "尾部的原因", "有效"])
+               "批量中位数", "p50 ÷ 批量中位数", "平均值 ÷ 批量中位数", "每次交接的非自愿切换", "时钟偏差范围", "尾部的原因", "有效"])
         for r in rows {
             let l = r.latency!
             let batch = batchRow(r, run)
@@ -83,28 +84,38 @@ extension TokenRingHarness {
                    String(l.count), percentileText(l.percentile("p50"), lang), percentileText(l.percentile("p90"), lang),
                    percentileText(l.percentile("p99"), lang), percentileText(l.percentile("p99.9"), lang),
                    percentileText(l.percentile("p99.99"), lang), Format.value(l.maxNs, unit: "ns"),
-                   Format.median(batch), Format.ratio(l.percentile("p50")?.ns, batch?.stats?.median), skew, causesText(l.causes, lang),
+                   Format.median(batch), Format.ratio(l.percentile("p50")?.ns, batch?.stats?.median),
+                   Format.ratio(r.stats?.mean, batch?.stats?.median),
+                   r.factNumber("involuntary_per_hand_off").map { String(format: "%.2f", $0) } ?? "–", skew, causesText(l.causes, lang),
                    Format.valid(r.valid, lang: lang)])
         }
         let clock = rows.first?.fact("stamp_clock") ?? "?"
         let cost = rows.first?.factNumber("stamp_cost_ns")
         let intro = lang.t("""
-        **One hand-off at a time.** After the batches, the same ring passes a stamped token: the waker reads \
+        **One hand-off at a time.** Between its batches, the same ring passes a stamped token: the waker reads \
         the clock (`\(clock)`) right before it wakes the next task, the wakee right after its wait returns. \
         A→B is task 0 to task 1, B→A the way back, round trip from task 0's send to its receipt. Each percentile \
         has its 95 % interval (order statistics) and, after `>`, how many hand-offs were slower. A stamp costs \
-        \(Format.value(cost, unit: "ns")) (two back-to-back reads), not subtracted. *p50 ÷ batch median*: the one-way p50 over the \
-        batch rows' per-switch median (the round trip's over the batch round trip), two measurements of one \
-        thing on one CPU. The causes come from a second, shorter run with the kernel's tracepoints on \
+        \(Format.value(cost, unit: "ns")) (two back-to-back reads), not subtracted. The stamped laps run in chunks \
+        between the batch samples, so both see the same seconds of the host. *p50 ÷ batch median* and *mean ÷ \
+        batch median*: the one-way p50 and mean over the batch rows' per-switch median (the round trip's over the \
+        batch round trip), two measurements of one thing on one CPU. A batch is a mean, so the mean ratio is the \
+        like-for-like one (the tail pulls the mean up on a busy machine); the p50 ratio falls below it when the \
+        one-way times have two peaks. Which kernel path makes which peak is not measured here; a hypothesis is \
+        whether the woken task preempts its waker at once, which *involuntary switches per hand-off* (over the \
+        stamped laps) counts. The causes come from a second, shorter run with the kernel's tracepoints on \
         (sched_switch to another task, interrupts, softirqs, timer ticks): each of its hand-offs slower than \
         the row's p99.9 (at least its 10 slowest) is given the first-ranked event between its stamps; *nothing traced* means the kernel recorded none there (a wait \
         on the run queue, or the host not running this virtual CPU, are not told apart).
         """, """
-        **逐次交接。** 批量测量之后，同一个环再传递一个打时间戳的令牌：唤醒方在唤醒下一个任务之前读一次时钟（`\(clock)`），\
+        **逐次交接。** 在批量测量的样本之间，同一个环还传递一个打时间戳的令牌：唤醒方在唤醒下一个任务之前读一次时钟（`\(clock)`），\
         被唤醒方在等待返回之后立刻再读一次。A→B 是任务 0 交给任务 1，B→A 是交回来，往返是从任务 0 发出到它收回。\
         每个百分位数都给出 95 % 置信区间（由次序统计量得出），`>` 后面是比它更慢的交接次数。读一次时钟要 \
-        \(Format.value(cost, unit: "ns"))（连续读两次测得），没有减去。“p50 ÷ 批量中位数”是单程 p50 除以批量测量的每次切换中位数\
-        （往返则除以批量的往返中位数），在同一处理器上两者测的是同一件事。原因来自第二次、较短的运行，\
+        \(Format.value(cost, unit: "ns"))（连续读两次测得），没有减去。打时间戳的几轮分成小段，穿插在批量样本之间，\
+        两者经历宿主机的同一段时间。“p50 ÷ 批量中位数”和“平均值 ÷ 批量中位数”是单程 p50 和单程平均值除以批量测量的每次切换中位数\
+        （往返则除以批量的往返中位数），在同一处理器上两者测的是同一件事。批量值本身是平均值，所以平均值之比才是同类相比\
+        （机器繁忙时尾部会把平均值拉高）；单程时间有两个峰时 p50 之比会低于它。哪条内核路径形成哪个峰，这里没有测；\
+        一种假设是被唤醒的任务是否立刻抢占唤醒方，“每次交接的非自愿切换”（只统计打时间戳的几轮）数的就是这一点。原因来自第二次、较短的运行，\
         运行时打开内核的跟踪点（切换到别的任务、硬中断、软中断、时钟中断）：其中比本行 p99.9 慢的每次交接（至少取最慢的 10 次）\
         取两次时间戳之间排在最前的事件；\
         “没有记录到事件”表示内核在那段时间里什么也没记下（在运行队列里等待，或者宿主机没有运行这个虚拟处理器，两者分不开）。

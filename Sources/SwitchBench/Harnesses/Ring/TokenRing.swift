@@ -444,9 +444,12 @@ public struct TokenRingHarness: Harness {
         let ring = try RingInstance(kind: kind, spec: spec, taskCPUs: taskCPUs, config: context.options.sampler,
                                     driven: kind == .process, stampCapacity: Self.stampTarget(context.options))
         defer { ring.close() }
-        let measured = try ring.measure()
-        // After the timed samples and their switch count: the stamps are a measurement of their own.
-        let handOffs = try Self.stampPhase(ring, options: context.options)
+        // Two-task rings stamp hand-offs between their timed samples (RingLatency.swift).
+        let stamping = ring.n == 2 && ring.mechanism != .yield
+        let (measured, stamped) = stamping
+            ? try ring.measure(stamping: Self.stampTarget(context.options), limitNs: Self.stampLimitNs(context.options))
+            : (try ring.measure(), nil)
+        let handOffs = try stamped.map { try Self.stampPhase(ring, stamps: $0, options: context.options) }
         try ring.finish()
         let rows = makeRecords(spec: spec, n: ring.n, taskCPUs: taskCPUs, placementNote: placementNote,
                                measured: measured, ipc: ring.ipc, touch: ring.touch, counter: ring.counter,
