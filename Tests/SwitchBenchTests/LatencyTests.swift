@@ -170,7 +170,14 @@ extension ProcessSpawningTests {
                 #expect(c.examined >= 1 && c.counts.values.reduce(0, +) == c.examined)
             }
             #expect(r.fact("stamp_clock") != nil && r.factNumber("stamp_cost_ns") != nil)
+            // Interleaved with the batches (a thread ring's switch count is cheap to read between samples).
+            #expect(r.fact("stamps_interleaved") == "yes")
+            #expect(r.factNumber("involuntary_per_hand_off") != nil)
         }
+        // The stamped laps' switches are not the batch's: per_switch shows the switches it claims, not more.
+        let perSwitch = try #require(rows.first { $0.metric == "per_switch" })
+        let expected = try #require(perSwitch.expectedSwitchesPerOp)
+        #expect(abs((perSwitch.switchesPerOp ?? 0) - expected) < 0.1 * expected, "\(perSwitch.switchesPerOp ?? -1) vs \(expected)")
         // The round trip is the sum of the two ways, lap by lap: its p50 is not below either's.
         let p50 = Dictionary(uniqueKeysWithValues: lat.map { ($0.metric, $0.latency!.percentile("p50")!.ns) })
         #expect(p50["hand_off_round_trip"]! >= max(p50["hand_off_ab"]!, p50["hand_off_ba"]!))

@@ -116,6 +116,33 @@ import Testing
         _ = call
     }
 
+    /// What runs between samples (a ring's stamped laps) runs after every timed sample, and its switches
+    /// are left out of the count: here every `between` sleeps (a voluntary switch each), the batches do not.
+    @Test func switchesBetweenSamplesAreLeftOut() throws {
+        let counter = SwitchCounter()
+        var betweens = 0, timed = 0
+        let m = try Sampler.runTimed(Self.config, counter: counter, between: {
+            betweens += 1
+            for _ in 0..<20 { usleep(200) }
+        }) { n in
+            timed += 1
+            return TimedSample(ns: UInt64(n) * 1000)
+        }
+        #expect(m.interleaved)
+        let timedSamples = m.perOp.count + m.retaken
+        #expect(betweens == timedSamples && m.perOp.count == Self.config.samples)
+        // 20 sleeps a call, at least 20 × samples switches made between them; at most a few counted.
+        let switches = try #require(m.switches)
+        #expect(switches < 10, "\(switches) switches counted")
+        // Without the exclusion (no between) the same sleeps inside the batch are counted.
+        let inside = try Sampler.runTimed(Self.config, counter: SwitchCounter()) { n in
+            for _ in 0..<20 { usleep(200) }
+            return TimedSample(ns: UInt64(n) * 1000)
+        }
+        #expect((inside.switches ?? 0) >= UInt64(20 * Self.config.samples))
+        _ = timed
+    }
+
     // MARK: CSV
 
     static func run() -> RunResult {
