@@ -179,9 +179,9 @@ public enum Sampler {
     }
 
     public static func run(_ config: SamplerConfig, counter: SwitchCounter? = nil, counters: CounterSet? = nil,
-                           check: PreemptionCheck = .threadCPU,
+                           check: PreemptionCheck = .threadCPU, between: (() throws -> Void)? = nil,
                            batch: (Int) throws -> Void) throws -> Measured {
-        var m = try runTimed(config, counter: counter, counters: counters, timedBatch: { n in
+        var m = try runTimed(config, counter: counter, counters: counters, between: between, timedBatch: { n in
             guard check != .none else {
                 let t0 = monotonicNanoseconds()
                 try batch(n)

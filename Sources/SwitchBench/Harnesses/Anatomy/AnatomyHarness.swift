@@ -83,7 +83,8 @@ public struct AnatomyHarness: Harness {
             // hand-off is one wake-up and one sleep, what the parts predict.
             let batch = TokenRingHarness.TaskSetup(batch: true)
             return try paired(spec, cpu: cpu, config: config,
-                              a: .init(name: "process", kind: .process, setup: batch), b: .init(name: "thread", kind: .thread, setup: batch))
+                              a: .init(name: "process", kind: .process, setup: batch), b: .init(name: "thread", kind: .thread, setup: batch),
+                              stamping: Self.stampTarget(context.options))
         case "wake-sleep":
             return try Affinity.pinned([cpu]) { try wakeSleep(spec, cpu: cpu, config: config) }
         case "avx512":
@@ -198,16 +199,23 @@ public struct AnatomyHarness: Harness {
     /// rounds. Rows: each side's `<name>_switch` (per switch, with its kernel count), the pair's
     /// `<a>_over_<b>` (median of per-pair ratios) and `<a>_minus_<b>` (per switch, median of per-pair
     /// differences), and the IPC alone where the hand-off has one.
-    func paired(_ spec: CaseSpec, cpu: Int, config: SamplerConfig, a: Side, b: Side) throws -> [Record] {
+    /// `stamping`: hand-offs each ring stamps one at a time after the paired samples (futex and pipe
+    /// pairs: `<side>_hand_off` rows, RingLatency.swift), 0 for none.
+    func paired(_ spec: CaseSpec, cpu: Int, config: SamplerConfig, a: Side, b: Side, stamping: Int = 0) throws -> [Record] {
         // The futex and pipe pairs hand the token over by their IPC; every other pair takes turns by yielding.
         let mechanism = ["futex", "pipe"].contains(spec.mechanism) ? spec.mechanism : "yield"
         let ringSpec = CaseSpec(harness: id, mechanism: mechanism, placement: .sameCPU, tasks: 2)
-        let ringA = try RingInstance(kind: a.kind, spec: ringSpec, taskCPUs: [cpu, cpu], config: config, driven: true, setup: a.setup)
+        let ringA = try RingInstance(kind: a.kind, spec: ringSpec, taskCPUs: [cpu, cpu], config: config, driven: true, setup: a.setup,
+                                     stampCapacity: stamping)
         defer { ringA.close() }
-        let ringB = try RingInstance(kind: b.kind, spec: ringSpec, taskCPUs: [cpu, cpu], config: config, driven: true, setup: b.setup)
+        let ringB = try RingInstance(kind: b.kind, spec: ringSpec, taskCPUs: [cpu, cpu], config: config, driven: true, setup: b.setup,
+                                     stampCapacity: stamping)
         defer { ringB.close() }
         let m = try Sampler.runPaired(config, a: PairSide(counter: ringA.counter, batch: ringA.sample),
                                       b: PairSide(counter: ringB.counter, batch: ringB.sample))
+        let stamped = stamping > 0
+            ? (try ringA.stampHandOffs(stamping, limitNs: Self.stampLimitNs), try ringB.stampHandOffs(stamping, limitNs: Self.stampLimitNs))
+            : nil
         try ringA.finish()
         try ringB.finish()
 
@@ -245,6 +253,9 @@ public struct AnatomyHarness: Harness {
         rowA.setFact(Self.firstKey, Double(m.aFirst))
         rowB.setFact(Self.firstKey, Double(m.aFirst))
         var rows = [rowA, rowB, ratio, diff]
+        if let stamped {
+            rows += [Self.handOffRow(stamped.0, side: a, like: rowA), Self.handOffRow(stamped.1, side: b, like: rowB)].compactMap { $0 }
+        }
         if ["futex", "pipe", "yield"].contains(spec.mechanism) {
             // The hand-off without a switch (one task): what the prediction adds to a yield switch.
             var ipc = Record(harness: id, mechanism: spec.mechanism, placement: Placement.sameCPU.rawValue, cpus: [cpu], tasks: 1,
@@ -254,6 +265,22 @@ public struct AnatomyHarness: Harness {
             rows.append(ipc)
         }
         return rows
+    }
+
+    /// Hand-offs stamped per futex or pipe ring: fewer than the ring harness's (its 100 000 each way
+    /// serve the tail; here the distribution's middle beside the batch row), at most 0.2 s a ring.
+    static func stampTarget(_ o: RunOptions) -> Int { o.quick ? 4_000 : 40_000 }
+    static let stampLimitNs: UInt64 = 200_000_000
+
+    /// A side's one-way hand-offs (task 0 → task 1; both tasks are alike) as the ring harness makes
+    /// them, renamed `<side>_hand_off`; not traced here (the `process` and `thread` rings trace theirs).
+    static func handOffRow(_ s: RingInstance.HandOffStamps, side: Side, like base: Record) -> Record? {
+        let run = TokenRingHarness.HandOffRun(stamps: s, clock: StampClock.shared, traced: nil, events: nil,
+                                              traceUnavailable: "the anatomy pairs are not traced (the process and thread harnesses' rings are)")
+        guard var r = TokenRingHarness.latencyRecords(run, like: base, taskCPUs: [base.cpus.first ?? 0, base.cpus.first ?? 0])
+            .first(where: { $0.metric == "hand_off_ab" }) else { return nil }
+        r.metric = "\(side.name)_hand_off"
+        return r
     }
 
     static let pairsKey = PairedMeasured.pairsKey

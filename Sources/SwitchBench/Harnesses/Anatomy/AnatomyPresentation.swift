@@ -135,6 +135,8 @@ extension AnatomyHarness {
         case (_, "process_minus_thread"): return lang.t("step 1 = process − thread, paired", "第一步 = 进程 − 线程（成对测量）")
         case (_, "process_over_thread"): return lang.t("process ÷ thread, paired", "进程 ÷ 线程（成对测量）")
         case (_, "ipc_alone"): return lang.t("the hand-off alone, no switch", "只做交接、不切换")
+        case (_, "process_hand_off"): return lang.t("one process hand-off at a time, p50 (percentiles in results.csv)", "逐次计时的一次进程交接，p50（百分位数见 results.csv）")
+        case (_, "thread_hand_off"): return lang.t("one thread hand-off at a time, p50 (percentiles in results.csv)", "逐次计时的一次线程交接，p50（百分位数见 results.csv）")
         case (_, "dirty_switch"): return lang.t("thread switch, vector registers in use", "线程切换，向量寄存器正在使用")
         case (_, "clean_switch"): return lang.t("thread switch, vector registers clean", "线程切换，向量寄存器未使用")
         case (_, "dirty_minus_clean"): return lang.t("what the vector state adds, paired", "向量寄存器状态多出的代价（成对测量）")

@@ -61,6 +61,7 @@ public struct CoroutineHarness: Harness {
             let counter = SwitchCounter(usePerf: true)
             var extra: [String] = []
             var extraRows: [Record] = []
+            var handOffs: [Double] = []
             let measured: Measured
             switch spec.mechanism {
             case "asm":
@@ -88,8 +89,10 @@ public struct CoroutineHarness: Harness {
                     extra.append("rt_sigprocmask calls per switch: n/a (\(reason))")
                 }
             case "swift-task", "swift-task-yield":
-                let (m, jobsPerSwitch) = try Self.measureOwnExecutor(config, counter: counter, yield: spec.mechanism == "swift-task-yield")
+                let (m, jobsPerSwitch, oneWay) = try Self.measureOwnExecutor(config, counter: counter, yield: spec.mechanism == "swift-task-yield",
+                                                                             stamping: Self.stampTarget(context.options))
                 measured = m
+                handOffs = oneWay
                 extra.append(spec.mechanism == "swift-task"
                              ? "each switch: resume the other task's continuation, suspend in our own (withUnsafeContinuation)"
                              : "each switch: Task.yield() re-enqueues the running task behind the other")
@@ -105,6 +108,12 @@ public struct CoroutineHarness: Harness {
                 guard let spo = measured.switchesPerOp else { rows[i].invalidate("switches not counted"); continue }
                 rows[i].expectedSwitchesPerOp = 0
                 if spo > 0.01 { rows[i].invalidate(String(format: "kernel counted %.3f switches per round trip, expected none", spo)) }
+            }
+            if let base = rows.first(where: { $0.metric == "per_switch" }),
+               let r = TokenRingHarness.latencyRecord(handOffs, metric: "hand_off", like: base, clock: .shared, causes: { _ in
+                   .notAvailable("user-mode hand-offs: no kernel event marks them (the rings' causes come from the trace)")
+               }) {
+                extraRows.append(r)
             }
             return rows + extraRows
         }
@@ -236,25 +245,48 @@ public struct CoroutineHarness: Harness {
 
     // MARK: Swift tasks
 
-    static func measureOwnExecutor(_ config: SamplerConfig, counter: SwitchCounter, yield: Bool) throws -> (Measured, Double) {
+    /// Swift task hand-offs stamped one at a time (`swift-task` only): 20 000, 2 000 with --quick.
+    static func stampTarget(_ o: RunOptions) -> Int { o.quick ? 2_000 : 20_000 }
+
+    /// `stamping`: hand-offs to stamp one at a time (continuation ping-pong only), in chunks between
+    /// the timed samples (`Sampler.run`'s `between`): the waker stamps right before it resumes the
+    /// other task's continuation, the woken task right after its own suspension returns.
+    static func measureOwnExecutor(_ config: SamplerConfig, counter: SwitchCounter, yield: Bool,
+                                   stamping: Int = 0) throws -> (Measured, Double, [Double]) {
         let executor = SingleThreadExecutor()
-        let pp = TaskPingPong()
+        let pp = TaskPingPong(stampCapacity: yield ? 0 : stamping)
         defer { pp.deallocate() }
         for me in 0..<2 {
             Task(executorPreference: executor) { yield ? await pp.yieldPlayer(me) : await pp.player(me) }
         }
         executor.runUntilIdle()   // both tasks park
         let jobs0 = executor.jobsRun
-        var trips = 0
-        let m = try Sampler.run(config, counter: counter) { k in
+        var trips = 0, stampJobs = 0
+        let chunk = max(1, pp.stamps.capacity / config.samples)
+        let between: (() throws -> Void)? = pp.stamps.capacity == 0 ? nil : {
+            let left = pp.stamps.capacity - Int(pp.stamps.hop.pointee)
+            guard left > 0 else { return }
+            let j0 = executor.jobsRun
+            pp.state.pointee.stamping = true
+            pp.start(handOffs: min(chunk, left), both: false)
+            executor.runUntilIdle()
+            pp.state.pointee.stamping = false
+            stampJobs += executor.jobsRun - j0
+        }
+        let m = try Sampler.run(config, counter: counter, between: between) { k in
             pp.start(handOffs: 2 * k, both: yield)
             executor.runUntilIdle()
             trips &+= k
         }
-        let jobsPerSwitch = Double(executor.jobsRun - jobs0) / Double(2 * trips)
+        let jobsPerSwitch = Double(executor.jobsRun - jobs0 - stampJobs) / Double(2 * trips)
         pp.stop()
         executor.runUntilIdle()   // both tasks return
-        return (m, jobsPerSwitch)
+        let clock = StampClock.shared
+        let n = Int(pp.stamps.hop.pointee)
+        let oneWay = (0..<n).compactMap { i in
+            pp.stamps.recv[i] == 0 ? nil : clock.ns(Int64(bitPattern: pp.stamps.recv[i] &- pp.stamps.sent[i]))
+        }
+        return (m, jobsPerSwitch, oneWay)
     }
 
     func runGlobal(_ spec: CaseSpec, config: SamplerConfig) throws -> [Record] {
@@ -304,6 +336,8 @@ struct TaskPingPong: @unchecked Sendable {
         var left = 0
         var stop = false
         var both = false
+        /// The hand-offs now running are stamped (`stamps`): never inside a timed sample.
+        var stamping = false
     }
     let slots: UnsafeMutablePointer<UnsafeContinuation<Void, Never>?>
     /// Per task, for the global executor only (tasks on several threads): 0 running, 1 parked,
@@ -312,20 +346,27 @@ struct TaskPingPong: @unchecked Sendable {
     let state: UnsafeMutablePointer<State>
     /// Global-executor variant: signalled when a task first parks, when a batch ends and when a task returns.
     var ready: DispatchSemaphore? = nil
+    /// Per hand-off stamps (own executor only), written while `State.stamping` is set.
+    let stamps: TokenRingHarness.Stamps
 
-    init() {
+    init(stampCapacity: Int = 0) {
         slots = .allocate(capacity: 2)
         slots.initialize(repeating: nil, count: 2)
         parkState = .allocate(capacity: 2)
         parkState.initialize(repeating: 0, count: 2)
         state = .allocate(capacity: 1)
         state.initialize(to: State())
+        let words = UnsafeMutablePointer<UInt64>.allocate(capacity: 1 + 2 * stampCapacity)
+        words.initialize(repeating: 0, count: 1 + 2 * stampCapacity)
+        stamps = TokenRingHarness.Stamps(hop: words, sent: words + 1, recv: words + 1 + stampCapacity,
+                                         capacity: stampCapacity, tsc: StampClock.shared.source == .tsc)
     }
 
     func deallocate() {
         slots.deallocate()
         parkState.deallocate()
         state.deallocate()
+        stamps.hop.deallocate()
     }
 
     /// From outside the tasks: arm `handOffs` hand-offs and wake task 0 (and task 1 when `both`).
@@ -377,11 +418,13 @@ struct TaskPingPong: @unchecked Sendable {
         while !state.pointee.stop {
             if state.pointee.left > 0 {
                 state.pointee.left -= 1
+                if state.pointee.stamping { stamps.sending() }
                 wake(1 - me)
                 await park(me, signal: false)
             } else {
                 await park(me, signal: true)   // the batch is over (the other task is parked already)
             }
+            if state.pointee.stamping { stamps.receivedOnce() }
         }
         ready?.signal()
     }

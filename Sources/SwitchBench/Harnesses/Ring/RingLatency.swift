@@ -102,28 +102,38 @@ extension TokenRingHarness {
         let sk = base.placement == Placement.crossCPU.rawValue ? skew(ab: values["hand_off_ab"]!, ba: values["hand_off_ba"]!) : nil
         return latencyMetrics.compactMap { m -> Record? in
             let v = values[m]!
-            guard var summary = LatencySummary(v) else { return nil }
-            summary.causes = causes(metric: m, run: run, cpus: cpus, threshold: summary.percentile("p99.9")?.ns ?? summary.maxNs)
-            var r = Record(harness: base.harness, mechanism: base.mechanism, placement: base.placement, cpus: base.cpus,
-                           tasks: base.tasks, footprintBytes: base.footprintBytes, metric: m, samples: [], opsPerSample: 1,
-                           cpusSeen: base.cpusSeen)
-            r.samples = v.count
-            r.stats = Statistics(v)
-            r.latency = summary
-            r.addNote(String(format: "%d stamped hand-offs; clock %@, a stamp costs %.1f ns (not subtracted)", v.count, c.label, c.costNs))
-            r.setFact("stamp_clock", c.label)
-            r.setFact("stamp_cost_ns", c.costNs)
+            guard var r = latencyRecord(v, metric: m, like: base, clock: c, causes: { summary in
+                causes(metric: m, run: run, cpus: cpus, threshold: summary.percentile("p99.9")?.ns ?? summary.maxNs)
+            }) else { return nil }
             r.setFact("stamps_interleaved", run.stamps.interleaved ? "yes" : "no")
-            // Switched out while runnable, over the stamped laps alone: on one CPU, mostly a wakee that
-            // preempted its waker before the waker went to sleep (the two paths of a one-way hand-off).
+            // Switched out while runnable, over the stamped laps alone (RingInstance.StampRun's window).
             if handOffs > 0 { r.setFact("involuntary_per_hand_off", Double(run.stamps.window.involuntary) / Double(handOffs)) }
             if let sk {
                 r.setFact("clock_skew_ns", sk.estimate)
                 r.setFact("clock_skew_low_ns", sk.low)
                 r.setFact("clock_skew_high_ns", sk.high)
             }
-            if !base.valid { r.invalidate("the case's round_trip row is invalid") }
             return r
         }
+    }
+
+    /// One per hand-off row: `values` (ns, one per stamped hand-off) as a distribution under `base`'s
+    /// key with `metric`, its clock facts, and the causes of its tail (`causes`, given the summary).
+    /// Invalid when `base`, the batch row it is another measurement of, is.
+    static func latencyRecord(_ values: [Double], metric: String, like base: Record, clock c: StampClock,
+                              causes: (LatencySummary) -> TailCauses) -> Record? {
+        guard var summary = LatencySummary(values) else { return nil }
+        summary.causes = causes(summary)
+        var r = Record(harness: base.harness, mechanism: base.mechanism, placement: base.placement, cpus: base.cpus,
+                       tasks: base.tasks, footprintBytes: base.footprintBytes, metric: metric, samples: [], opsPerSample: 1,
+                       cpusSeen: base.cpusSeen)
+        r.samples = values.count
+        r.stats = Statistics(values)
+        r.latency = summary
+        r.addNote(String(format: "%d stamped hand-offs; clock %@, a stamp costs %.1f ns (not subtracted)", values.count, c.label, c.costNs))
+        r.setFact("stamp_clock", c.label)
+        r.setFact("stamp_cost_ns", c.costNs)
+        if !base.valid { r.invalidate("the case's batch row (\(base.metric)) is invalid") }
+        return r
     }
 }

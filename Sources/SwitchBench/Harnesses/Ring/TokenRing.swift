@@ -141,6 +141,13 @@ public struct TokenRingHarness: Harness {
             let i = Int(hop.pointee)
             if i > 0 && i <= capacity { recv[i - 1] = r }
         }
+        /// The same for a wakee that may also be woken by no stamped hand-off (a Swift task woken from
+        /// outside to start a batch): only a hand-off not yet received takes the stamp (`recv` starts zeroed).
+        @inline(__always) func receivedOnce() {
+            let r = StampClock.read(tsc: tsc)
+            let i = Int(hop.pointee)
+            if i > 0 && i <= capacity && recv[i - 1] == 0 { recv[i - 1] = r }
+        }
     }
 
     /// What a ring task does to itself when it starts and at each sample's start mark.
