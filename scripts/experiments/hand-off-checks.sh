@@ -1,6 +1,6 @@
 #!/bin/bash
 # The per hand-off latency checks of docs/methodology.md ("Per hand-off latency, checked"):
-#   ratio     same-cpu one-way p50 ÷ the batch per_switch median, process and thread, pipe and futex, 5 runs
+#   ratio     same-cpu one-way p50 (and mean) ÷ the batch per_switch median, process and thread, pipe and futex, 5 runs
 #   hog       stress-ng --cpu 1 pinned to the ring's CPU: share of hand-offs above p99.9 given a cause
 #   timehist  perf sched timehist's scheduling delay beside our cross-cpu one-way latency
 # Needs root (tracefs) for the causes; stress-ng and linux-perf installed. BIN: the binary
@@ -17,7 +17,12 @@ for (h, m, p, metric), r in sorted(d.items()):
     if metric.startswith('hand_off') and p == 'same-cpu':
         batch = d.get((h, m, p, 'round_trip' if metric == 'hand_off_round_trip' else 'per_switch'))
         ratio = float(r['median']) / float(batch['median']) if batch else float('nan')
-        print(f"{h:8} {m:6} {metric:20} n={r['samples']:>7} p50={float(r['median']):9.1f} ns  p50/batch={ratio:.3f}  causes: {r['tail_causes'][:160]}")
+        mean = float(r['mean']) / float(batch['median']) if batch else float('nan')
+        facts = dict(kv.split('=', 1) for kv in r['facts'].split(';') if '=' in kv)
+        inv = float(facts.get('involuntary_per_hand_off', 'nan'))
+        print(f"{h:8} {m:6} {metric:20} n={r['samples']:>7} p50={float(r['median']):9.1f} ns  p50/batch={ratio:.3f}"
+              f"  mean/batch={mean:.3f}  invol/hand-off={inv:.2f} interleaved={facts.get('stamps_interleaved', '?')}"
+              f" valid={r['valid']}  causes: {r['tail_causes'][:160]}")
 PY
 }
 case $what in
