@@ -162,6 +162,8 @@ public protocol Harness: Sendable {
     /// Its block under the notes page's heading for the note's two steps (notes.md), for one run or
     /// several side by side (a column per run); nil when no run has its rows. Default nil.
     func notesSection(_ runs: [RunResult], lang: Language) -> String?
+    /// Where its notes block goes under that heading: lower first, registry order within one value. Default 0.
+    var notesOrder: Int { get }
     /// Its block of machines.md (several runs side by side, `MachinesPage`: a column per run); nil: none. Default nil.
     func machinesSection(_ page: MachinesPage) -> String?
     /// Why `compare` shows but does not count a change of this case (nil: it counts).
@@ -211,6 +213,7 @@ extension Harness {
     public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] { [] }
     public func plots(_ run: RunResult, lang: Language) -> [Plot] { [] }
     public func notesSection(_ runs: [RunResult], lang: Language) -> String? { nil }
+    public var notesOrder: Int { 0 }
     public func machinesSection(_ page: MachinesPage) -> String? { nil }
     public func compareExemption(_ c: Comparison.Case, baseline: [CaseKey: Record], current: [CaseKey: Record]) -> (en: String, zh: String)? { nil }
 

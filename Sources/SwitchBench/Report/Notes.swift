@@ -219,7 +219,8 @@ public enum NotesReport {
         // An embedded plot that the run does not write (a harness draws none without its rows) is left
         // out rather than linked to a missing file.
         let written = Set(runs.count == 1 ? SVGPlots.files(for: runs[0], lang: lang).map(\.name) : [])
-        let blocks = presenters.compactMap { $0.notesSection(runs, lang: lang) }.map { block in
+        let ordered = presenters.enumerated().sorted { ($0.element.notesOrder, $0.offset) < ($1.element.notesOrder, $1.offset) }.map(\.element)
+        let blocks = ordered.compactMap { $0.notesSection(runs, lang: lang) }.map { block in
             block.split(separator: "\n", omittingEmptySubsequences: false).filter { line in
                 guard line.hasPrefix("!["), let open = line.lastIndex(of: "("), line.hasSuffix(".svg)") else { return true }
                 return written.contains(String(line[line.index(after: open)..<line.index(before: line.endIndex)]))

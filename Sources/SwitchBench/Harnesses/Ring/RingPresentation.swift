@@ -94,12 +94,16 @@ extension TokenRingHarness {
         return [Plot(name: Self.latencyPlotName, title: Self.latencyPlotTitle(lang), contents: s)]
     }
 
-    /// notes.md: one sentence on the tail, per run (a line per run when several).
+    /// notes.md: one sentence on the tail, per run (a line per run when several), after the two-step
+    /// parts and their table (the sentence is about another ring: `policy`).
     public func notesSection(_ runs: [RunResult], lang: Language) -> String? {
         let lines = runs.compactMap { Self.latencySentence($0, lang: lang) }
         guard !lines.isEmpty else { return nil }
-        return lines.count == 1 ? lines[0] : lines.map { "- " + $0 }.joined(separator: "\n")
+        let lead = lang.t("**One hand-off at a time.** ", "**逐次交接。**")
+        return lines.count == 1 ? lead + lines[0] : lead + "\n\n" + lines.map { "- " + $0 }.joined(separator: "\n")
     }
+
+    public var notesOrder: Int { 1 }
 
     // Claim C1 is judged by the anatomy harness, from process and thread switches timed in
     // alternating pairs (AnatomyPresentation.swift): these rings are timed one after the other,
