@@ -5,7 +5,8 @@ struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List harnesses, their mechanisms, placements and options.",
         discussion: """
-        --format json prints one JSON object instead: `harnesses` (id, summary, claims, mechanisms, placements, options), \
+        --format json prints one JSON object instead: `harnesses` (id, summary, claims, mechanisms, placements, options, \
+        included_in_all: whether --all runs it), \
         `csv_columns` (the columns results.csv has, in order) and `switch_kinds` (the kinds of switch compared, \
         with harness, mechanism, metric and label en/zh). Scripts read these lists from here rather than repeat them.
         """)

@@ -216,4 +216,22 @@ extension ProcessSpawningTests {
         for t in texts { #expect(LeakCheck.leaks(t).isEmpty, "\(LeakCheck.leaks(t).prefix(6))") }
         #expect(texts[0].contains("`Operation not permitted`"))
     }
+
+    /// Every part the harness can write has a name for people: the paired rows' four names follow the
+    /// sides' names (`<a>_switch`, `<a>_minus_<b>`, `<a>_over_<b>`), the two derived ones say they are paired.
+    @Test func everyPartHasItsName() {
+        for p in AnatomyHarness.pairedPartNames {
+            for metric in ["\(p.a)_switch", "\(p.b)_switch", "\(p.a)_minus_\(p.b)", "\(p.a)_over_\(p.b)"] {
+                for lang in Language.allCases { #expect(!AnatomyHarness.partName("yield", metric, lang).hasPrefix("`"), "\(metric)") }
+            }
+        }
+        #expect(AnatomyHarness.partName("yield", "process_minus_thread", .en) == "step 1 = process − thread, paired")
+        #expect(AnatomyHarness.partName("yield", "process_over_thread", .zh) == "进程 ÷ 线程（成对测量）")
+        #expect(AnatomyHarness.partName("avx512", "dirty_switch", .en) == "thread switch, vector registers in use")
+        #expect(AnatomyHarness.partName("getppid", "per_call", .en) == "privilege switch: `getppid` round trip")
+        #expect(AnatomyHarness.partName("wake-sleep", "process_wake_none", .en) == "`FUTEX_WAKE` with no waiter (processes)")
+        #expect(AnatomyHarness.partName("wake-sleep", "thread_sleep", .zh) == "在 `FUTEX_WAIT` 里进入睡眠，直到被唤醒的线程开始运行（一次切换）")
+        #expect(AnatomyHarness.partName("amx", "not_available", .en) == "not measured here")
+        #expect(AnatomyHarness.partName("yield", "something_new", .en) == "`something_new`")
+    }
 }

@@ -86,6 +86,10 @@ import Testing
 
     @Test func oldMetricNamesLoadUnderTheNewKey() {
         let old: [(String, String, String, CaseParameter)] = [
+            ("blocking", "max_gap_blocking", "max_gap", .readMode(.blocking)),
+            ("blocking", "max_gap_nonblocking", "max_gap", .readMode(.nonblocking)),
+            ("blocking", "turns_during_read_blocking", "turns_during_read", .readMode(.blocking)),
+            ("blocking", "turns_during_read_nonblocking", "turns_during_read", .readMode(.nonblocking)),
             ("events", "per_event_k16", "per_event", CaseParameter(.burst, 16)),
             ("events", "per_burst_k1", "per_burst", CaseParameter(.burst, 1)),
             ("tlb", "reach_l2_pages", "reach_pages", CaseParameter(.tlbLevel, 2)),
@@ -112,9 +116,40 @@ import Testing
             let rows = try CSVExporter.read(String(contentsOfFile: path, encoding: .utf8), source: name)
             #expect(!rows.isEmpty)
             for (r, _) in rows {
-                #expect(r.metric.range(of: #"_k[0-9]+$|_l[0-9]+_"#, options: .regularExpression) == nil, "\(name): \(r.label)")
+                #expect(r.metric.range(of: #"_k[0-9]+$|_l[0-9]+_|_(non)?blocking$"#, options: .regularExpression) == nil, "\(name): \(r.label)")
+                #expect((r.harness == "blocking") == (r.readMode != nil), "\(name): \(r.label)")
             }
             #expect(Set(rows.map(\.record.key)).count == rows.count, "\(name): two rows share a key")
+        }
+    }
+
+    /// results.json: a key written before the parameters (the mode in the metric, no `parameters`) decodes
+    /// under the new key; a new key (a word value) round-trips as written.
+    @Test func resultsJSONKeysLoadUnderTheNewKey() throws {
+        let old = #"{"harness":"blocking","mechanism":"asm","placement":"same-cpu","cpus":[0],"tasks":4,"footprintBytes":0,"metric":"turns_during_read_nonblocking"}"#
+        let k = try JSONDecoder().decode(CaseKey.self, from: Data(old.utf8))
+        #expect(k.metric == "turns_during_read" && k.parameters == [.readMode(.nonblocking)])
+        let new = CaseKey(harness: "blocking", mechanism: "asm", placement: "same-cpu", cpus: [0], tasks: 4,
+                          parameters: [.readMode(.blocking)], metric: "max_gap")
+        let text = String(decoding: try JSONEncoder().encode(new), as: UTF8.self)
+        #expect(text.contains(#""value":"blocking""#), "\(text)")
+        #expect(try JSONDecoder().decode(CaseKey.self, from: Data(text.utf8)) == new)
+        let burst = CaseKey(harness: "events", mechanism: "thread", placement: "same-cpu", parameters: [CaseParameter(.burst, 16)], metric: "per_event")
+        #expect(try JSONDecoder().decode(CaseKey.self, from: JSONEncoder().encode(burst)) == burst)
+    }
+
+    /// A read-mode cell that is not one of the mode's words is refused in one line, naming the column.
+    @Test func aReadModeCellMustBeOneOfItsWords() throws {
+        let r = Record(harness: "blocking", mechanism: "asm", placement: "same-cpu", cpus: [0], tasks: 4,
+                       parameters: [.readMode(.blocking)], metric: "max_gap", samples: [1, 2, 3], opsPerSample: 1)
+        let text = CSVExporter.render(ReportFixture.run([r]))
+        let back = try CSVExporter.read(text)[0].record
+        #expect(back.key == r.key && back.readMode == .blocking)
+        #expect(text.contains(",blocking\n"), "read_mode is the last column")
+        let bad = text.replacingOccurrences(of: ",blocking\n", with: ",sometimes\n")
+        #expect(throws: SwitchBenchError.self) { try CSVExporter.read(bad) }
+        do { _ = try CSVExporter.read(bad) } catch {
+            #expect("\(error)".contains("read_mode 'sometimes' is not one of blocking, nonblocking"), "\(error)")
         }
     }
 }

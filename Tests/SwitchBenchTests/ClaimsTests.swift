@@ -173,8 +173,8 @@ import Testing
 
     @Test func c4BlockingVsNonBlocking() {
         let r = ReportFixture.run([
-            ReportFixture.record("blocking", "asm", metric: "max_gap_blocking", 20_000_000, tasks: 4),
-            ReportFixture.record("blocking", "asm", metric: "max_gap_nonblocking", 2_000, tasks: 4),
+            ReportFixture.record("blocking", "asm", metric: "max_gap", 20_000_000, tasks: 4, parameters: [.readMode(.blocking)]),
+            ReportFixture.record("blocking", "asm", metric: "max_gap", 2_000, tasks: 4, parameters: [.readMode(.nonblocking)]),
         ])
         #expect(verdicts(r)["C4"] == .holds)
     }

@@ -191,10 +191,15 @@ extension ProcessSpawningTests {
         let h = BlockingHarness(coroutines: 3, delayMs: delayMs)
         for spec in h.plan(options) {
             let rows = try h.run(spec, context: context)
-            #expect(rows.map(\.metric) == ["max_gap_blocking", "turns_during_read_blocking",
-                                           "max_gap_nonblocking", "turns_during_read_nonblocking"], "\(spec.mechanism)")
-            let blocking = try #require(rows.first { $0.metric == "max_gap_blocking" })
-            let nonBlocking = try #require(rows.first { $0.metric == "max_gap_nonblocking" })
+            // The read mode is the rows' `read_mode` parameter, never part of the metric.
+            #expect(rows.map(\.metric) == ["max_gap", "turns_during_read", "max_gap", "turns_during_read"], "\(spec.mechanism)")
+            #expect(rows.map(\.readMode) == [.blocking, .blocking, .nonblocking, .nonblocking], "\(spec.mechanism)")
+            #expect(Set(rows.map(\.key)).count == rows.count, "four cases, four keys")
+            func row(_ metric: String, _ mode: BlockingHarness.ReadMode) throws -> Record {
+                try #require(rows.first { $0.metric == metric && $0.readMode == mode })
+            }
+            let blocking = try row("max_gap", .blocking)
+            let nonBlocking = try row("max_gap", .nonblocking)
             // One value per repetition, and the setup on the row.
             #expect(rows.allSatisfy { $0.samples == 2 && $0.sampleValues.count == 2 }, "\(spec.mechanism)")
             #expect(BlockingSetup.from(blocking).delayNs == Double(delayMs) * 1e6)
@@ -205,8 +210,8 @@ extension ProcessSpawningTests {
             #expect((nonBlocking.switchesPerOp ?? 1) <= 0.5, "\(spec.mechanism): \(nonBlocking.note)")
             #expect(blocking.valid && nonBlocking.valid, "\(blocking.note) / \(nonBlocking.note)")
             // While the read blocks, nobody else runs; while it polls, the others keep taking turns.
-            let turnsBlocking = try #require(rows.first { $0.metric == "turns_during_read_blocking" })
-            let turnsPolling = try #require(rows.first { $0.metric == "turns_during_read_nonblocking" })
+            let turnsBlocking = try row("turns_during_read", .blocking)
+            let turnsPolling = try row("turns_during_read", .nonblocking)
             #expect(turnsBlocking.stats!.max == 0)
             #expect(turnsPolling.stats!.min >= 1, "\(spec.mechanism): \(turnsPolling.sampleValues)")
         }
@@ -224,10 +229,10 @@ extension ProcessSpawningTests {
         let hog = try BusyLoop(cpu: context.allowedCPUs[0])   // spins there until the case is done
         defer { hog.finish() }
         let rows = try h.run(spec, context: context)
-        let turns = try #require(rows.first { $0.metric == "turns_during_read_nonblocking" })
+        let turns = try #require(rows.first { $0.metric == "turns_during_read" && $0.readMode == .nonblocking })
         #expect(!turns.valid, "\(turns.note)")
         #expect(turns.note.contains("other tasks held the CPU"), "\(turns.note)")
-        let gap = try #require(rows.first { $0.metric == "max_gap_nonblocking" })
+        let gap = try #require(rows.first { $0.metric == "max_gap" && $0.readMode == .nonblocking })
         #expect(gap.valid, "\(gap.note)")
     }
 

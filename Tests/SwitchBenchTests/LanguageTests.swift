@@ -200,7 +200,7 @@ enum LeakCheck {
         #expect(PollutionVerdict.answer(run) == .no)
         #expect(HugeGrant.of(run) == .granted)
         #expect(TLBAnalysis.HugeOutcome.of(run) == .noReachGain)
-        let blocking = try #require(run.records.first { $0.metric == "max_gap_blocking" })
+        let blocking = try #require(run.records.first { $0.metric == "max_gap" && $0.readMode == .blocking })
         #expect(BlockingSetup.from(blocking).delayNs == 20_000_000)
         let none = try #require(run.records.first { $0.harness == "pollution" && $0.mechanism == "none" })
         #expect(PollutionVerdict.warmWalk(none) != nil)

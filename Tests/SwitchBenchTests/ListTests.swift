@@ -28,7 +28,23 @@ import Testing
             #expect(entry["claims"] as? [String] == h.claims, "\(h.id)")
             let options = try #require(entry["options"] as? [[String: String]], "\(h.id)")
             #expect(options.map { $0["flag"] } == h.declaredOptions.map(\.flag), "\(h.id)")
+            #expect(entry["included_in_all"] as? Bool == h.includedInAll, "\(h.id)")
         }
+    }
+
+    /// A harness that leaves itself out of `--all` says so in the listing; the others say they are in.
+    @Test func theListingSaysWhetherAllRunsEachHarness() throws {
+        struct Aside: Harness {
+            let info = HarnessInfo("aside", claims: [], summary: "a harness --all leaves out", mechanisms: [("m", "one mechanism")])
+            var includedInAll: Bool { false }
+            func plan(_ options: RunOptions) -> [CaseSpec] { [] }
+            func run(_ spec: CaseSpec, context: RunContext) throws -> [Record] { [] }
+        }
+        let doc = try Self.object(Listing.json([Aside()] + Registry.harnesses))
+        let harnesses = try #require(doc["harnesses"] as? [[String: Any]])
+        let flags = Dictionary(uniqueKeysWithValues: harnesses.map { ($0["id"] as? String ?? "", $0["included_in_all"] as? Bool) })
+        #expect(flags["aside"] == false)
+        for h in Registry.all { #expect(flags[h.id] == true, "\(h.id)") }
     }
 
     /// Each kind names a harness and a mechanism the listing has, and a label in both languages.

@@ -39,7 +39,7 @@ def run(name, loaded):
     for r in csv.DictReader(open(f"{out}/results.csv")):
         key = (r["harness"], r["mechanism"], r["placement"], r["metric"], r["cpus"], r["tasks"],
                r["footprint_bytes"], r["page_size_bytes"], r["working_set_pages"],
-               r.get("burst", ""), r.get("tlb_level", ""))   # the case parameters (docs/csv.md)
+               r.get("burst", ""), r.get("tlb_level", ""), r.get("read_mode", ""))   # the case parameters (docs/csv.md)
         rows[key] = r
     # The verdicts from results.json's canonical record (`claims`), never from report.md.
     verdicts = {c["id"]: c["verdict"] for c in json.load(open(f"{out}/results.json")).get("claims", [])}

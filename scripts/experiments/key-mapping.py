@@ -4,8 +4,9 @@
 usage: key-mapping.py BEFORE.csv AFTER.csv
 
 BEFORE may carry a case parameter in its metric name, as runs did before the parameter columns
-(events `per_event_k16`, `per_burst_k16`; tlb `reach_l2_pages`, `reach_l2_bytes`, `miss_l2_extra_ns`):
-each such row is mapped to the key AFTER writes (metric `per_event`, column `burst` = 16; …), the same
+(events `per_event_k16`, `per_burst_k16`; tlb `reach_l2_pages`, `reach_l2_bytes`, `miss_l2_extra_ns`;
+blocking `max_gap_blocking`, `turns_during_read_nonblocking`): each such row is mapped to the key AFTER
+writes (metric `per_event`, column `burst` = 16; metric `max_gap`, column `read_mode` = blocking; …), the same
 mapping as `CaseKey.upgraded`. `cpus` is compared as a set of CPUs (a row once written "0,0" is "0"
 now). AFTER must have no parameter left in a metric name.
 
@@ -25,12 +26,14 @@ from collections import defaultdict
 
 KEY = ["harness", "mechanism", "placement", "cpus", "tasks", "footprint_bytes", "page_size_bytes",
        "working_set_pages", "metric"]
-PARAMS = ["burst", "tlb_level"]
+PARAMS = ["burst", "tlb_level", "read_mode"]
 OLD = [("events", r"per_event_k(\d+)", "per_event", "burst"),
        ("events", r"per_burst_k(\d+)", "per_burst", "burst"),
        ("tlb", r"reach_l(\d+)_pages", "reach_pages", "tlb_level"),
        ("tlb", r"reach_l(\d+)_bytes", "reach_bytes", "tlb_level"),
-       ("tlb", r"miss_l(\d+)_extra_ns", "miss_extra_ns", "tlb_level")]
+       ("tlb", r"miss_l(\d+)_extra_ns", "miss_extra_ns", "tlb_level"),
+       ("blocking", r"max_gap_(blocking|nonblocking)", "max_gap", "read_mode"),
+       ("blocking", r"turns_during_read_(blocking|nonblocking)", "turns_during_read", "read_mode")]
 FACT_METRICS = {"reach_pages", "reach_bytes", "miss_extra_ns"}
 
 

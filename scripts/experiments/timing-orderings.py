@@ -9,7 +9,7 @@ each ordering is judged on the row medians of that run:
 
   tlb        4k ns_per_access at 65 536 pages > 3 x at 8 pages (the walk leaves every TLB level)
   pollution  flush rewalk_penalty_per_page > none at the smallest W (every translation flushed)
-  blocking   max_gap_blocking >= T / 2 and max_gap_nonblocking < T / 10 (T = write_delay_ns)
+  blocking   max_gap with read_mode blocking >= T / 2, with nonblocking < T / 10 (T = write_delay_ns)
 
 Prints one line per ordering and run (the values it compared, and whether the rows were valid), then
 how many runs held each ordering. Exit 1 when an ordering failed in a run whose rows were all valid.
@@ -62,8 +62,8 @@ def pollution(rs):
 def blocking(rs):
     held, said, used = True, [], []
     for m in sorted({r["mechanism"] for r in rs if r["harness"] == "blocking"}):
-        blk = pick(rs, mechanism=m, metric="max_gap_blocking")
-        non = pick(rs, mechanism=m, metric="max_gap_nonblocking")
+        blk = pick(rs, mechanism=m, metric="max_gap", read_mode="blocking")
+        non = pick(rs, mechanism=m, metric="max_gap", read_mode="nonblocking")
         t = fact(blk, "write_delay_ns")
         g1, g2 = float(blk["median"]), float(non["median"])
         held = held and g1 >= t / 2 and g2 < t / 10

@@ -258,8 +258,7 @@ public enum Registry {
 
     /// One harness per presentation, in registry order: what the report asks for sections, claims and plots.
     public static var presenters: [any Harness] {
-        var seen = Set<String>()
-        return harnesses.filter { seen.insert($0.presentationID).inserted }
+        harnesses.orderedUnique { $0.presentationID }
     }
 
     /// Every option a harness declares, once each (harnesses may share one), in registry order.

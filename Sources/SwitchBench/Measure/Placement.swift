@@ -28,8 +28,7 @@ public enum CPUList {
                 throw SwitchBenchError.usage("bad CPU list '\(text)': '\(part)' is not a CPU number or range (expected e.g. 0-3,8)")
             }
         }
-        var seen = Set<Int>()
-        return cpus.filter { seen.insert($0).inserted }
+        return cpus.orderedUnique()
     }
 
     /// The shortest taskset form: [0,1,2,3,8] → "0-3,8".

@@ -89,7 +89,8 @@ public struct CaseKey: Hashable, Sendable, Codable {
 
     /// The key a row written before case parameters had columns stands for: such runs carried the
     /// parameter in the metric name (events `per_event_k16`, `per_burst_k16`; tlb `reach_l2_pages`,
-    /// `reach_l2_bytes`, `miss_l2_extra_ns`). Every other key comes back unchanged.
+    /// `reach_l2_bytes`, `miss_l2_extra_ns`; blocking `max_gap_blocking`, `turns_during_read_nonblocking`).
+    /// Every other key comes back unchanged.
     public var upgraded: CaseKey {
         guard parameters.isEmpty else { return self }
         var k = self
@@ -106,6 +107,13 @@ public struct CaseKey: Hashable, Sendable, Codable {
         case "tlb":
             _ = split("reach_l", "_pages", .tlbLevel, as: "reach_pages") || split("reach_l", "_bytes", .tlbLevel, as: "reach_bytes")
                 || split("miss_l", "_extra_ns", .tlbLevel, as: "miss_extra_ns")
+        case "blocking":
+            for metric in BlockingHarness.metrics {
+                for mode in BlockingHarness.ReadMode.allCases where k.metric == "\(metric)_\(mode.rawValue)" {
+                    k.metric = metric
+                    k.parameters = [.readMode(mode)]
+                }
+            }
         default: break
         }
         return k

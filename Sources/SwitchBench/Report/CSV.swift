@@ -122,8 +122,7 @@ public struct CSVExporter: Exporter {
             e.onlineCPUs, e.clocksource,
             e.cpuVendor, e.cpuFamily, e.cpuModelNumber, e.cpuStepping, e.cpuCaches,
         ] + latencyFields(r.latency)
-        let parameters: [String] = CaseParameter.Name.allCases.map { r.parameter($0).map(String.init) ?? "" }
-        return fields + parameters
+        return fields + r.parameters.cells
     }
 
     /// The latency columns: p90 … p99.99 (ns), every percentile with its 95 % interval and count
@@ -170,6 +169,15 @@ public struct CSVExporter: Exporter {
             guard let v = Int(f[k] ?? "") else { throw SwitchBenchError.usage("\(at): \(k) '\(f[k] ?? "")' is not an integer") }
             return v
         }
+        /// The case parameter `name` from its column: a whole number, or one of the name's choices.
+        func parameter(_ name: CaseParameter.Name) throws -> CaseParameter {
+            let t = f[name.column] ?? ""
+            guard let p = CaseParameter(name, cell: t) else {
+                let expected = name.choices.isEmpty ? "an integer" : "one of " + name.choices.joined(separator: ", ")
+                throw SwitchBenchError.usage("\(at): \(name.column) '\(t)' is not \(expected)")
+            }
+            return p
+        }
         func cpuList(_ k: String) throws -> [Int] {
             let t = f[k] ?? ""
             do { return t.isEmpty ? [] : try CPUList.parse(t) } catch {
@@ -204,7 +212,7 @@ public struct CSVExporter: Exporter {
                            valid: f["valid"] == "true", note: f["note"]!,
                            counterSource: f["counter_source"] ?? "", cpusSeen: f["cpus_seen"] ?? "")
             for name in CaseParameter.Name.allCases where !(f[name.column] ?? "").isEmpty {
-                r.key.parameters[name] = try int(name.column)
+                r.key.parameters.set(try parameter(name), for: name)
             }
             r.key = r.key.upgraded
             r.facts = Record.parseFacts(f["facts"] ?? "")

@@ -20,6 +20,11 @@ public enum Listing {
         var placements: [String]
         /// The options it declares (`HarnessOption`): flag, example, help.
         var options: [Option]
+        /// Whether `switchbench --all` runs it (`Harness.includedInAll`); false: only `run NAME` does.
+        var includedInAll: Bool
+        enum CodingKeys: String, CodingKey {
+            case id, summary, claims, mechanisms, placements, options, includedInAll = "included_in_all"
+        }
         struct Mechanism: Encodable { var id: String; var summary: String }
         struct Option: Encodable { var flag: String; var example: String; var help: String }
     }
@@ -39,7 +44,8 @@ public enum Listing {
                 HarnessEntry(id: h.id, summary: h.summary, claims: h.claims,
                              mechanisms: h.mechanisms.map { .init(id: $0.id, summary: $0.summary) },
                              placements: h.placements.map(\.rawValue),
-                             options: h.declaredOptions.map { .init(flag: $0.flag, example: $0.example, help: $0.help) })
+                             options: h.declaredOptions.map { .init(flag: $0.flag, example: $0.example, help: $0.help) },
+                             includedInAll: h.includedInAll)
             },
             csvColumns: CSVExporter.columns,
             switchKinds: SwitchKind.allCases.map { k in

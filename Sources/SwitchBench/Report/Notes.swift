@@ -200,9 +200,7 @@ public enum NotesReport {
             // One line per definition: runs that took an idea from different rows (the paired yield
             // switch here, the futex ring there) never share a line that names only one of them.
             func key(_ e: Ledger.Entry) -> String { e.row + "|" + e.statistic.en + "|\(e.paired)" }
-            var seen: [String] = []
-            for e in es.compactMap({ $0 }) where !seen.contains(key(e)) {
-                seen.append(key(e))
+            for e in es.compactMap({ $0 }).orderedUnique(by: key) {
                 let row = lang == .zh ? e.row.replacingOccurrences(of: ", `", with: "，`") : e.row
                 t.add([Terms.t(idea.term, lang), row, lang.t(e.statistic.en, e.statistic.zh) + (e.paired ? lang.t(", paired", "，成对") : "")]
                       + es.map { x in x.flatMap { key($0) == key(e) ? humanTime($0.value) + Format.invalidMark($0.valid, lang) : nil } ?? "–" })
@@ -246,8 +244,7 @@ public enum NotesReport {
     static func claimsSection(_ runs: [RunResult], _ labels: [String], _ lang: Language) -> String {
         let out = "## " + lang.t("The note's claims", "笔记的说法") + "\n\n"
         let judged = runs.map { Claims.evaluate($0, lang: lang) }
-        var ids: [String] = []
-        for j in judged { for c in j where !ids.contains(c.id) { ids.append(c.id) } }
+        let ids = judged.flatMap { $0.map(\.id) }.orderedUnique()
         var blocks: [String] = []
         for id in ids {
             let cs = judged.map { $0.first { $0.id == id } }

@@ -14,6 +14,7 @@ public enum Terms {
     public static let pageFault = (en: "page fault", zh: "缺页")
     public static let zombie = (en: "zombie", zh: "僵尸进程")
     public static let coroutine = (en: "coroutine", zh: "协程")
+    public static let swiftTask = (en: "Swift task", zh: "Swift 任务")
     public static let thread = (en: "thread", zh: "线程")
     public static let process = (en: "process", zh: "进程")
     public static let systemCall = (en: "system call", zh: "系统调用")
@@ -44,7 +45,7 @@ public enum Terms {
         case "coroutine", "asm", "coroutines": return "协程"
         case "pthread", "thread", "threads": return "线程"
         case "process", "processes", "fork": return "进程"
-        case "swift-task": return "Swift 任务"
+        case "swift-task": return swiftTask.zh
         case "ucontext": return "`ucontext` 协程"
         default: return "`\(id)`"
         }

@@ -124,36 +124,55 @@ public struct SwitchAnatomy: Sendable, Equatable {
 
 /// The anatomy harness's section, its stacked bar, its block of notes.md and claim C1.
 extension AnatomyHarness {
-    /// What a part is, for people.
-    static func partName(_ mechanism: String, _ metric: String, _ lang: Language) -> String {
-        switch (mechanism, metric) {
-        case ("getppid", _): return lang.t("privilege switch: `getppid` round trip", "特权级切换：一次 `getppid` 往返")
-        case ("page-fault", _): return lang.t("exception path: first touch of a fresh 4 KiB page", "异常处理：第一次写一个新的 4 KiB 页（缺页）")
-        case ("sched-yield", _): return lang.t("scheduler pass, nothing else to run: `sched_yield()`", "调度器运行一次、没有别的任务可换：`sched_yield()`")
-        case (_, "thread_switch"): return lang.t("thread switch (privilege switch + scheduler + step 2)", "线程切换（特权级切换 + 调度器 + 第二步）")
-        case (_, "process_switch"): return lang.t("process switch (steps 1 + 2)", "进程切换（第一步 + 第二步）")
-        case (_, "process_minus_thread"): return lang.t("step 1 = process − thread, paired", "第一步 = 进程 − 线程（成对测量）")
-        case (_, "process_over_thread"): return lang.t("process ÷ thread, paired", "进程 ÷ 线程（成对测量）")
-        case (_, "ipc_alone"): return lang.t("the hand-off alone, no switch", "只做交接、不切换")
-        case (_, "process_hand_off"): return lang.t("one process hand-off at a time, p50 (percentiles in results.csv)", "逐次计时的一次进程交接，p50（百分位数见 results.csv）")
-        case (_, "thread_hand_off"): return lang.t("one thread hand-off at a time, p50 (percentiles in results.csv)", "逐次计时的一次线程交接，p50（百分位数见 results.csv）")
-        case (_, "dirty_switch"): return lang.t("thread switch, vector registers in use", "线程切换，向量寄存器正在使用")
-        case (_, "clean_switch"): return lang.t("thread switch, vector registers clean", "线程切换，向量寄存器未使用")
-        case (_, "dirty_minus_clean"): return lang.t("what the vector state adds, paired", "向量寄存器状态多出的代价（成对测量）")
-        case (_, "dirty_over_clean"): return lang.t("in use ÷ clean, paired", "使用 ÷ 未使用（成对测量）")
-        case (_, "barrier_switch"): return lang.t("process switch with a forced IBPB", "强制 IBPB 的进程切换")
-        case (_, "plain_switch"): return lang.t("process switch without", "不强制 IBPB 的进程切换")
-        case (_, "barrier_minus_plain"): return lang.t("what the barrier adds, paired", "屏障多出的代价（成对测量）")
-        case (_, "barrier_over_plain"): return lang.t("with ÷ without, paired", "有 ÷ 无（成对测量）")
-        case ("wake-sleep", let m):
-            let kind = m.hasPrefix("process") ? lang.t("process", "进程") : lang.t("thread", "线程")
-            if m.hasSuffix("_wake_none") { return lang.t("`FUTEX_WAKE` with no waiter (\(m.hasPrefix("process") ? "processes" : "threads"))", "没有等待者的 `FUTEX_WAKE`（\(kind)）") }
-            if m.hasSuffix("_wake_path") { return lang.t("the wake-up path = the two rows above, per sample", "唤醒路径 = 上面两行之差（逐样本）") }
-            if m.hasSuffix("_wake") { return lang.t("waking a sleeping \(kind): `FUTEX_WAKE` alone, no switch", "唤醒一个睡着的\(kind)：单独的 `FUTEX_WAKE`，不切换") }
-            return lang.t("going to sleep in `FUTEX_WAIT` until the woken \(kind) runs (one switch)", "在 `FUTEX_WAIT` 里进入睡眠，直到被唤醒的\(kind)开始运行（一次切换）")
-        case (_, "not_available"): return lang.t("not measured here", "这台机器上无法测量")
-        default: return "`\(metric)`"
+    /// The parts named by their mechanism (any metric), for people.
+    static let partNamesByMechanism: [String: (en: String, zh: String)] = [
+        "getppid": ("privilege switch: `getppid` round trip", "特权级切换：一次 `getppid` 往返"),
+        "page-fault": ("exception path: first touch of a fresh 4 KiB page", "异常处理：第一次写一个新的 4 KiB 页（缺页）"),
+        "sched-yield": ("scheduler pass, nothing else to run: `sched_yield()`", "调度器运行一次、没有别的任务可换：`sched_yield()`"),
+    ]
+
+    /// The paired parts for people (`paired` names its rows `<a>_switch`, `<b>_switch`, `<a>_minus_<b>`,
+    /// `<a>_over_<b>` after its two sides): each side's switch, then a − b and a ÷ b (said to be paired).
+    static let pairedPartNames: [(a: String, b: String, names: [(en: String, zh: String)])] = [
+        ("process", "thread", [("process switch (steps 1 + 2)", "进程切换（第一步 + 第二步）"),
+                               ("thread switch (privilege switch + scheduler + step 2)", "线程切换（特权级切换 + 调度器 + 第二步）"),
+                               ("step 1 = process − thread", "第一步 = 进程 − 线程"), ("process ÷ thread", "进程 ÷ 线程")]),
+        ("dirty", "clean", [("thread switch, vector registers in use", "线程切换，向量寄存器正在使用"),
+                            ("thread switch, vector registers clean", "线程切换，向量寄存器未使用"),
+                            ("what the vector state adds", "向量寄存器状态多出的代价"), ("in use ÷ clean", "使用 ÷ 未使用")]),
+        ("barrier", "plain", [("process switch with a forced IBPB", "强制 IBPB 的进程切换"), ("process switch without", "不强制 IBPB 的进程切换"),
+                              ("what the barrier adds", "屏障多出的代价"), ("with ÷ without", "有 ÷ 无")]),
+    ]
+
+    /// The parts named by their metric (of any mechanism), for people: the paired rows, the hand-off alone
+    /// and a part this machine cannot measure.
+    static let partNamesByMetric: [String: (en: String, zh: String)] = {
+        var names: [String: (en: String, zh: String)] = [
+            "ipc_alone": ("the hand-off alone, no switch", "只做交接、不切换"),
+            "process_hand_off": ("one process hand-off at a time, p50 (percentiles in results.csv)", "逐次计时的一次进程交接，p50（百分位数见 results.csv）"),
+            "thread_hand_off": ("one thread hand-off at a time, p50 (percentiles in results.csv)", "逐次计时的一次线程交接，p50（百分位数见 results.csv）"),
+            "not_available": ("not measured here", "这台机器上无法测量"),
+        ]
+        for p in pairedPartNames {
+            let metrics = ["\(p.a)_switch", "\(p.b)_switch", "\(p.a)_minus_\(p.b)", "\(p.a)_over_\(p.b)"]
+            for (i, (metric, name)) in zip(metrics, p.names).enumerated() {
+                names[metric] = i < 2 ? name : (name.en + ", paired", name.zh + "（成对测量）")
+            }
         }
+        return names
+    }()
+
+    /// What a part is, for people: by its mechanism, else by its metric, else (wake-sleep) by the
+    /// metric's kind and suffix; an unknown part is its metric in a code span.
+    static func partName(_ mechanism: String, _ metric: String, _ lang: Language) -> String {
+        if let name = partNamesByMechanism[mechanism] ?? partNamesByMetric[metric] { return lang.t(name.en, name.zh) }
+        guard mechanism == "wake-sleep" else { return "`\(metric)`" }
+        let m = metric
+        let kind = m.hasPrefix("process") ? Terms.t(Terms.process, lang) : Terms.t(Terms.thread, lang)
+        if m.hasSuffix("_wake_none") { return lang.t("`FUTEX_WAKE` with no waiter (\(m.hasPrefix("process") ? "processes" : "threads"))", "没有等待者的 `FUTEX_WAKE`（\(kind)）") }
+        if m.hasSuffix("_wake_path") { return lang.t("the wake-up path = the two rows above, per sample", "唤醒路径 = 上面两行之差（逐样本）") }
+        if m.hasSuffix("_wake") { return lang.t("waking a sleeping \(kind): `FUTEX_WAKE` alone, no switch", "唤醒一个睡着的\(kind)：单独的 `FUTEX_WAKE`，不切换") }
+        return lang.t("going to sleep in `FUTEX_WAIT` until the woken \(kind) runs (one switch)", "在 `FUTEX_WAIT` 里进入睡眠，直到被唤醒的\(kind)开始运行（一次切换）")
     }
 
     static func kernelCount(_ r: Record, _ lang: Language) -> String {

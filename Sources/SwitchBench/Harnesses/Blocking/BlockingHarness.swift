@@ -15,6 +15,21 @@ public struct BlockingHarness: Harness {
 
     public let coroutines: Int
     public let delayNs: UInt64
+    /// How coroutine 0 reads its pipe: a case parameter of every row (`read_mode`), its CSV column.
+    public enum ReadMode: String, CaseIterable, Sendable {
+        /// A plain read(): the whole thread sleeps in the kernel until the byte comes.
+        case blocking
+        /// O_NONBLOCK: EAGAIN → yield, until the byte comes.
+        case nonblocking
+    }
+
+    /// The longest wait of any other coroutine between two of its turns (ns), one sample per repetition.
+    public static let maxGapMetric = "max_gap"
+    /// The turns the other coroutines got while coroutine 0 waited for its byte.
+    public static let turnsMetric = "turns_during_read"
+    /// The harness's metrics, each measured once per read mode.
+    static let metrics = [maxGapMetric, turnsMetric]
+
     public init(coroutines: Int = 4, delayMs: Int = 20) {
         self.coroutines = max(2, coroutines)
         self.delayNs = UInt64(delayMs) * 1_000_000
@@ -63,7 +78,8 @@ public struct BlockingHarness: Harness {
         let reps = max(1, context.options.sampler.samples)   // one repetition per sample
         return try Affinity.pinned([cpu]) {
             var rows: [Record] = []
-            for blocking in [true, false] {
+            for mode in ReadMode.allCases {
+                let blocking = mode == .blocking
                 var outcomes: [Outcome] = []
                 for _ in 0..<reps {
                     outcomes.append(try repetition(mechanism: spec.mechanism, blocking: blocking, writerCPUs: writerCPUs))
@@ -71,7 +87,7 @@ public struct BlockingHarness: Harness {
                 let gaps = outcomes.map { Double($0.maxGapNs) }
                 let vol = Double(outcomes.map(\.voluntarySwitches).reduce(0, +)) / Double(reps)
                 var r = Record(harness: id, mechanism: spec.mechanism, placement: spec.placement.rawValue, cpus: [cpu],
-                               tasks: coroutines, metric: blocking ? "max_gap_blocking" : "max_gap_nonblocking",
+                               tasks: coroutines, parameters: [.readMode(mode)], metric: Self.maxGapMetric,
                                samples: gaps, opsPerSample: 1, switchesPerOp: vol,
                                expectedSwitchesPerOp: blocking ? 1 : 0,
                                counterSource: "/proc/thread-self/status voluntary_ctxt_switches of the coroutines' thread",
@@ -101,7 +117,7 @@ public struct BlockingHarness: Harness {
                     r.stolenFraction = f
                 }
                 var turns = Record(harness: id, mechanism: spec.mechanism, placement: spec.placement.rawValue, cpus: [cpu],
-                                   tasks: coroutines, metric: blocking ? "turns_during_read_blocking" : "turns_during_read_nonblocking",
+                                   tasks: coroutines, parameters: [.readMode(mode)], metric: Self.turnsMetric,
                                    unit: "turns", samples: outcomes.map { Double($0.turnsDuringRead) }, opsPerSample: 1)
                 turns.addNote("turns the other \(coroutines - 1) coroutines got while coroutine 0 waited for its byte (per repetition)")
                 // Turns are counted in wall time: with other tasks holding the CPU for a share of the
@@ -349,4 +365,14 @@ public struct BlockingSetup: Sendable, Equatable {
         }
         return BlockingSetup(coroutines: r.tasks, delayNs: delay, readerWaitNs: r.factNumber(readerWaitKey))
     }
+}
+
+extension CaseParameter {
+    /// The blocking harness's `read_mode` parameter.
+    public static func readMode(_ mode: BlockingHarness.ReadMode) -> CaseParameter { CaseParameter(.readMode, word: mode.rawValue) }
+}
+
+extension Record {
+    /// The blocking harness's read mode of this row (`read_mode`), nil on rows without one.
+    public var readMode: BlockingHarness.ReadMode? { key.parameters.word(.readMode).flatMap(BlockingHarness.ReadMode.init) }
 }

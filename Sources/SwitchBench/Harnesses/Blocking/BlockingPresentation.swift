@@ -11,15 +11,15 @@ extension BlockingHarness {
             : ["协程", "M", "最长间隔（阻塞读）", "最长间隔（非阻塞读）", "比值",
                "读的期间其他协程得到的轮次（阻塞，非阻塞）", "每次重复的自愿切换次数（阻塞，非阻塞）", "有效"])
         for m in rows.map(\.mechanism).orderedUnique() {
-            func get(_ metric: String) -> Record? { rows.first { $0.mechanism == m && $0.metric == metric } }
-            let b = get("max_gap_blocking"), n = get("max_gap_nonblocking")
-            func turns(_ metric: String) -> String { get(metric)?.stats.map { String(format: "%.0f", $0.median) } ?? "n/a" }
+            func get(_ metric: String, _ mode: ReadMode) -> Record? { rows.first { $0.mechanism == m && $0.metric == metric && $0.readMode == mode } }
+            let b = get(Self.maxGapMetric, .blocking), n = get(Self.maxGapMetric, .nonblocking)
+            func turns(_ mode: ReadMode) -> String { get(Self.turnsMetric, mode)?.stats.map { String(format: "%.0f", $0.median) } ?? "n/a" }
             t.add([lang == .zh ? ManyFormat.kind(m, lang) : m, String(b?.tasks ?? n?.tasks ?? 0), Format.median(b), Format.median(n), Format.ratio(b?.stats?.median, n?.stats?.median),
-                   "\(turns("turns_during_read_blocking")), \(turns("turns_during_read_nonblocking"))",
+                   "\(turns(.blocking)), \(turns(.nonblocking))",
                    "\(Format.number(b?.switchesPerOp)), \(Format.number(n?.switchesPerOp))",
                    TokenRingHarness.validity([b, n], lang)])
         }
-        let setup = rows.first { $0.metric == "max_gap_blocking" }.map(BlockingSetup.from)
+        let setup = rows.first { $0.metric == Self.maxGapMetric && $0.readMode == .blocking }.map(BlockingSetup.from)
         let delay = setup?.delayNs.map { humanTime($0) } ?? lang.t("T (not recorded)", "T（未记录）")
         let m = setup?.coroutines ?? 0
         let intro = lang.t("""
@@ -48,8 +48,8 @@ extension BlockingHarness {
     public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] {
         var c = Self.claimText.claim(lang)
         let rows = run.records(harness: id).filter { $0.stats != nil }
-        let block = rows.filter { $0.metric == "max_gap_blocking" }
-        let nonb = rows.filter { $0.metric == "max_gap_nonblocking" }
+        let block = rows.filter { $0.metric == Self.maxGapMetric && $0.readMode == .blocking }
+        let nonb = rows.filter { $0.metric == Self.maxGapMetric && $0.readMode == .nonblocking }
         c.evidence = block + nonb
         guard !rows.isEmpty else { return [c] }
         guard let b = block.min(by: { Claims.med($0) < Claims.med($1) }), let n = nonb.max(by: { Claims.med($0) < Claims.med($1) }) else {
@@ -65,8 +65,8 @@ extension BlockingHarness {
                                  "阻塞读时的停顿 ÷ 非阻塞读时的停顿 = \(Format.times(ratio))（\(humanTime(mb)) 对 \(humanTime(mn))）"))
         // The evidence a reader can check by eye: the turns the others got while the read waited
         // (0 with a blocking read); the stall ratio depends on the chosen block time T.
-        func turns(_ metric: String) -> Record? { rows.first { $0.mechanism == b.mechanism && $0.metric == metric && $0.valid } }
-        let tb = turns("turns_during_read_blocking").map(Claims.med), tn = turns("turns_during_read_nonblocking").map(Claims.med)
+        func turns(_ mode: ReadMode) -> Record? { rows.first { $0.mechanism == b.mechanism && $0.metric == Self.turnsMetric && $0.readMode == mode && $0.valid } }
+        let tb = turns(.blocking).map(Claims.med), tn = turns(.nonblocking).map(Claims.med)
         if let tb { c.values.append(.init("turns_during_blocking_read", tb, unit: "turns")) }
         if let tn { c.values.append(.init("turns_during_nonblocking_read", tn, unit: "turns")) }
         // Counts grouped as every count on the page is (`ManyFormat.count`: 38 112, 1 000).

@@ -27,7 +27,7 @@ public struct CoroutineHarness: Harness {
         func kind(_ m: String, _ name: (en: String, zh: String), _ detail: String?, plotted: Bool) -> SwitchKind {
             SwitchKind(harness: id, mechanism: m, tier: .userMode, en: name.en, zh: name.zh, detail: detail, plotted: plotted)
         }
-        let swiftTask = (en: "Swift task", zh: "Swift 任务")
+        let swiftTask = Terms.swiftTask
         var asm = kind("asm", Terms.coroutine, "asm", plotted: true)
         asm.classRank = 0
         asm.forced = ("each coroutine calls the switch routine, which saves its registers and stack pointer and loads the other's, in user mode",

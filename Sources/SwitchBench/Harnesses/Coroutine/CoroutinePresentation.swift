@@ -16,25 +16,26 @@ extension CoroutineHarness {
                    Format.ratio(r.stats?.median, base), Format.number(r.switchesPerOp, 3), Format.valid(r.valid, lang: lang), what])
         }
         let syscall = run.row("syscall", "getppid", "per_call")
-        add(lang.t("system call (no switch)", "系统调用（不切换）"), syscall,
+        let asmCoroutine = lang.t("asm \(Terms.coroutine.en)", "`asm` \(Terms.coroutine.zh)")
+        add(lang.t("\(Terms.systemCall.en) (no switch)", "\(Terms.systemCall.zh)（不切换）"), syscall,
             lang.t("user → kernel → user, no other task runs (claim C7)", "用户态 → 内核态 → 用户态，没有别的任务运行（说法 C7）"))
-        add(lang.t("asm coroutine", "`asm` 协程"), asm,
+        add(asmCoroutine, asm,
             lang.t("callee-saved registers + stack pointer + FP control words, in user mode; both sides in one hand-off loop",
                    "在用户态保存被调用者保存的寄存器、栈指针和浮点控制字；双方跑同一个交接循环"))
-        add(lang.t("asm coroutine (resume/yield)", "`asm` 协程（resume/yield）"), run.row("coroutine", "asm-generator", "per_switch"),
+        add(lang.t("\(asmCoroutine) (resume/yield)", "\(asmCoroutine)（resume/yield）"), run.row("coroutine", "asm-generator", "per_switch"),
             lang.t("the same switch between a caller and a generator body: plus a mispredicted return", "同样的切换，发生在调用者和生成器之间：多一次预测错的返回"))
         let uc = run.row("coroutine", "ucontext", "per_switch")
         add("ucontext", uc, lang.t("the same plus the signal mask: one rt_sigprocmask system call per swapcontext",
                                    "同上，再加上信号屏蔽字：每次 swapcontext 都有一次 rt_sigprocmask 系统调用"))
-        add(lang.t("Swift task", "Swift 任务"), run.row("coroutine", "swift-task", "per_switch"),
+        add(Terms.t(Terms.swiftTask, lang), run.row("coroutine", "swift-task", "per_switch"),
             lang.t("continuation resume + suspend; the executor runs the other task's job (one thread)", "恢复一个 continuation 再挂起；执行器接着跑另一个任务（单线程）"))
-        add(lang.t("Swift task (Task.yield)", "Swift 任务（Task.yield）"), run.row("coroutine", "swift-task-yield", "per_switch"),
+        add(lang.t("\(Terms.swiftTask.en) (Task.yield)", "\(Terms.swiftTask.zh)（Task.yield）"), run.row("coroutine", "swift-task-yield", "per_switch"),
             lang.t("Task.yield(): re-enqueue behind the other task (one thread)", "`Task.yield()`：排到另一个任务后面（单线程）"))
-        add(lang.t("Swift task (global executor)", "Swift 任务（全局执行器）"), run.row("coroutine", "swift-task-global", "per_switch", placement: .unpinned),
+        add(lang.t("\(Terms.swiftTask.en) (global executor)", "\(Terms.swiftTask.zh)（全局执行器）"), run.row("coroutine", "swift-task-global", "per_switch", placement: .unpinned),
             lang.t("continuation ping-pong on the default thread pool (unpinned; may park and wake threads)", "在默认线程池上来回传递 continuation（不绑核；可能让线程进入睡眠再唤醒）"))
-        add(lang.t("thread", "线程"), run.row("thread", "futex", "per_switch", tasks: 2),
+        add(Terms.t(Terms.thread, lang), run.row("thread", "futex", "per_switch", tasks: 2),
             lang.t("kernel context switch between two threads of one process (futex wake + wait)", "同一进程的两个线程之间的内核上下文切换（futex 唤醒 + 等待）"))
-        add(lang.t("process", "进程"), run.row("process", "futex", "per_switch", tasks: 2),
+        add(Terms.t(Terms.process, lang), run.row("process", "futex", "per_switch", tasks: 2),
             lang.t("kernel context switch between two processes (futex wake + wait, address-space change)", "两个进程之间的内核上下文切换（futex 唤醒 + 等待，并切换地址空间）"))
 
         var facts: [String] = []
@@ -108,7 +109,7 @@ extension CoroutineHarness {
             c.measured.append(lang.t("\(sys != nil ? "one system call" : "thread (\(against.mechanism))") ÷ \(o.mechanism) per switch = \(Format.times(mv / Claims.med(o)))",
                                      "\(sys != nil ? "一次系统调用" : "线程（`\(against.mechanism)`）") ÷ `\(o.mechanism)` 每次切换 = \(Format.times(mv / Claims.med(o)))"))
         }
-        let (what, whatZH) = sys != nil ? ("one system call", "一次系统调用") : ("a thread switch", "线程切换")
+        let (what, whatZH) = sys != nil ? ("one \(Terms.systemCall.en)", "一次\(Terms.systemCall.zh)") : ("a \(Terms.threadSwitch.en)", Terms.threadSwitch.zh)
         c.decide(Claims.ratioVerdict(against, over: asm, atLeast: 10),
                  holds: lang.t("\(what) (\(humanTime(mv))) costs \(times) times an asm coroutine switch (\(humanTime(ma))), more than 10 times even at the CI edges.",
                                "\(whatZH)（\(humanTime(mv))）的代价是 `asm` 协程切换（\(humanTime(ma))）的 \(times) 倍，取置信区间的边缘也超过 10 倍。"),

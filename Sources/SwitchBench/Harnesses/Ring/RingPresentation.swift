@@ -17,12 +17,11 @@ extension TokenRingHarness {
         let procs = run.records(harness: "process").filter { $0.metric == "round_trip" }
         let threads = run.records(harness: "thread").filter { $0.metric == "round_trip" }
         guard !procs.isEmpty || !threads.isEmpty else { return nil }
-        var keys: [CaseKey] = []
-        for r in procs + threads {
+        let keys = (procs + threads).map { r -> CaseKey in
             var k = r.key
             k.harness = ""
-            if !keys.contains(k) { keys.append(k) }
-        }
+            return k
+        }.orderedUnique()
         func get(_ k: CaseKey, _ h: String, _ metric: String) -> Record? {
             var key = k
             key.harness = h

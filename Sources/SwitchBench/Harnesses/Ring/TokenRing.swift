@@ -41,7 +41,7 @@ public struct TokenRingHarness: Harness {
     /// The 2-task futex and pipe rings (yield runs only when asked for).
     public var switchKinds: [SwitchKind] {
         let (tier, en, zh): (SwitchKind.Tier, String, String) = kind == .process
-            ? (.process, "process switch", "进程切换") : (.thread, "thread switch", "线程切换")
+            ? (.process, Terms.processSwitch.en, Terms.processSwitch.zh) : (.thread, Terms.threadSwitch.en, Terms.threadSwitch.zh)
         // The futex ring is the class table's thread and process switch only where the paired
         // `anatomy` switches were not measured (`Ledger.classKinds`).
         return ["futex", "pipe"].map { SwitchKind(harness: id, mechanism: $0, tier: tier, en: en, zh: zh, detail: $0, classRank: $0 == "futex" ? 1 : nil,

@@ -164,8 +164,7 @@ extension Comparison {
                             k.pageSizeBytes.map(String.init) ?? "", k.workingSetPages.map(String.init) ?? "", k.metric]
             let cells = [n(c.baselineMedian), n(c.currentMedian), n(c.ratio), b(c.ciOverlap), n(c.pValue),
                          b(c.beyondThreshold), b(c.beyondNoise), b(c.baselineValid), b(c.currentValid), c.note]
-            let parameters: [String] = CaseParameter.Name.allCases.map { k.parameters[$0].map(String.init) ?? "" }
-            out += CSV.line([c.classification.rawValue] + keyCells + [c.unit] + cells + parameters) + "\n"
+            out += CSV.line([c.classification.rawValue] + keyCells + [c.unit] + cells + k.parameters.cells) + "\n"
         }
         return out
     }

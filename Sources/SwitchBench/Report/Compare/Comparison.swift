@@ -185,9 +185,7 @@ public struct Comparison: Sendable {
         guard !Set(base.keys).isDisjoint(with: cur.keys) else {
             throw SwitchBenchError.usage("\(baselineSource) and \(currentSource) have no case in common (matched on harness…metric); nothing to compare")
         }
-        var order: [CaseKey] = []
-        var seen = Set<CaseKey>()
-        for r in baseline.run.records + current.run.records where seen.insert(r.key).inserted { order.append(r.key) }
+        let order = (baseline.run.records + current.run.records).map(\.key).orderedUnique()
         let noise = runNoise(baseRuns)
         var cases = order.map { key -> Case in
             let any = (cur[key] ?? base[key])!
@@ -291,11 +289,10 @@ public struct Comparison: Sendable {
     /// group's pooled spread, as `classify` uses it): a noisy baseline must say so, or the gate silently
     /// stops working. Unpinned rows are never gated (the scheduler picks the CPUs), so they have no limit.
     static func gateLimits(_ records: [Record], noise: [String: RunNoise], runs: Int, threshold: Double) -> [GateLimit] {
-        var seenGroups = Set<String>()
         var limits: [GateLimit] = []
-        for r in records where r.placement != Placement.unpinned.rawValue {
-            let g = group(r.harness, r.placement)
-            guard seenGroups.insert(g).inserted, let rn = noise[g] else { continue }
+        let pinned = records.filter { $0.placement != Placement.unpinned.rawValue }
+        for r in pinned.orderedUnique(by: { group($0.harness, $0.placement) }) {
+            guard let rn = noise[group(r.harness, r.placement)] else { continue }
             let half = predictionHalfWidth(sdLog: rn.sdLog, runs: runs, priorDF: min(Self.priorDF, rn.df))
             limits.append(GateLimit(harness: r.harness, placement: r.placement, smallestChange: max(exp(half) - 1, threshold)))
         }
@@ -384,9 +381,7 @@ public struct Comparison: Sendable {
 
     static func environmentChanges(_ a: [[String: String]], _ b: [[String: String]]) -> [EnvironmentChange] {
         func values(_ rows: [[String: String]], _ k: String) -> String {
-            var seen: [String] = []
-            for r in rows { if let v = r[k], !seen.contains(v) { seen.append(v) } }
-            return seen.joined(separator: " | ")
+            rows.compactMap { $0[k] }.orderedUnique().joined(separator: " | ")
         }
         return facts.compactMap { k in
             let x = values(a, k), y = values(b, k)
