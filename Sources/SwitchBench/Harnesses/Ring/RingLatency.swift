@@ -148,6 +148,10 @@ extension TokenRingHarness {
         r.setFact("parts_no_switch_in", Double(s.noSwitchIn))
         r.setFact("parts_wake_event", rec.wakeEvent)
         if rec.lost > 0 { r.setFact("parts_trace_lost_events", Double(rec.lost)) }
+        // The traced run's window in CLOCK_MONOTONIC ns (what `perf record -k CLOCK_MONOTONIC` stamps, for a
+        // check over the same window: scripts/experiments/hand-off-checks.sh timehist).
+        r.setFact("parts_window_start_ns", String(traced.startNs))
+        r.setFact("parts_window_end_ns", String(traced.endNs))
         for (name, v) in s.parts {
             r.setFact("part_\(name)_p50_ns", v.p50)
             r.setFact("part_\(name)_p99_ns", v.p99)
