@@ -283,6 +283,35 @@ extension ProcessSpawningTests {
         }
     }
 
+    /// The split table: a row per one-way row with parts; n/a with the reason when none could be split.
+    @Test func theSplitTableShowsEachPartOrWhyNot() throws {
+        var run = try Self.run()
+        #expect(TokenRingHarness.splitSection(run, lang: .en) == nil)   // a run from before the split
+        for i in run.records.indices where run.records[i].latency != nil && run.records[i].metric != "hand_off_round_trip" {
+            for (k, v) in [("parts_split", "900"), ("parts_no_waking", "100"), ("parts_no_switch_in", "0"), ("parts_wake_event", "sched_waking")] {
+                run.records[i].setFact(k, v)
+            }
+            for (n, part) in HandOffSplit.partNames.enumerated() {
+                run.records[i].setFact("part_\(part)_p50_ns", Double(1000 * (n + 1)))
+                run.records[i].setFact("part_\(part)_p99_ns", Double(3000 * (n + 1)))
+            }
+        }
+        for lang in Language.allCases {
+            let md = try #require(TokenRingHarness.splitSection(run, lang: lang))
+            #expect(md.split(separator: "\n").filter { $0.hasPrefix("| ") }.count == 2 + 8)
+            #expect(md.contains("900 / 1000") && md.contains("sched_waking"))
+            if lang == .zh { #expect(LeakCheck.strictLeaks(md).isEmpty, "\(LeakCheck.strictLeaks(md).prefix(8))") }
+        }
+        for i in run.records.indices where run.records[i].fact("parts_split") != nil {
+            run.records[i].facts = ["parts_unavailable": "needs root to read tracefs (running as uid 65534)"]
+        }
+        for lang in Language.allCases {
+            let md = try #require(TokenRingHarness.splitSection(run, lang: lang))
+            #expect(!md.contains("| ") && md.contains("needs root"))
+            if lang == .zh { #expect(LeakCheck.strictLeaks(md).isEmpty, "\(LeakCheck.strictLeaks(md).prefix(8))") }
+        }
+    }
+
     @Test func bothLanguagesShowTheTableThePlotAndTheSentence() throws {
         let run = try Self.run()
         for lang in [Language.en, .zh] {
