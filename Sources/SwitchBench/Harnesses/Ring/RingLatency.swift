@@ -131,7 +131,9 @@ extension TokenRingHarness {
     /// or `parts_unavailable` with the reason (that of the causes).
     static func setParts(_ r: inout Record, metric: String, run: HandOffRun) {
         guard let rec = run.recording, let traced = run.traced, traced.tids.count == 2 else {
-            r.setFact("parts_unavailable", TailTrace.clean(run.traceUnavailable ?? "not traced"))
+            // The reason alone (the window's /proc counts go with the causes).
+            let why = (run.traceUnavailable ?? "not traced").components(separatedBy: "; ")[0]
+            r.setFact("parts_unavailable", TailTrace.clean(why))
             return
         }
         guard !rec.wakeEvent.isEmpty else {
