@@ -82,8 +82,11 @@ final class TailTrace {
         let ok = write(dir + "/tracing_on", "0") && write(dir + "/trace_clock", traceClock) && write(dir + "/buffer_size_kb", "4096")
         guard ok else { t.remove(); return .unavailable("the instance did not take trace_clock \(traceClock)") }
         // The ring's own events take about 110 bytes a hand-off (a wake-up and a switch in), all on one
-        // CPU when same-cpu: a traced run of 50 000 needs more than 4 MiB there. Lost ones are counted (`stop`).
-        for c in cpus { _ = write(dir + "/per_cpu/cpu\(c)/buffer_size_kb", "16384") }
+        // CPU when same-cpu: a traced run of 50 000 needs more than 4 MiB there. The ring's CPUs (unpinned:
+        // every CPU this process may use) get 16 MiB each, at most 4 of them (64 MiB); lost events are
+        // counted (`stop`).
+        let bufferCPUs = cpus.isEmpty ? Set(Affinity.current()) : cpus
+        for c in bufferCPUs where bufferCPUs.count <= 4 { _ = write(dir + "/per_cpu/cpu\(c)/buffer_size_kb", "16384") }
         // Idle excluded; a switch to a ring task is kept (its switch in) and never made a cause (`parse`).
         _ = write(dir + "/events/sched/sched_switch/filter", "next_pid != 0")
         // The wake-up as perf sched timehist takes it: sched_waking (in the waker, when try_to_wake_up

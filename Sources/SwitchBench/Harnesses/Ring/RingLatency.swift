@@ -9,7 +9,8 @@ import Foundation
 /// each with a distribution (`LatencySummary`) and, for the slowest hand-offs, what the kernel
 /// recorded between their stamps (`TailTrace`). The stamps never run inside the batch's timed laps.
 /// The distribution comes from untraced hand-offs: recording sched_switch costs every switch
-/// (measured here: p50 5–10 % higher with the trace on), so the causes come from a second,
+/// (measured here: p50 5–10 % higher with the trace on, 15–31 % on one CPU with the ring's own events
+/// recorded for `HandOffSplit`), so the causes come from a second,
 /// shorter, traced run of the same ring — the slowest hand-offs of that run.
 extension TokenRingHarness {
     public static let latencyMetrics = ["hand_off_ab", "hand_off_ba", "hand_off_round_trip"]
