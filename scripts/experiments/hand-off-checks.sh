@@ -46,20 +46,30 @@ timehist)
         | sed 's/.*child_pid=\([0-9]*\).*/\1/' | paste -sd,)
     echo "perf recorded: $(perf evlist -i "$T/perf.data" 2> /dev/null | grep -o 'sched:sched_wak[a-z]*' | tr '\n' ' ')"
     # Over the whole run, and over the traced run's window alone (its CLOCK_MONOTONIC edges are facts).
-    perf sched timehist -i "$T/perf.data" --pid "$kids" 2> /dev/null | grep sb-ring-task | awk '{print $(NF-1)}' > "$T/delays"
+    # Each line: "<time> [cpu] sb-ring-task[pid] wait sch-delay run" (ms), printed at the switch out.
+    perf sched timehist -i "$T/perf.data" --pid "$kids" 2> /dev/null | grep sb-ring-task > "$T/delays"
     win=$(python3 -c 'import csv, sys
 r = next(r for r in csv.DictReader(open(sys.argv[1])) if r["metric"] == "hand_off_ab")
 f = dict(kv.split("=", 1) for kv in r["facts"].split(";") if "=" in kv)
 print("%.6f,%.6f" % (int(f["parts_window_start_ns"]) / 1e9, int(f["parts_window_end_ns"]) / 1e9))' "$T/th/results.csv")
     echo "traced window (CLOCK_MONOTONIC s): $win"
-    perf sched timehist -i "$T/perf.data" --pid "$kids" --time "$win" 2> /dev/null | grep sb-ring-task | awk '{print $(NF-1)}' > "$T/window"
+    perf sched timehist -i "$T/perf.data" --pid "$kids" --time "$win" 2> /dev/null | grep sb-ring-task > "$T/window"
     python3 - "$T/th/results.csv" "$T/delays" "$T/window" <<'PY'
-import csv, sys
+import csv, re, sys
 q = lambda s, x: s[max(0, min(len(s) - 1, -(-int(len(s) * x * 1000) // 1000) - 1))]
-for name, path in (("whole run", sys.argv[2]), ("traced window", sys.argv[3])):
-    d = sorted(float(x) * 1e3 for x in open(path) if x.strip())
-    pp50, pp99 = q(d, .5), q(d, .99)
-    print(f"perf sched timehist, ring tasks' switches in, {name}: n={len(d)} sch delay p50={pp50:.2f} us p99={pp99:.2f} us")
+def delays(path):
+    by = {}
+    for line in open(path):
+        m = re.search(r'sb-ring-task\[(\d+)', line)
+        if m: by.setdefault(int(m.group(1)), []).append(float(line.split()[-2]) * 1e3)
+    return {k: sorted(v) for k, v in by.items()}
+whole, window = delays(sys.argv[2]), delays(sys.argv[3])
+for name, d in (("whole run", whole), ("traced window", window)):
+    a = sorted(x for v in d.values() for x in v)
+    print(f"perf sched timehist, ring tasks' switches in, {name}: n={len(a)} sch delay p50={q(a, .5):.2f} us p99={q(a, .99):.2f} us")
+# The ring's tasks start in order, so (pids not wrapping) the smaller pid is task 0: the wakee of B→A.
+pids = sorted(window)
+wakee = {'hand_off_ab': pids[-1], 'hand_off_ba': pids[0]} if len(pids) == 2 else {}
 for r in csv.DictReader(open(sys.argv[1])):
     if r['metric'] not in ('hand_off_ab', 'hand_off_ba'):
         continue
@@ -70,9 +80,13 @@ for r in csv.DictReader(open(sys.argv[1])):
     print(f"  traced, split {f['parts_split']} (no waking {f['parts_no_waking']}, no switch in {f['parts_no_switch_in']}), wake event {f['parts_wake_event']}")
     for part in ('whole', 'waker', 'wake_to_run', 'return'):
         print(f"  {part:12} p50={float(f[f'part_{part}_p50_ns'])/1e3:7.2f} us  p99={float(f[f'part_{part}_p99_ns'])/1e3:7.2f} us")
-    w50, w99 = float(f['part_wake_to_run_p50_ns']) / 1e3, float(f['part_wake_to_run_p99_ns']) / 1e3
-    print(f"  wake_to_run / perf sch delay: p50 {w50 / pp50:.3f}, p99 {w99 / pp99:.3f}"
-          f" ({'within' if abs(w50 / pp50 - 1) <= .1 and abs(w99 / pp99 - 1) <= .1 else 'outside'} 10 %)")
+    if r['metric'] not in wakee:
+        print(f"  perf: {len(pids)} ring tasks in the window, not 2: no per-direction comparison"); continue
+    d = window[wakee[r['metric']]]
+    p50, p99, w50, w99 = q(d, .5), q(d, .99), float(f['part_wake_to_run_p50_ns']) / 1e3, float(f['part_wake_to_run_p99_ns']) / 1e3
+    ok = abs(w50 / p50 - 1) <= .1 and abs(w99 / p99 - 1) <= .1
+    print(f"  perf sch delay of its wakee (pid {wakee[r['metric']]}) in the window: n={len(d)} p50={p50:.2f} us p99={p99:.2f} us;"
+          f" wake_to_run / perf: p50 {w50 / p50:.3f}, p99 {w99 / p99:.3f} ({'within' if ok else 'outside'} 10 %)")
 PY
     ;;
 *) echo "usage: $0 ratio|hog|timehist" >&2; exit 2 ;;
