@@ -127,6 +127,69 @@ struct LCG {
         // Restricted to CPU 0, the second hand-off has nothing.
         #expect(TailTrace.attribute([(1900, 3100)], events: e, cpus: [0]) == [TailCauses.noneTraced: 1])
     }
+
+    /// The ring's own events (tasks 7 and 8): their wake-ups and switches in, never causes.
+    static let ringSample = """
+                 ring-7       [000] d..2.  1000: sched_waking: comm=ring pid=8 prio=120 target_cpu=001
+               <idle>-0       [001] d..2.  1500: sched_switch: prev_comm=swapper/1 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=ring next_pid=8 next_prio=120
+                 ring-7       [000] d..2.  1600: sched_waking: comm=bash pid=99 prio=120 target_cpu=000
+                 ring-7       [000] d..2.  1700: sched_switch: prev_comm=ring prev_pid=7 prev_prio=120 prev_state=S ==> next_comm=kworker/0:1 next_pid=33 next_prio=120
+    [odd] name-5 [001] d..2.  1800: sched_switch: prev_comm=x prev_pid=5 prev_prio=120 prev_state=S ==> next_comm=ring next_pid=7 next_prio=120
+    """
+
+    @Test func separatesTheRingsOwnEventsFromTheCauses() {
+        let r = TailTrace.parseAll(Array(Self.ringSample.utf8), own: [], ring: [7, 8])
+        #expect(r.ring == [TailTrace.RingEvent(kind: .waking, cpu: 0, ticks: 1000, pid: 8),
+                           TailTrace.RingEvent(kind: .switchIn, cpu: 1, ticks: 1500, pid: 8),
+                           TailTrace.RingEvent(kind: .switchIn, cpu: 1, ticks: 1800, pid: 7)])
+        // A switch to a ring task is no cause; a wake-up of another task is neither.
+        #expect(r.causes.map(\.cause) == ["task kworker/0:1"])
+        #expect(r.firstTicks == [0: 1000, 1: 1500])
+        // Without ring tasks named, the switches to them are causes, as before.
+        #expect(TailTrace.parse(Self.ringSample).map(\.cause) == ["task ring", "task kworker/0:1", "task ring"])
+        // A clock that prints seconds: ticks are ns.
+        let s = TailTrace.parseAll(Array("  ring-7  [000] d..2.  12.000001500: sched_waking: comm=ring pid=8 prio=120 target_cpu=001".utf8), ring: [8])
+        #expect(s.ring.map(\.ticks) == [12_000_001_500])
+    }
+}
+
+@Suite struct HandOffSplitTests {
+    typealias E = TailTrace.RingEvent
+    static func waking(_ t: UInt64, _ pid: Int = 8) -> E { E(kind: .waking, cpu: 0, ticks: t, pid: pid) }
+    static func switchIn(_ t: UInt64, _ pid: Int = 8) -> E { E(kind: .switchIn, cpu: 1, ticks: t, pid: pid) }
+
+    @Test func partsAddUpToTheHandOff() {
+        let h = [HandOffSplit.HandOff(sent: 100, recv: 400, wakee: 8)]
+        let o = HandOffSplit.split(h, events: [Self.switchIn(50), Self.waking(120), Self.switchIn(300), Self.waking(350), Self.switchIn(380)])
+        // W: the first wake-up after S; I: the first switch in after W (the one before W is not it).
+        #expect(o == [.split(.init(waker: 20, wakeToRun: 180, back: 100))])
+        if case .split(let p) = o[0] { #expect(p.whole == 300) }
+    }
+
+    @Test func onlyTheWakeesEventsBetweenTheStampsCount() {
+        let h = [HandOffSplit.HandOff(sent: 100, recv: 200, wakee: 8), HandOffSplit.HandOff(sent: 300, recv: 400, wakee: 8),
+                 HandOffSplit.HandOff(sent: 500, recv: 600, wakee: 7)]
+        let e = [Self.waking(90), Self.switchIn(150), Self.waking(250), Self.waking(310), Self.switchIn(450), Self.waking(510, 9), Self.switchIn(520, 7)]
+        // The first's wake-up came before S; the second was woken but not switched in before R; the
+        // third's only wake-up belongs to another task.
+        #expect(HandOffSplit.split(h, events: e) == [.noWaking, .noSwitchIn, .noWaking])
+    }
+
+    @Test func summaryCountsEveryHandOffAndOrdersItsPercentiles() {
+        var handOffs: [HandOffSplit.HandOff] = [], events: [E] = []
+        for k in 0..<200 {
+            let s = UInt64(k) * 1_000
+            handOffs.append(.init(sent: s, recv: s + 500 + UInt64(k), wakee: 8))
+            if k % 10 == 0 { continue }   // one in ten never slept: no wake-up
+            events += [Self.waking(s + 10), Self.switchIn(s + 100 + UInt64(k))]
+        }
+        let sum = HandOffSplit.summary(HandOffSplit.split(handOffs, events: events.shuffled()), ns: { Double($0) })
+        #expect(sum.split == 180 && sum.noWaking == 20 && sum.noSwitchIn == 0)
+        #expect(Set(sum.parts.keys) == Set(HandOffSplit.partNames))
+        for (_, v) in sum.parts { #expect(v.p50 <= v.p99) }
+        #expect(sum.parts["waker"]!.p50 == 10 && sum.parts["waker"]!.p99 == 10)
+        #expect(sum.parts["return"]!.p50 == 400)
+    }
 }
 
 extension ProcessSpawningTests {
@@ -224,6 +287,35 @@ extension ProcessSpawningTests {
             #expect(s.contains(lang.t("invalid", "无效")))
             // The plot still draws them, and its legend says they are no finding.
             #expect(TokenRingHarness.latencyPlot(run, lang: lang)?.contains(lang.t("no finding", "不作结论")) == true)
+        }
+    }
+
+    /// The split table: a row per one-way row with parts; n/a with the reason when none could be split.
+    @Test func theSplitTableShowsEachPartOrWhyNot() throws {
+        var run = try Self.run()
+        #expect(TokenRingHarness.splitSection(run, lang: .en) == nil)   // a run from before the split
+        for i in run.records.indices where run.records[i].latency != nil && run.records[i].metric != "hand_off_round_trip" {
+            for (k, v) in [("parts_split", "900"), ("parts_no_waking", "100"), ("parts_no_switch_in", "0"), ("parts_wake_event", "sched_waking")] {
+                run.records[i].setFact(k, v)
+            }
+            for (n, part) in HandOffSplit.partNames.enumerated() {
+                run.records[i].setFact("part_\(part)_p50_ns", Double(1000 * (n + 1)))
+                run.records[i].setFact("part_\(part)_p99_ns", Double(3000 * (n + 1)))
+            }
+        }
+        for lang in Language.allCases {
+            let md = try #require(TokenRingHarness.splitSection(run, lang: lang))
+            #expect(md.split(separator: "\n").filter { $0.hasPrefix("| ") }.count == 2 + 8)
+            #expect(md.contains("900 / 1000") && md.contains("sched_waking"))
+            if lang == .zh { #expect(LeakCheck.strictLeaks(md).isEmpty, "\(LeakCheck.strictLeaks(md).prefix(8))") }
+        }
+        for i in run.records.indices where run.records[i].fact("parts_split") != nil {
+            run.records[i].facts = ["parts_unavailable": "needs root to read tracefs (running as uid 65534)"]
+        }
+        for lang in Language.allCases {
+            let md = try #require(TokenRingHarness.splitSection(run, lang: lang))
+            #expect(!md.contains("| ") && md.contains("needs root"))
+            if lang == .zh { #expect(LeakCheck.strictLeaks(md).isEmpty, "\(LeakCheck.strictLeaks(md).prefix(8))") }
         }
     }
 

@@ -40,6 +40,14 @@ import Testing
         #expect(free.bytes > 0)
     }
 
+    /// One-character relative names ("r", "x/y") end at the working directory (they trapped in Foundation).
+    @Test func aShortRelativeOutputIsCheckedOnTheWorkingDirectory() throws {
+        let name = "q\(UInt64.random(in: 0...UInt64.max))"
+        for dir in ["r", "\(name)/y", "\(name)/y/"] where access(dir, F_OK) != 0 {
+            #expect(try #require(RunSpace.available(dir)).bytes > 0)
+        }
+    }
+
     /// A link planted under any name the writer might use (the old fixed `.<name>.tmp-<pid>` included)
     /// is never followed: the file it points to is untouched, the file lands with a plain create's mode.
     @Test func writeNeverFollowsAPlantedLink() throws {

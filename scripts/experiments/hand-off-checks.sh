@@ -2,7 +2,7 @@
 # The per hand-off latency checks of docs/methodology.md ("Per hand-off latency, checked"):
 #   ratio     same-cpu one-way p50 (and mean) ÷ the batch per_switch median, process and thread, pipe and futex, 5 runs
 #   hog       stress-ng --cpu 1 pinned to the ring's CPU: share of hand-offs above p99.9 given a cause
-#   timehist  perf sched timehist's scheduling delay beside our cross-cpu one-way latency
+#   timehist  perf sched timehist's scheduling delay beside our cross-cpu one-way latency and its split
 # Needs root (tracefs) for the causes; stress-ng and linux-perf installed. BIN: the binary
 # (default .build/release/switchbench). Each run goes to a temporary directory.
 set -euo pipefail
@@ -40,17 +40,58 @@ hog)
     kill "$hog"; wait "$hog" 2> /dev/null || true
     col "$T/hog/results.csv" ;;
 timehist)
-    perf sched record -o "$T/perf.data" -- "$BIN" run process --mechanism futex --placement cross-cpu --quick --output "$T/th" > /dev/null 2>&1
-    perf sched timehist -i "$T/perf.data" 2> /dev/null | grep sb-ring-task | python3 -c '
-import sys
-d = sorted(float(l.split()[-2]) * 1e3 for l in sys.stdin)
-q = lambda x: d[min(len(d) - 1, int(len(d) * x))]
-print(f"perf sched timehist, ring tasks: n={len(d)} sch delay p50={q(.5):.1f} us p99={q(.99):.1f} us")'
-    python3 - "$T/th/results.csv" <<'PY'
-import csv, sys
+    # perf sched record over a cross-cpu futex process ring (its tasks are named sb-ring-task); perf's
+    # "sch delay" (wake-up to switch in, from sched_waking where recorded) beside our whole one-way latency
+    # and its split from the same run's traced hand-offs (part_* facts: waker S→W, wake_to_run W→I, return I→R).
+    echo "load: $(uptime | sed 's/.*load/load/')"
+    # The ring's tasks are this run's children (other runs' rings on the machine are named alike).
+    perf sched record -k CLOCK_MONOTONIC -o "$T/perf.data" -- sh -c 'echo $$ > "$0"; exec "$@"' "$T/pid" \
+        "$BIN" run process --mechanism futex --placement cross-cpu --output "$T/th" > /dev/null 2>&1
+    kids=$(perf script -i "$T/perf.data" 2> /dev/null | grep 'sched_process_fork:' | grep " pid=$(cat "$T/pid") " \
+        | sed 's/.*child_pid=\([0-9]*\).*/\1/' | paste -sd,)
+    echo "perf recorded: $(perf evlist -i "$T/perf.data" 2> /dev/null | grep -o 'sched:sched_wak[a-z]*' | tr '\n' ' ')"
+    # Over the whole run, and over the traced run's window alone (its CLOCK_MONOTONIC edges are facts).
+    # Each line: "<time> [cpu] sb-ring-task[pid] wait sch-delay run" (ms), printed at the switch out.
+    perf sched timehist -i "$T/perf.data" --pid "$kids" 2> /dev/null | grep sb-ring-task > "$T/delays"
+    win=$(python3 -c 'import csv, sys
+r = next(r for r in csv.DictReader(open(sys.argv[1])) if r["metric"] == "hand_off_ab")
+f = dict(kv.split("=", 1) for kv in r["facts"].split(";") if "=" in kv)
+print("%.6f,%.6f" % (int(f["parts_window_start_ns"]) / 1e9, int(f["parts_window_end_ns"]) / 1e9))' "$T/th/results.csv")
+    echo "traced window (CLOCK_MONOTONIC s): $win"
+    perf sched timehist -i "$T/perf.data" --pid "$kids" --time "$win" 2> /dev/null | grep sb-ring-task > "$T/window"
+    python3 - "$T/th/results.csv" "$T/delays" "$T/window" <<'PY'
+import csv, re, sys
+q = lambda s, x: s[max(0, min(len(s) - 1, -(-int(len(s) * x * 1000) // 1000) - 1))]
+def delays(path):
+    by = {}
+    for line in open(path):
+        m = re.search(r'sb-ring-task\[(\d+)', line)
+        if m: by.setdefault(int(m.group(1)), []).append(float(line.split()[-2]) * 1e3)
+    return {k: sorted(v) for k, v in by.items()}
+whole, window = delays(sys.argv[2]), delays(sys.argv[3])
+for name, d in (("whole run", whole), ("traced window", window)):
+    a = sorted(x for v in d.values() for x in v)
+    print(f"perf sched timehist, ring tasks' switches in, {name}: n={len(a)} sch delay p50={q(a, .5):.2f} us p99={q(a, .99):.2f} us")
+# The ring's tasks start in order, so (pids not wrapping) the smaller pid is task 0: the wakee of B→A.
+pids = sorted(window)
+wakee = {'hand_off_ab': pids[-1], 'hand_off_ba': pids[0]} if len(pids) == 2 else {}
 for r in csv.DictReader(open(sys.argv[1])):
-    if r['metric'] in ('hand_off_ab', 'hand_off_ba'):
-        print(f"switchbench {r['metric']}: n={r['samples']} p50={float(r['median'])/1e3:.1f} us p99={float(r['p99'])/1e3:.1f} us")
+    if r['metric'] not in ('hand_off_ab', 'hand_off_ba'):
+        continue
+    f = dict(kv.split('=', 1) for kv in r['facts'].split(';') if '=' in kv)
+    print(f"switchbench {r['metric']}: whole (untraced) n={r['samples']} p50={float(r['median'])/1e3:.2f} us p99={float(r['p99'])/1e3:.2f} us")
+    if 'parts_unavailable' in f:
+        print(f"  parts n/a: {f['parts_unavailable']}"); continue
+    print(f"  traced, split {f['parts_split']} (no waking {f['parts_no_waking']}, no switch in {f['parts_no_switch_in']}), wake event {f['parts_wake_event']}")
+    for part in ('whole', 'waker', 'wake_to_run', 'return'):
+        print(f"  {part:12} p50={float(f[f'part_{part}_p50_ns'])/1e3:7.2f} us  p99={float(f[f'part_{part}_p99_ns'])/1e3:7.2f} us")
+    if r['metric'] not in wakee:
+        print(f"  perf: {len(pids)} ring tasks in the window, not 2: no per-direction comparison"); continue
+    d = window[wakee[r['metric']]]
+    p50, p99, w50, w99 = q(d, .5), q(d, .99), float(f['part_wake_to_run_p50_ns']) / 1e3, float(f['part_wake_to_run_p99_ns']) / 1e3
+    ok = abs(w50 / p50 - 1) <= .1 and abs(w99 / p99 - 1) <= .1
+    print(f"  perf sch delay of its wakee (pid {wakee[r['metric']]}) in the window: n={len(d)} p50={p50:.2f} us p99={p99:.2f} us;"
+          f" wake_to_run / perf: p50 {w50 / p50:.3f}, p99 {w99 / p99:.3f} ({'within' if ok else 'outside'} 10 %)")
 PY
     ;;
 *) echo "usage: $0 ratio|hog|timehist" >&2; exit 2 ;;

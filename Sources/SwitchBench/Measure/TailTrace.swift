@@ -6,7 +6,9 @@ import Glibc
 /// (`instances/switchbench-<pid>`: its own buffer, clock and events, so the system's tracing
 /// settings are never touched), with the stamp clock as its trace_clock, recording
 ///   sched_switch to a task outside the ring (idle excluded by a filter), hard interrupts, softirqs,
-///   and on x86 the timer tick and function-call IPIs (irq_vectors).
+///   and on x86 the timer tick and function-call IPIs (irq_vectors): the causes (`Event`);
+///   and the ring's own wake-ups (`sched_waking`, else `sched_wakeup`) and switches in (`RingEvent`),
+///   from which `HandOffSplit` splits each hand-off. A switch to a ring task is never a cause.
 /// The instance is removed when done, and by the interrupt handler on SIGINT/SIGTERM
 /// (`sb_track_trace_instance`); a tracefs this process had to mount is unmounted the same way.
 /// Needs root (tracefs is root's); otherwise `start` says why not.
@@ -21,16 +23,46 @@ final class TailTrace {
         var rank: Int
     }
 
+    /// One of the ring's own scheduler events: a wake-up of ring task `pid` (on the waker's CPU for
+    /// `sched_waking`), or a switch of `pid` onto `cpu`.
+    struct RingEvent: Equatable {
+        enum Kind: Equatable { case waking, switchIn }
+        var kind: Kind
+        var cpu: Int
+        var ticks: UInt64
+        var pid: Int
+    }
+
+    /// What one traced window left: the causes, the ring's own events, which tracepoint gave the
+    /// wake-ups, and events the kernel lost (the buffer overwrote the oldest: `since`, the first tick
+    /// from which every CPU that lost some still has all of them; 0 when none was lost).
+    struct Recording {
+        var causes: [Event] = []
+        var ring: [RingEvent] = []
+        var wakeEvent = "sched_waking"
+        var lost = 0
+        var since: UInt64 = 0
+        /// Each CPU's first event in the trace (for `since`).
+        var firstTicks: [Int: UInt64] = [:]
+    }
+
     static let root = "/sys/kernel/tracing"
     let dir: String
     let mounted: Bool
+    let ringPIDs: Set<Int>
+    /// The tracepoint that records the ring's wake-ups; nil when neither could be enabled.
+    var wakeEvent: String?
 
-    private init(dir: String, mounted: Bool) { (self.dir, self.mounted) = (dir, mounted) }
+    private init(dir: String, mounted: Bool, ringPIDs: Set<Int>) {
+        (self.dir, self.mounted, self.ringPIDs) = (dir, mounted, ringPIDs)
+    }
 
-    /// Starts recording, or says why it cannot. `ringPIDs`: the ring's tasks (their switches are not causes).
+    /// Starts recording, or says why it cannot. `ringPIDs`: the ring's tasks (their switches are not
+    /// causes; their wake-ups and switches in are recorded for `HandOffSplit`). `cpus`: the ring's
+    /// CPUs (empty when unpinned).
     enum Start { case started(TailTrace), unavailable(String) }
 
-    static func start(ringPIDs: [Int32], clock: StampClock) -> Start {
+    static func start(ringPIDs: [Int32], cpus: Set<Int> = [], clock: StampClock) -> Start {
         guard geteuid() == 0 else { return .unavailable("needs root to read tracefs (running as uid \(geteuid()))") }
         guard let traceClock = clock.traceClock else { return .unavailable("no trace_clock reads the stamp clock (\(clock.label))") }
         var mounted = false
@@ -45,11 +77,24 @@ final class TailTrace {
             return .unavailable("cannot create a tracefs instance: \(why)")
         }
         sb_track_trace_instance(dir, mounted ? root : nil)
-        let t = TailTrace(dir: dir, mounted: mounted)
+        let ring = ringPIDs.filter { $0 > 0 }
+        let t = TailTrace(dir: dir, mounted: mounted, ringPIDs: Set(ring.map(Int.init)))
         let ok = write(dir + "/tracing_on", "0") && write(dir + "/trace_clock", traceClock) && write(dir + "/buffer_size_kb", "4096")
         guard ok else { t.remove(); return .unavailable("the instance did not take trace_clock \(traceClock)") }
-        let filter = (ringPIDs.map { "next_pid != \($0)" } + ["next_pid != 0"]).joined(separator: " && ")
-        _ = write(dir + "/events/sched/sched_switch/filter", filter)
+        // The ring's own events take about 110 bytes a hand-off (a wake-up and a switch in), all on one
+        // CPU when same-cpu: a traced run of 50 000 needs more than 4 MiB there. The ring's CPUs (unpinned:
+        // every CPU this process may use) get 16 MiB each, at most 4 of them (64 MiB); lost events are
+        // counted (`stop`).
+        let bufferCPUs = cpus.isEmpty ? Set(Affinity.current()) : cpus
+        for c in bufferCPUs where bufferCPUs.count <= 4 { _ = write(dir + "/per_cpu/cpu\(c)/buffer_size_kb", "16384") }
+        // Idle excluded; a switch to a ring task is kept (its switch in) and never made a cause (`parse`).
+        _ = write(dir + "/events/sched/sched_switch/filter", "next_pid != 0")
+        // The wake-up as perf sched timehist takes it: sched_waking (in the waker, when try_to_wake_up
+        // starts), else sched_wakeup (kernels before 4.3).
+        let pidFilter = ring.map { "pid == \($0)" }.joined(separator: " || ")
+        for e in ["sched_waking", "sched_wakeup"] where !ring.isEmpty && t.wakeEvent == nil {
+            if write(dir + "/events/sched/\(e)/filter", pidFilter) && write(dir + "/events/sched/\(e)/enable", "1") { t.wakeEvent = e }
+        }
         var enabled = 0
         for e in ["sched/sched_switch", "irq/irq_handler_entry", "irq/softirq_entry", "irq_vectors/local_timer_entry",
                   "irq_vectors/call_function_entry", "irq_vectors/call_function_single_entry"]
@@ -59,11 +104,29 @@ final class TailTrace {
     }
 
     /// Stops recording, reads the events, removes the instance.
-    func stop() -> [Event] {
+    func stop() -> Recording {
         _ = Self.write(dir + "/tracing_on", "0")
-        let text = Self.read(dir + "/trace") ?? ""
+        let bytes = Self.readBytes(dir + "/trace") ?? []
+        let lost = lostPerCPU()
         remove()
-        return Self.parse(text, own: Self.ownThreads())
+        var r = Self.parseAll(bytes, own: Self.ownThreads(), ring: ringPIDs)
+        r.wakeEvent = wakeEvent ?? ""
+        r.lost = lost.values.reduce(0, +)
+        // The buffer keeps the newest events: on a CPU that lost some, only what follows its first kept one is whole.
+        for (cpu, n) in lost where n > 0 { r.since = max(r.since, r.firstTicks[cpu] ?? UInt64.max) }
+        return r
+    }
+
+    /// Events each CPU's buffer overwrote (`per_cpu/cpuN/stats`, "overrun:").
+    private func lostPerCPU() -> [Int: Int] {
+        var out: [Int: Int] = [:]
+        for d in (try? FileManager.default.contentsOfDirectory(atPath: dir + "/per_cpu")) ?? [] where d.hasPrefix("cpu") {
+            guard let cpu = Int(d.dropFirst(3)), let stats = Self.read(dir + "/per_cpu/\(d)/stats") else { continue }
+            for line in stats.split(separator: "\n") where line.hasPrefix("overrun:") {
+                out[cpu] = Int(line.dropFirst(8).trimmingCharacters(in: .whitespaces)) ?? 0
+            }
+        }
+        return out
     }
 
     private func remove() {
@@ -72,33 +135,113 @@ final class TailTrace {
         sb_track_trace_instance(nil, nil)
     }
 
-    /// One line of the `trace` file (default format, a counter clock prints ticks, the others s.µs):
-    ///   "  kworker/0:1-42  [000] d.h1.  8812345678: local_timer_entry: vector=236"
     /// This process's threads (a switch to one of them is this run's own doing, named so).
     static func ownThreads() -> Set<Int> {
         Set(((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []).compactMap { Int($0) })
     }
 
-    static func parse(_ text: String, own: Set<Int> = []) -> [Event] {
-        var out: [Event] = []
-        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-            guard let open = line.firstIndex(of: "["), let close = line[open...].firstIndex(of: "]"),
-                  let cpu = Int(line[line.index(after: open)..<close]) else { continue }
-            let rest = line[line.index(after: close)...].split(separator: ":", maxSplits: 2)
-            guard rest.count == 3 else { continue }
-            let head = rest[0].split(separator: " ")
-            guard let stamp = head.last else { continue }
-            let ticks: UInt64
-            if let t = UInt64(stamp) { ticks = t } else if let s = Double(stamp) { ticks = UInt64(s * 1e9) } else { continue }
-            let name = rest[1].trimmingCharacters(in: .whitespaces)
-            let args = String(rest[2])
-            guard var (cause, rank) = cause(event: name, args: args) else { continue }
-            if name == "sched_switch", let pid = field(args, "next_pid").flatMap({ Int($0) }), own.contains(pid) {
-                cause = "task switchbench (this run)"
+    /// The causes in the `trace` file (default format, a counter clock prints ticks, the others s.µs):
+    ///   "  kworker/0:1-42  [000] d.h1.  8812345678: local_timer_entry: vector=236"
+    static func parse(_ text: String, own: Set<Int> = []) -> [Event] { parseAll(Array(text.utf8), own: own).causes }
+
+    /// The whole `trace` file in one pass over its bytes: with the ring's own events it holds two lines a
+    /// traced hand-off (100 000 and more), so those are read as bytes; the few cause lines go through
+    /// `cause(event:args:)`. A switch to a ring task (`ring`) is its switch in, never a cause.
+    static func parseAll(_ bytes: [UInt8], own: Set<Int> = [], ring: Set<Int> = []) -> Recording {
+        var r = Recording()
+        bytes.withUnsafeBufferPointer { b in
+            var start = 0
+            while start < b.count {
+                var end = start
+                while end < b.count && b[end] != 10 { end += 1 }
+                defer { start = end + 1 }
+                guard b[start] != 35, let l = Line(b, start, end) else { continue }   // 35: "#"
+                if r.firstTicks[l.cpu] == nil { r.firstTicks[l.cpu] = l.ticks }
+                if l.is(b, "sched_waking") || l.is(b, "sched_wakeup") {
+                    if let pid = l.int(b, after: " pid="), ring.contains(pid) {
+                        r.ring.append(RingEvent(kind: .waking, cpu: l.cpu, ticks: l.ticks, pid: pid))
+                    }
+                    continue
+                }
+                let isSwitch = l.is(b, "sched_switch")
+                let next = isSwitch ? l.int(b, after: "next_pid=") : nil
+                if let next, ring.contains(next) {
+                    r.ring.append(RingEvent(kind: .switchIn, cpu: l.cpu, ticks: l.ticks, pid: next))
+                    continue
+                }
+                let name = String(decoding: UnsafeBufferPointer(rebasing: b[l.name]), as: UTF8.self)
+                let args = String(decoding: UnsafeBufferPointer(rebasing: b[l.args]), as: UTF8.self)
+                guard let (named, rank) = cause(event: name, args: args) else { continue }
+                let cause = next.map(own.contains) == true ? "task switchbench (this run)" : named
+                r.causes.append(Event(cpu: l.cpu, ticks: l.ticks, cause: cause, rank: rank))
             }
-            out.append(Event(cpu: cpu, ticks: ticks, cause: cause, rank: rank))
         }
-        return out
+        return r
+    }
+
+    /// One line of the `trace` file, located in its bytes: "… [001] d..2.  2000: sched_switch: args".
+    struct Line {
+        var cpu: Int
+        var ticks: UInt64
+        var name: Range<Int>
+        var args: Range<Int>
+
+        init?(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) {
+            // The CPU: the first "[digits]" (a task name may hold brackets, not followed by digits only).
+            var i = start, cpu = -1
+            while i < end && cpu < 0 {
+                if b[i] == 91, let (v, j) = Line.number(b, i + 1, end), j < end, b[j] == 93 { cpu = Int(v); i = j }
+                i += 1
+            }
+            // The stamp: the token before the next ":" (ticks, or seconds with a fraction).
+            var colon = i
+            while colon < end && b[colon] != 58 { colon += 1 }
+            var t = colon
+            while t > i && b[t - 1] != 32 { t -= 1 }
+            guard cpu >= 0, colon < end, let (whole, j) = Line.number(b, t, colon) else { return nil }
+            if j == colon {
+                ticks = whole
+            } else {
+                guard b[j] == 46, let (frac, k) = Line.number(b, j + 1, colon), k == colon else { return nil }
+                ticks = whole * 1_000_000_000 + frac * UInt64(pow(10, Double(9 - min(9, k - j - 1))))
+            }
+            // "name: args".
+            var n = colon + 1
+            while n < end && b[n] == 32 { n += 1 }
+            var e = n
+            while e < end && b[e] != 58 { e += 1 }
+            guard e < end else { return nil }
+            self.cpu = cpu
+            name = n..<e
+            args = min(e + 2, end)..<end
+        }
+
+        /// Decimal digits from `i` (at least one): their value and where they end.
+        static func number(_ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ end: Int) -> (UInt64, Int)? {
+            var v: UInt64 = 0, j = i
+            while j < end && b[j] >= 48 && b[j] <= 57 { v = v &* 10 &+ UInt64(b[j] - 48); j += 1 }
+            return j > i ? (v, j) : nil
+        }
+
+        func `is`(_ b: UnsafeBufferPointer<UInt8>, _ event: StaticString) -> Bool {
+            guard name.count == event.utf8CodeUnitCount else { return false }
+            let p = event.utf8Start
+            for k in 0..<name.count where b[name.lowerBound + k] != p[k] { return false }
+            return true
+        }
+
+        /// The integer after the last `key` in the arguments (fields after a task name are fixed-format).
+        func int(_ b: UnsafeBufferPointer<UInt8>, after key: StaticString) -> Int? {
+            let p = key.utf8Start, n = key.utf8CodeUnitCount
+            var i = args.upperBound - n
+            while i >= args.lowerBound {
+                var k = 0
+                while k < n && b[i + k] == p[k] { k += 1 }
+                if k == n { return Line.number(b, i + n, args.upperBound).map { Int($0.0) } }
+                i -= 1
+            }
+            return nil
+        }
     }
 
     static func field(_ args: String, _ key: String) -> String? {
@@ -150,7 +293,9 @@ final class TailTrace {
         return text.withCString { Glibc.write(fd, $0, strlen($0)) } == text.utf8.count
     }
 
-    static func read(_ path: String) -> String? {
+    static func read(_ path: String) -> String? { readBytes(path).map { String(decoding: $0, as: UTF8.self) } }
+
+    static func readBytes(_ path: String) -> [UInt8]? {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -161,7 +306,7 @@ final class TailTrace {
             if n <= 0 { break }
             out += buf[0..<n]
         }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 }
 

@@ -44,8 +44,14 @@ public enum RunSpace {
         var path = dir.isEmpty ? "." : dir
         while statvfs(path, &s) != 0 {
             guard errno == ENOENT, path != "/", path != "." else { return nil }
-            let up = (path as NSString).deletingLastPathComponent
-            path = up.isEmpty ? "." : up
+            // The parent by hand: Foundation's deletingLastPathComponent traps on a one-character
+            // relative path ("r", and "x" from "x/y") in swift-corelibs-foundation 6.3.1.
+            let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
+            if let slash = trimmed.lastIndex(of: "/") {
+                path = slash == trimmed.startIndex ? "/" : String(trimmed[..<slash])
+            } else {
+                path = "."
+            }
         }
         // Read-only and pseudo filesystems (no blocks: /proc, /sys): RunWriter.prepare names the real fault.
         guard s.f_flag & UInt(ST_RDONLY) == 0, s.f_blocks > 0 else { return nil }

@@ -275,7 +275,7 @@ public struct AnatomyHarness: Harness {
     /// A side's one-way hand-offs (task 0 → task 1; both tasks are alike) as the ring harness makes
     /// them, renamed `<side>_hand_off`; not traced here (the `process` and `thread` rings trace theirs).
     static func handOffRow(_ s: RingInstance.HandOffStamps, side: Side, like base: Record) -> Record? {
-        let run = TokenRingHarness.HandOffRun(stamps: s, clock: StampClock.shared, traced: nil, events: nil,
+        let run = TokenRingHarness.HandOffRun(stamps: s, clock: StampClock.shared, traced: nil, recording: nil,
                                               traceUnavailable: "the anatomy pairs are not traced (the process and thread harnesses' rings are)")
         guard var r = TokenRingHarness.latencyRecords(run, like: base, taskCPUs: [base.cpus.first ?? 0, base.cpus.first ?? 0])
             .first(where: { $0.metric == "hand_off_ab" }) else { return nil }

@@ -10,7 +10,8 @@ import Foundation
 /// recorded between their stamps (`TailTrace`). The stamps never run inside the batch's timed laps;
 /// interleaved with them, both see the same phases of the host (their switches are left out of the count).
 /// The distribution comes from untraced hand-offs: recording sched_switch costs every switch
-/// (measured here: p50 5–10 % higher with the trace on), so the causes come from a second,
+/// (measured here: p50 5–10 % higher with the trace on, 15–31 % on one CPU with the ring's own events
+/// recorded for `HandOffSplit`), so the causes come from a second,
 /// shorter, traced run of the same ring — the slowest hand-offs of that run.
 extension TokenRingHarness {
     public static let latencyMetrics = ["hand_off_ab", "hand_off_ba", "hand_off_round_trip"]
@@ -31,18 +32,19 @@ extension TokenRingHarness {
         var clock: StampClock
         /// The traced run's stamps and what the kernel recorded meanwhile; nil with the reason when not traced.
         var traced: RingInstance.HandOffStamps?
-        var events: [TailTrace.Event]?
+        var recording: TailTrace.Recording?
         var traceUnavailable: String?
     }
 
     /// The stamped hand-offs (interleaved with the batches), then the traced run where the kernel lets us (`TailTrace`).
     static func stampPhase(_ ring: RingInstance, stamps: RingInstance.HandOffStamps, options: RunOptions) throws -> HandOffRun {
         let clock = StampClock.shared
+        let cpus = Set(ring.taskCPUs)
         // The ring's tasks exist now: their ids filter their own switches out of the trace.
-        switch TailTrace.start(ringPIDs: ring.taskIDs, clock: clock) {
+        switch TailTrace.start(ringPIDs: ring.taskIDs, cpus: cpus, clock: clock) {
         case .unavailable(let why):
             // What an unprivileged reader can say of the stamped laps, beside the reason.
-            return HandOffRun(stamps: stamps, clock: clock, traced: nil, events: nil, traceUnavailable: why + "; " + stamps.window.summary)
+            return HandOffRun(stamps: stamps, clock: clock, traced: nil, recording: nil, traceUnavailable: why + "; " + stamps.window.summary)
         case .started(let t):
             let traced: RingInstance.HandOffStamps
             do {
@@ -51,7 +53,7 @@ extension TokenRingHarness {
                 _ = t.stop()
                 throw error
             }
-            return HandOffRun(stamps: stamps, clock: clock, traced: traced, events: t.stop(), traceUnavailable: nil)
+            return HandOffRun(stamps: stamps, clock: clock, traced: traced, recording: t.stop(), traceUnavailable: nil)
         }
     }
 
@@ -76,14 +78,15 @@ extension TokenRingHarness {
     /// The tail's causes of one row, from the traced run: its hand-offs slower than the row's own
     /// (untraced) p99.9 `threshold`; at least its slowest 10.
     static func causes(metric: String, run: HandOffRun, cpus: Set<Int>, threshold: Double) -> TailCauses {
-        guard let events = run.events, let traced = run.traced else { return .notAvailable(run.traceUnavailable ?? "not traced") }
-        let intervals = intervals(traced, metric: metric)
+        guard let rec = run.recording, let traced = run.traced else { return .notAvailable(run.traceUnavailable ?? "not traced") }
+        // Where the buffer overwrote its oldest events, only the hand-offs after them.
+        let intervals = intervals(traced, metric: metric).filter { $0.sent >= rec.since }
         let values = intervals.map { run.clock.ns(Int64(bitPattern: $0.recv &- $0.sent)) }
         guard let summary = LatencySummary(values) else { return .notAvailable("no traced hand-offs") }
         let order = values.indices.sorted { values[$0] > values[$1] }
         let above = order.prefix { values[$0] > threshold }.count
         let chosen = order.prefix(max(above, min(slowestExamined, values.count)))
-        let counts = TailTrace.attribute(chosen.map { intervals[$0] }, events: events, cpus: cpus)
+        let counts = TailTrace.attribute(chosen.map { intervals[$0] }, events: rec.causes, cpus: cpus)
         return TailCauses(examined: chosen.count, thresholdNs: chosen.last.map { values[$0] } ?? threshold,
                           counts: counts, source: "tracefs", unavailable: nil, traced: values.count,
                           tracedP50Ns: summary.percentile("p50")?.ns)
@@ -113,6 +116,7 @@ extension TokenRingHarness {
                 r.setFact("clock_skew_low_ns", sk.low)
                 r.setFact("clock_skew_high_ns", sk.high)
             }
+            if m != "hand_off_round_trip" { setParts(&r, metric: m, run: run) }
             return r
         }
     }
@@ -135,5 +139,38 @@ extension TokenRingHarness {
         r.setFact("stamp_cost_ns", c.costNs)
         if !base.valid { r.invalidate("the case's batch row (\(base.metric)) is invalid") }
         return r
+    }
+
+    /// Where a one-way row's traced hand-offs spent their time (`HandOffSplit`): the `part_*` facts,
+    /// or `parts_unavailable` with the reason (that of the causes).
+    static func setParts(_ r: inout Record, metric: String, run: HandOffRun) {
+        guard let rec = run.recording, let traced = run.traced, traced.tids.count == 2 else {
+            // The reason alone (the window's /proc counts go with the causes).
+            let why = (run.traceUnavailable ?? "not traced").components(separatedBy: "; ")[0]
+            r.setFact("parts_unavailable", TailTrace.clean(why))
+            return
+        }
+        guard !rec.wakeEvent.isEmpty else {
+            r.setFact("parts_unavailable", "neither sched_waking nor sched_wakeup could be enabled")
+            return
+        }
+        let wakee = Int(traced.tids[metric == "hand_off_ab" ? 1 : 0])
+        let handOffs = intervals(traced, metric: metric).filter { $0.sent >= rec.since }
+            .map { HandOffSplit.HandOff(sent: $0.sent, recv: $0.recv, wakee: wakee) }
+        let c = run.clock
+        let s = HandOffSplit.summary(HandOffSplit.split(handOffs, events: rec.ring), ns: { c.ns(Int64(bitPattern: $0)) })
+        r.setFact("parts_split", Double(s.split))
+        r.setFact("parts_no_waking", Double(s.noWaking))
+        r.setFact("parts_no_switch_in", Double(s.noSwitchIn))
+        r.setFact("parts_wake_event", rec.wakeEvent)
+        if rec.lost > 0 { r.setFact("parts_trace_lost_events", Double(rec.lost)) }
+        // The traced run's window in CLOCK_MONOTONIC ns (what `perf record -k CLOCK_MONOTONIC` stamps, for a
+        // check over the same window: scripts/experiments/hand-off-checks.sh timehist).
+        r.setFact("parts_window_start_ns", String(traced.startNs))
+        r.setFact("parts_window_end_ns", String(traced.endNs))
+        for (name, v) in s.parts {
+            r.setFact("part_\(name)_p50_ns", v.p50)
+            r.setFact("part_\(name)_p99_ns", v.p99)
+        }
     }
 }

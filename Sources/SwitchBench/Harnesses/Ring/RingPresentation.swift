@@ -85,6 +85,7 @@ extension TokenRingHarness {
             blocks.append(w.text)
         }
         if let l = Self.latencySection(run, lang: lang) { blocks.append(l) }
+        if let s = Self.splitSection(run, lang: lang) { blocks.append(s) }
         return Claims.section(lang.t("## Process vs thread switch (claim C1)", "## 进程切换与线程切换（说法 C1）"), blocks, run, lang)
     }
 

@@ -1,0 +1,91 @@
+import Foundation
+
+/// Where one hand-off's time goes (docs/methodology.md, "Where a hand-off's time goes"), from the ring's
+/// own scheduler events that `TailTrace` recorded between the hand-off's two stamps, S (the waker's,
+/// right before it wakes) and R (the wakee's, right after its wait returned):
+///   W  the wakee's first wake-up (`sched_waking`) at or after S, not after R
+///   I  the wakee's first switch in at or after W, not after R
+/// The hand-off then splits into three parts that add up to R − S:
+///   waker         S → W  the waker's system call up to the wake-up (futex store and FUTEX_WAKE, or write)
+///   wake_to_run   W → I  what perf sched timehist calls the scheduling delay ("sch delay"), which also
+///                        starts at sched_waking when that was recorded
+///   return        I → R  from the switch in back to the wakee's user code (the wait's return)
+/// A hand-off without W (the wakee had not gone to sleep: no wake-up) or without I (woken before it was
+/// switched out) is not split, and counted as such. Ticks throughout (the stamp clock, which is the
+/// trace's clock). Measuring only: the rows' facts are written in RingLatency.swift.
+enum HandOffSplit {
+    struct HandOff: Equatable {
+        var sent: UInt64
+        var recv: UInt64
+        /// The wakee's kernel thread id (the pid the scheduler's events name).
+        var wakee: Int
+    }
+
+    struct Parts: Equatable {
+        var waker: UInt64
+        var wakeToRun: UInt64
+        var back: UInt64
+        var whole: UInt64 { waker + wakeToRun + back }
+    }
+
+    enum Outcome: Equatable { case split(Parts), noWaking, noSwitchIn }
+
+    static func split(_ handOffs: [HandOff], events: [TailTrace.RingEvent]) -> [Outcome] {
+        var wakings: [Int: [UInt64]] = [:], switchIns: [Int: [UInt64]] = [:]
+        for e in events {
+            switch e.kind {
+            case .waking: wakings[e.pid, default: []].append(e.ticks)
+            case .switchIn: switchIns[e.pid, default: []].append(e.ticks)
+            }
+        }
+        for k in wakings.keys { wakings[k]!.sort() }
+        for k in switchIns.keys { switchIns[k]!.sort() }
+        return handOffs.map { h in
+            guard h.recv >= h.sent, let w = first(wakings[h.wakee] ?? [], atOrAfter: h.sent), w <= h.recv else { return .noWaking }
+            guard let i = first(switchIns[h.wakee] ?? [], atOrAfter: w), i <= h.recv else { return .noSwitchIn }
+            return .split(Parts(waker: w - h.sent, wakeToRun: i - w, back: h.recv - i))
+        }
+    }
+
+    /// The first of ascending `ticks` at or after `t` (binary search).
+    static func first(_ ticks: [UInt64], atOrAfter t: UInt64) -> UInt64? {
+        var lo = 0, hi = ticks.count
+        while lo < hi { let mid = (lo + hi) / 2; if ticks[mid] < t { lo = mid + 1 } else { hi = mid } }
+        return lo < ticks.count ? ticks[lo] : nil
+    }
+
+    /// p50 and p99 of each part, in ns (`ns` converts ticks), over the split hand-offs; and the counts.
+    struct Summary: Equatable {
+        var split = 0, noWaking = 0, noSwitchIn = 0
+        /// Part name ("waker", "wake_to_run", "return", "whole") → (p50, p99) ns.
+        var parts: [String: (p50: Double, p99: Double)] = [:]
+
+        static func == (a: Summary, b: Summary) -> Bool {
+            (a.split, a.noWaking, a.noSwitchIn) == (b.split, b.noWaking, b.noSwitchIn)
+                && a.parts.mapValues { [$0.p50, $0.p99] } == b.parts.mapValues { [$0.p50, $0.p99] }
+        }
+    }
+
+    static let partNames = ["waker", "wake_to_run", "return", "whole"]
+
+    static func summary(_ outcomes: [Outcome], ns: (UInt64) -> Double) -> Summary {
+        var s = Summary()
+        var values: [String: [Double]] = [:]
+        for o in outcomes {
+            switch o {
+            case .noWaking: s.noWaking += 1
+            case .noSwitchIn: s.noSwitchIn += 1
+            case .split(let p):
+                s.split += 1
+                for (name, t) in zip(partNames, [p.waker, p.wakeToRun, p.back, p.whole]) { values[name, default: []].append(ns(t)) }
+            }
+        }
+        for (name, v) in values {
+            let sorted = v.sorted()
+            guard let p50 = Percentile.of(sorted: sorted, name: "p50", q: 0.5),
+                  let p99 = Percentile.of(sorted: sorted, name: "p99", q: 0.99) else { continue }
+            s.parts[name] = (p50.ns, p99.ns)
+        }
+        return s
+    }
+}
