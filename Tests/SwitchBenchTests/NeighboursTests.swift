@@ -118,6 +118,15 @@ import Testing
         var cross = Self.ringRow("cross-cpu")
         Neighbours.applyRunQueue(0.9, to: &cross)
         #expect(cross.valid)
+        // The same hand-offs stamped one at a time (no switch count of their own, a distribution).
+        let values = (0..<1000).map { 2000 + Double($0 % 50) }
+        var stamped = Record(harness: "thread", mechanism: "futex", placement: "same-cpu", cpus: [0, 0], tasks: 2,
+                             metric: "hand_off_ab", samples: [], opsPerSample: 1)
+        stamped.samples = values.count
+        stamped.stats = Statistics(values)
+        stamped.latency = LatencySummary(values)
+        Neighbours.applyRunQueue(0.3, to: &stamped)
+        #expect(!stamped.valid && Neighbours.invalidatedByNeighbours(stamped))
         #expect(TokenRingHarness(kind: .process).runQueueSensitive && TokenRingHarness(kind: .thread).runQueueSensitive)
         #expect(EventsHarness().runQueueSensitive)
         #expect(!SyscallHarness().runQueueSensitive && !TLBHarness().runQueueSensitive)

@@ -209,8 +209,9 @@ public enum Neighbours {
     /// (`Shares.own`) is what they must have waited for there.
     public static func applyRunQueue(_ own: Double?, to r: inout Record) {
         // A hand-off row expects switches; a paired row (ratio or difference of two such
-        // rows, `PairedMeasured.pairsKey`) rests on hand-offs too.
-        let handOff = (r.expectedSwitchesPerOp ?? 0) > 0 || r.fact(PairedMeasured.pairsKey) != nil
+        // rows, `PairedMeasured.pairsKey`) rests on hand-offs too, and so does a per hand-off row
+        // (its distribution, `latency`: the same hand-offs stamped one at a time).
+        let handOff = (r.expectedSwitchesPerOp ?? 0) > 0 || r.fact(PairedMeasured.pairsKey) != nil || r.latency != nil
         guard r.valid, r.placement == Placement.sameCPU.rawValue, handOff,
               r.unit == "ns" || r.unit == "ratio", r.stats != nil, r.samples >= 3, let own, own > runQueueThreshold else { return }
         r.invalidate(String(format: "other tasks used %.0f %% of CPU %@ during this case (over %.0f %%): with another task queued there the kernel hands off without wakeup preemption, by the full sleep-and-wake path (measured 1.3–1.4× slower with no stolen time); rerun with that CPU free (--cpus)",
