@@ -172,7 +172,7 @@ struct LCG {
         let e = [Self.waking(90), Self.switchIn(150), Self.waking(250), Self.waking(310), Self.switchIn(450), Self.waking(510, 9), Self.switchIn(520, 7)]
         // The first's wake-up came before S; the second was woken but not switched in before R; the
         // third's only wake-up belongs to another task.
-        #expect(HandOffSplit.split(h, events: e) == [.noWaking, .noSwitchIn, .noWaking])
+        #expect(HandOffSplit.split(h, events: e) == [.noWaking(whole: 100), .noSwitchIn, .noWaking(whole: 100)])
     }
 
     @Test func summaryCountsEveryHandOffAndOrdersItsPercentiles() {
@@ -185,7 +185,9 @@ struct LCG {
         }
         let sum = HandOffSplit.summary(HandOffSplit.split(handOffs, events: events.shuffled()), ns: { Double($0) })
         #expect(sum.split == 180 && sum.noWaking == 20 && sum.noSwitchIn == 0)
-        #expect(Set(sum.parts.keys) == Set(HandOffSplit.partNames))
+        #expect(Set(sum.parts.keys) == Set(HandOffSplit.partNames + ["whole_no_waking"]))
+        // The ten in a hundred with no wake-up keep their whole time apart: k = 0, 10, … 190.
+        #expect(sum.parts["whole_no_waking"]!.p50 == 500 + 90 && sum.parts["whole_no_waking"]!.p99 == 500 + 190)
         for (_, v) in sum.parts { #expect(v.p50 <= v.p99) }
         #expect(sum.parts["waker"]!.p50 == 10 && sum.parts["waker"]!.p99 == 10)
         #expect(sum.parts["return"]!.p50 == 400)

@@ -28,7 +28,9 @@ enum HandOffSplit {
         var whole: UInt64 { waker + wakeToRun + back }
     }
 
-    enum Outcome: Equatable { case split(Parts), noWaking, noSwitchIn }
+    /// `noWaking`: no wake-up of the wakee between the stamps (it had not gone to sleep: on one CPU, a
+    /// task that preempted its waker earlier and was still runnable), with the hand-off's whole time.
+    enum Outcome: Equatable { case split(Parts), noWaking(whole: UInt64), noSwitchIn }
 
     static func split(_ handOffs: [HandOff], events: [TailTrace.RingEvent]) -> [Outcome] {
         var wakings: [Int: [UInt64]] = [:], switchIns: [Int: [UInt64]] = [:]
@@ -41,7 +43,8 @@ enum HandOffSplit {
         for k in wakings.keys { wakings[k]!.sort() }
         for k in switchIns.keys { switchIns[k]!.sort() }
         return handOffs.map { h in
-            guard h.recv >= h.sent, let w = first(wakings[h.wakee] ?? [], atOrAfter: h.sent), w <= h.recv else { return .noWaking }
+            guard h.recv >= h.sent else { return .noWaking(whole: 0) }
+            guard let w = first(wakings[h.wakee] ?? [], atOrAfter: h.sent), w <= h.recv else { return .noWaking(whole: h.recv - h.sent) }
             guard let i = first(switchIns[h.wakee] ?? [], atOrAfter: w), i <= h.recv else { return .noSwitchIn }
             return .split(Parts(waker: w - h.sent, wakeToRun: i - w, back: h.recv - i))
         }
@@ -57,7 +60,8 @@ enum HandOffSplit {
     /// p50 and p99 of each part, in ns (`ns` converts ticks), over the split hand-offs; and the counts.
     struct Summary: Equatable {
         var split = 0, noWaking = 0, noSwitchIn = 0
-        /// Part name ("waker", "wake_to_run", "return", "whole") → (p50, p99) ns.
+        /// Part name ("waker", "wake_to_run", "return", "whole"; "whole_no_waking": the hand-offs not
+        /// split, without a wake-up) → (p50, p99) ns.
         var parts: [String: (p50: Double, p99: Double)] = [:]
 
         static func == (a: Summary, b: Summary) -> Bool {
@@ -73,7 +77,9 @@ enum HandOffSplit {
         var values: [String: [Double]] = [:]
         for o in outcomes {
             switch o {
-            case .noWaking: s.noWaking += 1
+            case .noWaking(let whole):
+                s.noWaking += 1
+                if whole > 0 { values["whole_no_waking", default: []].append(ns(whole)) }
             case .noSwitchIn: s.noSwitchIn += 1
             case .split(let p):
                 s.split += 1

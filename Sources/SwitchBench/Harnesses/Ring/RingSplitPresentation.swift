@@ -40,31 +40,33 @@ extension TokenRingHarness {
         Each cell is p50 / p99 over the split hand-offs; one whose wakee had not gone to sleep (no wake-up \
         between the stamps) or was woken before it was switched out is not split (*split / traced*). *Whole, \
         traced* is those split hand-offs end to end; the tracepoints cost time, so compare it with the untraced \
-        whole of the table above. On one CPU, `W→I` also holds \
-        the waker's way to sleep: the wakee runs only once the waker blocks.
+        whole of the table above. *Whole, traced, no wake-up* is the hand-offs left unsplit because their wakee \
+        had not gone to sleep, end to end. On \
+        one CPU, `W→I` also holds the waker's way to sleep: the wakee runs only once the waker blocks.
         """, """
         **单程交接的时间花在哪里。** 取自跟踪那次运行里内核自己的调度事件，用的是时间戳的时钟：`S` 是唤醒方的时间戳，\
         `W` 是被唤醒方被唤醒（`sched_waking`），`I` 是它被切换上处理器（`sched_switch`），`R` 是被唤醒方的时间戳。\
         唤醒方 `S→W` 是唤醒方的系统调用直到唤醒；唤醒到运行 `W→I` 就是 `perf sched timehist` 所说的调度延迟\
         （`sch delay`，从 `sched_waking` 到切换上处理器）；返回 `I→R` 是从切换上处理器回到被唤醒方自己的代码。\
         每格是拆开的交接的 p50 / p99；被唤醒方还没睡下（两个时间戳之间没有唤醒），或者在切换下处理器之前就被唤醒的交接不拆\
-        （见“拆开 / 跟踪”一列）。“整次（跟踪时）”是这些拆开的交接从头到尾的时间；跟踪点本身要花时间，请与上表未跟踪的整次对照。在同一处理器上，`W→I` \
-        还包含唤醒方走到睡眠的那一段：唤醒方阻塞之后，被唤醒方才能运行。
+        （见“拆开 / 跟踪”一列）。“整次（跟踪时）”是这些拆开的交接从头到尾的时间；跟踪点本身要花时间，请与上表未跟踪的整次对照。\
+        “整次（跟踪时，没有唤醒）”是因被唤醒方还没睡下而没拆开的那些交接从头到尾的时间。\
+        在同一处理器上，`W→I` 还包含唤醒方走到睡眠的那一段：唤醒方阻塞之后，被唤醒方才能运行。
         """)
         if let why = rows.first?.fact("parts_unavailable"), rows.allSatisfy({ $0.fact("parts_unavailable") == why }) {
             return intro + "\n\n" + lang.t("Not split in this run: \(why).", "这次运行没有拆分：`\(why)`。")
         }
         var t = MarkdownTable(lang == .en
             ? ["task", "mechanism", "placement", "direction", "split / traced", "waker `S→W`", "wake to run `W→I`", "return `I→R`",
-               "whole, traced", "whole, untraced", "valid"]
+               "whole, traced", "whole, traced, no wake-up", "whole, untraced", "valid"]
             : ["任务", "机制", "放置", "方向", "拆开 / 跟踪", "唤醒方 `S→W`", "唤醒到运行 `W→I`", "返回 `I→R`",
-               "整次（跟踪时）", "整次（未跟踪）", "有效"])
+               "整次（跟踪时）", "整次（跟踪时，没有唤醒）", "整次（未跟踪）", "有效"])
         for r in rows {
             let l = r.latency
             let untraced = Format.value(l?.percentile("p50")?.ns, unit: "ns") + " / " + Format.value(l?.percentile("p99")?.ns, unit: "ns")
             t.add([taskKindName(r.harness, lang), "`\(r.mechanism)`", Terms.placement(r.placement, lang), direction(r.metric, lang),
                    splitCount(r, lang), partText(r, "waker"), partText(r, "wake_to_run"), partText(r, "return"), partText(r, "whole"),
-                   untraced, Format.valid(r.valid, lang: lang)])
+                   partText(r, "whole_no_waking"), untraced, Format.valid(r.valid, lang: lang)])
         }
         return intro + "\n\n" + t.text
     }
