@@ -19,7 +19,8 @@ public struct CreateHarness: Harness {
         ("pthread", "in the minimal parent: pthread_create() of a thread that returns at once; pthread_join()"),
         ("coroutine", "Coroutine: mmap'ed stack + guard page, first switch in and out, munmap"),
         ("swift-task", "Task(executorPreference:) on SingleThreadExecutor + await of its value"),
-        ("zombie", "fact: an exited child shows state Z in /proc/<pid>/stat until waitpid, then is gone")])
+        ("zombie", "fact: an exited child shows state Z in /proc/<pid>/stat until waitpid, then is gone")],
+        op: "one task created, run, cleaned up", section: "create")
 
     /// The parent's touched anonymous memory for the "fork cost vs the parent's mapped memory" rows
     /// (`footprint_bytes`): fork copies the parent's page tables (one entry per 4 KiB page), posix_spawn

@@ -29,7 +29,8 @@ public struct EventsHarness: Harness {
         ("thread", "a thread per task, each blocked in read on its own eventfd"),
         ("process", "a forked process per task, each blocked in read on its own eventfd"),
         ("asm", "asm coroutines on one thread: epoll_wait, resume the coroutine whose eventfd is ready"),
-        ("swift-task", "Swift tasks on one thread: the same epoll loop resumes the task's continuation")])
+        ("swift-task", "Swift tasks on one thread: the same epoll loop resumes the task's continuation")],
+        op: "one event with N waiting tasks", section: "memory-and-events")
     public var placements: [Placement] { [.sameCPU, .unpinned] }
     /// Its same-cpu rows are hand-offs to the readied tasks on one CPU, like the rings'.
     public var runQueueSensitive: Bool { true }

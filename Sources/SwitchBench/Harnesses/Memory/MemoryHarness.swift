@@ -27,7 +27,8 @@ public struct MemoryHarness: Harness {
         ("process", "forked children blocked in read on a pipe (Σ PSS from smaps_rollup)"),
         ("thread", "pthreads blocked in read on a pipe (default stack: RLIMIT_STACK, 8 MiB reserved)"),
         ("asm", "stackful coroutines suspended on their own mmap'ed stacks (default 256 KiB + guard page)"),
-        ("swift-task", "Swift tasks suspended on a continuation, on one thread (SingleThreadExecutor)")])
+        ("swift-task", "Swift tasks suspended on a continuation, on one thread (SingleThreadExecutor)")],
+        op: "bytes per parked task", section: "memory-and-events")
     /// Memory does not depend on where tasks run: they are not pinned.
     public var placements: [Placement] { [.unpinned] }
     public static let stackSizeOption = HarnessOption("stack-size", .bytes(max: 1 << 30), example: "0,64K",

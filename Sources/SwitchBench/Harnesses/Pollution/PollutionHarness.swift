@@ -21,7 +21,8 @@ public struct PollutionHarness: Harness {
         ("process", "B is a forked child on the same CPU (other address space), idle or walking W pages of its own"),
         ("thread", "B is a thread on the same CPU (same address space), idle or walking W pages of its own"),
         ("none", "no switch: sched_yield() with nothing else runnable"),
-        ("flush", "reference: mprotect() of A's pages flushes their translations")])
+        ("flush", "reference: mprotect() of A's pages flushes their translations")],
+        op: "one re-walk after a switch", section: "pollution")
     /// Page walks and re-walks miss to shared caches and memory: a busy neighbour moves them (docs/busy-machines.md).
     public var neighbourSensitive: Bool { true }
 
