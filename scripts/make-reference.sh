@@ -2,8 +2,9 @@
 # Regenerate results/reference/ at HEAD: refuses a modified tree (commit first), builds, runs
 # `switchbench --all --output results/reference`, checks that `switchbench report` regenerates the
 # claims report from the CSV alone, checks that every row's git_commit is HEAD's commit without
-# +dirty, and rewrites README.md's table from the new run (scripts/reference-table.py). Then commit
-# results/reference/ and README.md.
+# +dirty, rewrites README.md's table from the new run (scripts/reference-table.py), and README.md's
+# harness list and docs/harnesses.md's table from the registry (scripts/harness-docs.py, a step that
+# also runs alone). Then commit results/reference/, README.md and docs/harnesses.md.
 #
 #   scripts/make-reference.sh
 # Environment: CONFIG=debug|release (default debug: what `swift run` builds; the measuring code has -O
@@ -64,5 +65,7 @@ fi
 if [ "$out" = results/reference ]; then
   echo "== README.md's table from the new run"
   python3 scripts/reference-table.py "$out" README.md
+  echo "== README.md's harness list and docs/harnesses.md's table from the registry"
+  BIN="$bin" python3 scripts/harness-docs.py
 fi
-echo "make-reference: $out: $rows rows at $head (clean). Commit it: git add -A $out README.md && git commit -m 'results/reference at $head'"
+echo "make-reference: $out: $rows rows at $head (clean). Commit it: git add -A $out README.md docs/harnesses.md && git commit -m 'results/reference at $head'"

@@ -53,10 +53,15 @@ struct Compare: ParsableCommand {
     @Flag(help: "Gate (exit 1 on a regression) even when the runs come from different machines; default: exit 3, nothing gated.")
     var acrossMachines = false
 
-    @Option(name: .customLong("require-gate"), help: ArgumentHelp("Exit 4 when a gated group of the baseline cannot gate a slowdown of PCT (e.g. 25%), or the baseline has one run: its reach is unknown.", valueName: "pct"))
+    @Option(name: .customLong("require-gate"), help: ArgumentHelp("""
+        Exit 4 when a gated group of the baseline cannot gate a slowdown of PCT (e.g. 25%), or the baseline has one run: its reach is unknown.
+        """, valueName: "pct"))
     var requireGate: String?
 
-    @Option(name: .customLong("confirm"), help: ArgumentHelp("A rerun (results.csv or run directory) that a change must show again to count; repeat for more. scripts/ci-regression.sh reruns the flagged harnesses and passes them here.", valueName: "run"))
+    @Option(name: .customLong("confirm"), help: ArgumentHelp("""
+        A rerun (results.csv or run directory) that a change must show again to count; repeat for more. scripts/ci-regression.sh reruns the flagged \
+        harnesses and passes them here.
+        """, valueName: "run"))
     var confirm: [String] = []
 
     /// `--format`: the root command's RunFlags consume it before a subcommand is parsed, and
@@ -107,7 +112,10 @@ struct Compare: ParsableCommand {
             throw SwitchBenchError.usage("--require-gate '\(text)' is not a percentage from 0 to 1000, e.g. 25%")
         }
         guard v / 100 >= threshold else {
-            throw SwitchBenchError.usage("--require-gate \(text) is below --threshold \(String(format: "%g", threshold * 100)) %: no group gates a change smaller than the threshold")
+            throw SwitchBenchError.usage("""
+                --require-gate \(text) is below --threshold \(String(format: "%g", threshold * 100)) %: no group gates a change smaller than the \
+                threshold
+                """)
         }
         return v / 100
     }

@@ -4,7 +4,10 @@ import SwitchBench
 struct Env: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the environment fingerprint stored with every run.",
-        discussion: "--machine-id prints only this machine's id (CPU model, CPU family and model numbers, online CPU count, virtualization as a slug, e.g. intel-xeon-6-207-2cpu-kvm), the name of its CI baseline results/baselines/<machine id>.csv.")
+        discussion: """
+            --machine-id prints only this machine's id (CPU model, CPU family and model numbers, online CPU count, virtualization as a slug, e.g. \
+            intel-xeon-6-207-2cpu-kvm), the name of its CI baseline results/baselines/<machine id>.csv.
+            """)
 
     @Flag(help: "Print only this machine's id (e.g. intel-xeon-2cpu-kvm), nothing else.")
     var machineID = false

@@ -5,10 +5,12 @@ struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List harnesses, their mechanisms, placements and options.",
         discussion: """
-        --format json prints one JSON object instead: `harnesses` (id, summary, claims, mechanisms, placements, options, \
+        --format json prints one JSON object instead: `harnesses` (id, summary, claims, op, mechanisms, placements, options, \
         included_in_all: whether --all runs it), \
         `csv_columns` (the columns results.csv has, in order) and `switch_kinds` (the kinds of switch compared, \
-        with harness, mechanism, metric and label en/zh). Scripts read these lists from here rather than repeat them.
+        with harness, mechanism, metric and label en/zh). Scripts read these lists from here rather than repeat them. \
+        --format docs prints README.md's harness list and docs/harnesses.md's harness table as Markdown blocks \
+        between their marker lines (scripts/harness-docs.py writes them into those files).
         """)
 
     /// `--format`: the root command's RunFlags consume it before a subcommand is parsed (see Compare);
@@ -19,8 +21,9 @@ struct List: ParsableCommand {
         switch runFlags.format {
         case "markdown", "text": printText()
         case "json": print(Listing.json(), terminator: "")
+        case "docs": print(HarnessDocs.render(), terminator: "")
         default:
-            throw SwitchBenchError.usage("unknown format '\(runFlags.format)' for list; valid: text, json")
+            throw SwitchBenchError.usage("unknown format '\(runFlags.format)' for list; valid: text, json, docs")
         }
     }
 

@@ -14,7 +14,8 @@ struct Report: ParsableCommand {
 
         Several runs (several paths, or one CSV holding several runs, e.g. files concatenated): writes machines.md, \
         a column per run headed by its machine's fingerprint (CPU model, online CPUs, virtualization, kernel, PCID, \
-        THP; never the host name; runs of one machine, as compare counts it, share a number): claim verdicts, switch cost by kind, TLB reach per level with the huge-page \
+        THP; never the host name; runs of one machine, as compare counts it, share a number): claim verdicts, switch cost by kind, TLB reach per \
+        level with the huge-page \
         verdict, creation costs. Printed on stdout and written to --output DIR (default: the current directory). \
         --lang en|zh picks its language.
         """)
@@ -50,7 +51,9 @@ struct Report: ParsableCommand {
         let report = files.first { $0.name == ClaimsReportExporter.fileName }
         print(report?.contents ?? "", terminator: "")
         let plots = files.filter { $0.name.hasSuffix(".svg") }.count
-        FileHandle.standardError.write(Data("switchbench: \(files.map(\.name).filter { !$0.hasSuffix(".svg") }.joined(separator: ", ")) and \(plots) plot(s) written to \(outDir)\n".utf8))
+        FileHandle.standardError.write(Data("""
+            switchbench: \(files.map(\.name).filter { !$0.hasSuffix(".svg") }.joined(separator: ", ")) and \(plots) plot(s) written to \(outDir)\n
+            """.utf8))
     }
 
     /// machines.md: one column per run, into --output or the current directory, and on stdout.
@@ -64,6 +67,9 @@ struct Report: ParsableCommand {
         try RunWriter.write(notes, name: NotesReport.fileName, in: outDir)
         print(text, terminator: "")
         let machines = Set(MachinesReport.machines(columns)).count
-        FileHandle.standardError.write(Data("switchbench: \(MachinesReport.fileName) (\(columns.count) runs, \(machines) machine(s)) and \(NotesReport.fileName) written to \(outDir)\n".utf8))
+        FileHandle.standardError.write(Data("""
+            switchbench: \(MachinesReport.fileName) (\(columns.count) runs, \(machines) machine(s)) and \(NotesReport.fileName) written to \
+            \(outDir)\n
+            """.utf8))
     }
 }

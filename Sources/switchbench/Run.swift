@@ -36,7 +36,10 @@ struct Run: ParsableCommand {
         let empty = harnesses.filter { $0.cases(options).isEmpty }
         if !empty.isEmpty && (empty.count == harnesses.count || flags.harnessesNamed) {
             let h = empty[0]
-            throw SwitchBenchError.usage("no case of \(h.id) matches the options; it has mechanisms \(h.mechanisms.map(\.id).joined(separator: ", ")) and placements \(h.placements.map(\.rawValue).joined(separator: ", "))")
+            throw SwitchBenchError.usage("""
+                no case of \(h.id) matches the options; it has mechanisms \(h.mechanisms.map(\.id).joined(separator: ", ")) and placements \
+                \(h.placements.map(\.rawValue).joined(separator: ", "))
+                """)
         }
         let environment = Environment.read()
         let context = RunContext(options: options, environment: environment)
@@ -54,7 +57,10 @@ struct Run: ParsableCommand {
         try RunWriter.prepare(dir)
 
         let stderr = FileHandle.standardError
-        stderr.write(Data("switchbench \(Environment.suiteVersion): \(environment.cpuModel), CPUs \(CPUList.format(context.allowedCPUs)), \(environment.build) build\n".utf8))
+        stderr.write(Data("""
+            switchbench \(Environment.suiteVersion): \(environment.cpuModel), CPUs \(CPUList.format(context.allowedCPUs)), \(environment.build) \
+            build\n
+            """.utf8))
         let t0 = Date()
         Runner(context: context, progress: { stderr.write(Data(($0 + "\n").utf8)) })
             .run(harnesses, into: &result)

@@ -28,10 +28,14 @@ struct RunFlags: ParsableArguments {
     @Option(help: "What to print on stdout: markdown, csv or json. Every file kind is always written.")
     var format: String = "markdown"
 
-    @Option(help: "Directory for the run's files (default: results/runs/<UTC time>-<host>/). Its filesystem must have room for them (about 4.6 MiB for --all): checked before the first case.")
+    @Option(help: """
+        Directory for the run's files (default: results/runs/<UTC time>-<host>/). Its filesystem must have room for them (about 4.6 MiB for --all): \
+        checked before the first case.
+        """)
     var output: String?
 
-    @Option(name: .long, help: "Language of the files written for people (results.md, report.md, SVG text, compare's Markdown): en or zh. CSV and JSON stay English.")
+    @Option(name: .long,
+            help: "Language of the files written for people (results.md, report.md, SVG text, compare's Markdown): en or zh. CSV and JSON stay English.")
     var lang: String = "en"
 
     /// --lang as the report layer's type; throws `.usage` for anything else.
@@ -79,7 +83,9 @@ struct RunFlags: ParsableArguments {
             let known = Set(harnesses.flatMap { $0.mechanisms.map(\.id) })
             let wanted = commaList(mechanism)
             for m in wanted where !known.contains(m) {
-                throw SwitchBenchError.usage("unknown mechanism '\(m)' for \(harnesses.map(\.id).joined(separator: ", ")); valid: \(known.sorted().joined(separator: ", "))")
+                throw SwitchBenchError.usage("""
+                    unknown mechanism '\(m)' for \(harnesses.map(\.id).joined(separator: ", ")); valid: \(known.sorted().joined(separator: ", "))
+                    """)
             }
             o.mechanisms = wanted
         }

@@ -7,7 +7,8 @@ struct Switchbench: ParsableCommand {
         commandName: "switchbench",
         abstract: "Measure what context switches cost on this Linux machine, with the kernel's proof that they happened.",
         discussion: """
-        Each switch row carries the kernel's own count of context switches per op; a row that did not switch the way it claims is marked invalid. Results go to stdout; CSV and Markdown files to results/runs/<UTC time>-<host>/ (or --output).
+        Each switch row carries the kernel's own count of context switches per op; a row that did not switch the way it claims is marked invalid. \
+        Results go to stdout; CSV and Markdown files to results/runs/<UTC time>-<host>/ (or --output).
 
         Examples:
           switchbench --all               every harness with its defaults

@@ -119,7 +119,8 @@ struct Validate: ParsableCommand {
                 for _ in 0..<k { guard write(w, &byte, 1) == 1, read(r, &byte, 1) == 1 else { throw SwitchBenchError.caseFailed("pipe I/O failed") } }
             }.perOp
             raw += try Sampler.run(config) { k in
-                for _ in 0..<k { guard sb_sys_write(w, &byte, 1) == 1, sb_sys_read(r, &byte, 1) == 1 else { throw SwitchBenchError.caseFailed("pipe I/O failed") } }
+                for _ in 0..<k { guard sb_sys_write(w, &byte, 1) == 1,
+                                sb_sys_read(r, &byte, 1) == 1 else { throw SwitchBenchError.caseFailed("pipe I/O failed") } }
             }.perOp
         }
         return Statistics(glibc).median - Statistics(raw).median

@@ -36,22 +36,39 @@ import Testing
         for code in Self.exitCodes { #expect(numbers.contains(code), "README's exit status omits \(code)") }
     }
 
-    /// The harness table of harnesses.md: every registered harness, in registry order, with its claims
-    /// and exactly the mechanisms `--mechanism` accepts.
-    @Test func harnessTableIsTheRegistry() throws {
-        let text = try Self.paragraph(Self.doc("docs/harnesses.md"), from: "| harness | claim | one op | mechanisms |")
-        var seen: [String] = []
-        for line in text.split(separator: "\n").dropFirst(2) {
-            let cells = line.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            let ids = Self.spans(cells[1]), mechanisms = Self.spans(cells[4].components(separatedBy: "(")[0])
-            for id in ids {
-                let h = try #require(Registry.harness(id), "harnesses.md names a harness '\(id)' the registry lacks")
-                seen.append(id)
-                #expect(cells[2] == h.claims.joined(separator: ", "), "\(id): claims \(cells[2])")
-                #expect(mechanisms == h.mechanisms.map(\.id), "\(id): table \(mechanisms), registry \(h.mechanisms.map(\.id))")
-            }
-        }
-        #expect(seen == Registry.harnesses.map(\.id), "table \(seen)")
+    /// README's harness list and harnesses.md's table are written from the registry (`HarnessDocs`,
+    /// scripts/harness-docs.py): every row there is the row its harness writes now, and none names a
+    /// harness the registry lacks. A registered harness with no row yet is the regeneration's to add (it
+    /// says so), not a failure here: a new harness is its folder and its registry line.
+    @Test(arguments: HarnessDocs.Block.allCases)
+    func generatedHarnessBlocksAreNotStale(_ block: HarnessDocs.Block) throws {
+        let problems = HarnessDocs.staleness(of: block, in: try Self.doc(block.file))
+        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))\nrun scripts/harness-docs.py")
+    }
+
+    /// The check finds what it must: a row that is no longer its harness's, a harness the registry
+    /// lacks, rows out of order or twice, a block without markers; and lets a harness with no row be.
+    @Test(arguments: HarnessDocs.Block.allCases)
+    func stalenessFindsStaleRowsButNotMissingOnes(_ block: HarnessDocs.Block) throws {
+        let rows = Registry.harnesses.count, first = block.header.count + 1
+        func doc(_ lines: [String]) -> String { "# page\n\n" + lines.joined(separator: "\n") + "\n\nmore\n" }
+        #expect(HarnessDocs.staleness(of: block, in: doc(block.lines())).isEmpty)
+        #expect(HarnessDocs.staleness(of: block, in: doc(block.lines(Array(Registry.harnesses.dropFirst())))).isEmpty,
+                "a registered harness without its row is not stale")
+        var changed = block.lines()
+        changed[first] = changed[first].replacingOccurrences(of: Registry.harnesses[0].summary, with: "old words")
+            .replacingOccurrences(of: Registry.harnesses[0].info.op, with: "old words")
+        #expect(HarnessDocs.staleness(of: block, in: doc(changed)).count == 1, "a changed row")
+        var unknown = block.lines()
+        unknown.insert(unknown[first].replacingOccurrences(of: "`\(Registry.harnesses[0].id)`", with: "`gone`"), at: first)
+        #expect(HarnessDocs.staleness(of: block, in: doc(unknown)).contains { $0.contains("`gone`, which the registry lacks") })
+        var swapped = block.lines()
+        swapped.swapAt(first, first + rows - 1)
+        #expect(HarnessDocs.staleness(of: block, in: doc(swapped)).contains { $0.contains("out of registry order") })
+        var twice = block.lines()
+        twice.insert(twice[first], at: first)
+        #expect(HarnessDocs.staleness(of: block, in: doc(twice)).contains { $0.contains("has two rows") })
+        #expect(HarnessDocs.staleness(of: block, in: doc(Array(block.lines().dropLast()))).count == 1, "no end marker")
     }
 
     @Test func everyVerdictIsNamed() throws {
@@ -97,8 +114,8 @@ import Testing
         for key in keys.sorted() { #expect(named.contains(key), "csv.md's facts row lacks the key \(key)") }
     }
 
-    /// The options README's usage shows for `run` are the ones the binary takes, and every harness
-    /// option is named in docs/.
+    /// The options README's usage shows for `run` are the ones the binary takes. (Each harness option
+    /// is in its harness's row of harnesses.md's table, a generated block: `generatedHarnessBlocksAreNotStale`.)
     @Test func optionsAreTheBinarys() throws {
         let readme = try Self.doc("README.md")
         let usage = try Self.paragraph(readme, from: "switchbench --all [--quick]")
@@ -106,8 +123,6 @@ import Testing
         for o in ["mechanism", "placement", "cpus", "tasks", "footprint", "samples", "quick", "format", "output"] {
             #expect(shown.contains(o), "README's usage lacks --\(o)")
         }
-        let docs = try ["README.md", "docs/harnesses.md", "docs/many-tasks.md"].map(Self.doc).joined()
-        for option in Registry.options { #expect(docs.contains(option.flag), "no doc names \(option.flag)") }
     }
 
     /// methodology.md's code layout names every folder of Sources/ (each target, the two C executables too).
@@ -152,6 +167,13 @@ extension ProcessSpawningTests.CLITests {
         #expect(r.status == 0)
         for h in Registry.harnesses { #expect(r.stdout.contains(h.id + " — "), "list lacks \(h.id)") }
         for o in Registry.options { #expect(r.stdout.contains(o.flag), "list lacks \(o.flag)") }
+    }
+
+    @Test func listFormatDocsPrintsTheGeneratedBlocks() throws {
+        let (r, _) = try Self.run(["list", "--format", "docs"])
+        #expect(r.status == 0)
+        #expect(r.stdout == HarnessDocs.render())
+        for block in HarnessDocs.Block.allCases { #expect(HarnessDocs.staleness(of: block, in: r.stdout).isEmpty) }
     }
 
     @Test func helpListsEveryExitStatus() throws {

@@ -25,16 +25,19 @@ import Testing
         }
     }
 
-    /// README's "Harnesses:" sentence names exactly the registered harnesses.
-    @Test func readmeNamesEveryRegisteredHarness() throws {
-        let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
-        let start = try #require(readme.range(of: "\nHarnesses: "))
-        let end = try #require(readme[start.upperBound...].range(of: "\n\n"))
-        let sentence = String(readme[start.upperBound..<end.lowerBound]).components(separatedBy: "(")[0]
-        let named = sentence.matches(of: /`([a-z-]+)`/).map { String($0.output.1) }
-        var ids: [String] = []
-        for h in Registry.harnesses where !ids.contains(h.id) { ids.append(h.id) }
-        #expect(named == ids, "README: \(named), registry: \(ids)")
+    /// What the docs' generated blocks show of a harness (`HarnessDocs`) it declares: a summary, what one
+    /// op is, claims that docs/claims.md has, and a section of docs/harnesses.md where it names one.
+    @Test func everyHarnessDeclaresWhatTheDocsShow() throws {
+        let claims = try String(contentsOf: Self.root.appendingPathComponent("docs/claims.md"), encoding: .utf8)
+        let page = try String(contentsOf: Self.root.appendingPathComponent("docs/harnesses.md"), encoding: .utf8)
+        let anchors = Set(page.split(separator: "\n").filter { $0.hasPrefix("#") }.map {
+            $0.drop { $0 == "#" }.trimmingCharacters(in: .whitespaces).lowercased().replacingOccurrences(of: " ", with: "-")
+        })
+        for h in Registry.harnesses {
+            #expect(!h.summary.isEmpty && !h.info.op.isEmpty, "\(h.id): declare its summary and op (HarnessInfo)")
+            for c in h.claims { #expect(claims.contains(c), "\(h.id): claim \(c) is not in docs/claims.md") }
+            if let section = h.info.section { #expect(anchors.contains(section), "\(h.id): harnesses.md has no #\(section)") }
+        }
     }
 
     @Test func allRunsTheHarnessesThatDoNotLeaveThemselvesOut() {

@@ -127,7 +127,8 @@ public struct RunContext: Sendable {
 /// Adding a harness: its own files (a folder under Harnesses/) plus one line in `Registry.harnesses`.
 /// What it owns beyond its rows it declares there too: its command-line options (`declaredOptions`),
 /// the kinds of switch it adds to the switch-cost table and plot (`switchKinds`), its block of the
-/// machines page (`machinesSection`).
+/// machines page (`machinesSection`), what the docs say of it (`info`: README's harness list and
+/// docs/harnesses.md's table are written from it by scripts/harness-docs.py, `HarnessDocs`).
 public protocol Harness: Sendable {
     /// Its id, summary, claims and mechanisms, declared once (`id` … `mechanisms` below read it).
     var info: HarnessInfo { get }
@@ -178,19 +179,31 @@ public struct Plot: Sendable {
     public init(name: String, title: String, contents: String) { (self.name, self.title, self.contents) = (name, title, contents) }
 }
 
-/// What `switchbench list` shows of a harness, and the names the CLI checks.
+/// What `switchbench list` shows of a harness, the names the CLI checks, and what the docs say of it:
+/// README's harness list and docs/harnesses.md's table are written from these (`HarnessDocs`,
+/// `switchbench list --format docs`). English, as `list` and the docs are; the files of a run are the
+/// ones written in both languages.
 public struct HarnessInfo: Sendable {
     /// The id used on the command line and in the `harness` column.
     public var id: String
     /// Which claims it measures (C1 …; docs/claims.md).
     public var claims: [String]
-    /// One line for `switchbench list`.
+    /// One line for `switchbench list` and README's harness list.
     public var summary: String
     /// Mechanism ids and one line each.
     public var mechanisms: [(id: String, summary: String)]
+    /// What one op of its rows is ("one call", "one lap of a ring of N tasks"): the "one op" column of
+    /// docs/harnesses.md's table. Every registered harness declares one (`RegistryTests`); the default
+    /// "" is for harnesses the tests make.
+    public var op: String
+    /// The anchor of its section in docs/harnesses.md ("syscall", "thread-and-process-rings"), which its
+    /// name in the generated docs links to; nil: none yet (the name is not a link).
+    public var section: String?
 
-    public init(_ id: String, claims: [String], summary: String, mechanisms: [(id: String, summary: String)]) {
+    public init(_ id: String, claims: [String], summary: String, mechanisms: [(id: String, summary: String)],
+                op: String = "", section: String? = nil) {
         (self.id, self.claims, self.summary, self.mechanisms) = (id, claims, summary, mechanisms)
+        (self.op, self.section) = (op, section)
     }
 }
 

@@ -16,6 +16,8 @@ public enum Listing {
         var id: String
         var summary: String
         var claims: [String]
+        /// What one op of its rows is (docs/harnesses.md's "one op").
+        var op: String
         var mechanisms: [Mechanism]
         var placements: [String]
         /// The options it declares (`HarnessOption`): flag, example, help.
@@ -41,7 +43,7 @@ public enum Listing {
     public static func json(_ harnesses: [any Harness] = Registry.harnesses) -> String {
         let doc = Document(
             harnesses: harnesses.map { h in
-                HarnessEntry(id: h.id, summary: h.summary, claims: h.claims,
+                HarnessEntry(id: h.id, summary: h.summary, claims: h.claims, op: h.info.op,
                              mechanisms: h.mechanisms.map { .init(id: $0.id, summary: $0.summary) },
                              placements: h.placements.map(\.rawValue),
                              options: h.declaredOptions.map { .init(flag: $0.flag, example: $0.example, help: $0.help) },

@@ -12,8 +12,9 @@ public enum RunSpace {
     /// `switchbench --all` on a 2-vCPU AMD EPYC KVM guest (results/reference at 6b125bb1ceec: 877 rows, 3 613 217
     /// bytes of row files, the per hand-off histograms included; docs/csv.md),
     /// each harness's share of the row files by its share of results.csv's bytes, over its cases, rounded
-    /// up to 100 bytes. A harness missing here counts as the largest (RunSpaceTests checks that every
-    /// registered one is listed).
+    /// up to 100 bytes. A harness missing here counts as the largest: a new harness, until a reference
+    /// run has its rows (RunSpaceTests checks that every harness of results/reference is listed, and
+    /// nothing the registry lacks).
     static let bytesPerCase: [String: Int] = [
         "syscall": 3_800, "thread": 48_300, "process": 52_200, "coroutine": 9_900, "anatomy": 13_300,
         "create": 5_300, "blocking": 20_000, "tlb": 1_874_000, "pollution": 592_600, "memory": 16_300,

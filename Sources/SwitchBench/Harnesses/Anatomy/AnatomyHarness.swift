@@ -31,7 +31,8 @@ public struct AnatomyHarness: Harness {
         ("wake-sleep", "a futex hand-off's halves timed alone, processes then threads (SCHED_BATCH, one CPU): FUTEX_WAKE of a sleeper vs with none (the wake-up path), and FUTEX_WAIT going to sleep until the woken task runs"),
         ("avx512", "a thread yield switch with AVX-512 registers in use vs clean, paired rounds"),
         ("amx", "a thread yield switch with AMX tiles loaded vs clean, paired rounds (needs AMX and ARCH_REQ_XCOMP_PERM)"),
-        ("ibpb", "a process yield switch with a forced indirect branch barrier (prctl) vs without, paired rounds")])
+        ("ibpb", "a process yield switch with a forced indirect branch barrier (prctl) vs without, paired rounds")],
+        op: "one process switch taken apart on one CPU, each part alone", section: "anatomy")
     public var runQueueSensitive: Bool { true }
     /// The paired `sched_yield()` switches: the class table's thread and process switch (`Ledger`).
     public var switchKinds: [SwitchKind] {

@@ -37,7 +37,8 @@ public struct BlockingHarness: Harness {
 
     public let info = HarnessInfo("blocking", claims: ["C4"], summary: "one coroutine's blocking read stalls the others on its thread (vs a non-blocking read + yield)", mechanisms: [
         ("asm", "M asm coroutines (Coroutine) resumed round-robin by one scheduler loop"),
-        ("swift-task", "M Swift tasks on SingleThreadExecutor, each turn ending in Task.yield()")])
+        ("swift-task", "M Swift tasks on SingleThreadExecutor, each turn ending in Task.yield()")],
+        op: "one 20 ms blocking or non-blocking read", section: "blocking")
 
     public func plan(_ options: RunOptions) -> [CaseSpec] {
         selectedMechanisms(options).map { CaseSpec(harness: id, mechanism: $0, placement: .sameCPU, tasks: coroutines) }

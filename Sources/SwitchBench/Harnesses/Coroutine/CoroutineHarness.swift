@@ -19,7 +19,8 @@ public struct CoroutineHarness: Harness {
         ("ucontext", "glibc swapcontext: the same switch plus an rt_sigprocmask system call for the signal mask"),
         ("swift-task", "two Swift tasks resuming each other's continuation on a single-threaded executor of ours"),
         ("swift-task-yield", "two Swift tasks alternating with Task.yield() on the same executor"),
-        ("swift-task-global", "the continuation ping-pong on Swift's default global executor (its thread pool)")])
+        ("swift-task-global", "the continuation ping-pong on Swift's default global executor (its thread pool)")],
+        op: "one round trip (2 switches)", section: "coroutine")
 
     /// same-cpu for the coroutines of one thread; unpinned for the global executor's thread pool.
     public var placements: [Placement] { [.sameCPU, .unpinned] }

@@ -12,14 +12,18 @@ public struct CreateHarness: Harness {
     public var helperDirectory: String?
 
     public init(helperDirectory: String? = nil) { self.helperDirectory = helperDirectory }
-    public let info = HarnessInfo("create", claims: ["C6"], summary: "create + clean up one process, thread, coroutine or Swift task (processes and threads from a minimal C parent); fork cost vs the parent's memory; the zombie before waitpid", mechanisms: [
+    public let info = HarnessInfo("create", claims: ["C6"], summary: """
+        create + clean up one process, thread, coroutine or Swift task (processes and threads from a minimal C parent); fork cost vs the parent's \
+        memory; the zombie before waitpid
+        """, mechanisms: [
         ("fork-exit-wait", "in the minimal parent: fork(); the child exit(0)s (as lmbench lat_proc fork); waitpid(); with 0, 64 MiB and 1 GiB touched"),
         ("fork-exec", "in the minimal parent: fork(); the child execve()s the static no-op switchbench-noop; waitpid()"),
         ("posix-spawn", "in the minimal parent: posix_spawn() of switchbench-noop; waitpid(); with 0, 64 MiB and 1 GiB touched"),
         ("pthread", "in the minimal parent: pthread_create() of a thread that returns at once; pthread_join()"),
         ("coroutine", "Coroutine: mmap'ed stack + guard page, first switch in and out, munmap"),
         ("swift-task", "Task(executorPreference:) on SingleThreadExecutor + await of its value"),
-        ("zombie", "fact: an exited child shows state Z in /proc/<pid>/stat until waitpid, then is gone")])
+        ("zombie", "fact: an exited child shows state Z in /proc/<pid>/stat until waitpid, then is gone")],
+        op: "one task created, run, cleaned up", section: "create")
 
     /// The parent's touched anonymous memory for the "fork cost vs the parent's mapped memory" rows
     /// (`footprint_bytes`): fork copies the parent's page tables (one entry per 4 KiB page), posix_spawn
@@ -58,14 +62,20 @@ public struct CreateHarness: Harness {
             let measured: Measured
             switch spec.mechanism {
             case "coroutine":
-                notes.append("Coroutine init (malloc of control block and closure box, mmap + mprotect of a \(Coroutine.defaultStackSize / 1024) KiB stack + guard page), first switch in and back, deinit (munmap, free)")
+                notes.append("""
+                    Coroutine init (malloc of control block and closure box, mmap + mprotect of a \(Coroutine.defaultStackSize / 1024) KiB stack + \
+                    guard page), first switch in and back, deinit (munmap, free)
+                    """)
                 var sink = 0
                 measured = try Sampler.run(config, counter: counter, check: .threadCPU) { k in
                     sink &+= try Coroutine.createRunDestroy(k)
                 }
                 withExtendedLifetime(sink) {}
             case "swift-task":
-                notes.append("Task(executorPreference:) (heap-allocated task), enqueue, run, completion, await of its value, on SingleThreadExecutor (one thread)")
+                notes.append("""
+                    Task(executorPreference:) (heap-allocated task), enqueue, run, completion, await of its value, on SingleThreadExecutor (one \
+                    thread)
+                    """)
                 let executor = SingleThreadExecutor()
                 let total = UnsafeMutablePointer<Int>.allocate(capacity: 1)
                 total.initialize(to: 0)
@@ -143,7 +153,10 @@ public struct CreateHarness: Harness {
         case "fork-exec":
             r.addNote("fork + execve of the static no-op \(MinimalParent.noopName) (new address space, program loading) + exit + waitpid")
         case "posix-spawn":
-            r.addNote("glibc posix_spawn of the static no-op \(MinimalParent.noopName) (clone(CLONE_VM|CLONE_VFORK) + execve, no page-table copy) + exit + waitpid")
+            r.addNote("""
+                glibc posix_spawn of the static no-op \(MinimalParent.noopName) (clone(CLONE_VM|CLONE_VFORK) + execve, no page-table copy) + exit + \
+                waitpid
+                """)
         default:
             r.addNote("pthread_create (mmap'ed stack from glibc's cache, clone) + the thread returns + pthread_join")
         }
@@ -193,7 +206,11 @@ public struct CreateHarness: Harness {
                        metric: "state_before_waitpid", unit: "state", samples: [], opsPerSample: 0)
         r.setFact(ZombieFact.beforeKey, before)
         r.setFact(ZombieFact.afterKey, after)
-        r.addNote("a child made \(ZombieResources.touchedBytes >> 20) MiB resident and opened \(ZombieResources.openedFDs) files, then called _exit(\(ZombieResources.exitCode)): /proc/<pid>/stat state \(before)\(before == "Z" ? " (zombie)" : "") until the parent's waitpid; after waitpid: \(after == "gone" ? "no /proc/<pid> (reaped)" : "state \(after)")")
+        r.addNote("""
+            a child made \(ZombieResources.touchedBytes >> 20) MiB resident and opened \(ZombieResources.openedFDs) files, then called \
+            _exit(\(ZombieResources.exitCode)): /proc/<pid>/stat state \(before)\(before == "Z" ? " (zombie)" : "") until the parent's waitpid; \
+            after waitpid: \(after == "gone" ? "no /proc/<pid> (reaped)" : "state \(after)")
+            """)
         if before != "Z" { r.invalidate("the exited child was not seen in state Z (saw \(before))") }
         if after != "gone" { r.invalidate("the child was still in /proc after waitpid (state \(after))") }
         res.record(into: &r)

@@ -36,7 +36,10 @@ final class MinimalParent {
     struct HelperMissing: Error, CustomStringConvertible {
         var paths: [String]
         var description: String {
-            "missing helper \(paths.joined(separator: " and ")) (no such executable file; `swift build` builds it beside switchbench, scripts/build-static.sh copies it there)"
+            """
+            missing helper \(paths.joined(separator: " and ")) (no such executable file; `swift build` builds it beside switchbench, \
+            scripts/build-static.sh copies it there)
+            """
         }
     }
 

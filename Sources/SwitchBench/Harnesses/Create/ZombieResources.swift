@@ -38,13 +38,15 @@ public struct ZombieResources: Sendable, Equatable {
         if let status = readProcFile("/proc/\(pid)/status") {
             let lines = status.split(separator: "\n")
             s.statusFields = lines.count
-            s.rssKiB = lines.first { $0.hasPrefix("VmRSS:") }.flatMap { Double($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") }
+            s.rssKiB = lines.first { $0.hasPrefix("VmRSS:") }.flatMap { Double($0.split(separator: " ",
+                                                                                        omittingEmptySubsequences: true).dropFirst().first ?? "") }
         }
         s.mappings = readProcFile("/proc/\(pid)/maps").map { $0.split(separator: "\n").count }
         s.openFDs = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd"))?.count
         let mem = readProcFile("/proc/meminfo") ?? ""
         func kib(_ key: String) -> Double? {
-            mem.split(separator: "\n").first { $0.hasPrefix(key + ":") }.flatMap { Double($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") }
+            mem.split(separator: "\n").first { $0.hasPrefix(key + ":") }.flatMap { Double($0.split(separator: " ",
+                                                                                                   omittingEmptySubsequences: true).dropFirst().first ?? "") }
         }
         (s.memFreeKiB, s.memAvailableKiB) = (kib("MemFree"), kib("MemAvailable"))
         return s

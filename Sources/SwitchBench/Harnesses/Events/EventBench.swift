@@ -351,7 +351,9 @@ struct EventBench {
                     let got = sb_sys_read(replyFD, &reply, 8)
                     guard got == 8, reply < ChildWatch.endedMark else {
                         if got == 8, let dead = TaskGroup.deadChild(in: &tasks.pids) { throw dead }
-                        throw SwitchBenchError.caseFailed("reading the reply failed: \(got == 0 ? "every task is gone" : got == 8 ? "a task ended" : errnoText(Int32(-got)))")
+                        throw SwitchBenchError.caseFailed("""
+                            reading the reply failed: \(got == 0 ? "every task is gone" : got == 8 ? "a task ended" : errnoText(Int32(-got)))
+                            """)
                     }
                 }
                 let t1 = monotonicNanoseconds()

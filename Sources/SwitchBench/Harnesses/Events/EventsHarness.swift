@@ -25,11 +25,13 @@ import Foundation
 /// placement) measured right after, for the same IPC.
 public struct EventsHarness: Harness {
     public init() {}
-    public let info = HarnessInfo("events", claims: ["C9"], summary: "cost per event with N tasks each waiting on its own eventfd: thread/process per task vs coroutines on an epoll loop", mechanisms: [
+    public let info = HarnessInfo("events", claims: ["C9"],
+        summary: "cost per event with N tasks each waiting on its own eventfd: thread/process per task vs coroutines on an epoll loop", mechanisms: [
         ("thread", "a thread per task, each blocked in read on its own eventfd"),
         ("process", "a forked process per task, each blocked in read on its own eventfd"),
         ("asm", "asm coroutines on one thread: epoll_wait, resume the coroutine whose eventfd is ready"),
-        ("swift-task", "Swift tasks on one thread: the same epoll loop resumes the task's continuation")])
+        ("swift-task", "Swift tasks on one thread: the same epoll loop resumes the task's continuation")],
+        op: "one event with N waiting tasks", section: "memory-and-events")
     public var placements: [Placement] { [.sameCPU, .unpinned] }
     /// Its same-cpu rows are hand-offs to the readied tasks on one CPU, like the rings'.
     public var runQueueSensitive: Bool { true }
@@ -157,7 +159,10 @@ public struct EventsHarness: Harness {
                 r.stolenFraction = ring.stolenFraction
                 r.note = ""
                 let ev = Statistics(event.sampleValues).median
-                r.addNote(String(format: "ring harness %@ pipe %@ tasks=2 round_trip (median %.0f ns), run right after; per_event (burst=1) here %.0f ns, %+.1f %% (the difference: eventfd instead of a pipe, %d rounds of work, the reply counter, SCHED_BATCH)",
+                r.addNote(String(format: """
+                    ring harness %@ pipe %@ tasks=2 round_trip (median %.0f ns), run right after; per_event (burst=1) here %.0f ns, %+.1f %% (the \
+                    difference: eventfd instead of a pipe, %d rounds of work, the reply counter, SCHED_BATCH)
+                    """,
                                  kind.rawValue, spec.placement.rawValue, rs.median, ev, (ev - rs.median) / rs.median * 100, Self.workRounds))
                 r.addNote("switches per op shown per switch (round trip ÷ 2)")
                 rows.append(r)

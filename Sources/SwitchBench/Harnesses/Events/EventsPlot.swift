@@ -84,15 +84,18 @@ public enum EventsPlot {
         }
         svg.line(f.left, f.top, f.left, f.top + f.plotH, stroke: "#333")
         svg.line(f.left, f.top + f.plotH, f.left + f.plotW, f.top + f.plotH, stroke: "#333")
-        svg.text(lang.t("N: tasks waiting at once (log scale)", "N：同时等待的任务数（对数坐标）"), f.left + f.plotW / 2, f.top + f.plotH + 40, size: 12, anchor: .middle)
-        svg.text(lang.t("time per event (log scale)", "每个事件的时间（对数坐标）"), 18, f.top + f.plotH / 2, size: 12, anchor: .middle, rotate: -90)
+        svg.text(lang.t("N: tasks waiting at once (log scale)", "N：同时等待的任务数（对数坐标）"), f.left + f.plotW / 2,
+                 f.top + f.plotH + 40, size: 12, anchor: .middle)
+        svg.text(lang.t("time per event (log scale)", "每个事件的时间（对数坐标）"), 18, f.top + f.plotH / 2, size: 12, anchor: .middle,
+                 rotate: -90)
     }
 
     /// Each series: a line through every N measured (in order), a marker per point, nudged sideways by
     /// series so that equal points do not hide each other, and its legend entry. Returns the legend's end.
     static func legendAndSeries(_ svg: inout SVGDocument, _ f: Frame, _ series: [Series], _ ks: [Int], _ lang: Language) -> Double {
         var ly = f.top + 4
-        svg.text(lang.t("kind, K: kernel switches per event", "种类，K：每个事件的上下文切换次数（内核统计）"), f.legendX, ly, size: 12, weight: "bold")
+        svg.text(lang.t("kind, K: kernel switches per event", "种类，K：每个事件的上下文切换次数（内核统计）"), f.legendX, ly,
+                 size: 12, weight: "bold")
         ly += 20
         for (i, s) in series.enumerated() {
             let color = colors[s.mechanism] ?? "#555"

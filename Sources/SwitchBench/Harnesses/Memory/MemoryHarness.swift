@@ -23,11 +23,13 @@ import Glibc
 /// their copy of the parent's stack, Swift tasks keep their frames in the task's heap allocator).
 public struct MemoryHarness: Harness {
     public init() {}
-    public let info = HarnessInfo("memory", claims: ["C8"], summary: "memory per parked task: N processes, threads, asm coroutines or Swift tasks all waiting for input", mechanisms: [
+    public let info = HarnessInfo("memory", claims: ["C8"],
+                                  summary: "memory per parked task: N processes, threads, asm coroutines or Swift tasks all waiting for input", mechanisms: [
         ("process", "forked children blocked in read on a pipe (Σ PSS from smaps_rollup)"),
         ("thread", "pthreads blocked in read on a pipe (default stack: RLIMIT_STACK, 8 MiB reserved)"),
         ("asm", "stackful coroutines suspended on their own mmap'ed stacks (default 256 KiB + guard page)"),
-        ("swift-task", "Swift tasks suspended on a continuation, on one thread (SingleThreadExecutor)")])
+        ("swift-task", "Swift tasks suspended on a continuation, on one thread (SingleThreadExecutor)")],
+        op: "bytes per parked task", section: "memory-and-events")
     /// Memory does not depend on where tasks run: they are not pinned.
     public var placements: [Placement] { [.unpinned] }
     public static let stackSizeOption = HarnessOption("stack-size", .bytes(max: 1 << 30), example: "0,64K",
@@ -161,7 +163,9 @@ public struct MemoryHarness: Harness {
             : "(Σ PSS of the children + the parent's PSS change, smaps_rollup) ÷ N"
         rows.append(record(spec, "user_bytes_per_task", readings.map { $0.user / n }, note: userHow + "; " + stackNote))
         if spec.mechanism == "thread" {
-            rows[rows.count - 1].addNote("glibc caches up to 40 MiB of freed thread stacks and reuses them: at small N a repetition may reuse stacks already resident")
+            rows[rows.count - 1].addNote("""
+                glibc caches up to 40 MiB of freed thread stacks and reuses them: at small N a repetition may reuse stacks already resident
+                """)
         }
         if inProcess {
             rows.append(record(spec, "heap_bytes_per_task", readings.map { ($0.heap ?? 0) / n },
@@ -182,7 +186,9 @@ public struct MemoryHarness: Harness {
         var check = record(spec, "meminfo_bytes_per_task", readings.map { $0.anonGrowth / n },
                            note: "growth of AnonPages in /proc/meminfo ÷ N (system-wide)")
         let diff = accounted > 0 ? (anon - accounted) / accounted : 0
-        check.addNote(String(format: "cross-check: %@ %.0f B/task vs AnonPages %.0f B/task (%+.0f %%); user + kernel %.0f B/task vs MemAvailable drop %.0f B/task",
+        check.addNote(String(format: """
+            cross-check: %@ %.0f B/task vs AnonPages %.0f B/task (%+.0f %%); user + kernel %.0f B/task vs MemAvailable drop %.0f B/task
+            """,
                              inProcess ? "RSS growth" : "Σ PSS", accounted, anon, diff * 100, total, available))
         check.setFact("accounted_bytes_per_task", accounted)
         check.setFact("anon_bytes_per_task", anon)
@@ -190,7 +196,8 @@ public struct MemoryHarness: Harness {
             check.addNote("total under \(Self.crossCheckMinBytes >> 20) MiB: too small to check against system-wide totals")
             check.setFact("cross_check", CrossCheck.tooSmall.rawValue)
         } else if abs(diff) > Self.crossCheckTolerance {
-            check.invalidate(String(format: "per-task accounting and /proc/meminfo differ by %.0f %% (> %.0f %%)", abs(diff) * 100, Self.crossCheckTolerance * 100))
+            check.invalidate(String(format: "per-task accounting and /proc/meminfo differ by %.0f %% (> %.0f %%)", abs(diff) * 100,
+                                    Self.crossCheckTolerance * 100))
             check.setFact("cross_check", CrossCheck.disagree.rawValue)
         } else {
             check.setFact("cross_check", CrossCheck.agree.rawValue)

@@ -17,11 +17,14 @@ import Glibc
 /// thread with an idle B (W′ = 0), at the W where the flush reference is visible at all.
 public struct PollutionHarness: Harness {
     public init() {}
-    public let info = HarnessInfo("pollution", claims: ["C2"], summary: "re-walk penalty after a process switch vs a thread switch vs none: does a process switch flush the TLB?", mechanisms: [
+    public let info = HarnessInfo("pollution", claims: ["C2"],
+                                  summary: "re-walk penalty after a process switch vs a thread switch vs none: does a process switch flush the TLB?",
+                                  mechanisms: [
         ("process", "B is a forked child on the same CPU (other address space), idle or walking W pages of its own"),
         ("thread", "B is a thread on the same CPU (same address space), idle or walking W pages of its own"),
         ("none", "no switch: sched_yield() with nothing else runnable"),
-        ("flush", "reference: mprotect() of A's pages flushes their translations")])
+        ("flush", "reference: mprotect() of A's pages flushes their translations")],
+        op: "one re-walk after a switch", section: "pollution")
     /// Page walks and re-walks miss to shared caches and memory: a busy neighbour moves them (docs/busy-machines.md).
     public var neighbourSensitive: Bool { true }
 
@@ -238,7 +241,10 @@ public enum PollutionVerdict {
                    p.thread.median, p.thread.ci95Low, p.thread.ci95High, p.flush.median)
         }.joined(separator: "; ")
         let aboveCI = usable.filter { $0.process.ci95Low > $0.thread.ci95High }.count
-        let summary = String(format: "of %d W where a flush is visible, process above thread beyond the 95 %% CIs at %d, and also by ≥ 25 %% of a full flush at %d; median excess %.0f %% of a full flush",
+        let summary = String(format: """
+            of %d W where a flush is visible, process above thread beyond the 95 %% CIs at %d, and also by ≥ 25 %% of a full flush at %d; median \
+            excess %.0f %% of a full flush
+            """,
                              usable.count, aboveCI, sig.count, medianShare * 100)
         let answer: Answer
         if sig.count * 2 > usable.count {

@@ -34,7 +34,8 @@ public struct TokenRingHarness: Harness {
             : "context switch between threads of one process: the same ring, no address-space change", mechanisms: [
             ("pipe", "one byte through a ring of pipes (blocking read/write)"),
             ("futex", "a word per task in MAP_SHARED memory, FUTEX_WAIT / FUTEX_WAKE"),
-            ("yield", "the same word, waited for with sched_yield(): a switch with no wake-up and no IPC (same-cpu only; run only when asked for)")])
+            ("yield", "the same word, waited for with sched_yield(): a switch with no wake-up and no IPC (same-cpu only; run only when asked for)")],
+            op: "one lap of a ring of N tasks", section: "thread-and-process-rings")
     }
     public var placements: [Placement] { Placement.allCases }
     public var runQueueSensitive: Bool { true }

@@ -12,7 +12,8 @@ public struct SyscallHarness: Harness {
     public init() {}
     public let info = HarnessInfo("syscall", claims: ["C7"], summary: "user ↔ kernel round trip with no context switch (raw syscall vs vDSO)", mechanisms: [
         ("getppid", "syscall(SYS_getppid): enters the kernel every time (glibc cannot cache it)"),
-        ("clock_gettime", "clock_gettime(CLOCK_MONOTONIC) through the vDSO: no kernel entry")])
+        ("clock_gettime", "clock_gettime(CLOCK_MONOTONIC) through the vDSO: no kernel entry")],
+        op: "one call", section: "syscall")
 
     public func plan(_ options: RunOptions) -> [CaseSpec] {
         selectedMechanisms(options).flatMap { m in

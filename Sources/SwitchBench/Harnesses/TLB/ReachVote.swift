@@ -70,7 +70,10 @@ public struct ReachVote: Sendable, Equatable {
     /// One line for the reach row's note.
     public var summary: String {
         guard let reach else { return "no search ran" }
-        return "\(agreeing) of \(searches) searches agree on \(reach) pages (agreeing: within \(Int(Self.tolerance * 100)) %, at least one page; readings in run order: \(readingsText))"
+        return """
+            \(agreeing) of \(searches) searches agree on \(reach) pages (agreeing: within \(Int(Self.tolerance * 100)) %, at least one page; \
+            readings in run order: \(readingsText))
+            """
     }
 
     /// Why the vote does not hold; nil when it does.
@@ -78,8 +81,14 @@ public struct ReachVote: Sendable, Equatable {
         guard !agreed else { return nil }
         guard reach != nil else { return "no first-level search ran" }
         if !above.isEmpty && agreeing >= max(2, Int((Self.quorum * Double(searches)).rounded(.up))) {
-            return "the first-level searches disagree: \(agreeing) of \(searches) agree on \(reach!) pages, but \(above.count) read more (\(above.map(String.init).joined(separator: " "))), and a crowded phase only lowers a reading; readings \(readingsText)"
+            return """
+                the first-level searches disagree: \(agreeing) of \(searches) agree on \(reach!) pages, but \(above.count) read more \
+                (\(above.map(String.init).joined(separator: " "))), and a crowded phase only lowers a reading; readings \(readingsText)
+                """
         }
-        return "the first-level searches disagree: the largest agreeing group holds \(agreeing) of \(searches) (needs at least 2 and a third of them); readings \(readingsText)"
+        return """
+            the first-level searches disagree: the largest agreeing group holds \(agreeing) of \(searches) (needs at least 2 and a third of them); \
+            readings \(readingsText)
+            """
     }
 }

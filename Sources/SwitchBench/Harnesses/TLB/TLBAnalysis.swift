@@ -69,8 +69,12 @@ public enum TLBAnalysis {
         public var text: String {
             switch self {
             case .notGranted: return "huge pages not granted: the 2m curve is a 4 KiB curve"
-            case .noReachGain: return "huge pages granted, no reach gain: likely host-side 4 KiB backing (the TLB holds 4 KiB translations whatever the guest maps)"
-            case .reachGain(let f): return f.isInfinite ? "huge pages granted and they extend the TLB reach beyond the sweep (no first-level knee up to \(TLBHarness.maxPages) pages)"
+            case .noReachGain: return """
+                huge pages granted, no reach gain: likely host-side 4 KiB backing (the TLB holds 4 KiB translations whatever the guest maps)
+                """
+            case .reachGain(let f): return f.isInfinite ? """
+                huge pages granted and they extend the TLB reach beyond the sweep (no first-level knee up to \(TLBHarness.maxPages) pages)
+                """
                                                         : String(format: "huge pages granted and they extend the first-level TLB reach %.0f×", f)
             case .partialGain(let f): return String(format: "huge pages granted; first-level reach only %.1f× the 4 KiB one (partly small-page backed?)", f)
             case .unknown: return "no verdict: the 4 KiB curve shows no first-level knee to compare with"
@@ -140,7 +144,10 @@ public enum TLBAnalysis {
                     bracket = "reach from repeated searches on \(variant) − control: " + vote.summary
                         + "; the sweep's own curve: \(sweepReach.map { "\($0) pages" } ?? "no knee")"
                 } else if k.fullAt > k.firstAbove {
-                    bracket = "soft knee of \(variant) − control: under a quarter of the step up to \(Int(k.lastBelow)) pages, past it at \(Int(k.firstAbove)), three quarters by \(Int(k.fullAt))"
+                    bracket = """
+                        soft knee of \(variant) − control: under a quarter of the step up to \(Int(k.lastBelow)) pages, past it at \
+                        \(Int(k.firstAbove)), three quarters by \(Int(k.fullAt))
+                        """
                 } else {
                     bracket = "knee of \(variant) − control between \(Int(k.lastBelow)) and \(Int(k.firstAbove)) pages"
                 }

@@ -21,10 +21,13 @@ import Glibc
 /// the host crowds this guest in phases, and one sweep meets one phase.
 public struct TLBHarness: Harness {
     public init() {}
-    public let info = HarnessInfo("tlb", claims: ["C5"], summary: "pointer chase over 8…65536 pages: TLB reach and miss cost, 4 KiB vs 2 MiB pages, cache-only control", mechanisms: [
+    public let info = HarnessInfo("tlb", claims: ["C5"],
+                                  summary: "pointer chase over 8…65536 pages: TLB reach and miss cost, 4 KiB vs 2 MiB pages, cache-only control",
+                                  mechanisms: [
         ("4k", "one pointer per 4 KiB page (MADV_NOHUGEPAGE), random page order, random line in the page"),
         ("2m", "the same walk on MADV_HUGEPAGE memory (granted huge pages verified in /proc/self/smaps)"),
-        ("control", "as many cache lines packed into few pages, random order: cache misses without TLB misses")])
+        ("control", "as many cache lines packed into few pages, random order: cache misses without TLB misses")],
+        op: "one dependent memory access", section: "tlb")
     /// Page walks and re-walks miss to shared caches and memory: a busy neighbour moves them (docs/busy-machines.md).
     public var neighbourSensitive: Bool { true }
     public static let nodeOption = HarnessOption("node", .index, example: "1",

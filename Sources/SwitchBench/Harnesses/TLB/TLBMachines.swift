@@ -39,7 +39,9 @@ extension MachineColumn {
             var level = 1
             while let r = rows.first(where: { $0.mechanism == variant && $0.metric == TLBAnalysis.reachPages && $0.parameter(.tlbLevel) == level }) {
                 if let pages = r.stats?.median {
-                    let extra = rows.first { $0.mechanism == variant && $0.metric == TLBAnalysis.missExtraNs && $0.parameter(.tlbLevel) == level }?.stats?.median
+                    let extra = rows.first {
+                        $0.mechanism == variant && $0.metric == TLBAnalysis.missExtraNs && $0.parameter(.tlbLevel) == level
+                    }?.stats?.median
                     out[level] = MachineTLBLevel(pages: pages, extraNs: extra)
                 }
                 level += 1
@@ -73,7 +75,8 @@ extension TLBHarness {
             bytes), then the extra time per access past it. Knees past the second level are page walks slowing as the page \
             tables leave the caches, not TLB levels.
             """, """
-            指针追逐的地址转换代价在何处跳升（`tlb` 测试）：覆盖的页数（按 4 KiB 步长折算的字节数），以及超出后每次访问多花的时间。\
+            指针追逐的地址转换代价在何处跳升（`tlb` 测试）：覆盖的页数（按 4 KiB 步长折算的字节数），以及超\
+            出后每次访问多花的时间。\
             第二级之后的拐点是页表离开缓存、查页表变慢，不是又一级快表。
             """) + "\n\n"
         let reaches = page.columns.map(\.tlbReach)
@@ -97,7 +100,8 @@ extension TLBHarness {
                 }))
             }
         }
-        tlbRows.append((lang.t("**huge pages (2 MiB)**", "**大页（2 MiB）**"), page.columns.map { c in page.cell(c.hugePages) { Self.machinesHugeText($0, lang) } }))
+        tlbRows.append((lang.t("**huge pages (2 MiB)**", "**大页（2 MiB）**"),
+                        page.columns.map { c in page.cell(c.hugePages) { Self.machinesHugeText($0, lang) } }))
         out += page.table(lang.t("TLB level", "快表层级"), tlbRows) + "\n\n"
         return out
     }
@@ -117,11 +121,13 @@ extension TLBHarness {
             let r = h.ratio.map { lang.t(" (\(Format.times($0)))", "（\(Format.times($0))）") } ?? ""
             s = lang.t("no reach gain\(r): likely 4 KiB backing on the host", "覆盖范围没有扩大\(r)：宿主机可能仍以 4 KiB 页映射")
         case .partialGain(let f):
-            s = lang.t("first-level reach only \(Format.times(f)) (partly small pages?)", "一级覆盖范围只扩大到 \(Format.times(f))（可能部分仍是小页）")
+            s = lang.t("first-level reach only \(Format.times(f)) (partly small pages?)",
+                       "一级覆盖范围只扩大到 \(Format.times(f))（可能部分仍是小页）")
         case .notGranted:
             s = lang.t("not granted: the 2 MiB curve is a 4 KiB curve", "内核没有分配大页：2 MiB 曲线其实是 4 KiB 页的曲线")
         case .unknown where h.grant == .unverified:
-            return lang.t("no verdict: whether huge pages were granted is not known (smaps unreadable)", "无结论：不知道内核是否分配了大页（读不到 smaps）")
+            return lang.t("no verdict: whether huge pages were granted is not known (smaps unreadable)",
+                          "无结论：不知道内核是否分配了大页（读不到 smaps）")
         case .unknown:
             s = lang.t("no verdict: no first-level knee on the 4 KiB curve", "无结论：4 KiB 曲线没有一级拐点")
         }

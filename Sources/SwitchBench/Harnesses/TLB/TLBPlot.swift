@@ -4,7 +4,8 @@ import Foundation
 /// few ns, shows beside page walks of 100 ns and more), with the knees the sweep found.
 public enum TLBPlot {
     static func lines(_ lang: Language) -> [(String, String)] {
-        [("4k", lang.t("4 KiB pages", "4 KiB 页")), ("2m", lang.t("2 MiB pages", "2 MiB 大页")), ("control", lang.t("cache-only control", "只有缓存缺失的对照"))]
+        [("4k", lang.t("4 KiB pages", "4 KiB 页")), ("2m", lang.t("2 MiB pages", "2 MiB 大页")),
+         ("control", lang.t("cache-only control", "只有缓存缺失的对照"))]
     }
 
     /// A knee's short tag on the plot: the TLB level for the first two (L1, L2), then W1, W2 … for
@@ -60,7 +61,8 @@ public enum TLBPlot {
         let yAxis = SwitchCostPlot.logAxis(ys.min()!, ys.max()!)
         let f = Frame(lx: lx, hx: hx, ly: log10(yAxis.lo), hy: log10(yAxis.hi))
         var svg = SVGDocument(width: f.left + f.plotW + f.right, height: f.top + f.plotH + 80)
-        svg.text(lang.t("TLB: time per access vs working set (one access per 4 KiB)", "快表：每次访问的时间随工作集的变化（每 4 KiB 访问一次）"),
+        svg.text(lang.t("TLB: time per access vs working set (one access per 4 KiB)",
+                        "快表：每次访问的时间随工作集的变化（每 4 KiB 访问一次）"),
                  f.left + f.plotW / 2, 24, size: 15, anchor: .middle, weight: "bold")
         axes(&svg, f, yAxis.ticks, lang)
         tags(&svg, f, knees, lang)
@@ -90,13 +92,17 @@ public enum TLBPlot {
             e += 1
         }
         svg.text(lang.t("working set: 4 KiB strides touched, one access each (= 4 KiB pages; with 2 MiB pages the same bytes) (log2 scale)",
-                        "工作集：访问的 4 KiB 步数，每步访问一次（即 4 KiB 页数；用 2 MiB 大页时是同样多的字节）（以 2 为底的对数坐标）"),
+                        """
+                        工作集：访问的 4 KiB 步数，每步访问一次（即 4 KiB 页数；用 2 MiB 大页时是同样多的字节）（\
+                        以 2 为底的对数坐标）
+                        """),
                  f.left + f.plotW / 2, f.bottom + 38, size: 11, anchor: .middle)
         for v in yTicks {
             svg.line(f.left, f.y(v), f.left + f.plotW, f.y(v), stroke: v == pow(10, floor(log10(v))) ? "#ccc" : "#eee")
             svg.text(String(format: "%g", v), f.left - 6, f.y(v) + 4, size: 11, anchor: .end)
         }
-        svg.text(lang.t("time per access, ns (log scale)", "每次访问的时间（ns，对数坐标）"), 18, f.top + f.plotH / 2, size: 12, anchor: .middle, rotate: -90)
+        svg.text(lang.t("time per access, ns (log scale)", "每次访问的时间（ns，对数坐标）"), 18, f.top + f.plotH / 2, size: 12,
+                 anchor: .middle, rotate: -90)
         svg.line(f.left, f.top, f.left, f.bottom, stroke: "#333")
         svg.line(f.left, f.bottom, f.left + f.plotW, f.bottom, stroke: "#333")
     }
