@@ -139,9 +139,10 @@ struct LCG {
 
     @Test func separatesTheRingsOwnEventsFromTheCauses() {
         let r = TailTrace.parseAll(Array(Self.ringSample.utf8), own: [], ring: [7, 8])
+        // A switch in says whether the task it replaced was still runnable (prev_state R: preempted).
         #expect(r.ring == [TailTrace.RingEvent(kind: .waking, cpu: 0, ticks: 1000, pid: 8),
-                           TailTrace.RingEvent(kind: .switchIn, cpu: 1, ticks: 1500, pid: 8),
-                           TailTrace.RingEvent(kind: .switchIn, cpu: 1, ticks: 1800, pid: 7)])
+                           TailTrace.RingEvent(kind: .switchIn, cpu: 1, ticks: 1500, pid: 8, prevRunnable: true),
+                           TailTrace.RingEvent(kind: .switchIn, cpu: 1, ticks: 1800, pid: 7, prevRunnable: false)])
         // A switch to a ring task is no cause; a wake-up of another task is neither.
         #expect(r.causes.map(\.cause) == ["task kworker/0:1"])
         #expect(r.firstTicks == [0: 1000, 1: 1500])
@@ -164,6 +165,18 @@ struct LCG {
         // W: the first wake-up after S; I: the first switch in after W (the one before W is not it).
         #expect(o == [.split(.init(waker: 20, wakeToRun: 180, back: 100))])
         if case .split(let p) = o[0] { #expect(p.whole == 300) }
+    }
+
+    /// The path of a split hand-off: whether its switch in replaced a runnable task (a preempted waker).
+    @Test func theSwitchInTellsAPreemptedWakerFromASleepingOne() {
+        let h = [HandOffSplit.HandOff(sent: 100, recv: 400, wakee: 8), HandOffSplit.HandOff(sent: 500, recv: 900, wakee: 8)]
+        var pre = Self.switchIn(300), slept = Self.switchIn(800)
+        (pre.prevRunnable, slept.prevRunnable) = (true, false)
+        let o = HandOffSplit.split(h, events: [Self.waking(120), pre, Self.waking(550), slept])
+        #expect(o == [.split(.init(waker: 20, wakeToRun: 180, back: 100, wakerPreempted: true)),
+                      .split(.init(waker: 50, wakeToRun: 250, back: 100, wakerPreempted: false))])
+        let sum = HandOffSplit.summary(o, ns: { Double($0) })
+        #expect(sum.preempted == 1 && sum.parts["whole_preempted"]!.p50 == 300 && sum.parts["whole_slept"]!.p50 == 400)
     }
 
     @Test func onlyTheWakeesEventsBetweenTheStampsCount() {

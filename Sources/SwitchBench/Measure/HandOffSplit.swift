@@ -25,6 +25,9 @@ enum HandOffSplit {
         var waker: UInt64
         var wakeToRun: UInt64
         var back: UInt64
+        /// Whether the task switched out at `I` was still runnable (on one CPU: the waker, preempted by
+        /// the task it woke, rather than asleep in its own wait); nil where the trace did not say.
+        var wakerPreempted: Bool? = nil
         var whole: UInt64 { waker + wakeToRun + back }
     }
 
@@ -33,11 +36,13 @@ enum HandOffSplit {
     enum Outcome: Equatable { case split(Parts), noWaking(whole: UInt64), noSwitchIn }
 
     static func split(_ handOffs: [HandOff], events: [TailTrace.RingEvent]) -> [Outcome] {
-        var wakings: [Int: [UInt64]] = [:], switchIns: [Int: [UInt64]] = [:]
+        var wakings: [Int: [UInt64]] = [:], switchIns: [Int: [UInt64]] = [:], runnable: [UInt64: Bool] = [:]
         for e in events {
             switch e.kind {
             case .waking: wakings[e.pid, default: []].append(e.ticks)
-            case .switchIn: switchIns[e.pid, default: []].append(e.ticks)
+            case .switchIn:
+                switchIns[e.pid, default: []].append(e.ticks)
+                if let r = e.prevRunnable { runnable[e.ticks] = r }
             }
         }
         for k in wakings.keys { wakings[k]!.sort() }
@@ -46,7 +51,7 @@ enum HandOffSplit {
             guard h.recv >= h.sent else { return .noWaking(whole: 0) }
             guard let w = first(wakings[h.wakee] ?? [], atOrAfter: h.sent), w <= h.recv else { return .noWaking(whole: h.recv - h.sent) }
             guard let i = first(switchIns[h.wakee] ?? [], atOrAfter: w), i <= h.recv else { return .noSwitchIn }
-            return .split(Parts(waker: w - h.sent, wakeToRun: i - w, back: h.recv - i))
+            return .split(Parts(waker: w - h.sent, wakeToRun: i - w, back: h.recv - i, wakerPreempted: runnable[i]))
         }
     }
 
@@ -60,12 +65,15 @@ enum HandOffSplit {
     /// p50 and p99 of each part, in ns (`ns` converts ticks), over the split hand-offs; and the counts.
     struct Summary: Equatable {
         var split = 0, noWaking = 0, noSwitchIn = 0
+        /// Of the split ones, those whose switch in found the task it replaced runnable.
+        var preempted = 0
         /// Part name ("waker", "wake_to_run", "return", "whole"; "whole_no_waking": the hand-offs not
-        /// split, without a wake-up) → (p50, p99) ns.
+        /// split, without a wake-up; "whole_preempted" and "whole_slept": the split ones whose switch in
+        /// found the task it replaced runnable, or not) → (p50, p99) ns.
         var parts: [String: (p50: Double, p99: Double)] = [:]
 
         static func == (a: Summary, b: Summary) -> Bool {
-            (a.split, a.noWaking, a.noSwitchIn) == (b.split, b.noWaking, b.noSwitchIn)
+            (a.split, a.noWaking, a.noSwitchIn, a.preempted) == (b.split, b.noWaking, b.noSwitchIn, b.preempted)
                 && a.parts.mapValues { [$0.p50, $0.p99] } == b.parts.mapValues { [$0.p50, $0.p99] }
         }
     }
@@ -84,6 +92,10 @@ enum HandOffSplit {
             case .split(let p):
                 s.split += 1
                 for (name, t) in zip(partNames, [p.waker, p.wakeToRun, p.back, p.whole]) { values[name, default: []].append(ns(t)) }
+                if let pre = p.wakerPreempted {
+                    values[pre ? "whole_preempted" : "whole_slept", default: []].append(ns(p.whole))
+                    if pre { s.preempted += 1 }
+                }
             }
         }
         for (name, v) in values {

@@ -31,6 +31,9 @@ final class TailTrace {
         var cpu: Int
         var ticks: UInt64
         var pid: Int
+        /// A switch in: whether the task it switched out was still runnable (`prev_state=R`: preempted,
+        /// not asleep); nil for a wake-up or where the line did not say.
+        var prevRunnable: Bool? = nil
     }
 
     /// What one traced window left: the causes, the ring's own events, which tracepoint gave the
@@ -166,7 +169,8 @@ final class TailTrace {
                 let isSwitch = l.is(b, "sched_switch")
                 let next = isSwitch ? l.int(b, after: "next_pid=") : nil
                 if let next, ring.contains(next) {
-                    r.ring.append(RingEvent(kind: .switchIn, cpu: l.cpu, ticks: l.ticks, pid: next))
+                    r.ring.append(RingEvent(kind: .switchIn, cpu: l.cpu, ticks: l.ticks, pid: next,
+                                            prevRunnable: l.firstByte(b, after: " prev_state=").map { $0 == 82 }))   // 82: "R"
                     continue
                 }
                 let name = String(decoding: UnsafeBufferPointer(rebasing: b[l.name]), as: UTF8.self)
@@ -228,6 +232,19 @@ final class TailTrace {
             let p = event.utf8Start
             for k in 0..<name.count where b[name.lowerBound + k] != p[k] { return false }
             return true
+        }
+
+        /// The first byte after the last `key` in the arguments (`prev_state=R+` → "R").
+        func firstByte(_ b: UnsafeBufferPointer<UInt8>, after key: StaticString) -> UInt8? {
+            let p = key.utf8Start, n = key.utf8CodeUnitCount
+            var i = args.upperBound - n - 1
+            while i >= args.lowerBound {
+                var k = 0
+                while k < n && b[i + k] == p[k] { k += 1 }
+                if k == n { return b[i + n] }
+                i -= 1
+            }
+            return nil
         }
 
         /// The integer after the last `key` in the arguments (fields after a task name are fixed-format).

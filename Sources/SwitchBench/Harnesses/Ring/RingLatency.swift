@@ -20,9 +20,9 @@ extension TokenRingHarness {
     /// slower ones (10 000 with --quick); at most `stampLimitNs` of stamping per case, so that slow
     /// (cross-cpu) hand-offs keep `--all` in its budget: those rows say how many they got.
     static func stampTarget(_ o: RunOptions) -> Int { o.quick ? 10_000 : 200_000 }
-    static func stampLimitNs(_ o: RunOptions) -> UInt64 { o.quick ? 120_000_000 : 1_500_000_000 }
+    static func stampLimitNs(_ o: RunOptions) -> UInt64 { o.quick ? 120_000_000 : 1_000_000_000 }
     /// Hand-offs of the traced run, per case (those slower than the row's p99.9 get a cause).
-    static func tracedTarget(_ o: RunOptions) -> Int { o.quick ? 4_000 : 50_000 }
+    static func tracedTarget(_ o: RunOptions) -> Int { o.quick ? 4_000 : 20_000 }
     /// Where fewer of the traced hand-offs are slower than the row's p99.9, its slowest this many get a cause.
     static let slowestExamined = 10
 
@@ -162,6 +162,7 @@ extension TokenRingHarness {
         r.setFact("parts_split", Double(s.split))
         r.setFact("parts_no_waking", Double(s.noWaking))
         r.setFact("parts_no_switch_in", Double(s.noSwitchIn))
+        r.setFact("parts_waker_preempted", Double(s.preempted))
         r.setFact("parts_wake_event", rec.wakeEvent)
         if rec.lost > 0 { r.setFact("parts_trace_lost_events", Double(rec.lost)) }
         // The traced run's window in CLOCK_MONOTONIC ns (what `perf record -k CLOCK_MONOTONIC` stamps, for a

@@ -28,6 +28,21 @@ extension TokenRingHarness {
         return s
     }
 
+    /// The three paths of a traced hand-off, end to end, p50 / p99 and how many: woken and run at once
+    /// (the task it replaced still runnable: preempted), woken and run once the task it replaced slept,
+    /// not woken (still runnable when its hand-off came).
+    static func pathsText(_ r: Record, _ lang: Language) -> String {
+        let n = { (k: String) in Int(r.factNumber(k) ?? 0) }
+        guard r.fact("parts_waker_preempted") != nil else { return "–" }
+        let paths: [(String, String, String, Int)] = [
+            ("whole_preempted", "preempted its waker", "抢占了唤醒方", n("parts_waker_preempted")),
+            ("whole_slept", "ran once its waker slept", "唤醒方睡下后才运行", n("parts_split") - n("parts_waker_preempted")),
+            ("whole_no_waking", "no wake-up", "没有唤醒", n("parts_no_waking"))]
+        return paths.filter { $0.3 > 0 }
+            .map { lang.t("\($0.1): \(partText(r, $0.0)) (\($0.3))", "\($0.2)：\(partText(r, $0.0))（\($0.3) 次）") }
+            .joined(separator: lang.t("; ", "；"))
+    }
+
     static func splitSection(_ run: RunResult, lang: Language) -> String? {
         let rows = splitRows(run)
         guard !rows.isEmpty else { return nil }
@@ -40,8 +55,9 @@ extension TokenRingHarness {
         Each cell is p50 / p99 over the split hand-offs; one whose wakee had not gone to sleep (no wake-up \
         between the stamps) or was woken before it was switched out is not split (*split / traced*). *Whole, \
         traced* is those split hand-offs end to end; the tracepoints cost time, so compare it with the untraced \
-        whole of the table above. *Whole, traced, no wake-up* is the hand-offs left unsplit because their wakee \
-        had not gone to sleep, end to end. On \
+        whole of the table above. *By path*: the woken task ran at once because it preempted its waker (the \
+        task its switch in replaced was still runnable, `prev_state=R`), or ran only once its waker slept, or \
+        was not woken at all (still runnable when its hand-off came); each end to end, p50 / p99 (how many). On \
         one CPU, `W→I` also holds the waker's way to sleep: the wakee runs only once the waker blocks.
         """, """
         **单程交接的时间花在哪里。** 取自跟踪那次运行里内核自己的调度事件，用的是时间戳的时钟：`S` 是唤醒方的时间戳，\
@@ -50,7 +66,8 @@ extension TokenRingHarness {
         （`sch delay`，从 `sched_waking` 到切换上处理器）；返回 `I→R` 是从切换上处理器回到被唤醒方自己的代码。\
         每格是拆开的交接的 p50 / p99；被唤醒方还没睡下（两个时间戳之间没有唤醒），或者在切换下处理器之前就被唤醒的交接不拆\
         （见“拆开 / 跟踪”一列）。“整次（跟踪时）”是这些拆开的交接从头到尾的时间；跟踪点本身要花时间，请与上表未跟踪的整次对照。\
-        “整次（跟踪时，没有唤醒）”是因被唤醒方还没睡下而没拆开的那些交接从头到尾的时间。\
+        “按路径”：被唤醒的任务抢占了唤醒方而立刻运行（它被切换上处理器时，换下的任务仍可运行，`prev_state=R`），\
+        或者等唤醒方睡下后才运行，或者根本没有被唤醒（交接到来时它仍可运行）；每种都是从头到尾的 p50 / p99（次数）。\
         在同一处理器上，`W→I` 还包含唤醒方走到睡眠的那一段：唤醒方阻塞之后，被唤醒方才能运行。
         """)
         if let why = rows.first?.fact("parts_unavailable"), rows.allSatisfy({ $0.fact("parts_unavailable") == why }) {
@@ -58,15 +75,15 @@ extension TokenRingHarness {
         }
         var t = MarkdownTable(lang == .en
             ? ["task", "mechanism", "placement", "direction", "split / traced", "waker `S→W`", "wake to run `W→I`", "return `I→R`",
-               "whole, traced", "whole, traced, no wake-up", "whole, untraced", "valid"]
+               "whole, traced", "whole, traced, by path", "whole, untraced", "valid"]
             : ["任务", "机制", "放置", "方向", "拆开 / 跟踪", "唤醒方 `S→W`", "唤醒到运行 `W→I`", "返回 `I→R`",
-               "整次（跟踪时）", "整次（跟踪时，没有唤醒）", "整次（未跟踪）", "有效"])
+               "整次（跟踪时）", "整次（跟踪时），按路径", "整次（未跟踪）", "有效"])
         for r in rows {
             let l = r.latency
             let untraced = Format.value(l?.percentile("p50")?.ns, unit: "ns") + " / " + Format.value(l?.percentile("p99")?.ns, unit: "ns")
             t.add([taskKindName(r.harness, lang), "`\(r.mechanism)`", Terms.placement(r.placement, lang), direction(r.metric, lang),
                    splitCount(r, lang), partText(r, "waker"), partText(r, "wake_to_run"), partText(r, "return"), partText(r, "whole"),
-                   partText(r, "whole_no_waking"), untraced, Format.valid(r.valid, lang: lang)])
+                   pathsText(r, lang), untraced, Format.valid(r.valid, lang: lang)])
         }
         return intro + "\n\n" + t.text
     }
