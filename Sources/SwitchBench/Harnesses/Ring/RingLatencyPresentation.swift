@@ -101,9 +101,10 @@ extension TokenRingHarness {
         batch median*: the one-way p50 and mean over the batch rows' per-switch median (the round trip's over the \
         batch round trip), two measurements of one thing on one CPU. A batch is a mean, so the mean ratio is the \
         like-for-like one (the tail pulls the mean up on a busy machine); the p50 ratio falls below it when the \
-        one-way times have two peaks. Which kernel path makes which peak is not measured here; a hypothesis is \
-        whether the woken task preempts its waker at once, which *involuntary switches per hand-off* (over the \
-        stamped laps) counts. The causes come from a second, shorter run with the kernel's tracepoints on \
+        one-way times have two peaks. The table after this one times the traced hand-offs by the path they \
+        took; that its slowest path (the woken task runs only once its waker slept) makes the second peak is a \
+        hypothesis, since the trace slows every hand-off. *Involuntary switches per hand-off* counts, over the \
+        stamped laps, the ring's tasks switched out while still runnable. The causes come from a second, shorter run with the kernel's tracepoints on \
         (sched_switch to another task, interrupts, softirqs, timer ticks): each of its hand-offs slower than \
         the row's p99.9 (at least its 10 slowest) is given the first-ranked event between its stamps; *nothing traced* means the kernel recorded none there (a wait \
         on the run queue, or the host not running this virtual CPU, are not told apart).
@@ -114,8 +115,9 @@ extension TokenRingHarness {
         \(Format.value(cost, unit: "ns"))（连续读两次测得），没有减去。打时间戳的几轮分成小段，穿插在批量样本之间，\
         两者经历宿主机的同一段时间。“p50 ÷ 批量中位数”和“平均值 ÷ 批量中位数”是单程 p50 和单程平均值除以批量测量的每次切换中位数\
         （往返则除以批量的往返中位数），在同一处理器上两者测的是同一件事。批量值本身是平均值，所以平均值之比才是同类相比\
-        （机器繁忙时尾部会把平均值拉高）；单程时间有两个峰时 p50 之比会低于它。哪条内核路径形成哪个峰，这里没有测；\
-        一种假设是被唤醒的任务是否立刻抢占唤醒方，“每次交接的非自愿切换”（只统计打时间戳的几轮）数的就是这一点。原因来自第二次、较短的运行，\
+        （机器繁忙时尾部会把平均值拉高）；单程时间有两个峰时 p50 之比会低于它。下一张表按交接走的路径给出跟踪时的时间；\
+        最慢的路径（被唤醒的任务等唤醒方睡下后才运行）形成第二个峰，这只是假设，因为跟踪本身会让每次交接变慢。\
+        “每次交接的非自愿切换”统计打时间戳的几轮里，环中任务在仍可运行时被换下的次数。原因来自第二次、较短的运行，\
         运行时打开内核的跟踪点（切换到别的任务、硬中断、软中断、时钟中断）：其中比本行 p99.9 慢的每次交接（至少取最慢的 10 次）\
         取两次时间戳之间排在最前的事件；\
         “没有记录到事件”表示内核在那段时间里什么也没记下（在运行队列里等待，或者宿主机没有运行这个虚拟处理器，两者分不开）。
