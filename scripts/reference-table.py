@@ -66,9 +66,10 @@ if steps:
         lines.append(f"| {label} | {'n/a' if v is None else ns(v)} |")
     # One line per hand-off (the futex process switch above is the first); its tasks and the wake-sleep
     # pair's run under SCHED_BATCH, so that every hand-off sleeps (docs/harnesses.md#anatomy).
-    for h in steps.get("hand_offs", []):
-        r = h.get("predicted_over_measured")
-        lines.append(f"| {h['ipc']} {h['kind']} switch, predicted ÷ measured | {'n/a' if r is None else times(r)} |")
+    ratios = [f"{h['ipc']} {h['kind']} {'n/a' if h.get('predicted_over_measured') is None else times(h['predicted_over_measured'])}"
+              for h in steps.get("hand_offs", [])]
+    if ratios:
+        lines.append(f"| hand-off switches, predicted ÷ measured | {', '.join(ratios)} |")
 
 if doc.get("durationSeconds") is not None:
     lines += ["", f"That `--all` took {doc['durationSeconds']:.0f} s."]
