@@ -128,6 +128,25 @@ struct LCG {
         #expect(TailTrace.attribute([(1900, 3100)], events: e, cpus: [0]) == [TailCauses.noneTraced: 1])
     }
 
+    /// An event that comes with most ordinary hand-offs (a cross-CPU wake-up's own IPI) is not a cause.
+    @Test func anEventOfEveryHandOffIsNoCause() {
+        typealias Ev = TailTrace.Event
+        var events: [Ev] = [], ordinary: [(sent: UInt64, recv: UInt64)] = []
+        for k in 0..<10 {
+            let s = UInt64(k) * 100
+            ordinary.append((s, s + 50))
+            if k != 3 { events.append(Ev(cpu: 1, ticks: s + 20, cause: "IPI function call", rank: 1)) }
+        }
+        events.append(Ev(cpu: 0, ticks: 5_010, cause: "timer tick", rank: 2))
+        events.append(Ev(cpu: 1, ticks: 5_020, cause: "IPI function call", rank: 1))
+        #expect(TailTrace.commonCauses(ordinary, events: events, cpus: []) == ["IPI function call"])
+        // Only the tick is left for the slow one; 9 of 10 is common, 5 of 10 is not.
+        let common = TailTrace.commonCauses(ordinary, events: events, cpus: [])
+        #expect(TailTrace.attribute([(5_000, 5_100)], events: events.filter { !common.contains($0.cause) }, cpus: []) == ["timer tick": 1])
+        #expect(TailTrace.commonCauses(Array(ordinary.prefix(4)) + [(2_000, 2_010), (2_100, 2_110), (2_200, 2_210), (2_300, 2_310)],
+                                       events: events, cpus: []).isEmpty)
+    }
+
     /// The ring's own events (tasks 7 and 8): their wake-ups and switches in, never causes.
     static let ringSample = """
                  ring-7       [000] d..2.  1000: sched_waking: comm=ring pid=8 prio=120 target_cpu=001
@@ -141,8 +160,8 @@ struct LCG {
         let r = TailTrace.parseAll(Array(Self.ringSample.utf8), own: [], ring: [7, 8])
         // A switch in says whether the task it replaced was still runnable (prev_state R: preempted).
         #expect(r.ring == [TailTrace.RingEvent(kind: .waking, cpu: 0, ticks: 1000, pid: 8),
-                           TailTrace.RingEvent(kind: .switchIn, cpu: 1, ticks: 1500, pid: 8, prevRunnable: true),
-                           TailTrace.RingEvent(kind: .switchIn, cpu: 1, ticks: 1800, pid: 7, prevRunnable: false)])
+                           TailTrace.RingEvent(kind: .switchIn, cpu: 1, ticks: 1500, pid: 8, prevRunnable: true, prevPid: 0),
+                           TailTrace.RingEvent(kind: .switchIn, cpu: 1, ticks: 1800, pid: 7, prevRunnable: false, prevPid: 5)])
         // A switch to a ring task is no cause; a wake-up of another task is neither.
         #expect(r.causes.map(\.cause) == ["task kworker/0:1"])
         #expect(r.firstTicks == [0: 1000, 1: 1500])
@@ -167,16 +186,23 @@ struct LCG {
         if case .split(let p) = o[0] { #expect(p.whole == 300) }
     }
 
-    /// The path of a split hand-off: whether its switch in replaced a runnable task (a preempted waker).
-    @Test func theSwitchInTellsAPreemptedWakerFromASleepingOne() {
-        let h = [HandOffSplit.HandOff(sent: 100, recv: 400, wakee: 8), HandOffSplit.HandOff(sent: 500, recv: 900, wakee: 8)]
-        var pre = Self.switchIn(300), slept = Self.switchIn(800)
-        (pre.prevRunnable, slept.prevRunnable) = (true, false)
-        let o = HandOffSplit.split(h, events: [Self.waking(120), pre, Self.waking(550), slept])
-        #expect(o == [.split(.init(waker: 20, wakeToRun: 180, back: 100, wakerPreempted: true)),
-                      .split(.init(waker: 50, wakeToRun: 250, back: 100, wakerPreempted: false))])
+    /// The path of a split hand-off, from what its switch in replaced: the waker runnable (preempted) or
+    /// asleep, the idle task (prev_pid 0, whose prev_state is R: never "preempted"), another task.
+    @Test func theSwitchInTellsThePathApart() {
+        let h = (0..<4).map { HandOffSplit.HandOff(sent: UInt64($0) * 1000 + 100, recv: UInt64($0) * 1000 + 400, wakee: 8, waker: 7) }
+        func switchIn(_ t: UInt64, prev: Int, runnable: Bool) -> E {
+            var e = Self.switchIn(t)
+            (e.prevPid, e.prevRunnable) = (prev, runnable)
+            return e
+        }
+        let e = [Self.waking(120), switchIn(300, prev: 7, runnable: true), Self.waking(1120), switchIn(1300, prev: 7, runnable: false),
+                 Self.waking(2120), switchIn(2300, prev: 0, runnable: true), Self.waking(3120), switchIn(3300, prev: 42, runnable: true)]
+        let o = HandOffSplit.split(h, events: e)
+        let paths: [HandOffSplit.Path?] = o.map { if case .split(let p) = $0 { return p.path } else { return nil } }
+        #expect(paths == [.preemptedWaker, .wakerSlept, .idle, .other])
         let sum = HandOffSplit.summary(o, ns: { Double($0) })
-        #expect(sum.preempted == 1 && sum.parts["whole_preempted"]!.p50 == 300 && sum.parts["whole_slept"]!.p50 == 400)
+        #expect(sum.paths == [.preemptedWaker: 1, .wakerSlept: 1, .idle: 1, .other: 1])
+        #expect(sum.parts["whole_preempted"]!.p50 == 300 && sum.parts["whole_idle"]!.p50 == 300)
     }
 
     @Test func onlyTheWakeesEventsBetweenTheStampsCount() {

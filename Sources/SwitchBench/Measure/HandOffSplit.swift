@@ -19,7 +19,13 @@ enum HandOffSplit {
         var recv: UInt64
         /// The wakee's kernel thread id (the pid the scheduler's events name).
         var wakee: Int
+        /// The waking task, where known (its switch out at the wakee's switch in names the path).
+        var waker: Int? = nil
     }
+
+    /// What the wakee's switch in replaced: its waker, still runnable (the wakee preempted it) or asleep
+    /// (the wakee ran once it slept); the CPU's idle task (a wake-up of an idle CPU); another task.
+    enum Path: String, CaseIterable { case preemptedWaker = "preempted", wakerSlept = "slept", idle, other }
 
     struct Parts: Equatable {
         var waker: UInt64
@@ -27,7 +33,7 @@ enum HandOffSplit {
         var back: UInt64
         /// Whether the task switched out at `I` was still runnable (on one CPU: the waker, preempted by
         /// the task it woke, rather than asleep in its own wait); nil where the trace did not say.
-        var wakerPreempted: Bool? = nil
+        var path: Path? = nil
         var whole: UInt64 { waker + wakeToRun + back }
     }
 
@@ -36,14 +42,20 @@ enum HandOffSplit {
     enum Outcome: Equatable { case split(Parts), noWaking(whole: UInt64), noSwitchIn }
 
     static func split(_ handOffs: [HandOff], events: [TailTrace.RingEvent]) -> [Outcome] {
-        var wakings: [Int: [UInt64]] = [:], switchIns: [Int: [UInt64]] = [:], runnable: [UInt64: Bool] = [:]
+        var wakings: [Int: [UInt64]] = [:], switchIns: [Int: [UInt64]] = [:], replaced: [UInt64: (pid: Int?, runnable: Bool?)] = [:]
         for e in events {
             switch e.kind {
             case .waking: wakings[e.pid, default: []].append(e.ticks)
             case .switchIn:
                 switchIns[e.pid, default: []].append(e.ticks)
-                if let r = e.prevRunnable { runnable[e.ticks] = r }
+                replaced[e.ticks] = (e.prevPid, e.prevRunnable)
             }
+        }
+        func path(_ i: UInt64, waker: Int?) -> Path? {
+            guard let r = replaced[i], let pid = r.pid else { return nil }
+            if pid == 0 { return .idle }
+            guard let waker, pid == waker, let runnable = r.runnable else { return .other }
+            return runnable ? .preemptedWaker : .wakerSlept
         }
         for k in wakings.keys { wakings[k]!.sort() }
         for k in switchIns.keys { switchIns[k]!.sort() }
@@ -51,7 +63,7 @@ enum HandOffSplit {
             guard h.recv >= h.sent else { return .noWaking(whole: 0) }
             guard let w = first(wakings[h.wakee] ?? [], atOrAfter: h.sent), w <= h.recv else { return .noWaking(whole: h.recv - h.sent) }
             guard let i = first(switchIns[h.wakee] ?? [], atOrAfter: w), i <= h.recv else { return .noSwitchIn }
-            return .split(Parts(waker: w - h.sent, wakeToRun: i - w, back: h.recv - i, wakerPreempted: runnable[i]))
+            return .split(Parts(waker: w - h.sent, wakeToRun: i - w, back: h.recv - i, path: path(i, waker: h.waker)))
         }
     }
 
@@ -65,15 +77,14 @@ enum HandOffSplit {
     /// p50 and p99 of each part, in ns (`ns` converts ticks), over the split hand-offs; and the counts.
     struct Summary: Equatable {
         var split = 0, noWaking = 0, noSwitchIn = 0
-        /// Of the split ones, those whose switch in found the task it replaced runnable.
-        var preempted = 0
+        /// The split ones by what their switch in replaced.
+        var paths: [Path: Int] = [:]
         /// Part name ("waker", "wake_to_run", "return", "whole"; "whole_no_waking": the hand-offs not
-        /// split, without a wake-up; "whole_preempted" and "whole_slept": the split ones whose switch in
-        /// found the task it replaced runnable, or not) → (p50, p99) ns.
+        /// split, without a wake-up; "whole_<path>": the split ones by `Path`) → (p50, p99) ns.
         var parts: [String: (p50: Double, p99: Double)] = [:]
 
         static func == (a: Summary, b: Summary) -> Bool {
-            (a.split, a.noWaking, a.noSwitchIn, a.preempted) == (b.split, b.noWaking, b.noSwitchIn, b.preempted)
+            (a.split, a.noWaking, a.noSwitchIn, a.paths) == (b.split, b.noWaking, b.noSwitchIn, b.paths)
                 && a.parts.mapValues { [$0.p50, $0.p99] } == b.parts.mapValues { [$0.p50, $0.p99] }
         }
     }
@@ -92,9 +103,9 @@ enum HandOffSplit {
             case .split(let p):
                 s.split += 1
                 for (name, t) in zip(partNames, [p.waker, p.wakeToRun, p.back, p.whole]) { values[name, default: []].append(ns(t)) }
-                if let pre = p.wakerPreempted {
-                    values[pre ? "whole_preempted" : "whole_slept", default: []].append(ns(p.whole))
-                    if pre { s.preempted += 1 }
+                if let path = p.path {
+                    values["whole_" + path.rawValue, default: []].append(ns(p.whole))
+                    s.paths[path, default: 0] += 1
                 }
             }
         }

@@ -34,6 +34,8 @@ final class TailTrace {
         /// A switch in: whether the task it switched out was still runnable (`prev_state=R`: preempted,
         /// not asleep); nil for a wake-up or where the line did not say.
         var prevRunnable: Bool? = nil
+        /// A switch in: the task it switched out (`prev_pid`; 0 is the CPU's idle task).
+        var prevPid: Int? = nil
     }
 
     /// What one traced window left: the causes, the ring's own events, which tracepoint gave the
@@ -170,7 +172,8 @@ final class TailTrace {
                 let next = isSwitch ? l.int(b, after: "next_pid=") : nil
                 if let next, ring.contains(next) {
                     r.ring.append(RingEvent(kind: .switchIn, cpu: l.cpu, ticks: l.ticks, pid: next,
-                                            prevRunnable: l.firstByte(b, after: " prev_state=").map { $0 == 82 }))   // 82: "R"
+                                            prevRunnable: l.firstByte(b, after: " prev_state=").map { $0 == 82 },   // 82: "R"
+                                            prevPid: l.int(b, after: " prev_pid=")))
                     continue
                 }
                 let name = String(decoding: UnsafeBufferPointer(rebasing: b[l.name]), as: UTF8.self)
@@ -285,6 +288,23 @@ final class TailTrace {
 
     /// The cause of each slow hand-off: the best-ranked event on one of `cpus` (all CPUs when
     /// empty) between its two stamps, else "none traced". `slow`: (sent, recv) in ticks.
+    /// The causes that more than half of `handOffs` have between their stamps (each counted once per
+    /// hand-off, whatever its rank): events that come with every hand-off, so never a cause of its tail.
+    static func commonCauses(_ handOffs: [(sent: UInt64, recv: UInt64)], events: [Event], cpus: Set<Int>) -> Set<String> {
+        guard !handOffs.isEmpty else { return [] }
+        let es = events.filter { cpus.isEmpty || cpus.contains($0.cpu) }.sorted { $0.ticks < $1.ticks }
+        var seen: [String: Int] = [:]
+        for h in handOffs {
+            var lo = 0, hi = es.count
+            while lo < hi { let mid = (lo + hi) / 2; if es[mid].ticks < h.sent { lo = mid + 1 } else { hi = mid } }
+            var here = Set<String>()
+            var i = lo
+            while i < es.count && es[i].ticks <= h.recv { here.insert(es[i].cause); i += 1 }
+            for c in here { seen[c, default: 0] += 1 }
+        }
+        return Set(seen.filter { $0.value * 2 > handOffs.count }.keys)
+    }
+
     static func attribute(_ slow: [(sent: UInt64, recv: UInt64)], events: [Event], cpus: Set<Int>) -> [String: Int] {
         let es = events.filter { cpus.isEmpty || cpus.contains($0.cpu) }.sorted { $0.ticks < $1.ticks }
         var counts: [String: Int] = [:]

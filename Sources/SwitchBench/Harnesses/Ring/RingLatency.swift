@@ -86,7 +86,11 @@ extension TokenRingHarness {
         let order = values.indices.sorted { values[$0] > values[$1] }
         let above = order.prefix { values[$0] > threshold }.count
         let chosen = order.prefix(max(above, min(slowestExamined, values.count)))
-        let counts = TailTrace.attribute(chosen.map { intervals[$0] }, events: rec.causes, cpus: cpus)
+        // An event found in most ordinary hand-offs (at or below the median: on a cross-CPU ring, the
+        // wake-up's own function-call IPI) is part of every hand-off, not a cause of the slow ones.
+        let ordinary = order.suffix(values.count / 2).map { intervals[$0] }
+        let common = TailTrace.commonCauses(ordinary, events: rec.causes, cpus: cpus)
+        let counts = TailTrace.attribute(chosen.map { intervals[$0] }, events: rec.causes.filter { !common.contains($0.cause) }, cpus: cpus)
         return TailCauses(examined: chosen.count, thresholdNs: chosen.last.map { values[$0] } ?? threshold,
                           counts: counts, source: "tracefs", unavailable: nil, traced: values.count,
                           tracedP50Ns: summary.percentile("p50")?.ns)
@@ -156,13 +160,13 @@ extension TokenRingHarness {
         }
         let wakee = Int(traced.tids[metric == "hand_off_ab" ? 1 : 0])
         let handOffs = intervals(traced, metric: metric).filter { $0.sent >= rec.since }
-            .map { HandOffSplit.HandOff(sent: $0.sent, recv: $0.recv, wakee: wakee) }
+            .map { HandOffSplit.HandOff(sent: $0.sent, recv: $0.recv, wakee: wakee, waker: Int(traced.tids[metric == "hand_off_ab" ? 0 : 1])) }
         let c = run.clock
         let s = HandOffSplit.summary(HandOffSplit.split(handOffs, events: rec.ring), ns: { c.ns(Int64(bitPattern: $0)) })
         r.setFact("parts_split", Double(s.split))
         r.setFact("parts_no_waking", Double(s.noWaking))
         r.setFact("parts_no_switch_in", Double(s.noSwitchIn))
-        r.setFact("parts_waker_preempted", Double(s.preempted))
+        for path in HandOffSplit.Path.allCases { r.setFact("parts_path_\(path.rawValue)", Double(s.paths[path] ?? 0)) }
         r.setFact("parts_wake_event", rec.wakeEvent)
         if rec.lost > 0 { r.setFact("parts_trace_lost_events", Double(rec.lost)) }
         // The traced run's window in CLOCK_MONOTONIC ns (what `perf record -k CLOCK_MONOTONIC` stamps, for a

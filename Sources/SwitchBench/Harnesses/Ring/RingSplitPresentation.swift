@@ -28,15 +28,16 @@ extension TokenRingHarness {
         return s
     }
 
-    /// The three paths of a traced hand-off, end to end, p50 / p99 and how many: woken and run at once
-    /// (the task it replaced still runnable: preempted), woken and run once the task it replaced slept,
-    /// not woken (still runnable when its hand-off came).
+    /// The paths of a traced hand-off, end to end, p50 / p99 and how many, by what the wakee's switch in
+    /// replaced (`HandOffSplit.Path`); then those not woken at all (still runnable when their hand-off came).
     static func pathsText(_ r: Record, _ lang: Language) -> String {
         let n = { (k: String) in Int(r.factNumber(k) ?? 0) }
-        guard r.fact("parts_waker_preempted") != nil else { return "–" }
+        guard r.fact("parts_path_preempted") != nil else { return "–" }
         let paths: [(String, String, String, Int)] = [
-            ("whole_preempted", "preempted its waker", "抢占了唤醒方", n("parts_waker_preempted")),
-            ("whole_slept", "ran once its waker slept", "唤醒方睡下后才运行", n("parts_split") - n("parts_waker_preempted")),
+            ("whole_preempted", "preempted its waker", "抢占了唤醒方", n("parts_path_preempted")),
+            ("whole_slept", "ran once its waker slept", "唤醒方睡下后才运行", n("parts_path_slept")),
+            ("whole_idle", "woke an idle CPU", "唤醒了空闲的处理器", n("parts_path_idle")),
+            ("whole_other", "replaced another task", "换下了别的任务", n("parts_path_other")),
             ("whole_no_waking", "no wake-up", "没有唤醒", n("parts_no_waking"))]
         return paths.filter { $0.3 > 0 }
             .map { lang.t("\($0.1): \(partText(r, $0.0)) (\($0.3))", "\($0.2)：\(partText(r, $0.0))（\($0.3) 次）") }
@@ -55,10 +56,10 @@ extension TokenRingHarness {
         Each cell is p50 / p99 over the split hand-offs; one whose wakee had not gone to sleep (no wake-up \
         between the stamps) or was woken before it was switched out is not split (*split / traced*). *Whole, \
         traced* is those split hand-offs end to end; the tracepoints cost time, so compare it with the untraced \
-        whole of the table above. *By path*: the woken task ran at once because it preempted its waker (the \
-        task its switch in replaced was still runnable, `prev_state=R`), or ran only once its waker slept, or \
-        was not woken at all (still runnable when its hand-off came); each end to end, p50 / p99 (how many). On \
-        one CPU, `W→I` also holds the waker's way to sleep: the wakee runs only once the waker blocks.
+        whole of the table above. *By path*, from what the wakee's switch in replaced (`prev_pid`, `prev_state`): \
+        its waker, still runnable (the wakee preempted it) or asleep (the wakee ran once it slept: only then does \
+        `W→I` hold the waker's way to sleep); the idle task (a wake-up of an idle CPU); another task; or the \
+        wakee was not woken at all (still runnable when its hand-off came); each end to end, p50 / p99 (how many).
         """, """
         **单程交接的时间花在哪里。** 取自跟踪那次运行里内核自己的调度事件，用的是时间戳的时钟：`S` 是唤醒方的时间戳，\
         `W` 是被唤醒方被唤醒（`sched_waking`），`I` 是它被切换上处理器（`sched_switch`），`R` 是被唤醒方的时间戳。\
@@ -66,9 +67,9 @@ extension TokenRingHarness {
         （`sch delay`，从 `sched_waking` 到切换上处理器）；返回 `I→R` 是从切换上处理器回到被唤醒方自己的代码。\
         每格是拆开的交接的 p50 / p99；被唤醒方还没睡下（两个时间戳之间没有唤醒），或者在切换下处理器之前就被唤醒的交接不拆\
         （见“拆开 / 跟踪”一列）。“整次（跟踪时）”是这些拆开的交接从头到尾的时间；跟踪点本身要花时间，请与上表未跟踪的整次对照。\
-        “按路径”：被唤醒的任务抢占了唤醒方而立刻运行（它被切换上处理器时，换下的任务仍可运行，`prev_state=R`），\
-        或者等唤醒方睡下后才运行，或者根本没有被唤醒（交接到来时它仍可运行）；每种都是从头到尾的 p50 / p99（次数）。\
-        在同一处理器上，`W→I` 还包含唤醒方走到睡眠的那一段：唤醒方阻塞之后，被唤醒方才能运行。
+        “按路径”看被唤醒方切换上处理器时换下的是谁（`prev_pid`、`prev_state`）：是唤醒方且它仍可运行（被唤醒方抢占了它），\
+        或唤醒方已睡下（被唤醒方等它睡下才运行：只有这时 `W→I` 才包含唤醒方走到睡眠的那一段）；是空闲任务（唤醒了空闲的处理器）；\
+        是别的任务；或者被唤醒方根本没有被唤醒（交接到来时它仍可运行）；每种都是从头到尾的 p50 / p99（次数）。
         """)
         if let why = rows.first?.fact("parts_unavailable"), rows.allSatisfy({ $0.fact("parts_unavailable") == why }) {
             return intro + "\n\n" + lang.t("Not split in this run: \(why).", "这次运行没有拆分：`\(why)`。")
