@@ -148,9 +148,9 @@ extension AnatomyHarness {
     /// and a part this machine cannot measure.
     static let partNamesByMetric: [String: (en: String, zh: String)] = {
         var names: [String: (en: String, zh: String)] = [
-            "ipc_alone": ("the hand-off alone, no switch", "只做交接、不切换"),
-            "process_hand_off": ("one process hand-off at a time, p50 (percentiles in results.csv)", "逐次计时的一次进程交接，p50（百分位数见 results.csv）"),
-            "thread_hand_off": ("one thread hand-off at a time, p50 (percentiles in results.csv)", "逐次计时的一次线程交接，p50（百分位数见 results.csv）"),
+            "ipc_alone": ("the IPC calls alone, no switch", "只做进程间通信的调用、不切换"),
+            "process_hand_off": ("one process hand-off at a time (`SCHED_BATCH`, stamped after the paired samples), p50; percentiles in results.csv", "逐次计时的一次进程交接（`SCHED_BATCH`，在成对样本之后打时间戳），p50；百分位数见 results.csv"),
+            "thread_hand_off": ("one thread hand-off at a time (`SCHED_BATCH`, stamped after the paired samples), p50; percentiles in results.csv", "逐次计时的一次线程交接（`SCHED_BATCH`，在成对样本之后打时间戳），p50；百分位数见 results.csv"),
             "not_available": ("not measured here", "这台机器上无法测量"),
         ]
         for p in pairedPartNames {

@@ -4,7 +4,7 @@ import Foundation
 extension TokenRingHarness {
     static let latencyPlotName = "hand-off-latency.svg"
     static func latencyPlotTitle(_ lang: Language) -> String {
-        lang.t("One hand-off at a time: share of hand-offs slower than the time on the horizontal axis (log scales)", "逐次交接：慢于横轴所示时间的交接所占比例（对数坐标）")
+        lang.t("One hand-off at a time: share slower than the time on the x axis (log scales)", "逐次交接：慢于横轴所示时间的交接所占比例（对数坐标）")
     }
 
     static func taskKindName(_ h: String, _ lang: Language) -> String {
@@ -74,18 +74,21 @@ extension TokenRingHarness {
         for r in rows {
             let l = r.latency!
             let batch = batchRow(r, run)
+            // Unpinned, the scheduler may place the batch's tasks and the stamped ones differently.
+            let comparable = r.placement != Placement.unpinned.rawValue
             let skew: String
             if let lo = r.factNumber("clock_skew_low_ns"), let hi = r.factNumber("clock_skew_high_ns") {
                 skew = "\(Format.value(lo, unit: "ns")) … \(Format.value(hi, unit: "ns"))"
             } else {
-                skew = r.placement == Placement.sameCPU.rawValue ? lang.t("0 (one CPU)", "0（同一处理器）") : "–"
+                skew = r.placement == Placement.sameCPU.rawValue ? lang.t("0 (one CPU)", "0（同一处理器）")
+                    : lang.t("not bounded: the CPUs change", "无法界定：处理器会变")
             }
             t.add([taskKindName(r.harness, lang), "`\(r.mechanism)`", Terms.placement(r.placement, lang), direction(r.metric, lang),
                    String(l.count), percentileText(l.percentile("p50"), lang), percentileText(l.percentile("p90"), lang),
                    percentileText(l.percentile("p99"), lang), percentileText(l.percentile("p99.9"), lang),
                    percentileText(l.percentile("p99.99"), lang), Format.value(l.maxNs, unit: "ns"),
-                   Format.median(batch), Format.ratio(l.percentile("p50")?.ns, batch?.stats?.median),
-                   Format.ratio(r.stats?.mean, batch?.stats?.median),
+                   Format.median(batch), comparable ? Format.ratio(l.percentile("p50")?.ns, batch?.stats?.median) : "–",
+                   comparable ? Format.ratio(r.stats?.mean, batch?.stats?.median) : "–",
                    r.factNumber("involuntary_per_hand_off").map { String(format: "%.2f", $0) } ?? "–", skew, causesText(l.causes, lang),
                    Format.valid(r.valid, lang: lang)])
         }
@@ -95,15 +98,19 @@ extension TokenRingHarness {
         **One hand-off at a time.** Between its batches, the same ring passes a stamped token: the waker reads \
         the clock (`\(clock)`) right before it wakes the next task, the wakee right after its wait returns. \
         A→B is task 0 to task 1, B→A the way back, round trip from task 0's send to its receipt. Each percentile \
-        has its 95 % interval (order statistics) and, after `>`, how many hand-offs were slower. A stamp costs \
+        has its 95 % interval (order statistics; none where too few hand-offs lie beyond it) and, after `>`, how \
+        many hand-offs were slower. A stamp costs \
         \(Format.value(cost, unit: "ns")) (two back-to-back reads), not subtracted. The stamped laps run in chunks \
         between the batch samples, so both see the same seconds of the host. *p50 ÷ batch median* and *mean ÷ \
         batch median*: the one-way p50 and mean over the batch rows' per-switch median (the round trip's over the \
         batch round trip), two measurements of one thing on one CPU. A batch is a mean, so the mean ratio is the \
         like-for-like one (the tail pulls the mean up on a busy machine); the p50 ratio falls below it when the \
-        one-way times have two peaks. The table after this one times the traced hand-offs by the path they \
-        took; that its slowest path (the woken task runs only once its waker slept) makes the second peak is a \
-        hypothesis, since the trace slows every hand-off. *Involuntary switches per hand-off* counts, over the \
+        one-way times have two peaks. Across CPUs the batch samples spread widely (see their interval in the \
+        rows below), so the ratios there are loose; unpinned, the scheduler may place the batch and the stamps \
+        differently, so no ratio is given. The table after this one times the traced hand-offs by the path they \
+        took; what makes the second peak is not measured: compare the share of its slowest path (the woken task \
+        runs only once its waker slept) with the share of the untraced hand-offs in the second peak (the \
+        `latency_histogram` column), and note that the trace slows every hand-off. *Involuntary switches per hand-off* counts, over the \
         stamped laps, the ring's tasks switched out while still runnable. The causes come from a second, shorter run with the kernel's tracepoints on \
         (sched_switch to another task, interrupts, softirqs, timer ticks): each of its hand-offs slower than \
         the row's p99.9 (at least its 10 slowest) is given the first-ranked event between its stamps; *nothing traced* means the kernel recorded none there (a wait \
@@ -111,12 +118,14 @@ extension TokenRingHarness {
         """, """
         **逐次交接。** 在批量测量的样本之间，同一个环还传递一个打时间戳的令牌：唤醒方在唤醒下一个任务之前读一次时钟（`\(clock)`），\
         被唤醒方在等待返回之后立刻再读一次。A→B 是任务 0 交给任务 1，B→A 是交回来，往返是从任务 0 发出到它收回。\
-        每个百分位数都给出 95 % 置信区间（由次序统计量得出），`>` 后面是比它更慢的交接次数。读一次时钟要 \
+        每个百分位数都给出 95 % 置信区间（由次序统计量得出；比它慢的交接太少时没有区间），`>` 后面是比它更慢的交接次数。读一次时钟要 \
         \(Format.value(cost, unit: "ns"))（连续读两次测得），没有减去。打时间戳的几轮分成小段，穿插在批量样本之间，\
         两者经历宿主机的同一段时间。“p50 ÷ 批量中位数”和“平均值 ÷ 批量中位数”是单程 p50 和单程平均值除以批量测量的每次切换中位数\
         （往返则除以批量的往返中位数），在同一处理器上两者测的是同一件事。批量值本身是平均值，所以平均值之比才是同类相比\
-        （机器繁忙时尾部会把平均值拉高）；单程时间有两个峰时 p50 之比会低于它。下一张表按交接走的路径给出跟踪时的时间；\
-        最慢的路径（被唤醒的任务等唤醒方睡下后才运行）形成第二个峰，这只是假设，因为跟踪本身会让每次交接变慢。\
+        （机器繁忙时尾部会把平均值拉高）；单程时间有两个峰时 p50 之比会低于它。跨处理器时批量样本分散得很开（见下面各行的置信区间），\
+        所以那里的比值只是粗略的；不绑定处理器时，调度器可能把批量和打时间戳的任务放在不同的位置，所以不给比值。\
+        下一张表按交接走的路径给出跟踪时的时间；第二个峰由什么形成，这里没有测：可以把最慢路径（被唤醒的任务等唤醒方睡下后才运行）\
+        所占的比例，与未跟踪的交接落在第二个峰里的比例（`latency_histogram` 列）对照，并注意跟踪本身会让每次交接变慢。\
         “每次交接的非自愿切换”统计打时间戳的几轮里，环中任务在仍可运行时被换下的次数。原因来自第二次、较短的运行，\
         运行时打开内核的跟踪点（切换到别的任务、硬中断、软中断、时钟中断）：其中比本行 p99.9 慢的每次交接（至少取最慢的 10 次）\
         取两次时间戳之间排在最前的事件；\
@@ -137,26 +146,27 @@ extension TokenRingHarness {
                           "在同一处理器上逐次计时的交接测了，但这些数据行无效（原因见 results.csv 的 `note` 列），本页不引用它们的数。")
         }
         guard let l = r.latency, let p50 = l.percentile("p50"), let p999 = l.percentile("p99.9") else { return nil }
-        let top = l.causes?.ranked.first { $0.0 != TailCauses.noneTraced }
-        let because: String
-        if let c = l.causes, c.unavailable == nil, let top {
-            // "mostly" only when one cause explains more than half of the slowest; else "most often".
-            let none = c.counts[TailCauses.noneTraced] ?? 0
-            let most = top.1 * 2 > c.examined
-            if none >= top.1 {
-                return lang.t("Handing a token from one \(r.harness) to another on one CPU (`\(r.mechanism)`) usually takes \(Format.value(p50.ns, unit: "ns")); one hand-off in a thousand takes over \(Format.value(p999.ns, unit: "ns")); of the \(c.examined) traced hand-offs above p99.9 the kernel recorded nothing in \(none), \(causeName(top.0, .en)) in \(top.1) (\(ManyFormat.count(l.count)) hand-offs, results.md)." + policy(r, .en),
-                              "在同一处理器上，一个\(taskKindName(r.harness, .zh))把令牌交给另一个（`\(r.mechanism)`）通常要 \(Format.value(p50.ns, unit: "ns"))；一千次里有一次超过 \(Format.value(p999.ns, unit: "ns"))；跟踪到的 \(c.examined) 次超过 p99.9 的交接中，内核有 \(none) 次什么也没记下，\(top.1) 次记下的是\(causeName(top.0, .zh))（共 \(ManyFormat.count(l.count)) 次交接，见 results.md）。" + policy(r, .zh))
-            }
-            because = lang.t(", \(most ? "mostly" : "most often") because of \(causeName(top.0, .en)) (\(top.1) of the \(c.examined) traced hand-offs above p99.9\(none > 0 ? "; nothing traced in \(none)" : ""))",
-                             "，\(most ? "多半" : "最常见的原因")是\(causeName(top.0, .zh))（跟踪到的 \(c.examined) 次超过 p99.9 的交接中占 \(top.1) 次\(none > 0 ? "，另有 \(none) 次没有记录到事件" : "")）")
-        } else if let c = l.causes, c.unavailable == nil {
-            because = lang.t("; the kernel recorded nothing during the \(c.examined) traced hand-offs above p99.9",
-                             "；跟踪到的 \(c.examined) 次超过 p99.9 的交接里，内核什么也没记下")
-        } else {
-            because = lang.t(" (cause not measured: \(causesText(l.causes, .en)))", "（原因没有测到：\(causesText(l.causes, .zh))）")
+        let (x, y) = (Format.value(p50.ns, unit: "ns"), Format.value(p999.ns, unit: "ns"))
+        let head = lang.t("Handing a token from one \(r.harness) to another on one CPU (`\(r.mechanism)`, A→B): half the hand-offs take under \(x); one in a thousand takes over \(y)",
+                          "在同一处理器上，一个\(taskKindName(r.harness, .zh))把令牌交给另一个（`\(r.mechanism)`，A→B）：一半的交接不到 \(x)；一千次里有一次超过 \(y)")
+        return head + tailText(l.causes, lang) + lang.t(" (\(ManyFormat.count(l.count)) hand-offs, results.md).", "（共 \(ManyFormat.count(l.count)) 次交接，见 results.md）。")
+            + policy(r, lang)
+    }
+
+    /// What the trace recorded between the stamps of the slowest traced hand-offs: the first-ranked event
+    /// that most of them had (said as what was there, not as a cause proved), and how many had none.
+    static func tailText(_ causes: TailCauses?, _ lang: Language) -> String {
+        guard let c = causes, c.unavailable == nil else {
+            return lang.t("; what was between their stamps was not measured (\(causesText(causes, .en)))", "；两个时间戳之间发生了什么没有测到（\(causesText(causes, .zh))）")
         }
-        return lang.t("Handing a token from one \(r.harness) to another on one CPU (`\(r.mechanism)`) usually takes \(Format.value(p50.ns, unit: "ns")); one hand-off in a thousand takes over \(Format.value(p999.ns, unit: "ns"))\(because) (\(ManyFormat.count(l.count)) hand-offs, results.md)." + policy(r, .en),
-                      "在同一处理器上，一个\(taskKindName(r.harness, .zh))把令牌交给另一个（`\(r.mechanism)`）通常要 \(Format.value(p50.ns, unit: "ns"))；一千次里有一次超过 \(Format.value(p999.ns, unit: "ns"))\(because)（共 \(ManyFormat.count(l.count)) 次交接，见 results.md）。" + policy(r, .zh))
+        let none = c.counts[TailCauses.noneTraced] ?? 0
+        let t = Format.value(c.thresholdNs, unit: "ns")
+        guard let top = c.ranked.first(where: { $0.0 != TailCauses.noneTraced }) else {
+            return lang.t("; the kernel recorded nothing between the stamps of the \(c.examined) slowest traced hand-offs (≥ \(t))",
+                          "；跟踪到的最慢 \(c.examined) 次交接（≥ \(t)）的两个时间戳之间，内核什么也没记下")
+        }
+        return lang.t("; of the \(c.examined) slowest traced hand-offs (≥ \(t)), \(top.1) had \(causeName(top.0, .en)) between their stamps as the first-ranked event\(none > 0 ? " and \(none) had nothing recorded" : "")",
+                      "；跟踪到的最慢 \(c.examined) 次交接（≥ \(t)）中，有 \(top.1) 次在两个时间戳之间排在最前的事件是\(causeName(top.0, .zh))\(none > 0 ? "，\(none) 次什么也没记下" : "")")
     }
 
     /// Which ring the sentence quotes, beside the two-step table's hand-off (another policy, another row).
@@ -225,7 +235,7 @@ extension TokenRingHarness {
                                            : lang.t("\(invalid) of \(rows.count) rows invalid (results.md)", "\(rows.count) 行中 \(invalid) 行无效（见 results.md）"),
                      w - 190, ly + 22, size: 11, weight: "bold")
         }
-        svg.text(lang.t("one hand-off (ns, log)", "一次交接（对数）"), left + plotW / 2, svg.height - 8, size: 11, anchor: .middle)
+        svg.text(lang.t("one hand-off (log scale)", "一次交接（对数坐标）"), left + plotW / 2, svg.height - 8, size: 11, anchor: .middle)
         return svg.text
     }
 }
