@@ -139,61 +139,15 @@ extension EventsHarness {
         }
         let both = cases("thread").intersection(cases("asm"))
         guard let k = both.map({ $0[0] }).filter({ $0 > 1 }).max() else {
-            if let n = both.filter({ $0[0] == 1 }).map({ $0[1] }).max(),
-               let t = Self.find(rows, "thread", n: n, k: 1), let a = Self.find(rows, "asm", n: n, k: 1) {
-                c.evidence = [t, a]
-                c.measured.append(lang.t("""
-                    per event at N = \(ManyFormat.count(n)), K = 1: thread \(Format.median(t)) (\(Format.number(t.switchesPerOp, 3)) kernel \
-                    switches), asm coroutine \(Format.median(a)) (\(Format.number(a.switchesPerOp, 3)))
-                    """,
-                                         """
-                                         N = \(ManyFormat.count(n))、K = 1 时每个事件：线程 \(Format.median(t))（\
-                                         \(Format.number(t.switchesPerOp, 3)) 次上下文切换），`asm` 协程 \(Format.median(a))（\
-                                         \(Format.number(a.switchesPerOp, 3)) 次）
-                                         """))
-            }
-            c.undecided(both.isEmpty
-                ? lang.t("no same-cpu case where a thread per task and asm coroutines were both measured.",
-                         "同一处理器上没有同时测到每任务一个线程和 `asm` 协程的情形。")
-                : lang.t("only K = 1 was measured: one ready task per wake-up switches twice per event either way; run with `--burst 1,16` to decide.",
-                         """
-                         只测了 K = 1：每次唤醒只有一个任务就绪，两种方式都是每个事件切换 2 次；用 `--burst 1,16` \
-                         再测才能判断。
-                         """))
+            Self.judgeOneReadyOnly(&c, rows, both, lang)
             return [c]
         }
         let n = both.filter { $0[0] == k }.map { $0[1] }.max()!
         let t = Self.find(rows, "thread", n: n, k: k)!, a = Self.find(rows, "asm", n: n, k: k)!
         let others = ["process", "swift-task"].compactMap { Self.find(rows, $0, n: n, k: k) }
         c.evidence = [t, a] + others
-        func part(_ r: Record) -> String {
-            lang.t("""
-                \(ManyFormat.kind(r.mechanism, lang)) \(Format.median(r)) (\(Format.number(r.switchesPerOp, 3)) kernel \
-                switches\(r.valid ? "" : "; row invalid"))
-                """,
-                   """
-                   \(ManyFormat.spaced(ManyFormat.kind(r.mechanism, lang)))\(Format.median(r))（\(Format.number(r.switchesPerOp, 3)) 次上下文\
-                   切换\(r.valid ? "" : "；该行无效")）
-                   """)
-        }
-        c.measured.append(lang.t("per event at N = \(ManyFormat.count(n)), K = \(k): ", "N = \(ManyFormat.count(n))、K = \(k) 时每个事件：")
-                          + ([t, a] + others).map(part).joined(separator: lang.t(", ", "，")))
+        c.measured += Self.measuredLines(rows, t, a, others, n: n, k: k, lang)
         let (mt, ma) = (Claims.med(t), Claims.med(a))
-        // A ratio of an invalid row is no finding: said so beside it.
-        let ratioNote = t.valid && a.valid ? "" : lang.t(" (from an invalid row: no finding)", "（用到无效的行，不作结论）")
-        c.measured.append(lang.t("thread ÷ asm coroutine per event = \(Format.times(mt / ma))",
-                                 "每个事件的耗时，线程 ÷ `asm` 协程 = \(Format.times(mt / ma))") + ratioNote)
-        if let t1 = Self.find(rows, "thread", n: n, k: 1), let a1 = Self.find(rows, "asm", n: n, k: 1) {
-            c.measured.append(lang.t("""
-                for contrast, K = 1 at the same N: thread \(Format.median(t1)), asm coroutine \(Format.median(a1)), \
-                \(Format.number(t1.switchesPerOp, 3)) and \(Format.number(a1.switchesPerOp, 3)) kernel switches per event
-                """,
-                                     """
-                                     作为对照，同一 N 下 K = 1：线程 \(Format.median(t1))，`asm` 协程 \(Format.median(a1))，每个事\
-                                     件的上下文切换次数分别为 \(Format.number(t1.switchesPerOp, 3)) 和 \
-                                     \(Format.number(a1.switchesPerOp, 3)) 次
-                                     """))
-        }
         c.values = [.init("tasks", Double(n), unit: "tasks"), .init("burst", Double(k), unit: "tasks"),
                     .init("thread_over_asm", mt / ma, unit: "ratio")]
         if let st = t.switchesPerOp { c.values.append(.init("thread_switches_per_event", st, unit: "")) }
@@ -205,6 +159,95 @@ extension EventsHarness {
         }
         let time = Claims.ratioVerdict(t, over: a, atLeast: 1, failsBelow: 1)
         let v: Claims.Verdict = sa >= st ? .doesNotHold : time
+        let f = Figures(n: n, k: k, st: st, sa: sa, mt: mt, ma: ma)
+        Self.decide(&c, v, f, lang)
+        c.deciding = ["thread_switches_per_event", "asm_switches_per_event", "thread_over_asm"]
+        let k1 = Self.oneReadyCondition(rows, lang)
+        // The K = 1 times that sentence quotes, typed with the others (every number a sentence prints is a value).
+        for n in Set(rows.map(\.tasks)).sorted() {
+            for m in ["asm", "thread"] {
+                if let r = Self.find(rows, m, n: n, k: 1) { c.values.append(.init("k1.n\(n).\(m)_ns_per_event", Claims.med(r), unit: "ns")) }
+            }
+        }
+        if v == .holds {
+            c.corrected = Self.correctedSentence
+            c.advice = Self.advice(f, lang) + k1
+        }
+        return [c]
+    }
+
+    /// The numbers C9's sentences quote: N and K of the deciding case, kernel switches per event
+    /// (`st` thread, `sa` asm coroutine) and median time per event (`mt` thread, `ma` asm coroutine).
+    struct Figures {
+        let n: Int, k: Int
+        let st: Double, sa: Double, mt: Double, ma: Double
+    }
+
+    /// No K > 1 where both a thread per task and asm coroutines were measured: the K = 1 figures
+    /// when there are some, and why the claim cannot be decided.
+    static func judgeOneReadyOnly(_ c: inout Claims.Claim, _ rows: [Record], _ both: Set<[Int]>, _ lang: Language) {
+        let n1 = both.filter({ $0[0] == 1 }).map({ $0[1] }).max()
+        if let n = n1, let t = find(rows, "thread", n: n, k: 1), let a = find(rows, "asm", n: n, k: 1) {
+            c.evidence = [t, a]
+            c.measured.append(lang.t("""
+                per event at N = \(ManyFormat.count(n)), K = 1: thread \(Format.median(t)) (\(Format.number(t.switchesPerOp, 3)) kernel \
+                switches), asm coroutine \(Format.median(a)) (\(Format.number(a.switchesPerOp, 3)))
+                """,
+                                     """
+                                     N = \(ManyFormat.count(n))、K = 1 时每个事件：线程 \(Format.median(t))（\
+                                     \(Format.number(t.switchesPerOp, 3)) 次上下文切换），`asm` 协程 \(Format.median(a))（\
+                                     \(Format.number(a.switchesPerOp, 3)) 次）
+                                     """))
+        }
+        c.undecided(both.isEmpty
+            ? lang.t("no same-cpu case where a thread per task and asm coroutines were both measured.",
+                     "同一处理器上没有同时测到每任务一个线程和 `asm` 协程的情形。")
+            : lang.t("only K = 1 was measured: one ready task per wake-up switches twice per event either way; run with `--burst 1,16` to decide.",
+                     """
+                     只测了 K = 1：每次唤醒只有一个任务就绪，两种方式都是每个事件切换 2 次；用 `--burst 1,16` \
+                     再测才能判断。
+                     """))
+    }
+
+    /// The measured lines at the deciding N and K: each kind's time and switches per event, thread ÷
+    /// asm coroutine, and K = 1 at the same N for contrast.
+    static func measuredLines(_ rows: [Record], _ t: Record, _ a: Record, _ others: [Record], n: Int, k: Int,
+                              _ lang: Language) -> [String] {
+        var lines: [String] = []
+        func part(_ r: Record) -> String {
+            lang.t("""
+                \(ManyFormat.kind(r.mechanism, lang)) \(Format.median(r)) (\(Format.number(r.switchesPerOp, 3)) kernel \
+                switches\(r.valid ? "" : "; row invalid"))
+                """,
+                   """
+                   \(ManyFormat.spaced(ManyFormat.kind(r.mechanism, lang)))\(Format.median(r))（\(Format.number(r.switchesPerOp, 3)) 次上下文\
+                   切换\(r.valid ? "" : "；该行无效")）
+                   """)
+        }
+        lines.append(lang.t("per event at N = \(ManyFormat.count(n)), K = \(k): ", "N = \(ManyFormat.count(n))、K = \(k) 时每个事件：")
+                          + ([t, a] + others).map(part).joined(separator: lang.t(", ", "，")))
+        let (mt, ma) = (Claims.med(t), Claims.med(a))
+        // A ratio of an invalid row is no finding: said so beside it.
+        let ratioNote = t.valid && a.valid ? "" : lang.t(" (from an invalid row: no finding)", "（用到无效的行，不作结论）")
+        lines.append(lang.t("thread ÷ asm coroutine per event = \(Format.times(mt / ma))",
+                                 "每个事件的耗时，线程 ÷ `asm` 协程 = \(Format.times(mt / ma))") + ratioNote)
+        if let t1 = Self.find(rows, "thread", n: n, k: 1), let a1 = Self.find(rows, "asm", n: n, k: 1) {
+            lines.append(lang.t("""
+                for contrast, K = 1 at the same N: thread \(Format.median(t1)), asm coroutine \(Format.median(a1)), \
+                \(Format.number(t1.switchesPerOp, 3)) and \(Format.number(a1.switchesPerOp, 3)) kernel switches per event
+                """,
+                                     """
+                                     作为对照，同一 N 下 K = 1：线程 \(Format.median(t1))，`asm` 协程 \(Format.median(a1))，每个事\
+                                     件的上下文切换次数分别为 \(Format.number(t1.switchesPerOp, 3)) 和 \
+                                     \(Format.number(a1.switchesPerOp, 3)) 次
+                                     """))
+        }
+        return lines
+    }
+
+    /// The verdict and its sentence (en/zh) once the kernel's switch counts are known.
+    static func decide(_ c: inout Claims.Claim, _ v: Claims.Verdict, _ f: Figures, _ lang: Language) {
+        let (n, k, st, sa, mt, ma) = (f.n, f.k, f.st, f.sa, f.mt, f.ma)
         c.decide(v,
                  holds: lang.t("""
                      at N = \(ManyFormat.count(n)) with \(k) tasks ready at once, the event loop switched \(Format.number(sa, 3)) times per event \
@@ -238,35 +281,29 @@ extension EventsHarness {
                                    事件循环切换得少（每个事件 \(Format.number(sa, 3)) 次，线程 \(Format.number(st, 3)) 次），但\
                                    每个事件耗时的 95 % 置信区间有重叠。
                                    """))
-        c.deciding = ["thread_switches_per_event", "asm_switches_per_event", "thread_over_asm"]
-        let k1 = Self.oneReadyCondition(rows, lang)
-        // The K = 1 times that sentence quotes, typed with the others (every number a sentence prints is a value).
-        for n in Set(rows.map(\.tasks)).sorted() {
-            for m in ["asm", "thread"] {
-                if let r = Self.find(rows, m, n: n, k: 1) { c.values.append(.init("k1.n\(n).\(m)_ns_per_event", Claims.med(r), unit: "ns")) }
-            }
-        }
-        if v == .holds {
-            c.corrected = """
-                有大量 I/O 操作业务、而且常常有多个任务同时就绪的情况下，我们采用事件循环上的协程替换每任\
-                务一个线程，可以减少系统切换开销：一次唤醒就能处理所有就绪的任务；每次只有一个任务就绪时\
-                ，两种做法的切换次数相同。
-                """
-        }
-        if v == .holds {
-            c.advice = lang.t("""
-                At N = \(ManyFormat.count(n)) with \(k) tasks ready at once, coroutines on an event loop switched \(Format.number(sa, 3)) times per \
-                event against \(Format.number(st, 3)) for a thread per task, and a thread per task took \(Format.sig3(mt / ma)) times their time \
-                per event; the note should add that the saving in switches needs several tasks ready at once (K > 1).
-                """,
-                              """
-                              N = \(ManyFormat.count(n))、一次有 \(k) 个任务就绪时，事件循环上的协程每个事件切换 \
-                              \(Format.number(sa, 3)) 次，每任务一个线程是 \(Format.number(st, 3)) 次，线程每个事件的耗时是协\
-                              程的 \(Format.sig3(mt / ma)) 倍；笔记应当补充：切换次数上的节省要靠一次有多个任务同时就\
-                              绪（K > 1）。
-                              """) + k1
-        }
-        return [c]
+    }
+
+    /// The note's sentence rewritten to hold on this machine (when the claim holds).
+    static let correctedSentence = """
+        有大量 I/O 操作业务、而且常常有多个任务同时就绪的情况下，我们采用事件循环上的协程替换每任\
+        务一个线程，可以减少系统切换开销：一次唤醒就能处理所有就绪的任务；每次只有一个任务就绪时\
+        ，两种做法的切换次数相同。
+        """
+
+    /// What the note should add when the claim holds (before the K = 1 condition).
+    static func advice(_ f: Figures, _ lang: Language) -> String {
+        let (n, k, st, sa, mt, ma) = (f.n, f.k, f.st, f.sa, f.mt, f.ma)
+        return lang.t("""
+            At N = \(ManyFormat.count(n)) with \(k) tasks ready at once, coroutines on an event loop switched \(Format.number(sa, 3)) times per \
+            event against \(Format.number(st, 3)) for a thread per task, and a thread per task took \(Format.sig3(mt / ma)) times their time \
+            per event; the note should add that the saving in switches needs several tasks ready at once (K > 1).
+            """,
+                          """
+                          N = \(ManyFormat.count(n))、一次有 \(k) 个任务就绪时，事件循环上的协程每个事件切换 \
+                          \(Format.number(sa, 3)) 次，每任务一个线程是 \(Format.number(st, 3)) 次，线程每个事件的耗时是协\
+                          程的 \(Format.sig3(mt / ma)) 倍；笔记应当补充：切换次数上的节省要靠一次有多个任务同时就\
+                          绪（K > 1）。
+                          """)
     }
 
     /// K = 1 (one task ready per wake-up), checked at every N the run has: both switch about twice per

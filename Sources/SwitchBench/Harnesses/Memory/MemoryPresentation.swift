@@ -210,7 +210,7 @@ extension MemoryHarness {
         }
         let (p, t, a, s) = (rowsOf("process"), rowsOf("thread"), rowsOf("asm"), rowsOf("swift-task"))
         c.evidence = [p, t, a].flatMap { [$0.user, $0.kernel, $0.check].compactMap { $0 } }
-        let B = { (v: Double?) in Format.value(v, unit: "bytes") }
+        let B = Self.bytes
         c.measured.append(lang.t("per task at N = \(ManyFormat.count(n)), user + kernel: process \(B(p.sum)), thread \(B(t.sum)), asm coroutine \(B(a.sum))",
                                  """
                                  N = \(ManyFormat.count(n)) 时每个任务的用户空间 + 内核内存：进程 \(B(p.sum))，线程 \(B(t.sum))\
@@ -253,6 +253,29 @@ extension MemoryHarness {
         let v: Claims.Verdict = mt < ma || mp < mt ? .doesNotHold
             : ([Claims.ratioVerdict(tt, over: at, atLeast: 1),
                 Claims.ratioVerdict(pt, over: tt, atLeast: 1)].allSatisfy { $0 == .holds } ? .holds : .inconclusive)
+        let f = Figures(n: n, mp: mp, mt: mt, ma: ma, ta: ta, pt2: pt2)
+        Self.decide(&c, v, f, lang)
+        c.deciding = ["thread_over_asm", "process_over_thread"]
+        if v == .holds {
+            c.advice = Self.advice(f, lang)
+        }
+        return [c]
+    }
+
+    /// Bytes for people (`B` in the sentences).
+    static func bytes(_ v: Double?) -> String { Format.value(v, unit: "bytes") }
+
+    /// The numbers C8's sentences quote at N: user + kernel bytes per task (`mp` process, `mt` thread,
+    /// `ma` asm coroutine) and the ratios as printed (`ta` thread ÷ asm, `pt2` process ÷ thread).
+    struct Figures {
+        let n: Int
+        let mp: Double, mt: Double, ma: Double
+        let ta: String, pt2: String
+    }
+
+    /// The verdict on the order coroutine < thread < process and its sentence (en/zh).
+    static func decide(_ c: inout Claims.Claim, _ v: Claims.Verdict, _ f: Figures, _ lang: Language) {
+        let (n, mp, mt, ma, ta, pt2, B) = (f.n, f.mp, f.mt, f.ma, f.ta, f.pt2, bytes)
         c.decide(v,
                  holds: lang.t("""
                      at N = \(ManyFormat.count(n)) a blocked thread costs \(B(mt)) of memory (user + kernel space), \(ta) an asm coroutine's \
@@ -272,21 +295,22 @@ extension MemoryHarness {
                                      """),
                  otherwise: lang.t("the order is as the note says by the medians, but the 95 % CIs of the repetitions overlap.",
                                    "按中位数看顺序和笔记说的一样，但几次重复的 95 % 置信区间有重叠。"))
-        c.deciding = ["thread_over_asm", "process_over_thread"]
-        if v == .holds {
-            c.advice = lang.t("""
-                With \(ManyFormat.count(n)) tasks blocked waiting for input, each process takes \(B(mp)) of memory (user + kernel space), each \
-                thread \(B(mt)) and each asm coroutine \(B(ma)): a thread needs \(ta) a coroutine's memory, a process \(pt2) a thread's. The \
-                processes are children forked from the suite's own process, so what each one holds, and the process ÷ thread ratio with it, \
-                depends on the size of that parent; a small program's children would hold less.
-                """,
-                              """
-                              \(ManyFormat.count(n)) 个任务都阻塞着等待输入时，每个进程占 \(B(mp)) 内存（用户空间 + 内核\
-                              ），每个线程占 \(B(mt))，每个 `asm` 协程占 \(B(ma))：线程所需的内存是协程的\(ta)，进程是\
-                              线程的\(pt2)。这里的进程是从整个测试程序 fork 出来的子进程，每个子进程占多少（以及\
-                              进程 ÷ 线程这个比值）取决于父进程有多大；小程序 fork 出的子进程会占得更少。
-                              """)
-        }
-        return [c]
+    }
+
+    /// What the note should say when the claim holds: each kind's memory per task and the ratios.
+    static func advice(_ f: Figures, _ lang: Language) -> String {
+        let (n, mp, mt, ma, ta, pt2, B) = (f.n, f.mp, f.mt, f.ma, f.ta, f.pt2, bytes)
+        return lang.t("""
+            With \(ManyFormat.count(n)) tasks blocked waiting for input, each process takes \(B(mp)) of memory (user + kernel space), each \
+            thread \(B(mt)) and each asm coroutine \(B(ma)): a thread needs \(ta) a coroutine's memory, a process \(pt2) a thread's. The \
+            processes are children forked from the suite's own process, so what each one holds, and the process ÷ thread ratio with it, \
+            depends on the size of that parent; a small program's children would hold less.
+            """,
+                          """
+                          \(ManyFormat.count(n)) 个任务都阻塞着等待输入时，每个进程占 \(B(mp)) 内存（用户空间 + 内核\
+                          ），每个线程占 \(B(mt))，每个 `asm` 协程占 \(B(ma))：线程所需的内存是协程的\(ta)，进程是\
+                          线程的\(pt2)。这里的进程是从整个测试程序 fork 出来的子进程，每个子进程占多少（以及\
+                          进程 ÷ 线程这个比值）取决于父进程有多大；小程序 fork 出的子进程会占得更少。
+                          """)
     }
 }

@@ -42,6 +42,23 @@ extension PollutionHarness {
         let rows = run.records(harness: id).filter { $0.metric == "rewalk_penalty_per_page" }
         guard !rows.isEmpty else { return nil }
         let pcid = run.environment.pcid ? lang.t("on", "开") : lang.t("off", "关")
+        let table = Self.penaltyTable(run, rows, lang)
+        let answer = PollutionVerdict.answer(run) ?? .inconclusive
+        let points = PollutionVerdict.points(run.records)
+        let best = points.filter(\.flushVisible).max { $0.reference < $1.reference }
+        let machine = EnvironmentText.machine(run.environment, lang: lang)
+        let student = Self.studentSentence(answer, best, machine: machine, lang)
+        let intro = Self.introText(lang)
+        let head = lang.t("**A process switch flushed the TLB: \(Self.answerText(answer, lang))** (PCID \(pcid)). ",
+                          "**进程切换清空了快表吗：\(Self.answerText(answer, lang))**（PCID \(pcid)）。")
+            + Self.decisionText(points, lang) + lang.t(".", "。")
+        let heading = lang.t("## Does a process switch flush the TLB? (claim C2)", "## 进程切换会清空快表吗？（说法 C2）")
+        return Claims.section(heading, [intro, table, head, "> " + student], run, lang)
+    }
+
+    /// The re-walk penalty per page at each W: no switch, thread and process with B idle and busy, the
+    /// mprotect flush reference and the warm walk (beside W: the TLB level that holds it).
+    static func penaltyTable(_ run: RunResult, _ rows: [Record], _ lang: Language) -> String {
         func get(_ m: String, _ w: Int, busy: Bool) -> Record? {
             rows.first { $0.mechanism == m && $0.workingSetPages == w && ($0.footprintBytes > 0) == busy }
         }
@@ -68,10 +85,13 @@ extension PollutionHarness {
                    Format.bracket(get("flush", w, busy: false)?.stats), Format.bracket(get("thread", w, busy: true)?.stats),
                    Format.bracket(get("process", w, busy: true)?.stats), warm])
         }
-        let answer = PollutionVerdict.answer(run) ?? .inconclusive
-        let points = PollutionVerdict.points(run.records)
-        let best = points.filter(\.flushVisible).max { $0.reference < $1.reference }
-        let machine = EnvironmentText.machine(run.environment, lang: lang)
+        return t.text
+    }
+
+    /// The sentence for the student: what this machine showed, in the answer's words, with the
+    /// numbers at the W where the flush reference is largest.
+    static func studentSentence(_ answer: PollutionVerdict.Answer, _ best: PollutionVerdict.Point?, machine: String,
+                                _ lang: Language) -> String {
         var student: String
         if let b = best {
             let share = b.reference > 0 ? b.excess / b.reference * 100 : 0
@@ -125,7 +145,12 @@ extension PollutionHarness {
                              明显更慢。
                              """)
         }
-        let intro = lang.t("""
+        return student
+    }
+
+    /// How the harness measures, above the table.
+    static func introText(_ lang: Language) -> String {
+        lang.t("""
         Task A walks W pages (warm), hands the CPU to task B on the same CPU, B walks its own W pages (*busy*)
         or none (*idle*) and hands back; A's first re-walk is timed against its next, warm one. The table gives
         that re-walk penalty in ns per page (median [95 % CI]), all cases interleaved rep by rep in one run
@@ -143,11 +168,6 @@ extension PollutionHarness {
         掉这些页的转换。
         上下文切换次数（内核统计）不对的那几轮都重测过。
         """)
-        let head = lang.t("**A process switch flushed the TLB: \(Self.answerText(answer, lang))** (PCID \(pcid)). ",
-                          "**进程切换清空了快表吗：\(Self.answerText(answer, lang))**（PCID \(pcid)）。")
-            + Self.decisionText(points, lang) + lang.t(".", "。")
-        let heading = lang.t("## Does a process switch flush the TLB? (claim C2)", "## 进程切换会清空快表吗？（说法 C2）")
-        return Claims.section(heading, [intro, t.text, head, "> " + student], run, lang)
     }
 
     static let claimText = Claims.Text("C2", title: ("A process switch must flush the TLB.", "进程切换必须清空快表（TLB）。"),

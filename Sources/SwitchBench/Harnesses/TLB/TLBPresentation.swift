@@ -279,51 +279,74 @@ extension TLBHarness {
                                  ；地址转换每次多花 \(humanTime(mf - mk))
                                  """))
         if let above = Self.controlOutOfLine(control: k, fourK: f, huge: huge[w]) {
-            let other = above.mechanism == "2m" ? lang.t("2 MiB", "2 MiB 页") : lang.t("4 KiB", "4 KiB 页")
-            c.measured.append(lang.t("""
-                at \(w) pages the control (\(humanTime(mk))) lies above \(other) (\(humanTime(Claims.med(above)))) beyond their CIs: the control \
-                row is out of line
-                """,
-                                     """
-                                     在 \(w) 页时，对照（\(humanTime(mk))）高于\(other)（\(humanTime(Claims.med(above)))），置信区\
-                                     间不重叠：对照行异常
-                                     """))
-            c.deciding = ["4k_over_control"]
-            c.undecided(lang.t("""
-                inconclusive (the control row is out of line): at \(w) pages the control, \(humanTime(mk)) per access, is above \(other), \
-                \(humanTime(Claims.med(above))), which it should lie under
-                """,
-                               """
-                               无法判定（对照行异常）：在 \(w) 页时，对照每次访问 \(humanTime(mk))，反而高于理应比它\
-                               慢的\(other)（\(humanTime(Claims.med(above)))）
-                               """))
-            c.advice = lang.t("""
-                At \(w) pages the cache-only control (\(humanTime(mk))) came out slower than \(other) (\(humanTime(Claims.med(above)))), which it \
-                should never be: this run cannot say what the page walk costs; rerun `tlb` on a quieter machine.
-                """,
-                              """
-                              在 \(w) 页时，只有缓存缺失的对照（\(humanTime(mk))）反而比\(other)（\(humanTime(Claims.med(above)))\
-                              ）还慢，这本不应发生：这次运行说不出查页表的代价，请在更安静的机器上重测 `tlb`。
-                              """)
+            Self.judgeOutOfLine(&c, above, w: w, mk: mk, lang)
             return [c]
         }
-        if let h = huge[w] {
+        c.measured += Self.sideLines(run, w: w, mf: mf, huge2m: huge[w], smallest: smallest, reach: reach, lang)
+        Self.decide(&c, f, over: k, ratio: ratio, lang)
+        c.deciding = ["4k_over_control"]
+        c.advice = Self.advice(w: w, mf: mf, mk: mk, holds: c.verdict == .holds, lang)
+        return [c]
+    }
+
+    /// The control row lies above the 4 KiB or 2 MiB row (`above`): the line saying so, and why the
+    /// claim is inconclusive.
+    static func judgeOutOfLine(_ c: inout Claims.Claim, _ above: Record, w: Int, mk: Double, _ lang: Language) {
+        let other = above.mechanism == "2m" ? lang.t("2 MiB", "2 MiB 页") : lang.t("4 KiB", "4 KiB 页")
+        c.measured.append(lang.t("""
+            at \(w) pages the control (\(humanTime(mk))) lies above \(other) (\(humanTime(Claims.med(above)))) beyond their CIs: the control \
+            row is out of line
+            """,
+                                 """
+                                 在 \(w) 页时，对照（\(humanTime(mk))）高于\(other)（\(humanTime(Claims.med(above)))），置信区\
+                                 间不重叠：对照行异常
+                                 """))
+        c.deciding = ["4k_over_control"]
+        c.undecided(lang.t("""
+            inconclusive (the control row is out of line): at \(w) pages the control, \(humanTime(mk)) per access, is above \(other), \
+            \(humanTime(Claims.med(above))), which it should lie under
+            """,
+                           """
+                           无法判定（对照行异常）：在 \(w) 页时，对照每次访问 \(humanTime(mk))，反而高于理应比它\
+                           慢的\(other)（\(humanTime(Claims.med(above)))）
+                           """))
+        c.advice = lang.t("""
+            At \(w) pages the cache-only control (\(humanTime(mk))) came out slower than \(other) (\(humanTime(Claims.med(above)))), which it \
+            should never be: this run cannot say what the page walk costs; rerun `tlb` on a quieter machine.
+            """,
+                          """
+                          在 \(w) 页时，只有缓存缺失的对照（\(humanTime(mk))）反而比\(other)（\(humanTime(Claims.med(above)))\
+                          ）还慢，这本不应发生：这次运行说不出查页表的代价，请在更安静的机器上重测 `tlb`。
+                          """)
+    }
+
+    /// The lines beside the deciding pair: 2 MiB pages at the same W, 4 KiB inside the TLB, the reach
+    /// and miss rows, and the huge-page sentence.
+    static func sideLines(_ run: RunResult, w: Int, mf: Double, huge2m: Record?, smallest: Record?, reach: [Record],
+                          _ lang: Language) -> [String] {
+        var lines: [String] = []
+        if let h = huge2m {
             let mh = Claims.med(h)
-            c.measured.append(lang.t(String(format: "2 MiB pages at %d pages: %.2f ns per access (", w,
+            lines.append(lang.t(String(format: "2 MiB pages at %d pages: %.2f ns per access (", w,
                 mh) + (mh <= mf ? "4 KiB pages cost \(Format.times(mf / mh)) as much)" : "\(Format.times(mh / mf)) what 4 KiB pages cost)"),
                                      String(format: "2 MiB 页在 %d 页时：每次访问 %.2f ns（", w, mh) + (mh <= mf ? """
                                          4 KiB 页的代价是它的 \(Format.sig3(mf / mh)) 倍）
                                          """ : "是 4 KiB 页的 \(Format.sig3(mh / mf)) 倍）")))
         }
         if let s = smallest, s.workingSetPages != w {
-            c.measured.append(lang.t(String(format: "4 KiB at %d pages (inside the TLB): %.2f ns per access", s.workingSetPages ?? 0, Claims.med(s)),
+            lines.append(lang.t(String(format: "4 KiB at %d pages (inside the TLB): %.2f ns per access", s.workingSetPages ?? 0, Claims.med(s)),
                                      String(format: "4 KiB 页在 %d 页时（快表装得下）：每次访问 %.2f ns", s.workingSetPages ?? 0,
                                             Claims.med(s))))
         }
         for r in reach {
-            c.measured.append("`\(r.mechanism) \(r.metric)`: " + Format.value(r.stats?.median, unit: r.unit, lang: lang))
+            lines.append("`\(r.mechanism) \(r.metric)`: " + Format.value(r.stats?.median, unit: r.unit, lang: lang))
         }
-        if let huge = Self.hugeSentence(run, lang) { c.measured.append(huge) }
+        if let huge = hugeSentence(run, lang) { lines.append(huge) }
+        return lines
+    }
+
+    /// The verdict on 4 KiB over the control and its sentence (en/zh).
+    static func decide(_ c: inout Claims.Claim, _ f: Record, over k: Record, ratio: Double, _ lang: Language) {
         c.decide(Claims.ratioVerdict(f, over: k, atLeast: 1.2, failsBelow: 1.2),
                  holds: lang.t("""
                      beyond the TLB's reach each access costs \(Format.sig3(ratio)) times the cache-only control: the page walk is the difference.
@@ -334,9 +357,13 @@ extension TLBHarness {
                  doesNotHold: lang.t("4 KiB pages cost within 1.2× of the cache-only control at the largest working set.",
                                      "在最大的工作集上，4 KiB 页的代价不到对照的 1.2 倍。"),
                  otherwise: lang.t("ratio \(Format.times(ratio)) but the CIs overlap.", "比值 \(Format.times(ratio))，但置信区间重叠。"))
-        c.deciding = ["4k_over_control"]
+    }
+
+    /// What the note should say: the page walk's cost per access, or that it is not clearly slower.
+    static func advice(w: Int, mf: Double, mk: Double, holds: Bool, _ lang: Language) -> String {
+        let ratio = mf / mk
         let extra = humanTime(mf - mk)
-        c.advice = c.verdict == .holds
+        return holds
             ? lang.t("""
                 At \(ManyFormat.count(w)) pages, more than the TLB holds, each access costs \(humanTime(mf)) with 4 KiB pages against \
                 \(humanTime(mk)) when only the cache misses: the page-table walk adds \(extra) per access, \(Format.sig3(ratio)) times the cost.
@@ -353,7 +380,6 @@ extension TLBHarness {
                      在 \(w) 页时，用 4 KiB 页每次访问要 \(humanTime(mf))，只有缓存缺失时是 \(humanTime(mk))（\
                      \(Format.times(ratio))）：在这台机器上查页表并没有让访存明显变慢。
                      """)
-        return [c]
     }
 
     /// The control chain touches the same cache lines as the 4 KiB and 2 MiB chains with (almost) no
