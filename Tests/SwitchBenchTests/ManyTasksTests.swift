@@ -43,7 +43,9 @@ extension ProcessSpawningTests {
                 #expect(median("user_bytes_per_task") >= 4096)
             case "thread":
                 #expect(spec.footprint == ManyTasks.defaultThreadStack)
-                #expect(median("heap_bytes_per_task") >= 0)
+                // mallinfo2 counts the whole process: other suites running beside this one allocate and
+                // free meanwhile (a negative median was seen once so), so only that it was read is asserted.
+                #expect(median("heap_bytes_per_task").isFinite)
             case "process":
                 #expect(median("user_bytes_per_task") > 0)
                 #expect(median("address_space_bytes_per_task") > Double(1 << 20), "a child has a whole address space")
