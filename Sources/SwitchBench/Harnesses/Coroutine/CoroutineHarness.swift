@@ -263,7 +263,7 @@ public struct CoroutineHarness: Harness {
         executor.runUntilIdle()   // both tasks park
         let jobs0 = executor.jobsRun
         var trips = 0, stampJobs = 0
-        let chunk = max(1, pp.stamps.capacity / config.samples)
+        let chunk = max(1, (pp.stamps.capacity + config.samples - 1) / config.samples)
         let between: (() throws -> Void)? = pp.stamps.capacity == 0 ? nil : {
             let left = pp.stamps.capacity - Int(pp.stamps.hop.pointee)
             guard left > 0 else { return }
