@@ -106,7 +106,8 @@ extension TokenRingHarness {
         hypothesis, since the trace slows every hand-off. *Involuntary switches per hand-off* counts, over the \
         stamped laps, the ring's tasks switched out while still runnable. The causes come from a second, shorter run with the kernel's tracepoints on \
         (sched_switch to another task, interrupts, softirqs, timer ticks): each of its hand-offs slower than \
-        the row's p99.9 (at least its 10 slowest) is given the first-ranked event between its stamps; *nothing traced* means the kernel recorded none there (a wait \
+        the row's p99.9 (at least its 10 slowest) is given the first-ranked event between its stamps; *nothing traced* means the kernel recorded none there (a \
+        wait \
         on the run queue, or the host not running this virtual CPU, are not told apart).
         """, """
         **逐次交接。** 在批量测量的样本之间，同一个环还传递一个打时间戳的令牌：唤醒方在唤醒下一个任务之前读一次时钟（`\(clock)`），\
@@ -133,7 +134,10 @@ extension TokenRingHarness {
         // Only a valid row is quoted: an invalid one (busy neighbours …) is named as such, with no number.
         guard let r = valid.first(where: { $0.harness == "process" && $0.mechanism == "futex" }) ?? valid.first else {
             guard !rows.isEmpty else { return nil }
-            return lang.t("The hand-offs timed one at a time on one CPU were measured, but their rows are invalid (results.csv's `note` column says why), so this page quotes none of their numbers.",
+            return lang.t("""
+                The hand-offs timed one at a time on one CPU were measured, but their rows are invalid (results.csv's `note` column says why), so this page \
+                quotes none of their numbers.
+                """,
                           "在同一处理器上逐次计时的交接测了，但这些数据行无效（原因见 results.csv 的 `note` 列），本页不引用它们的数。")
         }
         guard let l = r.latency, let p50 = l.percentile("p50"), let p999 = l.percentile("p99.9") else { return nil }
@@ -144,24 +148,47 @@ extension TokenRingHarness {
             let none = c.counts[TailCauses.noneTraced] ?? 0
             let most = top.1 * 2 > c.examined
             if none >= top.1 {
-                return lang.t("Handing a token from one \(r.harness) to another on one CPU (`\(r.mechanism)`) usually takes \(Format.value(p50.ns, unit: "ns")); one hand-off in a thousand takes over \(Format.value(p999.ns, unit: "ns")); of the \(c.examined) traced hand-offs above p99.9 the kernel recorded nothing in \(none), \(causeName(top.0, .en)) in \(top.1) (\(ManyFormat.count(l.count)) hand-offs, results.md)." + policy(r, .en),
-                              "在同一处理器上，一个\(taskKindName(r.harness, .zh))把令牌交给另一个（`\(r.mechanism)`）通常要 \(Format.value(p50.ns, unit: "ns"))；一千次里有一次超过 \(Format.value(p999.ns, unit: "ns"))；跟踪到的 \(c.examined) 次超过 p99.9 的交接中，内核有 \(none) 次什么也没记下，\(top.1) 次记下的是\(causeName(top.0, .zh))（共 \(ManyFormat.count(l.count)) 次交接，见 results.md）。" + policy(r, .zh))
+                return lang.t("""
+                    Handing a token from one \(r.harness) to another on one CPU (`\(r.mechanism)`) usually takes \(Format.value(p50.ns, unit: "ns")); one \
+                    hand-off in a thousand takes over \(Format.value(p999.ns, unit: "ns")); of the \(c.examined) traced hand-offs above p99.9 the kernel \
+                    recorded nothing in \(none), \(causeName(top.0, .en)) in \(top.1) (\(ManyFormat.count(l.count)) hand-offs, results.md).
+                    """ + policy(r, .en),
+                              """
+                              在同一处理器上，一个\(taskKindName(r.harness, .zh))把令牌交给另一个（`\(r.mechanism)`）通常要 \(Format.value(p50.ns, unit: "ns"))；\
+                              一千次里有一次超过 \(Format.value(p999.ns, unit: "ns"))；跟踪到的 \(c.examined) 次超过 p99.9 的交接中，内核有 \(none) 次什么也没记下，\
+                              \(top.1) 次记下的是\(causeName(top.0, .zh))（共 \(ManyFormat.count(l.count)) 次交接，见 results.md）。
+                              """ + policy(r, .zh))
             }
-            because = lang.t(", \(most ? "mostly" : "most often") because of \(causeName(top.0, .en)) (\(top.1) of the \(c.examined) traced hand-offs above p99.9\(none > 0 ? "; nothing traced in \(none)" : ""))",
-                             "，\(most ? "多半" : "最常见的原因")是\(causeName(top.0, .zh))（跟踪到的 \(c.examined) 次超过 p99.9 的交接中占 \(top.1) 次\(none > 0 ? "，另有 \(none) 次没有记录到事件" : "")）")
+            because = lang.t("""
+                , \(most ? "mostly" : "most often") because of \(causeName(top.0, .en)) (\(top.1) of the \(c.examined) traced hand-offs above \
+                p99.9\(none > 0 ? "; nothing traced in \(none)" : ""))
+                """,
+                             """
+                             ，\(most ? "多半" : "最常见的原因")是\(causeName(top.0, .zh))（跟踪到的 \(c.examined) 次超过 p99.9 的交接中占 \(top.1) \
+                             次\(none > 0 ? "，另有 \(none) 次没有记录到事件" : "")）
+                             """)
         } else if let c = l.causes, c.unavailable == nil {
             because = lang.t("; the kernel recorded nothing during the \(c.examined) traced hand-offs above p99.9",
                              "；跟踪到的 \(c.examined) 次超过 p99.9 的交接里，内核什么也没记下")
         } else {
             because = lang.t(" (cause not measured: \(causesText(l.causes, .en)))", "（原因没有测到：\(causesText(l.causes, .zh))）")
         }
-        return lang.t("Handing a token from one \(r.harness) to another on one CPU (`\(r.mechanism)`) usually takes \(Format.value(p50.ns, unit: "ns")); one hand-off in a thousand takes over \(Format.value(p999.ns, unit: "ns"))\(because) (\(ManyFormat.count(l.count)) hand-offs, results.md)." + policy(r, .en),
-                      "在同一处理器上，一个\(taskKindName(r.harness, .zh))把令牌交给另一个（`\(r.mechanism)`）通常要 \(Format.value(p50.ns, unit: "ns"))；一千次里有一次超过 \(Format.value(p999.ns, unit: "ns"))\(because)（共 \(ManyFormat.count(l.count)) 次交接，见 results.md）。" + policy(r, .zh))
+        return lang.t("""
+            Handing a token from one \(r.harness) to another on one CPU (`\(r.mechanism)`) usually takes \(Format.value(p50.ns, unit: "ns")); one hand-off in \
+            a thousand takes over \(Format.value(p999.ns, unit: "ns"))\(because) (\(ManyFormat.count(l.count)) hand-offs, results.md).
+            """ + policy(r, .en),
+                      """
+                      在同一处理器上，一个\(taskKindName(r.harness, .zh))把令牌交给另一个（`\(r.mechanism)`）通常要 \(Format.value(p50.ns, unit: "ns"))；\
+                      一千次里有一次超过 \(Format.value(p999.ns, unit: "ns"))\(because)（共 \(ManyFormat.count(l.count)) 次交接，见 results.md）。
+                      """ + policy(r, .zh))
     }
 
     /// Which ring the sentence quotes, beside the two-step table's hand-off (another policy, another row).
     static func policy(_ r: Record, _ lang: Language) -> String {
-        lang.t(" These are the `\(r.harness)` harness's two-task ring under the default policy `SCHED_OTHER`; the futex hand-off of the two-step table runs its tasks under `SCHED_BATCH`, so that every hand-off sleeps, and is a separate measurement.",
+        lang.t("""
+             These are the `\(r.harness)` harness's two-task ring under the default policy `SCHED_OTHER`; the futex hand-off of the two-step table runs its \
+            tasks under `SCHED_BATCH`, so that every hand-off sleeps, and is a separate measurement.
+            """,
                "这是 `\(r.harness)` 测试的两任务环，用默认调度策略 `SCHED_OTHER`；两步表里的 futex 交接让任务用 `SCHED_BATCH`，每次交接都进入睡眠，是另一项测量。")
     }
 
