@@ -229,9 +229,9 @@ extension AnatomyHarness {
             dirty_minus_clean`, paired)
             """,
                       "第二步中的硬件上下文：每个任务要保存的 `XSAVE` 区（`CPUID 0xD`）；AVX-512 寄存器正在使用时每次切换多出的代价（`avx512 dirty_minus_clean`，成对测量）")]
-              + all.map { a in (a.xsaveBytes.map { Format.bytes($0) } ?? "–") + lang.t("; ", "；") + (a.vectorState.map { humanTime($0) + (a.vectorStateWithinNoise ? lang.t("""
-                   (its 95 % CI contains 0: within noise)
-                  """, "（95 % 置信区间包含 0：在噪声以内）") : "") } ?? "n/a") })
+              + all.map { a in (a.xsaveBytes.map { Format.bytes($0) } ?? "–") + lang.t("; ", "；")
+                  + (a.vectorState.map { humanTime($0) + (a.vectorStateWithinNoise
+                                                           ? lang.t(" (its 95 % CI contains 0: within noise)", "（95 % 置信区间包含 0：在噪声以内）") : "") } ?? "n/a") })
         t.add([lang.t("exception path (异常处理), not part of a switch: the first write to a fresh 4 KiB page, per fault (`page-fault per_fault`)",
                       "异常处理（不是切换的一部分）：第一次写一个新的 4 KiB 页，每次缺页（`page-fault per_fault`）")]
               + all.map { humanTime($0.pageFault) })
@@ -322,9 +322,8 @@ extension AnatomyHarness {
         }
         let invalid = Array(Set(all.flatMap(\.invalid))).sorted()
         if !invalid.isEmpty {
-            note += lang.t("""
-                 Parts that need an invalid row are left out (n/a): \(invalid.joined(separator: ", ")) (why: the table above and the CSV's note column).
-                """,
+            note += lang.t(" Parts that need an invalid row are left out (n/a): \(invalid.joined(separator: ", "))"
+                           + " (why: the table above and the CSV's note column).",
                            "用到无效数据行的部分没有给出（n/a）：\(invalid.joined(separator: "、"))（原因见上表和 results.csv 的 `note` 列）。")
         }
         return note

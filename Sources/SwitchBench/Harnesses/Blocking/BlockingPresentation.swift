@@ -78,7 +78,9 @@ extension BlockingHarness {
                                  "阻塞读时的停顿 ÷ 非阻塞读时的停顿 = \(Format.times(ratio))（\(humanTime(mb)) 对 \(humanTime(mn))）"))
         // The evidence a reader can check by eye: the turns the others got while the read waited
         // (0 with a blocking read); the stall ratio depends on the chosen block time T.
-        func turns(_ mode: ReadMode) -> Record? { rows.first { $0.mechanism == b.mechanism && $0.metric == Self.turnsMetric && $0.readMode == mode && $0.valid } }
+        func turns(_ mode: ReadMode) -> Record? {
+            rows.first { $0.mechanism == b.mechanism && $0.metric == Self.turnsMetric && $0.readMode == mode && $0.valid }
+        }
         let tb = turns(.blocking).map(Claims.med), tn = turns(.nonblocking).map(Claims.med)
         if let tb { c.values.append(.init("turns_during_blocking_read", tb, unit: "turns")) }
         if let tn { c.values.append(.init("turns_during_nonblocking_read", tn, unit: "turns")) }

@@ -97,7 +97,9 @@ extension CoroutineHarness {
         // report.md's ratio is notes.md's; without it, the cheaper valid ring.
         let ledgerThread = Ledger.of(run)[.threadSwitch].flatMap { $0.valid && $0.record?.stats != nil ? $0.record : nil }
         let t = ledgerThread ?? threads.min(by: { Claims.med($0) < Claims.med($1) })
-        if let lt = ledgerThread, !c.evidence.contains(where: { $0.harness == lt.harness && $0.mechanism == lt.mechanism && $0.metric == lt.metric }) { c.evidence.append(lt) }
+        if let lt = ledgerThread, !c.evidence.contains(where: { $0.harness == lt.harness && $0.mechanism == lt.mechanism && $0.metric == lt.metric }) {
+            c.evidence.append(lt)
+        }
         let sys = sysRow.flatMap { $0.valid && $0.stats != nil ? $0 : nil }
         guard let against = sys ?? t else {
             c.undecided(allThreads.isEmpty && sysRow == nil
@@ -189,10 +191,11 @@ extension CoroutineHarness {
             }
 
             if !dearer.isEmpty {
-                advice += lang.t(". But " + dearer.map(\.en).joined(separator: ", and ") + " cost" + (dearer.count == 1 ? "s" : "") + " more than one system call: " + (dearer.count == 1 ? "this switch stays" : "these switches stay") + """
-                     in user mode, so \"in user mode\" alone does not make a switch cheap
-                    """,
-                                 "。但 " + dearer.map(\.zh).joined(separator: "，以及 ") + (dearer.count == 1 ? "比" : "，都比") + "一次系统调用还贵：" + (dearer.count == 1 ? "这种切换" : "这些切换") + "也在用户态完成，可见“在用户态完成”本身并不保证代价小")
+                advice += lang.t(". But " + dearer.map(\.en).joined(separator: ", and ") + " cost" + (dearer.count == 1 ? "s" : "")
+                                 + " more than one system call: " + (dearer.count == 1 ? "this switch stays" : "these switches stay")
+                                 + " in user mode, so \"in user mode\" alone does not make a switch cheap",
+                                 "。但 " + dearer.map(\.zh).joined(separator: "，以及 ") + (dearer.count == 1 ? "比" : "，都比") + "一次系统调用还贵："
+                                 + (dearer.count == 1 ? "这种切换" : "这些切换") + "也在用户态完成，可见“在用户态完成”本身并不保证代价小")
             }
             // A user-mode kind cheaper than a system call is named too, so no row drops out silently.
             if let st = run.row(id, "swift-task", "per_switch"), st.valid, Claims.med(st) <= s {

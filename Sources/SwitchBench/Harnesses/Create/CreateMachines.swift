@@ -48,12 +48,17 @@ extension CreateHarness {
             var rows = mechanisms.map { m in
                 (Self.machinesCreationName(m, lang), creations.map { c in
                     page.cell(c) { rows in
-                        rows.first { $0.mechanism == m }.map { r in page.time(r.cost) + (r.program.map { lang.t(" (`\($0.rawValue)`)", "（`\($0.rawValue)`）") } ?? "") } ?? page.missing
+                        rows.first { $0.mechanism == m }.map { r in
+                            page.time(r.cost) + (r.program.map { lang.t(" (`\($0.rawValue)`)", "（`\($0.rawValue)`）") } ?? "")
+                        } ?? page.missing
                     }
                 })
             }
             rows.append((lang.t("zombie: state before → after `waitpid`", "僵尸进程：`waitpid` 之前 → 之后的状态"), page.columns.map { c in
-                page.cell(c.zombie) { z in "`\(z.fact.before)` → " + (z.fact.reaped ? lang.t("gone (reaped)", "已回收，/proc 里没有了") : "`\(z.fact.after)`") + Format.invalidMark(z.valid, lang) }
+                page.cell(c.zombie) { z in
+                    "`\(z.fact.before)` → " + (z.fact.reaped ? lang.t("gone (reaped)", "已回收，/proc 里没有了") : "`\(z.fact.after)`")
+                        + Format.invalidMark(z.valid, lang)
+                }
             }))
             out += page.table(lang.t("kind", "类型"), rows) + "\n\n"
         }

@@ -39,7 +39,10 @@ extension Comparison {
         }
         let loose = gateLimits.filter { $0.smallestChange > Self.noisyBaselineLimit }
         if !loose.isEmpty {
-            let list = loose.map { String(format: "%@ %@ +%.0f %%", lang == .en ? $0.harness : "`\($0.harness)`", lang == .en ? $0.placement : "`\($0.placement)`", $0.smallestChange * 100) }
+            let list = loose.map {
+                String(format: "%@ %@ +%.0f %%", lang == .en ? $0.harness : "`\($0.harness)`", lang == .en ? $0.placement : "`\($0.placement)`",
+                       $0.smallestChange * 100)
+            }
                 .joined(separator: lang.t(", ", "，"))
             w.append(lang.t("""
                 NOISY BASELINE — its \(baselineRuns) runs disagree, so in these groups only a slowdown larger than shown can be gated: \(list). Make it again \
@@ -113,7 +116,10 @@ extension Comparison {
             return lang.t("✅ **Every group can gate a \(size) slowdown**\(flag): the widest limit is \(most).",
                           "✅ **每一组都能判定 \(size) 的变慢**\(flag)：最宽的界限是 \(most)。")
         }
-        let list = blind.map { String(format: "`%@ %@` ", $0.harness, $0.placement) + lang.t("from ", "要 ") + String(format: "+%.0f %%", $0.smallestChange * 100) + lang.t("", " 以上") }
+        let list = blind.map {
+            String(format: "`%@ %@` ", $0.harness, $0.placement) + lang.t("from ", "要 ")
+                + String(format: "+%.0f %%", $0.smallestChange * 100) + lang.t("", " 以上")
+        }
             .joined(separator: lang.t(", ", "，"))
         let others = gateLimits.count - blind.count
         let rest = others == 0 ? lang.t("; no group can.", "；没有一组能判定。") : lang.t("; the other \(others) group(s) can.", "；其余 \(others) 组可以。")
@@ -135,7 +141,8 @@ extension Comparison {
         out += lang.t("Baseline `\(baselineSource)`\(runs) → current `\(currentSource)`.\(confirm)\n\n",
                       "基线 `\(baselineSource)`\(runs) → 本次 `\(currentSource)`。\(confirm)\n\n")
         if !gateLimits.isEmpty {
-            let list = gateLimits.map { "`\($0.harness) \($0.placement)` +" + String(format: "%.0f %%", $0.smallestChange * 100) }.joined(separator: lang.t(", ", "，"))
+            let list = gateLimits.map { "`\($0.harness) \($0.placement)` +" + String(format: "%.0f %%", $0.smallestChange * 100) }
+                .joined(separator: lang.t(", ", "，"))
             out += lang.t("""
                 Smallest slowdown this baseline can gate, per harness and placement (its run-to-run spread, for a typical case; at least the threshold): \
                 \(list).\n\n
@@ -150,7 +157,8 @@ extension Comparison {
             ? ["class", "case", "baseline", "current", "change", "95 % CIs", "Mann–Whitney p", "note"]
             : ["类别", "用例", "基线", "本次", "变化", "95 % 置信区间", "Mann–Whitney p", "说明"])
         let rank: [Class: Int] = [.regression: 0, .improvement: 1, .noisy: 2, .new: 3, .missing: 4, .unchanged: 5]
-        for c in cases.enumerated().sorted(by: { (rank[$0.element.classification]!, $0.offset) < (rank[$1.element.classification]!, $1.offset) }).map(\.element) {
+        for c in cases.enumerated().sorted(by: { (rank[$0.element.classification]!, $0.offset) < (rank[$1.element.classification]!, $1.offset) })
+            .map(\.element) {
             let cls: String
             switch c.classification {
             case .regression: cls = lang.t("🔴 **regression**", "🔴 **变慢**")
@@ -221,7 +229,8 @@ extension Comparison {
     public func json() -> String {
         let form = JSONForm(baseline: baselineSource, current: currentSource, baselineRuns: baselineRuns, threshold: threshold, alpha: alpha,
                             summary: Dictionary(uniqueKeysWithValues: Class.allCases.map { ($0.rawValue, count($0)) }),
-                            warnings: warnings, environmentChanges: environmentChanges, comparable: comparable, confirmedBy: confirmedBy, gateLimits: gateLimits,
+                            warnings: warnings, environmentChanges: environmentChanges, comparable: comparable, confirmedBy: confirmedBy,
+                            gateLimits: gateLimits,
                             requiredGate: requiredGate, cannotGate: cannotGate, blindGroups: blindGroups, cases: cases)
         return JSONText.encode(form)
     }
