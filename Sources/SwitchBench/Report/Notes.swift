@@ -188,9 +188,10 @@ public enum NotesReport {
         var out: [String] = []
         if a.build != b.build { out.append(lang.t("build (\(a.build) against \(b.build))", "构建（\(a.build) 对 \(b.build)）")) }
         if a.kernel != b.kernel { out.append(lang.t("kernel (\(a.kernel) against \(b.kernel))", "内核（\(a.kernel) 对 \(b.kernel)）")) }
-        if a.onlineCount != b.onlineCount { out.append(lang.t("online CPUs (\(cpus(a)) against \(cpus(b)))", """
-            在线处理器数（前者\(a.onlineCount.map { " \($0) 个" } ?? "未记录")，后者\(b.onlineCount.map { " \($0) 个" } ?? "未记录")）
-            """)) }
+        if a.onlineCount != b.onlineCount {
+            out.append(lang.t("online CPUs (\(cpus(a)) against \(cpus(b)))",
+                              "在线处理器数（前者\(a.onlineCount.map { " \($0) 个" } ?? "未记录")，后者\(b.onlineCount.map { " \($0) 个" } ?? "未记录")）"))
+        }
         if a.cpuModel != b.cpuModel { out.append(lang.t("CPU (`\(a.cpuModel)` against `\(b.cpuModel)`)", "处理器（`\(a.cpuModel)` 对 `\(b.cpuModel)`）")) }
         if a.pcid != b.pcid { out.append("PCID") }
         if a.thp != b.thp { out.append("THP") }

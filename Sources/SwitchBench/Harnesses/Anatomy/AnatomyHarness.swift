@@ -131,9 +131,8 @@ public struct AnatomyHarness: Harness {
         }
         withExtendedLifetime(sink) {}
         return SyscallHarness.perCallRow(harness: id, mechanism: mechanism, cpu: cpu, measured: measured, counter: counter,
-                                         note: mechanism == "getppid" ? "one kernel entry and exit per call" : """
-                                             sched_yield() with nothing else runnable on CPU \(cpu): the scheduler picks this thread again
-                                             """)
+                                         note: mechanism == "getppid" ? "one kernel entry and exit per call"
+                                             : "sched_yield() with nothing else runnable on CPU \(cpu): the scheduler picks this thread again")
     }
 
     /// Pages a page-fault batch maps at most at once (larger batches map again): 64 MiB.

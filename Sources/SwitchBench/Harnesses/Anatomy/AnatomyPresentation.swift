@@ -170,9 +170,9 @@ extension AnatomyHarness {
         guard mechanism == "wake-sleep" else { return "`\(metric)`" }
         let m = metric
         let kind = m.hasPrefix("process") ? Terms.t(Terms.process, lang) : Terms.t(Terms.thread, lang)
-        if m.hasSuffix("_wake_none") { return lang.t("""
-            `FUTEX_WAKE` with no waiter (\(m.hasPrefix("process") ? "processes" : "threads"))
-            """, "没有等待者的 `FUTEX_WAKE`（\(kind)）") }
+        if m.hasSuffix("_wake_none") {
+            return lang.t("`FUTEX_WAKE` with no waiter (\(m.hasPrefix("process") ? "processes" : "threads"))", "没有等待者的 `FUTEX_WAKE`（\(kind)）")
+        }
         if m.hasSuffix("_wake_path") { return lang.t("the wake-up path = the two rows above, per sample", "唤醒路径 = 上面两行之差（逐样本）") }
         if m.hasSuffix("_wake") { return lang.t("waking a sleeping \(kind): `FUTEX_WAKE` alone, no switch", "唤醒一个睡着的\(kind)：单独的 `FUTEX_WAKE`，不切换") }
         return lang.t("going to sleep in `FUTEX_WAIT` until the woken \(kind) runs (one switch)", "在 `FUTEX_WAIT` 里进入睡眠，直到被唤醒的\(kind)开始运行（一次切换）")

@@ -55,9 +55,8 @@ extension Comparison {
         let inv = invalidChanges
         if !inv.isEmpty {
             let list = inv.map { lang == .en ? $0.label : "`\($0.label)`" }.joined(separator: "; ")
-            w.append(lang.t("\(inv.count) regression/improvement(s) involve a row marked valid=false (its switch count or setup was off): " + list + """
-                . Check the row's note before trusting the change.
-                """,
+            w.append(lang.t("\(inv.count) regression/improvement(s) involve a row marked valid=false (its switch count or setup was off): " + list
+                            + ". Check the row's note before trusting the change.",
                             "有 \(inv.count) 个变慢/变快涉及标为 valid=false 的行（切换次数或设置不对）：" + list + "。相信这个变化之前，先看看那一行的说明。"))
         }
         let otherInvalid = invalidRows.count - inv.count
