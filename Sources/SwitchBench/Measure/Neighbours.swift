@@ -214,7 +214,10 @@ public enum Neighbours {
         let handOff = (r.expectedSwitchesPerOp ?? 0) > 0 || r.fact(PairedMeasured.pairsKey) != nil || r.latency != nil
         guard r.valid, r.placement == Placement.sameCPU.rawValue, handOff,
               r.unit == "ns" || r.unit == "ratio", r.stats != nil, r.samples >= 3, let own, own > runQueueThreshold else { return }
-        r.invalidate(String(format: "other tasks used %.0f %% of CPU %@ during this case (over %.0f %%): with another task queued there the kernel hands off without wakeup preemption, by the full sleep-and-wake path (measured 1.3–1.4× slower with no stolen time); rerun with that CPU free (--cpus)",
+        r.invalidate(String(format: """
+            other tasks used %.0f %% of CPU %@ during this case (over %.0f %%): with another task queued there the kernel hands off without wakeup preemption, \
+            by the full sleep-and-wake path (measured 1.3–1.4× slower with no stolen time); rerun with that CPU free (--cpus)
+            """,
                             own * 100, r.key.cpusText, runQueueThreshold * 100))
         r.setFact(invalidatedByKey, invalidatedByValue)
     }

@@ -44,7 +44,10 @@ public final class PerfCounter {
         let canExclude = event != .contextSwitches && event != .cpuMigrations
         var excl = policy.mustExcludeKernel && canExclude
         if policy.mustExcludeKernel && !canExclude {
-            throw SwitchBenchError.caseFailed("denied (perf_event_paranoid=\(policy.paranoid.map(String.init) ?? "?") forbids counting in the kernel, where \(event.name) happens, without CAP_PERFMON)")
+            throw SwitchBenchError.caseFailed("""
+                denied (perf_event_paranoid=\(policy.paranoid.map(String.init) ?? "?") forbids counting in the kernel, where \(event.name) happens, without \
+                CAP_PERFMON)
+                """)
         }
         var fd = sb_perf_open_group(event.type, event.config, inherit ? 1 : 0, excl ? 1 : 0, excl ? 1 : 0, groupFD)
         if fd < 0 && !excl && canExclude && (fd == -EACCES || fd == -EPERM) {

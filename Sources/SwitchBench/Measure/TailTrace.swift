@@ -72,7 +72,9 @@ final class TailTrace {
         guard let traceClock = clock.traceClock else { return .unavailable("no trace_clock reads the stamp clock (\(clock.label))") }
         var mounted = false
         if access(root + "/instances", F_OK) != 0 {
-            guard mount("nodev", root, "tracefs", 0, nil) == 0 else { return .unavailable("tracefs is not mounted and mounting it failed: \(errnoText(errno))") }
+            guard mount("nodev", root, "tracefs", 0, nil) == 0 else {
+                return .unavailable("tracefs is not mounted and mounting it failed: \(errnoText(errno))")
+            }
             mounted = true
         }
         let dir = root + "/instances/switchbench-\(getpid())"

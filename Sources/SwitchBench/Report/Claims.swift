@@ -149,7 +149,8 @@ public enum Claims {
             case ruleID = "rule_id", adviceEN = "advice_en", adviceZH = "advice_zh"
         }
 
-        public init(id: String, verdict: Verdict, ruleID: String = "", deciding: [Value] = [], values: [Value], adviceEN: String? = nil, adviceZH: String? = nil) {
+        public init(id: String, verdict: Verdict, ruleID: String = "", deciding: [Value] = [], values: [Value], adviceEN: String? = nil,
+                    adviceZH: String? = nil) {
             (self.id, self.verdict, self.ruleID, self.deciding, self.values) = (id, verdict, ruleID, deciding, values)
             (self.adviceEN, self.adviceZH) = (adviceEN, adviceZH)
         }
@@ -215,7 +216,10 @@ public enum Claims {
     static func virtFact(_ e: Environment, _ lang: Language) -> String {
         e.virtualization == "none" || e.virtualization.isEmpty
             ? lang.t("Bare metal (no hypervisor flag).", "物理机（没有 `hypervisor` 标志）。")
-            : lang.t("Virtualized (\(e.virtualization)): with nested paging a TLB miss is one two-dimensional walk (every guest page-table reference translated through the host's tables, up to 24 memory references), and waking an idle vCPU goes through the hypervisor (docs/sources.md).",
+            : lang.t("""
+                Virtualized (\(e.virtualization)): with nested paging a TLB miss is one two-dimensional walk (every guest page-table reference translated \
+                through the host's tables, up to 24 memory references), and waking an idle vCPU goes through the hypervisor (docs/sources.md).
+                """,
                      "运行在虚拟机里（\(e.virtualization)）：有嵌套分页时，一次快表缺失是一次二维页表遍历（客户机页表的每次引用都要经宿主机的页表转换，最多访问内存 24 次），唤醒空闲的虚拟处理器还要经过虚拟机管理程序（出处见 docs/sources.md）。")
     }
 
@@ -230,10 +234,17 @@ public enum Claims {
     public static func render(_ run: RunResult, plots: [(name: String, title: String)] = [], lang: Language = .en) -> String {
         let e = run.environment
         var out = lang.t("# switchbench claims report\n\n", "# switchbench 结论报告\n\n")
-        out += lang.t("Run `\(run.runID)` at \(run.timestampUTC). The course note's claims, each judged from this run's rows by the rule stated with it; the numbers the rule uses are beside the verdict.\n\n",
+        out += lang.t("""
+            Run `\(run.runID)` at \(run.timestampUTC). The course note's claims, each judged from this run's rows by the rule stated with it; the numbers the \
+            rule uses are beside the verdict.\n\n
+            """,
                       "运行 `\(run.runID)`，时间 \(run.timestampUTC)。下面逐条检验课程笔记里的说法：每条都写明判定规则，用本次运行的数据来判，规则用到的数字就列在结论旁边。\n\n")
-        out += lang.t("**Machine:** ", "**机器：**") + EnvironmentText.machine(e, lang: lang) + lang.t("; \(e.build) build; switchbench \(e.suiteVersion) (`\(e.gitCommit)`).\n",
-                                                                                                  "；\(e.build) 构建；switchbench \(e.suiteVersion)（`\(e.gitCommit)`）。\n")
+        out += lang.t("**Machine:** ",
+                      "**机器：**") + EnvironmentText.machine(e, lang: lang) + lang.t("; \(e.build) build; switchbench \(e.suiteVersion) (`\(e.gitCommit)`).\n",
+                                                                                                  """
+                                                                                                  ；\(e.build) 构建；switchbench \
+                                                                                                  \(e.suiteVersion)（`\(e.gitCommit)`）。\n
+                                                                                                  """)
         out += lang.t("**Mitigations:** ", "**漏洞缓解：**") + mitigationFact(e, lang) + "\n\n"
         let claims = evaluate(run, lang: lang)
         var summary = MarkdownTable(lang == .en ? ["claim", "the note says", "verdict", "why"] : ["说法", "笔记原文", "结论", "理由"])

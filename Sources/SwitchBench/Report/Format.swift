@@ -141,8 +141,14 @@ public enum EnvironmentText {
         let cpus = e.onlineCount.map { n in guest ? lang.t("\(n) online vCPUs", "\(n) 个在线虚拟处理器") : lang.t("\(n) online CPUs", "\(n) 个在线处理器") }
             ?? lang.t("online CPUs not recorded", "在线处理器数未记录")
         return lang == .en
-            ? "`\(e.cpuModel)`\(silicon), \(cpus), \(e.virtualization == "none" ? "bare metal" : v + " guest"), Linux \(e.kernel), PCID \(pcid(e, lang: lang)), THP `\(e.thp)`"
-            : "`\(e.cpuModel)`\(silicon)，\(cpus)，\(e.virtualization == "none" ? "物理机" : v + " 虚拟机")，Linux \(e.kernel)，PCID \(pcid(e, lang: lang))，THP `\(e.thp)`"
+            ? """
+                `\(e.cpuModel)`\(silicon), \(cpus), \(e.virtualization == "none" ? "bare metal" : v + " guest"), Linux \(e.kernel), PCID \
+                \(pcid(e, lang: lang)), THP `\(e.thp)`
+                """
+            : """
+                `\(e.cpuModel)`\(silicon)，\(cpus)，\(e.virtualization == "none" ? "物理机" : v + " 虚拟机")，Linux \(e.kernel)，PCID \(pcid(e, lang: lang))，\
+                THP `\(e.thp)`
+                """
     }
 
     /// Mitigations, or that none were reported.

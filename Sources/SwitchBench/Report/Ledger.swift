@@ -86,7 +86,8 @@ public struct Ledger: Sendable {
         var entries: [Entry] = []
         func add(_ idea: Idea, _ r: Record?, paired: Bool = false, statistic: (en: String, zh: String)? = nil) {
             guard let r, let s = r.stats else { return }
-            entries.append(Entry(id: idea, row: "`\(r.harness)/\(r.mechanism) \(r.metric)`" + (r.placement == Placement.sameCPU.rawValue ? "" : ", `\(r.placement)`"),
+            entries.append(Entry(id: idea,
+                                 row: "`\(r.harness)/\(r.mechanism) \(r.metric)`" + (r.placement == Placement.sameCPU.rawValue ? "" : ", `\(r.placement)`"),
                                  statistic: statistic ?? ("median of \(r.samples) samples", "\(r.samples) 个样本的中位数"),
                                  paired: paired, value: s.median, unit: "ns", valid: r.valid, record: r))
         }
@@ -159,10 +160,17 @@ public struct Ledger: Sendable {
     public func whyTwoCalls(_ lang: Language) -> String? {
         guard let s = value(.systemCall), let p = value(.privilegeInSteps) else { return nil }
         if humanTime(s) == humanTime(p) {
-            return lang.t("The system call and the privilege switch timed with the two steps are the same `getppid`, measured twice by two harnesses at different times of the run; both read \(humanTime(s)).",
+            return lang.t("""
+                The system call and the privilege switch timed with the two steps are the same `getppid`, measured twice by two harnesses at different times \
+                of the run; both read \(humanTime(s)).
+                """,
                           "系统调用和与两步一起计时的特权级切换是同一个 `getppid`，由两个测试在运行的不同时段各测一次；两次都是 \(humanTime(s))。")
         }
-        return lang.t("The system call (\(humanTime(s))) and the privilege switch timed with the two steps (\(humanTime(p))) are the same `getppid`, measured twice by two harnesses at different times of the run; the page's system call is the first. Their difference is not explained by a measurement: the host slowing this guest in phases is one possible reason.",
+        return lang.t("""
+            The system call (\(humanTime(s))) and the privilege switch timed with the two steps (\(humanTime(p))) are the same `getppid`, measured twice by \
+            two harnesses at different times of the run; the page's system call is the first. Their difference is not explained by a measurement: the host \
+            slowing this guest in phases is one possible reason.
+            """,
                       "系统调用（\(humanTime(s))）和与两步一起计时的特权级切换（\(humanTime(p))）是同一个 `getppid`，由两个测试在运行的不同时段各测一次；本页的“系统调用”用前者。两者的差别没有测量能解释，宿主机分时段拖慢客户机是一种可能。")
     }
 }

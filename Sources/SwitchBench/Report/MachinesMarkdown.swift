@@ -51,7 +51,8 @@ public enum MachinesReport {
         let shared = labels.filter { $0.last?.isLetter ?? false }
         let example = shared.isEmpty ? "" : lang.t(" (\(shared.joined(separator: ", ")))", "（\(shared.joined(separator: "、"))）")
         out += lang.t("""
-            \(columns.count == 1 ? "One run" : "\(columns.count) runs"), one column each. Runs are told apart by machine — CPU model, vendor, family, model, stepping, caches, online CPUs, \
+            \(columns.count == 1 ? "One run" : "\(columns.count) runs"), one column each. Runs are told apart by machine — CPU model, vendor, family, model, \
+            stepping, caches, online CPUs, \
             virtualization, the rule \
             `switchbench compare` uses — never by host name; runs of one machine share a number\(example) even when their kernel, PCID \
             or THP differ (the rows below show them). `not measured`: the run did not include that harness; `–`: the harness ran but has no such row; \
@@ -67,7 +68,10 @@ public enum MachinesReport {
 
         // Switch cost by kind
         out += "## " + lang.t("Switch cost by kind", "各类切换的代价") + "\n\n"
-        out += lang.t("Same CPU, median per switch; the system call is per call: a privilege switch only, no task switch. Thread and process rows are 2-task rings. `(noisy)`: CV above 10 %.",
+        out += lang.t("""
+            Same CPU, median per switch; the system call is per call: a privilege switch only, no task switch. Thread and process rows are 2-task rings. \
+            `(noisy)`: CV above 10 %.
+            """,
                       "同一处理器上，每次切换的中位数；系统调用按每次调用计，只有特权级切换，不切换任务。线程与进程几行是两个任务的环。“波动大”表示变异系数超过 10 %。") + "\n\n"
         out += table(lang.t("kind", "切换类型"), SwitchKind.allCases.map { kind in
             (kind.label(lang, markdown: true), columns.map { cell($0.switchCost(kind), time) })
@@ -162,7 +166,10 @@ extension MachinesReport {
         func table(_ first: String, _ rows: [(String, [String])]) -> String { page.table(first, rows) }
         // Claims: every id any run's harnesses judge, in id order (C8, C9… appear when their harnesses register).
         var out = "## " + lang.t("Claim verdicts", "各条说法的结论") + "\n\n"
-        out += lang.t("Each claim of the course note judged from each run's rows by the rules of `report.md` (`switchbench report RUN`); in brackets the numbers that decided the verdict (`deciding` in results.json).",
+        out += lang.t("""
+            Each claim of the course note judged from each run's rows by the rules of `report.md` (`switchbench report RUN`); in brackets the numbers that \
+            decided the verdict (`deciding` in results.json).
+            """,
                       "课程笔记中的每条说法，按 `report.md`（`switchbench report RUN`）中的规则，分别用每次运行的数据判定；括号里是决定结论的数（results.json 中的 `deciding`）。") + "\n\n"
         let verdicts = columns.map(\.verdicts)
         var claimIDs: [String] = []

@@ -25,8 +25,15 @@ public struct MarkdownExporter: Exporter {
         }
         let crowded = run.records.filter(Neighbours.invalidatedByNeighbours).count
         if crowded > 0 {
-            parts.append(lang.t("_\(crowded) row(s) are `valid=false` because other tasks kept this machine's CPUs busy while they ran (\(Neighbours.rules(lang))): their time depends on what ran there (shared caches and memory, wake-ups on other CPUs, a task queued on a hand-off row's CPU, or samples not checked for preemption: see each row's note); rerun on a quiet machine._",
-                                "_有 \(crowded) 行标为 `valid=false`：测量时别的程序让这台机器的 CPU 很忙（\(Neighbours.rules(lang))），这些行的耗时受那里运行的程序影响（共享缓存和内存、在别的 CPU 上唤醒、交接行的 CPU 上有别的任务排队，或样本没有检查抢占，见各行的说明）；请在空闲的机器上重跑。_"))
+            parts.append(lang.t("""
+                _\(crowded) row(s) are `valid=false` because other tasks kept this machine's CPUs busy while they ran (\(Neighbours.rules(lang))): their time \
+                depends on what ran there (shared caches and memory, wake-ups on other CPUs, a task queued on a hand-off row's CPU, or samples not checked for \
+                preemption: see each row's note); rerun on a quiet machine._
+                """,
+                                """
+                                _有 \(crowded) 行标为 `valid=false`：测量时别的程序让这台机器的 CPU 很忙（\(Neighbours.rules(lang))），这些行的耗时受那里运行的程序影响（共享缓存和内存、在别的 CPU 上唤醒、\
+                                交接行的 CPU 上有别的任务排队，或样本没有检查抢占，见各行的说明）；请在空闲的机器上重跑。_
+                                """))
         }
         parts += Registry.presenters.compactMap { $0.markdownSection(run, lang: lang) }
         parts += [Self.plots(plots ?? SVGPlots.files(for: run, lang: lang).map { ($0.name, $0.title) }, lang), allRows(run, lang)].compactMap { $0 }
@@ -48,7 +55,8 @@ public struct MarkdownExporter: Exporter {
         guard !rows.isEmpty else { return nil }
         var t = MarkdownTable(lang == .en
             ? ["harness", "mechanism", "placement", "cpus", "tasks", "footprint", "metric", "median", "95 % CI", "CV", "switches/op", "valid", "note"]
-            : ["测试（`harness`）", "机制（`mechanism`）", "放置（`placement`）", "处理器", "任务数", "每次接触的内存（字节）", "指标（`metric`）", "中位数", "95 % 置信区间", "CV", "每次操作的上下文切换次数（内核统计）", "有效"])
+            : ["测试（`harness`）", "机制（`mechanism`）", "放置（`placement`）", "处理器", "任务数", "每次接触的内存（字节）", "指标（`metric`）", "中位数", "95 % 置信区间", "CV",
+               "每次操作的上下文切换次数（内核统计）", "有效"])
         for r in rows {
             let ids: [String] = ["`\(r.harness)`", "`\(r.mechanism)`", "`\(r.placement)`", r.cpus.isEmpty ? "–" : r.key.cpusText, String(r.tasks),
                                  String(r.footprintBytes), "`\(r.metric)`" + r.parameters.map { " `\($0.label)`" }.joined()]

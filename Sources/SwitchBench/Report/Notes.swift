@@ -31,17 +31,31 @@ public enum NotesReport {
             // Debug beside release: say what the build changes (the Swift code, not the kernel's paths).
             let debug = zip(labels, runs).filter { $0.1.environment.build == "debug" }.map(\.0)
             if !debug.isEmpty, runs.contains(where: { $0.environment.build == "release" }) {
-                out += lang.t("\(debug.joined(separator: ", ")) \(debug.count == 1 ? "is a debug build" : "are debug builds"): the suite's own Swift code is not optimized there, so the rows that time Swift code in user mode (Swift tasks, the event loop, the coroutine harness's drivers) can be slower than in a release build; the time spent in the kernel does not depend on the build.",
-                               "\(debug.joined(separator: "、")) 是 `debug` 构建：测试程序自己的 Swift 代码没有优化，所以在用户态跑 Swift 代码的行（Swift 任务、事件循环、协程测试的驱动代码）可能比 `release` 构建慢；花在内核里的时间与构建无关。") + "\n\n"
+                out += lang.t("""
+                    \(debug.joined(separator: ", ")) \(debug.count == 1 ? "is a debug build" : "are debug builds"): the suite's own Swift code is not \
+                    optimized there, so the rows that time Swift code in user mode (Swift tasks, the event loop, the coroutine harness's drivers) can be \
+                    slower than in a release build; the time spent in the kernel does not depend on the build.
+                    """,
+                               """
+                               \(debug.joined(separator: "、")) 是 `debug` 构建：测试程序自己的 Swift 代码没有优化，所以在用户态跑 Swift 代码的行（Swift 任务、事件循环、协程测试的驱动代码）可能比 `release` 构建慢；\
+                               花在内核里的时间与构建无关。
+                               """) + "\n\n"
             }
         } else if let r = runs.first {
             out += lang.t("**Machine:** ", "**机器：**") + EnvironmentText.machine(r.environment, lang: lang) + build(r.environment)
                 + lang.t("; run `\(r.runID)` at \(r.timestampUTC).", "；运行 `\(r.runID)`，时间 \(r.timestampUTC)。") + "\n\n"
         }
         out += (several
-            ? lang.t("Each time below is a median of its column's run unless its sentence names another statistic (a percentile, a ratio, a range); the runs side by side are in the appendix `machines.md`, and each run's rules, rows and confidence intervals in the `report.md` that `switchbench report` writes for that run alone.",
+            ? lang.t("""
+                Each time below is a median of its column's run unless its sentence names another statistic (a percentile, a ratio, a range); the runs side by \
+                side are in the appendix `machines.md`, and each run's rules, rows and confidence intervals in the `report.md` that `switchbench report` \
+                writes for that run alone.
+                """,
                      "下面的时间除非句中另有说明（百分位数、比值、范围），都是该列那次运行的中位数；几次运行的并排对比见附录 `machines.md`，每次运行的判定规则、数据行和置信区间见对那次运行单独执行 `switchbench report` 写出的 `report.md`。")
-            : lang.t("Each time below is a median of this run unless its sentence names another statistic (a percentile, a ratio, a range); the rules, every row and the confidence intervals are in the appendix: `results.md` (every measurement) and `report.md` (each claim's rule and evidence rows).",
+            : lang.t("""
+                Each time below is a median of this run unless its sentence names another statistic (a percentile, a ratio, a range); the rules, every row and \
+                the confidence intervals are in the appendix: `results.md` (every measurement) and `report.md` (each claim's rule and evidence rows).
+                """,
                      "下面的时间除非句中另有说明（百分位数、比值、范围），都是本次运行的中位数；判定规则、全部数据行和置信区间见附录：`results.md`（全部测量）和 `report.md`（每条说法的判定规则和依据的数据行）。")) + "\n\n"
         out += classSection(runs, labels, lang) + "\n\n"
         out += labelColumns(twoSteps(runs, labels, lang, presenters), runs, labels) + "\n\n"
@@ -100,11 +114,21 @@ public enum NotesReport {
             let who = ledgers.count > 1 ? "**\(labels[i])**" + lang.t(": ", "：") : ""
             lines.append(who + defs.joined(separator: lang.t("; ", "；")) + lang.t(".", "。"))
             if let p = l[.processSwitch], p.record?.harness != "anatomy" {
-                lines.append(lang.t("The paired `sched_yield()` switches (`anatomy`) were not measured \(ledgers.count > 1 ? "in that run" : "in this run"), so the thread and process switch are the futex ring's: each switch there includes a futex wake-up and a sleep besides the switch itself, and the two were timed one after the other, not in pairs.",
-                                    "\(ledgers.count > 1 ? "那次运行" : "本次运行")没有测成对的 `sched_yield()` 切换（`anatomy`），所以线程切换和进程切换取自用 futex 传递令牌的环：那里的每次切换除了切换本身，还包含一次 futex 唤醒和一次睡眠，而且两者是先后测的，不是成对测的。"))
+                lines.append(lang.t("""
+                    The paired `sched_yield()` switches (`anatomy`) were not measured \(ledgers.count > 1 ? "in that run" : "in this run"), so the thread and \
+                    process switch are the futex ring's: each switch there includes a futex wake-up and a sleep besides the switch itself, and the two were \
+                    timed one after the other, not in pairs.
+                    """,
+                                    """
+                                    \(ledgers.count > 1 ? "那次运行" : "本次运行")没有测成对的 `sched_yield()` 切换（`anatomy`），所以线程切换和进程切换取自用 futex 传递令牌的环：那里的每次切换除了切换本身，\
+                                    还包含一次 futex 唤醒和一次睡眠，而且两者是先后测的，不是成对测的。
+                                    """))
             }
         }
-        let head = lang.t("Same CPU, median per switch (the system call per call: one trip into the kernel and back, no switch of task). Each number is defined once for the whole page (the table at the end); where the rows come from:",
+        let head = lang.t("""
+            Same CPU, median per switch (the system call per call: one trip into the kernel and back, no switch of task). Each number is defined once for the \
+            whole page (the table at the end); where the rows come from:
+            """,
                           "同一处理器上每次切换的中位数（系统调用按每次调用计：进出内核一次，不换任务）。每个数在整页只有一个定义（见文末的表）；数据行：")
         return head + lang.t(" ", "") + lines.joined(separator: lang.t(" ", ""))
     }
@@ -119,7 +143,10 @@ public enum NotesReport {
         let values = found.map { i, e in (ledgers.count > 1 ? labels[i] + lang.t(" ", " ") : "") + humanTime(e.value)
             + (distinct ? lang.t(" (\(row(e)))", "（\(row(e))）") : "") + (e.valid ? "" : lang.t(", but the row is invalid: no finding", "，但这一行无效，不作结论")) }
         let rows = distinct ? "" : lang.t(" (\(row(found[0].1)))", "（\(row(found[0].1))）")
-        return lang.t("**Cross-CPU wake-up** (not a switch cost): two tasks on two CPUs handing a token over, so each hand-off wakes an idle CPU; one hand-off costs \(values.joined(separator: "; "))\(rows).",
+        return lang.t("""
+            **Cross-CPU wake-up** (not a switch cost): two tasks on two CPUs handing a token over, so each hand-off wakes an idle CPU; one hand-off costs \
+            \(values.joined(separator: "; "))\(rows).
+            """,
                       "**跨处理器唤醒**（不是切换的代价）：两个任务各在一个处理器上传递令牌，每次交接都要唤醒一个空闲的处理器；一次交接要 \(values.joined(separator: "；"))\(rows)。")
     }
 
@@ -145,8 +172,14 @@ public enum NotesReport {
         let pct = Format.sig3((t.value - p.value) / p.value * 100)
         let within = t.value <= p.value * 1.1
         let how = t.paired ? lang.t("timed in alternating pairs", "交替成对计时") : lang.t("timed one after the other, not in pairs", "先后计时，不是成对计时")
-        return lang.t("Here the thread switch (\(humanTime(t.value))) is not cheaper than the process switch (\(humanTime(p.value))): \(pct) % dearer, \(within ? "within the 10 % this page counts as noise" : "beyond the 10 % this page counts as noise"); the two rows were \(how).",
-                      "这里线程切换（\(humanTime(t.value))）并不比进程切换（\(humanTime(p.value))）代价小：反而多 \(pct) %，\(within ? "在本页当作噪声的 10 % 以内" : "超出了本页当作噪声的 10 %")；这两行是\(how)的。")
+        return lang.t("""
+            Here the thread switch (\(humanTime(t.value))) is not cheaper than the process switch (\(humanTime(p.value))): \(pct) % dearer, \
+            \(within ? "within the 10 % this page counts as noise" : "beyond the 10 % this page counts as noise"); the two rows were \(how).
+            """,
+                      """
+                      这里线程切换（\(humanTime(t.value))）并不比进程切换（\(humanTime(p.value))）代价小：反而多 \(pct) %，\(within ? "在本页当作噪声的 10 % 以内" : "超出了本页当作噪声的 10 %")；\
+                      这两行是\(how)的。
+                      """)
     }
 
     /// What differs between two runs' machines: build, kernel, online CPUs, CPU model, PCID, THP.
@@ -155,7 +188,10 @@ public enum NotesReport {
         var out: [String] = []
         if a.build != b.build { out.append(lang.t("build (\(a.build) against \(b.build))", "构建（\(a.build) 对 \(b.build)）")) }
         if a.kernel != b.kernel { out.append(lang.t("kernel (\(a.kernel) against \(b.kernel))", "内核（\(a.kernel) 对 \(b.kernel)）")) }
-        if a.onlineCount != b.onlineCount { out.append(lang.t("online CPUs (\(cpus(a)) against \(cpus(b)))", "在线处理器数（前者\(a.onlineCount.map { " \($0) 个" } ?? "未记录")，后者\(b.onlineCount.map { " \($0) 个" } ?? "未记录")）")) }
+        if a.onlineCount != b.onlineCount {
+            out.append(lang.t("online CPUs (\(cpus(a)) against \(cpus(b)))",
+                              "在线处理器数（前者\(a.onlineCount.map { " \($0) 个" } ?? "未记录")，后者\(b.onlineCount.map { " \($0) 个" } ?? "未记录")）"))
+        }
         if a.cpuModel != b.cpuModel { out.append(lang.t("CPU (`\(a.cpuModel)` against `\(b.cpuModel)`)", "处理器（`\(a.cpuModel)` 对 `\(b.cpuModel)`）")) }
         if a.pcid != b.pcid { out.append("PCID") }
         if a.thp != b.thp { out.append("THP") }
@@ -178,8 +214,12 @@ public enum NotesReport {
                 guard x.0.verdict != y.0.verdict || apart else { continue }
                 let diff = differences(x.1.environment, y.1.environment, lang)
                 let what = x.0.verdict != y.0.verdict
-                    ? lang.t("\(x.2) and \(y.2) disagree (\(x.0.verdict.text(lang)), \(y.0.verdict.text(lang)))", "\(x.2) 和 \(y.2) 的结论不同（\(x.0.verdict.text(lang))，\(y.0.verdict.text(lang))）")
-                    : lang.t("\(x.2) and \(y.2) show one CPU model yet their deciding numbers are \(Format.sig3(max(vx!, vy!) / min(vx!, vy!))) times apart, more than the noise of one run (this page calls runs more than 1.5× apart different)",
+                    ? lang.t("\(x.2) and \(y.2) disagree (\(x.0.verdict.text(lang)), \(y.0.verdict.text(lang)))",
+                             "\(x.2) 和 \(y.2) 的结论不同（\(x.0.verdict.text(lang))，\(y.0.verdict.text(lang))）")
+                    : lang.t("""
+                        \(x.2) and \(y.2) show one CPU model yet their deciding numbers are \(Format.sig3(max(vx!, vy!) / min(vx!, vy!))) times apart, more \
+                        than the noise of one run (this page calls runs more than 1.5× apart different)
+                        """,
                              "\(x.2) 和 \(y.2) 的处理器型号相同，判定依据却相差 \(Format.sig3(max(vx!, vy!) / min(vx!, vy!))) 倍，超出了一次运行的噪声（本页把相差 1.5 倍以上的运行视为不同）")
                 let why = diff.isEmpty
                     ? lang.t("nothing recorded differs between the runs, so the difference is noise or the host's load", "两次运行记录下的机器情况没有不同，所以差别来自噪声或宿主机的负载")
@@ -207,7 +247,10 @@ public enum NotesReport {
             }
         }
         return "## " + lang.t("Where each number on this page comes from", "本页的数从哪里来") + "\n\n"
-            + lang.t("Each idea the page names is defined once; every table and sentence above takes its number from this table (other numbers are a claim's own, defined in `report.md`).",
+            + lang.t("""
+                Each idea the page names is defined once; every table and sentence above takes its number from this table (other numbers are a claim's own, \
+                defined in `report.md`).
+                """,
                      "本页提到的每个概念只有一个定义；上面的表格和句子都从这张表取数（其余的数是各条说法自己的，定义见 `report.md`）。") + "\n\n" + t.text + "\n"
     }
 
@@ -262,7 +305,8 @@ public enum NotesReport {
                     b += "\n" + lang.t("**The note's sentence, corrected (ready to paste):**", "**可以直接替换笔记原句的改写：**") + "\n\n> " + fix + "\n"
                 }
             } else {
-                var t = MarkdownTable([lang.t("machine", "机器"), lang.t("verdict", "结论"), lang.t("deciding number", "判定依据"), lang.t("what the note should say there", "笔记在那台机器上应当这样说")])
+                var t = MarkdownTable([lang.t("machine", "机器"), lang.t("verdict", "结论"), lang.t("deciding number", "判定依据"),
+                                       lang.t("what the note should say there", "笔记在那台机器上应当这样说")])
                 for (l, c) in zip(labels, cs) {
                     guard let c else { t.add([l, Claims.Verdict.notMeasured.text(lang), "–", "–"]); continue }
                     t.add([l, "**\(c.verdict.text(lang))**", c.verdict == .notMeasured ? "–" : deciding(c, lang), sentence(c, lang, several: true)])
@@ -290,8 +334,14 @@ public enum NotesReport {
     /// why those two numbers do not decide it.
     static func unpairedC1(_ l: Ledger, _ lang: Language) -> String {
         guard let t = l[.threadSwitch], let p = l[.processSwitch], t.record?.harness != "anatomy" else { return "" }
-        return lang.t(" C1 is decided by the paired `sched_yield()` switches (`anatomy`); the class table's thread (\(humanTime(t.value))) and process switch (\(humanTime(p.value))) come from the futex rings, timed one after the other, each with a wake-up and a sleep, so they do not decide it.",
-                      "C1 由成对测量的 `sched_yield()` 切换（`anatomy`）判定；总表里的线程切换（\(humanTime(t.value))）和进程切换（\(humanTime(p.value))）取自用 futex 传递令牌的环，是先后测的，每次还包含一次唤醒和一次睡眠，所以不用来判定。")
+        return lang.t("""
+             C1 is decided by the paired `sched_yield()` switches (`anatomy`); the class table's thread (\(humanTime(t.value))) and process switch \
+            (\(humanTime(p.value))) come from the futex rings, timed one after the other, each with a wake-up and a sleep, so they do not decide it.
+            """,
+                      """
+                      C1 由成对测量的 `sched_yield()` 切换（`anatomy`）判定；总表里的线程切换（\(humanTime(t.value))）和进程切换（\(humanTime(p.value))）取自用 futex 传递令牌的环，是先后测的，\
+                      每次还包含一次唤醒和一次睡眠，所以不用来判定。
+                      """)
     }
 
     /// "`name` = value" for each deciding number.
@@ -341,17 +391,34 @@ public enum NotesReport {
                    "；唤醒空闲的虚拟处理器要经过虚拟机管理程序：这里一次跨处理器交接要\(Words.magnitude(w.value, lang))")
         } ?? lang.t("; waking an idle virtual CPU goes through the hypervisor (no cross-CPU row measured)",
                     "；唤醒空闲的虚拟处理器要经过虚拟机管理程序（没有测跨处理器的数据行）")
-        return lang.t("A virtual machine (`\(e.virtualization)`): with nested paging (Intel EPT, AMD NPT) a TLB miss is one two-dimensional page walk, in which every reference to the guest's page tables is itself translated through the host's, up to 24 memory references with four levels on both sides against 4 on bare metal (docs/sources.md)",
-                      "这是虚拟机（`\(e.virtualization)`）：有嵌套分页（Intel 的 EPT、AMD 的 NPT）时，一次快表缺失是一次二维的页表遍历，客户机页表的每一次引用本身又要经宿主机的页表转换，两边都是四级页表时最多要访问内存 24 次，物理机上是 4 次（出处见 docs/sources.md）")
-            + wake + lang.t("; and the host can slow the guest for seconds at a time, so a single number can be off: trust differences that hold within one run, and compare runs by their verdicts and ratios rather than by one absolute time.",
+        return lang.t("""
+            A virtual machine (`\(e.virtualization)`): with nested paging (Intel EPT, AMD NPT) a TLB miss is one two-dimensional page walk, in which every \
+            reference to the guest's page tables is itself translated through the host's, up to 24 memory references with four levels on both sides against 4 \
+            on bare metal (docs/sources.md)
+            """,
+                      """
+                      这是虚拟机（`\(e.virtualization)`）：有嵌套分页（Intel 的 EPT、AMD 的 NPT）时，一次快表缺失是一次二维的页表遍历，客户机页表的每一次引用本身又要经宿主机的页表转换，两边都是四级页表时最多要访问内存 24 次，\
+                      物理机上是 4 次（出处见 docs/sources.md）
+                      """)
+            + wake + lang.t("""
+                ; and the host can slow the guest for seconds at a time, so a single number can be off: trust differences that hold within one run, and \
+                compare runs by their verdicts and ratios rather than by one absolute time.
+                """,
                             "；宿主机还可能让客户机连续数秒变慢，所以单个数字可能偏高：同一次运行里成立的差别才可信，比较几次运行时看结论和比值，而不是看某一个绝对时间。")
     }
 
     /// PCID as Linux uses it (arch/x86/mm/tlb.c: a few dynamic ASIDs per CPU, docs/sources.md).
     static func pcidCaveat(_ e: Environment, _ lang: Language) -> String {
         e.pcid
-            ? lang.t("PCID is on: Linux keeps the TLB entries of the last few address spaces used on each CPU (6 per CPU), each tagged with its own id, so switching back to one of them need not flush the TLB; a switch to an address space not among them, or one whose page tables changed meanwhile, still flushes (docs/sources.md). The note's \"进程切换需要清空快表\" is the picture without PCID.",
-                     "PCID 已开启：Linux 在每个处理器上为最近用过的几个地址空间（每个处理器 6 个）保留快表表项，各带自己的标签，切回其中之一时可以不清空快表；切到不在其中的地址空间，或者页表在此期间改过的地址空间，仍要清空（出处见 docs/sources.md）。笔记里“进程切换需要清空快表”说的是没有 PCID 时的情形。")
+            ? lang.t("""
+                PCID is on: Linux keeps the TLB entries of the last few address spaces used on each CPU (6 per CPU), each tagged with its own id, so switching \
+                back to one of them need not flush the TLB; a switch to an address space not among them, or one whose page tables changed meanwhile, still \
+                flushes (docs/sources.md). The note's \"进程切换需要清空快表\" is the picture without PCID.
+                """,
+                     """
+                     PCID 已开启：Linux 在每个处理器上为最近用过的几个地址空间（每个处理器 6 个）保留快表表项，各带自己的标签，切回其中之一时可以不清空快表；切到不在其中的地址空间，或者页表在此期间改过的地址空间，仍要清空（出处见 docs/sources.md）。\
+                     笔记里“进程切换需要清空快表”说的是没有 PCID 时的情形。
+                     """)
             : lang.t("PCID is off: every process switch flushes the TLB's non-global entries, as the note says.",
                      "PCID 未开启：每次进程切换都会清掉快表里非全局的表项，与笔记所说一致。")
     }
@@ -376,11 +443,16 @@ public enum NotesReport {
             out.append(lang.t("No CPU vulnerability mitigation is in force for every task: the system calls and switches here pay for none.",
                               "没有对所有任务生效的处理器漏洞缓解措施：这里的系统调用和切换不为任何缓解措施付出代价。"))
         } else {
-            out.append(lang.t("Mitigations in force for every task: each acts on some kernel paths (entry and exit, indirect branches, user copies, switches), so the times measured here may include their cost, which no row isolates: \(list(inForce)).",
+            out.append(lang.t("""
+                Mitigations in force for every task: each acts on some kernel paths (entry and exit, indirect branches, user copies, switches), so the times \
+                measured here may include their cost, which no row isolates: \(list(inForce)).
+                """,
                               "对所有任务生效的处理器漏洞缓解措施：每一项作用在某些内核路径上（进出内核、间接跳转、与用户空间之间的拷贝、切换），所以这里测的时间可能包含它们的代价，但没有哪一行单独测了它：\(list(inForce))。"))
         }
         if !optIn.isEmpty {
-            out.append(lang.t("In `prctl` or `seccomp` mode, paid only by tasks that ask for it through `prctl` or run under `seccomp` (docs/sources.md): \(list(optIn)).",
+            out.append(lang.t("""
+                In `prctl` or `seccomp` mode, paid only by tasks that ask for it through `prctl` or run under `seccomp` (docs/sources.md): \(list(optIn)).
+                """,
                               "处于 `prctl` 或 `seccomp` 模式的缓解措施，只有通过 `prctl` 请求它、或在 `seccomp` 下运行的任务才付出代价（出处见 docs/sources.md）：\(list(optIn))。"))
         }
         if !vulnerable.isEmpty {

@@ -67,10 +67,16 @@ public enum RunSpace {
         let need = estimate(harnesses, options: options)
         let cases = harnesses.reduce(0) { $0 + $1.cases(options).count }
         if free.bytes < UInt64(need) {
-            throw SwitchBenchError.usage("not enough space for the run's files in '\(dir)': \(Format.bytes(Double(free.bytes))) free on its filesystem, about \(Format.bytes(Double(need))) needed for \(cases) case(s); free some, or name another --output")
+            throw SwitchBenchError.usage("""
+                not enough space for the run's files in '\(dir)': \(Format.bytes(Double(free.bytes))) free on its filesystem, about \
+                \(Format.bytes(Double(need))) needed for \(cases) case(s); free some, or name another --output
+                """)
         }
         if let left = free.files, left < UInt64(files) {
-            throw SwitchBenchError.usage("not enough space for the run's files in '\(dir)': its filesystem takes \(left) more file(s), the run writes up to \(files); free some, or name another --output")
+            throw SwitchBenchError.usage("""
+                not enough space for the run's files in '\(dir)': its filesystem takes \(left) more file(s), the run writes up to \(files); free some, or name \
+                another --output
+                """)
         }
     }
 }

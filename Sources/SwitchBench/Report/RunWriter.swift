@@ -102,6 +102,9 @@ public enum RunWriter {
     /// One line for stderr when Chinese SVGs were written: their text needs a CJK font to render.
     public static func cjkFontNotice(_ files: [OutputFile], lang: Language) -> String? {
         guard lang == .zh, files.contains(where: { $0.name.hasSuffix(".svg") }) else { return nil }
-        return "switchbench: the Chinese SVG text needs a CJK font where it is viewed (Debian/Ubuntu: apt-get install fonts-noto-cjk); without one every character shows as a box"
+        return """
+            switchbench: the Chinese SVG text needs a CJK font where it is viewed (Debian/Ubuntu: apt-get install fonts-noto-cjk); without one every character \
+            shows as a box
+            """
     }
 }

@@ -21,14 +21,20 @@ import Glibc
 /// driven by a task of its own, and time them in alternating rounds.
 public struct AnatomyHarness: Harness {
     public init() {}
-    public let info = HarnessInfo("anatomy", claims: ["C1"], summary: "the note's two steps of a switch, part by part on one CPU: privilege switch, page fault, scheduler, thread vs process switch in alternating pairs, waking a sleeper and going to sleep timed alone, vector state, IBPB", mechanisms: [
+    public let info = HarnessInfo("anatomy", claims: ["C1"], summary: """
+        the note's two steps of a switch, part by part on one CPU: privilege switch, page fault, scheduler, thread vs process switch in alternating pairs, \
+        waking a sleeper and going to sleep timed alone, vector state, IBPB
+        """, mechanisms: [
         ("getppid", "privilege switch: syscall(SYS_getppid) round trip, no switch"),
         ("page-fault", "exception path: first write to a fresh anonymous 4 KiB page (MADV_NOHUGEPAGE): fault, allocation, zeroing"),
         ("sched-yield", "a scheduler pass with nothing else runnable: sched_yield() alone, no switch"),
         ("yield", "two threads vs two processes taking turns with sched_yield(), paired rounds: step 2 vs steps 1 + 2"),
         ("futex", "the same pairs handing a token over with FUTEX_WAKE/FUTEX_WAIT, paired rounds (claim C1)"),
         ("pipe", "the same pairs handing one byte over through pipes, paired rounds (claim C1)"),
-        ("wake-sleep", "a futex hand-off's halves timed alone, processes then threads (SCHED_BATCH, one CPU): FUTEX_WAKE of a sleeper vs with none (the wake-up path), and FUTEX_WAIT going to sleep until the woken task runs"),
+        ("wake-sleep", """
+            a futex hand-off's halves timed alone, processes then threads (SCHED_BATCH, one CPU): FUTEX_WAKE of a sleeper vs with none (the wake-up path), and \
+            FUTEX_WAIT going to sleep until the woken task runs
+            """),
         ("avx512", "a thread yield switch with AVX-512 registers in use vs clean, paired rounds"),
         ("amx", "a thread yield switch with AMX tiles loaded vs clean, paired rounds (needs AMX and ARCH_REQ_XCOMP_PERM)"),
         ("ibpb", "a process yield switch with a forced indirect branch barrier (prctl) vs without, paired rounds")],
@@ -125,7 +131,8 @@ public struct AnatomyHarness: Harness {
         }
         withExtendedLifetime(sink) {}
         return SyscallHarness.perCallRow(harness: id, mechanism: mechanism, cpu: cpu, measured: measured, counter: counter,
-                                         note: mechanism == "getppid" ? "one kernel entry and exit per call" : "sched_yield() with nothing else runnable on CPU \(cpu): the scheduler picks this thread again")
+                                         note: mechanism == "getppid" ? "one kernel entry and exit per call"
+                                             : "sched_yield() with nothing else runnable on CPU \(cpu): the scheduler picks this thread again")
     }
 
     /// Pages a page-fault batch maps at most at once (larger batches map again): 64 MiB.
@@ -171,7 +178,10 @@ public struct AnatomyHarness: Harness {
                        switchesPerOp: measured.switchesPerOp, expectedSwitchesPerOp: 0, counterSource: counter.source,
                        cpusSeen: String(sb_sched_getcpu()))
         r.applySampling(measured)
-        r.addNote("first write to a fresh anonymous \(page / 1024) KiB page (MADV_NOHUGEPAGE): exception entry, page allocation, zeroing the page, page-table update, return")
+        r.addNote("""
+            first write to a fresh anonymous \(page / 1024) KiB page (MADV_NOHUGEPAGE): exception entry, page allocation, zeroing the page, page-table update, \
+            return
+            """)
         if faultOps > 0 {
             let perTouch = faultTotal / Double(faultOps)
             r.setFact(Self.faultsPerTouchKey, perTouch)
@@ -230,7 +240,8 @@ public struct AnatomyHarness: Harness {
             r.harness = id
             r.mechanism = spec.mechanism
             r.metric = "\(side.name)_switch"
-            r.note = r.note.replacingOccurrences(of: "round trip / 2", with: "two \(side.kind == .process ? "processes" : "threads") taking turns (\(mechanism)), round trip / 2")
+            r.note = r.note.replacingOccurrences(of: "round trip / 2",
+                                                 with: "two \(side.kind == .process ? "processes" : "threads") taking turns (\(mechanism)), round trip / 2")
             r.setFact(Self.pairsKey, Double(m.pairs))
             return r
         }
@@ -300,7 +311,10 @@ public struct AnatomyHarness: Harness {
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let code = TaskGroup.exitStatus(status)
         guard TaskGroup.exited(status) else { return "the probe child \(TaskGroup.describe(status))" }
-        return code == 0 ? nil : "prctl(PR_SET_SPECULATION_CTRL, PR_SPEC_INDIRECT_BRANCH, PR_SPEC_FORCE_DISABLE) refused: \(errnoText(code)) (the kernel's spectre_v2_user mitigation is not under prctl control here)"
+        return code == 0 ? nil : """
+            prctl(PR_SET_SPECULATION_CTRL, PR_SPEC_INDIRECT_BRANCH, PR_SPEC_FORCE_DISABLE) refused: \(errnoText(code)) (the kernel's spectre_v2_user \
+            mitigation is not under prctl control here)
+            """
     }
 
     /// The row of a part that cannot run here: no samples, `valid=true`, the reason as a fact and a note.

@@ -116,7 +116,8 @@ public struct SwitchAnatomy: Sendable, Equatable {
          (lang.t("scheduler pass", "调度器运行一次，无任务可换"), scheduler),
          (lang.t("switch proper: kernel stack and registers (step 2)", "切换本身：内核栈和硬件上下文（第二步）"), switchProper),
          (lang.t("address space: page table (step 1)", "地址空间：页表（第一步）"), addressSpace),
-         (lang.t("going to sleep in FUTEX_WAIT instead of yielding (timed alone: sleep − yield switch)", "在 FUTEX_WAIT 里进入睡眠、而不是让出（单独计时：进入睡眠 − yield 切换）"), sleepOverYield),
+         (lang.t("going to sleep in FUTEX_WAIT instead of yielding (timed alone: sleep − yield switch)", "在 FUTEX_WAIT 里进入睡眠、而不是让出（单独计时：进入睡眠 − yield 切换）"),
+          sleepOverYield),
          (lang.t("FUTEX_WAKE with no waiter (timed alone)", "没有等待者的 FUTEX_WAKE（单独计时）"), wakeNone),
          (lang.t("the wake-up path: waking a sleeper − FUTEX_WAKE with none (timed alone)", "唤醒路径：唤醒一个睡着的任务 − 没有等待者的 FUTEX_WAKE（单独计时）"), wakePath)]
     }
@@ -149,8 +150,10 @@ extension AnatomyHarness {
     static let partNamesByMetric: [String: (en: String, zh: String)] = {
         var names: [String: (en: String, zh: String)] = [
             "ipc_alone": ("the IPC calls alone, no switch", "只做进程间通信的调用、不切换"),
-            "process_hand_off": ("one process hand-off at a time (`SCHED_BATCH`, stamped after the paired samples), p50; percentiles in results.csv", "逐次计时的一次进程交接（`SCHED_BATCH`，在成对样本之后打时间戳），p50；百分位数见 results.csv"),
-            "thread_hand_off": ("one thread hand-off at a time (`SCHED_BATCH`, stamped after the paired samples), p50; percentiles in results.csv", "逐次计时的一次线程交接（`SCHED_BATCH`，在成对样本之后打时间戳），p50；百分位数见 results.csv"),
+            "process_hand_off": ("one process hand-off at a time (`SCHED_BATCH`, stamped after the paired samples), p50; percentiles in results.csv",
+                                 "逐次计时的一次进程交接（`SCHED_BATCH`，在成对样本之后打时间戳），p50；百分位数见 results.csv"),
+            "thread_hand_off": ("one thread hand-off at a time (`SCHED_BATCH`, stamped after the paired samples), p50; percentiles in results.csv",
+                                "逐次计时的一次线程交接（`SCHED_BATCH`，在成对样本之后打时间戳），p50；百分位数见 results.csv"),
             "not_available": ("not measured here", "这台机器上无法测量"),
         ]
         for p in pairedPartNames {
@@ -169,7 +172,9 @@ extension AnatomyHarness {
         guard mechanism == "wake-sleep" else { return "`\(metric)`" }
         let m = metric
         let kind = m.hasPrefix("process") ? Terms.t(Terms.process, lang) : Terms.t(Terms.thread, lang)
-        if m.hasSuffix("_wake_none") { return lang.t("`FUTEX_WAKE` with no waiter (\(m.hasPrefix("process") ? "processes" : "threads"))", "没有等待者的 `FUTEX_WAKE`（\(kind)）") }
+        if m.hasSuffix("_wake_none") {
+            return lang.t("`FUTEX_WAKE` with no waiter (\(m.hasPrefix("process") ? "processes" : "threads"))", "没有等待者的 `FUTEX_WAKE`（\(kind)）")
+        }
         if m.hasSuffix("_wake_path") { return lang.t("the wake-up path = the two rows above, per sample", "唤醒路径 = 上面两行之差（逐样本）") }
         if m.hasSuffix("_wake") { return lang.t("waking a sleeping \(kind): `FUTEX_WAKE` alone, no switch", "唤醒一个睡着的\(kind)：单独的 `FUTEX_WAKE`，不切换") }
         return lang.t("going to sleep in `FUTEX_WAIT` until the woken \(kind) runs (one switch)", "在 `FUTEX_WAIT` 里进入睡眠，直到被唤醒的\(kind)开始运行（一次切换）")
@@ -221,9 +226,14 @@ extension AnatomyHarness {
         let names = first.parts(lang).map(\.name)
         func partRow(_ i: Int) { t.add([names[i]] + all.map { a in humanTime(a.parts(lang)[i].ns) }) }
         for i in 0..<4 { partRow(i) }
-        t.add([lang.t("of step 2, the hardware context: the XSAVE area saved per task (CPUID 0xD); what AVX-512 registers in use add per switch (`avx512 dirty_minus_clean`, paired)",
+        t.add([lang.t("""
+            of step 2, the hardware context: the XSAVE area saved per task (CPUID 0xD); what AVX-512 registers in use add per switch (`avx512 \
+            dirty_minus_clean`, paired)
+            """,
                       "第二步中的硬件上下文：每个任务要保存的 `XSAVE` 区（`CPUID 0xD`）；AVX-512 寄存器正在使用时每次切换多出的代价（`avx512 dirty_minus_clean`，成对测量）")]
-              + all.map { a in (a.xsaveBytes.map { Format.bytes($0) } ?? "–") + lang.t("; ", "；") + (a.vectorState.map { humanTime($0) + (a.vectorStateWithinNoise ? lang.t(" (its 95 % CI contains 0: within noise)", "（95 % 置信区间包含 0：在噪声以内）") : "") } ?? "n/a") })
+              + all.map { a in (a.xsaveBytes.map { Format.bytes($0) } ?? "–") + lang.t("; ", "；")
+                  + (a.vectorState.map { humanTime($0) + (a.vectorStateWithinNoise
+                                                           ? lang.t(" (its 95 % CI contains 0: within noise)", "（95 % 置信区间包含 0：在噪声以内）") : "") } ?? "n/a") })
         t.add([lang.t("exception path (异常处理), not part of a switch: the first write to a fresh 4 KiB page, per fault (`page-fault per_fault`)",
                       "异常处理（不是切换的一部分）：第一次写一个新的 4 KiB 页，每次缺页（`page-fault per_fault`）")]
               + all.map { humanTime($0.pageFault) })
@@ -231,12 +241,16 @@ extension AnatomyHarness {
                       "**用 `sched_yield()` 的进程切换，实测**（前四项之和，成对测量的误差除外）")]
               + all.map { "**\(humanTime($0.processSwitch))**" })
         for i in 4..<names.count { partRow(i) }
-        t.add([lang.t("**process switch with a futex hand-off, predicted**: the yield switch + the three parts above (= the sleep + both FUTEX_WAKE parts, each timed alone)",
+        t.add([lang.t("""
+            **process switch with a futex hand-off, predicted**: the yield switch + the three parts above (= the sleep + both FUTEX_WAKE parts, each timed \
+            alone)
+            """,
                       "**带 futex 交接的进程切换，预测**：`yield` 切换加上面三项（= 进入睡眠 + 两项 FUTEX_WAKE，各自单独计时）")]
               + all.map { "**\(humanTime($0.predictedFutex))**" })
         t.add([lang.t("process switch with a futex hand-off, measured (`futex process_switch`)", "带 futex 交接的进程切换，实测（`futex process_switch`）")]
               + all.map { humanTime($0.measuredFutex) })
-        var h = MarkdownTable([lang.t("hand-off, predicted ÷ measured (predicted / measured)", "交接方式：预测 ÷ 实测（预测 / 实测）")] + (headers ?? [lang.t("per switch", "每次切换")]))
+        var h = MarkdownTable([lang.t("hand-off, predicted ÷ measured (predicted / measured)",
+                                      "交接方式：预测 ÷ 实测（预测 / 实测）")] + (headers ?? [lang.t("per switch", "每次切换")]))
         for (i, ho) in first.handOffs.enumerated() {
             h.add([handOffName(ho, lang)] + all.map { a in
                 let x = a.handOffs[i]
@@ -247,14 +261,16 @@ extension AnatomyHarness {
         Every switch in the first four parts is two tasks on one CPU taking turns with `sched_yield()`: no IPC, \
         and neither task ever sleeps. The privilege switch is this harness's own `getppid` (the `syscall` harness \
         times it again for claim C7). The class table's thread and process switches are these `sched_yield()` \
-        switches (the same rows); a futex hand-off adds a wake-up and a sleep per switch, so it is a larger number. Those four are differences of measured rows, so they add up to the yield \
+        switches (the same rows); a futex hand-off adds a wake-up and a sleep per switch, so it is a larger number. Those four are differences of measured \
+        rows, so they add up to the yield \
         switch by construction; that checks nothing. The next three are timed on their own by the `wake-sleep` \
         pair (two tasks on one CPU, `SCHED_BATCH`, so that a woken task does not preempt its waker): a \
         `FUTEX_WAKE` of a sleeping task, the same call with no waiter, and a `FUTEX_WAIT` that sleeps, timed \
         until the task it woke runs. A futex hand-off is one wake-up and one sleep, so these parts predict it; \
         the rings then measure it, their tasks under `SCHED_BATCH` too (under the default `SCHED_OTHER` a woken \
         task may preempt its waker, and then a hand-off has no sleep in it: kernel/sched/fair.c, \
-        `check_preempt_wakeup_fair`; the two-task rings of the `thread` and `process` harnesses, which give the cross-CPU wake-up, keep `SCHED_OTHER`). The pipe is predicted with its own calls alone (`pipe ipc_alone`: a write \
+        `check_preempt_wakeup_fair`; the two-task rings of the `thread` and `process` harnesses, which give the cross-CPU wake-up, keep `SCHED_OTHER`). The \
+        pipe is predicted with its own calls alone (`pipe ipc_alone`: a write \
         and a read, no sleep) in place of the futex calls alone (`futex ipc_alone`), and the same wake-up and \
         sleep.
         """, """
@@ -292,15 +308,24 @@ extension AnatomyHarness {
             }
             let list = off.map { h -> String in
                 let gap = h.measured! - h.predicted!, pct = Format.sig3(abs(gap) / h.measured! * 100)
-                return gap > 0 ? lang.t("\(handOffName(h, lang)) falls short by \(humanTime(gap)) (\(pct) %)", "\(handOffName(h, lang)) 预测少了 \(humanTime(gap))（\(pct) %）")
+                return gap > 0 ? lang.t("\(handOffName(h, lang)) falls short by \(humanTime(gap)) (\(pct) %)",
+                                        "\(handOffName(h, lang)) 预测少了 \(humanTime(gap))（\(pct) %）")
                     : lang.t("\(handOffName(h, lang)) is \(humanTime(-gap)) above (\(pct) %)", "\(handOffName(h, lang)) 预测多了 \(humanTime(-gap))（\(pct) %）")
             }
-            note += lang.t(" \(who)Outside 15 %: \(list.joined(separator: "; ")). Not measured as parts: the pipe's own wake-up and sleep are not timed alone (its prediction takes the futex ones); and neither side of a prediction runs alone on its CPU on a busy machine (a task that sleeps lets any other runnable task run: the rows' stolen-time check retakes such samples).",
-                           "\(who)超出 15 % 的：\(list.joined(separator: "；"))。没有作为部分测量的：管道自己的唤醒和进入睡眠没有单独计时（它的预测借用 futex 的）；在繁忙的机器上，预测和实测的任务都不是独占处理器的（任务一进入睡眠，任何其他可运行的任务都可能上来：数据行的被占用时间检查会重测这样的样本）。")
+            note += lang.t("""
+                 \(who)Outside 15 %: \(list.joined(separator: "; ")). Not measured as parts: the pipe's own wake-up and sleep are not timed alone (its \
+                prediction takes the futex ones); and neither side of a prediction runs alone on its CPU on a busy machine (a task that sleeps lets any other \
+                runnable task run: the rows' stolen-time check retakes such samples).
+                """,
+                           """
+                           \(who)超出 15 % 的：\(list.joined(separator: "；"))。没有作为部分测量的：管道自己的唤醒和进入睡眠没有单独计时（它的预测借用 futex 的）；在繁忙的机器上，预测和实测的任务都不是独占处理器的（任务一进入睡眠，\
+                           任何其他可运行的任务都可能上来：数据行的被占用时间检查会重测这样的样本）。
+                           """)
         }
         let invalid = Array(Set(all.flatMap(\.invalid))).sorted()
         if !invalid.isEmpty {
-            note += lang.t(" Parts that need an invalid row are left out (n/a): \(invalid.joined(separator: ", ")) (why: the table above and the CSV's note column).",
+            note += lang.t(" Parts that need an invalid row are left out (n/a): \(invalid.joined(separator: ", "))"
+                           + " (why: the table above and the CSV's note column).",
                            "用到无效数据行的部分没有给出（n/a）：\(invalid.joined(separator: "、"))（原因见上表和 results.csv 的 `note` 列）。")
         }
         return note
@@ -313,7 +338,10 @@ extension AnatomyHarness {
         var lines: [String] = []
         if let r = rows.first(where: { $0.factNumber(xsaveBytesKey) != nil }), let std = r.factNumber(xsaveBytesKey) {
             let comp = r.factNumber(xsavesBytesKey) ?? 0
-            lines.append(lang.t("XSAVE area for the state components this kernel enabled (XCR0 `\(r.fact(xcr0Key) ?? "?")`, CPUID leaf 0xD): \(Int(std)) bytes (\(Int(comp)) bytes compacted, as the kernel saves it on a switch).",
+            lines.append(lang.t("""
+                XSAVE area for the state components this kernel enabled (XCR0 `\(r.fact(xcr0Key) ?? "?")`, CPUID leaf 0xD): \(Int(std)) bytes (\(Int(comp)) \
+                bytes compacted, as the kernel saves it on a switch).
+                """,
                                 "本机内核启用的状态分量（XCR0 `\(r.fact(xcr0Key) ?? "?")`，CPUID 0xD 号叶）需要的 XSAVE 区：\(Int(std)) 字节（内核切换时用的紧凑格式为 \(Int(comp)) 字节）。"))
         }
         for m in ["avx512", "amx", "ibpb"] {
@@ -340,7 +368,9 @@ extension AnatomyHarness {
         case ("avx512", _): return "这台机器没有 AVX-512，或内核没有启用它的状态分量（`CPUID 7 EBX bit 16`、`XCR0`）"
         case ("amx", nil): return "这台机器没有 AMX（`CPUID 7 EDX bit 24`）"
         case ("amx", let e?): return "内核拒绝了 `arch_prctl(ARCH_REQ_XCOMP_PERM)`：`\(e)`"
-        case (_, let e?): return "内核拒绝了 `prctl(PR_SET_SPECULATION_CTRL, PR_SPEC_INDIRECT_BRANCH, PR_SPEC_FORCE_DISABLE)`：`\(e)`（本机的 `spectre_v2_user` 缓解不受 prctl 控制）"
+        case (_, let e?): return """
+            内核拒绝了 `prctl(PR_SET_SPECULATION_CTRL, PR_SPEC_INDIRECT_BRANCH, PR_SPEC_FORCE_DISABLE)`：`\(e)`（本机的 `spectre_v2_user` 缓解不受 prctl 控制）
+            """
         default: return "`\(why)`"
         }
     }
@@ -431,8 +461,19 @@ extension AnatomyHarness {
     // MARK: claim C1, from paired rounds
 
     static let claimText = Claims.Text("C1", title: ("A thread switch is cheaper than a process switch.", "线程切换比进程切换代价小。"), quote: "线程切换只需要第二步",
-        rule: ("anatomy harness, one CPU: two threads and two processes take turns with sched_yield() (the same switch, with and without the address-space change, no IPC), timed in alternating pairs (order drawn at random per pair). Holds when the 95 % CI of the median per-pair ratio process ÷ thread lies above 1; does not hold when it lies below 1; inconclusive when it contains 1 or rows are invalid; not measured when the rows are missing. The futex and pipe pairs are shown beside it and do not decide: their IPC itself differs between processes and threads (a futex shared between processes is looked up by page, a private one by address; threads sharing one file table take a reference on the pipe's file at every read and write).",
-               "`anatomy` 测试，同一处理器：两个线程、两个进程分别用 `sched_yield()` 轮流让出 CPU（同样的切换，一个换地址空间、一个不换，没有进程间通信），两边交替成对计时（每对的先后随机）。每对的比值 进程 ÷ 线程 取中位数，其 95 % 置信区间整体大于 1 则成立，整体小于 1 则不成立；区间包含 1 或数据行无效则无法判定；缺数据则为未测量。futex 和 pipe 的成对结果列在旁边，但不参与判定：它们的进程间通信本身在进程之间和线程之间就不一样（进程间共享的 futex 按内存页查找，私有 futex 按地址；共用一张文件表的线程每次读写管道都要给文件加一次引用计数）。"),
+        rule: ("""
+            anatomy harness, one CPU: two threads and two processes take turns with sched_yield() (the same switch, with and without the address-space change, \
+            no IPC), timed in alternating pairs (order drawn at random per pair). Holds when the 95 % CI of the median per-pair ratio process ÷ thread lies \
+            above 1; does not hold when it lies below 1; inconclusive when it contains 1 or rows are invalid; not measured when the rows are missing. The \
+            futex and pipe pairs are shown beside it and do not decide: their IPC itself differs between processes and threads (a futex shared between \
+            processes is looked up by page, a private one by address; threads sharing one file table take a reference on the pipe's file at every read and \
+            write).
+            """,
+               """
+               `anatomy` 测试，同一处理器：两个线程、两个进程分别用 `sched_yield()` 轮流让出 CPU（同样的切换，一个换地址空间、一个不换，没有进程间通信），两边交替成对计时（每对的先后随机）。每对的比值 进程 ÷ 线程 取中位数，其 95 % 置信区间整体大于 1 则成立，\
+               整体小于 1 则不成立；区间包含 1 或数据行无效则无法判定；缺数据则为未测量。futex 和 pipe 的成对结果列在旁边，但不参与判定：它们的进程间通信本身在进程之间和线程之间就不一样（进程间共享的 futex 按内存页查找，私有 futex 按地址；\
+               共用一张文件表的线程每次读写管道都要给文件加一次引用计数）。
+               """),
         ruleID: "C1.paired.v3")
 
     /// The relative width of a ratio's 95 % CI: (high − low) ÷ median.
@@ -468,14 +509,24 @@ extension AnatomyHarness {
         for r in others where r.valid {
             c.values.append(.init("\(r.mechanism).process_over_thread", r.stats!.median, unit: "ratio"))
         }
-        c.measured.append(lang.t("process ÷ thread, paired over \(pairs) pairs: \(Format.times(s.median)) (95 % CI \(Format.times(s.ci95Low)) – \(Format.times(s.ci95High))); the same samples unpaired would give a CI \(String(format: "%.1f", unpaired / max(paired, 1e-9)))× as wide",
-                                 "进程 ÷ 线程，\(pairs) 对成对测量：\(Format.times(s.median))（95 % 置信区间 \(Format.times(s.ci95Low)) – \(Format.times(s.ci95High))）；同样的样本若不成对，置信区间是成对时的 \(String(format: "%.1f", unpaired / max(paired, 1e-9))) 倍"))
+        c.measured.append(lang.t("""
+            process ÷ thread, paired over \(pairs) pairs: \(Format.times(s.median)) (95 % CI \(Format.times(s.ci95Low)) – \(Format.times(s.ci95High))); the \
+            same samples unpaired would give a CI \(String(format: "%.1f", unpaired / max(paired, 1e-9)))× as wide
+            """,
+                                 """
+                                 进程 ÷ 线程，\(pairs) 对成对测量：\(Format.times(s.median))（95 % 置信区间 \(Format.times(s.ci95Low)) – \(Format.times(s.ci95High))）；\
+                                 同样的样本若不成对，置信区间是成对时的 \(String(format: "%.1f", unpaired / max(paired, 1e-9))) 倍
+                                 """))
         // The sentence follows the sign: a process switch that measured cheaper is said to be cheaper.
         let d = diff.stats!.median
         c.measured.append(d >= 0
-            ? lang.t("step 1 (the address-space change) adds \(humanTime(d)) per switch to the thread switch's \(Format.median(t)) (95 % CI \(Format.ci(diff)))",
+            ? lang.t("""
+                step 1 (the address-space change) adds \(humanTime(d)) per switch to the thread switch's \(Format.median(t)) (95 % CI \(Format.ci(diff)))
+                """,
                      "第一步（切换地址空间）在线程切换的 \(Format.median(t)) 之外每次多花 \(humanTime(d))（95 % 置信区间 \(Format.ci(diff, lang: lang))）")
-            : lang.t("the process switch measured \(humanTime(-d)) cheaper per switch than the thread switch's \(Format.median(t)) (95 % CI \(Format.ci(diff)))",
+            : lang.t("""
+                the process switch measured \(humanTime(-d)) cheaper per switch than the thread switch's \(Format.median(t)) (95 % CI \(Format.ci(diff)))
+                """,
                      "进程切换反而比线程切换（\(Format.median(t))）每次少花 \(humanTime(-d))（95 % 置信区间 \(Format.ci(diff, lang: lang))）"))
         for r in others where r.valid {
             c.measured.append(lang.t("with a \(r.mechanism) hand-off: process ÷ thread \(Format.median(r)) (CI \(Format.ci(r)))",
@@ -484,8 +535,14 @@ extension AnatomyHarness {
         let v: Claims.Verdict = s.ci95Low > 1 ? .holds : (s.ci95High < 1 ? .doesNotHold : .inconclusive)
         let share = diff.stats!.median / p.stats!.median * 100
         c.decide(v,
-                 holds: lang.t("a process switch costs \(Format.times(s.median)) a thread switch: step 1 adds \(Format.median(diff)), \(Format.sig3(share)) % of a process switch.",
-                               "进程切换是线程切换的 \(Format.times(s.median).replacingOccurrences(of: "×", with: "")) 倍：第一步多花 \(Format.median(diff))，占进程切换的 \(Format.sig3(share)) %。"),
+                 holds: lang.t("""
+                     a process switch costs \(Format.times(s.median)) a thread switch: step 1 adds \(Format.median(diff)), \(Format.sig3(share)) % of a \
+                     process switch.
+                     """,
+                               """
+                               进程切换是线程切换的 \(Format.times(s.median).replacingOccurrences(of: "×", with: "")) 倍：第一步多花 \(Format.median(diff))，\
+                               占进程切换的 \(Format.sig3(share)) %。
+                               """),
                  doesNotHold: lang.t("in alternating pairs a process switch measured cheaper than a thread switch (\(Format.times(s.median))).",
                                      "交替成对测量时，进程切换的代价反而比线程切换小（进程 ÷ 线程 = \(Format.times(s.median))）。"),
                  otherwise: lang.t("the paired ratio's CI contains 1: the address-space change is too small to tell apart here.",
@@ -498,13 +555,22 @@ extension AnatomyHarness {
         case .holds:
             c.advice = Self.holdsAdvice(run, times: times, pairs: pairs, step1: d, share: share, lang)
         case .doesNotHold:
-            c.advice = lang.t("Here a process switch measured cheaper than a thread switch in alternating pairs (process ÷ thread = \(Format.times(s.median))): the note should not promise that a thread switch is cheaper; what it saves, step 1, costs nothing measurable here.",
+            c.advice = lang.t("""
+                Here a process switch measured cheaper than a thread switch in alternating pairs (process ÷ thread = \(Format.times(s.median))): the note \
+                should not promise that a thread switch is cheaper; what it saves, step 1, costs nothing measurable here.
+                """,
                               "在这台机器上交替成对测量时，进程切换的代价反而比线程切换小（进程 ÷ 线程 = \(Format.times(s.median))）：笔记不该断言线程切换代价更小；线程省掉的第一步在这里测不出代价。")
         default:
             c.advice = pcid
-                    ? lang.t("Here step 1 is too small to tell apart (process ÷ thread = \(Format.times(s.median)), its CI contains 1): with PCID the page-table switch no longer flushes the TLB, so the note should say that a thread switch saves step 1, which costs little on such machines.",
+                    ? lang.t("""
+                        Here step 1 is too small to tell apart (process ÷ thread = \(Format.times(s.median)), its CI contains 1): with PCID the page-table \
+                        switch no longer flushes the TLB, so the note should say that a thread switch saves step 1, which costs little on such machines.
+                        """,
                              "在这台机器上第一步小到分辨不出来（进程 ÷ 线程 = \(Format.times(s.median))，置信区间包含 1）：有了 PCID，切换页表不再清空快表；笔记应当说线程切换省掉的是第一步，而这一步在这类机器上代价很小。")
-                    : lang.t("Here step 1 is too small to tell apart (process ÷ thread = \(Format.times(s.median)), its CI contains 1); rerun on a quieter machine before the note quotes a number.",
+                    : lang.t("""
+                        Here step 1 is too small to tell apart (process ÷ thread = \(Format.times(s.median)), its CI contains 1); rerun on a quieter machine \
+                        before the note quotes a number.
+                        """,
                              "在这台机器上第一步小到分辨不出来（进程 ÷ 线程 = \(Format.times(s.median))，置信区间包含 1）；笔记引用数字之前，应在更安静的机器上重测。")
         }
         return [c]
@@ -516,17 +582,26 @@ extension AnatomyHarness {
     /// number (`Words.share`), and PCID only as a hypothesis (no PCID-off control was measured).
     static func holdsAdvice(_ run: RunResult, times: String, pairs: Int, step1 d: Double, share: Double, _ lang: Language) -> String {
         let ledger = Ledger.of(run)
-        var s = lang.t("Here a process switch costs \(times) times a thread switch (\(pairs) alternating pairs): step 1, the page-table switch, adds \(humanTime(d)) per switch, \(Format.sig3(share)) % of a process switch",
+        var s = lang.t("""
+            Here a process switch costs \(times) times a thread switch (\(pairs) alternating pairs): step 1, the page-table switch, adds \(humanTime(d)) per \
+            switch, \(Format.sig3(share)) % of a process switch
+            """,
                        "在这台机器上进程切换的代价是线程切换的 \(times) 倍（\(pairs) 对交替测量）：第一步（切换页表）每次多花 \(humanTime(d))，占进程切换的 \(Format.sig3(share)) %")
         if let s2 = ledger.value(.step2), let p = ledger.value(.processSwitch), p > 0 {
             let pct = Format.sig3(s2 / p * 100), word = Words.share(s2, of: p, lang)
-            s += lang.t("; step 2 (kernel stack and hardware context) is \(humanTime(s2)), \(word) of it (\(pct) %), the rest is the kernel entry and the scheduler; the note's two steps hold",
+            s += lang.t("""
+                ; step 2 (kernel stack and hardware context) is \(humanTime(s2)), \(word) of it (\(pct) %), the rest is the kernel entry and the scheduler; \
+                the note's two steps hold
+                """,
                         "；第二步（内核栈和硬件上下文）是 \(humanTime(s2))，占\(word)（\(pct) %），其余是进出内核和调度器；笔记的两步成立")
         } else {
             s += lang.t("; the note's two steps hold", "；笔记的两步成立")
         }
         if run.environment.pcid {
-            s += lang.t(". Why step 1 is this small is not measured here (no run with PCID off): PCID, which lets a page-table switch keep the TLB, and the few pages the `sched_yield()` loop touches are two possible reasons",
+            s += lang.t("""
+                . Why step 1 is this small is not measured here (no run with PCID off): PCID, which lets a page-table switch keep the TLB, and the few pages \
+                the `sched_yield()` loop touches are two possible reasons
+                """,
                         "。第一步为什么这么小，这里没有测（没有关掉 PCID 的对照）：PCID 让切换页表时可以保留快表，`sched_yield()` 循环本身也只访问很少的页，这是两种可能的原因")
         }
         return s + lang.t(".", "。")

@@ -170,7 +170,10 @@ extension AnatomyHarness {
         let kept = c.samples
         let wakeSw = kept > 0 ? c[.wakeSwitches] / kept : nil
         var w = row("wake", wake, switches: wakeSw, expected: 0,
-                    note: "FUTEX_WAKE of a task asleep in FUTEX_WAIT (\(two), SCHED_BATCH, one CPU: the woken task does not preempt its waker), clock read around the call alone; switches: the waker's own across its wake calls")
+                    note: """
+                        FUTEX_WAKE of a task asleep in FUTEX_WAIT (\(two), SCHED_BATCH, one CPU: the woken task does not preempt its waker), clock read around \
+                        the call alone; switches: the waker's own across its wake calls
+                        """)
         let wokenPerWake = kept > 0 ? c[.woken] / kept : 0
         // Two state checks per sample (each task's first wake): counted back from the per-op rates.
         func count(_ p: WakeSleepPair.Part) -> Double {
@@ -195,7 +198,10 @@ extension AnatomyHarness {
         for why in [w, n].filter({ !$0.valid }).map(\.metric) { p.invalidate("\(why) is invalid") }
         let sleepSw = kept > 0 ? c[.sleepSwitches] / kept : nil
         var sl = row("sleep", m.perOp, switches: sleepSw, expected: 1,
-                     note: "from the sleeper's clock read before FUTEX_WAIT to the woken task's read after its own FUTEX_WAIT returned (\(two), one CPU): going to sleep, leaving the run queue, the pick, the switch, the return; switches: the sleeper's own across its sleep")
+                     note: """
+                         from the sleeper's clock read before FUTEX_WAIT to the woken task's read after its own FUTEX_WAIT returned (\(two), one CPU): going \
+                         to sleep, leaving the run queue, the pick, the switch, the return; switches: the sleeper's own across its sleep
+                         """)
         if let sw = sleepSw, abs(sw - 1) > 0.001 { sl.invalidate(String(format: "the sleeper switched %.4f times per sleep, expected 1", sw)) }
         if c[.disorder] > 0 { sl.invalidate("a sleep ended before the sleeper had gone to sleep (it was preempted first)") }
         return [w, n, p, sl]

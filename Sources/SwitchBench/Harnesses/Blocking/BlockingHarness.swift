@@ -35,7 +35,8 @@ public struct BlockingHarness: Harness {
         self.delayNs = UInt64(delayMs) * 1_000_000
     }
 
-    public let info = HarnessInfo("blocking", claims: ["C4"], summary: "one coroutine's blocking read stalls the others on its thread (vs a non-blocking read + yield)", mechanisms: [
+    public let info = HarnessInfo("blocking", claims: ["C4"],
+                                  summary: "one coroutine's blocking read stalls the others on its thread (vs a non-blocking read + yield)", mechanisms: [
         ("asm", "M asm coroutines (Coroutine) resumed round-robin by one scheduler loop"),
         ("swift-task", "M Swift tasks on SingleThreadExecutor, each turn ending in Task.yield()")],
         op: "one 20 ms blocking or non-blocking read", section: "blocking")
@@ -96,7 +97,10 @@ public struct BlockingHarness: Harness {
                 let waitMs = Statistics(outcomes.map { Double($0.readerWaitNs) }).median / 1e6
                 r.setFact(BlockingSetup.delayKey, Double(delayNs))
                 r.setFact(BlockingSetup.readerWaitKey, waitMs * 1e6)
-                r.addNote(String(format: "%d coroutines on one thread; coroutine 0 reads a pipe another thread writes after T = %.0f ms; value = longest wait of any other coroutine between two turns, per repetition", coroutines, Double(delayNs) / 1e6))
+                r.addNote(String(format: """
+                    %d coroutines on one thread; coroutine 0 reads a pipe another thread writes after T = %.0f ms; value = longest wait of any other coroutine \
+                    between two turns, per repetition
+                    """, coroutines, Double(delayNs) / 1e6))
                 r.addNote(blocking
                           ? String(format: "blocking read(): the thread slept %.1f ms (median) in the kernel and no coroutine ran", waitMs)
                           : String(format: "O_NONBLOCK read(): EAGAIN → yield, until the byte came after %.1f ms (median)", waitMs))
@@ -126,7 +130,10 @@ public struct BlockingHarness: Harness {
                 // `stress-ng --cpu 2`: 0.49–0.53× quiet). The gaps are on the thread's own clock and
                 // stay (C4 is judged on them).
                 if let f = stolenMedian, f > Self.maxStolenShare {
-                    turns.invalidate(String(format: "other tasks held the CPU for %.0f %% of each repetition (schedstat run_delay, median), and turns are counted in wall time; rerun with CPU %d free",
+                    turns.invalidate(String(format: """
+                        other tasks held the CPU for %.0f %% of each repetition (schedstat run_delay, median), and turns are counted in wall time; rerun with \
+                        CPU %d free
+                        """,
                                             f * 100, cpu))
                 }
                 rows += [r, turns]

@@ -13,7 +13,8 @@ import Glibc
 ///   swift-task-global the continuation ping-pong on Swift's default global executor (thread pool)
 public struct CoroutineHarness: Harness {
     public init() {}
-    public let info = HarnessInfo("coroutine", claims: ["C3"], summary: "user-mode switch between two coroutines on one thread (asm, ucontext, Swift tasks)", mechanisms: [
+    public let info = HarnessInfo("coroutine", claims: ["C3"], summary: "user-mode switch between two coroutines on one thread (asm, ucontext, Swift tasks)",
+                                  mechanisms: [
         ("asm", "stackful coroutines, switch in assembly (callee-saved registers + SP + FP control words); both sides run one hand-off loop"),
         ("asm-generator", "the same switch as a resume/yield pair (Coroutine.resume, Yielder.yield): a mispredicted return per switch"),
         ("ucontext", "glibc swapcontext: the same switch plus an rt_sigprocmask system call for the signal mask"),
@@ -68,7 +69,10 @@ public struct CoroutineHarness: Harness {
             case "asm":
                 measured = try Self.measureAsmSymmetric(config, counter: counter)
                 extra.append("sb_coro_switch: rbx rbp r12–r15 + MXCSR + x87 CW (x86_64) / x19–x30 + d8–d15 (aarch64), no system call")
-                extra.append("symmetric: both coroutines run the same hand-off loop (like the token ring's tasks), so each switch returns where the return predictor expects")
+                extra.append("""
+                    symmetric: both coroutines run the same hand-off loop (like the token ring's tasks), so each switch returns where the return predictor \
+                    expects
+                    """)
             case "asm-generator":
                 measured = try Self.measureAsm(config, counter: counter)
                 extra.append("sb_coro_switch: rbx rbp r12–r15 + MXCSR + x87 CW (x86_64) / x19–x30 + d8–d15 (aarch64), no system call")
@@ -221,7 +225,10 @@ public struct CoroutineHarness: Harness {
         let count: Result<Double, ReasonError>
         let id = sb_tracepoint_id("syscalls/sys_enter_rt_sigprocmask")
         if id < 0 {
-            count = .failure(ReasonError("tracefs event syscalls/sys_enter_rt_sigprocmask not readable (\(errnoText(Int32(-id)))): tracefs is not mounted or the kernel has no syscall tracepoints"))
+            count = .failure(ReasonError("""
+                tracefs event syscalls/sys_enter_rt_sigprocmask not readable (\(errnoText(Int32(-id)))): tracefs is not mounted or the kernel has no syscall \
+                tracepoints
+                """))
         } else {
             do {
                 let c = try PerfCounter(PerfEvent(name: "syscalls:sys_enter_rt_sigprocmask", type: SB_PERF_TYPE_TRACEPOINT, config: UInt64(id)), inherit: false)
@@ -314,7 +321,10 @@ public struct CoroutineHarness: Harness {
                                 measured: m, switchesPerOp: spo, source: "/proc/self/task/*/status ctxt_switches (every thread)",
                                 notes: ["default global executor: tasks resume on its worker threads, the sampling thread waits on a semaphore once per batch",
                                         "unpinned: pool threads inherit the affinity of the thread that creates them",
-                                        "kernel switches allowed (a worker that runs out of jobs parks and is woken by the next enqueue); expected ≤ 2 per round trip"],
+                                        """
+                                        kernel switches allowed (a worker that runs out of jobs parks and is woken by the next enqueue); expected ≤ 2 per \
+                                        round trip
+                                        """],
                                 cpusSeen: "")
         for i in rows.indices {
             rows[i].expectedSwitchesPerOp = 2

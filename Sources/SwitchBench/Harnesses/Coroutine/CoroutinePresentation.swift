@@ -31,7 +31,8 @@ extension CoroutineHarness {
             lang.t("continuation resume + suspend; the executor runs the other task's job (one thread)", "恢复一个 continuation 再挂起；执行器接着跑另一个任务（单线程）"))
         add(lang.t("\(Terms.swiftTask.en) (Task.yield)", "\(Terms.swiftTask.zh)（Task.yield）"), run.row("coroutine", "swift-task-yield", "per_switch"),
             lang.t("Task.yield(): re-enqueue behind the other task (one thread)", "`Task.yield()`：排到另一个任务后面（单线程）"))
-        add(lang.t("\(Terms.swiftTask.en) (global executor)", "\(Terms.swiftTask.zh)（全局执行器）"), run.row("coroutine", "swift-task-global", "per_switch", placement: .unpinned),
+        add(lang.t("\(Terms.swiftTask.en) (global executor)", "\(Terms.swiftTask.zh)（全局执行器）"),
+            run.row("coroutine", "swift-task-global", "per_switch", placement: .unpinned),
             lang.t("continuation ping-pong on the default thread pool (unpinned; may park and wake threads)", "在默认线程池上来回传递 continuation（不绑核；可能让线程进入睡眠再唤醒）"))
         add(Terms.t(Terms.thread, lang), run.row("thread", "futex", "per_switch", tasks: 2),
             lang.t("kernel context switch between two threads of one process (futex wake + wait)", "同一进程的两个线程之间的内核上下文切换（futex 唤醒 + 等待）"))
@@ -40,7 +41,9 @@ extension CoroutineHarness {
 
         var facts: [String] = []
         if let ucMed = uc?.stats?.median, let base, let sys = syscall?.stats?.median {
-            facts.append(lang.t("ucontext costs \(humanTime(ucMed - base)) more per switch than the asm switch; one getppid system call costs \(humanTime(sys)) here.",
+            facts.append(lang.t("""
+                ucontext costs \(humanTime(ucMed - base)) more per switch than the asm switch; one getppid system call costs \(humanTime(sys)) here.
+                """,
                                 "ucontext 每次切换比 asm 切换多花 \(humanTime(ucMed - base))；在这台机器上一次 getppid 系统调用要 \(humanTime(sys))。"))
         }
         if let count = run.row("coroutine", "ucontext", "rt_sigprocmask_per_switch")?.stats?.median {
@@ -61,11 +64,24 @@ extension CoroutineHarness {
         return Claims.section(heading, [intro, t.text, facts.map { "- " + $0 }.joined(separator: "\n")], run, lang)
     }
 
-    static let claimText = Claims.Text("C3", title: ("A coroutine switch happens in user mode and costs far less than a thread's trip from user to kernel mode (a system call).",
+    static let claimText = Claims.Text("C3", title: ("""
+        A coroutine switch happens in user mode and costs far less than a thread's trip from user to kernel mode (a system call).
+        """,
                                                      "协程切换在用户态完成，代价远小于线程从用户态进入内核态（一次系统调用）。"),
                                          quote: "切换在用户态完成，切换的代价比线程从用户态到内核态的代价小很多",
-                                         rule: ("same-cpu: the note compares a coroutine switch with one trip into the kernel, so the deciding number is a system call (`syscall getppid per_call`) ÷ the asm coroutine's `per_switch`: holds when the coroutine's CI high × 10 is below the system call's CI low (at least 10× cheaper beyond noise); does not hold when the coroutine's CI low × 10 is above the system call's CI high; otherwise inconclusive. Without a valid system-call row the cheapest valid thread `per_switch` row takes its place. The thread-switch ratio, ucontext and Swift-task rows are shown beside it, not judged.",
-                                                "同一处理器：笔记拿协程切换和线程进一次内核相比，所以判定用的是一次系统调用（`syscall getppid per_call`）÷ `asm` 协程的 `per_switch`：协程置信区间上限的 10 倍仍低于系统调用的区间下限（超出噪声，系统调用的代价仍是协程切换的 10 倍以上），则成立；协程区间下限的 10 倍高于系统调用的区间上限，则不成立；其余无法判定。没有有效的系统调用行时，用代价最小的有效线程 `per_switch` 行代替。线程切换的比值、ucontext 和 Swift 任务的行列在旁边，不参与判定。"),
+                                         rule: ("""
+                                             same-cpu: the note compares a coroutine switch with one trip into the kernel, so the deciding number is a system \
+                                             call (`syscall getppid per_call`) ÷ the asm coroutine's `per_switch`: holds when the coroutine's CI high × 10 is \
+                                             below the system call's CI low (at least 10× cheaper beyond noise); does not hold when the coroutine's CI low × \
+                                             10 is above the system call's CI high; otherwise inconclusive. Without a valid system-call row the cheapest valid \
+                                             thread `per_switch` row takes its place. The thread-switch ratio, ucontext and Swift-task rows are shown beside \
+                                             it, not judged.
+                                             """,
+                                                """
+                                                同一处理器：笔记拿协程切换和线程进一次内核相比，所以判定用的是一次系统调用（`syscall getppid per_call`）÷ `asm` 协程的 `per_switch`：\
+                                                协程置信区间上限的 10 倍仍低于系统调用的区间下限（超出噪声，系统调用的代价仍是协程切换的 10 倍以上），则成立；协程区间下限的 10 倍高于系统调用的区间上限，则不成立；其余无法判定。没有有效的系统调用行时，\
+                                                用代价最小的有效线程 `per_switch` 行代替。线程切换的比值、ucontext 和 Swift 任务的行列在旁边，不参与判定。
+                                                """),
                                          ruleID: "C3.vs-syscall.v2")
 
     public func judgeClaims(_ run: RunResult, lang: Language) -> [Claims.Claim] {
@@ -81,7 +97,9 @@ extension CoroutineHarness {
         // report.md's ratio is notes.md's; without it, the cheaper valid ring.
         let ledgerThread = Ledger.of(run)[.threadSwitch].flatMap { $0.valid && $0.record?.stats != nil ? $0.record : nil }
         let t = ledgerThread ?? threads.min(by: { Claims.med($0) < Claims.med($1) })
-        if let lt = ledgerThread, !c.evidence.contains(where: { $0.harness == lt.harness && $0.mechanism == lt.mechanism && $0.metric == lt.metric }) { c.evidence.append(lt) }
+        if let lt = ledgerThread, !c.evidence.contains(where: { $0.harness == lt.harness && $0.mechanism == lt.mechanism && $0.metric == lt.metric }) {
+            c.evidence.append(lt)
+        }
         let sys = sysRow.flatMap { $0.valid && $0.stats != nil ? $0 : nil }
         guard let against = sys ?? t else {
             c.undecided(allThreads.isEmpty && sysRow == nil
@@ -106,12 +124,16 @@ extension CoroutineHarness {
         for o in others {
             c.values.append(.init("syscall_over_\(o.mechanism)", mv / Claims.med(o), unit: "ratio"))
             c.values.append(.init("\(o.mechanism)_ns", Claims.med(o), unit: "ns"))
-            c.measured.append(lang.t("\(sys != nil ? "one system call" : "thread (\(against.mechanism))") ÷ \(o.mechanism) per switch = \(Format.times(mv / Claims.med(o)))",
+            c.measured.append(lang.t("""
+                \(sys != nil ? "one system call" : "thread (\(against.mechanism))") ÷ \(o.mechanism) per switch = \(Format.times(mv / Claims.med(o)))
+                """,
                                      "\(sys != nil ? "一次系统调用" : "线程（`\(against.mechanism)`）") ÷ `\(o.mechanism)` 每次切换 = \(Format.times(mv / Claims.med(o)))"))
         }
         let (what, whatZH) = sys != nil ? ("one \(Terms.systemCall.en)", "一次\(Terms.systemCall.zh)") : ("a \(Terms.threadSwitch.en)", Terms.threadSwitch.zh)
         c.decide(Claims.ratioVerdict(against, over: asm, atLeast: 10),
-                 holds: lang.t("\(what) (\(humanTime(mv))) costs \(times) times an asm coroutine switch (\(humanTime(ma))), more than 10 times even at the CI edges.",
+                 holds: lang.t("""
+                     \(what) (\(humanTime(mv))) costs \(times) times an asm coroutine switch (\(humanTime(ma))), more than 10 times even at the CI edges.
+                     """,
                                "\(whatZH)（\(humanTime(mv))）的代价是 `asm` 协程切换（\(humanTime(ma))）的 \(times) 倍，取置信区间的边缘也超过 10 倍。"),
                  doesNotHold: lang.t("\(what) (\(humanTime(mv))) costs less than 10 times an asm coroutine switch (\(humanTime(ma))), beyond the CIs.",
                                      "超出置信区间看，\(whatZH)（\(humanTime(mv))）的代价不到 `asm` 协程切换（\(humanTime(ma))）的 10 倍。"),
@@ -132,12 +154,16 @@ extension CoroutineHarness {
         let times = mv.map { Format.sig3($0 / ma) } ?? ""
         if let mv {
             advice = mv > ma
-                ? lang.t("An asm coroutine switch costs \(humanTime(ma)) here; even one system call (\(humanTime(mv))) costs more than the coroutine switch (\(times) times as much): it enters the kernel and returns",
+                ? lang.t("""
+                    An asm coroutine switch costs \(humanTime(ma)) here; even one system call (\(humanTime(mv))) costs more than the coroutine switch \
+                    (\(times) times as much): it enters the kernel and returns
+                    """,
                          "在这台机器上，`asm` 协程切换要 \(humanTime(ma))；就连一次系统调用（\(humanTime(mv))）都比协程切换贵（是它的 \(times) 倍），它要进入内核再返回")
                 : lang.t("An asm coroutine switch costs \(humanTime(ma)) here; one system call (\(humanTime(mv))) costs no more than the coroutine switch",
                          "在这台机器上，`asm` 协程切换要 \(humanTime(ma))；一次系统调用（\(humanTime(mv))）并不比协程切换贵")
         } else {
-            advice = lang.t("An asm coroutine switch costs \(humanTime(ma)) here (no system-call row in this run)", "在这台机器上，`asm` 协程切换要 \(humanTime(ma))（这次没有测系统调用）")
+            advice = lang.t("An asm coroutine switch costs \(humanTime(ma)) here (no system-call row in this run)",
+                            "在这台机器上，`asm` 协程切换要 \(humanTime(ma))（这次没有测系统调用）")
         }
         // The thread switch is the page's one (the ledger's), not a ring of this claim's choosing.
         if let mt = Ledger.of(run).value(.threadSwitch) {
@@ -147,17 +173,29 @@ extension CoroutineHarness {
         if let s = mv {
             var dearer: [(en: String, zh: String)] = []
             if let uc = run.row(id, "ucontext", "per_switch"), uc.valid, Claims.med(uc) > s {
-                dearer.append(("a `ucontext` coroutine switch (\(humanTime(Claims.med(uc))), \(Format.sig3(Claims.med(uc) / s)) times a system call; each switch also makes one system call, `rt_sigprocmask`, which explains at most one system call's worth of it)",
-                               "`ucontext` 协程切换（\(humanTime(Claims.med(uc)))，是一次系统调用的 \(Format.sig3(Claims.med(uc) / s)) 倍；它每次还要调用一次 `rt_sigprocmask`，这最多解释其中一次系统调用的代价）"))
+                dearer.append(("""
+                    a `ucontext` coroutine switch (\(humanTime(Claims.med(uc))), \(Format.sig3(Claims.med(uc) / s)) times a system call; each switch also \
+                    makes one system call, `rt_sigprocmask`, which explains at most one system call's worth of it)
+                    """,
+                               """
+                               `ucontext` 协程切换（\(humanTime(Claims.med(uc)))，是一次系统调用的 \(Format.sig3(Claims.med(uc) / s)) 倍；它每次还要调用一次 `rt_sigprocmask`，\
+                               这最多解释其中一次系统调用的代价）
+                               """))
             }
             if let st = run.row(id, "swift-task", "per_switch"), st.valid, Claims.med(st) > s {
-                dearer.append(("a Swift task switch (\(humanTime(Claims.med(st))), \(Format.sig3(Claims.med(st) / s)) times a system call, with no context switch counted by the kernel)",
+                dearer.append(("""
+                    a Swift task switch (\(humanTime(Claims.med(st))), \(Format.sig3(Claims.med(st) / s)) times a system call, with no context switch counted \
+                    by the kernel)
+                    """,
                                "Swift 任务切换（\(humanTime(Claims.med(st)))，是一次系统调用的 \(Format.sig3(Claims.med(st) / s)) 倍，内核没有为它记上下文切换）"))
             }
 
             if !dearer.isEmpty {
-                advice += lang.t(". But " + dearer.map(\.en).joined(separator: ", and ") + " cost" + (dearer.count == 1 ? "s" : "") + " more than one system call: " + (dearer.count == 1 ? "this switch stays" : "these switches stay") + " in user mode, so \"in user mode\" alone does not make a switch cheap",
-                                 "。但 " + dearer.map(\.zh).joined(separator: "，以及 ") + (dearer.count == 1 ? "比" : "，都比") + "一次系统调用还贵：" + (dearer.count == 1 ? "这种切换" : "这些切换") + "也在用户态完成，可见“在用户态完成”本身并不保证代价小")
+                advice += lang.t(". But " + dearer.map(\.en).joined(separator: ", and ") + " cost" + (dearer.count == 1 ? "s" : "")
+                                 + " more than one system call: " + (dearer.count == 1 ? "this switch stays" : "these switches stay")
+                                 + " in user mode, so \"in user mode\" alone does not make a switch cheap",
+                                 "。但 " + dearer.map(\.zh).joined(separator: "，以及 ") + (dearer.count == 1 ? "比" : "，都比") + "一次系统调用还贵："
+                                 + (dearer.count == 1 ? "这种切换" : "这些切换") + "也在用户态完成，可见“在用户态完成”本身并不保证代价小")
             }
             // A user-mode kind cheaper than a system call is named too, so no row drops out silently.
             if let st = run.row(id, "swift-task", "per_switch"), st.valid, Claims.med(st) <= s {

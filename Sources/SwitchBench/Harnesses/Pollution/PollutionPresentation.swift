@@ -212,8 +212,21 @@ extension PollutionHarness {
                           进程切换需要清空快表”符合这台机器\(e.pcid ? "" : "（它没有 PCID）")。
                           """)
         case .doesNotHold:
-            return lang.t("Here a process switch cost a task that walks its own pages before and after the switch (task A) \(share.map { "only \($0) of" } ?? "far less than") a real TLB flush\(at.isEmpty ? "" : " (" + at + ")")\(e.pcid ? "; PCID is on, and Linux then keeps the TLB entries of the last few address spaces on each CPU instead of flushing them (docs/sources.md), which fits this number though no run with PCID off was compared" : ""), so the note should say that a process switch changes the page table, and that on a CPU that tags TLB entries by address space (PCID/ASID) the TLB is usually not flushed.",
-                          "在这台机器上，一个在切换前后反复访问自己那些页的任务（任务 A）为进程切换付出的代价\(share.map { "只有一次真正清空快表的 \($0)" } ?? "远小于一次真正清空快表")\(at.isEmpty ? "" : "（" + at + "）")\(e.pcid ? "；这台机器开着 PCID，Linux 会在每个处理器上保留最近用过的几个地址空间的快表表项而不清空（出处见 docs/sources.md），与这个数相符，但没有关掉 PCID 的对照" : "")；笔记应当说：进程切换要切换页表，但在能按地址空间区分快表表项（PCID/ASID）的处理器上，通常不清空快表。")
+            return lang.t("""
+                Here a process switch cost a task that walks its own pages before and after the switch (task A) \
+                \(share.map { "only \($0) of" } ?? "far less than") a real TLB flush\(at.isEmpty ? "" : " (" + at + ")")\(e.pcid ? """
+                    ; PCID is on, and Linux then keeps the TLB entries of the last few address spaces on each CPU instead of flushing them \
+                    (docs/sources.md), which fits this number though no run with PCID off was compared
+                    """ : ""), so the note should say that a process switch changes the page table, and that on a CPU that tags TLB entries by \
+                address space (PCID/ASID) the TLB is usually not flushed.
+                """,
+                          """
+                          在这台机器上，一个在切换前后反复访问自己那些页的任务（任务 A）为进程切换付出的代价\(share.map { "只有一次真正清空快表的 \($0)" } ?? "远小于一次真正清空快表")\
+                          \(at.isEmpty ? "" : "（" + at + "）")\(e.pcid ? """
+                              ；这台机器开着 PCID，Linux 会在每个处理器上保留最近用过的几个地址空间的快表表项而不清空（出处见 docs/sources.md），与这个数相符，\
+                              但没有关掉 PCID 的对照
+                              """ : "")；笔记应当说：进程切换要切换页表，但在能按地址空间区分快表表项（PCID/ASID）的处理器上，通常不清空快表。
+                          """)
         default:
             return nil
         }

@@ -113,7 +113,8 @@ extension TokenRingHarness {
         `latency_histogram` column), and note that the trace slows every hand-off. *Involuntary switches per hand-off* counts, over the \
         stamped laps, the ring's tasks switched out while still runnable. The causes come from a second, shorter run with the kernel's tracepoints on \
         (sched_switch to another task, interrupts, softirqs, timer ticks): each of its hand-offs slower than \
-        the row's p99.9 (at least its 10 slowest) is given the first-ranked event between its stamps; *nothing traced* means the kernel recorded none there (a wait \
+        the row's p99.9 (at least its 10 slowest) is given the first-ranked event between its stamps; *nothing traced* means the kernel recorded none there (a \
+        wait \
         on the run queue, or the host not running this virtual CPU, are not told apart).
         """, """
         **逐次交接。** 在批量测量的样本之间，同一个环还传递一个打时间戳的令牌：唤醒方在唤醒下一个任务之前读一次时钟（`\(clock)`），\
@@ -142,14 +143,20 @@ extension TokenRingHarness {
         // Only a valid row is quoted: an invalid one (busy neighbours …) is named as such, with no number.
         guard let r = valid.first(where: { $0.harness == "process" && $0.mechanism == "futex" }) ?? valid.first else {
             guard !rows.isEmpty else { return nil }
-            return lang.t("The hand-offs timed one at a time on one CPU were measured, but their rows are invalid (results.csv's `note` column says why), so this page quotes none of their numbers.",
+            return lang.t("""
+                The hand-offs timed one at a time on one CPU were measured, but their rows are invalid (results.csv's `note` column says why), so this page \
+                quotes none of their numbers.
+                """,
                           "在同一处理器上逐次计时的交接测了，但这些数据行无效（原因见 results.csv 的 `note` 列），本页不引用它们的数。")
         }
         guard let l = r.latency, let p50 = l.percentile("p50"), let p999 = l.percentile("p99.9") else { return nil }
         let (x, y) = (Format.value(p50.ns, unit: "ns"), Format.value(p999.ns, unit: "ns"))
-        let head = lang.t("Handing a token from one \(r.harness) to another on one CPU (`\(r.mechanism)`, A→B): half the hand-offs take under \(x); one in a thousand takes over \(y)",
-                          "在同一处理器上，一个\(taskKindName(r.harness, .zh))把令牌交给另一个（`\(r.mechanism)`，A→B）：一半的交接不到 \(x)；一千次里有一次超过 \(y)")
-        return head + tailText(l.causes, lang) + lang.t(" (\(ManyFormat.count(l.count)) hand-offs, results.md).", "（共 \(ManyFormat.count(l.count)) 次交接，见 results.md）。")
+        let (kind, n) = (taskKindName(r.harness, .zh), ManyFormat.count(l.count))
+        let head = lang.t("""
+            Handing a token from one \(r.harness) to another on one CPU (`\(r.mechanism)`, A→B): half the hand-offs take \
+            under \(x); one in a thousand takes over \(y)
+            """, "在同一处理器上，一个\(kind)把令牌交给另一个（`\(r.mechanism)`，A→B）：一半的交接不到 \(x)；一千次里有一次超过 \(y)")
+        return head + tailText(l.causes, lang) + lang.t(" (\(n) hand-offs, results.md).", "（共 \(n) 次交接，见 results.md）。")
             + policy(r, lang)
     }
 
@@ -157,7 +164,8 @@ extension TokenRingHarness {
     /// that most of them had (said as what was there, not as a cause proved), and how many had none.
     static func tailText(_ causes: TailCauses?, _ lang: Language) -> String {
         guard let c = causes, c.unavailable == nil else {
-            return lang.t("; what was between their stamps was not measured (\(causesText(causes, .en)))", "；两个时间戳之间发生了什么没有测到（\(causesText(causes, .zh))）")
+            return lang.t("; what was between their stamps was not measured (\(causesText(causes, .en)))",
+                          "；两个时间戳之间发生了什么没有测到（\(causesText(causes, .zh))）")
         }
         let none = c.counts[TailCauses.noneTraced] ?? 0
         let t = Format.value(c.thresholdNs, unit: "ns")
@@ -165,13 +173,19 @@ extension TokenRingHarness {
             return lang.t("; the kernel recorded nothing between the stamps of the \(c.examined) slowest traced hand-offs (≥ \(t))",
                           "；跟踪到的最慢 \(c.examined) 次交接（≥ \(t)）的两个时间戳之间，内核什么也没记下")
         }
-        return lang.t("; of the \(c.examined) slowest traced hand-offs (≥ \(t)), \(top.1) had \(causeName(top.0, .en)) between their stamps as the first-ranked event\(none > 0 ? " and \(none) had nothing recorded" : "")",
-                      "；跟踪到的最慢 \(c.examined) 次交接（≥ \(t)）中，有 \(top.1) 次在两个时间戳之间排在最前的事件是\(causeName(top.0, .zh))\(none > 0 ? "，\(none) 次什么也没记下" : "")")
+        let (en, zh) = (causeName(top.0, .en), causeName(top.0, .zh))
+        return lang.t("""
+            ; of the \(c.examined) slowest traced hand-offs (≥ \(t)), \(top.1) had \(en) between their stamps as the \
+            first-ranked event\(none > 0 ? " and \(none) had nothing recorded" : "")
+            """, "；跟踪到的最慢 \(c.examined) 次交接（≥ \(t)）中，有 \(top.1) 次在两个时间戳之间排在最前的事件是\(zh)\(none > 0 ? "，\(none) 次什么也没记下" : "")")
     }
 
     /// Which ring the sentence quotes, beside the two-step table's hand-off (another policy, another row).
     static func policy(_ r: Record, _ lang: Language) -> String {
-        lang.t(" These are the `\(r.harness)` harness's two-task ring under the default policy `SCHED_OTHER`; the futex hand-off of the two-step table runs its tasks under `SCHED_BATCH`, so that every hand-off sleeps, and is a separate measurement.",
+        lang.t("""
+             These are the `\(r.harness)` harness's two-task ring under the default policy `SCHED_OTHER`; the futex hand-off of the two-step table runs its \
+            tasks under `SCHED_BATCH`, so that every hand-off sleeps, and is a separate measurement.
+            """,
                "这是 `\(r.harness)` 测试的两任务环，用默认调度策略 `SCHED_OTHER`；两步表里的 futex 交接让任务用 `SCHED_BATCH`，每次交接都进入睡眠，是另一项测量。")
     }
 

@@ -77,7 +77,8 @@ extension TokenRingHarness {
         if !w.rows.isEmpty {
             blocks.append(lang.t("""
             **Cross-CPU wake-up latency (not switch cost).** Each task on its own CPU: no task waits for another's
-            CPU, almost every hand-off wakes an idle CPU (in a VM: an idle virtual CPU, through the hypervisor; the split below counts those that did). One hand-off = round trip ÷ tasks.
+            CPU, almost every hand-off wakes an idle CPU (in a VM: an idle virtual CPU, through the hypervisor; the split below
+            counts those that did). One hand-off = round trip ÷ tasks.
             """, """
             **跨处理器唤醒延迟（不是切换的代价）。** 每个任务各占一个处理器：没有任务要等别人让出处理器，
             几乎每次交接都要唤醒一个空闲的处理器（在虚拟机里是唤醒一个空闲的虚拟处理器，要经过虚拟机管理程序；下面的拆分数出了有多少次是这样）。一次交接 = 往返时间 ÷ 任务数。

@@ -46,8 +46,11 @@ public struct TokenRingHarness: Harness {
         // The futex ring is the class table's thread and process switch only where the paired
         // `anatomy` switches were not measured (`Ledger.classKinds`).
         return ["futex", "pipe"].map { SwitchKind(harness: id, mechanism: $0, tier: tier, en: en, zh: zh, detail: $0, classRank: $0 == "futex" ? 1 : nil,
-                                                  forced: $0 == "futex" ? ("each task wakes the other with `FUTEX_WAKE` and sleeps in `FUTEX_WAIT` on one CPU", "同一处理器上，每个任务用 `FUTEX_WAKE` 唤醒对方，再在 `FUTEX_WAIT` 中睡眠")
-                                                                         : ("each task writes a byte to the other's pipe and blocks reading its own, on one CPU", "同一处理器上，每个任务往对方的管道写一个字节，再阻塞在读自己的管道上")) }
+                                                  forced: $0 == "futex"
+                                                      ? ("each task wakes the other with `FUTEX_WAKE` and sleeps in `FUTEX_WAIT` on one CPU",
+                                                         "同一处理器上，每个任务用 `FUTEX_WAKE` 唤醒对方，再在 `FUTEX_WAIT` 中睡眠")
+                                                      : ("each task writes a byte to the other's pipe and blocks reading its own, on one CPU",
+                                                         "同一处理器上，每个任务往对方的管道写一个字节，再阻塞在读自己的管道上")) }
     }
 
     public func plan(_ options: RunOptions) -> [CaseSpec] {

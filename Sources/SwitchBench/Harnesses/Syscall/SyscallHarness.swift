@@ -6,7 +6,8 @@ import Glibc
 public struct SyscallHarness: Harness {
     /// The privilege switch alone, per call: no task switch.
     public var switchKinds: [SwitchKind] {
-        [SwitchKind(harness: id, mechanism: "getppid", metric: "per_call", tier: .privilege, en: Terms.systemCall.en, zh: Terms.systemCall.zh, detail: "getppid", classRank: 0,
+        [SwitchKind(harness: id, mechanism: "getppid", metric: "per_call", tier: .privilege, en: Terms.systemCall.en, zh: Terms.systemCall.zh,
+                    detail: "getppid", classRank: 0,
                    forced: ("no switch: `syscall(SYS_getppid)` enters the kernel and returns", "不切换：`syscall(SYS_getppid)` 进入内核再返回"))]
     }
     public init() {}

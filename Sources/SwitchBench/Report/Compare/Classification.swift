@@ -149,7 +149,8 @@ extension Comparison {
         // interval it already left), a one-run baseline has none.
         if !predicted && (base.sampleValues.count < 3 || cur.sampleValues.count < 3 || cur.opsPerSample == 0) {
             v.append(Veto(bound: nil,
-                          en: String(format: "a derived fact or single value (%d → %d samples): a one-run baseline has no noise estimate for it", base.sampleValues.count, cur.sampleValues.count),
+                          en: String(format: "a derived fact or single value (%d → %d samples): a one-run baseline has no noise estimate for it",
+                                     base.sampleValues.count, cur.sampleValues.count),
                           zh: String(format: "这是推导出的事实或单个值（%d → %d 个样本）：单次运行的基线无法估计它的噪声", base.sampleValues.count, cur.sampleValues.count)))
         }
         if baseRuns.contains(where: Neighbours.invalidatedByNeighbours) || Neighbours.invalidatedByNeighbours(cur) {
@@ -202,7 +203,8 @@ extension Comparison {
             return (.noisy, (String(format: "%@ by %+.0f %% but %@: noise that can move it by a factor of up to %.2f; not counted", dir, pct, reasons, factor),
                              String(format: "%@ %+.0f %%，但%@：这样的噪声最多能让它变 %.2f 倍，不计入", dirZh, pct, reasonsZh, factor)))
         }
-        return (cls, (String(format: "%+.0f %%, beyond any noise the baseline or this run shows (%@: a factor of up to %.2f): %@", pct, reasons, factor, cls.rawValue),
+        return (cls, (String(format: "%+.0f %%, beyond any noise the baseline or this run shows (%@: a factor of up to %.2f): %@", pct, reasons, factor,
+                             cls.rawValue),
                       String(format: "%+.0f %%，超出基线和本次运行可能有的任何噪声（%@：最多 %.2f 倍）：%@", pct, reasonsZh, factor, className(cls, .zh))))
     }
 }

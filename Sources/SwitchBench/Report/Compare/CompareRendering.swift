@@ -22,7 +22,10 @@ extension Comparison {
                 ? lang.t("DIFFERENT MACHINES (\(diff)); gated anyway (--across-machines): a change may be the hardware's, not the code's.",
                          "不同机器（\(diff)）；按 `--across-machines` 照样判定：变化可能来自硬件，而不是代码。")
                 : lang.t("NOT COMPARABLE — the runs come from different machines (\(diff)): nothing is gated (exit 3). " +
-                         "Compare against a baseline made on this machine (results/baselines/<machine id>.csv; `switchbench env --machine-id`), or pass --across-machines to gate anyway.",
+                         """
+                         Compare against a baseline made on this machine (results/baselines/<machine id>.csv; `switchbench env --machine-id`), or pass \
+                         --across-machines to gate anyway.
+                         """,
                          "不可比——两次运行来自不同机器（\(diff)）：不作任何判定（退出码 3）。" +
                          "请与本机做的基线比较（`results/baselines/<machine id>.csv`，见 `switchbench env --machine-id`），或加 `--across-machines` 照样判定。"))
         }
@@ -36,23 +39,34 @@ extension Comparison {
         }
         let loose = gateLimits.filter { $0.smallestChange > Self.noisyBaselineLimit }
         if !loose.isEmpty {
-            let list = loose.map { String(format: "%@ %@ +%.0f %%", lang == .en ? $0.harness : "`\($0.harness)`", lang == .en ? $0.placement : "`\($0.placement)`", $0.smallestChange * 100) }
+            let list = loose.map {
+                String(format: "%@ %@ +%.0f %%", lang == .en ? $0.harness : "`\($0.harness)`", lang == .en ? $0.placement : "`\($0.placement)`",
+                       $0.smallestChange * 100)
+            }
                 .joined(separator: lang.t(", ", "，"))
-            w.append(lang.t("NOISY BASELINE — its \(baselineRuns) runs disagree, so in these groups only a slowdown larger than shown can be gated: \(list). Make it again in a quieter minute (scripts/ci-regression.sh --refresh) or with more runs (RUNS=5).",
-                            "基线噪声大——它的 \(baselineRuns) 次运行彼此不一致，这些组里只有超过下列幅度的变慢才能被判定：\(list)。请在机器更安静时重做基线（`scripts/ci-regression.sh --refresh`），或多跑几次（`RUNS=5`）。"))
+            w.append(lang.t("""
+                NOISY BASELINE — its \(baselineRuns) runs disagree, so in these groups only a slowdown larger than shown can be gated: \(list). Make it again \
+                in a quieter minute (scripts/ci-regression.sh --refresh) or with more runs (RUNS=5).
+                """,
+                            """
+                            基线噪声大——它的 \(baselineRuns) 次运行彼此不一致，这些组里只有超过下列幅度的变慢才能被判定：\(list)。请在机器更安静时重做基线（`scripts/ci-regression.sh --refresh`），或多跑几次（`RUNS=5`）。
+                            """))
         }
         let inv = invalidChanges
         if !inv.isEmpty {
             let list = inv.map { lang == .en ? $0.label : "`\($0.label)`" }.joined(separator: "; ")
-            w.append(lang.t("\(inv.count) regression/improvement(s) involve a row marked valid=false (its switch count or setup was off): " + list + ". Check the row's note before trusting the change.",
+            w.append(lang.t("\(inv.count) regression/improvement(s) involve a row marked valid=false (its switch count or setup was off): " + list
+                            + ". Check the row's note before trusting the change.",
                             "有 \(inv.count) 个变慢/变快涉及标为 valid=false 的行（切换次数或设置不对）：" + list + "。相信这个变化之前，先看看那一行的说明。"))
         }
         let otherInvalid = invalidRows.count - inv.count
         if otherInvalid > 0 {
-            w.append(lang.t("\(otherInvalid) other case(s) have a row marked valid=false; see the note column.", "另有 \(otherInvalid) 个用例有标为 valid=false 的行，见说明列。"))
+            w.append(lang.t("\(otherInvalid) other case(s) have a row marked valid=false; see the note column.",
+                            "另有 \(otherInvalid) 个用例有标为 valid=false 的行，见说明列。"))
         }
         if !duplicates.isEmpty {
-            w.append(lang.t("\(duplicates.count) duplicate case key(s) within one input; the first row of each was used.", "同一个输入里有 \(duplicates.count) 个重复的用例键，各取了第一行。"))
+            w.append(lang.t("\(duplicates.count) duplicate case key(s) within one input; the first row of each was used.",
+                            "同一个输入里有 \(duplicates.count) 个重复的用例键，各取了第一行。"))
         }
         return w
     }
@@ -69,7 +83,10 @@ extension Comparison {
         let gate = comparable || acrossMachines ? "" : lang.t("not comparable (different machines), nothing gated: ", "不可比（不同机器），不作判定：")
         let reruns = confirmedBy.isEmpty ? "" : lang.t("; a change counts only when each of \(confirmedBy.count) rerun(s) shows it too",
                                                        "；只有 \(confirmedBy.count) 次重测都再次出现的变化才算数")
-        return gate + lang.t("\(parts.joined(separator: ", ")) (a change counts when beyond ±\(th) % and beyond noise — \(noise) — and, on an unpinned row or one with CV > \(cv) %, beyond what that noise can produce\(reruns))",
+        return gate + lang.t("""
+            \(parts.joined(separator: ", ")) (a change counts when beyond ±\(th) % and beyond noise — \(noise) — and, on an unpinned row or one with CV > \
+            \(cv) %, beyond what that noise can produce\(reruns))
+            """,
                       "\(parts.joined(separator: "，"))（变化超过 ±\(th) % 且超出噪声——\(noise)——才算数；没有绑核或 CV > \(cv) % 的行，还要超出这种噪声可能造成的幅度\(reruns)）")
     }
 
@@ -81,8 +98,14 @@ extension Comparison {
         let exit = exitCode == Self.cannotGateExit ? lang.t(" (exit 4)", "（退出码 4）") : ""
         let flag = requiredGate == nil ? "" : lang.t(" (`--require-gate`)", "（`--require-gate`）")
         if requiredGate != nil && gateLimits.isEmpty {
-            return lang.t("🚫 **CANNOT SAY WHAT IT GATES:** the baseline has \(baselineRuns) run(s) of each case, so its run-to-run spread is unknown and no group can be shown to gate a \(size) slowdown\(flag)\(exit). Make it from several runs: `scripts/ci-regression.sh --refresh` (`RUNS=3`).",
-                          "🚫 **无法说明能判定什么：** 基线每个用例只有 \(baselineRuns) 次运行，看不出运行之间的离散程度，没有哪一组能证明可以判定 \(size) 的变慢\(flag)\(exit)。请用多次运行做基线：`scripts/ci-regression.sh --refresh`（`RUNS=3`）。")
+            return lang.t("""
+                🚫 **CANNOT SAY WHAT IT GATES:** the baseline has \(baselineRuns) run(s) of each case, so its run-to-run spread is unknown and no group can be \
+                shown to gate a \(size) slowdown\(flag)\(exit). Make it from several runs: `scripts/ci-regression.sh --refresh` (`RUNS=3`).
+                """,
+                          """
+                          🚫 **无法说明能判定什么：** 基线每个用例只有 \(baselineRuns) 次运行，看不出运行之间的离散程度，没有哪一组能证明可以判定 \(size) 的变慢\(flag)\(exit)。请用多次运行做基线：\
+                          `scripts/ci-regression.sh --refresh`（`RUNS=3`）。
+                          """)
         }
         let blind = blindGroups
         if blind.isEmpty {
@@ -92,7 +115,10 @@ extension Comparison {
             return lang.t("✅ **Every group can gate a \(size) slowdown**\(flag): the widest limit is \(most).",
                           "✅ **每一组都能判定 \(size) 的变慢**\(flag)：最宽的界限是 \(most)。")
         }
-        let list = blind.map { String(format: "`%@ %@` ", $0.harness, $0.placement) + lang.t("from ", "要 ") + String(format: "+%.0f %%", $0.smallestChange * 100) + lang.t("", " 以上") }
+        let list = blind.map {
+            String(format: "`%@ %@` ", $0.harness, $0.placement) + lang.t("from ", "要 ")
+                + String(format: "+%.0f %%", $0.smallestChange * 100) + lang.t("", " 以上")
+        }
             .joined(separator: lang.t(", ", "，"))
         let others = gateLimits.count - blind.count
         let rest = others == 0 ? lang.t("; no group can.", "；没有一组能判定。") : lang.t("; the other \(others) group(s) can.", "；其余 \(others) 组可以。")
@@ -111,10 +137,15 @@ extension Comparison {
             : ""
         let reruns = confirmedBy.map { "`\($0)`" }.joined(separator: ", ")
         let confirm = confirmedBy.isEmpty ? "" : lang.t(" Reruns that a change had to show again: \(reruns).", "变化必须在重测中再次出现：\(reruns)。")
-        out += lang.t("Baseline `\(baselineSource)`\(runs) → current `\(currentSource)`.\(confirm)\n\n", "基线 `\(baselineSource)`\(runs) → 本次 `\(currentSource)`。\(confirm)\n\n")
+        out += lang.t("Baseline `\(baselineSource)`\(runs) → current `\(currentSource)`.\(confirm)\n\n",
+                      "基线 `\(baselineSource)`\(runs) → 本次 `\(currentSource)`。\(confirm)\n\n")
         if !gateLimits.isEmpty {
-            let list = gateLimits.map { "`\($0.harness) \($0.placement)` +" + String(format: "%.0f %%", $0.smallestChange * 100) }.joined(separator: lang.t(", ", "，"))
-            out += lang.t("Smallest slowdown this baseline can gate, per harness and placement (its run-to-run spread, for a typical case; at least the threshold): \(list).\n\n",
+            let list = gateLimits.map { "`\($0.harness) \($0.placement)` +" + String(format: "%.0f %%", $0.smallestChange * 100) }
+                .joined(separator: lang.t(", ", "，"))
+            out += lang.t("""
+                Smallest slowdown this baseline can gate, per harness and placement (its run-to-run spread, for a typical case; at least the threshold): \
+                \(list).\n\n
+                """,
                           "这份基线按 harness 和 placement 分组能判定的最小变慢幅度（由各次运行之间的离散程度得出，按典型用例计；不低于阈值）：\(list)。\n\n")
         }
         let warnings = warnings(lang)
@@ -125,7 +156,8 @@ extension Comparison {
             ? ["class", "case", "baseline", "current", "change", "95 % CIs", "Mann–Whitney p", "note"]
             : ["类别", "用例", "基线", "本次", "变化", "95 % 置信区间", "Mann–Whitney p", "说明"])
         let rank: [Class: Int] = [.regression: 0, .improvement: 1, .noisy: 2, .new: 3, .missing: 4, .unchanged: 5]
-        for c in cases.enumerated().sorted(by: { (rank[$0.element.classification]!, $0.offset) < (rank[$1.element.classification]!, $1.offset) }).map(\.element) {
+        for c in cases.enumerated().sorted(by: { (rank[$0.element.classification]!, $0.offset) < (rank[$1.element.classification]!, $1.offset) })
+            .map(\.element) {
             let cls: String
             switch c.classification {
             case .regression: cls = lang.t("🔴 **regression**", "🔴 **变慢**")
@@ -143,7 +175,8 @@ extension Comparison {
         }
         out += t.text + lang.t("\n\n**Summary:** ", "\n\n**小结：**") + summaryLine(lang) + "\n"
         if !other.isEmpty {
-            out += lang.t("\n_Other differences: ", "\n_其他不同：") + other.map { "\($0.fact) \($0.baseline) → \($0.current)" }.joined(separator: "; ") + lang.t("._\n", "。_\n")
+            out += lang.t("\n_Other differences: ",
+                          "\n_其他不同：") + other.map { "\($0.fact) \($0.baseline) → \($0.current)" }.joined(separator: "; ") + lang.t("._\n", "。_\n")
         }
         return out
     }
@@ -195,7 +228,8 @@ extension Comparison {
     public func json() -> String {
         let form = JSONForm(baseline: baselineSource, current: currentSource, baselineRuns: baselineRuns, threshold: threshold, alpha: alpha,
                             summary: Dictionary(uniqueKeysWithValues: Class.allCases.map { ($0.rawValue, count($0)) }),
-                            warnings: warnings, environmentChanges: environmentChanges, comparable: comparable, confirmedBy: confirmedBy, gateLimits: gateLimits,
+                            warnings: warnings, environmentChanges: environmentChanges, comparable: comparable, confirmedBy: confirmedBy,
+                            gateLimits: gateLimits,
                             requiredGate: requiredGate, cannotGate: cannotGate, blindGroups: blindGroups, cases: cases)
         return JSONText.encode(form)
     }

@@ -348,7 +348,10 @@ public struct Comparison: Sendable {
                 let least = cases[i].ratio.map { $0 > 1 } == true ? lo / b : b / hi   // the run closest to the baseline
                 if least <= hi / lo {
                     let (spread, change) = ((hi / lo - 1) * 100, (least - 1) * 100)
-                    cases[i].demote((String(format: "not confirmed: the reruns read %@, but this run and its reruns differ by %.0f %% among themselves, more than the smallest change (%.0f %%); not counted", reads(.en), spread, change),
+                    cases[i].demote((String(format: """
+                        not confirmed: the reruns read %@, but this run and its reruns differ by %.0f %% among themselves, more than the smallest change (%.0f \
+                        %%); not counted
+                        """, reads(.en), spread, change),
                                      String(format: "重测没有确认：重测结果 %@，但本次和重测之间就相差 %.0f %%，比最小的变化（%.0f %%）还大，不计入", reads(.zh), spread, change)))
                     continue
                 }
