@@ -549,31 +549,36 @@ extension AnatomyHarness {
                                    "成对比值的置信区间包含 1：这里切换地址空间的代价小到分辨不出来。"))
         // notes.md: the numbers that decided and what the note should say here (issue 16).
         c.deciding = ["yield.process_over_thread", "yield.process_over_thread.ci95_low", "yield.process_over_thread.ci95_high"]
+        c.advice = Self.advice(v, run: run, ratio: s.median, pairs: pairs, step1: d, share: share, lang)
+        return [c]
+    }
+
+    /// C1's advice: what the note should say here, by verdict (the ratio's CI decides; PCID named where it is on).
+    static func advice(_ v: Claims.Verdict, run: RunResult, ratio: Double, pairs: Int, step1: Double, share: Double,
+                       _ lang: Language) -> String {
         let pcid = run.environment.pcid
-        let times = Format.sig3(s.median)
         switch v {
         case .holds:
-            c.advice = Self.holdsAdvice(run, times: times, pairs: pairs, step1: d, share: share, lang)
+            return holdsAdvice(run, times: Format.sig3(ratio), pairs: pairs, step1: step1, share: share, lang)
         case .doesNotHold:
-            c.advice = lang.t("""
-                Here a process switch measured cheaper than a thread switch in alternating pairs (process ÷ thread = \(Format.times(s.median))): the note \
+            return lang.t("""
+                Here a process switch measured cheaper than a thread switch in alternating pairs (process ÷ thread = \(Format.times(ratio))): the note \
                 should not promise that a thread switch is cheaper; what it saves, step 1, costs nothing measurable here.
                 """,
-                              "在这台机器上交替成对测量时，进程切换的代价反而比线程切换小（进程 ÷ 线程 = \(Format.times(s.median))）：笔记不该断言线程切换代价更小；线程省掉的第一步在这里测不出代价。")
+                              "在这台机器上交替成对测量时，进程切换的代价反而比线程切换小（进程 ÷ 线程 = \(Format.times(ratio))）：笔记不该断言线程切换代价更小；线程省掉的第一步在这里测不出代价。")
         default:
-            c.advice = pcid
+            return pcid
                     ? lang.t("""
-                        Here step 1 is too small to tell apart (process ÷ thread = \(Format.times(s.median)), its CI contains 1): with PCID the page-table \
+                        Here step 1 is too small to tell apart (process ÷ thread = \(Format.times(ratio)), its CI contains 1): with PCID the page-table \
                         switch no longer flushes the TLB, so the note should say that a thread switch saves step 1, which costs little on such machines.
                         """,
-                             "在这台机器上第一步小到分辨不出来（进程 ÷ 线程 = \(Format.times(s.median))，置信区间包含 1）：有了 PCID，切换页表不再清空快表；笔记应当说线程切换省掉的是第一步，而这一步在这类机器上代价很小。")
+                             "在这台机器上第一步小到分辨不出来（进程 ÷ 线程 = \(Format.times(ratio))，置信区间包含 1）：有了 PCID，切换页表不再清空快表；笔记应当说线程切换省掉的是第一步，而这一步在这类机器上代价很小。")
                     : lang.t("""
-                        Here step 1 is too small to tell apart (process ÷ thread = \(Format.times(s.median)), its CI contains 1); rerun on a quieter machine \
+                        Here step 1 is too small to tell apart (process ÷ thread = \(Format.times(ratio)), its CI contains 1); rerun on a quieter machine \
                         before the note quotes a number.
                         """,
-                             "在这台机器上第一步小到分辨不出来（进程 ÷ 线程 = \(Format.times(s.median))，置信区间包含 1）；笔记引用数字之前，应在更安静的机器上重测。")
+                             "在这台机器上第一步小到分辨不出来（进程 ÷ 线程 = \(Format.times(ratio))，置信区间包含 1）；笔记引用数字之前，应在更安静的机器上重测。")
         }
-        return [c]
     }
 }
 

@@ -121,9 +121,20 @@ extension BlockingHarness {
                                        "阻塞读期间其他协程得到 \(turnsText(tb)) 次运行，非阻塞读时 \(turnsText(tn)) 次：少了，但不是 0。"))
         }
         c.deciding = tb != nil && tn != nil ? ["turns_during_blocking_read", "turns_during_nonblocking_read"] : ["blocking_over_nonblocking_stall"]
-        if c.verdict == .holds, let tb, let tn {
-            let none = tb == 0
-            c.advice = lang.t("""
+        if c.verdict == .holds, let tb, let tn { c.advice = Self.advice(delay: delay, turns: (tb, tn), ratio: ratio, lang) }
+        if c.verdict == .holds {
+            c.corrected = "在协程调用阻塞 I/O 操作的时候，操作系统会让线程进入阻塞状态；如果协程都绑定在这一个线程上，当前的协程和其它绑定在该线程之上的协程都会陷入阻塞而得不到调度。把协程分到多个线程上运行的运行时（M:N 调度，例如 Go）会把其余协程交给别的线程继续运行。"
+        }
+        return [c]
+    }
+
+    /// C4's advice when it holds: the turns the others got, the stall ratio said to follow the chosen wait,
+    /// the M:N caveat.
+    static func advice(delay: String, turns: (Double, Double), ratio: Double, _ lang: Language) -> String {
+        let (tb, tn) = turns
+        let turnsText = { (v: Double) in ManyFormat.count(Int(v.rounded())) }
+        let none = tb == 0
+        return lang.t("""
                 While one coroutine waited \(delay) in a blocking read, the other coroutines on its thread got \
                 \(none ? "no turn at all" : "only \(turnsText(tb)) turns") (with a non-blocking read and a yield: \(turnsText(tn))): the whole thread blocks \
                 in the kernel, as the note says for coroutines bound to one thread; the stall ratio (\(Format.times(ratio))) grows with the chosen wait of \
@@ -135,10 +146,5 @@ extension BlockingHarness {
                               对绑在一个线程上的协程，正如笔记所说；停顿之比（\(Format.times(ratio))）随所选的等待时间 \(delay) 而变，不能作为依据。笔记应当补充：把协程分到多个线程上运行的运行时（M:N 调度，例如 Go、\
                               Tokio 的 `block_in_place`）会把被阻塞线程上的其他协程交给别的线程，那里它们仍能运行（出处见 docs/sources.md）。
                               """)
-        }
-        if c.verdict == .holds {
-            c.corrected = "在协程调用阻塞 I/O 操作的时候，操作系统会让线程进入阻塞状态；如果协程都绑定在这一个线程上，当前的协程和其它绑定在该线程之上的协程都会陷入阻塞而得不到调度。把协程分到多个线程上运行的运行时（M:N 调度，例如 Go）会把其余协程交给别的线程继续运行。"
-        }
-        return [c]
     }
 }
