@@ -32,6 +32,8 @@ public struct EventsHarness: Harness {
         ("asm", "asm coroutines on one thread: epoll_wait, resume the coroutine whose eventfd is ready"),
         ("swift-task", "Swift tasks on one thread: the same epoll loop resumes the task's continuation")],
         op: "one event with N waiting tasks", section: "memory-and-events")
+    /// same-cpu: the driver and every task on one CPU, so every kernel switch is a real switch (what `--all`
+    /// runs); unpinned only when asked for (`--placement unpinned`).
     public var placements: [Placement] { [.sameCPU, .unpinned] }
     /// Its same-cpu rows are hand-offs to the readied tasks on one CPU, like the rings'.
     public var runQueueSensitive: Bool { true }
