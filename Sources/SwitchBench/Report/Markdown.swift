@@ -61,7 +61,8 @@ public struct MarkdownExporter: Exporter {
             let ids: [String] = ["`\(r.harness)`", "`\(r.mechanism)`", "`\(r.placement)`", r.cpus.isEmpty ? "–" : r.key.cpusText, String(r.tasks),
                                  String(r.footprintBytes), "`\(r.metric)`" + r.parameters.map { " `\($0.label)`" }.joined()]
             let median: String = r.stats == nil ? (r.factsText.isEmpty ? "–" : "`\(r.factsText)`") : Format.median(r, lang: lang)
-            let cv: String = r.stats.map { Format.sig3($0.cv * 100) + " %" } ?? ""
+            // A per hand-off row's spread is that of single hand-offs, which its percentiles show: no CV.
+            let cv: String = r.latency != nil ? "–" : r.stats.map { Format.sig3($0.cv * 100) + " %" } ?? ""
             let spo: String = r.switchesPerOp.map { String(format: "%.2f", $0) } ?? ""
             var cells: [String] = ids + [median, Format.ci(r, lang: lang), cv, spo, Format.valid(r.valid, lang: lang)]
             if lang == .en { cells.append(r.note) }
