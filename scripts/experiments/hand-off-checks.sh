@@ -1,6 +1,7 @@
 #!/bin/bash
 # The per hand-off latency checks of docs/methodology.md ("Per hand-off latency, checked"):
 #   ratio     same-cpu one-way p50 (and mean) ÷ the batch per_switch median, process and thread, pipe and futex, 5 runs
+#   batch     the same ratio for the anatomy pairs (SCHED_BATCH: one path per hand-off), 5 runs
 #   hog       stress-ng --cpu 1 pinned to the ring's CPU: share of hand-offs above p99.9 given a cause
 #   timehist  perf sched timehist's scheduling delay beside our cross-cpu one-way latency and its split
 # Needs root (tracefs) for the causes; stress-ng and linux-perf installed. BIN: the binary
@@ -30,6 +31,22 @@ ratio)
     for i in 1 2 3 4 5; do
         "$BIN" run process thread --placement same-cpu --output "$T/r$i" > /dev/null
         echo "run $i ($(uptime | sed 's/.*load/load/'))"; col "$T/r$i/results.csv"
+    done ;;
+batch)
+    # The same ratio where every hand-off takes one path: the anatomy futex and pipe pairs run their tasks
+    # under SCHED_BATCH (no wakeup preemption: every hand-off is a wake-up and a sleep).
+    for i in 1 2 3 4 5; do
+        "$BIN" run anatomy --mechanism futex,pipe --output "$T/b$i" > /dev/null
+        echo "run $i ($(uptime | sed 's/.*load/load/'))"
+        python3 - "$T/b$i/results.csv" <<'PY'
+import csv, sys
+d = {(r['mechanism'], r['metric']): r for r in csv.DictReader(open(sys.argv[1]))}
+for (m, metric), r in sorted(d.items()):
+    if metric.endswith('_hand_off'):
+        b = d[(m, metric.replace('_hand_off', '_switch'))]
+        print(f"anatomy {m:6} {metric:17} n={r['samples']:>6} p50={float(r['median']):8.1f} ns  "
+              f"p50/batch={float(r['median']) / float(b['median']):.3f}  mean/batch={float(r['mean']) / float(b['median']):.3f}  valid={r['valid']}")
+PY
     done ;;
 hog)
     cpu=${CPU:-0}
@@ -94,5 +111,5 @@ for r in csv.DictReader(open(sys.argv[1])):
           f" wake_to_run / perf: p50 {w50 / p50:.3f}, p99 {w99 / p99:.3f} ({'within' if ok else 'outside'} 10 %)")
 PY
     ;;
-*) echo "usage: $0 ratio|hog|timehist" >&2; exit 2 ;;
+*) echo "usage: $0 ratio|batch|hog|timehist" >&2; exit 2 ;;
 esac
