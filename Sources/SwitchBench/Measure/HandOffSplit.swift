@@ -67,11 +67,10 @@ enum HandOffSplit {
         }
     }
 
-    /// The first of ascending `ticks` at or after `t` (binary search).
+    /// The first of ascending `ticks` at or after `t`.
     static func first(_ ticks: [UInt64], atOrAfter t: UInt64) -> UInt64? {
-        var lo = 0, hi = ticks.count
-        while lo < hi { let mid = (lo + hi) / 2; if ticks[mid] < t { lo = mid + 1 } else { hi = mid } }
-        return lo < ticks.count ? ticks[lo] : nil
+        let i = ticks.firstIndex(atOrAfter: t) { $0 }
+        return i < ticks.count ? ticks[i] : nil
     }
 
     /// p50 and p99 of each part, in ns (`ns` converts ticks), over the split hand-offs; and the counts.
@@ -116,5 +115,18 @@ enum HandOffSplit {
             s.parts[name] = (p50.ns, p99.ns)
         }
         return s
+    }
+}
+
+extension Array {
+    /// The index of the first element whose `key` is at or after `t` (`count` when none), the keys
+    /// ascending: a binary search, for the trace's time-ordered events and ticks.
+    func firstIndex(atOrAfter t: UInt64, key: (Element) -> UInt64) -> Int {
+        var lo = 0, hi = count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if key(self[mid]) < t { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
     }
 }

@@ -239,30 +239,28 @@ final class TailTrace {
             return true
         }
 
-        /// The first byte after the last `key` in the arguments (`prev_state=R+` → "R").
-        func firstByte(_ b: UnsafeBufferPointer<UInt8>, after key: StaticString) -> UInt8? {
+        /// Where the value after the last `key` in the arguments starts (fields after a task name are
+        /// fixed-format); nil when the key is absent or ends the line.
+        func valueStart(_ b: UnsafeBufferPointer<UInt8>, after key: StaticString) -> Int? {
             let p = key.utf8Start, n = key.utf8CodeUnitCount
             var i = args.upperBound - n - 1
             while i >= args.lowerBound {
                 var k = 0
                 while k < n && b[i + k] == p[k] { k += 1 }
-                if k == n { return b[i + n] }
+                if k == n { return i + n }
                 i -= 1
             }
             return nil
         }
 
-        /// The integer after the last `key` in the arguments (fields after a task name are fixed-format).
+        /// The first byte of the value after the last `key` (`prev_state=R+` → "R").
+        func firstByte(_ b: UnsafeBufferPointer<UInt8>, after key: StaticString) -> UInt8? {
+            valueStart(b, after: key).map { b[$0] }
+        }
+
+        /// The integer after the last `key` in the arguments.
         func int(_ b: UnsafeBufferPointer<UInt8>, after key: StaticString) -> Int? {
-            let p = key.utf8Start, n = key.utf8CodeUnitCount
-            var i = args.upperBound - n
-            while i >= args.lowerBound {
-                var k = 0
-                while k < n && b[i + k] == p[k] { k += 1 }
-                if k == n { return Line.number(b, i + n, args.upperBound).map { Int($0.0) } }
-                i -= 1
-            }
-            return nil
+            valueStart(b, after: key).flatMap { Line.number(b, $0, args.upperBound).map { Int($0.0) } }
         }
     }
 
@@ -288,38 +286,36 @@ final class TailTrace {
         }
     }
 
-    /// The cause of each slow hand-off: the best-ranked event on one of `cpus` (all CPUs when
-    /// empty) between its two stamps, else "none traced". `slow`: (sent, recv) in ticks.
+    /// `events` on one of `cpus` (all CPUs when empty), in time order.
+    static func sorted(_ events: [Event], on cpus: Set<Int>) -> [Event] {
+        events.filter { cpus.isEmpty || cpus.contains($0.cpu) }.sorted { $0.ticks < $1.ticks }
+    }
+
+    /// The events of time-ordered `es` between a hand-off's two stamps (both included).
+    static func between(_ es: [Event], _ h: (sent: UInt64, recv: UInt64)) -> ArraySlice<Event> {
+        let lo = es.firstIndex(atOrAfter: h.sent) { $0.ticks }
+        let hi = es.firstIndex(atOrAfter: h.recv &+ 1) { $0.ticks }
+        return es[lo..<max(lo, hi)]
+    }
+
     /// The causes that more than half of `handOffs` have between their stamps (each counted once per
     /// hand-off, whatever its rank): events that come with every hand-off, so never a cause of its tail.
     static func commonCauses(_ handOffs: [(sent: UInt64, recv: UInt64)], events: [Event], cpus: Set<Int>) -> Set<String> {
-        guard !handOffs.isEmpty else { return [] }
-        let es = events.filter { cpus.isEmpty || cpus.contains($0.cpu) }.sorted { $0.ticks < $1.ticks }
+        let es = sorted(events, on: cpus)
         var seen: [String: Int] = [:]
         for h in handOffs {
-            var lo = 0, hi = es.count
-            while lo < hi { let mid = (lo + hi) / 2; if es[mid].ticks < h.sent { lo = mid + 1 } else { hi = mid } }
-            var here = Set<String>()
-            var i = lo
-            while i < es.count && es[i].ticks <= h.recv { here.insert(es[i].cause); i += 1 }
-            for c in here { seen[c, default: 0] += 1 }
+            for c in Set(between(es, h).map(\.cause)) { seen[c, default: 0] += 1 }
         }
         return Set(seen.filter { $0.value * 2 > handOffs.count }.keys)
     }
 
+    /// The cause of each slow hand-off: the best-ranked event on one of `cpus` (all CPUs when
+    /// empty) between its two stamps, else "none traced". `slow`: (sent, recv) in ticks.
     static func attribute(_ slow: [(sent: UInt64, recv: UInt64)], events: [Event], cpus: Set<Int>) -> [String: Int] {
-        let es = events.filter { cpus.isEmpty || cpus.contains($0.cpu) }.sorted { $0.ticks < $1.ticks }
+        let es = sorted(events, on: cpus)
         var counts: [String: Int] = [:]
         for h in slow {
-            // First event at or after `sent` (binary search), then scan to `recv`.
-            var lo = 0, hi = es.count
-            while lo < hi { let mid = (lo + hi) / 2; if es[mid].ticks < h.sent { lo = mid + 1 } else { hi = mid } }
-            var best: Event? = nil
-            var i = lo
-            while i < es.count && es[i].ticks <= h.recv {
-                if best == nil || es[i].rank < best!.rank { best = es[i] }
-                i += 1
-            }
+            let best = between(es, h).min { $0.rank < $1.rank }
             counts[best?.cause ?? TailCauses.noneTraced, default: 0] += 1
         }
         return counts
