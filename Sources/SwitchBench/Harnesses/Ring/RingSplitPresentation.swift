@@ -32,16 +32,23 @@ extension TokenRingHarness {
     /// replaced (`HandOffSplit.Path`); then those not woken at all (still runnable when their hand-off came).
     static func pathsText(_ r: Record, _ lang: Language) -> String {
         let n = { (k: String) in Int(r.factNumber(k) ?? 0) }
-        guard r.fact("parts_path_preempted") != nil else { return "–" }
-        let paths: [(String, String, String, Int)] = [
-            ("whole_preempted", "preempted its waker", "抢占了唤醒方", n("parts_path_preempted")),
-            ("whole_slept", "ran once its waker slept", "唤醒方睡下后才运行", n("parts_path_slept")),
-            ("whole_idle", "woke an idle CPU", "唤醒了空闲的处理器", n("parts_path_idle")),
-            ("whole_other", "replaced another task", "换下了别的任务", n("parts_path_other")),
-            ("whole_no_waking", "no wake-up", "没有唤醒", n("parts_no_waking"))]
-        return paths.filter { $0.3 > 0 }
-            .map { lang.t("\($0.1): \(partText(r, $0.0)) (\($0.3))", "\($0.2)：\(partText(r, $0.0))（\($0.3) 次）") }
+        guard r.fact("parts_path_\(HandOffSplit.Path.preemptedWaker.rawValue)") != nil else { return "–" }
+        // The facts RingLatency writes per path: part_whole_<path>_p50_ns …, parts_path_<path>.
+        let paths = HandOffSplit.Path.allCases.map { ("whole_\($0.rawValue)", pathName($0, lang), n("parts_path_\($0.rawValue)")) }
+            + [("whole_no_waking", lang.t("no wake-up", "没有唤醒"), n("parts_no_waking"))]
+        return paths.filter { $0.2 > 0 }
+            .map { lang.t("\($0.1): \(partText(r, $0.0)) (\($0.2))", "\($0.1)：\(partText(r, $0.0))（\($0.2) 次）") }
             .joined(separator: lang.t("; ", "；"))
+    }
+
+    /// A path for people: what the wakee's switch in replaced.
+    static func pathName(_ p: HandOffSplit.Path, _ lang: Language) -> String {
+        switch p {
+        case .preemptedWaker: return lang.t("preempted its waker", "抢占了唤醒方")
+        case .wakerSlept: return lang.t("ran once its waker slept", "唤醒方睡下后才运行")
+        case .idle: return lang.t("woke an idle CPU", "唤醒了空闲的处理器")
+        case .other: return lang.t("replaced another task", "换下了别的任务")
+        }
     }
 
     static func splitSection(_ run: RunResult, lang: Language) -> String? {
