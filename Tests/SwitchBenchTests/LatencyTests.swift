@@ -205,6 +205,11 @@ struct LCG {
         #expect(sum.parts["whole_preempted"]!.p50 == 300 && sum.parts["whole_idle"]!.p50 == 300)
     }
 
+    /// results.md names every path the split can give, once each.
+    @Test func everyPathHasItsName() {
+        #expect(TokenRingHarness.pathNames.map(\.path) == HandOffSplit.Path.allCases)
+    }
+
     @Test func onlyTheWakeesEventsBetweenTheStampsCount() {
         let h = [HandOffSplit.HandOff(sent: 100, recv: 200, wakee: 8), HandOffSplit.HandOff(sent: 300, recv: 400, wakee: 8),
                  HandOffSplit.HandOff(sent: 500, recv: 600, wakee: 7)]

@@ -34,22 +34,17 @@ extension TokenRingHarness {
         let n = { (k: String) in Int(r.factNumber(k) ?? 0) }
         guard r.fact("parts_path_\(HandOffSplit.Path.preemptedWaker.rawValue)") != nil else { return "–" }
         // The facts RingLatency writes per path: part_whole_<path>_p50_ns …, parts_path_<path>.
-        let paths = HandOffSplit.Path.allCases.map { ("whole_\($0.rawValue)", pathName($0, lang), n("parts_path_\($0.rawValue)")) }
+        let paths = pathNames.map { ("whole_\($0.path.rawValue)", lang.t($0.en, $0.zh), n("parts_path_\($0.path.rawValue)")) }
             + [("whole_no_waking", lang.t("no wake-up", "没有唤醒"), n("parts_no_waking"))]
         return paths.filter { $0.2 > 0 }
             .map { lang.t("\($0.1): \(partText(r, $0.0)) (\($0.2))", "\($0.1)：\(partText(r, $0.0))（\($0.2) 次）") }
             .joined(separator: lang.t("; ", "；"))
     }
 
-    /// A path for people: what the wakee's switch in replaced.
-    static func pathName(_ p: HandOffSplit.Path, _ lang: Language) -> String {
-        switch p {
-        case .preemptedWaker: return lang.t("preempted its waker", "抢占了唤醒方")
-        case .wakerSlept: return lang.t("ran once its waker slept", "唤醒方睡下后才运行")
-        case .idle: return lang.t("woke an idle CPU", "唤醒了空闲的处理器")
-        case .other: return lang.t("replaced another task", "换下了别的任务")
-        }
-    }
+    /// Each path for people, in the order the cell lists them: what the wakee's switch in replaced.
+    static let pathNames: [(path: HandOffSplit.Path, en: String, zh: String)] = [
+        (.preemptedWaker, "preempted its waker", "抢占了唤醒方"), (.wakerSlept, "ran once its waker slept", "唤醒方睡下后才运行"),
+        (.idle, "woke an idle CPU", "唤醒了空闲的处理器"), (.other, "replaced another task", "换下了别的任务")]
 
     static func splitSection(_ run: RunResult, lang: Language) -> String? {
         let rows = splitRows(run)
