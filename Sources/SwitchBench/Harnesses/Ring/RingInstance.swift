@@ -297,6 +297,8 @@ final class RingInstance {
     /// hand-offs (`Stamps`), outside every timed sample. Called from task 0's thread (`asTask0`).
     private struct StampRun {
         let laps: Int, chunk: Int, limitNs: UInt64
+        /// Whether the /proc window is read around each chunk (not for the traced run: the trace says more).
+        var readsWindow = true
         var done = 0, spentNs: UInt64 = 0
         var startNs: UInt64 = 0, endNs: UInt64 = 0
         var window = ProcWindow()
@@ -316,7 +318,7 @@ final class RingInstance {
     private func stampChunk(_ run: inout StampRun) throws {
         guard !run.finished else { return }
         let cpus = Set(taskCPUs)
-        let before = ProcWindow.take(tids: taskIDs, cpus: cpus)
+        let before = run.readsWindow ? ProcWindow.take(tids: taskIDs, cpus: cpus) : nil
         let t0 = monotonicNanoseconds()
         if run.startNs == 0 { run.startNs = t0 }
         let k = min(run.chunk, run.laps - run.done)
@@ -324,7 +326,7 @@ final class RingInstance {
             throw group.failure(during: "passing the stamp token")
         }
         let t1 = monotonicNanoseconds()
-        run.window.add(ProcWindow.take(tids: taskIDs, cpus: cpus), since: before)
+        if let before { run.window.add(ProcWindow.take(tids: taskIDs, cpus: cpus), since: before) }
         (run.done, run.spentNs, run.endNs) = (run.done + k, run.spentNs + (t1 - t0), t1)
     }
 
@@ -338,8 +340,10 @@ final class RingInstance {
 
     /// Stamped laps on their own, after the batches (the traced run; a ring whose switch count cannot
     /// be read between samples): until `handOffs` hand-offs (at most the stamp capacity) or `limitNs`.
-    func stampHandOffs(_ handOffs: Int, limitNs: UInt64) throws -> HandOffStamps {
+    /// `readsWindow`: the /proc window around each chunk (`HandOffStamps.window`), which a traced run has no use for.
+    func stampHandOffs(_ handOffs: Int, limitNs: UInt64, readsWindow: Bool = true) throws -> HandOffStamps {
         var run = try beginStamps(handOffs, limitNs: limitNs, chunks: max(1, handOffs / n / 2_000))
+        run.readsWindow = readsWindow
         try asTask0 {
             if !driven { tids[0] = sb_gettid() }
             while !run.finished { try stampChunk(&run) }

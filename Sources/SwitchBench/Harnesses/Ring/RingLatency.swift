@@ -48,7 +48,7 @@ extension TokenRingHarness {
         case .started(let t):
             let traced: RingInstance.HandOffStamps
             do {
-                traced = try ring.stampHandOffs(tracedTarget(options), limitNs: stampLimitNs(options) / 5)
+                traced = try ring.stampHandOffs(tracedTarget(options), limitNs: stampLimitNs(options) / 5, readsWindow: false)
             } catch {
                 _ = t.stop()
                 throw error
